@@ -1,0 +1,13 @@
+"""mlws: experiments as code. `mlws.train(["+experiment=model_12"])`, `mlws.runs()`, `mlws.show(1)`.
+
+The API is loaded on first use so `import mlws` stays light.
+"""
+__version__ = "0.1.0"
+__all__ = ["train", "plan", "check", "runs", "show"]
+
+
+def __getattr__(name):
+    if name in __all__:
+        from . import api
+        return getattr(api, name)
+    raise AttributeError(f"module 'mlws' has no attribute {name!r}")

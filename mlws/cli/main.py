@@ -1,0 +1,48 @@
+"""`mlws` entry point: dispatches to one module per command; user errors print without a traceback."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = {
+    "train": "Validate, record and run an experiment: mlws train +experiment=model_12 [key=value ...]",
+    "plan": "Show the resolved config a train would run, without running or recording it",
+    "check": "Compose and validate every experiment (or the ones named)",
+    "runs": "List recorded runs",
+    "show": "Show one run in full",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlws", description="Experiments as code: Hydra configs, Lightning training, a run registry.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        module = importlib.import_module(f"mlws.cli.{name}_cmd")
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(p)
+        p.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from mlws.errors import MlwsError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args) or 0
+    except MlwsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""mlws train [overrides ...] [--detach]"""
+from __future__ import annotations
+
+import shlex
+
+from .render import console, format_metrics, print_json
+
+
+def add_arguments(p) -> None:
+    p.add_argument("overrides", nargs="*", help="Hydra overrides: +experiment=NAME, key=value, +key=value, ~key, group=option")
+    p.add_argument("--detach", action="store_true", help="run in the background and return the run id at once")
+    p.add_argument("--json", action="store_true", help="print the run record as JSON")
+
+
+def run(args) -> int:
+    from mlws import api
+    from mlws.errors import RunFailed
+
+    command = shlex.join(["mlws", "train", *args.overrides] + (["--detach"] if args.detach else []))
+    try:
+        record = api.train(args.overrides, detach=args.detach, command=command)
+    except RunFailed as e:
+        console().print(f"[red]error:[/red] {e}", highlight=False)
+        return e.exit_code
+    if args.json:
+        print_json(api.summary(record) | {"artifacts": record.get("artifacts")})
+    elif args.detach:
+        print(f"run {record['id']} started in the background (pid {record['pid']}); "
+              f"output: {record['run_dir']}/output.log")
+    else:
+        _closing_summary(record)
+    return 0 if record["status"] in ("succeeded", "running") else 1
+
+
+def _closing_summary(record: dict) -> None:
+    from rich.table import Table
+
+    artifacts = record.get("artifacts") or {}
+    ckpts = artifacts.get("checkpoints") or {}
+    t = Table(title=f"run {record['id']} · {record['experiment'] or '(no experiment)'} · {record['status']}",
+              show_header=False, title_justify="left")
+    t.add_row("metrics", format_metrics(record.get("metrics"), ("val/acc", "val/loss", "train/loss")))
+    t.add_row("run dir", record["run_dir"])
+    for name in ("best", "last"):
+        if name in ckpts:
+            t.add_row(f"{name} checkpoint", ckpts[name])
+    if artifacts.get("wandb_dir"):
+        hint = " (offline: upload with `wandb sync <dir>`)" if artifacts.get("wandb_mode") == "offline" else ""
+        t.add_row("W&B run", artifacts["wandb_dir"] + hint)
+    console().print(t)

@@ -1,0 +1,13 @@
+"""The small interface a compute backend implements."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+
+class Backend(Protocol):
+    name: str
+
+    def submit(self, spec_path: Path, detach: bool) -> dict | None:
+        """Run the worker on the spec. Foreground: return the final record. Detached: return None."""
+        ...

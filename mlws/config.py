@@ -1,0 +1,129 @@
+"""The only module that imports Hydra: compose conf/ + experiments/ + overrides into plain dicts."""
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import MlwsError
+from .workspace import Workspace
+
+EXPERIMENT_GROUP = "experiment"
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A composition's result, free of Hydra and OmegaConf types."""
+
+    config: dict                      # fully resolved, plain containers
+    experiment: str | None            # the +experiment=NAME choice
+    choices: dict = field(default_factory=dict)   # config group -> option, e.g. model/net -> cnn
+
+
+def _searchpath_dir(ws: Workspace) -> Path:
+    """A folder whose `experiment` entry links to the workspace's experiments/.
+
+    Hydra names config groups after folders; the workspace keeps experiments in a top-level
+    experiments/ folder, so a link lets `+experiment=model_12` address them.
+    """
+    base = ws.state_dir / "hydra"
+    link = base / EXPERIMENT_GROUP
+    target = ws.experiments_dir.resolve()
+    if not (link.is_symlink() and Path(os.readlink(link)) == target):
+        base.mkdir(parents=True, exist_ok=True)
+        tmp = base / f".{EXPERIMENT_GROUP}.{os.getpid()}"
+        if tmp.is_symlink():
+            tmp.unlink()
+        tmp.symlink_to(target, target_is_directory=True)
+        os.replace(tmp, link)  # atomic, so concurrent commands never see a half-made link
+    return base
+
+
+def compose_raw(ws: Workspace, overrides: list[str]):
+    """Hydra's DictConfig (with the `hydra` node) for these overrides; raises MlwsError."""
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException, OverrideParseException
+    from omegaconf.errors import OmegaConfBaseException
+
+    _check_experiment_exists(ws, overrides)
+    search = f"hydra.searchpath=[file://{_searchpath_dir(ws)}]"
+    try:
+        with initialize_config_dir(config_dir=str(ws.conf_dir), version_base="1.3", job_name="mlws"):
+            return compose(config_name="config", overrides=[*overrides, search], return_hydra_config=True)
+    except OverrideParseException as e:
+        raise MlwsError(f"cannot parse override: {_first_line(e)}") from None
+    except (HydraException, OmegaConfBaseException) as e:
+        raise MlwsError(_explain_hydra_error(str(e), ws, overrides)) from None
+
+
+def compose(ws: Workspace, overrides: list[str]) -> Composed:
+    """Compose and resolve every interpolation once, here, on the launching machine."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    cfg = compose_raw(ws, overrides)
+    choices = {k: v for k, v in OmegaConf.to_container(cfg.hydra.runtime.choices).items()
+               if not k.startswith("hydra/") and v is not None}
+    experiment = choices.pop(EXPERIMENT_GROUP, None)
+    with _open_struct(cfg):
+        del cfg["hydra"]
+    try:
+        plain = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+    except OmegaConfBaseException as e:
+        raise MlwsError(f"config cannot be resolved: {_first_line(e)}") from None
+    return Composed(config=plain, experiment=experiment, choices=choices)
+
+
+def _open_struct(cfg):
+    from omegaconf import open_dict
+    return open_dict(cfg)
+
+
+def _check_experiment_exists(ws: Workspace, overrides: list[str]) -> None:
+    for o in overrides:
+        m = re.fullmatch(r"\+{0,2}experiment=(.*)", o)
+        if not m:
+            continue
+        name = m.group(1).removesuffix(".yaml")
+        if not (ws.experiments_dir / f"{name}.yaml").is_file():
+            known = ws.experiment_names()
+            hint = difflib.get_close_matches(name, known, n=1)
+            msg = f"experiment '{name}' not found: no file {ws.experiments_dir / (name + '.yaml')}"
+            if hint:
+                msg += f"; did you mean '{hint[0]}'?"
+            elif known:
+                msg += f" (have: {', '.join(known)})"
+            raise MlwsError(msg)
+
+
+def _explain_hydra_error(message: str, ws: Workspace, overrides: list[str]) -> str:
+    """Hydra's message, plus a "did you mean" for an unknown key in an override."""
+    first = message.strip().splitlines()[0] if message.strip() else message
+    m = re.search(r"Could not override '([^']+)'", message) or re.search(r"Key '([^']+)' is not in struct", message)
+    if m:
+        key = m.group(1)
+        known = _known_keys(ws)
+        hint = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        msg = f"unknown key '{key}' in command-line override"
+        if hint:
+            msg += f"; did you mean '{hint[0]}'?"
+        return msg + f" (to add a new key, write +{key}=...)"
+    if "Could not find" in message or "Could not load" in message:
+        text = message.split("Config search path")[0]
+        return " ".join(text.split())
+    return first
+
+
+def _known_keys(ws: Workspace) -> list[str]:
+    from .flatten import flatten
+    try:
+        return list(flatten(compose(ws, []).config))
+    except MlwsError:
+        return []
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__

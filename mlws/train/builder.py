@@ -1,0 +1,122 @@
+"""RunSpec -> Lightning objects via Hydra's instantiate -> fit -> metrics and artifact paths."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import RunFailed
+from ..spec import RunSpec
+from .recorder import scalar_metrics
+
+
+@dataclass
+class FitResult:
+    metrics: dict
+    artifacts: dict
+    interrupted: bool = False
+    extras: dict = field(default_factory=dict)
+
+
+def _instantiate(node: dict, where: str, **kwargs):
+    """hydra.utils.instantiate with a message that names the config key when a target fails."""
+    from hydra.errors import InstantiationException
+    from hydra.utils import instantiate
+    try:
+        return instantiate(node, **kwargs)
+    except InstantiationException as e:
+        first = str(e).strip().splitlines()[0]
+        raise RunFailed(f"{where}: cannot build {node.get('_target_')!r}: {first}") from e
+
+
+def build_callbacks(cfg: dict, run_dir: Path) -> list:
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    from .hardware import HardwareMonitor
+    from .recorder import RunRecorder
+
+    callbacks = []
+    for name, node in (cfg.get("callbacks") or {}).items():
+        if not node or not node.get("_target_"):
+            continue
+        cb = _instantiate(node, f"callbacks.{name}")
+        if isinstance(cb, ModelCheckpoint) and cb.dirpath is None:
+            cb.dirpath = str(run_dir / "checkpoints")
+        callbacks.append(cb)
+    interval = float((cfg.get("compute") or {}).get("hardware_interval_s", 2.0))
+    callbacks += [HardwareMonitor(run_dir, interval_s=interval), RunRecorder(run_dir)]
+    return callbacks
+
+
+def build_logger(spec: RunSpec, run_dir: Path):
+    node = dict(spec.config.get("logger") or {})
+    if not node.get("_target_"):
+        return None
+    if node["_target_"].endswith("WandbLogger"):
+        from .wandb_mode import resolve_mode
+        node["mode"] = resolve_mode(node.get("mode"))
+        node.setdefault("name", f"run-{spec.run_id}" + (f"-{spec.experiment}" if spec.experiment else ""))
+        node.setdefault("tags", [spec.experiment] if spec.experiment else [])
+        node.setdefault("notes", spec.config.get("description"))
+        node["config"] = {**spec.config, "mlws": {"run_id": spec.run_id, "overrides": list(spec.overrides),
+                                                  "git": spec.git}}
+        node["save_dir"] = str(run_dir)
+        node.setdefault("settings", {"_target_": "wandb.Settings", "silent": True})
+    else:
+        node.setdefault("save_dir", str(run_dir))
+    return _instantiate(node, "logger")
+
+
+def fit(spec: RunSpec) -> FitResult:
+    import pytorch_lightning as pl
+
+    cfg, run_dir = spec.config, Path(spec.run_dir)
+    pl.seed_everything(int(cfg.get("seed", 0)), workers=True, verbose=False)
+    datamodule = _instantiate(cfg["data"], "data")
+    model = _instantiate(cfg["model"], "model")
+    callbacks = build_callbacks(cfg, run_dir)
+    logger = build_logger(spec, run_dir)
+    trainer = _instantiate(cfg["trainer"], "trainer", callbacks=callbacks,
+                           logger=logger if logger is not None else False, default_root_dir=str(run_dir))
+    ok = False
+    try:
+        trainer.fit(model, datamodule=datamodule)
+        ok = not trainer.interrupted
+    finally:
+        _finish_wandb(logger, ok)
+    return FitResult(metrics=scalar_metrics(trainer.callback_metrics),
+                     artifacts=_artifacts(trainer, logger, run_dir), interrupted=trainer.interrupted)
+
+
+def _artifacts(trainer, logger, run_dir: Path) -> dict:
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    out: dict = {"run_dir": str(run_dir), "checkpoints": {}}
+    for cb in trainer.callbacks:
+        if isinstance(cb, ModelCheckpoint):
+            if cb.best_model_path:
+                out["checkpoints"]["best"] = cb.best_model_path
+                if cb.best_model_score is not None:
+                    out["checkpoints"]["best_score"] = float(cb.best_model_score)
+            if cb.last_model_path:
+                out["checkpoints"]["last"] = cb.last_model_path
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if "last" not in out["checkpoints"] and last.exists():
+        out["checkpoints"]["last"] = str(last)
+    wandb_dir = run_dir / "wandb"
+    if wandb_dir.is_dir():
+        runs = sorted(p for p in wandb_dir.iterdir() if p.is_dir() and "run-" in p.name)
+        if runs:
+            out["wandb_dir"] = str(runs[-1])
+    if logger is not None and type(logger).__name__ == "WandbLogger":
+        out["wandb_mode"] = os.environ.get("WANDB_MODE") or getattr(logger, "_wandb_init", {}).get("mode")
+    return out
+
+
+def _finish_wandb(logger, ok: bool) -> None:
+    """Close the W&B run (flushing offline files) with the right exit state."""
+    if logger is None or type(logger).__name__ != "WandbLogger":
+        return
+    import wandb
+    if wandb.run is not None:
+        wandb.finish(exit_code=0 if ok else 1)
