@@ -1,7 +1,9 @@
 """mlws train [overrides ...] [--detach]"""
 from __future__ import annotations
 
+import contextlib
 import shlex
+import sys
 
 from .render import console, format_metrics, print_json
 
@@ -18,7 +20,9 @@ def run(args) -> int:
 
     command = shlex.join(["mlws", "train", *args.overrides] + (["--detach"] if args.detach else []))
     try:
-        record = api.train(args.overrides, detach=args.detach, command=command)
+        # With --json, stdout carries only the JSON; training's own output goes to stderr.
+        with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+            record = api.train(args.overrides, detach=args.detach, command=command)
     except RunFailed as e:
         console().print(f"[red]error:[/red] {e}", highlight=False)
         return e.exit_code

@@ -49,10 +49,21 @@ def build_callbacks(cfg: dict, run_dir: Path) -> list:
 
 
 def build_logger(spec: RunSpec, run_dir: Path):
+    """The configured Lightning logger, constructed directly: its kwargs hold the run's config,
+    whose `_target_` nodes must reach W&B as text, not be instantiated."""
+    from hydra.utils import get_class
+
     node = dict(spec.config.get("logger") or {})
-    if not node.get("_target_"):
+    target = node.pop("_target_", None)
+    if not target:
         return None
-    if node["_target_"].endswith("WandbLogger"):
+    try:
+        cls = get_class(target)
+    except Exception as e:
+        raise RunFailed(f"logger._target_: cannot import {target!r}: {e}") from e
+    if target.endswith("WandbLogger"):
+        import wandb
+
         from .wandb_mode import resolve_mode
         node["mode"] = resolve_mode(node.get("mode"))
         node.setdefault("name", f"run-{spec.run_id}" + (f"-{spec.experiment}" if spec.experiment else ""))
@@ -60,11 +71,9 @@ def build_logger(spec: RunSpec, run_dir: Path):
         node.setdefault("notes", spec.config.get("description"))
         node["config"] = {**spec.config, "mlws": {"run_id": spec.run_id, "overrides": list(spec.overrides),
                                                   "git": spec.git}}
-        node["save_dir"] = str(run_dir)
-        node.setdefault("settings", {"_target_": "wandb.Settings", "silent": True})
-    else:
-        node.setdefault("save_dir", str(run_dir))
-    return _instantiate(node, "logger")
+        node["settings"] = wandb.Settings(silent=True, console="off")
+    node["save_dir"] = str(run_dir)
+    return cls(**node)
 
 
 def fit(spec: RunSpec) -> FitResult:
