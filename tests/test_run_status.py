@@ -33,7 +33,7 @@ def test_a_run_that_raises_is_recorded_failed(ws, env):
 def test_a_missing_target_fails_with_the_key_named(ws, env):
     out = mlws("train", "+experiment=model_04", "model.net._target_=nowhere.Net", "logger=none", cwd=ws, env=env)
     assert out.returncode == 1 and "Traceback" not in out.stdout + out.stderr
-    assert "model" in out.stdout and "nowhere.Net" in out.stdout
+    assert "run 1 failed: model: cannot build" in out.stderr and "nowhere.Net" in out.stderr
 
 
 def _start_long_run(ws, env, *extra):
@@ -56,7 +56,7 @@ def test_a_killed_run_is_detected_by_the_next_command(ws, env):
 def test_sigterm_stops_the_run_and_keeps_a_checkpoint(ws, env):
     proc = _start_long_run(ws, env)
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=60) != 0 or True  # exit code is Lightning's; the record is what matters
+    proc.wait(timeout=60)
     run = mlws_json("show", "1", cwd=ws, env=env)
     assert run["status"] == "stopped"
     assert Path(run["artifacts"]["checkpoints"]["last"]).is_file()

@@ -24,7 +24,7 @@ def run(args) -> int:
         with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
             record = api.train(args.overrides, detach=args.detach, command=command)
     except RunFailed as e:
-        console().print(f"[red]error:[/red] {e}", highlight=False)
+        print(f"error: {e}", file=sys.stderr)
         return e.exit_code
     if args.json:
         print_json(api.summary(record) | {"artifacts": record.get("artifacts")})

@@ -25,7 +25,8 @@ def _instantiate(node: dict, where: str, **kwargs):
     try:
         return instantiate(node, **kwargs)
     except InstantiationException as e:
-        first = str(e).strip().splitlines()[0]
+        # Hydra's advice about HYDRA_FULL_ERROR points at a traceback the user has in error.log.
+        first = str(e).strip().splitlines()[0].split(", set env var HYDRA_FULL_ERROR")[0].rstrip(",. ")
         raise RunFailed(f"{where}: cannot build {node.get('_target_')!r}: {first}") from e
 
 

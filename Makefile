@@ -1,0 +1,35 @@
+# Every target sets itself up: a virtual environment in .venv with mlws installed (editable).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup train test test-fast bench check clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## The main job: train the newest example experiment on this machine.
+train: setup
+	$(BIN)/mlws train +experiment=model_12
+
+## The whole test suite, slow tests included (what CI runs).
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+## Every experiment composes and validates.
+check: setup
+	$(BIN)/mlws check
+
+bench: setup
+	$(BIN)/python bench/bench_train.py
+
+clean:
+	rm -rf $(VENV) .mlws runs *.egg-info

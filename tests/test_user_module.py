@@ -1,0 +1,78 @@
+"""A user's own LightningModule and LightningDataModule, from a package outside mlws, via _target_."""
+import textwrap
+
+from .helpers import mlws, mlws_json
+
+USER_CODE = '''
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class LineData(pl.LightningDataModule):
+    """y = 3x - 1 plus noise."""
+    def __init__(self, n: int = 256, noise: float = 0.1, batch_size: int = 32):
+        super().__init__()
+        g = torch.Generator().manual_seed(0)
+        x = torch.randn(n, 1, generator=g)
+        y = 3 * x - 1 + noise * torch.randn(n, 1, generator=g)
+        self.train_set, self.val_set = TensorDataset(x[:200], y[:200]), TensorDataset(x[200:], y[200:])
+        self.batch_size = batch_size
+
+    def train_dataloader(self):
+        return DataLoader(self.train_set, batch_size=self.batch_size, shuffle=True)
+
+    def val_dataloader(self):
+        return DataLoader(self.val_set, batch_size=64)
+
+
+class Regressor(pl.LightningModule):
+    def __init__(self, lr: float = 0.1):
+        super().__init__()
+        self.lr = lr
+        self.layer = torch.nn.Linear(1, 1)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = torch.nn.functional.mse_loss(self.layer(x), y)
+        self.log("train/loss", loss)
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        x, y = batch
+        self.log("val/mse", torch.nn.functional.mse_loss(self.layer(x), y))
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=self.lr)
+'''
+
+
+def test_user_package_trains_like_the_examples(ws, env, tmp_path):
+    pkg = tmp_path / "userlib" / "acme"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "line.py").write_text(USER_CODE)
+    (ws / "conf" / "model" / "regressor.yaml").write_text("_target_: acme.line.Regressor\nlr: 0.1\n")
+    (ws / "conf" / "data" / "line.yaml").write_text(
+        "_target_: acme.line.LineData\nn: 256\nnoise: 0.1\nbatch_size: 32\n")
+    (ws / "experiments" / "line_01.yaml").write_text(textwrap.dedent("""\
+        # @package _global_
+        defaults:
+          - override /model: regressor
+          - override /data: line
+          - _self_
+        description: "a user's own regression"
+        monitor: {metric: val/mse, mode: min}
+        trainer: {max_epochs: 8}
+        """))
+    env = {**env, "PYTHONPATH": str(tmp_path / "userlib")}
+    # the user's keys are validated too
+    bad = mlws("train", "+experiment=line_01", "model.lrr=1", cwd=ws, env=env)
+    assert bad.returncode == 2 and "did you mean 'model.lr'" in bad.stderr
+
+    out = mlws("train", "+experiment=line_01", "logger=none", cwd=ws, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    run = mlws_json("show", "1", cwd=ws, env=env)
+    assert run["status"] == "succeeded" and run["config"]["model"]["_target_"] == "acme.line.Regressor"
+    assert run["metrics"]["val/mse"] < 0.1  # it learned the line
+    assert run["artifacts"]["checkpoints"]["best"].endswith(".ckpt")
