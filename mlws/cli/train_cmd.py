@@ -43,6 +43,8 @@ def _closing_summary(record: dict) -> None:
     ckpts = artifacts.get("checkpoints") or {}
     t = Table(title=f"run {record['id']} · {record['experiment'] or '(no experiment)'} · {record['status']}",
               show_header=False, title_justify="left")
+    t.add_column(style="bold")
+    t.add_column(overflow="fold")
     t.add_row("metrics", format_metrics(record.get("metrics"), ("val/acc", "val/loss", "train/loss")))
     t.add_row("run dir", record["run_dir"])
     for name in ("best", "last"):
