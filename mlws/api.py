@@ -8,7 +8,7 @@ from .workspace import Workspace, find_workspace
 
 # Fields of `mlws runs --json`; `show` adds config, git, versions, artifacts and the rest.
 SUMMARY_FIELDS = ("id", "experiment", "status", "overrides", "metrics", "created_at", "ended_at",
-                  "run_dir", "backend", "error")
+                  "run_dir", "backend", "error", "stop_reason")
 
 
 def _ws(workspace) -> Workspace:

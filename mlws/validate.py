@@ -17,7 +17,8 @@ from .workspace import Workspace
 
 def validate(ws: Workspace, composed: Composed, overrides: list[str]) -> None:
     """Raise one MlwsError listing every problem, each naming its key and where it was set."""
-    base = compose(ws, [f"{group}={option}" for group, option in composed.choices.items()]).config
+    group_choices = {**composed.choices, **_multi_select_choices(ws, composed.experiment, overrides)}
+    base = compose(ws, [_choice_override(g, o) for g, o in group_choices.items()]).config
     final, base_flat = flatten(composed.config), flatten(base)
     added = [o.lstrip("+").split("=", 1)[0] for o in overrides if o.startswith("+") and "experiment=" not in o]
     problems: list[str] = []
@@ -38,6 +39,27 @@ def validate(ws: Workspace, composed: Composed, overrides: list[str]) -> None:
                 problems.append(f"{key}: {problem} (set in {_origin(ws, composed.experiment, key, overrides)})")
     if problems:
         raise MlwsError("invalid config:\n  " + "\n  ".join(problems))
+
+
+def _multi_select_choices(ws: Workspace, experiment: str | None, overrides: list[str]) -> dict:
+    """Groups with several options selected (callbacks=[a,b]); Hydra's runtime choices omit them."""
+    choices: dict = {}
+    for path in _chain(ws, experiment):
+        for entry in _load_yaml(path).get("defaults", []):
+            if isinstance(entry, dict):
+                for key, value in entry.items():
+                    if isinstance(value, list):
+                        choices[key.removeprefix("override").strip().lstrip("/")] = [str(v) for v in value]
+    for o in overrides:
+        key, _, value = o.lstrip("+").partition("=")
+        if value.startswith("[") and value.endswith("]") and (ws.conf_dir / key).is_dir():
+            choices[key] = [v.strip() for v in value[1:-1].split(",") if v.strip()]
+    return choices
+
+
+def _choice_override(group: str, option) -> str:
+    """group=option, or group=[a,b] for a group with several options selected."""
+    return f"{group}=[{','.join(option)}]" if isinstance(option, list) else f"{group}={option}"
 
 
 def _under(key: str, prefix: str) -> bool:

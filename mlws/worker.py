@@ -36,7 +36,8 @@ def run(spec_path: str | os.PathLike) -> dict:
         result = fit(spec)
     except (KeyboardInterrupt, SystemExit):
         # Lightning turns Ctrl-C into a graceful shutdown and then SystemExit.
-        registry.finish(spec.run_id, "stopped", artifacts=_artifacts_on_disk(spec), error="stopped by user")
+        registry.finish(spec.run_id, "stopped", artifacts=_artifacts_on_disk(spec),
+                        stop_reason="stopped by user (mlws stop, SIGTERM or Ctrl-C)")
         return registry.get(spec.run_id)
     except BaseException as e:
         (Path(spec.run_dir) / "error.log").write_text(traceback.format_exc())
@@ -45,8 +46,9 @@ def run(spec_path: str | os.PathLike) -> dict:
         raise RunFailed(f"run {spec.run_id} failed: {message}\n  traceback: {Path(spec.run_dir) / 'error.log'}") from e
     finally:
         signal.signal(signal.SIGTERM, previous)
-    status = "stopped" if result.interrupted else "succeeded"
-    registry.finish(spec.run_id, status, metrics=result.metrics, artifacts=result.artifacts)
+    reason = result.stop_reason or ("stopped by user (mlws stop, SIGTERM or Ctrl-C)" if result.interrupted else None)
+    registry.finish(spec.run_id, "stopped" if reason else "succeeded", metrics=result.metrics,
+                    artifacts=result.artifacts, stop_reason=reason)
     return registry.get(spec.run_id)
 
 

@@ -8,7 +8,7 @@ from .helpers import mlws, mlws_json, wandb_history
 def test_train_records_everything(ws, env):
     (ws / "experiments" / "model_12.yaml").write_text(
         (ws / "experiments" / "model_12.yaml").read_text() + "# a local edit makes the tree dirty\n")
-    out = mlws("train", "+experiment=model_12", "trainer.max_epochs=2", "compute.hardware_interval_s=0.2",
+    out = mlws("train", "+experiment=model_12", "trainer.max_epochs=2", "monitor.hardware_interval_s=0.2",
                cwd=ws, env=env)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "run 1 · model_12 · succeeded" in out.stdout
@@ -17,7 +17,7 @@ def test_train_records_everything(ws, env):
     assert len(runs) == 1
     run = runs[0]
     assert run["id"] == 1 and run["experiment"] == "model_12" and run["status"] == "succeeded"
-    assert run["overrides"] == ["+experiment=model_12", "trainer.max_epochs=2", "compute.hardware_interval_s=0.2"]
+    assert run["overrides"] == ["+experiment=model_12", "trainer.max_epochs=2", "monitor.hardware_interval_s=0.2"]
     assert 0.5 < run["metrics"]["val/acc"] <= 1.0
     assert run["created_at"].startswith("20") and "T" in run["created_at"]
     run_dir = Path(run["run_dir"])

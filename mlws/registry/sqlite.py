@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS runs (
     artifacts TEXT NOT NULL DEFAULT '{}',
     run_dir TEXT,
     error TEXT,
+    stop_reason TEXT,
     host TEXT,
     pid INTEGER,
     pid_started REAL
@@ -111,8 +112,8 @@ class SqliteRegistry:
         self._write(f"UPDATE runs SET {cols} WHERE id=?", (*fields.values(), run_id))
 
     def finish(self, run_id: int, status: str, metrics: dict | None = None,
-               artifacts: dict | None = None, error: str | None = None) -> None:
-        fields = {"status": status, "ended_at": now_iso(), "error": error}
+               artifacts: dict | None = None, error: str | None = None, stop_reason: str | None = None) -> None:
+        fields = {"status": status, "ended_at": now_iso(), "error": error, "stop_reason": stop_reason}
         if metrics is not None:
             fields["metrics"] = metrics
         if artifacts is not None:

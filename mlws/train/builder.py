@@ -15,6 +15,7 @@ class FitResult:
     metrics: dict
     artifacts: dict
     interrupted: bool = False
+    stop_reason: str | None = None   # a guard (early stopping, time limit) ended training
     extras: dict = field(default_factory=dict)
 
 
@@ -44,8 +45,10 @@ def build_callbacks(cfg: dict, run_dir: Path) -> list:
         if isinstance(cb, ModelCheckpoint) and cb.dirpath is None:
             cb.dirpath = str(run_dir / "checkpoints")
         callbacks.append(cb)
-    interval = float((cfg.get("compute") or {}).get("hardware_interval_s", 2.0))
-    callbacks += [HardwareMonitor(run_dir, interval_s=interval), RunRecorder(run_dir)]
+    interval = float((cfg.get("monitor") or {}).get("hardware_interval_s", 2.0))
+    if interval > 0:
+        callbacks.append(HardwareMonitor(run_dir, interval_s=interval))
+    callbacks.append(RunRecorder(run_dir))
     return callbacks
 
 
@@ -91,11 +94,29 @@ def fit(spec: RunSpec) -> FitResult:
     ok = False
     try:
         trainer.fit(model, datamodule=datamodule)
-        ok = not trainer.interrupted
+        ok = True
+    except (KeyboardInterrupt, SystemExit):
+        ok = True  # a stop the user asked for: W&B records a finished run tagged "stopped"
+        _tag_wandb("stopped")
+        raise
     finally:
+        if trainer.interrupted or _guard_stop_reason(trainer):
+            _tag_wandb("stopped")
         _finish_wandb(logger, ok)
     return FitResult(metrics=scalar_metrics(trainer.callback_metrics),
-                     artifacts=_artifacts(trainer, logger, run_dir), interrupted=trainer.interrupted)
+                     artifacts=_artifacts(trainer, logger, run_dir), interrupted=trainer.interrupted,
+                     stop_reason=_guard_stop_reason(trainer))
+
+
+def _guard_stop_reason(trainer) -> str | None:
+    from pytorch_lightning.callbacks import EarlyStopping, Timer
+
+    for cb in trainer.callbacks:
+        if isinstance(cb, EarlyStopping) and cb.stopped_epoch > 0:
+            return f"no improvement in {cb.monitor} for {cb.patience} evaluations (early stopping)"
+        if isinstance(cb, Timer) and (cb.time_remaining("train") or 0) <= 0:
+            return f"time limit of {cb._duration:.0f} s reached"
+    return None
 
 
 def _artifacts(trainer, logger, run_dir: Path) -> dict:
@@ -121,6 +142,13 @@ def _artifacts(trainer, logger, run_dir: Path) -> dict:
     if logger is not None and type(logger).__name__ == "WandbLogger":
         out["wandb_mode"] = os.environ.get("WANDB_MODE") or getattr(logger, "_wandb_init", {}).get("mode")
     return out
+
+
+def _tag_wandb(tag: str) -> None:
+    import sys
+    wandb = sys.modules.get("wandb")
+    if wandb is not None and wandb.run is not None and tag not in (wandb.run.tags or ()):
+        wandb.run.tags = (*(wandb.run.tags or ()), tag)
 
 
 def _finish_wandb(logger, ok: bool) -> None:

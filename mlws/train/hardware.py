@@ -55,6 +55,10 @@ class HardwareMonitor(pl.Callback):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._step = 0
+        # step timing, filled by the training loop and drained by each sample
+        self._batch_start = self._last_batch_end = None
+        self._wait_s = self._compute_s = 0.0
+        self._steps_since = 0
 
     def _loop(self) -> None:
         import psutil
@@ -64,6 +68,7 @@ class HardwareMonitor(pl.Callback):
         with self.path.open("a") as f:
             while not self._stop.wait(self.interval_s):
                 s = sample(process, nvml)
+                s.update(self._drain_step_timing())
                 f.write(json.dumps({"time": time.time(), "step": self._step, **s}) + "\n")
                 f.flush()
                 self._latest = s
@@ -73,7 +78,29 @@ class HardwareMonitor(pl.Callback):
             self._thread = threading.Thread(target=self._loop, name="mlws-hardware", daemon=True)
             self._thread.start()
 
+    def _drain_step_timing(self) -> dict:
+        wait, compute, steps = self._wait_s, self._compute_s, self._steps_since
+        self._wait_s = self._compute_s = 0.0
+        self._steps_since = 0
+        if not steps:
+            return {}
+        return {"data_wait_fraction": wait / max(wait + compute, 1e-9),
+                "step_time_ms": 1000.0 * (wait + compute) / steps}
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        # Time since the previous step ended is spent waiting for this batch (data loading).
+        self._batch_start = time.perf_counter()
+        if self._last_batch_end is not None:
+            self._wait_s += self._batch_start - self._last_batch_end
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        self._last_batch_end = None  # the gap between epochs is validation, not data wait
+
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self._last_batch_end = time.perf_counter()
+        if self._batch_start is not None:
+            self._compute_s += self._last_batch_end - self._batch_start
+            self._steps_since += 1
         self._step = trainer.global_step
         latest, self._latest = self._latest, None
         if latest:

@@ -22,10 +22,13 @@ def scalar_metrics(metrics: dict) -> dict:
 class RunRecorder(pl.Callback):
     """metrics.jsonl (one line per validation), timing.json, and a last checkpoint when stopped."""
 
+    PROGRESS_EVERY_S = 1.0
+
     def __init__(self, run_dir: str | os.PathLike):
         self.run_dir = Path(run_dir)
         self.first_step_at: float | None = None
         self.fit_start_at: float | None = None
+        self._progress_at = 0.0
 
     def on_fit_start(self, trainer, pl_module) -> None:
         self.fit_start_at = time.time()
@@ -34,7 +37,24 @@ class RunRecorder(pl.Callback):
         if self.first_step_at is None:
             self.first_step_at = time.time()
 
-    def on_validation_epoch_end(self, trainer, pl_module) -> None:
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        now = time.time()
+        if now - self._progress_at >= self.PROGRESS_EVERY_S and trainer.is_global_zero:
+            self._progress_at = now
+            self.write_progress(trainer, now)
+
+    def write_progress(self, trainer, now: float) -> None:
+        """progress.json: where training is, for `mlws watch` (replaced atomically)."""
+        elapsed = max(now - (self.first_step_at or now), 1e-9)
+        progress = {"time": now, "step": trainer.global_step, "epoch": trainer.current_epoch,
+                    "total_steps": _total_steps(trainer), "steps_per_sec": trainer.global_step / elapsed,
+                    "metrics": scalar_metrics(trainer.callback_metrics)}
+        tmp = self.run_dir / "progress.json.tmp"
+        tmp.write_text(json.dumps(progress))
+        os.replace(tmp, self.run_dir / "progress.json")
+
+    def on_validation_end(self, trainer, pl_module) -> None:
+        # after Lightning has aggregated this validation's metrics (not so at epoch end)
         if trainer.sanity_checking or not trainer.is_global_zero:
             return
         line = {"time": time.time(), "epoch": trainer.current_epoch, "step": trainer.global_step,
@@ -44,6 +64,8 @@ class RunRecorder(pl.Callback):
 
     def on_train_end(self, trainer, pl_module) -> None:
         self.write_timing(trainer)
+        if trainer.is_global_zero:
+            self.write_progress(trainer, time.time())
 
     def on_exception(self, trainer, pl_module, exception) -> None:
         if isinstance(exception, KeyboardInterrupt) and trainer.global_step > 0:
@@ -59,3 +81,11 @@ class RunRecorder(pl.Callback):
         timing = {"fit_start_at": self.fit_start_at, "first_step_at": self.first_step_at, "end_at": end,
                   "steps": steps, "steps_per_sec": steps / max(end - self.first_step_at, 1e-9)}
         (self.run_dir / "timing.json").write_text(json.dumps(timing, indent=2))
+
+
+def _total_steps(trainer) -> int | None:
+    try:
+        total = trainer.estimated_stepping_batches
+    except Exception:  # unknown length (iterable datasets)
+        return None
+    return int(total) if total != float("inf") else None
