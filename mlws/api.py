@@ -89,3 +89,39 @@ def summary(record: dict) -> dict:
 
 def run_dir(run_id: int, *, workspace=None) -> Path:
     return Path(show(run_id, workspace=workspace)["run_dir"])
+
+
+def watch(run_id: int, *, workspace=None, thresholds=None) -> dict:
+    """A snapshot of a run: status, latest metrics and hardware, progress, warnings."""
+    from .monitor.snapshot import snapshot
+    return snapshot(show(run_id, workspace=workspace), thresholds)
+
+
+def stop(run_id: int, *, workspace=None, timeout: float = 120.0) -> dict:
+    """Ask a local run to stop (SIGTERM): it saves its last checkpoint and records 'stopped'."""
+    import os
+    import signal
+    import socket
+    import time
+
+    from .registry.liveness import process_alive
+
+    ws = _ws(workspace)
+    registry = _registry(ws)
+    record = registry.get(int(run_id))
+    if record["status"] != "running":
+        raise MlwsError(f"run {run_id} is not running (status: {record['status']})")
+    if record["host"] != socket.gethostname():
+        raise MlwsError(f"run {run_id} runs on host {record['host']!r}, not this one")
+    if not process_alive(record["pid"], record["pid_started"]):
+        registry.reap_dead()
+        raise MlwsError(f"run {run_id}'s process is gone; it is now recorded as failed")
+    os.kill(record["pid"], signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        record = registry.get(int(run_id))
+        if record["status"] != "running":
+            return record
+        time.sleep(0.2)
+    raise MlwsError(f"run {run_id} did not stop within {timeout:.0f} s (pid {record['pid']}); "
+                    f"kill it with: kill -9 {record['pid']}")

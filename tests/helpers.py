@@ -58,8 +58,31 @@ def wait_for(predicate, timeout: float, interval: float = 0.2, what: str = "cond
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def wandb_records(run_dir: Path, record_type: str) -> list:
+    """Records of one type ("history", "exit", "run", ...) of an offline W&B run, via wandb's reader."""
+    from wandb.proto import wandb_internal_pb2
+    from wandb.sdk.internal import datastore
+
+    files = sorted(run_dir.glob("wandb/offline-run-*/run-*.wandb"))
+    assert files, f"no offline W&B run under {run_dir}"
+    ds = datastore.DataStore()
+    ds.open_for_scan(str(files[-1]))
+    out = []
+    while (data := ds.scan_data()) is not None:
+        record = wandb_internal_pb2.Record()
+        record.ParseFromString(data)
+        if record.WhichOneof("record_type") == record_type:
+            out.append(record)
+    return out
+
+
 def wandb_history(run_dir: Path) -> list[dict]:
     """History rows of an offline W&B run, read with wandb's own record reader."""
+    return [{(i.key or "/".join(i.nested_key)): json.loads(i.value_json) for i in r.history.item}
+            for r in wandb_records(run_dir, "history")]
+
+
+def _unused_reader(run_dir: Path) -> list[dict]:
     from wandb.proto import wandb_internal_pb2
     from wandb.sdk.internal import datastore
 

@@ -11,6 +11,8 @@ COMMANDS = {
     "check": "Compose and validate every experiment (or the ones named)",
     "runs": "List recorded runs",
     "show": "Show one run in full",
+    "watch": "Watch a run live: metrics, loss trend, CPU/GPU/memory, step rate, ETA, warnings",
+    "stop": "Stop a running run cleanly: last checkpoint kept, status 'stopped'",
 }
 
 
@@ -42,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
