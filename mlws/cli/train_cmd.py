@@ -33,7 +33,7 @@ def run(args) -> int:
               f"output: {record['run_dir']}/output.log")
     else:
         _closing_summary(record)
-    return 0 if record["status"] in ("succeeded", "running") else 1
+    return 0 if record["status"] in ("succeeded", "running", "stopped") else 1
 
 
 def _closing_summary(record: dict) -> None:
@@ -46,6 +46,8 @@ def _closing_summary(record: dict) -> None:
     t.add_column(style="bold")
     t.add_column(overflow="fold")
     t.add_row("metrics", format_metrics(record.get("metrics"), ("val/acc", "val/loss", "train/loss")))
+    if record.get("stop_reason"):
+        t.add_row("stopped", record["stop_reason"])
     t.add_row("run dir", record["run_dir"])
     for name in ("best", "last"):
         if name in ckpts:

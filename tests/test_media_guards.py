@@ -1,0 +1,75 @@
+"""Media views reach the run dir and the W&B offline run; guards stop runs and say why."""
+import json
+from pathlib import Path
+
+from .helpers import mlws, mlws_json, wandb_history
+
+AUTOENCODER = '''
+import torch
+from mlws.examples.digits import DigitsClassifier
+
+
+class TinyAutoencoder(DigitsClassifier):
+    """A generative stand-in: reconstructs 8x8 digits; generate() is what the grid shows."""
+    def __init__(self, **kwargs):
+        super().__init__(net=torch.nn.Identity(), **kwargs)
+        self.coder = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 16), torch.nn.ReLU(),
+                                         torch.nn.Linear(16, 64))
+        self.head = torch.nn.Linear(64, 10)
+
+    def generate(self, x):
+        return self.coder(x).reshape(x.shape)
+
+    def forward(self, x):
+        return self.head(self.generate(x).flatten(1))
+'''
+
+
+def test_media_views_are_written_and_logged_to_wandb(ws, env):
+    out = mlws("train", "+experiment=model_12", "trainer.max_epochs=2",
+               "callbacks=[default,confusion_matrix,worst_samples,class_metrics]", cwd=ws, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    run_dir = ws / "runs" / "1"
+    for view in ("confusion_matrix", "worst_samples"):
+        pngs = sorted((run_dir / "media" / view).glob("epoch*.png"))
+        assert [p.name for p in pngs] == ["epoch000.png", "epoch001.png"]
+        assert pngs[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    history = wandb_history(run_dir)
+    key = "media/confusion_matrix"
+    images = [row for row in history if f"{key}/_type" in row]
+    assert len(images) == 2 and images[0][f"{key}/_type"] == "images/separated"
+    assert images[0][f"{key}/width"] == images[0][f"{key}/height"] == 400
+    wandb_run = Path(mlws_json("show", "1", cwd=ws, env=env)["artifacts"]["wandb_dir"])
+    stored = wandb_run / "files" / images[0][f"{key}/filenames"][0]
+    assert stored.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    evals = [json.loads(l) for l in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert 0 <= evals[-1]["class/8/recall"] <= 1 and "class/3/precision" in evals[-1]
+
+
+def test_real_vs_generated_grid_for_a_generative_module(ws, env):
+    (ws / "gen.py").write_text(AUTOENCODER)
+    (ws / "conf" / "model" / "autoencoder.yaml").write_text("_target_: gen.TinyAutoencoder\nlr: 0.01\n")
+    out = mlws("train", "model=autoencoder", "data.normalize=true", "trainer.max_epochs=1", "logger=none",
+               "callbacks=[default,generated_grid]", cwd=ws, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert (ws / "runs/1/media/real_vs_generated/epoch000.png").is_file()
+
+
+def test_early_stopping_guard_records_why(ws, env):
+    out = mlws("train", "+experiment=model_04", "trainer.max_epochs=50", "logger=none",
+               "callbacks=[default,early_stopping]", "callbacks.early_stopping.patience=2",
+               "callbacks.early_stopping.min_delta=1.0", cwd=ws, env=env)  # nothing improves by 1.0
+    assert out.returncode == 0, out.stderr[-3000:]
+    run = mlws_json("show", "1", cwd=ws, env=env)
+    assert run["status"] == "stopped"
+    assert run["stop_reason"] == "no improvement in val/acc for 2 evaluations (early stopping)"
+    assert len((ws / "runs/1/metrics.jsonl").read_text().splitlines()) == 3
+
+
+def test_time_limit_guard_records_why(ws, env):
+    out = mlws("train", "+experiment=model_04", "trainer.max_epochs=100000", "logger=none",
+               "callbacks=[default,time_limit]", "callbacks.time_limit.duration=00:00:00:03", cwd=ws, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    run = mlws_json("show", "1", cwd=ws, env=env)
+    assert run["status"] == "stopped" and run["stop_reason"] == "time limit of 3 s reached"
+    assert Path(run["artifacts"]["checkpoints"]["last"]).is_file()
