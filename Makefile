@@ -30,6 +30,7 @@ check: setup
 
 bench: setup
 	$(BIN)/python bench/bench_train.py
+	$(BIN)/python bench/bench_monitoring.py
 
 clean:
 	rm -rf $(VENV) .mlws runs *.egg-info

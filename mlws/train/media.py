@@ -86,18 +86,17 @@ def log_image(trainer, name: str, image: np.ndarray) -> Path:
 
 
 def figure_to_array(fig) -> np.ndarray:
-    fig.canvas.draw()
-    array = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
-    import matplotlib.pyplot as plt
-    plt.close(fig)
-    return array
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 
-def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg", force=True)  # no screen on training nodes
-    import matplotlib.pyplot as plt
-    return plt
+def new_figure(rows: int, cols: int, figsize, dpi: int = 80):
+    """A matplotlib Figure without pyplot: no GUI backend, no global figure registry."""
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=figsize, dpi=dpi)
+    return fig, fig.subplots(rows, cols, squeeze=False)
 
 
 class ConfusionMatrix(MediaCallback):
@@ -106,8 +105,8 @@ class ConfusionMatrix(MediaCallback):
         predicted = preds.outputs.argmax(dim=1)
         matrix = torch.zeros(n, n, dtype=torch.long)
         matrix.index_put_((preds.targets, predicted), torch.ones_like(predicted), accumulate=True)
-        plt = _pyplot()
-        fig, ax = plt.subplots(figsize=(5, 5), dpi=80)
+        fig, axes = new_figure(1, 1, figsize=(5, 5))
+        ax = axes[0, 0]
         ax.imshow(matrix.numpy(), cmap="Blues")
         for i in range(n):
             for j in range(n):
@@ -130,10 +129,9 @@ class WorstSamplesGrid(MediaCallback):
         predicted = preds.outputs.argmax(dim=1)
         wrong = (predicted != preds.targets).nonzero().flatten()
         worst = wrong[losses[wrong].argsort(descending=True)][: self.count].tolist()
-        plt = _pyplot()
         cols = 8
         rows = max(1, -(-len(worst) // cols))
-        fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.2, rows * 1.4), dpi=80, squeeze=False)
+        fig, axes = new_figure(rows, cols, figsize=(cols * 1.2, rows * 1.4))
         for ax in axes.flat:
             ax.axis("off")
         for ax, i in zip(axes.flat, worst):
@@ -172,8 +170,7 @@ class RealVsGeneratedGrid(MediaCallback):
         with torch.no_grad():
             make = getattr(pl_module, "generate", pl_module)
             fake = make(real.to(pl_module.device)).cpu().reshape(real.shape)
-        plt = _pyplot()
-        fig, axes = plt.subplots(2, len(real), figsize=(len(real) * 1.1, 2.4), dpi=80, squeeze=False)
+        fig, axes = new_figure(2, len(real), figsize=(len(real) * 1.1, 2.4))
         for j in range(len(real)):
             for row, images in enumerate((real, fake)):
                 axes[row, j].imshow(images[j].squeeze().numpy(), cmap="gray_r")

@@ -29,6 +29,8 @@ class RunRecorder(pl.Callback):
         self.first_step_at: float | None = None
         self.fit_start_at: float | None = None
         self._progress_at = 0.0
+        self._val_started: float | None = None
+        self.validation_s = 0.0  # time inside validation (and its media views), not training
 
     def on_fit_start(self, trainer, pl_module) -> None:
         self.fit_start_at = time.time()
@@ -53,7 +55,12 @@ class RunRecorder(pl.Callback):
         tmp.write_text(json.dumps(progress))
         os.replace(tmp, self.run_dir / "progress.json")
 
+    def on_validation_start(self, trainer, pl_module) -> None:
+        self._val_started = time.time()
+
     def on_validation_end(self, trainer, pl_module) -> None:
+        if self._val_started is not None and self.first_step_at is not None:
+            self.validation_s += time.time() - self._val_started
         # after Lightning has aggregated this validation's metrics (not so at epoch end)
         if trainer.sanity_checking or not trainer.is_global_zero:
             return
@@ -79,7 +86,9 @@ class RunRecorder(pl.Callback):
         end = time.time()
         steps = trainer.global_step
         timing = {"fit_start_at": self.fit_start_at, "first_step_at": self.first_step_at, "end_at": end,
-                  "steps": steps, "steps_per_sec": steps / max(end - self.first_step_at, 1e-9)}
+                  "steps": steps, "steps_per_sec": steps / max(end - self.first_step_at, 1e-9),
+                  "validation_s": self.validation_s,
+                  "train_steps_per_sec": steps / max(end - self.first_step_at - self.validation_s, 1e-9)}
         (self.run_dir / "timing.json").write_text(json.dumps(timing, indent=2))
 
 

@@ -1,0 +1,62 @@
+"""Overhead of hardware tracking and media views on training throughput.
+
+`mlws train +experiment=model_12` with everything off (no hardware sampling, no media views)
+against everything on at the default interval (hardware every 2 s; confusion matrix, worst
+samples and class metrics every validation), alternating ROUNDS times; medians compared.
+Training steps/s (time in validation, where media views render, excluded) is the goal's measure
+(<= 3% slower); the figures including validation and the wall times are printed too.
+"""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+OFF = ["monitor.hardware_interval_s=0", "callbacks=[default]"]
+ON = ["callbacks=[default,confusion_matrix,worst_samples,class_metrics]"]
+
+
+def train(ws: Path, env: dict, extra: list[str]) -> dict:
+    start = time.time()
+    subprocess.run([sys.executable, "-m", "mlws.cli.main", "train", "+experiment=model_12", *extra], cwd=ws,
+                   env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.time() - start
+    runs = json.loads(subprocess.run([sys.executable, "-m", "mlws.cli.main", "runs", "--json"], cwd=ws, env=env,
+                                     check=True, capture_output=True, text=True).stdout)
+    timing = json.loads((Path(runs[-1]["run_dir"]) / "timing.json").read_text())
+    return {"wall": wall, "steps_per_sec": timing["train_steps_per_sec"], "overall_steps_per_sec": timing["steps_per_sec"]}
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        ws = tmp / "ws"
+        shutil.copytree(REPO / "conf", ws / "conf")
+        shutil.copytree(REPO / "experiments", ws / "experiments")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
+        env.update({"WANDB_MODE": "offline", "WANDB_CONFIG_DIR": str(tmp / "wc"), "WANDB_CACHE_DIR": str(tmp / "wca")})
+        results = {"off": [], "on": []}
+        for _ in range(ROUNDS):
+            results["off"].append(train(ws, env, OFF))
+            results["on"].append(train(ws, env, ON))
+    med = {k: {m: statistics.median(r[m] for r in rs) for m in rs[0]} for k, rs in results.items()}
+    print(f"monitoring benchmark: model_12, median of {ROUNDS} alternating rounds")
+    for name in ("off", "on"):
+        print(f"  {name:4} training steps/s {med[name]['steps_per_sec']:8.1f}   "
+              f"steps/s incl. validation+media {med[name]['overall_steps_per_sec']:8.1f}   wall {med[name]['wall']:6.2f} s")
+    ratio = med["on"]["steps_per_sec"] / med["off"]["steps_per_sec"]
+    print(f"training steps/s ratio on/off: {ratio:.3f} -> overhead {100 * (1 - ratio):+.1f}% (goal <= 3%)  "
+          f"{'OK' if ratio >= 0.97 else 'MISSED'}")
+    overall = med["on"]["overall_steps_per_sec"] / med["off"]["overall_steps_per_sec"]
+    print(f"steps/s ratio including validation and media rendering: {overall:.3f}")
+    print(f"wall-time ratio on/off: {med['on']['wall'] / med['off']['wall']:.3f} (includes rendering media)")
+
+
+if __name__ == "__main__":
+    main()
