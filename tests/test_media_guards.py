@@ -73,3 +73,23 @@ def test_time_limit_guard_records_why(ws, env):
     run = mlws_json("show", "1", cwd=ws, env=env)
     assert run["status"] == "stopped" and run["stop_reason"] == "time limit of 3 s reached"
     assert Path(run["artifacts"]["checkpoints"]["last"]).is_file()
+
+
+def test_readme_example_view_in_an_experiment_file(ws, env):
+    """The README's worked example: one class + one YAML file, switched on from an experiment."""
+    import re
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    code = re.search(r"```python\n# acme/views.py\n(.*?)```", readme, re.S).group(1)
+    yaml_text = re.search(r"```yaml\n# conf/callbacks/confidence.yaml\n(.*?)```", readme, re.S).group(1)
+    (ws / "acme").mkdir()
+    (ws / "acme" / "__init__.py").write_text("")
+    (ws / "acme" / "views.py").write_text(code)
+    (ws / "conf" / "callbacks" / "confidence.yaml").write_text(yaml_text)
+    (ws / "experiments" / "model_13.yaml").write_text(
+        "# @package _global_\ndefaults:\n  - model_12\n  - override /callbacks: [default, confidence]\n"
+        "  - _self_\ndescription: watch confidence\ntrainer: {max_epochs: 2}\n")
+    out = mlws("train", "+experiment=model_13", "logger=none", cwd=ws, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert (ws / "runs/1/media/confidence/epoch001.png").is_file()
+    last = json.loads((ws / "runs/1/metrics.jsonl").read_text().splitlines()[-1])
+    assert 0.1 < last["confidence/mean"] <= 1.0
