@@ -8,7 +8,7 @@ from .workspace import Workspace, find_workspace
 
 # Fields of `mlws runs --json`; `show` adds config, git, versions, artifacts and the rest.
 SUMMARY_FIELDS = ("id", "experiment", "status", "overrides", "metrics", "created_at", "ended_at",
-                  "run_dir", "backend", "error", "stop_reason")
+                  "run_dir", "backend", "error", "stop_reason", "labels", "note", "parent_id")
 
 
 def _ws(workspace) -> Workspace:
@@ -44,16 +44,35 @@ def check(experiments=None, *, workspace=None) -> dict[str, str | None]:
     return results
 
 
-def train(overrides=(), *, detach: bool = False, workspace=None, command: str | None = None) -> dict:
+def train(overrides=(), *, detach: bool = False, workspace=None, command: str | None = None,
+          labels=(), note: str = "") -> dict:
     """Validate, record and run. Returns the run's record (still 'running' when detached)."""
-    from .compute import get_backend
     from .plan import plan as make_plan
 
     ws = _ws(workspace)
     spec, patch = make_plan(ws, list(overrides), command=command)
+    return _launch(ws, spec, patch, detach=detach, labels=labels, note=note)
+
+
+def _launch(ws: Workspace, spec, patch: str, *, detach: bool, labels=(), note: str = "",
+            rerun_of: int | None = None) -> dict:
+    from dataclasses import replace
+
+    from .compute import get_backend
+    from .lineage.labels import check_label, check_note
+    from .lineage.parent import choose_parent
+
+    labels = tuple(check_label(l) for l in labels)
+    note = check_note(note)
+    spec = replace(spec, labels=labels, note=note)
     backend = get_backend(spec.config.get("compute", {}).get("backend", "local"))
     registry = _registry(ws)
-    run_id = registry.create(spec, patch, backend.name, run_dir_for=lambda i: str(ws.runs_dir / str(i)))
+    candidates = registry.parent_candidates([e for e in (spec.experiment, spec.builds_on) if e])
+    parent = rerun_of if rerun_of is not None else choose_parent(
+        spec.config, spec.experiment, spec.builds_on, list(spec.overrides), candidates)
+    run_id = registry.create(spec, patch, backend.name, run_dir_for=lambda i: str(ws.runs_dir / str(i)),
+                             labels=labels, note=note, builds_on=spec.builds_on, parent_id=parent,
+                             rerun_of=rerun_of)
     try:
         run_dir = ws.runs_dir / str(run_id)
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
@@ -125,3 +144,133 @@ def stop(run_id: int, *, workspace=None, timeout: float = 120.0) -> dict:
         time.sleep(0.2)
     raise MlwsError(f"run {run_id} did not stop within {timeout:.0f} s (pid {record['pid']}); "
                     f"kill it with: kill -9 {record['pid']}")
+
+
+# -- lineage: labels, notes, search, diff, lineage, rerun, report -------------------------------
+
+def label(run_id: int, labels: list[str], *, remove: bool = False, workspace=None) -> dict:
+    """Add (or with remove=True take away) labels; returns the run's labels."""
+    from .lineage.labels import check_label
+    for name in labels:
+        check_label(name)
+    registry = _registry(_ws(workspace))
+    record = registry.get(int(run_id))
+    current = list(record["labels"] or [])
+    if remove:
+        missing = [l for l in labels if l not in current]
+        if missing:
+            raise MlwsError(f"run {run_id} has no label {', '.join(missing)} (labels: {', '.join(current) or 'none'})")
+        current = [l for l in current if l not in labels]
+    else:
+        current += [l for l in labels if l not in current]
+    registry.update(int(run_id), labels=current)
+    _mirror_to_wandb(record, tags=current)
+    return {"id": int(run_id), "labels": current}
+
+
+def note(run_id: int, text: str, *, workspace=None) -> dict:
+    from .lineage.labels import check_note
+    check_note(text)
+    registry = _registry(_ws(workspace))
+    record = registry.get(int(run_id))
+    registry.update(int(run_id), note=text)
+    _mirror_to_wandb(record, notes=text)
+    return {"id": int(run_id), "note": text}
+
+
+def _mirror_to_wandb(record: dict, **changes) -> None:
+    """Labels become W&B tags and the note the W&B notes, for runs that synced online."""
+    from .lineage.wandb_mirror import mirror
+    mirror(record, **changes)
+
+
+def search_runs(*, label=None, experiment=None, status=None, search=None, where=(), sort=None,
+                ascending=False, limit=None, workspace=None) -> list[dict]:
+    """Filtered, sorted runs (summaries with labels and note). `where`: ["val/acc>0.9", ...]."""
+    from .lineage.query import apply_where, sort_runs
+    rows = _registry(_ws(workspace)).list(experiment=experiment, status=status, label=label, search=search)
+    rows = apply_where(rows, where)
+    rows = sort_runs(rows, sort, ascending)
+    if limit is not None:
+        rows = rows[-limit:] if not sort else rows[:limit]
+    return [summary(r) | {"labels": r["labels"], "note": r["note"], "parent": r["parent_id"]} for r in rows]
+
+
+def diff(a: int, b: int, *, workspace=None) -> dict:
+    from .lineage.diff import run_diff
+    registry = _registry(_ws(workspace))
+    return run_diff(registry.get(int(a)), registry.get(int(b)))
+
+
+def lineage(run_id: int | None = None, *, best: str | None = None, mode: str | None = None,
+            metric: str | None = None, workspace=None) -> list[dict]:
+    """The chain from the root to `run_id` (or to the best run by `best`), one step per run."""
+    from .lineage.chain import best_run, chain_ids, steps
+    registry = _registry(_ws(workspace))
+    if best:
+        run_id = best_run(registry.metric_table(), best, mode)
+    if run_id is None:
+        raise MlwsError("name a run, or --best METRIC")
+    ids = chain_ids(registry.parent_map(), int(run_id))
+    records = {r["id"]: r for r in registry.list(ids=ids, full=True)}
+    return steps([records[i] for i in ids], metric=best or metric)
+
+
+def lineage_tree(*, workspace=None) -> list[dict]:
+    """Every run with its parent: [{id, experiment, parent, status, labels, metrics}]."""
+    return [{"id": r["id"], "experiment": r["experiment"], "parent": r["parent_id"], "status": r["status"],
+             "labels": r["labels"], "metrics": r["metrics"]} for r in _registry(_ws(workspace)).list()]
+
+
+def rerun(run_id: int, *, detach: bool = False, workspace=None) -> tuple[dict, list[str]]:
+    """Run again with the recorded resolved config; returns (record, warnings about what differs)."""
+    from dataclasses import replace
+    from datetime import datetime, timezone
+
+    from .provenance import git_state, package_versions
+    from .spec import RunSpec
+
+    ws = _ws(workspace)
+    old = _registry(ws).get(int(run_id))
+    git = git_state(ws.root)
+    patch = git.pop("patch")
+    warnings = rerun_warnings(old, git, patch, package_versions())
+    spec = RunSpec(experiment=old["experiment"], overrides=tuple(old["overrides"]), config=old["config"],
+                   workspace=str(ws.root), command=f"mlws rerun {run_id}",
+                   created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), git=git,
+                   versions=package_versions(), builds_on=old.get("builds_on"))
+    spec = replace(spec, labels=(), note=f"rerun of run {run_id}")
+    return _launch(ws, spec, patch, detach=detach, note=spec.note, rerun_of=int(run_id)), warnings
+
+
+def rerun_warnings(old: dict, git_now: dict, patch_now: str, versions_now: dict) -> list[str]:
+    out = []
+    then = (old.get("git") or {}).get("commit")
+    if then and git_now.get("commit") != then:
+        out.append(f"the workspace is at commit {str(git_now.get('commit'))[:10]}, run {old['id']} used "
+                   f"{then[:10]}: `git checkout {then[:10]}` to reproduce its code exactly")
+    if (old.get("git_patch") or "") != (patch_now or ""):
+        out.append(f"uncommitted changes differ from run {old['id']}'s (its patch: {old.get('run_dir')}/git.patch)")
+    changed = [f"{k} {v} → {versions_now.get(k)}" for k, v in (old.get("versions") or {}).items()
+               if versions_now.get(k) != v]
+    if changed:
+        out.append("package versions differ: " + ", ".join(changed))
+    return out
+
+
+def report(output, *, metric: str = "val/acc", runs_for_curves=None, workspace=None) -> Path:
+    """Write the HTML report; the lineage shown leads to the best run by `metric`."""
+    from .lineage.chain import best_run
+    from .lineage.report import build_report, read_curves, write_atomic
+
+    ws = _ws(workspace)
+    registry = _registry(ws)
+    rows = registry.list()
+    chain = []
+    if any(isinstance((r.get("metrics") or {}).get(metric), (int, float)) for r in rows if r["status"] == "succeeded"):
+        chain = lineage(best_run(registry.metric_table(), metric), metric=metric, workspace=ws)
+    ids = list(runs_for_curves) if runs_for_curves else [s["id"] for s in chain][-8:]
+    page = build_report(rows, chain, read_curves(rows, ids), metric, title=f"mlws report · {ws.root.name}")
+    path = Path(output)
+    write_atomic(path, page)
+    return path

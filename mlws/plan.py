@@ -6,6 +6,7 @@ import sys
 from datetime import datetime, timezone
 
 from .config import compose
+from .experiments import builds_on
 from .provenance import git_state, package_versions
 from .spec import RunSpec
 from .validate import validate
@@ -28,5 +29,6 @@ def plan(ws: Workspace, overrides: list[str], command: str | None = None) -> tup
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         git=git,
         versions=package_versions(),
+        builds_on=builds_on(ws, composed.experiment),
     )
     return spec, patch

@@ -19,6 +19,9 @@ class RunSpec:
     created_at: str              # ISO 8601, UTC
     git: dict = field(default_factory=dict)       # commit, branch, dirty (the patch lives in the registry)
     versions: dict = field(default_factory=dict)  # python and key package versions
+    builds_on: str | None = None  # the experiment this one builds on (model_12 -> model_11)
+    labels: tuple[str, ...] = ()
+    note: str = ""
     run_id: int | None = None
     run_dir: str | None = None
 
@@ -32,6 +35,7 @@ class RunSpec:
     def from_json(cls, text: str) -> "RunSpec":
         data = json.loads(text)
         data["overrides"] = tuple(data.get("overrides", ()))
+        data["labels"] = tuple(data.get("labels", ()))
         return cls(**data)
 
     def write(self, path: str | os.PathLike) -> Path:

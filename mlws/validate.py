@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .config import Composed, compose
 from .errors import MlwsError
+from .experiments import chain, load_yaml
 from .flatten import flatten
 from .workspace import Workspace
 
@@ -44,8 +45,8 @@ def validate(ws: Workspace, composed: Composed, overrides: list[str]) -> None:
 def _multi_select_choices(ws: Workspace, experiment: str | None, overrides: list[str]) -> dict:
     """Groups with several options selected (callbacks=[a,b]); Hydra's runtime choices omit them."""
     choices: dict = {}
-    for path in _chain(ws, experiment):
-        for entry in _load_yaml(path).get("defaults", []):
+    for path in chain(ws, experiment):
+        for entry in load_yaml(path).get("defaults", []):
             if isinstance(entry, dict):
                 for key, value in entry.items():
                     if isinstance(value, list):
@@ -126,27 +127,7 @@ def _origin(ws: Workspace, experiment: str | None, key: str, overrides: list[str
         name = o.lstrip("+~").split("=", 1)[0]
         if "=" in o and _under(key, name):
             return f"command-line override '{o}'"
-    for path in reversed(_chain(ws, experiment)):
-        if key in flatten(_load_yaml(path)):
+    for path in reversed(chain(ws, experiment)):
+        if key in flatten(load_yaml(path)):
             return str(path.relative_to(ws.root))
     return "conf/"
-
-
-def _chain(ws: Workspace, experiment: str | None) -> list[Path]:
-    """The experiment's file and the files it builds on, oldest first."""
-    chain: list[Path] = []
-    name = experiment
-    while name and len(chain) < 100:
-        path = ws.experiments_dir / f"{name}.yaml"
-        if not path.is_file() or path in chain:
-            break
-        chain.insert(0, path)
-        parents = [d for d in _load_yaml(path).get("defaults", []) if isinstance(d, str) and d != "_self_"]
-        name = parents[0] if parents else None
-    return chain
-
-
-def _load_yaml(path: Path) -> dict:
-    import yaml
-    data = yaml.safe_load(path.read_text()) or {}
-    return data if isinstance(data, dict) else {}

@@ -28,6 +28,7 @@ def test_create_finish_get(tmp_path):
     rec = registry.get(a)
     assert rec["status"] == "succeeded" and rec["metrics"] == {"val/acc": 0.9}
     assert rec["run_dir"] == f"/runs/{a}" and rec["git_patch"] == "diff --git" and rec["ended_at"]
+    assert rec["labels"] == [] and rec["note"] == ""
     assert [r["id"] for r in registry.list()] == [a, b]
 
 

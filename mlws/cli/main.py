@@ -13,6 +13,12 @@ COMMANDS = {
     "show": "Show one run in full",
     "watch": "Watch a run live: metrics, loss trend, CPU/GPU/memory, step rate, ETA, warnings",
     "stop": "Stop a running run cleanly: last checkpoint kept, status 'stopped'",
+    "label": "Add labels to a run (or --remove them)",
+    "note": "Set a run's note",
+    "diff": "What changed between two runs: effective config, metrics, code",
+    "lineage": "The chain of runs from the first baseline to a run (or --best METRIC, or --all)",
+    "rerun": "Run a recorded run again with the same resolved config",
+    "report": "Write a self-contained HTML report of the runs and their lineage",
 }
 
 

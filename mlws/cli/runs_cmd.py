@@ -1,26 +1,51 @@
-"""mlws runs [--json]"""
+"""mlws runs [--label L] [--experiment E] [--status S] [--search TEXT] [--where 'val/acc>0.9'] [--sort M] [--limit N] [--json]"""
 from __future__ import annotations
 
 from .render import console, format_metrics, print_json
 
+DEFAULT_TABLE_LIMIT = 50
+
 
 def add_arguments(p) -> None:
+    p.add_argument("--label")
+    p.add_argument("--experiment")
+    p.add_argument("--status", choices=["running", "succeeded", "failed", "stopped"])
+    p.add_argument("--search", help="free text over notes, labels, experiment names and config values")
+    p.add_argument("--where", action="append", default=[], metavar="COND",
+                   help="metric threshold, e.g. 'val/acc>=0.95' (repeatable)")
+    p.add_argument("--sort", metavar="METRIC", help="sort by a metric, highest first")
+    p.add_argument("--asc", action="store_true", help="with --sort: lowest first")
+    p.add_argument("--limit", type=int, help=f"at most N runs (the table shows the newest {DEFAULT_TABLE_LIMIT} by default)")
+    p.add_argument("--all", action="store_true", help="the table shows every run")
     p.add_argument("--json", action="store_true", help="a JSON array of runs")
 
 
 def run(args) -> int:
     from mlws import api
-    records = api.runs()
+    limit = args.limit
+    if limit is None and not args.json and not args.all:
+        limit = DEFAULT_TABLE_LIMIT
+    records = api.search_runs(label=args.label, experiment=args.experiment, status=args.status, search=args.search,
+                              where=args.where, sort=args.sort, ascending=args.asc, limit=None)
+    total = len(records)
+    if limit is not None:
+        records = records[:limit] if args.sort else records[-limit:]
     if args.json:
         print_json(records)
         return 0
     from rich.table import Table
-    t = Table("id", "experiment", "status", "metrics", "overrides", "created")
+    metric_keys = (args.sort,) if args.sort else ("val/acc", "val/loss")
+    t = Table("id", "experiment", "status", "metrics", "labels", "overrides", "created")
     colours = {"succeeded": "green", "failed": "red", "running": "yellow", "stopped": "magenta"}
     for r in records:
         status = f"[{colours.get(r['status'], 'white')}]{r['status']}[/]"
-        t.add_row(str(r["id"]), r["experiment"] or "-", status, format_metrics(r["metrics"]),
-                  " ".join(r["overrides"][1:] if r["overrides"][:1] == [f"+experiment={r['experiment']}"] else r["overrides"]),
-                  r["created_at"].replace("T", " ")[:19])
-    console().print(t if records else "no runs yet: mlws train +experiment=model_12")
+        extra = r["overrides"][1:] if r["overrides"][:1] == [f"+experiment={r['experiment']}"] else r["overrides"]
+        t.add_row(str(r["id"]), r["experiment"] or "-", status, format_metrics(r["metrics"], metric_keys),
+                  ", ".join(r["labels"]), " ".join(extra), r["created_at"].replace("T", " ")[:19])
+    out = console()
+    out.print(t if records else "no runs match" if total == 0 and any(
+        [args.label, args.experiment, args.status, args.search, args.where]) else t if records else
+        "no runs yet: mlws train +experiment=model_12")
+    if total > len(records):
+        out.print(f"[dim]showing {len(records)} of {total} runs; --limit N or --all for more[/dim]")
     return 0

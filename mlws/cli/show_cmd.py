@@ -22,6 +22,8 @@ def run(args) -> int:
     for label, value in [("command", record["command"]), ("created", record["created_at"]),
                          ("ended", record["ended_at"]), ("metrics", format_metrics(record["metrics"], tuple(sorted(record["metrics"] or {})))),
                          ("git", f"{git.get('commit')} ({'dirty' if git.get('dirty') else 'clean'})"),
+                         ("labels", ", ".join(record["labels"] or [])), ("note", record["note"]),
+                         ("parent", record["parent_id"]), ("stopped", record["stop_reason"]),
                          ("run dir", record["run_dir"]), ("error", record["error"])]:
         if value:
             out.print(f"{label:>9}: {value}", highlight=False)

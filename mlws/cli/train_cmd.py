@@ -12,6 +12,8 @@ def add_arguments(p) -> None:
     p.add_argument("overrides", nargs="*", help="Hydra overrides: +experiment=NAME, key=value, +key=value, ~key, group=option")
     p.add_argument("--detach", action="store_true", help="run in the background and return the run id at once")
     p.add_argument("--json", action="store_true", help="print the run record as JSON")
+    p.add_argument("--label", action="append", default=[], help="label the run (repeatable)")
+    p.add_argument("--note", default="", help="a note for the run")
 
 
 def run(args) -> int:
@@ -22,7 +24,8 @@ def run(args) -> int:
     try:
         # With --json, stdout carries only the JSON; training's own output goes to stderr.
         with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
-            record = api.train(args.overrides, detach=args.detach, command=command)
+            record = api.train(args.overrides, detach=args.detach, command=command, labels=args.label,
+                               note=args.note)
     except RunFailed as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code

@@ -1,14 +1,15 @@
-"""The run registry: the source of truth for every run (W&B only mirrors it)."""
+"""The run registry: the source of truth for every run (W&B only mirrors it).
+
+SQLite in the workspace by default; a team shares one on PostgreSQL by setting
+MLWS_REGISTRY_URL=postgresql://user:pass@host/db (or `registry_url:` in the workspace's conf/).
+"""
 from __future__ import annotations
 
-from ..errors import MlwsError
-from .sqlite import SqliteRegistry
+from .store import Registry
 
 STATUSES = ("running", "succeeded", "failed", "stopped")
 
 
-def open_registry(url: str) -> SqliteRegistry:
-    """A registry for `url`; sqlite:///PATH is the default, kept inside the workspace."""
-    if url.startswith("sqlite:///"):
-        return SqliteRegistry(url.removeprefix("sqlite:///"))
-    raise MlwsError(f"unsupported registry URL {url!r} (expected sqlite:///PATH)")
+def open_registry(url: str) -> Registry:
+    from .dialects import dialect_for
+    return Registry(dialect_for(url))

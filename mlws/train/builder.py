@@ -71,8 +71,8 @@ def build_logger(spec: RunSpec, run_dir: Path):
         from .wandb_mode import resolve_mode
         node["mode"] = resolve_mode(node.get("mode"))
         node.setdefault("name", f"run-{spec.run_id}" + (f"-{spec.experiment}" if spec.experiment else ""))
-        node.setdefault("tags", [spec.experiment] if spec.experiment else [])
-        node.setdefault("notes", spec.config.get("description"))
+        node.setdefault("tags", ([spec.experiment] if spec.experiment else []) + list(spec.labels))
+        node.setdefault("notes", spec.note or spec.config.get("description"))
         node["config"] = {**spec.config, "mlws": {"run_id": spec.run_id, "overrides": list(spec.overrides),
                                                   "git": spec.git}}
         node["settings"] = wandb.Settings(silent=True, console="off")
@@ -140,7 +140,10 @@ def _artifacts(trainer, logger, run_dir: Path) -> dict:
         if runs:
             out["wandb_dir"] = str(runs[-1])
     if logger is not None and type(logger).__name__ == "WandbLogger":
-        out["wandb_mode"] = os.environ.get("WANDB_MODE") or getattr(logger, "_wandb_init", {}).get("mode")
+        init = getattr(logger, "_wandb_init", {})
+        out["wandb_mode"] = os.environ.get("WANDB_MODE") or init.get("mode")
+        out["wandb"] = {"mode": out["wandb_mode"], "id": getattr(logger, "version", None),
+                        "project": init.get("project"), "entity": init.get("entity")}
     return out
 
 

@@ -1,0 +1,31 @@
+"""Mirror labels and notes to W&B for runs that were logged online (the registry stays the record)."""
+from __future__ import annotations
+
+
+def wandb_path(record: dict) -> str | None:
+    w = (record.get("artifacts") or {}).get("wandb") or {}
+    if w.get("mode") != "online" or not w.get("id"):
+        return None
+    return "/".join(p for p in (w.get("entity"), w.get("project"), w["id"]) if p)
+
+
+def mirror(record: dict, tags: list[str] | None = None, notes: str | None = None, api_factory=None) -> bool:
+    """Update the W&B run's tags/notes; False (and the registry unchanged) when offline or unreachable."""
+    path = wandb_path(record)
+    if path is None:
+        return False
+    try:
+        if api_factory is None:
+            import wandb
+            api_factory = lambda: wandb.Api(timeout=10)
+        run = api_factory().run(path)
+        if tags is not None:
+            run.tags = list(tags)
+        if notes is not None:
+            run.notes = notes
+        run.update()
+        return True
+    except Exception as e:  # W&B is only a mirror: say so, never fail the registry write
+        import sys
+        print(f"warning: could not mirror to W&B run {path}: {type(e).__name__}: {e}", file=sys.stderr)
+        return False

@@ -1,0 +1,128 @@
+"""What differs between SQLite and PostgreSQL: connecting, placeholders, DDL, locking, errors."""
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from ..errors import MlwsError
+
+# (name, SQLite type, PostgreSQL type); the order is the table's, new columns go last.
+COLUMNS = [
+    ("experiment", "TEXT", "TEXT"), ("overrides", "TEXT NOT NULL", "TEXT NOT NULL"),
+    ("config", "TEXT NOT NULL", "TEXT NOT NULL"), ("command", "TEXT", "TEXT"), ("git", "TEXT NOT NULL", "TEXT NOT NULL"),
+    ("git_patch", "TEXT", "TEXT"), ("versions", "TEXT NOT NULL", "TEXT NOT NULL"), ("backend", "TEXT NOT NULL", "TEXT NOT NULL"),
+    ("status", "TEXT NOT NULL", "TEXT NOT NULL"), ("created_at", "TEXT NOT NULL", "TEXT NOT NULL"),
+    ("started_at", "TEXT", "TEXT"), ("ended_at", "TEXT", "TEXT"),
+    ("metrics", "TEXT NOT NULL DEFAULT '{}'", "TEXT NOT NULL DEFAULT '{}'"),
+    ("artifacts", "TEXT NOT NULL DEFAULT '{}'", "TEXT NOT NULL DEFAULT '{}'"),
+    ("run_dir", "TEXT", "TEXT"), ("error", "TEXT", "TEXT"), ("host", "TEXT", "TEXT"), ("pid", "INTEGER", "INTEGER"),
+    ("pid_started", "REAL", "DOUBLE PRECISION"),
+    # schema 2: stop reasons, labels, notes, lineage
+    ("stop_reason", "TEXT", "TEXT"), ("labels", "TEXT NOT NULL DEFAULT '[]'", "TEXT NOT NULL DEFAULT '[]'"),
+    ("note", "TEXT NOT NULL DEFAULT ''", "TEXT NOT NULL DEFAULT ''"), ("builds_on", "TEXT", "TEXT"),
+    ("parent_id", "INTEGER", "INTEGER"), ("rerun_of", "INTEGER", "INTEGER"),
+]
+SCHEMA_VERSION = 2
+
+
+class SqliteDialect:
+    name = "sqlite"
+    param = "?"
+    like = "LIKE"  # case-insensitive for ASCII in SQLite
+    id_column = "id INTEGER PRIMARY KEY AUTOINCREMENT"
+
+    def __init__(self, path: str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.timeout = float(os.environ.get("MLWS_REGISTRY_TIMEOUT", "60"))
+
+    def connect(self):
+        db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        return db
+
+    def setup(self, db) -> None:
+        db.execute("PRAGMA journal_mode=WAL")
+
+    def begin_write(self, db) -> None:
+        db.execute("BEGIN IMMEDIATE")  # take the write lock up front: concurrent writers queue
+
+    def columns(self, db) -> list[str]:
+        return [r[1] for r in db.execute("PRAGMA table_info(runs)").fetchall()]
+
+    def insert_returning_id(self, db, sql: str, params: tuple) -> int:
+        return db.execute(sql, params).lastrowid
+
+    def explain(self, error: Exception) -> str | None:
+        text = str(error)
+        if "locked" in text or "busy" in text:
+            return (f"registry {self.path} is locked by another process (waited {self.timeout:.0f} s); "
+                    "try again when it finishes")
+        if isinstance(error, sqlite3.DatabaseError):
+            return f"registry {self.path} is unreadable ({text}); move it aside to start a new one"
+        return None
+
+    @property
+    def errors(self):
+        return (sqlite3.Error,)
+
+    def describe(self) -> str:
+        return str(self.path)
+
+
+class PostgresDialect:
+    name = "postgresql"
+    param = "%s"
+    like = "ILIKE"
+    id_column = "id BIGSERIAL PRIMARY KEY"
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def connect(self):
+        try:
+            import psycopg
+            from psycopg.rows import dict_row
+        except ImportError:
+            raise MlwsError("a PostgreSQL registry needs psycopg: pip install 'psycopg[binary]'") from None
+        try:
+            return psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=10)
+        except psycopg.OperationalError as e:
+            raise MlwsError(f"cannot reach the registry database {self.describe()}: "
+                            f"{str(e).strip().splitlines()[0]}") from None
+
+    def setup(self, db) -> None:
+        pass
+
+    def begin_write(self, db) -> None:
+        db.execute("BEGIN")
+        db.execute("LOCK TABLE runs IN SHARE ROW EXCLUSIVE MODE")  # one writer at a time, readers go on
+
+    def columns(self, db) -> list[str]:
+        rows = db.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'runs'").fetchall()
+        return [r["column_name"] for r in rows]
+
+    def insert_returning_id(self, db, sql: str, params: tuple) -> int:
+        return db.execute(sql + " RETURNING id", params).fetchone()["id"]
+
+    def explain(self, error: Exception) -> str | None:
+        return f"registry database {self.describe()}: {str(error).strip().splitlines()[0]}"
+
+    @property
+    def errors(self):
+        import psycopg
+        return (psycopg.Error,)
+
+    def describe(self) -> str:
+        from urllib.parse import urlparse
+        u = urlparse(self.url)
+        return f"{u.scheme}://{u.hostname}:{u.port or 5432}{u.path}"  # never print the password
+
+
+def dialect_for(url: str):
+    if url.startswith("sqlite:///"):
+        return SqliteDialect(url.removeprefix("sqlite:///"))
+    if url.startswith(("postgresql://", "postgres://")):
+        return PostgresDialect(url)
+    raise MlwsError(f"unsupported registry URL (expected sqlite:///PATH or postgresql://...): {url.split('@')[-1]!r}")

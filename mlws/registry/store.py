@@ -1,0 +1,233 @@
+"""Registry operations over a SQL dialect: versioned schema, short write transactions, JSON columns."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Callable
+
+from ..errors import MlwsError
+from .dialects import COLUMNS, SCHEMA_VERSION
+from .liveness import process_alive, process_started
+
+JSON_COLUMNS = ("overrides", "config", "git", "versions", "metrics", "artifacts", "labels")
+# Columns a listing needs; config and the patch are only read for one run, or for search/lineage.
+SUMMARY_COLUMNS = ["id", "experiment", "builds_on", "parent_id", "rerun_of", "overrides", "command", "status",
+                   "backend", "created_at", "started_at", "ended_at", "metrics", "artifacts", "run_dir", "error",
+                   "stop_reason", "labels", "note", "host", "pid"]
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Registry:
+    def __init__(self, dialect):
+        self.dialect = dialect
+        self.p = dialect.param
+        self._ensure_schema()
+
+    # -- plumbing ---------------------------------------------------------------------------
+    @contextmanager
+    def _db(self, write: bool = False):
+        """A connection (in a write transaction when `write`); database errors become MlwsError."""
+        db = None
+        try:
+            db = self.dialect.connect()
+            if write:
+                self.dialect.begin_write(db)
+            yield db
+            if write:
+                db.execute("COMMIT")
+        except MlwsError:
+            self._rollback(db)
+            raise
+        except self.dialect.errors as e:
+            self._rollback(db)
+            raise MlwsError(self.dialect.explain(e) or str(e)) from None
+        except BaseException:
+            self._rollback(db)
+            raise
+        finally:
+            if db is not None:
+                db.close()
+
+    @staticmethod
+    def _rollback(db) -> None:
+        try:
+            if db is not None:
+                db.execute("ROLLBACK")
+        except Exception:
+            pass
+
+    def _ensure_schema(self) -> None:
+        """Create the tables, or migrate an older registry forward by adding its missing columns."""
+        with self._db() as db:
+            self.dialect.setup(db)
+        with self._db(write=False) as db:
+            db.execute("CREATE TABLE IF NOT EXISTS mlws_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            cols = ", ".join(f"{name} {sqlite if self.dialect.name == 'sqlite' else pg}" for name, sqlite, pg in COLUMNS)
+            db.execute(f"CREATE TABLE IF NOT EXISTS runs ({self.dialect.id_column}, {cols})")
+        with self._db(write=True) as db:
+            row = db.execute(f"SELECT value FROM mlws_meta WHERE key = {self.p}", ("schema_version",)).fetchone()
+            version = int(dict(row)["value"]) if row else 1
+            if version > SCHEMA_VERSION:
+                raise MlwsError(f"registry {self.dialect.describe()} has schema version {version}, newer than this "
+                                f"mlws understands ({SCHEMA_VERSION}); upgrade mlws")
+            existing = set(self.dialect.columns(db))
+            for name, sqlite, pg in COLUMNS:
+                if name not in existing:
+                    db.execute(f"ALTER TABLE runs ADD COLUMN {name} {sqlite if self.dialect.name == 'sqlite' else pg}")
+            if row is None:
+                db.execute(f"INSERT INTO mlws_meta (key, value) VALUES ({self.p}, {self.p})",
+                           ("schema_version", str(SCHEMA_VERSION)))
+            elif version < SCHEMA_VERSION:
+                db.execute(f"UPDATE mlws_meta SET value = {self.p} WHERE key = {self.p}",
+                           (str(SCHEMA_VERSION), "schema_version"))
+
+    def _write(self, sql: str, params: tuple) -> None:
+        with self._db(write=True) as db:
+            db.execute(sql, params)
+
+    # -- writing ----------------------------------------------------------------------------
+    def create(self, spec, git_patch: str, backend: str, run_dir_for: Callable[[int], str], *,
+               labels: list[str] = (), note: str = "", builds_on: str | None = None,
+               parent_id: int | None = None, rerun_of: int | None = None) -> int:
+        """Record a new running run owned by this process; returns its ascending id."""
+        p = self.p
+        names = ["experiment", "overrides", "config", "command", "git", "git_patch", "versions", "backend", "status",
+                 "created_at", "started_at", "host", "pid", "pid_started", "labels", "note", "builds_on",
+                 "parent_id", "rerun_of"]
+        values = (spec.experiment, json.dumps(list(spec.overrides)), json.dumps(spec.config), spec.command,
+                  json.dumps(spec.git), git_patch, json.dumps(spec.versions), backend, "running", spec.created_at,
+                  now_iso(), socket.gethostname(), os.getpid(), process_started(os.getpid()), json.dumps(list(labels)),
+                  note, builds_on, parent_id, rerun_of)
+        with self._db(write=True) as db:
+            run_id = self.dialect.insert_returning_id(
+                db, f"INSERT INTO runs ({', '.join(names)}) VALUES ({', '.join([p] * len(names))})", values)
+            db.execute(f"UPDATE runs SET run_dir = {p} WHERE id = {p}", (run_dir_for(run_id), run_id))
+        return run_id
+
+    def set_owner(self, run_id: int, pid: int) -> None:
+        """The process now responsible for the run (a detached worker takes over from the CLI)."""
+        self.update(run_id, pid=pid, pid_started=process_started(pid), host=socket.gethostname())
+
+    def update(self, run_id: int, **fields) -> None:
+        for key in JSON_COLUMNS:
+            if key in fields:
+                fields[key] = json.dumps(fields[key])
+        cols = ", ".join(f"{k} = {self.p}" for k in fields)
+        self._write(f"UPDATE runs SET {cols} WHERE id = {self.p}", (*fields.values(), run_id))
+
+    def finish(self, run_id: int, status: str, metrics: dict | None = None, artifacts: dict | None = None,
+               error: str | None = None, stop_reason: str | None = None) -> None:
+        fields = {"status": status, "ended_at": now_iso(), "error": error, "stop_reason": stop_reason}
+        if metrics is not None:
+            fields["metrics"] = metrics
+        if artifacts is not None:
+            fields["artifacts"] = artifacts
+        self.update(run_id, **fields)
+
+    # -- reading ----------------------------------------------------------------------------
+    def get(self, run_id: int) -> dict:
+        with self._db() as db:
+            row = db.execute(f"SELECT * FROM runs WHERE id = {self.p}", (run_id,)).fetchone()
+        if row is None:
+            raise MlwsError(f"no run {run_id} in the registry ({self.dialect.describe()})")
+        return _decode(row)
+
+    def exists(self, run_id: int) -> bool:
+        with self._db() as db:
+            return db.execute(f"SELECT 1 FROM runs WHERE id = {self.p}", (run_id,)).fetchone() is not None
+
+    def list(self, *, experiment: str | None = None, status: str | None = None, label: str | None = None,
+             search: str | None = None, ids: list[int] | None = None, full: bool = False) -> list[dict]:
+        """Runs oldest first, filtered in SQL; `full` adds config and patch (slower)."""
+        where, params = [], []
+        p, like = self.p, self.dialect.like
+        if experiment:
+            where.append(f"experiment = {p}")
+            params.append(experiment)
+        if status:
+            where.append(f"status = {p}")
+            params.append(status)
+        if label:
+            where.append(f"labels LIKE {p}")
+            params.append(f'%{json.dumps(label)}%')
+        if search:
+            term = f"%{search}%"
+            where.append(f"(experiment {like} {p} OR note {like} {p} OR labels {like} {p} OR config {like} {p})")
+            params += [term] * 4
+        if ids is not None:
+            if not ids:
+                return []
+            where.append(f"id IN ({', '.join([p] * len(ids))})")
+            params += list(ids)
+        cols = "*" if full else ", ".join(SUMMARY_COLUMNS)
+        sql = f"SELECT {cols} FROM runs" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY id"
+        with self._db() as db:
+            rows = db.execute(sql, tuple(params)).fetchall()
+        return [_decode(r) for r in rows]
+
+    def configs(self, ids: list[int]) -> dict[int, dict]:
+        """{id: resolved config} for these runs."""
+        if not ids:
+            return {}
+        with self._db() as db:
+            rows = db.execute(f"SELECT id, config FROM runs WHERE id IN ({', '.join([self.p] * len(ids))})",
+                              tuple(ids)).fetchall()
+        return {dict(r)["id"]: json.loads(dict(r)["config"]) for r in rows}
+
+    def parent_candidates(self, experiments: list[str], before: int | None = None, limit: int = 500) -> list[dict]:
+        """Recent runs of these experiments (or, if none, of any) with their configs, newest first."""
+        p = self.p
+        base = "SELECT id, experiment, overrides, status, config FROM runs"
+        conds, params = [], []
+        if before is not None:
+            conds.append(f"id < {p}")
+            params.append(before)
+        with self._db() as db:
+            rows = []
+            if experiments:
+                cond = conds + [f"experiment IN ({', '.join([p] * len(experiments))})"]
+                rows = db.execute(f"{base} WHERE {' AND '.join(cond)} ORDER BY id DESC LIMIT {int(limit)}",
+                                  tuple(params + experiments)).fetchall()
+            if not rows:
+                where = f" WHERE {' AND '.join(conds)}" if conds else ""
+                rows = db.execute(f"{base}{where} ORDER BY id DESC LIMIT {int(limit)}", tuple(params)).fetchall()
+        return [_decode(r) for r in rows]
+
+    def parent_map(self) -> dict[int, int | None]:
+        """{id: parent_id} for every run: cheap, no JSON."""
+        with self._db() as db:
+            return {dict(r)["id"]: dict(r)["parent_id"] for r in db.execute("SELECT id, parent_id FROM runs").fetchall()}
+
+    def metric_table(self, status: str | None = "succeeded") -> list[dict]:
+        """[{id, experiment, metrics}] of the runs with this status, for picking the best."""
+        sql = "SELECT id, experiment, metrics FROM runs" + (f" WHERE status = {self.p}" if status else "")
+        with self._db() as db:
+            rows = db.execute(sql, (status,) if status else ()).fetchall()
+        return [_decode(r) for r in rows]
+
+    def reap_dead(self) -> list[int]:
+        """Mark failed the running runs of this host whose process is gone (SIGKILL, power loss)."""
+        host = socket.gethostname()
+        with self._db() as db:
+            rows = db.execute(f"SELECT id, pid, pid_started FROM runs WHERE status = 'running' AND host = {self.p}"
+                              " AND backend = 'local'", (host,)).fetchall()
+        dead = [dict(r)["id"] for r in rows if not process_alive(dict(r)["pid"], dict(r)["pid_started"])]
+        for run_id in dead:
+            self._write(f"UPDATE runs SET status = 'failed', ended_at = {self.p}, error = {self.p}"
+                        f" WHERE id = {self.p} AND status = 'running'",
+                        (now_iso(), "the run's process ended without recording a result (killed?)", run_id))
+        return dead
+
+
+def _decode(row) -> dict:
+    record = dict(row)
+    for key in JSON_COLUMNS:
+        if record.get(key) is not None:
+            record[key] = json.loads(record[key])
+    return record
