@@ -3,7 +3,8 @@
 The API is loaded on first use so `import mlws` stays light.
 """
 __version__ = "0.1.0"
-__all__ = ["train", "plan", "check", "runs", "show"]
+__all__ = ["train", "plan", "check", "runs", "show", "watch", "stop", "label", "note", "search_runs", "diff",
+           "lineage", "lineage_tree", "rerun", "report"]
 
 
 def __getattr__(name):

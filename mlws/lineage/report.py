@@ -77,7 +77,7 @@ def _curves_figure(go, curves, runs):
         for col, key in ((1, "val/acc"), (2, "val/loss")):
             points = [(r["epoch"], r[key]) for r in rows if key in r]
             if points:
-                fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines",
+                fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers",
                                          name=f"run {run_id} {names.get(run_id, '')}", legendgroup=str(run_id),
                                          showlegend=col == 1), row=1, col=col)
     fig.update_xaxes(title="epoch")
