@@ -31,6 +31,7 @@ check: setup
 bench: setup
 	$(BIN)/python bench/bench_train.py
 	$(BIN)/python bench/bench_monitoring.py
+	$(BIN)/python bench/bench_registry.py
 
 clean:
 	rm -rf $(VENV) .mlws runs *.egg-info

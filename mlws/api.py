@@ -188,12 +188,19 @@ def search_runs(*, label=None, experiment=None, status=None, search=None, where=
                 ascending=False, limit=None, workspace=None) -> list[dict]:
     """Filtered, sorted runs (summaries with labels and note). `where`: ["val/acc>0.9", ...]."""
     from .lineage.query import apply_where, sort_runs
-    rows = _registry(_ws(workspace)).list(experiment=experiment, status=status, label=label, search=search)
+    # Without metric conditions or sorting, the newest `limit` runs come straight from SQL.
+    newest = limit if limit is not None and not where and not sort else None
+    rows = _registry(_ws(workspace)).list(experiment=experiment, status=status, label=label, search=search,
+                                          newest=newest)
     rows = apply_where(rows, where)
     rows = sort_runs(rows, sort, ascending)
     if limit is not None:
         rows = rows[-limit:] if not sort else rows[:limit]
     return [summary(r) | {"labels": r["labels"], "note": r["note"], "parent": r["parent_id"]} for r in rows]
+
+
+def count_runs(*, label=None, experiment=None, status=None, search=None, workspace=None) -> int:
+    return _registry(_ws(workspace)).count(experiment=experiment, status=status, label=label, search=search)
 
 
 def diff(a: int, b: int, *, workspace=None) -> dict:

@@ -25,11 +25,11 @@ def run(args) -> int:
     limit = args.limit
     if limit is None and not args.json and not args.all:
         limit = DEFAULT_TABLE_LIMIT
-    records = api.search_runs(label=args.label, experiment=args.experiment, status=args.status, search=args.search,
-                              where=args.where, sort=args.sort, ascending=args.asc, limit=None)
+    filters = dict(label=args.label, experiment=args.experiment, status=args.status, search=args.search)
+    records = api.search_runs(**filters, where=args.where, sort=args.sort, ascending=args.asc, limit=limit)
     total = len(records)
-    if limit is not None:
-        records = records[:limit] if args.sort else records[-limit:]
+    if limit is not None and len(records) == limit and not args.where and not args.sort:
+        total = api.count_runs(**filters)
     if args.json:
         print_json(records)
         return 0

@@ -143,8 +143,32 @@ class Registry:
             return db.execute(f"SELECT 1 FROM runs WHERE id = {self.p}", (run_id,)).fetchone() is not None
 
     def list(self, *, experiment: str | None = None, status: str | None = None, label: str | None = None,
-             search: str | None = None, ids: list[int] | None = None, full: bool = False) -> list[dict]:
-        """Runs oldest first, filtered in SQL; `full` adds config and patch (slower)."""
+             search: str | None = None, ids: list[int] | None = None, full: bool = False,
+             newest: int | None = None) -> list[dict]:
+        """Runs oldest first, filtered in SQL; `full` adds config and patch (slower); `newest`: only the last N."""
+        where, params = self._filters(experiment, status, label, search)
+        p = self.p
+        if ids is not None:
+            if not ids:
+                return []
+            where.append(f"id IN ({', '.join([p] * len(ids))})")
+            params += list(ids)
+        cols = "*" if full else ", ".join(SUMMARY_COLUMNS)
+        sql = f"SELECT {cols} FROM runs" + (f" WHERE {' AND '.join(where)}" if where else "")
+        sql += f" ORDER BY id DESC LIMIT {int(newest)}" if newest is not None else " ORDER BY id"
+        with self._db() as db:
+            rows = db.execute(sql, tuple(params)).fetchall()
+        decoded = [_decode(r) for r in rows]
+        return decoded[::-1] if newest is not None else decoded
+
+    def count(self, *, experiment=None, status=None, label=None, search=None) -> int:
+        where, params = self._filters(experiment, status, label, search)
+        sql = "SELECT COUNT(*) AS n FROM runs" + (f" WHERE {' AND '.join(where)}" if where else "")
+        with self._db() as db:
+            return dict(db.execute(sql, tuple(params)).fetchone())["n"] if self.dialect.name != "sqlite" else \
+                db.execute(sql, tuple(params)).fetchone()[0]
+
+    def _filters(self, experiment, status, label, search) -> tuple[list[str], list]:
         where, params = [], []
         p, like = self.p, self.dialect.like
         if experiment:
@@ -160,16 +184,7 @@ class Registry:
             term = f"%{search}%"
             where.append(f"(experiment {like} {p} OR note {like} {p} OR labels {like} {p} OR config {like} {p})")
             params += [term] * 4
-        if ids is not None:
-            if not ids:
-                return []
-            where.append(f"id IN ({', '.join([p] * len(ids))})")
-            params += list(ids)
-        cols = "*" if full else ", ".join(SUMMARY_COLUMNS)
-        sql = f"SELECT {cols} FROM runs" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY id"
-        with self._db() as db:
-            rows = db.execute(sql, tuple(params)).fetchall()
-        return [_decode(r) for r in rows]
+        return where, params
 
     def configs(self, ids: list[int]) -> dict[int, dict]:
         """{id: resolved config} for these runs."""

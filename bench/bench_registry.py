@@ -1,0 +1,91 @@
+"""Registry queries with 100 and with 10,000 synthetic runs: wall time of whole CLI commands.
+
+Runs are synthetic (real model_01..12 configs with varied learning rates, random metrics, labels,
+notes and parent links), bulk-inserted. Each command is timed as a fresh process, median of 3.
+Goals at 10,000 runs: runs, runs --search, diff, lineage under 0.3 s; report under 10 s.
+"""
+import json
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SIZES = (100, 10_000)
+REPEATS = 3
+
+
+def populate(ws: Path, n: int) -> None:
+    from mlws import api
+    from mlws.registry import open_registry
+    from mlws.workspace import Workspace
+
+    rng = random.Random(0)
+    configs = {f"model_{i:02d}": api.plan([f"+experiment=model_{i:02d}"], workspace=ws).config for i in range(1, 13)}
+    open_registry(Workspace(ws).registry_url)  # creates the schema
+    rows, last_of = [], {}
+    for run_id in range(1, n + 1):
+        k = (run_id - 1) % 12 + 1
+        exp = f"model_{k:02d}"
+        config = json.loads(json.dumps(configs[exp]))
+        config["model"]["lr"] = round(config["model"]["lr"] * rng.choice([0.5, 1, 1, 2]), 6)
+        parent = last_of.get(f"model_{k - 1:02d}") if k > 1 else None
+        last_of[exp] = run_id
+        metrics = {"val/acc": rng.uniform(0.4 + 0.05 * k, 0.45 + 0.05 * k), "val/loss": rng.uniform(0.01, 2)}
+        labels = ["best"] if run_id % 97 == 0 else []
+        note = "tried dropout and a wider net" if run_id % 50 == 0 else ""
+        rows.append((run_id, exp, json.dumps([f"+experiment={exp}", f"model.lr={config['model']['lr']}"]),
+                     json.dumps(config), "mlws train", json.dumps({"commit": "a" * 40, "dirty": False}), "",
+                     json.dumps({"torch": "2.13.0"}), "local", "succeeded", "2026-11-01T00:00:00+00:00",
+                     json.dumps(metrics), "{}", str(ws / "runs" / str(run_id)), json.dumps(labels), note, parent,
+                     f"model_{k - 1:02d}" if k > 1 else None))
+    db = sqlite3.connect(ws / ".mlws" / "registry.db")
+    db.executemany("INSERT INTO runs (id, experiment, overrides, config, command, git, git_patch, versions, backend,"
+                   " status, created_at, metrics, artifacts, run_dir, labels, note, parent_id, builds_on)"
+                   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    db.commit()
+    db.close()
+
+
+def timed(ws: Path, args: list[str]) -> float:
+    samples = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "mlws.cli.main", *args], cwd=ws, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in SIZES:
+            ws = Path(tmp) / f"ws{n}"
+            shutil.copytree(REPO / "conf", ws / "conf")
+            shutil.copytree(REPO / "experiments", ws / "experiments")
+            populate(ws, n)
+            commands = {"mlws --help": ["--help"], "mlws runs": ["runs"], "mlws runs --search dropout": ["runs", "--search", "dropout"],
+                        "mlws runs --label best --sort val/acc": ["runs", "--label", "best", "--sort", "val/acc"],
+                        "mlws diff (last two runs)": ["diff", str(n - 1), str(n)],
+                        "mlws lineage (last run)": ["lineage", str(n)],
+                        "mlws lineage --best val/acc": ["lineage", "--best", "val/acc"],
+                        "mlws report": ["report", "-o", str(Path(tmp) / f"report{n}.html")]}
+            results[n] = {name: timed(ws, args) for name, args in commands.items()}
+    names = list(results[SIZES[0]])
+    print(f"registry benchmark: CLI wall seconds, median of {REPEATS} (mlws --help is the start-up floor)")
+    print(f"{'command':42}{'100 runs':>10}{'10,000 runs':>13}{'ratio':>8}  goal")
+    for name in names:
+        small, big = results[SIZES[0]][name], results[SIZES[1]][name]
+        goal = 10.0 if name == "mlws report" else 0.3 if name != "mlws --help" else None
+        verdict = "" if goal is None else f"< {goal:g} s {'OK' if big < goal else 'MISSED'}"
+        print(f"{name:42}{small:10.3f}{big:13.3f}{big / small:8.2f}  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
