@@ -59,8 +59,8 @@ def _launch(ws: Workspace, spec, patch: str, *, detach: bool, labels=(), note: s
     from dataclasses import replace
 
     from .compute import get_backend
-    from .lineage.labels import check_label, check_note
-    from .lineage.parent import choose_parent
+    from .history.labels import check_label, check_note
+    from .history.parent import choose_parent
 
     labels = tuple(check_label(l) for l in labels)
     note = check_note(note)
@@ -150,7 +150,7 @@ def stop(run_id: int, *, workspace=None, timeout: float = 120.0) -> dict:
 
 def label(run_id: int, labels: list[str], *, remove: bool = False, workspace=None) -> dict:
     """Add (or with remove=True take away) labels; returns the run's labels."""
-    from .lineage.labels import check_label
+    from .history.labels import check_label
     for name in labels:
         check_label(name)
     registry = _registry(_ws(workspace))
@@ -169,7 +169,7 @@ def label(run_id: int, labels: list[str], *, remove: bool = False, workspace=Non
 
 
 def note(run_id: int, text: str, *, workspace=None) -> dict:
-    from .lineage.labels import check_note
+    from .history.labels import check_note
     check_note(text)
     registry = _registry(_ws(workspace))
     record = registry.get(int(run_id))
@@ -180,14 +180,14 @@ def note(run_id: int, text: str, *, workspace=None) -> dict:
 
 def _mirror_to_wandb(record: dict, **changes) -> None:
     """Labels become W&B tags and the note the W&B notes, for runs that synced online."""
-    from .lineage.wandb_mirror import mirror
+    from .history.wandb_mirror import mirror
     mirror(record, **changes)
 
 
 def search_runs(*, label=None, experiment=None, status=None, search=None, where=(), sort=None,
                 ascending=False, limit=None, workspace=None) -> list[dict]:
     """Filtered, sorted runs (summaries with labels and note). `where`: ["val/acc>0.9", ...]."""
-    from .lineage.query import apply_where, sort_runs
+    from .history.query import apply_where, sort_runs
     # Without metric conditions or sorting, the newest `limit` runs come straight from SQL.
     newest = limit if limit is not None and not where and not sort else None
     rows = _registry(_ws(workspace)).list(experiment=experiment, status=status, label=label, search=search,
@@ -204,7 +204,7 @@ def count_runs(*, label=None, experiment=None, status=None, search=None, workspa
 
 
 def diff(a: int, b: int, *, workspace=None) -> dict:
-    from .lineage.diff import run_diff
+    from .history.diff import run_diff
     registry = _registry(_ws(workspace))
     return run_diff(registry.get(int(a)), registry.get(int(b)))
 
@@ -212,7 +212,7 @@ def diff(a: int, b: int, *, workspace=None) -> dict:
 def lineage(run_id: int | None = None, *, best: str | None = None, mode: str | None = None,
             metric: str | None = None, workspace=None) -> list[dict]:
     """The chain from the root to `run_id` (or to the best run by `best`), one step per run."""
-    from .lineage.chain import best_run, chain_ids, steps
+    from .history.chain import best_run, chain_ids, steps
     registry = _registry(_ws(workspace))
     if best:
         run_id = best_run(registry.metric_table(), best, mode)
@@ -267,8 +267,8 @@ def rerun_warnings(old: dict, git_now: dict, patch_now: str, versions_now: dict)
 
 def report(output, *, metric: str = "val/acc", runs_for_curves=None, workspace=None) -> Path:
     """Write the HTML report; the lineage shown leads to the best run by `metric`."""
-    from .lineage.chain import best_run
-    from .lineage.report import build_report, read_curves, write_atomic
+    from .history.chain import best_run
+    from .history.report import build_report, read_curves, write_atomic
 
     ws = _ws(workspace)
     registry = _registry(ws)

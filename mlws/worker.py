@@ -32,7 +32,7 @@ def run(spec_path: str | os.PathLike) -> dict:
         sys.path.insert(0, spec.workspace)
     previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     try:
-        from .train.builder import fit
+        from .training.builder import fit
         result = fit(spec)
     except (KeyboardInterrupt, SystemExit):
         # Lightning turns Ctrl-C into a graceful shutdown and then SystemExit.

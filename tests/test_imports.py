@@ -33,3 +33,14 @@ def test_probe_detects_heavy_imports(ws, env):
     probe = "import torch\n" + PROBE.format(argv=["--help"], heavy=HEAVY)
     out = subprocess.run([sys.executable, "-c", probe], cwd=ws, env=env, capture_output=True, text=True, timeout=120)
     assert '"torch"' in out.stdout
+
+
+def test_api_names_are_not_shadowed_by_subpackages():
+    """`mlws.train` and friends stay the API functions even after mlws's subpackages are imported."""
+    import importlib
+
+    import mlws
+    for module in ("mlws.training.builder", "mlws.history.chain", "mlws.monitor.snapshot", "mlws.registry"):
+        importlib.import_module(module)
+    for name in mlws.__all__:
+        assert callable(getattr(mlws, name)) and getattr(mlws, name).__module__ == "mlws.api", name

@@ -1,7 +1,7 @@
 """Labels → W&B tags and note → W&B notes for online runs. W&B's network API is faked here
 (there is no W&B server or account on this machine): these tests check what mlws asks of it."""
 from mlws import api
-from mlws.lineage.wandb_mirror import mirror
+from mlws.history.wandb_mirror import mirror
 from mlws.registry import open_registry
 from mlws.spec import RunSpec
 from mlws.workspace import Workspace

@@ -1,7 +1,7 @@
 """W&B runs online with credentials, offline without, and WANDB_MODE wins over both."""
 import pytest
 
-from mlws.train.wandb_mode import resolve_mode
+from mlws.training.wandb_mode import resolve_mode
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from mlws import api
-    from mlws.lineage.diff import change_lines, delta, to_markdown
+    from mlws.history.diff import change_lines, delta, to_markdown
     d = api.diff(args.a, args.b)
     if args.json:
         print_json(d)
