@@ -24,14 +24,14 @@ def _registry(ws: Workspace):
 
 def plan(overrides=(), *, workspace=None):
     """The validated RunSpec these overrides would run (nothing recorded, no user code run)."""
-    from .plan import plan as make_plan
+    from .planning import plan as make_plan
     spec, _ = make_plan(_ws(workspace), list(overrides))
     return spec
 
 
 def check(experiments=None, *, workspace=None) -> dict[str, str | None]:
     """Compose and validate each experiment: {name: None if fine, else the error message}."""
-    from .plan import plan as make_plan
+    from .planning import plan as make_plan
     ws = _ws(workspace)
     names = experiments or ws.experiment_names()
     results: dict[str, str | None] = {}
@@ -47,7 +47,7 @@ def check(experiments=None, *, workspace=None) -> dict[str, str | None]:
 def train(overrides=(), *, detach: bool = False, workspace=None, command: str | None = None,
           labels=(), note: str = "") -> dict:
     """Validate, record and run. Returns the run's record (still 'running' when detached)."""
-    from .plan import plan as make_plan
+    from .planning import plan as make_plan
 
     ws = _ws(workspace)
     spec, patch = make_plan(ws, list(overrides), command=command)
