@@ -32,6 +32,7 @@ bench: setup
 	$(BIN)/python bench/bench_train.py
 	$(BIN)/python bench/bench_monitoring.py
 	$(BIN)/python bench/bench_registry.py
+	$(BIN)/python bench/bench_cloud_plan.py
 
 clean:
 	rm -rf $(VENV) .mlws runs *.egg-info

@@ -19,6 +19,9 @@ def _registry(ws: Workspace):
     from .registry import open_registry
     registry = open_registry(ws.registry_url)
     registry.reap_dead()
+    running_cloud = registry.list(status="running")
+    if any(r["backend"] == "sky" for r in running_cloud):
+        sync_cloud_status(registry, running_cloud)
     return registry
 
 
@@ -66,6 +69,7 @@ def _launch(ws: Workspace, spec, patch: str, *, detach: bool, labels=(), note: s
     note = check_note(note)
     spec = replace(spec, labels=labels, note=note)
     backend = get_backend(spec.config.get("compute", {}).get("backend", "local"))
+    prepared = backend.prepare(spec)  # cloud: compile, validate, price — before anything is recorded
     registry = _registry(ws)
     candidates = registry.parent_candidates([e for e in (spec.experiment, spec.builds_on) if e])
     parent = rerun_of if rerun_of is not None else choose_parent(
@@ -83,7 +87,16 @@ def _launch(ws: Workspace, spec, patch: str, *, detach: bool, labels=(), note: s
     except BaseException as e:
         registry.finish(run_id, "failed", error=f"could not prepare the run directory: {e}")
         raise
-    submitted = backend.submit(spec_path, detach=detach)
+    try:
+        submitted = backend.submit(spec_path, detach=detach, prepared=prepared)
+    except MlwsError as e:
+        if backend.name != "local":
+            registry.finish(run_id, "failed", error=str(e))
+        raise
+    if backend.name == "sky":
+        registry.update(run_id, artifacts={"run_dir": str(run_dir), "cloud": submitted["cloud"],
+                                           "estimate": prepared.get("estimate"), "checkpoints": {}})
+        return registry.get(run_id) if detach else follow_cloud_run(run_id, workspace=ws)
     if detach:
         registry.set_owner(run_id, submitted["pid"])
         return registry.get(run_id)
@@ -130,6 +143,12 @@ def stop(run_id: int, *, workspace=None, timeout: float = 120.0) -> dict:
     record = registry.get(int(run_id))
     if record["status"] != "running":
         raise MlwsError(f"run {run_id} is not running (status: {record['status']})")
+    cloud = (record.get("artifacts") or {}).get("cloud")
+    if record["backend"] == "sky" and cloud:
+        from .cloud.skypilot import cancel
+        cancel(cloud)
+        registry.finish(int(run_id), "stopped", artifacts=record["artifacts"], stop_reason="cancelled by mlws stop")
+        return registry.get(int(run_id))
     if record["host"] != socket.gethostname():
         raise MlwsError(f"run {run_id} runs on host {record['host']!r}, not this one")
     if not process_alive(record["pid"], record["pid_started"]):
@@ -281,3 +300,81 @@ def report(output, *, metric: str = "val/acc", runs_for_curves=None, workspace=N
     path = Path(output)
     write_atomic(path, page)
     return path
+
+
+# -- cloud runs: plan, status, logs, stop, copy -------------------------------------------------
+
+def plan_cloud(overrides=(), *, workspace=None) -> dict:
+    """{spec, task, estimate} for a compute=sky plan: what would launch and what it costs."""
+    from .compute import get_backend
+    spec = plan(overrides, workspace=workspace)
+    backend = get_backend(spec.config.get("compute", {}).get("backend", "local"))
+    if backend.name == "local":
+        return {"spec": spec, "task": None, "estimate": None}
+    return {"spec": spec, **backend.prepare(spec)}
+
+
+def sync_cloud_status(registry, records: list[dict]) -> None:
+    """Running cloud runs take their status from SkyPilot's job table."""
+    from .cloud.skypilot import job_status
+    for r in records:
+        cloud = (r.get("artifacts") or {}).get("cloud")
+        if r["status"] == "running" and r.get("backend") == "sky" and cloud:
+            status = job_status(cloud)
+            if status and status != "running":
+                registry.finish(r["id"], status, artifacts=r["artifacts"],
+                                stop_reason="cancelled" if status == "stopped" else None)
+
+
+def follow_cloud_run(run_id: int, *, workspace=None) -> dict:
+    from .cloud.skypilot import tail_logs
+    ws = _ws(workspace)
+    registry = _registry(ws)
+    tail_logs(registry.get(run_id)["artifacts"]["cloud"], follow=True)
+    sync_cloud_status(registry, [registry.get(run_id)])
+    return registry.get(run_id)
+
+
+def logs(run_id: int, *, follow: bool = False, workspace=None, out=None) -> int:
+    """Print a run's output: the local output.log (detached runs), or SkyPilot's job logs."""
+    import sys
+    import time
+    ws = _ws(workspace)
+    registry = _registry(ws)
+    record = registry.get(int(run_id))
+    cloud = (record.get("artifacts") or {}).get("cloud")
+    if record["backend"] == "sky" and cloud:
+        from .cloud.skypilot import tail_logs
+        return tail_logs(cloud, follow=follow)
+    out = out or sys.stdout
+    path = Path(record["run_dir"]) / "output.log"
+    if not path.exists():
+        raise MlwsError(f"run {run_id} has no output log ({path}); foreground runs print to their terminal")
+    with path.open() as f:
+        while True:
+            chunk = f.read()
+            if chunk:
+                out.write(chunk)
+                out.flush()
+            elif not follow or registry.get(int(run_id))["status"] != "running":
+                rest = f.read()
+                if rest:
+                    out.write(rest)
+                return 0
+            else:
+                time.sleep(0.5)
+
+
+def copy_artifacts(run_id: int, path: str, dest, *, workspace=None) -> dict:
+    """Copy RUN:PATH to dest with a progress bar, from the run directory or the run's bucket."""
+    ws = _ws(workspace)
+    record = _registry(ws).get(int(run_id))
+    bucket = ((record.get("config") or {}).get("compute") or {}).get("bucket")
+    if record["backend"] == "sky":
+        if not bucket:
+            raise MlwsError(f"run {run_id} ran on SkyPilot without compute.bucket, so its files stayed on the "
+                            "cloud VM; set compute.bucket to keep run directories")
+        from .cloud.artifacts import copy_from_bucket
+        return copy_from_bucket(f"{bucket.rstrip('/')}/runs/{run_id}", path, dest)
+    from .history.copy import copy_local
+    return copy_local(Path(record["run_dir"]), path, Path(dest))

@@ -23,16 +23,16 @@ def validate(ws: Workspace, composed: Composed, overrides: list[str]) -> None:
     final, base_flat = flatten(composed.config), flatten(base)
     added = [o.lstrip("+").split("=", 1)[0] for o in overrides if o.startswith("+") and "experiment=" not in o]
     problems: list[str] = []
+    where = lambda key: _origin(ws, composed.experiment, key, overrides)  # only for problems: it reads files
     for key, value in final.items():
-        where = _origin(ws, composed.experiment, key, overrides)
         if key not in base_flat:
             emptied = value == {} and any(k.startswith(key + ".") for k in base_flat)
             if not (emptied or _free_form(key, base, composed.config) or any(_under(key, a) for a in added)):
-                problems.append(_unknown(key, base_flat, where))
+                problems.append(_unknown(key, base_flat, where(key)))
             continue
         problem = _type_problem(base_flat[key], value)
         if problem:
-            problems.append(f"{key}: {problem} (set in {where})")
+            problems.append(f"{key}: {problem} (set in {where(key)})")
     for key, rule in _ranges(ws).items():
         if key in final:
             problem = _range_problem(final[key], rule)

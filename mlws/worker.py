@@ -21,11 +21,53 @@ def _sigterm_as_interrupt(signum, frame):
     raise KeyboardInterrupt("SIGTERM")
 
 
+class _NoRegistry:
+    """On a cloud node with the workspace's SQLite registry out of reach: results go to result.json."""
+
+    def __init__(self, run_dir: str | None):
+        self.path = Path(run_dir) / "result.json" if run_dir else None  # None: other ranks record nothing
+        self.result: dict = {}
+
+    def set_owner(self, run_id, pid):
+        pass
+
+    def finish(self, run_id, status, **fields):
+        import json
+        self.result = {"id": run_id, "status": status, **fields}
+        if self.path:
+            self.path.write_text(json.dumps(self.result, indent=2, default=str))
+
+    def get(self, run_id):
+        return self.result
+
+
+def _remote_spec(spec: RunSpec) -> RunSpec:
+    """On a cloud node (MLWS_REMOTE=1): the run directory and workspace are the node's."""
+    from dataclasses import replace
+    run_dir = os.path.abspath(os.environ.get("MLWS_RUN_DIR", spec.run_dir))
+    Path(run_dir, "checkpoints").mkdir(parents=True, exist_ok=True)
+    return replace(spec, run_dir=run_dir, workspace=os.getcwd())
+
+
+def _open_registry(spec: RunSpec):
+    if os.environ.get("MLWS_REMOTE") == "1":
+        url = os.environ.get("MLWS_REGISTRY_URL")  # a team registry on PostgreSQL is reachable from nodes
+        return open_registry(url) if url and not url.startswith("sqlite") else _NoRegistry(spec.run_dir)
+    return open_registry(Workspace(Path(spec.workspace)).registry_url)
+
+
+def _is_rank_zero() -> bool:
+    return os.environ.get("NODE_RANK", "0") == "0" and os.environ.get("LOCAL_RANK", "0") == "0"
+
+
 def run(spec_path: str | os.PathLike) -> dict:
     """Train the run; return its final registry record. Raises RunFailed if training raised."""
     spec = RunSpec.read(spec_path)
-    ws = Workspace(Path(spec.workspace))
-    registry = open_registry(ws.registry_url)
+    if os.environ.get("MLWS_REMOTE") == "1":
+        spec = _remote_spec(spec)
+    from .distributed import trainer_overrides
+    distributed = trainer_overrides()
+    registry = _open_registry(spec) if _is_rank_zero() else _NoRegistry(None)
     registry.set_owner(spec.run_id, os.getpid())
     # A workspace's own packages import as they would for a script in its root.
     if spec.workspace not in sys.path:
@@ -33,7 +75,7 @@ def run(spec_path: str | os.PathLike) -> dict:
     previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     try:
         from .training.builder import fit
-        result = fit(spec)
+        result = fit(spec, trainer_overrides=distributed)
     except (KeyboardInterrupt, SystemExit):
         # Lightning turns Ctrl-C into a graceful shutdown and then SystemExit.
         registry.finish(spec.run_id, "stopped", artifacts=_artifacts_on_disk(spec),

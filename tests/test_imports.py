@@ -19,7 +19,8 @@ print("MODULES=" + json.dumps(sorted(m for m in sys.modules if m.split(".")[0] i
 """
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["runs"], ["runs", "--json"], ["check", "--help"]])
+@pytest.mark.parametrize("argv", [["--help"], ["runs"], ["runs", "--json"], ["check", "--help"],
+                                  ["plan", "+experiment=model_01"], ["diff", "--help"], ["lineage", "--all"]])
 def test_light_commands_do_not_import_heavy_libraries(argv, ws, env):
     out = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv, heavy=HEAVY)], cwd=ws, env=env,
                          capture_output=True, text=True, timeout=120)

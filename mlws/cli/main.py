@@ -13,6 +13,8 @@ COMMANDS = {
     "show": "Show one run in full",
     "watch": "Watch a run live: metrics, loss trend, CPU/GPU/memory, step rate, ETA, warnings",
     "stop": "Stop a running run cleanly: last checkpoint kept, status 'stopped'",
+    "logs": "Print a run's output (a detached local run's, or a cloud run's through SkyPilot)",
+    "cp": "Copy a run's artifacts: mlws cp 12:checkpoints/ ./ckpts",
     "label": "Add labels to a run (or --remove them)",
     "note": "Set a run's note",
     "diff": "What changed between two runs: effective config, metrics, code",

@@ -1,4 +1,7 @@
-"""mlws plan [overrides ...]: the resolved config, validated, nothing run or recorded."""
+"""mlws plan [overrides ...]: the resolved config, or for compute=sky the SkyPilot task and its price.
+
+Nothing is launched or recorded.
+"""
 from __future__ import annotations
 
 from .render import print_json
@@ -6,17 +9,48 @@ from .render import print_json
 
 def add_arguments(p) -> None:
     p.add_argument("overrides", nargs="*")
-    p.add_argument("--json", action="store_true", help="print the whole RunSpec as JSON")
+    p.add_argument("--json", action="store_true", help="the RunSpec (and task and estimate) as JSON")
 
 
 def run(args) -> int:
+    import json
+
+    import yaml
+
     from mlws import api
-    spec = api.plan(args.overrides)
+    planned = api.plan_cloud(args.overrides)
+    spec, task, estimate = planned["spec"], planned["task"], planned["estimate"]
     if args.json:
-        import json
-        print_json(json.loads(spec.to_json()))
-    else:
-        import yaml
+        print_json({"spec": json.loads(spec.to_json()), "task": task, "estimate": estimate})
+        return 0
+    if task is None:
         print(f"# experiment: {spec.experiment}  overrides: {' '.join(spec.overrides) or '(none)'}")
         print(yaml.safe_dump(spec.config, sort_keys=False), end="")
+        return 0
+    print("# SkyPilot task (usable with `sky launch` by hand; runs/N/spec.json is written at launch)")
+    print(_yaml(task), end="")
+    if estimate.get("available"):
+        line = (f"# chosen: {estimate['cloud']} {estimate['instance_type']} in {estimate['region']}"
+                f"{' (spot)' if estimate['use_spot'] else ''} × {estimate['num_nodes']} node(s): "
+                f"${estimate['hourly_price']:.2f}/hour")
+        if "max_runtime_cost" in estimate:
+            line += f", at most ${estimate['max_runtime_cost']:.2f} for the time limit"
+        print(line)
+    else:
+        print(f"# price unavailable: {estimate['reason']}")
     return 0
+
+
+def _yaml(data) -> str:
+    """YAML with multi-line strings (setup, run) as literal blocks, as people write them."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def text(dumper, value):
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, text)
+    return yaml.dump(data, Dumper=Dumper, sort_keys=False)

@@ -9,4 +9,7 @@ def get_backend(name: str) -> Backend:
     if name == "local":
         from .local import LocalBackend
         return LocalBackend()
-    raise MlwsError(f"unknown compute backend {name!r} (available: local)")
+    if name == "sky":
+        from .sky import SkyBackend
+        return SkyBackend()
+    raise MlwsError(f"unknown compute backend {name!r} (available: local, sky)")

@@ -9,7 +9,10 @@ from pathlib import Path
 class LocalBackend:
     name = "local"
 
-    def submit(self, spec_path: Path, detach: bool) -> dict | None:
+    def prepare(self, spec) -> dict:
+        return {}
+
+    def submit(self, spec_path: Path, detach: bool, prepared: dict | None = None) -> dict | None:
         if not detach:
             from .. import worker
             return worker.run(spec_path)

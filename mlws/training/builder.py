@@ -45,6 +45,14 @@ def build_callbacks(cfg: dict, run_dir: Path) -> list:
         if isinstance(cb, ModelCheckpoint) and cb.dirpath is None:
             cb.dirpath = str(run_dir / "checkpoints")
         callbacks.append(cb)
+    compute = cfg.get("compute") or {}
+    if compute.get("max_runtime_minutes"):
+        from pytorch_lightning.callbacks import Timer
+        callbacks.append(Timer(duration={"minutes": float(compute["max_runtime_minutes"])}, interval="step"))
+    price = os.environ.get("MLWS_HOURLY_PRICE")
+    if compute.get("max_cost") and price:
+        from .guards import CostLimit
+        callbacks.append(CostLimit(hourly_price=float(price), max_cost=float(compute["max_cost"])))
     interval = float((cfg.get("monitor") or {}).get("hardware_interval_s", 2.0))
     if interval > 0:
         callbacks.append(HardwareMonitor(run_dir, interval_s=interval))
@@ -80,7 +88,7 @@ def build_logger(spec: RunSpec, run_dir: Path):
     return cls(**node)
 
 
-def fit(spec: RunSpec) -> FitResult:
+def fit(spec: RunSpec, trainer_overrides: dict | None = None) -> FitResult:
     import pytorch_lightning as pl
 
     cfg, run_dir = spec.config, Path(spec.run_dir)
@@ -90,10 +98,13 @@ def fit(spec: RunSpec) -> FitResult:
     callbacks = build_callbacks(cfg, run_dir)
     logger = build_logger(spec, run_dir)
     trainer = _instantiate(cfg["trainer"], "trainer", callbacks=callbacks,
-                           logger=logger if logger is not None else False, default_root_dir=str(run_dir))
+                           logger=logger if logger is not None else False, default_root_dir=str(run_dir),
+                           **(trainer_overrides or {}))
+    # After a spot preemption SkyPilot reruns the job on a new VM: carry on from the last checkpoint.
+    last = run_dir / "checkpoints" / "last.ckpt"
     ok = False
     try:
-        trainer.fit(model, datamodule=datamodule)
+        trainer.fit(model, datamodule=datamodule, ckpt_path=str(last) if last.exists() else None)
         ok = True
     except (KeyboardInterrupt, SystemExit):
         ok = True  # a stop the user asked for: W&B records a finished run tagged "stopped"
@@ -116,6 +127,8 @@ def _guard_stop_reason(trainer) -> str | None:
             return f"no improvement in {cb.monitor} for {cb.patience} evaluations (early stopping)"
         if isinstance(cb, Timer) and (cb.time_remaining("train") or 0) <= 0:
             return f"time limit of {cb._duration:.0f} s reached"
+        if getattr(cb, "stop_reason", None):
+            return cb.stop_reason
     return None
 
 

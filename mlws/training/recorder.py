@@ -30,6 +30,7 @@ class RunRecorder(pl.Callback):
         self.fit_start_at: float | None = None
         self._progress_at = 0.0
         self._val_started: float | None = None
+        self.batches_seen = 0  # on this rank: with DDP each rank sees its own share
         self.validation_s = 0.0  # time inside validation (and its media views), not training
 
     def on_fit_start(self, trainer, pl_module) -> None:
@@ -40,6 +41,7 @@ class RunRecorder(pl.Callback):
             self.first_step_at = time.time()
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self.batches_seen += 1
         now = time.time()
         if now - self._progress_at >= self.PROGRESS_EVERY_S and trainer.is_global_zero:
             self._progress_at = now
@@ -70,6 +72,12 @@ class RunRecorder(pl.Callback):
             f.write(json.dumps(line) + "\n")
 
     def on_train_end(self, trainer, pl_module) -> None:
+        ranks = self.run_dir / "ranks"
+        ranks.mkdir(exist_ok=True)
+        (ranks / f"rank{trainer.global_rank}.json").write_text(json.dumps(
+            {"global_rank": trainer.global_rank, "world_size": trainer.world_size,
+             "node_rank": trainer.node_rank, "batches_seen": self.batches_seen,
+             "backend": str(getattr(trainer.strategy, "process_group_backend", None))}))
         self.write_timing(trainer)
         if trainer.is_global_zero:
             self.write_progress(trainer, time.time())

@@ -1,0 +1,45 @@
+"""`mlws plan ... compute=sky` (compose + validate + compile + SkyPilot validation + optimizer on a
+fake catalog) against `mlws plan` for the same experiment locally, as whole processes, median of 3.
+Goal: the cloud plan under 3 s wall. (Uses tests/skypilot_fakes.py: synthetic catalog, no cloud.)
+"""
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+REPEATS = 3
+
+
+def timed(cmd, cwd, env) -> float:
+    samples = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        ws, home = Path(tmp) / "ws", Path(tmp) / "home"
+        shutil.copytree(REPO / "conf", ws / "conf")
+        shutil.copytree(REPO / "experiments", ws / "experiments")
+        home.mkdir()
+        env = {**os.environ, "HOME": str(home), "SKY_RUNTIME_DIR": str(home)}
+        args = ["plan", "+experiment=model_12"]
+        local = timed([sys.executable, "-m", "mlws.cli.main", *args], ws, env)
+        cloud = timed([sys.executable, str(REPO / "tests" / "skypilot_fakes.py"), "--", *args, "compute=sky",
+                       "compute.accelerators=V100:2"], ws, env)
+    print(f"cloud plan benchmark, median of {REPEATS} whole processes")
+    print(f"  mlws plan (local)                 {local:6.2f} s")
+    print(f"  mlws plan compute=sky (fake cat.) {cloud:6.2f} s   goal < 3 s  {'OK' if cloud < 3 else 'MISSED'}")
+    print(f"  ratio cloud/local: {cloud / local:.2f} (the difference is importing SkyPilot and its optimizer)")
+
+
+if __name__ == "__main__":
+    main()

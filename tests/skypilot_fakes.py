@@ -1,0 +1,126 @@
+"""Run the mlws CLI against SkyPilot with a fake catalog and a recorded API boundary.
+
+There is no cloud and no internet here. This script (run in its own process, because SkyPilot fixes
+its catalog directory when imported) seeds a small synthetic catalog into $HOME, marks AWS as the
+enabled cloud (the credential/identity checks are patched), and, with --record FILE, replaces the
+SDK's HTTP calls to the SkyPilot API server with a recorder that answers like the server would.
+Tests built on it prove the wiring, not a cloud.
+
+usage: python tests/skypilot_fakes.py [--record FILE] [--job-status STATUS] -- mlws-args...
+"""
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+VMS = """InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,AvailabilityZone,Arch
+p3.2xlarge,V100,1.0,8.0,61.0,,3.06,0.92,us-east-1,us-east-1a,x86_64
+p3.8xlarge,V100,4.0,32.0,244.0,,12.24,3.67,us-east-1,us-east-1a,x86_64
+p3.16xlarge,V100,8.0,64.0,488.0,,24.48,7.34,us-east-1,us-east-1a,x86_64
+p4d.24xlarge,A100,8.0,96.0,1152.0,,32.77,9.83,us-east-1,us-east-1a,x86_64
+m6i.2xlarge,,,8.0,32.0,,0.384,0.12,us-east-1,us-east-1a,x86_64
+"""
+# A fake V100:2 offering so that the issue's example (compute.accelerators=V100:2) has a price.
+VMS += "p3.4xlarge-fake,V100,2.0,16.0,122.0,,6.12,1.84,us-east-1,us-east-1a,x86_64\n"
+
+
+def seed_catalog(home: Path) -> None:
+    base = home / ".sky" / "catalogs" / "v8"
+    (base / "aws").mkdir(parents=True, exist_ok=True)
+    (base / "common").mkdir(parents=True, exist_ok=True)
+    (base / "aws" / "vms.csv").write_text(VMS)
+    (base / "common" / "accelerators.csv").write_text("AcceleratorName,Clouds\nV100,AWS\nA100,AWS\n")
+    (base / "common" / "metadata.csv").write_text("GPU,MemoryGB,Manufacturer\nV100,16,NVIDIA\nA100,40,NVIDIA\n")
+
+
+def enable_aws() -> None:
+    from sky import check
+    from sky.backends import backend_utils
+    from sky.catalog import aws_catalog
+    from sky.clouds import AWS
+    check.get_cached_enabled_clouds_or_refresh = lambda *a, **k: [AWS()]
+    check.check_capability = lambda *a, **k: None
+    aws_catalog._get_az_mappings = lambda *a, **k: None
+    backend_utils.check_owner_identity = lambda *a, **k: None
+
+
+class FakeResponse:
+    def __init__(self, status_code=200, headers=None, body=None, text=""):
+        self.status_code, self.headers, self._body, self.text = status_code, headers or {}, body, text or ""
+        self.content = self.text.encode()
+
+    def json(self):
+        return self._body
+
+    def iter_content(self, chunk_size=None):
+        yield self.content
+
+    def raise_for_status(self):
+        pass
+
+
+def record_api(log_path: Path, job_status: str) -> None:
+    """Answer the SDK's requests as a SkyPilot API server would, and log each one."""
+    from sky.server import common as server_common
+    from sky.server.requests import payloads
+    from sky.server.requests import requests as requests_lib
+
+    calls, names = [], {}
+    results = {"jobs.launch": ([7], None), "jobs.cancel": None, "jobs.queue": [],
+               "launch": (3, None), "cancel": None}
+
+    def save():
+        log_path.write_text(json.dumps(calls, indent=1, default=str))
+
+    def fake(method, path, server_url=None, retry=True, **kwargs):
+        calls.append({"method": method, "path": path.split("?")[0], "json": kwargs.get("json")})
+        save()
+        if path.startswith("/api/get"):
+            rid = path.split("request_id=")[1]
+            name = names.get(rid, "unknown")
+            value = results.get(name)
+            if name == "jobs.queue":
+                value = [{"job_id": 7, "status": job_status}]
+            req = requests_lib.Request(request_id=rid, name=name, entrypoint=print,
+                                       request_body=payloads.RequestBody(), status=requests_lib.RequestStatus.SUCCEEDED,
+                                       created_at=time.time(), user_id="u")
+            req.set_return_value(value)
+            return FakeResponse(body=json.loads(req.encode().model_dump_json()))
+        if path.startswith("/validate"):
+            return FakeResponse(body={})
+        if path.startswith(("/jobs/logs", "/logs")):
+            return FakeResponse(headers={"X-Skypilot-Request-ID": "logs-1"}, text="epoch 1 val/acc 0.9\n")
+        rid = f"req-{len(calls)}"
+        names[rid] = path.strip("/").replace("/", ".")
+        return FakeResponse(headers={"X-Skypilot-Request-ID": rid}, body={})
+
+    server_common.make_authenticated_request = fake
+    server_common.check_server_healthy_or_start_fn = lambda *a, **k: None
+    import sky.client.sdk as sdk
+    import sky.jobs.client.sdk as jobs_sdk
+    for module in (sdk, jobs_sdk):
+        module.server_common.make_authenticated_request = fake
+    save()
+
+
+def main(argv: list[str]) -> int:
+    record, job_status = None, "RUNNING"
+    while argv and argv[0] != "--":
+        flag = argv.pop(0)
+        if flag == "--record":
+            record = Path(argv.pop(0))
+        elif flag == "--job-status":
+            job_status = argv.pop(0)
+    argv = argv[1:]
+    home = Path(os.environ["HOME"])
+    seed_catalog(home)
+    enable_aws()
+    if record:
+        record_api(record, job_status)
+    from mlws.cli.main import main as mlws_main
+    return mlws_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,175 @@
+"""SkyPilot compute, tested without a cloud.
+
+- "fake catalog": SkyPilot's own validation and optimizer run for real against a small synthetic
+  catalog seeded into a temporary HOME (cloud credential/identity checks patched).
+- "recorded API": the SDK's HTTP calls to the SkyPilot API server are recorded and answered by a
+  fake (tests/skypilot_fakes.py); the tests assert what /jobs/launch, /jobs/cancel, /jobs/logs and
+  /jobs/queue receive. They prove the wiring, not a cloud: nothing here reached AWS or GCP.
+"""
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .helpers import REPO, mlws, mlws_json
+
+FAKES = REPO / "tests" / "skypilot_fakes.py"
+V100x2 = ["+experiment=model_12", "compute=sky", "compute.accelerators=V100:2"]
+
+
+def sky_mlws(ws: Path, env: dict, tmp: Path, *args, record: Path | None = None, job_status: str = "RUNNING"):
+    home = tmp / "home"
+    home.mkdir(exist_ok=True)
+    pre = (["--record", str(record)] if record else []) + ["--job-status", job_status]
+    return subprocess.run([sys.executable, str(FAKES), *pre, "--", *args], cwd=ws, capture_output=True, text=True,
+                          env={**env, "HOME": str(home), "SKY_RUNTIME_DIR": str(home)}, timeout=300)
+
+
+def calls(record: Path, path: str) -> list[dict]:
+    return [c for c in json.loads(record.read_text()) if c["path"] == path]
+
+
+def test_fake_catalog_plan_prints_a_valid_task_and_its_price(ws, env, tmp_path):
+    env = {**env, "HF_TOKEN": "hf_plan_value"}
+    out = sky_mlws(ws, env, tmp_path, "plan", *V100x2, "compute.use_spot=true", "compute.max_runtime_minutes=90",
+                   "compute.secrets=[HF_TOKEN]", "compute.pip=[einops]", "+compute.env.FOO=bar",
+                   'compute.mounts=["s3://digits-data/v1:/data", "./experiments:/extra"]')
+    assert out.returncode == 0, out.stderr[-2000:]
+    task = yaml.safe_load(out.stdout.split("# chosen:")[0])
+    assert task["resources"]["accelerators"] == "V100:2" and task["resources"]["use_spot"] is True
+    assert task["resources"]["job_recovery"]["strategy"] == "EAGER_NEXT_REGION"  # managed: spot recovery
+    assert task["run"] == "python -m mlws.worker /mlws/spec.json" and task["workdir"] == str(ws)
+    assert "pip install -e ." in task["setup"] and "pip install einops" in task["setup"]
+    assert task["secrets"] == {"HF_TOKEN": None} and task["envs"]["FOO"] == "bar"
+    assert task["file_mounts"]["/data"] == {"source": "s3://digits-data/v1", "mode": "MOUNT"}
+    assert task["file_mounts"]["/extra"] == str(ws / "experiments")
+    assert "# chosen: AWS p3.4xlarge-fake in us-east-1 (spot) × 1 node(s): $1.84/hour, at most $2.76" in out.stdout
+    # the printed task is accepted by SkyPilot's own validation, as `sky launch` would read it
+    check = subprocess.run([sys.executable, "-c", "import sys, yaml, sky; sky.Task.from_yaml_config("
+                            "yaml.safe_load(sys.stdin.read())); print('valid')"], input=out.stdout.split("# chosen:")[0],
+                           capture_output=True, text=True, env={**env, "HOME": str(tmp_path / "home")}, timeout=120)
+    assert check.stdout.strip() == "valid", check.stderr[-1000:]
+    assert "hf_plan_value" not in out.stdout  # secrets by name only
+    assert mlws_json("runs", cwd=ws, env=env) == []  # a plan records nothing
+
+
+def test_fake_catalog_autostop_for_a_cluster_run_and_json(ws, env, tmp_path):
+    out = sky_mlws(ws, env, tmp_path, "plan", *V100x2, "compute.managed=false", "compute.autostop_minutes=15", "--json")
+    assert out.returncode == 0, out.stderr[-2000:]
+    data = json.loads(out.stdout)
+    assert data["task"]["resources"]["autostop"] == {"idle_minutes": 15}
+    assert data["estimate"]["hourly_price"] == 6.12 and data["estimate"]["instance_type"] == "p3.4xlarge-fake"
+    assert data["spec"]["config"]["compute"]["backend"] == "sky"
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["compute.accelerators=V1000:2"], "no cloud offering matches compute (accelerators={'V1000': 2})"),
+    (["compute.num_nodes=0"], "compute.num_nodes: must be >= 1"),
+    (["compute.disk_size=-5"], "compute.disk_size: must be > 0"),
+    (['compute.mounts=["./no-such-dir:/data"]'], "compute.mounts: local path './no-such-dir' does not exist"),
+    (['compute.mounts=["just-a-path"]'], "is not SOURCE:REMOTE_PATH"),
+    (["compute.infra=nocloud"], "SkyPilot rejects the task"),
+    (["compute.secrets=[MLWS_TEST_UNSET_SECRET]"], "MLWS_TEST_UNSET_SECRET not set"),
+    (["compute.max_cost=5", "compute.max_runtime_minutes=120"], "estimated cost $12.24"),
+])
+def test_fake_catalog_bad_cloud_input_is_refused_before_launch(args, needle, ws, env, tmp_path):
+    record = tmp_path / "api.json"
+    out = sky_mlws(ws, env, tmp_path, "train", "+experiment=model_12", "compute=sky", "compute.accelerators=V100:2",
+                   *args, "--detach", record=record)
+    assert out.returncode == 2 and needle in out.stderr and "Traceback" not in out.stderr, out.stderr[-2000:]
+    assert calls(record, "/jobs/launch") == []
+    assert mlws_json("runs", cwd=ws, env=env) == []
+
+
+def test_recorded_api_launch_follow_stop(ws, env, tmp_path):
+    record = tmp_path / "api.json"
+    out = sky_mlws(ws, {**env, "HF_TOKEN": "hf_secret_value"}, tmp_path, "train", *V100x2, "compute.use_spot=true",
+                   "compute.secrets=[HF_TOKEN]", "--detach", record=record)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "run 1 launched on SkyPilot as managed job 7 at $1.84/hour" in out.stdout
+    launch = calls(record, "/jobs/launch")
+    assert len(launch) == 1 and launch[0]["json"]["name"] == "mlws-1"
+    task = list(yaml.safe_load_all(launch[0]["json"]["task"]))[-1]
+    assert task["run"] == "python -m mlws.worker /mlws/spec.json"
+    assert task["file_mounts"]["/mlws/spec.json"] == str(ws / "runs" / "1" / "spec.json")
+    assert task["envs"]["MLWS_HOURLY_PRICE"] == "1.84" and task["resources"]["use_spot"] is True
+    spec = json.loads((ws / "runs" / "1" / "spec.json").read_text())  # the frozen spec the node runs
+    assert spec["run_id"] == 1 and spec["config"]["compute"]["accelerators"] == "V100:2"
+    # the secret's value went to SkyPilot for the launch, and nowhere else
+    assert task["secrets"] == {"HF_TOKEN": "hf_secret_value"}  # SkyPilot receives it for the node's env
+    registry_text = (ws / ".mlws" / "registry.db").read_bytes()
+    assert b"hf_secret_value" not in registry_text and "hf_secret_value" not in out.stdout + out.stderr
+    assert b"hf_secret_value" not in (ws / "runs" / "1" / "spec.json").read_bytes()
+
+    run = mlws_json("show", "1", cwd=ws, env=env)
+    assert run["backend"] == "sky" and run["status"] == "running" and run["labels"] == []
+    assert run["artifacts"]["cloud"] == {"managed": True, "job_id": 7, "request_id": run["artifacts"]["cloud"]["request_id"],
+                                         "name": "mlws-1"}
+
+    # status follows SkyPilot's job table
+    status_rec = tmp_path / "status.json"
+    listed = sky_mlws(ws, env, tmp_path, "runs", "--json", record=status_rec, job_status="SUCCEEDED")
+    assert json.loads(listed.stdout)[0]["status"] == "succeeded"
+    assert calls(status_rec, "/jobs/queue")[0]["json"]["job_ids"] == [7]
+
+
+def test_recorded_api_stop_and_logs(ws, env, tmp_path):
+    assert sky_mlws(ws, env, tmp_path, "train", *V100x2, "--detach", record=tmp_path / "a.json").returncode == 0
+    logs_rec = tmp_path / "logs.json"
+    logs = sky_mlws(ws, env, tmp_path, "logs", "1", "--follow", record=logs_rec)
+    logged = calls(logs_rec, "/jobs/logs")
+    assert len(logged) == 1 and logged[0]["json"]["job_id"] == 7 and logged[0]["json"]["follow"] is True, logs.stderr
+    stop_rec = tmp_path / "stop.json"
+    stopped = sky_mlws(ws, env, tmp_path, "stop", "1", "--json", record=stop_rec)
+    assert stopped.returncode == 0, stopped.stderr[-2000:]
+    assert calls(stop_rec, "/jobs/cancel")[0]["json"]["job_ids"] == [7]
+    assert json.loads(stopped.stdout)["status"] == "stopped"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_nodes_train_with_gloo_from_skypilot_variables(ws, env, tmp_path):
+    """Two worker processes on this machine, with the node variables SkyPilot would set."""
+    from mlws import api
+    spec = api.plan(["+experiment=model_04", "trainer.max_epochs=1", "logger=none"], workspace=ws)
+    spec_path = spec.with_run(1, str(tmp_path / "unused")).write(tmp_path / "spec.json")
+    port = str(_free_port())
+    procs = []
+    for rank in (0, 1):
+        node_env = {**env, "MLWS_REMOTE": "1", "MLWS_RUN_DIR": str(tmp_path / f"node{rank}"),
+                    "SKYPILOT_NODE_RANK": str(rank), "SKYPILOT_NODE_IPS": "127.0.0.1\n127.0.0.1",
+                    "SKYPILOT_NUM_NODES": "2", "SKYPILOT_NUM_GPUS_PER_NODE": "0", "MLWS_MASTER_PORT": port}
+        procs.append(subprocess.Popen([sys.executable, "-m", "mlws.worker", str(spec_path)], cwd=ws, env=node_env,
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    outputs = [p.communicate(timeout=300)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs[0][-2000:] + outputs[1][-2000:]
+    ranks = [json.loads((tmp_path / f"node{r}" / "ranks" / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert [r["global_rank"] for r in ranks] == [0, 1] and {r["world_size"] for r in ranks} == {2}
+    assert [r["node_rank"] for r in ranks] == [0, 1] and ranks[0]["backend"] == "gloo"
+    # DistributedSampler split the 1,437 training images: each rank saw its half (12 of 23 batches)
+    assert [r["batches_seen"] for r in ranks] == [12, 12]
+    result = json.loads((tmp_path / "node0" / "result.json").read_text())  # rank 0 records the outcome
+    assert result["status"] == "succeeded" and not (tmp_path / "node1" / "result.json").exists()
+    assert mlws_json("runs", cwd=ws, env=env) == []  # the node never touched the laptop's registry
+
+
+def test_local_detach_logs_and_cp(ws, env, tmp_path):
+    out = mlws("train", "+experiment=model_01", "trainer.max_epochs=2", "logger=none", "--detach", cwd=ws, env=env)
+    assert out.returncode == 0, out.stderr
+    followed = mlws("logs", "1", "--follow", cwd=ws, env=env, timeout=300)
+    assert followed.returncode == 0 and "max_epochs=2" in followed.stdout and "reached" in followed.stdout
+    assert mlws_json("show", "1", cwd=ws, env=env)["status"] == "succeeded"
+    copied = mlws("cp", "1:checkpoints/", str(tmp_path / "ckpts"), cwd=ws, env=env)
+    assert copied.returncode == 0, copied.stderr
+    assert sorted(p.name for p in (tmp_path / "ckpts").iterdir()) == sorted(
+        p.name for p in (ws / "runs" / "1" / "checkpoints").iterdir())
+    bad = mlws("cp", "1:../../etc/passwd", str(tmp_path / "x"), cwd=ws, env=env)
+    assert bad.returncode == 2 and "outside run directory" in bad.stderr
