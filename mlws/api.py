@@ -116,7 +116,23 @@ def show(run_id: int, *, workspace=None) -> dict:
 
 
 def summary(record: dict) -> dict:
-    return {k: record.get(k) for k in SUMMARY_FIELDS}
+    out = {k: record.get(k) for k in SUMMARY_FIELDS}
+    if record.get("backend") == "sky":
+        out["cost"] = cost(record)
+    return out
+
+
+def cost(record: dict) -> dict | None:
+    """A cloud run's hourly price (from SkyPilot's catalog at launch) and its spend so far."""
+    from datetime import datetime, timezone
+    estimate = (record.get("artifacts") or {}).get("estimate") or {}
+    if not estimate.get("available") or not record.get("started_at"):
+        return None
+    start = datetime.fromisoformat(record["started_at"])
+    end = datetime.fromisoformat(record["ended_at"]) if record.get("ended_at") else datetime.now(timezone.utc)
+    hours = max((end - start).total_seconds(), 0) / 3600
+    return {"hourly_price": estimate["hourly_price"], "spend": round(estimate["hourly_price"] * hours, 4),
+            "instance_type": estimate.get("instance_type")}
 
 
 def run_dir(run_id: int, *, workspace=None) -> Path:
@@ -328,8 +344,9 @@ def sync_cloud_status(registry, records: list[dict]) -> None:
 
 def follow_cloud_run(run_id: int, *, workspace=None) -> dict:
     from .cloud.skypilot import tail_logs
+    from .registry import open_registry
     ws = _ws(workspace)
-    registry = _registry(ws)
+    registry = open_registry(ws.registry_url)  # no status sync before the logs: they come first
     tail_logs(registry.get(run_id)["artifacts"]["cloud"], follow=True)
     sync_cloud_status(registry, [registry.get(run_id)])
     return registry.get(run_id)

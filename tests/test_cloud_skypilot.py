@@ -107,6 +107,10 @@ def test_recorded_api_launch_follow_stop(ws, env, tmp_path):
 
     run = mlws_json("show", "1", cwd=ws, env=env)
     assert run["backend"] == "sky" and run["status"] == "running" and run["labels"] == []
+    assert run["artifacts"]["estimate"]["hourly_price"] == 1.84
+    listed = mlws_json("runs", cwd=ws, env=env)[0]
+    assert listed["cost"]["hourly_price"] == 1.84 and 0 <= listed["cost"]["spend"] < 0.1
+    assert "so far at $1.84/hour (p3.4xlarge-fake)" in mlws("show", "1", cwd=ws, env=env).stdout
     assert run["artifacts"]["cloud"] == {"managed": True, "job_id": 7, "request_id": run["artifacts"]["cloud"]["request_id"],
                                          "name": "mlws-1"}
 
@@ -173,3 +177,12 @@ def test_local_detach_logs_and_cp(ws, env, tmp_path):
         p.name for p in (ws / "runs" / "1" / "checkpoints").iterdir())
     bad = mlws("cp", "1:../../etc/passwd", str(tmp_path / "x"), cwd=ws, env=env)
     assert bad.returncode == 2 and "outside run directory" in bad.stderr
+
+
+def test_recorded_api_foreground_launch_follows_logs_then_status(ws, env, tmp_path):
+    record = tmp_path / "api.json"
+    out = sky_mlws(ws, env, tmp_path, "train", *V100x2, record=record, job_status="SUCCEEDED")
+    assert out.returncode == 0, out.stderr[-2000:]
+    paths = [c["path"] for c in json.loads(record.read_text())]
+    assert paths.index("/jobs/launch") < paths.index("/jobs/logs") < paths.index("/jobs/queue")
+    assert mlws_json("show", "1", cwd=ws, env=env)["status"] == "succeeded"

@@ -38,6 +38,10 @@ def run(args) -> int:
         print(line)
     else:
         print(f"# price unavailable: {estimate['reason']}")
+    compute = spec.config["compute"]
+    if compute.get("use_spot") and not compute.get("bucket"):
+        print("# note: without compute.bucket the run directory lives on the VM, so a preempted spot run "
+              "restarts from scratch instead of from last.ckpt")
     return 0
 
 

@@ -40,6 +40,8 @@ def run(args) -> int:
     for r in records:
         status = f"[{colours.get(r['status'], 'white')}]{r['status']}[/]"
         extra = r["overrides"][1:] if r["overrides"][:1] == [f"+experiment={r['experiment']}"] else r["overrides"]
+        if r.get("cost"):
+            status += f"\n${r['cost']['spend']:.2f} @ ${r['cost']['hourly_price']:.2f}/h"
         t.add_row(str(r["id"]), r["experiment"] or "-", status, format_metrics(r["metrics"], metric_keys),
                   ", ".join(r["labels"]), " ".join(extra), r["created_at"].replace("T", " ")[:19])
     out = console()

@@ -24,6 +24,7 @@ def run(args) -> int:
                          ("git", f"{git.get('commit')} ({'dirty' if git.get('dirty') else 'clean'})"),
                          ("labels", ", ".join(record["labels"] or [])), ("note", record["note"]),
                          ("parent", record["parent_id"]), ("stopped", record["stop_reason"]),
+                         ("cost", _cost_line(record)),
                          ("run dir", record["run_dir"]), ("error", record["error"])]:
         if value:
             out.print(f"{label:>9}: {value}", highlight=False)
@@ -31,3 +32,9 @@ def run(args) -> int:
         out.print(f"{'ckpt ' + name:>9}: {path}", highlight=False)
     print(yaml.safe_dump(record["config"], sort_keys=False), end="")
     return 0
+
+
+def _cost_line(record: dict) -> str | None:
+    from mlws.api import cost
+    c = cost(record) if record.get("backend") == "sky" else None
+    return f"${c['spend']:.2f} so far at ${c['hourly_price']:.2f}/hour ({c['instance_type']})" if c else None
