@@ -15,6 +15,7 @@ COMMANDS = {
     "stop": "Stop a running run cleanly: last checkpoint kept, status 'stopped'",
     "logs": "Print a run's output (a detached local run's, or a cloud run's through SkyPilot)",
     "cp": "Copy a run's artifacts: mlws cp 12:checkpoints/ ./ckpts",
+    "serve": "Serve a run's model with Ray Serve: API, demo page (serve list / serve stop RUN)",
     "label": "Add labels to a run (or --remove them)",
     "note": "Set a run's note",
     "diff": "What changed between two runs: effective config, metrics, code",

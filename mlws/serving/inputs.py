@@ -1,0 +1,70 @@
+"""Request bodies → validated model inputs. Every problem is a BadRequest with a clear message."""
+from __future__ import annotations
+
+import json
+import math
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def parse_body(body: bytes, max_samples: int) -> list:
+    """{"inputs": [sample, ...]} → the list of samples (each still plain JSON)."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BadRequest(400, f"body is not valid JSON: {e}") from None
+    if not isinstance(data, dict) or "inputs" not in data:
+        raise BadRequest(400, 'expected a JSON object {"inputs": [sample, ...]}')
+    samples = data["inputs"]
+    if not isinstance(samples, list):
+        raise BadRequest(400, '"inputs" must be a list of samples')
+    if not samples:
+        raise BadRequest(400, '"inputs" is empty: send at least one sample')
+    if len(samples) > max_samples:
+        raise BadRequest(413, f"{len(samples)} samples in one request; the limit is {max_samples}")
+    return samples
+
+
+def _flatten(value, where: str) -> list[float]:
+    if isinstance(value, bool) or value is None or isinstance(value, (str, dict)):
+        raise BadRequest(422, f"{where}: expected numbers, got {type(value).__name__} {value!r:.40}")
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise BadRequest(422, f"{where}: numbers must be finite, got {value}")
+        return [float(value)]
+    if isinstance(value, list):
+        out: list[float] = []
+        for i, v in enumerate(value):
+            out += _flatten(v, f"{where}[{i}]")
+        return out
+    raise BadRequest(422, f"{where}: unexpected {type(value).__name__}")
+
+
+class ImageInput:
+    """A sample is an image as nested lists (e.g. 8x8) or its flat pixels (64 numbers)."""
+
+    def __init__(self, shape=(1, 8, 8), min_value: float | None = None, max_value: float | None = None,
+                 divide_by: float = 1.0, normalize: bool = False):
+        self.shape, self.min_value, self.max_value = tuple(shape), min_value, max_value
+        self.divide_by, self.normalize = divide_by, normalize
+        self.size = math.prod(self.shape)
+
+    def __call__(self, samples: list):
+        import torch
+        rows = []
+        for i, sample in enumerate(samples):
+            values = _flatten(sample, f"inputs[{i}]")
+            if len(values) != self.size:
+                raise BadRequest(422, f"inputs[{i}]: expected {self.size} numbers (shape {list(self.shape)}), "
+                                      f"got {len(values)}")
+            lo, hi = min(values), max(values)
+            if self.min_value is not None and lo < self.min_value or self.max_value is not None and hi > self.max_value:
+                raise BadRequest(422, f"inputs[{i}]: values must be within [{self.min_value}, {self.max_value}], "
+                                      f"got [{lo}, {hi}]")
+            rows.append(values)
+        x = torch.tensor(rows, dtype=torch.float32).reshape(len(rows), *self.shape)
+        return x / self.divide_by if self.normalize else x
