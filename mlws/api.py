@@ -506,6 +506,10 @@ def serve_stop(run_id: int, *, workspace=None, timeout: float = 60.0) -> dict:
         time.sleep(0.2)
     if process_alive(state["pid"], None):
         raise MlwsError(f"the server for run {run_id} (pid {state['pid']}) did not stop in {timeout:.0f} s")
+    try:  # Ray's agent processes can outlive their raylet: end the server's whole session
+        os.killpg(state["pid"], signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        pass
     _wait_port_free(state["url"], deadline)
     return state
 
@@ -538,3 +542,37 @@ def serve_export(run_id: int, output, *, host: str | None = None, port: int | No
     path = Path(output)
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
+
+
+def serve_cloud(run_id: int, overrides=(), *, port: int | None = None, dry_run: bool = False,
+                workspace=None) -> dict:
+    """Serve a run on a cloud VM through SkyPilot (compute=sky ... overrides); returns the URL."""
+    import json
+
+    from .cloud import skypilot
+    from .cloud.compile import compile_serve_task
+    from .config import compose
+    from .serving.loading import checkpoint_path, load_weights
+
+    ws = _ws(workspace)
+    composed = compose(ws, list(overrides))
+    compute = composed.config["compute"]
+    if compute.get("backend") != "sky":
+        raise MlwsError("serving elsewhere than this machine needs compute=sky")
+    record, args = _serve_setup(run_id, "0.0.0.0", port, ws)  # public on the VM: its port is opened
+    load_weights(checkpoint_path(record))
+    args["checkpoint"] = "/mlws/checkpoint.ckpt"
+    states = ws.state_dir / "serve"
+    states.mkdir(parents=True, exist_ok=True)
+    args_path = states / f"run-{run_id}.cloud-args.json"
+    args_path.write_text(json.dumps({**args, "token": None}))
+    if args.get("token"):
+        compute = {**compute, "env": {**(compute.get("env") or {}), "MLWS_SERVE_TOKEN_FROM": "secret"}}
+    task_config = compile_serve_task(compute, str(ws.root), int(run_id), str(args_path),
+                                     str(checkpoint_path(record)), args["port"])
+    task = skypilot.validate(task_config)
+    estimate = skypilot.estimate(task, compute.get("max_runtime_minutes") or 240)
+    if dry_run:
+        return {"task": task_config, "estimate": estimate}
+    launched = skypilot.launch_server(task, f"mlws-serve-{run_id}", args["port"])
+    return {"task": task_config, "estimate": estimate, **launched}

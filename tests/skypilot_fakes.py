@@ -68,7 +68,7 @@ def record_api(log_path: Path, job_status: str) -> None:
 
     calls, names = [], {}
     results = {"jobs.launch": ([7], None), "jobs.cancel": None, "jobs.queue": [],
-               "launch": (3, None), "cancel": None}
+               "launch": (3, None), "cancel": None, "endpoints": {"8000": "203.0.113.7:8000"}}
 
     def save():
         log_path.write_text(json.dumps(calls, indent=1, default=str))

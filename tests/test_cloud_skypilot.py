@@ -186,3 +186,25 @@ def test_recorded_api_foreground_launch_follows_logs_then_status(ws, env, tmp_pa
     paths = [c["path"] for c in json.loads(record.read_text())]
     assert paths.index("/jobs/launch") < paths.index("/jobs/logs") < paths.index("/jobs/queue")
     assert mlws_json("show", "1", cwd=ws, env=env)["status"] == "succeeded"
+
+
+def test_fake_catalog_serve_on_a_vm_dry_run_and_recorded_launch(ws, env, tmp_path):
+    assert mlws("train", "+experiment=model_01", "trainer.max_epochs=1", "logger=none", cwd=ws, env=env).returncode == 0
+    dry = sky_mlws(ws, env, tmp_path, "serve", "1", "compute=sky", "compute.cpus=8", "--dry-run")
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    task = yaml.safe_load(dry.stdout.split("\n# ")[0].split("(nothing launched)\n", 1)[1])
+    assert task["resources"]["ports"] == [8000]
+    assert task["resources"]["autostop"] == {"idle_minutes": 240, "wait_for": "none"}
+    assert task["run"] == "python -m mlws.serving.server /mlws/serve-args.json"
+    assert task["file_mounts"]["/mlws/checkpoint.ckpt"].endswith(".ckpt")
+    args = json.loads(Path(task["file_mounts"]["/mlws/serve-args.json"]).read_text())
+    assert args["host"] == "0.0.0.0" and args["checkpoint"] == "/mlws/checkpoint.ckpt" and args["run_id"] == 1
+    assert "m6i.2xlarge at $0.38/hour; stops itself after 240 minutes" in dry.stdout
+    record = tmp_path / "api.json"
+    launched = sky_mlws(ws, env, tmp_path, "serve", "1", "compute=sky", "compute.cpus=8", record=record)
+    assert launched.returncode == 0, launched.stderr[-2000:]
+    body = calls(record, "/launch")[0]["json"]
+    sent = list(yaml.safe_load_all(body["task"]))[-1]
+    assert body["cluster_name"] == "mlws-serve-1" and sent["resources"]["ports"] in ([8000], ["8000"], 8000, "8000")
+    assert calls(record, "/endpoints")[0]["json"]["cluster"] == "mlws-serve-1"
+    assert "served on SkyPilot cluster mlws-serve-1: http://203.0.113.7:8000/" in launched.stdout

@@ -6,11 +6,12 @@ from .render import print_json
 
 def add_arguments(p) -> None:
     p.add_argument("target", help="a run id, or `list`, or `stop`")
-    p.add_argument("run_id", nargs="?", type=int, help="with `stop`: the run whose server to stop")
+    p.add_argument("overrides", nargs="*", help="with `stop`: the run id; else compute overrides, e.g. compute=sky")
     p.add_argument("--port", type=int)
     p.add_argument("--host", help="address to bind (default 127.0.0.1, from serve.host)")
     p.add_argument("--detach", action="store_true", help="serve in the background")
     p.add_argument("--export", metavar="FILE", help="write a Ray Serve config (serve run FILE / KubeRay) instead")
+    p.add_argument("--dry-run", action="store_true", help="with compute=sky: print the SkyPilot task, launch nothing")
     p.add_argument("--json", action="store_true")
 
 
@@ -28,14 +29,30 @@ def run(args) -> int:
                 print("no servers running")
         return 0
     if args.target == "stop":
-        if args.run_id is None:
+        if len(args.overrides) != 1 or not args.overrides[0].isdigit():
             raise MlwsError("usage: mlws serve stop RUN")
-        state = api.serve_stop(args.run_id)
+        state = api.serve_stop(int(args.overrides[0]))
         print(f"stopped the server for run {state['run_id']} ({state['url']})")
         return 0
     if not args.target.isdigit():
         raise MlwsError(f"expected a run id, `list` or `stop`, got {args.target!r}")
     run_id = int(args.target)
+    if args.overrides:
+        result = api.serve_cloud(run_id, args.overrides, port=args.port, dry_run=args.dry_run)
+        if args.json:
+            print_json(result)
+            return 0
+        from .plan_cmd import _yaml
+        if args.dry_run:
+            print("# SkyPilot task that would serve run %d (nothing launched)" % run_id)
+            print(_yaml(result["task"]), end="")
+        est = result["estimate"]
+        if est.get("available"):
+            print(f"# {est['instance_type']} at ${est['hourly_price']:.2f}/hour; stops itself after "
+                  f"{result['task']['resources']['autostop']['idle_minutes']} minutes")
+        if not args.dry_run:
+            print(f"run {run_id} served on SkyPilot cluster {result['cluster']}: {result['url']}/ (API: {result['url']}/predict)")
+        return 0
     if args.export:
         path = api.serve_export(run_id, args.export, host=args.host, port=args.port)
         print(f"wrote {path}: deploy with `serve run {path}` (or as a KubeRay RayService serveConfigV2)")

@@ -83,3 +83,22 @@ def secret_values(c: dict, environ=os.environ) -> dict:
     if missing:
         raise MlwsError(f"compute.secrets: {', '.join(missing)} not set in this environment")
     return {n: environ[n] for n in c.get("secrets") or []}
+
+
+def compile_serve_task(compute: dict, workspace: str, run_id: int, args_path: str, checkpoint: str,
+                       port: int) -> dict:
+    """A SkyPilot task that serves a run's model on a VM: the port opened, and a lifetime limit
+    (autostop that does not wait for the always-running server job), so no demo runs forever."""
+    resources = {k: compute[k] for k in RESOURCE_KEYS if compute.get(k) is not None and compute.get(k) is not False}
+    resources["ports"] = [int(port)]
+    lifetime = int(compute.get("max_runtime_minutes") or 240)
+    resources["autostop"] = {"idle_minutes": lifetime, "wait_for": "none"}
+    return {
+        "name": f"mlws-serve-{run_id}",
+        "workdir": workspace,
+        "resources": resources,
+        "envs": {str(k): str(v) for k, v in (compute.get("env") or {}).items()},
+        "file_mounts": {"/mlws/serve-args.json": args_path, "/mlws/checkpoint.ckpt": checkpoint},
+        "setup": _setup(compute),
+        "run": "python -m mlws.serving.server /mlws/serve-args.json",
+    }

@@ -118,3 +118,17 @@ def cancel(cloud: dict) -> None:
             sky.get(sky.cancel(cloud["cluster"], job_ids=[cloud["job_id"]]))
     except Exception as e:
         raise MlwsError(f"SkyPilot could not cancel job {cloud['job_id']}: {_message(e)}") from None
+
+
+def launch_server(task, cluster_name: str, port: int) -> dict:
+    """Launch a serving cluster and return its public URL for the port."""
+    import sky
+    try:
+        request_id = sky.launch(task, cluster_name=cluster_name)
+        job_id, _handle = sky.get(request_id)
+        endpoints = sky.get(sky.endpoints(cluster_name, port))
+    except Exception as e:
+        raise MlwsError(f"SkyPilot could not launch the server: {_message(e)}") from None
+    endpoint = endpoints.get(port) or endpoints.get(str(port)) if isinstance(endpoints, dict) else None
+    url = endpoint if endpoint and endpoint.startswith("http") else f"http://{endpoint}" if endpoint else None
+    return {"cluster": cluster_name, "job_id": job_id, "url": url}

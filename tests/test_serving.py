@@ -1,0 +1,217 @@
+"""A run's model behind Ray Serve, started for real; requests over real HTTP; the demo page in
+headless Chromium; a malicious checkpoint refused."""
+import http.client
+import json
+import os
+import pickle
+import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .helpers import clean_env, make_workspace, mlws, mlws_json
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def post(port: int, body: bytes, headers=None, conn=None):
+    own = conn is None
+    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("POST", "/predict", body=body, headers={"content-type": "application/json", **(headers or {})})
+    r = conn.getresponse()
+    data = json.loads(r.read() or b"null")
+    if own:
+        conn.close()
+    return r.status, data
+
+
+def get(port: int, path: str):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("GET", path)
+    r = conn.getresponse()
+    body = r.read()
+    conn.close()
+    return r.status, body
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("serve")
+    ws, env = make_workspace(tmp / "ws"), clean_env(tmp)
+    out = mlws("train", "+experiment=model_12", "trainer.max_epochs=4", "logger=none", "--label", "demo", cwd=ws, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    port = free_port()
+    started = mlws("serve", "1", "--port", str(port), "--detach", cwd=ws, env=env, timeout=400)
+    assert started.returncode == 0, started.stderr[-3000:]
+    yield ws, env, port
+    mlws("serve", "stop", "1", cwd=ws, env=env, timeout=120)
+
+
+def digits(n: int):
+    from sklearn.datasets import load_digits
+    d = load_digits()
+    return d.images[:n].tolist(), d.target[:n].tolist()
+
+
+def test_predictions_match_the_model(served):
+    ws, env, port = served
+    images, targets = digits(40)
+    status, data = post(port, json.dumps({"inputs": images}).encode())
+    assert status == 200 and data["run_id"] == 1 and len(data["predictions"]) == 40
+    assert all(abs(sum(p) - 1) < 1e-4 and len(p) == 10 for p in data["probabilities"])
+    # the same checkpoint, loaded here, gives the same answers
+    import torch
+
+    from mlws import api
+    from mlws.serving.loading import checkpoint_path, load_model
+    record = api.show(1, workspace=ws)
+    model = load_model(record["config"], checkpoint_path(record))
+    with torch.no_grad():
+        local = model(torch.tensor(images, dtype=torch.float32).unsqueeze(1) / 16).argmax(-1).tolist()
+    assert data["predictions"] == local
+    assert sum(p == t for p, t in zip(data["predictions"], targets)) >= 36
+    flat = [sum(img, []) for img in images[:3]]  # 64 numbers per sample work too
+    assert post(port, json.dumps({"inputs": flat}).encode())[1]["predictions"] == data["predictions"][:3]
+
+
+@pytest.mark.parametrize("body, status, needle", [
+    (b"{not json", 400, "not valid JSON"),
+    (b'{"inputs": []}', 400, "is empty"),
+    (b'[1, 2]', 400, "expected a JSON object"),
+    (b'{"inputs": [[1, 2, 3]]}', 422, "expected 64 numbers"),
+    (b'{"inputs": [["x"]]}', 422, "expected numbers, got str"),
+    (b'{"inputs": [[NaN]]}', 422, "must be finite"),
+    (b'{"inputs": [[Infinity]]}', 422, "must be finite"),
+    (b'{"inputs": [[true]]}', 422, "expected numbers, got bool"),
+    (json.dumps({"inputs": [[99.0] * 64]}).encode(), 422, "within [0.0, 16.0]"),
+    (json.dumps({"inputs": [[0.0] * 64] * 300}).encode(), 413, "limit is 256"),
+    (b'{"inputs": "' + b"x" * 1_200_000 + b'"}', 413, "body over 1000000 bytes"),
+])
+def test_bad_requests_get_4xx_with_a_message(served, body, status, needle):
+    _, _, port = served
+    got, data = post(port, body)
+    assert got == status and needle in data["error"]
+
+
+def test_a_thousand_bad_requests_then_a_good_one(served):
+    _, _, port = served
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    bad = [b"{", b'{"inputs": []}', b'{"inputs": [[NaN]]}', b'{"inputs": [["a"]]}']
+    statuses = {post(port, bad[i % 4], conn=conn)[0] for i in range(1000)}
+    assert statuses == {400, 422}
+    images, targets = digits(1)
+    status, data = post(port, json.dumps({"inputs": images}).encode(), conn=conn)
+    conn.close()
+    assert status == 200 and data["predictions"] == targets
+
+
+def test_health_and_info(served):
+    _, _, port = served
+    assert json.loads(get(port, "/health")[1]) == {"status": "ok", "run_id": 1}
+    info = json.loads(get(port, "/info")[1])
+    assert info["run_id"] == 1 and info["experiment"] == "model_12" and info["labels"] == ["demo"]
+    assert 0 < info["metrics"]["val/acc"] <= 1
+
+
+def test_serve_list_and_port_in_use(served):
+    ws, env, port = served
+    listed = mlws_json("serve", "list", cwd=ws, env=env)
+    assert [(s["run_id"], s["url"]) for s in listed] == [(1, f"http://127.0.0.1:{port}")]
+    busy = mlws("serve", "1", "--port", str(port), cwd=ws, env=env)
+    assert busy.returncode == 2 and f"port {port} on 127.0.0.1 is in use" in busy.stderr
+    assert mlws("serve", "stop", "9", cwd=ws, env=env).stderr.startswith("error: run 9 is not being served")
+
+
+def test_demo_page_in_chromium(served, tmp_path):
+    _, _, port = served
+    images, targets = digits(10)
+    pixels = [v for row in images[3] for v in row]
+    _, api_answer = post(port, json.dumps({"inputs": [pixels]}).encode())
+    from playwright.sync_api import sync_playwright
+    errors = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page()
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.evaluate("pixels => window.setPixels(pixels)", pixels)  # inject the digit
+            page.click("#predict")
+            page.wait_for_function("document.getElementById('prediction').textContent !== '–'", timeout=30000)
+            shown = page.inner_text("#prediction")
+            bars = page.locator("#probs .row").count()
+            # and draw by hand: a vertical stroke changes the grid and still predicts
+            page.click("#clear")
+            box = page.locator("#grid").bounding_box()
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 10)
+            page.mouse.down()
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] - 10, steps=12)
+            page.mouse.up()
+            page.click("#predict")
+            page.wait_for_function("document.getElementById('error').textContent === ''", timeout=30000)
+            page.screenshot(path=str(tmp_path / "demo.png"))
+        finally:
+            browser.close()
+    assert errors == [] and bars == 10
+    assert int(shown) == api_answer["predictions"][0] == targets[3]
+
+
+def test_export_is_a_valid_ray_serve_config(served, tmp_path):
+    ws, env, port = served
+    out = mlws("serve", "1", "--export", str(tmp_path / "serve.yaml"), cwd=ws, env=env)
+    assert out.returncode == 0, out.stderr
+    config = yaml.safe_load((tmp_path / "serve.yaml").read_text())
+    from ray.serve.schema import ServeDeploySchema
+    schema = ServeDeploySchema(**config)
+    app = schema.applications[0]
+    assert app.import_path == "mlws.serving.app:build_app" and app.args["run_id"] == 1
+    from mlws.serving.app import build_app
+    assert type(build_app(app.args)).__name__ == "Application"  # what `serve run` would deploy
+
+
+class _Exploit:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_malicious_checkpoint_is_refused(tmp_path):
+    ws, env = make_workspace(tmp_path / "ws"), clean_env(tmp_path)
+    assert mlws("train", "+experiment=model_01", "trainer.max_epochs=1", "logger=none", cwd=ws, env=env).returncode == 0
+    marker = tmp_path / f"pwned-{uuid.uuid4().hex}"
+    best = Path(mlws_json("show", "1", cwd=ws, env=env)["artifacts"]["checkpoints"]["best"])
+    best.write_bytes(pickle.dumps({"state_dict": {}, "payload": _Exploit(marker)}))
+    out = mlws("serve", "1", "--port", str(free_port()), cwd=ws, env=env)
+    assert out.returncode == 2 and "refusing checkpoint" in out.stderr and "Traceback" not in out.stderr
+    assert not marker.exists()  # the payload never ran
+
+
+def test_bearer_token(tmp_path):
+    ws, env = make_workspace(tmp_path / "ws"), clean_env(tmp_path)
+    assert mlws("train", "+experiment=model_01", "trainer.max_epochs=1", "logger=none", "serve.token_env=MLWS_TOKEN",
+                cwd=ws, env=env).returncode == 0
+    assert "MLWS_TOKEN, which is not set" in mlws("serve", "1", cwd=ws, env=env).stderr
+    env = {**env, "MLWS_TOKEN": "s3cret-token"}
+    port = free_port()
+    assert mlws("serve", "1", "--port", str(port), "--detach", cwd=ws, env=env, timeout=400).returncode == 0
+    try:
+        body = json.dumps({"inputs": [[0.0] * 64]}).encode()
+        assert post(port, body)[0] == 401
+        assert post(port, body, {"authorization": "Bearer wrong"})[0] == 401
+        assert post(port, body, {"authorization": "Bearer s3cret-token"})[0] == 200
+        exported = mlws("serve", "1", "--export", str(tmp_path / "s.yaml"), cwd=ws, env=env)
+        assert exported.returncode == 0 and "s3cret-token" not in (tmp_path / "s.yaml").read_text()
+    finally:
+        mlws("serve", "stop", "1", cwd=ws, env=env, timeout=120)
