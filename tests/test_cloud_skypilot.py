@@ -18,6 +18,22 @@ import yaml
 from .helpers import REPO, mlws, mlws_json
 
 FAKES = REPO / "tests" / "skypilot_fakes.py"
+
+
+def _sky_api_servers() -> set[int]:
+    out = subprocess.run(["pgrep", "-f", "sky.server.server"], capture_output=True, text=True)
+    return {int(p) for p in out.stdout.split()}
+
+
+@pytest.fixture(autouse=True)
+def no_real_skypilot_server():
+    """Every SDK call here goes to the recorder: none may start a real SkyPilot API server."""
+    before = _sky_api_servers()
+    yield
+    started = _sky_api_servers() - before
+    for pid in started:
+        subprocess.run(["kill", str(pid)])
+    assert not started, "a test started a real SkyPilot API server"
 V100x2 = ["+experiment=model_12", "compute=sky", "compute.accelerators=V100:2"]
 
 
@@ -105,12 +121,14 @@ def test_recorded_api_launch_follow_stop(ws, env, tmp_path):
     assert b"hf_secret_value" not in registry_text and "hf_secret_value" not in out.stdout + out.stderr
     assert b"hf_secret_value" not in (ws / "runs" / "1" / "spec.json").read_bytes()
 
-    run = mlws_json("show", "1", cwd=ws, env=env)
+    # (a running cloud run's status comes from SkyPilot, so these go through the recorded API too)
+    run = json.loads(sky_mlws(ws, env, tmp_path, "show", "1", "--json", record=tmp_path / "s.json").stdout)
     assert run["backend"] == "sky" and run["status"] == "running" and run["labels"] == []
     assert run["artifacts"]["estimate"]["hourly_price"] == 1.84
-    listed = mlws_json("runs", cwd=ws, env=env)[0]
+    listed = json.loads(sky_mlws(ws, env, tmp_path, "runs", "--json", record=tmp_path / "r.json").stdout)[0]
     assert listed["cost"]["hourly_price"] == 1.84 and 0 <= listed["cost"]["spend"] < 0.1
-    assert "so far at $1.84/hour (p3.4xlarge-fake)" in mlws("show", "1", cwd=ws, env=env).stdout
+    assert "so far at $1.84/hour (p3.4xlarge-fake)" in sky_mlws(ws, env, tmp_path, "show", "1",
+                                                                 record=tmp_path / "t.json").stdout
     assert run["artifacts"]["cloud"] == {"managed": True, "job_id": 7, "request_id": run["artifacts"]["cloud"]["request_id"],
                                          "name": "mlws-1"}
 
