@@ -3,7 +3,6 @@ fake catalog) against `mlws plan` for the same experiment locally, as whole proc
 Goal: the cloud plan under 3 s wall. (Uses tests/skypilot_fakes.py: synthetic catalog, no cloud.)
 """
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -11,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from benchlib import REPO, make_workspace
 REPEATS = 3
 
 
@@ -27,8 +26,7 @@ def timed(cmd, cwd, env) -> float:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ws, home = Path(tmp) / "ws", Path(tmp) / "home"
-        shutil.copytree(REPO / "conf", ws / "conf")
-        shutil.copytree(REPO / "experiments", ws / "experiments")
+        make_workspace(ws)
         home.mkdir()
         env = {**os.environ, "HOME": str(home), "SKY_RUNTIME_DIR": str(home)}
         args = ["plan", "+experiment=model_12"]

@@ -6,17 +6,13 @@ samples and class metrics every validation), alternating ROUNDS times; medians c
 Training steps/s (time in validation, where media views render, excluded) is the goal's measure
 (<= 3% slower); the figures including validation and the wall times are printed too.
 """
-import json
 import os
-import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from benchlib import make_workspace, offline_env, train_timed
+
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 OFF = ["monitor.hardware_interval_s=0", "callbacks=[default]"]
 HARDWARE = ["callbacks=[default]"]  # hardware sampling at the default interval, no media views
@@ -24,24 +20,14 @@ ON = ["callbacks=[default,confusion_matrix,worst_samples,class_metrics]"]
 
 
 def train(ws: Path, env: dict, extra: list[str]) -> dict:
-    start = time.time()
-    subprocess.run([sys.executable, "-m", "mlws.cli.main", "train", "+experiment=model_12", *extra], cwd=ws,
-                   env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wall = time.time() - start
-    runs = json.loads(subprocess.run([sys.executable, "-m", "mlws.cli.main", "runs", "--json"], cwd=ws, env=env,
-                                     check=True, capture_output=True, text=True).stdout)
-    timing = json.loads((Path(runs[-1]["run_dir"]) / "timing.json").read_text())
+    _, wall, _, timing = train_timed(ws, env, ["+experiment=model_12", *extra])
     return {"wall": wall, "steps_per_sec": timing["train_steps_per_sec"], "overall_steps_per_sec": timing["steps_per_sec"]}
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        ws = tmp / "ws"
-        shutil.copytree(REPO / "conf", ws / "conf")
-        shutil.copytree(REPO / "experiments", ws / "experiments")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
-        env.update({"WANDB_MODE": "offline", "WANDB_CONFIG_DIR": str(tmp / "wc"), "WANDB_CACHE_DIR": str(tmp / "wca")})
+        ws, env = make_workspace(tmp / "ws"), offline_env(tmp)
         results = {"off": [], "hardware": [], "on": []}
         for _ in range(ROUNDS):
             results["off"].append(train(ws, env, OFF))

@@ -6,7 +6,6 @@ Goals at 10,000 runs: runs, runs --search, diff, lineage under 0.3 s; report und
 """
 import json
 import random
-import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -15,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from benchlib import make_workspace
 SIZES = (100, 10_000)
 REPEATS = 3
 
@@ -67,8 +66,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for n in SIZES:
             ws = Path(tmp) / f"ws{n}"
-            shutil.copytree(REPO / "conf", ws / "conf")
-            shutil.copytree(REPO / "experiments", ws / "experiments")
+            make_workspace(ws)
             populate(ws, n)
             commands = {"mlws --help": ["--help"], "mlws runs": ["runs"], "mlws runs --search dropout": ["runs", "--search", "dropout"],
                         "mlws runs --label best --sort val/acc": ["runs", "--label", "best", "--sort", "val/acc"],

@@ -11,9 +11,7 @@ Goals: at 1 client, mlws p50 within 5 ms of the plain server's; at 32 clients, m
 import http.client
 import json
 import os
-import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,7 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from benchlib import REPO, make_workspace
 DURATION = float(os.environ.get("BENCH_SERVE_SECONDS", "4"))
 CLIENTS = (1, 8, 32)
 
@@ -104,8 +102,7 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp) / "ws"
-        shutil.copytree(REPO / "conf", ws / "conf")
-        shutil.copytree(REPO / "experiments", ws / "experiments")
+        make_workspace(ws)
         env = {**os.environ, "PYTHONPATH": str(REPO / "bench"), "WANDB_MODE": "disabled"}
         cli = [sys.executable, "-m", "mlws.cli.main"]
         subprocess.run([*cli, "train", "+experiment=model_12", "trainer.max_epochs=4", "logger=none"], cwd=ws,

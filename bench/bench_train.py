@@ -6,7 +6,6 @@ Goal: steps/s ratio >= 0.95 and start-up at most 2 s more than the plain script.
 """
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -14,19 +13,13 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from benchlib import REPO, make_workspace, offline_env, train_timed
+
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 
 
 def run_mlws(ws: Path, env: dict) -> dict:
-    start = time.time()
-    subprocess.run([sys.executable, "-m", "mlws.cli.main", "train", "+experiment=model_12"], cwd=ws, env=env,
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wall = time.time() - start
-    runs = json.loads(subprocess.run([sys.executable, "-m", "mlws.cli.main", "runs", "--json"], cwd=ws, env=env,
-                                     check=True, capture_output=True, text=True).stdout)
-    last = runs[-1]
-    t = json.loads((Path(last["run_dir"]) / "timing.json").read_text())
+    start, wall, last, t = train_timed(ws, env, ["+experiment=model_12"])
     return {"wall": wall, "startup": t["first_step_at"] - start, "steps": t["steps"],
             "steps_per_sec": t["steps_per_sec"], "val/acc": last["metrics"]["val/acc"]}
 
@@ -45,11 +38,7 @@ def run_plain(tmp: Path, env: dict, i: int) -> dict:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        ws = tmp / "ws"
-        shutil.copytree(REPO / "conf", ws / "conf")
-        shutil.copytree(REPO / "experiments", ws / "experiments")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
-        env.update({"WANDB_MODE": "offline", "WANDB_CONFIG_DIR": str(tmp / "wc"), "WANDB_CACHE_DIR": str(tmp / "wca")})
+        ws, env = make_workspace(tmp / "ws"), offline_env(tmp)
         results = {"mlws": [], "plain": []}
         for i in range(ROUNDS):
             results["plain"].append(run_plain(tmp, env, i))

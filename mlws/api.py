@@ -1,9 +1,8 @@
 """The Python API that the CLI and notebooks call: train, plan, check, runs, show."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import os
+from pathlib import Path
 
 from .errors import MlwsError
 from .workspace import Workspace, find_workspace
@@ -20,10 +19,10 @@ def _ws(workspace) -> Workspace:
 def _registry(ws: Workspace):
     from .registry import open_registry
     registry = open_registry(ws.registry_url)
-    registry.reap_dead()
-    running_cloud = registry.list(status="running")
-    if any(r["backend"] == "sky" for r in running_cloud):
-        sync_cloud_status(registry, running_cloud)
+    running = registry.list(status="running")
+    registry.reap_dead(running)
+    if any(r["backend"] == "sky" for r in running):
+        sync_cloud_status(registry, running)
     return registry
 
 
@@ -135,10 +134,6 @@ def cost(record: dict) -> dict | None:
     hours = max((end - start).total_seconds(), 0) / 3600
     return {"hourly_price": estimate["hourly_price"], "spend": round(estimate["hourly_price"] * hours, 4),
             "instance_type": estimate.get("instance_type")}
-
-
-def run_dir(run_id: int, *, workspace=None) -> Path:
-    return Path(show(run_id, workspace=workspace)["run_dir"])
 
 
 def watch(run_id: int, *, workspace=None, thresholds=None) -> dict:
@@ -305,7 +300,8 @@ def rerun_warnings(old: dict, git_now: dict, patch_now: str, versions_now: dict)
 def report(output, *, metric: str = "val/acc", runs_for_curves=None, workspace=None) -> Path:
     """Write the HTML report; the lineage shown leads to the best run by `metric`."""
     from .history.chain import best_run
-    from .history.report import build_report, read_curves, write_atomic
+    from .fileio import write_atomic
+    from .history.report import build_report, read_curves
 
     ws = _ws(workspace)
     registry = _registry(ws)
@@ -415,7 +411,10 @@ def _serve_setup(run_id: int, host: str | None, port: int | None, ws: Workspace)
 def _default_serve_config(ws: Workspace, record: dict) -> dict:
     """Runs recorded before the serve group existed get today's defaults, resolved against their data."""
     from .config import compose
-    cfg = compose(ws, []).config["serve"]
+    cfg = compose(ws, []).config.get("serve")
+    if not cfg:
+        raise MlwsError(f"run {record['id']} has no serve config and the workspace has no serve group "
+                        "(conf/serve/default.yaml); add one to serve it")
     cfg["input"]["normalize"] = bool(((record.get("config") or {}).get("data") or {}).get("normalize", False))
     return cfg
 
@@ -430,12 +429,13 @@ def serve(run_id: int, *, host: str | None = None, port: int | None = None, deta
     import urllib.request
 
     from .serving.loading import checkpoint_path, load_weights
-    from .serving.server import serve_forever, state_dir
+    from .serving.server import port_free, serve_forever, state_dir
 
     ws = _ws(workspace)
     record, args = _serve_setup(run_id, host, port, ws)
     load_weights(checkpoint_path(record))  # refuse a bad or malicious checkpoint before starting Ray
-    _check_port_free(args["host"], args["port"])
+    if not port_free(args["host"], args["port"]):
+        raise MlwsError(f"port {args['port']} on {args['host']} is in use; choose another with --port")
     states = state_dir(ws.root)
     states.mkdir(parents=True, exist_ok=True)
     state_file = states / f"run-{run_id}.json"
@@ -462,16 +462,6 @@ def serve(run_id: int, *, host: str | None = None, port: int | None = None, deta
         time.sleep(0.5)
     proc.terminate()
     raise MlwsError(f"the server for run {run_id} was not healthy after {timeout:.0f} s; see {log}")
-
-
-def _check_port_free(host: str, port: int) -> None:
-    import socket
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: TIME_WAIT is fine
-        try:
-            s.bind((host, port))
-        except OSError:
-            raise MlwsError(f"port {port} on {host} is in use; choose another with --port") from None
 
 
 def serve_list(*, workspace=None) -> list[dict]:
@@ -516,18 +506,13 @@ def serve_stop(run_id: int, *, workspace=None, timeout: float = 60.0) -> dict:
 
 def _wait_port_free(url: str, deadline: float) -> None:
     """Ray's HTTP proxy lets go of the port a moment after the server process ends."""
-    import socket
     import time
     from urllib.parse import urlparse
+
+    from .serving.server import port_free
     u = urlparse(url)
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                s.bind((u.hostname, u.port))
-                return
-            except OSError:
-                time.sleep(0.2)
+    while time.monotonic() < deadline and not port_free(u.hostname, u.port):
+        time.sleep(0.2)
 
 
 def serve_export(run_id: int, output, *, host: str | None = None, port: int | None = None, workspace=None) -> Path:

@@ -67,18 +67,14 @@ def compose(ws: Workspace, overrides: list[str]) -> Composed:
     choices = {k: v for k, v in OmegaConf.to_container(cfg.hydra.runtime.choices).items()
                if not k.startswith("hydra/") and v is not None}
     experiment = choices.pop(EXPERIMENT_GROUP, None)
-    with _open_struct(cfg):
+    from omegaconf import open_dict
+    with open_dict(cfg):
         del cfg["hydra"]
     try:
         plain = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
     except OmegaConfBaseException as e:
         raise MlwsError(f"config cannot be resolved: {_first_line(e)}") from None
     return Composed(config=plain, experiment=experiment, choices=choices)
-
-
-def _open_struct(cfg):
-    from omegaconf import open_dict
-    return open_dict(cfg)
 
 
 def _check_experiment_exists(ws: Workspace, overrides: list[str]) -> None:

@@ -39,12 +39,8 @@ class RunSpec:
         return cls(**data)
 
     def write(self, path: str | os.PathLike) -> Path:
-        """Atomically write the spec, so a reader never sees half a file."""
-        path = Path(path)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(self.to_json())
-        os.replace(tmp, path)
-        return path
+        from .fileio import write_atomic
+        return write_atomic(path, self.to_json())
 
     @classmethod
     def read(cls, path: str | os.PathLike) -> "RunSpec":

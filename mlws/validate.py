@@ -7,7 +7,6 @@ adds value ranges. An experiment or override may change those keys but not inven
 from __future__ import annotations
 
 import difflib
-from pathlib import Path
 
 from .config import Composed, compose
 from .errors import MlwsError
@@ -115,10 +114,7 @@ def _range_problem(value, rule: dict) -> str | None:
 
 def _ranges(ws: Workspace) -> dict:
     path = ws.conf_dir / "schema.yaml"
-    if not path.is_file():
-        return {}
-    import yaml
-    return yaml.safe_load(path.read_text()) or {}
+    return load_yaml(path) if path.is_file() else {}
 
 
 def _origin(ws: Workspace, experiment: str | None, key: str, overrides: list[str]) -> str:

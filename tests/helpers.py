@@ -82,21 +82,32 @@ def wandb_history(run_dir: Path) -> list[dict]:
             for r in wandb_records(run_dir, "history")]
 
 
-def _unused_reader(run_dir: Path) -> list[dict]:
-    from wandb.proto import wandb_internal_pb2
-    from wandb.sdk.internal import datastore
 
-    files = sorted(run_dir.glob("wandb/offline-run-*/run-*.wandb"))
-    assert files, f"no offline W&B run under {run_dir}"
-    ds = datastore.DataStore()
-    ds.open_for_scan(str(files[-1]))
-    rows = []
-    while True:
-        data = ds.scan_data()
-        if data is None:
-            break
-        record = wandb_internal_pb2.Record()
-        record.ParseFromString(data)
-        if record.WhichOneof("record_type") == "history":
-            rows.append({(i.key or "/".join(i.nested_key)): json.loads(i.value_json) for i in record.history.item})
-    return rows
+def _create_runs(url: str, n: int, out) -> None:
+    """In a child process: record n runs, report their ids (module level so `spawn` can import it)."""
+    from mlws.registry import open_registry
+    from mlws.spec import RunSpec
+    registry = open_registry(url)
+    spec = RunSpec(experiment="x", overrides=(), config={}, workspace="/", command="c", created_at="2026-01-01")
+    out.put([registry.create(spec, "", "local", run_dir_for=str) for _ in range(n)])
+
+
+def create_runs_concurrently(url: str, processes: int, per_process: int) -> list[int]:
+    """The ids that `processes` processes got by recording `per_process` runs each, all at once."""
+    import multiprocessing
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_create_runs, args=(url, per_process, queue)) for _ in range(processes)]
+    for p in procs:
+        p.start()
+    ids = [i for _ in procs for i in queue.get(timeout=120)]
+    for p in procs:
+        p.join(timeout=60)
+    return ids
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium, headless, with the flags that keep it off this machine's closed network."""
+    return playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"])

@@ -1,12 +1,10 @@
 """Lineage end to end through the CLI: labels, notes, search, diff, lineage, rerun, report."""
-import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from .helpers import make_workspace, clean_env, mlws, mlws_json
+from .helpers import launch_chromium, make_workspace, clean_env, mlws, mlws_json
 
 SHORT = ["trainer.max_epochs=1", "logger=none"]
 
@@ -42,7 +40,6 @@ def test_lineage_best_and_tree(history):
     best = max(runs, key=lambda r: r["metrics"]["val/acc"])
     chain = mlws_json("lineage", "--best", "val/acc", cwd=ws, env=env)
     assert chain[-1]["id"] == best["id"] and chain[0]["id"] == 1
-    worst = min(runs, key=lambda r: r["metrics"]["val/loss"]) if False else None
     lowest_loss = min(runs, key=lambda r: r["metrics"]["val/loss"])
     assert mlws_json("lineage", "--best", "val/loss", cwd=ws, env=env)[-1]["id"] == lowest_loss["id"]
     tree = mlws_json("lineage", "--all", cwd=ws, env=env)
@@ -150,9 +147,7 @@ def test_report_renders_in_chromium(history, tmp_path):
     from playwright.sync_api import sync_playwright
     errors = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        browser = launch_chromium(p)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.on("pageerror", lambda e: errors.append(str(e)))

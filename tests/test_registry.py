@@ -1,22 +1,17 @@
 """The SQLite registry: ascending ids, no lost records under concurrency, dead runs detected."""
-import multiprocessing
 import subprocess
 import sys
 
 from mlws.registry import open_registry
 from mlws.spec import RunSpec
 
+from .helpers import create_runs_concurrently
+
 
 def _spec(i: int = 0) -> RunSpec:
     return RunSpec(experiment=f"model_{i:02d}", overrides=("+experiment=x",), config={"seed": i},
                    workspace="/tmp", command="mlws train", created_at="2026-01-01T00:00:00+00:00",
                    git={"commit": "abc", "dirty": False})
-
-
-def _create_many(path: str, n: int, out) -> None:
-    registry = open_registry(f"sqlite:///{path}")
-    ids = [registry.create(_spec(i), "", "local", run_dir_for=lambda i: f"/runs/{i}") for i in range(n)]
-    out.put(ids)
 
 
 def test_create_finish_get(tmp_path):
@@ -35,14 +30,7 @@ def test_create_finish_get(tmp_path):
 def test_concurrent_writers_lose_nothing(tmp_path):
     path = str(tmp_path / "r.db")
     open_registry(f"sqlite:///{path}")
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    procs = [ctx.Process(target=_create_many, args=(path, 25, queue)) for _ in range(4)]
-    for p in procs:
-        p.start()
-    ids = [i for _ in procs for i in queue.get(timeout=120)]
-    for p in procs:
-        p.join(timeout=60)
+    ids = create_runs_concurrently(f"sqlite:///{path}", processes=4, per_process=25)
     assert sorted(ids) == list(range(1, 101))
     assert len(open_registry(f"sqlite:///{path}").list()) == 100
 

@@ -1,7 +1,6 @@
 """The registry migrates older schemas forward, and a locked, newer or corrupted file is a clear error."""
 import json
 import sqlite3
-import sys
 
 from .helpers import mlws, mlws_json
 

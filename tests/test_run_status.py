@@ -1,11 +1,9 @@
 """Runs that raise are failed with the error; killed runs do not stay 'running'; SIGTERM stops."""
-import json
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from .helpers import mlws, mlws_json, wait_for
 

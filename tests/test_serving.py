@@ -5,15 +5,13 @@ import json
 import os
 import pickle
 import socket
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 
-from .helpers import clean_env, make_workspace, mlws, mlws_json
+from .helpers import launch_chromium, clean_env, make_workspace, mlws, mlws_json
 
 
 def free_port() -> int:
@@ -138,9 +136,7 @@ def test_demo_page_in_chromium(served, tmp_path):
     from playwright.sync_api import sync_playwright
     errors = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        browser = launch_chromium(p)
         try:
             page = browser.new_page()
             page.on("pageerror", lambda e: errors.append(str(e)))

@@ -4,13 +4,12 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from .helpers import mlws, mlws_json, wait_for
+from .helpers import create_runs_concurrently, mlws, mlws_json, wait_for
 
 
 def _pg_bin(name: str) -> str:
@@ -59,14 +58,6 @@ def _can_connect(psycopg, url) -> bool:
         return False
 
 
-def _create_many(url: str, n: int, out) -> None:
-    from mlws.registry import open_registry
-    from mlws.spec import RunSpec
-    registry = open_registry(url)
-    spec = RunSpec(experiment="x", overrides=(), config={}, workspace="/", command="c", created_at="2026-01-01")
-    out.put([registry.create(spec, "", "local", run_dir_for=str) for _ in range(n)])
-
-
 def test_team_registry_on_postgresql(postgres_url, ws, env, tmp_path):
     env = {**env, "MLWS_REGISTRY_URL": postgres_url}
     out = mlws("train", "+experiment=model_01", "trainer.max_epochs=1", "logger=none", "--label", "shared",
@@ -85,15 +76,7 @@ def test_team_registry_on_postgresql(postgres_url, ws, env, tmp_path):
     # nothing of this went to the workspace's SQLite file
     assert not (ws / ".mlws" / "registry.db").exists()
 
-    import multiprocessing
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    procs = [ctx.Process(target=_create_many, args=(postgres_url, 10, queue)) for _ in range(3)]
-    for p in procs:
-        p.start()
-    ids = [i for _ in procs for i in queue.get(timeout=120)]
-    for p in procs:
-        p.join(timeout=60)
+    ids = create_runs_concurrently(postgres_url, processes=3, per_process=10)
     assert sorted(ids) == list(range(3, 33))
 
 

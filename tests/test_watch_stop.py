@@ -1,5 +1,4 @@
 """A detached training run, watched live in a real terminal (tmux), snapshotted, then stopped."""
-import json
 import shlex
 import subprocess
 import sys

@@ -9,7 +9,8 @@ DEFAULT_TABLE_LIMIT = 50
 def add_arguments(p) -> None:
     p.add_argument("--label")
     p.add_argument("--experiment")
-    p.add_argument("--status", choices=["running", "succeeded", "failed", "stopped"])
+    from mlws.registry import STATUSES
+    p.add_argument("--status", choices=STATUSES)
     p.add_argument("--search", help="free text over notes, labels, experiment names and config values")
     p.add_argument("--where", action="append", default=[], metavar="COND",
                    help="metric threshold, e.g. 'val/acc>=0.95' (repeatable)")
@@ -45,9 +46,8 @@ def run(args) -> int:
         t.add_row(str(r["id"]), r["experiment"] or "-", status, format_metrics(r["metrics"], metric_keys),
                   ", ".join(r["labels"]), " ".join(extra), r["created_at"].replace("T", " ")[:19])
     out = console()
-    out.print(t if records else "no runs match" if total == 0 and any(
-        [args.label, args.experiment, args.status, args.search, args.where]) else t if records else
-        "no runs yet: mlws train +experiment=model_12")
+    filtered = any([args.label, args.experiment, args.status, args.search, args.where])
+    out.print(t if records else "no runs match" if filtered else "no runs yet: mlws train +experiment=model_12")
     if total > len(records):
         out.print(f"[dim]showing {len(records)} of {total} runs; --limit N or --all for more[/dim]")
     return 0

@@ -3,7 +3,6 @@ lineage graph, and each step's diff. Charts are plotly figures with plotly.js em
 from __future__ import annotations
 
 import html
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -136,9 +135,3 @@ def read_curves(runs: list[dict], ids: list[int]) -> dict[int, list[dict]]:
     by_id = {r["id"]: r for r in runs}
     return {i: read_jsonl(Path(by_id[i]["run_dir"]) / "metrics.jsonl") for i in ids if i in by_id and by_id[i].get("run_dir")}
 
-
-def write_atomic(path: Path, text: str) -> None:
-    import os
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)

@@ -16,7 +16,7 @@ JSON_COLUMNS = ("overrides", "config", "git", "versions", "metrics", "artifacts"
 # Columns a listing needs; config and the patch are only read for one run, or for search/lineage.
 SUMMARY_COLUMNS = ["id", "experiment", "builds_on", "parent_id", "rerun_of", "overrides", "command", "status",
                    "backend", "created_at", "started_at", "ended_at", "metrics", "artifacts", "run_dir", "error",
-                   "stop_reason", "labels", "note", "host", "pid"]
+                   "stop_reason", "labels", "note", "host", "pid", "pid_started"]
 
 
 def now_iso() -> str:
@@ -62,13 +62,26 @@ class Registry:
         except Exception:
             pass
 
+    def _column_type(self, sqlite: str, pg: str) -> str:
+        return sqlite if self.dialect.name == "sqlite" else pg
+
+    def _schema_is_current(self) -> bool:
+        """One read, the common case: every command opens the registry, few need to migrate it."""
+        try:
+            with self._db() as db:
+                row = db.execute(f"SELECT value FROM mlws_meta WHERE key = {self.p}", ("schema_version",)).fetchone()
+        except MlwsError:  # no tables yet, or an unreadable file: the full path below says which
+            return False
+        return row is not None and int(dict(row)["value"]) == SCHEMA_VERSION
+
     def _ensure_schema(self) -> None:
         """Create the tables, or migrate an older registry forward by adding its missing columns."""
+        if self._schema_is_current():
+            return
         with self._db() as db:
             self.dialect.setup(db)
-        with self._db(write=False) as db:
             db.execute("CREATE TABLE IF NOT EXISTS mlws_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            cols = ", ".join(f"{name} {sqlite if self.dialect.name == 'sqlite' else pg}" for name, sqlite, pg in COLUMNS)
+            cols = ", ".join(f"{name} {self._column_type(sqlite, pg)}" for name, sqlite, pg in COLUMNS)
             db.execute(f"CREATE TABLE IF NOT EXISTS runs ({self.dialect.id_column}, {cols})")
         with self._db(write=True) as db:
             row = db.execute(f"SELECT value FROM mlws_meta WHERE key = {self.p}", ("schema_version",)).fetchone()
@@ -79,7 +92,7 @@ class Registry:
             existing = set(self.dialect.columns(db))
             for name, sqlite, pg in COLUMNS:
                 if name not in existing:
-                    db.execute(f"ALTER TABLE runs ADD COLUMN {name} {sqlite if self.dialect.name == 'sqlite' else pg}")
+                    db.execute(f"ALTER TABLE runs ADD COLUMN {name} {self._column_type(sqlite, pg)}")
             if row is None:
                 db.execute(f"INSERT INTO mlws_meta (key, value) VALUES ({self.p}, {self.p})",
                            ("schema_version", str(SCHEMA_VERSION)))
@@ -165,8 +178,7 @@ class Registry:
         where, params = self._filters(experiment, status, label, search)
         sql = "SELECT COUNT(*) AS n FROM runs" + (f" WHERE {' AND '.join(where)}" if where else "")
         with self._db() as db:
-            return dict(db.execute(sql, tuple(params)).fetchone())["n"] if self.dialect.name != "sqlite" else \
-                db.execute(sql, tuple(params)).fetchone()[0]
+            return dict(db.execute(sql, tuple(params)).fetchone())["n"]
 
     def _filters(self, experiment, status, label, search) -> tuple[list[str], list]:
         where, params = [], []
@@ -226,13 +238,14 @@ class Registry:
             rows = db.execute(sql, (status,) if status else ()).fetchall()
         return [_decode(r) for r in rows]
 
-    def reap_dead(self) -> list[int]:
-        """Mark failed the running runs of this host whose process is gone (SIGKILL, power loss)."""
+    def reap_dead(self, running: list[dict] | None = None) -> list[int]:
+        """Mark failed the running runs of this host whose process is gone (SIGKILL, power loss).
+
+        `running`: the running runs, when the caller has just listed them (saves a query)."""
         host = socket.gethostname()
-        with self._db() as db:
-            rows = db.execute(f"SELECT id, pid, pid_started FROM runs WHERE status = 'running' AND host = {self.p}"
-                              " AND backend = 'local'", (host,)).fetchall()
-        dead = [dict(r)["id"] for r in rows if not process_alive(dict(r)["pid"], dict(r)["pid_started"])]
+        rows = running if running is not None else self.list(status="running")
+        dead = [r["id"] for r in rows if r["host"] == host and r["backend"] == "local"
+                and not process_alive(r["pid"], r["pid_started"])]
         for run_id in dead:
             self._write(f"UPDATE runs SET status = 'failed', ended_at = {self.p}, error = {self.p}"
                         f" WHERE id = {self.p} AND status = 'running'",

@@ -14,6 +14,18 @@ import time
 from pathlib import Path
 
 
+def port_free(host: str, port: int) -> bool:
+    """Whether a server could bind here (SO_REUSEADDR, as servers do: TIME_WAIT sockets are fine)."""
+    import socket
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+            return True
+        except OSError:
+            return False
+
+
 def state_dir(workspace: Path) -> Path:
     return workspace / ".mlws" / "serve"
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import RunFailed
@@ -16,7 +16,6 @@ class FitResult:
     artifacts: dict
     interrupted: bool = False
     stop_reason: str | None = None   # a guard (early stopping, time limit) ended training
-    extras: dict = field(default_factory=dict)
 
 
 def _instantiate(node: dict, where: str, **kwargs):
@@ -102,21 +101,21 @@ def fit(spec: RunSpec, trainer_overrides: dict | None = None) -> FitResult:
                            **(trainer_overrides or {}))
     # After a spot preemption SkyPilot reruns the job on a new VM: carry on from the last checkpoint.
     last = run_dir / "checkpoints" / "last.ckpt"
-    ok = False
+    ok, stopped = False, False
     try:
         trainer.fit(model, datamodule=datamodule, ckpt_path=str(last) if last.exists() else None)
         ok = True
     except (KeyboardInterrupt, SystemExit):
-        ok = True  # a stop the user asked for: W&B records a finished run tagged "stopped"
-        _tag_wandb("stopped")
+        ok = stopped = True  # a stop the user asked for: W&B records a finished run tagged "stopped"
         raise
     finally:
-        if trainer.interrupted or _guard_stop_reason(trainer):
+        reason = _guard_stop_reason(trainer)
+        if stopped or trainer.interrupted or reason:
             _tag_wandb("stopped")
         _finish_wandb(logger, ok)
     return FitResult(metrics=scalar_metrics(trainer.callback_metrics),
                      artifacts=_artifacts(trainer, logger, run_dir), interrupted=trainer.interrupted,
-                     stop_reason=_guard_stop_reason(trainer))
+                     stop_reason=reason)
 
 
 def _guard_stop_reason(trainer) -> str | None:

@@ -6,7 +6,6 @@ forward returns class scores (or, for generative models, images).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 
+from ..fileio import write_atomic
+
 
 def scalar_metrics(metrics: dict) -> dict:
     out = {}
@@ -53,9 +55,7 @@ class RunRecorder(pl.Callback):
         progress = {"time": now, "step": trainer.global_step, "epoch": trainer.current_epoch,
                     "total_steps": _total_steps(trainer), "steps_per_sec": trainer.global_step / elapsed,
                     "metrics": scalar_metrics(trainer.callback_metrics)}
-        tmp = self.run_dir / "progress.json.tmp"
-        tmp.write_text(json.dumps(progress))
-        os.replace(tmp, self.run_dir / "progress.json")
+        write_atomic(self.run_dir / "progress.json", json.dumps(progress))
 
     def on_validation_start(self, trainer, pl_module) -> None:
         self._val_started = time.time()
