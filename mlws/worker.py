@@ -33,9 +33,11 @@ class _NoRegistry:
 
     def finish(self, run_id, status, **fields):
         import json
+
+        from .fileio import write_atomic
         self.result = {"id": run_id, "status": status, **fields}
         if self.path:
-            self.path.write_text(json.dumps(self.result, indent=2, default=str))
+            write_atomic(self.path, json.dumps(self.result, indent=2, default=str))
 
     def get(self, run_id):
         return self.result

@@ -8,11 +8,22 @@ from pathlib import Path
 from .alerts import Thresholds, alerts
 
 
+MAX_LINE_BYTES = 2048  # a hardware sample with several GPUs stays well under this
+
+
 def read_jsonl(path: Path, last: int | None = None) -> list[dict]:
-    """The complete lines of a JSON-lines file that may be being written right now."""
+    """The complete lines of a JSON-lines file that may be being written right now.
+
+    With `last`, only the file's tail is read: `mlws watch` polls long runs every second."""
     if not path.is_file():
         return []
-    lines = path.read_text().splitlines()
+    with path.open("rb") as f:
+        size = f.seek(0, 2)
+        start = max(0, size - last * MAX_LINE_BYTES) if last else 0
+        f.seek(start)
+        lines = f.read().decode("utf-8", "replace").splitlines()
+    if start > 0:
+        lines = lines[1:]  # began mid-line
     rows = []
     for line in lines[-last:] if last else lines:
         try:
