@@ -66,7 +66,10 @@ class HardwareMonitor(pl.Callback):
         process.cpu_percent(interval=None)  # the first reading is always 0: prime it
         psutil.cpu_percent(interval=None)
         with self.path.open("a") as f:
-            while not self._stop.wait(self.interval_s):
+            stopping = False
+            while not stopping:
+                # A last sample when training ends, so even a run shorter than one interval has one.
+                stopping = self._stop.wait(self.interval_s)
                 s = sample(process, nvml)
                 s.update(self._drain_step_timing())
                 f.write(json.dumps({"time": time.time(), "step": self._step, **s}) + "\n")
