@@ -1,5 +1,7 @@
 """The one worker entry point every backend runs: `python -m mlws.worker RUN_DIR/spec.json`.
 
+The run's compute backend may wrap training (`Backend.run_fit`: DDP across nodes, Ray Train).
+
 It trains the frozen RunSpec and records the outcome in the registry: succeeded, failed
 (with the error; the traceback goes to RUN_DIR/error.log) or stopped (Ctrl-C or SIGTERM).
 """
@@ -15,6 +17,9 @@ from .errors import MlwsError, RunFailed
 from .registry import open_registry
 from .spec import RunSpec
 from .workspace import Workspace
+
+
+SPEC_FROM_ENV = "--spec-from-env"  # a backend that uploads no run directory passes the spec in the environment
 
 
 def _sigterm_as_interrupt(signum, frame):
@@ -53,8 +58,11 @@ def _remote_spec(spec: RunSpec) -> RunSpec:
 
 def _open_registry(spec: RunSpec):
     if os.environ.get("MLWS_REMOTE") == "1":
-        url = os.environ.get("MLWS_REGISTRY_URL")  # a team registry on PostgreSQL is reachable from nodes
-        return open_registry(url) if url and not url.startswith("sqlite") else _NoRegistry(spec.run_dir)
+        # A team registry on PostgreSQL is reachable from nodes; a workspace's SQLite file only when the
+        # backend says the node shares this file system (a Ray head on the same machine).
+        url = os.environ.get("MLWS_REGISTRY_URL")
+        reachable = url and (not url.startswith("sqlite") or os.environ.get("MLWS_REGISTRY_SHARED") == "1")
+        return open_registry(url) if reachable else _NoRegistry(spec.run_dir)
     return open_registry(Workspace(Path(spec.workspace)).registry_url)
 
 
@@ -64,11 +72,12 @@ def _is_rank_zero() -> bool:
 
 def run(spec_path: str | os.PathLike) -> dict:
     """Train the run; return its final registry record. Raises RunFailed if training raised."""
-    spec = RunSpec.read(spec_path)
+    spec = RunSpec.read(spec_path) if str(spec_path) != SPEC_FROM_ENV else RunSpec.from_json(os.environ["MLWS_SPEC_JSON"])
     if os.environ.get("MLWS_REMOTE") == "1":
         spec = _remote_spec(spec)
-    from .distributed import trainer_overrides
-    distributed = trainer_overrides()
+    from .compute import backend_class
+    backend = backend_class(spec.config.get("compute") or {})
+    backend.setup_node()  # a multi-node backend sets the rank variables first
     registry = _open_registry(spec) if _is_rank_zero() else _NoRegistry(None)
     registry.set_owner(spec.run_id, os.getpid())
     # A workspace's own packages import as they would for a script in its root.
@@ -77,7 +86,7 @@ def run(spec_path: str | os.PathLike) -> dict:
     previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     try:
         from .training.builder import fit
-        result = fit(spec, trainer_overrides=distributed)
+        result = backend.run_fit(spec, fit)
     except (KeyboardInterrupt, SystemExit):
         # Lightning turns Ctrl-C into a graceful shutdown and then SystemExit.
         registry.finish(spec.run_id, "stopped", artifacts=_artifacts_on_disk(spec),
@@ -105,7 +114,8 @@ def _artifacts_on_disk(spec: RunSpec) -> dict:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        print("usage: python -m mlws.worker RUN_DIR/spec.json", file=sys.stderr)
+        print(f"usage: python -m mlws.worker RUN_DIR/spec.json (or {SPEC_FROM_ENV}: the spec in $MLWS_SPEC_JSON)",
+              file=sys.stderr)
         return 2
     try:
         run(argv[0])

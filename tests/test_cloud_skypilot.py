@@ -79,7 +79,7 @@ def test_fake_catalog_autostop_for_a_cluster_run_and_json(ws, env, tmp_path):
     data = json.loads(out.stdout)
     assert data["task"]["resources"]["autostop"] == {"idle_minutes": 15}
     assert data["estimate"]["hourly_price"] == 6.12 and data["estimate"]["instance_type"] == "p3.4xlarge-fake"
-    assert data["spec"]["config"]["compute"]["backend"] == "sky"
+    assert data["spec"]["config"]["compute"]["_target_"] == "mlws.compute.sky.SkyBackend"
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -121,20 +121,22 @@ def test_recorded_api_launch_follow_stop(ws, env, tmp_path):
     assert b"hf_secret_value" not in registry_text and "hf_secret_value" not in out.stdout + out.stderr
     assert b"hf_secret_value" not in (ws / "runs" / "1" / "spec.json").read_bytes()
 
-    # (a running cloud run's status comes from SkyPilot, so these go through the recorded API too)
-    run = json.loads(sky_mlws(ws, env, tmp_path, "show", "1", "--json", record=tmp_path / "s.json").stdout)
+    # reading does not ask SkyPilot: no API call at all without --refresh
+    quiet = tmp_path / "quiet.json"
+    run = json.loads(sky_mlws(ws, env, tmp_path, "show", "1", "--json", record=quiet).stdout)
+    assert calls(quiet, "/jobs/queue") == [] and run["status"] == "running"
     assert run["backend"] == "sky" and run["status"] == "running" and run["labels"] == []
     assert run["artifacts"]["estimate"]["hourly_price"] == 1.84
     listed = json.loads(sky_mlws(ws, env, tmp_path, "runs", "--json", record=tmp_path / "r.json").stdout)[0]
     assert listed["cost"]["hourly_price"] == 1.84 and 0 <= listed["cost"]["spend"] < 0.1
     assert "so far at $1.84/hour (p3.4xlarge-fake)" in sky_mlws(ws, env, tmp_path, "show", "1",
                                                                  record=tmp_path / "t.json").stdout
-    assert run["artifacts"]["cloud"] == {"managed": True, "job_id": 7, "request_id": run["artifacts"]["cloud"]["request_id"],
-                                         "name": "mlws-1"}
+    assert run["artifacts"]["compute"] == {"managed": True, "job_id": 7, "request_id": run["artifacts"]["compute"]["request_id"],
+                                           "name": "mlws-1"}
 
-    # status follows SkyPilot's job table
+    # status follows SkyPilot's job table when asked
     status_rec = tmp_path / "status.json"
-    listed = sky_mlws(ws, env, tmp_path, "runs", "--json", record=status_rec, job_status="SUCCEEDED")
+    listed = sky_mlws(ws, env, tmp_path, "runs", "--json", "--refresh", record=status_rec, job_status="SUCCEEDED")
     assert json.loads(listed.stdout)[0]["status"] == "succeeded"
     assert calls(status_rec, "/jobs/queue")[0]["json"]["job_ids"] == [7]
 
@@ -161,7 +163,7 @@ def _free_port() -> int:
 def test_two_nodes_train_with_gloo_from_skypilot_variables(ws, env, tmp_path):
     """Two worker processes on this machine, with the node variables SkyPilot would set."""
     from mlws import api
-    spec = api.plan(["+experiment=model_04", "trainer.max_epochs=1", "logger=none"], workspace=ws)
+    spec = api.plan(["+experiment=model_04", "trainer.max_epochs=1", "logger=none", "compute=sky"], workspace=ws)
     spec_path = spec.with_run(1, str(tmp_path / "unused")).write(tmp_path / "spec.json")
     port = str(_free_port())
     procs = []

@@ -44,5 +44,7 @@ def test_api_names_are_not_shadowed_by_subpackages():
     import mlws
     for info in pkgutil.walk_packages(mlws.__path__, "mlws."):  # every module, as any command might
         importlib.import_module(info.name)
+    import mlws.api
     for name in mlws.__all__:
-        assert callable(getattr(mlws, name)) and getattr(mlws, name).__module__ == "mlws.api", name
+        assert callable(getattr(mlws, name)) and getattr(mlws, name) is getattr(mlws.api, name), name
+        assert getattr(mlws, name).__module__.startswith(("mlws.api", "mlws.ops.")), name

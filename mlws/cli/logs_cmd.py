@@ -1,4 +1,4 @@
-"""mlws logs RUN [--follow]: a detached local run's output, or a cloud run's SkyPilot logs."""
+"""mlws logs RUN [--follow]: a detached local run's output, or its backend's job logs."""
 from __future__ import annotations
 
 

@@ -13,7 +13,7 @@ COMMANDS = {
     "show": "Show one run in full",
     "watch": "Watch a run live: metrics, loss trend, CPU/GPU/memory, step rate, ETA, warnings",
     "stop": "Stop a running run cleanly: last checkpoint kept, status 'stopped'",
-    "logs": "Print a run's output (a detached local run's, or a cloud run's through SkyPilot)",
+    "logs": "Print a run's output (a detached local run's, or its cluster's or cloud's job logs)",
     "cp": "Copy a run's artifacts: mlws cp 12:checkpoints/ ./ckpts",
     "serve": "Serve a run's model with Ray Serve: API, demo page (serve list / serve stop RUN)",
     "label": "Add labels to a run (or --remove them)",

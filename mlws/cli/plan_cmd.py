@@ -1,4 +1,4 @@
-"""mlws plan [overrides ...]: the resolved config, or for compute=sky the SkyPilot task and its price.
+"""mlws plan [overrides ...]: the resolved config, or the task a compute backend compiles (compute=sky: the SkyPilot task and its price).
 
 Nothing is launched or recorded.
 """
@@ -18,7 +18,7 @@ def run(args) -> int:
     import yaml
 
     from mlws import api
-    planned = api.plan_cloud(args.overrides)
+    planned = api.plan_compute(args.overrides)
     spec, task, estimate = planned["spec"], planned["task"], planned["estimate"]
     if args.json:
         print_json({"spec": json.loads(spec.to_json()), "task": task, "estimate": estimate})
@@ -27,7 +27,8 @@ def run(args) -> int:
         print(f"# experiment: {spec.experiment}  overrides: {' '.join(spec.overrides) or '(none)'}")
         print(yaml.safe_dump(spec.config, sort_keys=False), end="")
         return 0
-    print("# SkyPilot task (usable with `sky launch` by hand; runs/N/spec.json is written at launch)")
+    print("# task for compute backend " + str(spec.config["compute"].get("_target_")) +
+          " (runs/N/spec.json is written at launch)")
     print(_yaml(task), end="")
     if estimate.get("available"):
         line = (f"# chosen: {estimate['cloud']} {estimate['instance_type']} in {estimate['region']}"
@@ -38,10 +39,8 @@ def run(args) -> int:
         print(line)
     else:
         print(f"# price unavailable: {estimate['reason']}")
-    compute = spec.config["compute"]
-    if compute.get("use_spot") and not compute.get("bucket"):
-        print("# note: without compute.bucket the run directory lives on the VM, so a preempted spot run "
-              "restarts from scratch instead of from last.ckpt")
+    for note in planned.get("notes") or []:
+        print(f"# note: {note}")
     return 0
 
 

@@ -19,6 +19,8 @@ def add_arguments(p) -> None:
     p.add_argument("--limit", type=int, help=f"at most N runs (the table shows the newest {DEFAULT_TABLE_LIMIT} by default)")
     p.add_argument("--all", action="store_true", help="the table shows every run")
     p.add_argument("--json", action="store_true", help="a JSON array of runs")
+    p.add_argument("--refresh", action="store_true",
+                   help="first ask the backends of running remote runs (a Ray cluster, a cloud) for their status")
 
 
 def run(args) -> int:
@@ -26,11 +28,15 @@ def run(args) -> int:
     limit = args.limit
     if limit is None and not args.json and not args.all:
         limit = DEFAULT_TABLE_LIMIT
+    warnings = api.refresh() if args.refresh else []
     filters = dict(label=args.label, experiment=args.experiment, status=args.status, search=args.search)
     records = api.search_runs(**filters, where=args.where, sort=args.sort, ascending=args.asc, limit=limit)
     total = len(records)
     if limit is not None and len(records) == limit and not args.where and not args.sort:
         total = api.count_runs(**filters)
+    import sys
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if args.json:
         print_json(records)
         return 0
@@ -48,6 +54,8 @@ def run(args) -> int:
     out = console()
     filtered = any([args.label, args.experiment, args.status, args.search, args.where])
     out.print(t if records else "no runs match" if filtered else "no runs yet: mlws train +experiment=model_12")
+    if any(r["status"] == "running" for r in records) and not args.refresh:
+        out.print("[dim]runs on a cluster or cloud show their last known status; --refresh asks their backends[/dim]")
     if total > len(records):
         out.print(f"[dim]showing {len(records)} of {total} runs; --limit N or --all for more[/dim]")
     return 0

@@ -11,7 +11,7 @@ def add_arguments(p) -> None:
     p.add_argument("--host", help="address to bind (default 127.0.0.1, from serve.host)")
     p.add_argument("--detach", action="store_true", help="serve in the background")
     p.add_argument("--export", metavar="FILE", help="write a Ray Serve config (serve run FILE / KubeRay) instead")
-    p.add_argument("--dry-run", action="store_true", help="with compute=sky: print the SkyPilot task, launch nothing")
+    p.add_argument("--dry-run", action="store_true", help="with compute overrides: print the task, launch nothing")
     p.add_argument("--json", action="store_true")
 
 
@@ -38,20 +38,20 @@ def run(args) -> int:
         raise MlwsError(f"expected a run id, `list` or `stop`, got {args.target!r}")
     run_id = int(args.target)
     if args.overrides:
-        result = api.serve_cloud(run_id, args.overrides, port=args.port, dry_run=args.dry_run)
+        result = api.serve_remote(run_id, args.overrides, port=args.port, dry_run=args.dry_run)
         if args.json:
             print_json(result)
             return 0
         from .plan_cmd import _yaml
         if args.dry_run:
-            print("# SkyPilot task that would serve run %d (nothing launched)" % run_id)
+            print("# task that would serve run %d (nothing launched)" % run_id)
             print(_yaml(result["task"]), end="")
         est = result["estimate"]
         if est.get("available"):
             print(f"# {est['instance_type']} at ${est['hourly_price']:.2f}/hour; stops itself after "
                   f"{result['task']['resources']['autostop']['idle_minutes']} minutes")
         if not args.dry_run:
-            print(f"run {run_id} served on SkyPilot cluster {result['cluster']}: {result['url']}/ (API: {result['url']}/predict)")
+            print(f"run {run_id} served on {result['where']}: {result['url']}/ (API: {result['url']}/predict)")
         return 0
     if args.export:
         path = api.serve_export(run_id, args.export, host=args.host, port=args.port)

@@ -7,11 +7,12 @@ from .render import console, format_metrics, print_json
 def add_arguments(p) -> None:
     p.add_argument("run_id", type=int)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--refresh", action="store_true", help="ask the run's backend (a cluster, a cloud) for its status first")
 
 
 def run(args) -> int:
     from mlws import api
-    record = api.show(args.run_id)
+    record = api.show(args.run_id, refresh=args.refresh)
     if args.json:
         print_json(record)
         return 0
@@ -36,5 +37,5 @@ def run(args) -> int:
 
 def _cost_line(record: dict) -> str | None:
     from mlws.api import cost
-    c = cost(record) if record.get("backend") == "sky" else None
+    c = cost(record)
     return f"${c['spend']:.2f} so far at ${c['hourly_price']:.2f}/hour ({c['instance_type']})" if c else None

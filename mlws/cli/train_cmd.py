@@ -31,16 +31,8 @@ def run(args) -> int:
         return e.exit_code
     if args.json:
         print_json(api.summary(record) | {"artifacts": record.get("artifacts")})
-    elif args.detach and record["backend"] == "sky":
-        cloud = record["artifacts"]["cloud"]
-        est = record["artifacts"].get("estimate") or {}
-        kind = "managed job" if cloud.get("managed") else f"job on cluster {cloud.get('cluster')}"
-        price = f" at ${est['hourly_price']:.2f}/hour ({est['instance_type']})" if est.get("available") else ""
-        print(f"run {record['id']} launched on SkyPilot as {kind} {cloud['job_id']}{price}; "
-              f"follow with: mlws logs {record['id']} --follow")
     elif args.detach:
-        print(f"run {record['id']} started in the background (pid {record['pid']}); "
-              f"output: {record['run_dir']}/output.log")
+        print(f"run {record['id']} {record['message']}; follow with: mlws logs {record['id']} --follow")
     else:
         _closing_summary(record)
     return 0 if record["status"] in ("succeeded", "running", "stopped") else 1

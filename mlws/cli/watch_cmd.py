@@ -15,6 +15,8 @@ def add_arguments(p) -> None:
     p.add_argument("--interval", type=float, default=1.0, help="seconds between refreshes")
     p.add_argument("--patience", type=int, default=5, help="warn after this many evaluations without improvement")
     p.add_argument("--stall-minutes", type=float, default=5.0, help="warn when nothing new for this long")
+    p.add_argument("--refresh-every", type=float, default=15.0,
+                   help="seconds between asking a remote run's backend for its status (files are read every interval)")
 
 
 def run(args) -> int:
@@ -22,7 +24,7 @@ def run(args) -> int:
     from mlws.monitor.alerts import Thresholds
 
     thresholds = Thresholds(patience=args.patience, stall_minutes=args.stall_minutes)
-    snap = api.watch(args.run_id, thresholds=thresholds)
+    snap = api.watch(args.run_id, thresholds=thresholds, refresh=True)
     if args.json:
         print_json(snap)
         return 0
@@ -32,10 +34,13 @@ def run(args) -> int:
     if args.once:
         console.print(render(snap))
         return 0
+    asked = time.monotonic()
     with Live(render(snap), console=console, refresh_per_second=4, screen=False) as live:
         while snap["status"] == "running":
             time.sleep(args.interval)
-            snap = api.watch(args.run_id, thresholds=thresholds)
+            refresh = time.monotonic() - asked >= args.refresh_every  # a backend call is bounded in rate
+            asked = time.monotonic() if refresh else asked
+            snap = api.watch(args.run_id, thresholds=thresholds, refresh=refresh)
             live.update(render(snap))
     return 0
 

@@ -244,8 +244,9 @@ class Registry:
         `running`: the running runs, when the caller has just listed them (saves a query)."""
         host = socket.gethostname()
         rows = running if running is not None else self.list(status="running")
-        dead = [r["id"] for r in rows if r["host"] == host and r["backend"] == "local"
-                and not process_alive(r["pid"], r["pid_started"])]
+        # pid NULL: no process here owns the run (a cluster or cloud does); "cloud": such runs before 0.2
+        dead = [r["id"] for r in rows if r["host"] == host and r["pid"] is not None
+                and not (r.get("artifacts") or {}).get("cloud") and not process_alive(r["pid"], r["pid_started"])]
         for run_id in dead:
             self._write(f"UPDATE runs SET status = 'failed', ended_at = {self.p}, error = {self.p}"
                         f" WHERE id = {self.p} AND status = 'running'",

@@ -87,18 +87,22 @@ def build_logger(spec: RunSpec, run_dir: Path):
     return cls(**node)
 
 
-def fit(spec: RunSpec, trainer_overrides: dict | None = None) -> FitResult:
+def fit(spec: RunSpec, trainer_overrides: dict | None = None, extra_callbacks=(), prepare=None) -> FitResult:
+    """Train the run. A compute backend may add Trainer arguments (a DDP strategy), callbacks, and a
+    `prepare(trainer) -> trainer` step (Ray Train's prepare_trainer)."""
     import pytorch_lightning as pl
 
     cfg, run_dir = spec.config, Path(spec.run_dir)
     pl.seed_everything(int(cfg.get("seed", 0)), workers=True, verbose=False)
     datamodule = _instantiate(cfg["data"], "data")
     model = _instantiate(cfg["model"], "model")
-    callbacks = build_callbacks(cfg, run_dir)
+    callbacks = build_callbacks(cfg, run_dir) + list(extra_callbacks)
     logger = build_logger(spec, run_dir)
     trainer = _instantiate(cfg["trainer"], "trainer", callbacks=callbacks,
                            logger=logger if logger is not None else False, default_root_dir=str(run_dir),
                            **(trainer_overrides or {}))
+    if prepare is not None:
+        trainer = prepare(trainer)
     # After a spot preemption SkyPilot reruns the job on a new VM: carry on from the last checkpoint.
     last = run_dir / "checkpoints" / "last.ckpt"
     ok, stopped = False, False

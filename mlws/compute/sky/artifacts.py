@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from ..errors import MlwsError
+from ...errors import MlwsError
 
 
 def copy_from_bucket(run_url: str, path: str, dest) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 import re
 
-from ..errors import MlwsError
+from ...errors import MlwsError
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # SkyPilot managed-job / cluster-job states → registry status

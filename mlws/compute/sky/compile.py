@@ -5,7 +5,7 @@ import os
 import shlex
 from pathlib import Path
 
-from ..errors import MlwsError
+from ...errors import MlwsError
 
 REMOTE_SPEC = "/mlws/spec.json"
 REMOTE_BUCKET_DIR = "/mlws/run"

@@ -1,0 +1,119 @@
+"""A Ray head on this machine, started on demand with `ray start --head --block` on free ports.
+
+`--block` keeps Ray's own CLI in the foreground and makes it end every process it started when it is
+terminated, so stopping one head (its process group) never touches another Ray on the machine.
+Its address and pid are kept in a small state file, so the next run reuses the head.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from ...errors import MlwsError
+
+PORT_FLAGS = ("--port", "--dashboard-port", "--ray-client-server-port", "--node-manager-port",
+              "--object-manager-port", "--dashboard-agent-listen-port", "--dashboard-agent-grpc-port",
+              "--metrics-export-port", "--runtime-env-agent-port")
+
+
+def free_ports(n: int) -> list[int]:
+    """n distinct free ports on 127.0.0.1 (held open together so none repeats)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def healthy(address: str, timeout: float = 2.0) -> bool:
+    """Does a Ray dashboard (the Jobs API) answer at this address?"""
+    try:
+        with urllib.request.urlopen(f"{address.rstrip('/')}/api/version", timeout=timeout) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def start_head(state_file: Path, *, num_cpus: int | None = None, timeout: float = 180.0,
+               env: dict | None = None) -> dict:
+    """Start a head; return {address, pid, temp_dir, log} once its Jobs API answers."""
+    ray_cli = Path(sys.executable).with_name("ray")
+    ports = free_ports(len(PORT_FLAGS))
+    # Ray's sockets live under the temp dir, and a Unix socket path has ~107 bytes: keep it short.
+    tag = hashlib.sha1(str(state_file.resolve()).encode()).hexdigest()[:8]
+    temp_dir = Path(tempfile.gettempdir()) / f"mlws-ray-{tag}-{ports[0]}"
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    log = state_file.with_suffix(".log")
+    cmd = [str(ray_cli) if ray_cli.exists() else "ray", "start", "--head", "--block", "--disable-usage-stats",
+           "--include-dashboard=true", "--dashboard-host=127.0.0.1", f"--temp-dir={temp_dir}",
+           f"--num-cpus={num_cpus or os.cpu_count() or 1}",
+           *(f"{flag}={port}" for flag, port in zip(PORT_FLAGS, ports))]
+    with log.open("ab") as out:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True, env=env)
+    address = f"http://127.0.0.1:{ports[1]}"
+    deadline = time.monotonic() + timeout
+    while not healthy(address):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop_head({"pid": proc.pid})
+            raise MlwsError(f"could not start a local Ray head (see {log})")
+        time.sleep(0.5)
+    state = {"address": address, "pid": proc.pid, "temp_dir": str(temp_dir), "log": str(log)}
+    state_file.write_text(json.dumps(state))
+    return state
+
+
+def stop_head(state: dict, timeout: float = 60.0) -> None:
+    """End the head's whole process group (ray start --block stops what it started)."""
+    pid = state.get("pid")
+    if not pid:
+        return
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(pid, 0)
+            except (ProcessLookupError, PermissionError):
+                return
+            time.sleep(0.2)
+
+
+def local_head(state_dir: Path) -> str:
+    """The address of this workspace's local head, started if none answers."""
+    state_file = state_dir / "ray-head.json"
+    if state_file.exists():
+        try:
+            state = json.loads(state_file.read_text())
+        except ValueError:
+            state = {}
+        if state.get("address") and healthy(state["address"]):
+            return state["address"]
+        stop_head(state)  # a head that no longer answers: end what is left of it
+    return start_head(state_file)["address"]
+
+
+def stop_local_head(state_dir: Path) -> bool:
+    state_file = state_dir / "ray-head.json"
+    if not state_file.exists():
+        return False
+    stop_head(json.loads(state_file.read_text()))
+    state_file.unlink()
+    return True

@@ -1,0 +1,48 @@
+"""Several workers on a Ray cluster train one LightningModule with Ray Train's Lightning integration.
+
+Runs inside the job's worker process (the driver): a TorchTrainer starts `num_workers` processes,
+each building the same Trainer with Ray's DDP strategy and cluster environment and reporting its
+checkpoints to Ray Train. Rank 0 writes the fit's outcome into the run directory; the driver reads
+it, so the run is recorded once.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+FIT_RESULT = "fit_result.json"
+
+
+def _train_loop(config: dict) -> None:
+    import ray.train
+    from ray.train.lightning import RayDDPStrategy, RayLightningEnvironment, RayTrainReportCallback, prepare_trainer
+
+    from ...fileio import write_atomic
+    from ...spec import RunSpec
+    spec = RunSpec.from_json(config["spec"])
+    overrides = {"strategy": RayDDPStrategy(), "plugins": [RayLightningEnvironment()], "devices": "auto",
+                 "accelerator": "gpu" if config["use_gpu"] else "cpu"}
+    result = config["fit"](spec, trainer_overrides=overrides, extra_callbacks=[RayTrainReportCallback()],
+                           prepare=prepare_trainer)
+    if ray.train.get_context().get_world_rank() == 0:
+        write_atomic(Path(spec.run_dir) / FIT_RESULT, json.dumps(result.__dict__))
+
+
+def fit_with_ray_train(spec, fit, workers: int):
+    from ray.train import RunConfig, ScalingConfig
+    from ray.train.torch import TorchTrainer
+
+    from ...training.builder import FitResult
+    c = spec.config.get("compute") or {}
+    use_gpu = bool(c.get("use_gpu"))
+    resources = {"CPU": float(c.get("cpus") or 1)}
+    if use_gpu:
+        resources["GPU"] = float(c.get("gpus") or 1)
+    if c.get("memory_gb"):
+        resources["memory"] = float(c["memory_gb"]) * 1024 ** 3
+    trainer = TorchTrainer(
+        _train_loop, train_loop_config={"spec": spec.to_json(), "fit": fit, "use_gpu": use_gpu},
+        scaling_config=ScalingConfig(num_workers=workers, use_gpu=use_gpu, resources_per_worker=resources),
+        run_config=RunConfig(storage_path=str(Path(spec.run_dir, "ray_train").resolve()), name=f"run-{spec.run_id}"))
+    trainer.fit()
+    return FitResult(**json.loads((Path(spec.run_dir) / FIT_RESULT).read_text()))

@@ -1,0 +1,178 @@
+"""Runs: plan, check, train (record + submit to the run's backend), list, show, watch, stop, logs, files.
+
+Everything that depends on where a run executes goes through its compute backend (mlws.compute).
+"""
+from __future__ import annotations
+
+from ..errors import MlwsError
+from .session import refresh_status, session, workspace_of
+
+# Fields of `mlws runs --json`; `show` adds config, git, versions, artifacts and the rest.
+SUMMARY_FIELDS = ("id", "experiment", "status", "overrides", "metrics", "created_at", "ended_at",
+                  "run_dir", "backend", "error", "stop_reason", "labels", "note", "parent_id")
+
+
+def plan(overrides=(), *, workspace=None):
+    """The validated RunSpec these overrides would run (nothing recorded, no user code run)."""
+    from ..planning import plan as make_plan
+    spec, _ = make_plan(workspace_of(workspace), list(overrides))
+    return spec
+
+
+def plan_compute(overrides=(), *, workspace=None) -> dict:
+    """{spec, task, estimate}: what the run's backend would do (a cloud task and its price), nothing run."""
+    from ..compute import get_backend
+    spec = plan(overrides, workspace=workspace)
+    prepared = get_backend(spec.config.get("compute") or {}).plan(spec)
+    return {"spec": spec, "task": prepared.get("task"), "estimate": prepared.get("estimate"),
+            "notes": prepared.get("notes") or []}
+
+
+def check(experiments=None, *, workspace=None) -> dict[str, str | None]:
+    """Compose and validate each experiment: {name: None if fine, else the error message}."""
+    from ..planning import plan as make_plan
+    ws = workspace_of(workspace)
+    results: dict[str, str | None] = {}
+    for name in experiments or ws.experiment_names():
+        try:
+            make_plan(ws, [f"+experiment={name}"])
+            results[name] = None
+        except MlwsError as e:
+            results[name] = str(e)
+    return results
+
+
+def train(overrides=(), *, detach: bool = False, workspace=None, command: str | None = None,
+          labels=(), note: str = "") -> dict:
+    """Validate, record and run. Returns the run's record (still 'running' when detached)."""
+    from ..planning import plan as make_plan
+    ws = workspace_of(workspace)
+    spec, patch = make_plan(ws, list(overrides), command=command)
+    return launch(ws, spec, patch, detach=detach, labels=labels, note=note)
+
+
+def launch(ws, spec, patch: str, *, detach: bool, labels=(), note: str = "", rerun_of: int | None = None) -> dict:
+    """Record a planned run and hand it to its backend; the record comes back (with a `message`)."""
+    from dataclasses import replace
+
+    from ..compute import get_backend
+    from ..history.labels import check_label, check_note
+    from ..history.parent import choose_parent
+
+    labels = tuple(check_label(label) for label in labels)
+    spec = replace(spec, labels=labels, note=check_note(note))
+    backend = get_backend(spec.config.get("compute") or {})
+    prepared = backend.prepare(spec)  # validate, price, reach the cluster: before anything is recorded
+    registry = session(ws).registry
+    candidates = registry.parent_candidates([e for e in (spec.experiment, spec.builds_on) if e])
+    parent = rerun_of if rerun_of is not None else choose_parent(
+        spec.config, spec.experiment, spec.builds_on, list(spec.overrides), candidates)
+    run_id = registry.create(spec, patch, backend.name, run_dir_for=lambda i: str(ws.runs_dir / str(i)),
+                             labels=labels, note=spec.note, builds_on=spec.builds_on, parent_id=parent,
+                             rerun_of=rerun_of)
+    try:
+        run_dir = ws.runs_dir / str(run_id)
+        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        if patch:
+            (run_dir / "git.patch").write_text(patch)
+        spec = spec.with_run(run_id, str(run_dir))
+        spec_path = spec.write(run_dir / "spec.json")
+    except BaseException as e:
+        registry.finish(run_id, "failed", error=f"could not prepare the run directory: {e}")
+        raise
+    try:
+        submitted = backend.submit(spec_path, detach=detach, prepared=prepared)
+    except MlwsError as e:
+        if registry.get(run_id)["status"] == "running":  # a local worker records its own failure
+            registry.finish(run_id, "failed", error=str(e))
+        raise
+    if submitted.remote:
+        record = registry.get(run_id)
+        registry.update(run_id, pid=None, artifacts={**(record.get("artifacts") or {}), "run_dir": str(run_dir),
+                                                     "compute": submitted.handle, **submitted.artifacts})
+        if not detach:  # the backend followed the run to its end: record how it ended
+            refresh_status(registry, [registry.get(run_id)])
+    elif submitted.pid is not None:
+        registry.set_owner(run_id, submitted.pid)
+    return registry.get(run_id) | {"message": submitted.message}
+
+
+def runs(*, workspace=None, refresh: bool = False) -> list[dict]:
+    """Every recorded run, oldest first, as summary dicts (the `mlws runs --json` contract)."""
+    registry = session(workspace).registry
+    if refresh:
+        refresh_status(registry, registry.list(status="running"))
+    return [summary(r) for r in registry.list()]
+
+
+def refresh(run_ids=None, *, workspace=None) -> list[str]:
+    """Ask the backends of running remote runs (or of these runs) for their status; returns warnings."""
+    registry = session(workspace).registry
+    rows = registry.list(status="running") if run_ids is None else [registry.get(int(i)) for i in run_ids]
+    return refresh_status(registry, rows)
+
+
+def show(run_id: int, *, workspace=None, refresh: bool = False) -> dict:
+    """One run in full: the summary plus config, git, versions, artifacts, command and times."""
+    registry = session(workspace).registry
+    if refresh:
+        refresh_status(registry, [registry.get(int(run_id))])
+    record = registry.get(int(run_id))
+    record["git"] = {**record["git"], "patch": record.pop("git_patch") or ""}
+    return record
+
+
+def summary(record: dict) -> dict:
+    out = {k: record.get(k) for k in SUMMARY_FIELDS}
+    c = cost(record)
+    if c is not None:
+        out["cost"] = c
+    return out
+
+
+def cost(record: dict) -> dict | None:
+    """The run's price and spend where its backend knows them (a cloud VM); else None."""
+    from ..compute import backend_for
+    try:
+        return backend_for(record).cost(record)
+    except MlwsError:  # a listing row of a backend this machine cannot import
+        return None
+
+
+def watch(run_id: int, *, workspace=None, thresholds=None, refresh: bool = False) -> dict:
+    """A snapshot of a run: status, latest metrics and hardware, progress, warnings."""
+    from ..monitor.snapshot import snapshot
+    return snapshot(show(run_id, workspace=workspace, refresh=refresh), thresholds)
+
+
+def stop(run_id: int, *, workspace=None, timeout: float = 120.0) -> dict:
+    """Stop a running run through its backend: it keeps its last checkpoint and is recorded 'stopped'."""
+    from ..compute import backend_for
+    registry = session(workspace).registry
+    record = registry.get(int(run_id))
+    if record["status"] != "running":
+        raise MlwsError(f"run {run_id} is not running (status: {record['status']})")
+    final = backend_for(record).cancel(record, timeout=timeout)
+    if final is not None and registry.get(int(run_id))["status"] == "running":
+        registry.finish(int(run_id), final.status if final.final else "stopped", metrics=final.metrics,
+                        artifacts={**(record.get("artifacts") or {}), **(final.artifacts or {})},
+                        error=final.error, stop_reason=final.stop_reason or "stopped by mlws stop")
+    if registry.get(int(run_id))["status"] == "running":
+        registry.reap_dead()
+        if registry.get(int(run_id))["status"] == "failed":
+            raise MlwsError(f"run {run_id}'s process is gone; it is now recorded as failed")
+    return registry.get(int(run_id))
+
+
+def logs(run_id: int, *, follow: bool = False, workspace=None, out=None) -> int:
+    """Print a run's output (a detached local run's output.log, or its backend's job logs)."""
+    from ..compute import backend_for
+    return backend_for(session(workspace).registry.get(int(run_id))).logs(
+        session(workspace).registry.get(int(run_id)), follow=follow, out=out)
+
+
+def copy_artifacts(run_id: int, path: str, dest, *, workspace=None) -> dict:
+    """Copy RUN:PATH to dest from where the run's backend kept its files."""
+    from ..compute import backend_for
+    record = session(workspace).registry.get(int(run_id))
+    return backend_for(record).copy(record, path, dest)
