@@ -87,9 +87,9 @@ def launch(ws, spec, patch: str, *, detach: bool, labels=(), note: str = "", rer
             registry.finish(run_id, "failed", error=str(e))
         raise
     if submitted.remote:
-        record = registry.get(run_id)
-        registry.update(run_id, pid=None, artifacts={**(record.get("artifacts") or {}), "run_dir": str(run_dir),
-                                                     "compute": submitted.handle, **submitted.artifacts})
+        # pid NULL: no process here owns the run; its backend answers for it (merged, never replacing
+        # what a worker on a shared machine may already have recorded)
+        registry.update(run_id, pid=None, artifacts={"compute": submitted.handle, **submitted.artifacts})
         if not detach:  # the backend followed the run to its end: record how it ended
             refresh_status(registry, [registry.get(run_id)])
     elif submitted.pid is not None:
@@ -155,7 +155,7 @@ def stop(run_id: int, *, workspace=None, timeout: float = 120.0) -> dict:
     final = backend_for(record).cancel(record, timeout=timeout)
     if final is not None and registry.get(int(run_id))["status"] == "running":
         registry.finish(int(run_id), final.status if final.final else "stopped", metrics=final.metrics,
-                        artifacts={**(record.get("artifacts") or {}), **(final.artifacts or {})},
+                        artifacts=final.artifacts,
                         error=final.error, stop_reason=final.stop_reason or "stopped by mlws stop")
     if registry.get(int(run_id))["status"] == "running":
         registry.reap_dead()

@@ -55,6 +55,6 @@ def refresh_status(registry, records: list[dict]) -> list[str]:
             continue
         if state is not None and state.final and registry.get(record["id"])["status"] == "running":
             registry.finish(record["id"], state.status, metrics=state.metrics,
-                            artifacts={**(record.get("artifacts") or {}), **(state.artifacts or {})},
+                            artifacts=state.artifacts,
                             error=state.error, stop_reason=state.stop_reason)
     return warnings

@@ -127,21 +127,29 @@ class Registry:
         """The process now responsible for the run (a detached worker takes over from the CLI)."""
         self.update(run_id, pid=pid, pid_started=process_started(pid), host=socket.gethostname())
 
-    def update(self, run_id: int, **fields) -> None:
-        for key in JSON_COLUMNS:
-            if key in fields:
-                fields[key] = json.dumps(fields[key])
-        cols = ", ".join(f"{k} = {self.p}" for k in fields)
-        self._write(f"UPDATE runs SET {cols} WHERE id = {self.p}", (*fields.values(), run_id))
-
     def finish(self, run_id: int, status: str, metrics: dict | None = None, artifacts: dict | None = None,
                error: str | None = None, stop_reason: str | None = None) -> None:
+        """Record the outcome; `artifacts` are merged over what the run already has (its backend's handle)."""
         fields = {"status": status, "ended_at": now_iso(), "error": error, "stop_reason": stop_reason}
         if metrics is not None:
             fields["metrics"] = metrics
-        if artifacts is not None:
-            fields["artifacts"] = artifacts
-        self.update(run_id, **fields)
+        self.update(run_id, artifacts=artifacts, **fields)
+
+    def update(self, run_id: int, *, artifacts: dict | None = None, **fields) -> None:
+        """Set fields; `artifacts` are merged over the stored ones in the same transaction, so a
+        launcher and a worker that both add to them never lose each other's keys."""
+        p = self.p
+        with self._db(write=True) as db:
+            if artifacts is not None:
+                row = db.execute(f"SELECT artifacts FROM runs WHERE id = {p}", (run_id,)).fetchone()
+                stored = json.loads(dict(row)["artifacts"] or "{}") if row is not None else {}
+                fields["artifacts"] = {**(stored or {}), **artifacts}
+            for key in JSON_COLUMNS:
+                if key in fields:
+                    fields[key] = json.dumps(fields[key])
+            if fields:
+                cols = ", ".join(f"{k} = {p}" for k in fields)
+                db.execute(f"UPDATE runs SET {cols} WHERE id = {p}", (*fields.values(), run_id))
 
     # -- reading ----------------------------------------------------------------------------
     def get(self, run_id: int) -> dict:

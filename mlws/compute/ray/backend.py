@@ -48,7 +48,13 @@ class RayBackend(Backend):
 
     @staticmethod
     def client(address: str):
+        import logging
+
         from ray.job_submission import JobSubmissionClient
+        # Ray's upload and websocket chatter is not the user's business (some of its loggers set INFO)
+        for name in ("ray", "ray.dashboard.modules.dashboard_sdk", "ray.dashboard.modules.job.sdk",
+                     "ray._private.runtime_env.packaging", "ray._private.runtime_env.working_dir"):
+            logging.getLogger(name).setLevel(logging.ERROR)
         try:
             return JobSubmissionClient(address)
         except Exception as e:
@@ -81,17 +87,13 @@ class RayBackend(Backend):
 
     def _check_resources(self, address: str, workers: int) -> None:
         """Refuse a run the cluster can never place (more GPUs than it has), naming both numbers."""
-        from ray.util.state import list_nodes
-        try:
-            nodes = list_nodes(address=address, detail=True, raise_on_missing_output=False)
-        except Exception as e:
-            raise MlwsError(f"cannot read the Ray cluster's resources at {address}: {_message(e)}") from None
-        total: dict[str, float] = {}
-        for node in nodes:
-            if getattr(node, "state", "ALIVE") != "ALIVE":
-                continue
-            for key, value in (getattr(node, "resources_total", None) or {}).items():
-                total[key] = total.get(key, 0.0) + float(value)
+        import time
+        deadline = time.monotonic() + 30  # a head that has just started lists its node a moment later
+        while True:
+            total = _cluster_resources(address)
+            if total or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
         need = {k: v * workers for k, v in self._per_worker().items() if v}
         for key, amount in need.items():
             have = total.get(key, 0.0)
@@ -235,6 +237,21 @@ class RayBackend(Backend):
             return fit(spec)
         from .train import fit_with_ray_train
         return fit_with_ray_train(spec, fit, workers)
+
+
+def _cluster_resources(address: str) -> dict[str, float]:
+    """The summed resources of the cluster's alive nodes, through Ray's state API."""
+    from ray.util.state import list_nodes
+    try:
+        nodes = list_nodes(address=address, detail=True, raise_on_missing_output=False)
+    except Exception as e:
+        raise MlwsError(f"cannot read the Ray cluster's resources at {address}: {_message(e)}") from None
+    total: dict[str, float] = {}
+    for node in nodes:
+        if getattr(node, "state", "ALIVE") == "ALIVE":
+            for key, value in (getattr(node, "resources_total", None) or {}).items():
+                total[key] = total.get(key, 0.0) + float(value)
+    return total
 
 
 def _read_result(run_dir: str) -> dict:
