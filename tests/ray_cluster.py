@@ -1,0 +1,40 @@
+"""A real Ray head for tests: `ray start --head --block` on free ports, in the test's own temp dir,
+stopped (its whole process group) when the test module ends."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+
+def isolated_ray_env(env: dict) -> dict:
+    """No RAY_ADDRESS from the machine: every Ray call names the test's own head."""
+    return {k: v for k, v in env.items() if k != "RAY_ADDRESS"}
+
+
+@pytest.fixture(scope="module")
+def ray_head(tmp_path_factory):
+    """{address, pid, ...} of a head with 4 logical CPUs (two DDP workers plus a run beside them)."""
+    from mlws.compute.ray.head import start_head, stop_head
+
+    from .helpers import clean_env
+    folder = tmp_path_factory.mktemp("ray-head")
+    state = start_head(folder / "head.json", num_cpus=4, env=isolated_ray_env(clean_env(folder)))
+    try:
+        yield state
+    finally:
+        stop_head(state)
+
+
+def head_alive(state: dict) -> bool:
+    try:
+        os.killpg(state["pid"], 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def read_state(path: Path) -> dict:
+    return json.loads(path.read_text())
