@@ -29,11 +29,15 @@ def ray_head(tmp_path_factory):
 
 
 def head_alive(state: dict) -> bool:
-    try:
-        os.killpg(state["pid"], 0)
-        return True
-    except ProcessLookupError:
-        return False
+    """Is any process of the head's group still running (zombies awaiting init do not count)?"""
+    import psutil
+    for proc in psutil.process_iter(["pid", "status"]):
+        try:
+            if os.getpgid(proc.info["pid"]) == state["pid"] and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                return True
+        except (ProcessLookupError, PermissionError):
+            continue
+    return False
 
 
 def read_state(path: Path) -> dict:

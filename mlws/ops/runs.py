@@ -167,8 +167,8 @@ def stop(run_id: int, *, workspace=None, timeout: float = 120.0) -> dict:
 def logs(run_id: int, *, follow: bool = False, workspace=None, out=None) -> int:
     """Print a run's output (a detached local run's output.log, or its backend's job logs)."""
     from ..compute import backend_for
-    return backend_for(session(workspace).registry.get(int(run_id))).logs(
-        session(workspace).registry.get(int(run_id)), follow=follow, out=out)
+    record = session(workspace).registry.get(int(run_id))
+    return backend_for(record).logs(record, follow=follow, out=out)
 
 
 def copy_artifacts(run_id: int, path: str, dest, *, workspace=None) -> dict:

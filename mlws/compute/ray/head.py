@@ -62,6 +62,8 @@ def start_head(state_file: Path, *, num_cpus: int | None = None, timeout: float 
            "--include-dashboard=true", "--dashboard-host=127.0.0.1", f"--temp-dir={temp_dir}",
            f"--num-cpus={num_cpus or os.cpu_count() or 1}",
            *(f"{flag}={port}" for flag, port in zip(PORT_FLAGS, ports))]
+    # No draining on SIGTERM: it waits for Serve proxies that a training head does not run.
+    env = {**(os.environ if env is None else env), "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0"}
     with log.open("ab") as out:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True, env=env)
@@ -78,22 +80,37 @@ def start_head(state_file: Path, *, num_cpus: int | None = None, timeout: float 
 
 
 def stop_head(state: dict, timeout: float = 60.0) -> None:
-    """End the head's whole process group (ray start --block stops what it started)."""
+    """SIGTERM to `ray start --block`, which shuts down what it started (GCS still up, so quickly),
+    then SIGKILL to whatever of its process group is left."""
     pid = state.get("pid")
     if not pid:
         return
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            return
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(pid, 0)
-            except (ProcessLookupError, PermissionError):
-                return
-            time.sleep(0.2)
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.2)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    _alive(pid)  # reap it if it was our child
+
+
+def _alive(pid: int) -> bool:
+    try:  # our own child: reap it, or a zombie would look alive forever
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
 
 
 def local_head(state_dir: Path) -> str:

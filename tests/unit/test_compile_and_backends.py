@@ -1,0 +1,121 @@
+"""Pure compute pieces: SkyPilot task compilation, backend lookup, Ray job-state mapping."""
+import pytest
+
+from mlws.errors import MlwsError
+from mlws.spec import RunSpec
+
+
+def spec(**compute):
+    base = {"_target_": "mlws.compute.sky.SkyBackend", "num_nodes": 1, "disk_size": 256, "managed": True,
+            "autostop_minutes": 10, "env": {}, "secrets": [], "mounts": [], "pip": [], "setup": []}
+    return RunSpec(experiment="model_12", overrides=(), config={"compute": {**base, **compute}}, workspace="/ws",
+                   command="mlws train", created_at="2026-01-01", run_id=12, run_dir="/ws/runs/12")
+
+
+@pytest.mark.parametrize("compute, check", [
+    ({}, lambda t: t["run"] == "python -m mlws.worker /mlws/spec.json" and t["num_nodes"] == 1),
+    ({}, lambda t: t["resources"]["job_recovery"]["strategy"] == "EAGER_NEXT_REGION" and "autostop" not in t["resources"]),
+    ({"managed": False, "autostop_minutes": 15}, lambda t: t["resources"]["autostop"] == {"idle_minutes": 15}),
+    ({"accelerators": "V100:2", "use_spot": True}, lambda t: t["resources"]["accelerators"] == "V100:2"
+     and t["resources"]["use_spot"] is True),
+    ({"use_spot": False}, lambda t: "use_spot" not in t["resources"]),
+    ({"secrets": ["HF_TOKEN"]}, lambda t: t["secrets"] == {"HF_TOKEN": None}),
+    ({"env": {"A": 1}}, lambda t: t["envs"]["A"] == "1" and t["envs"]["MLWS_RUN_ID"] == "12"),
+    ({"bucket": "s3://b/mlws"}, lambda t: t["file_mounts"]["/mlws/run"]["source"] == "s3://b/mlws/runs/12"
+     and t["envs"]["MLWS_RUN_DIR"] == "/mlws/run"),
+    ({"mounts": ["s3://data/v1:/data"]}, lambda t: t["file_mounts"]["/data"] == {"source": "s3://data/v1", "mode": "MOUNT"}),
+    ({"pip": ["einops==0.8"]}, lambda t: "pip install einops==0.8" in t["setup"]),
+    ({}, lambda t: t["name"] == "mlws-12-model-12" and t["workdir"] == "/ws"),
+])
+def test_compile_task(compute, check):
+    from mlws.compute.sky.compile import compile_task
+    assert check(compile_task(spec(**compute)))
+
+
+@pytest.mark.parametrize("mount, message", [
+    ("just-a-path", "is not SOURCE:REMOTE_PATH"), ("s3://x:relative", "is not SOURCE:REMOTE_PATH"),
+    ("./missing:/data", "does not exist"),
+])
+def test_compile_task_refuses_bad_mounts(mount, message):
+    from mlws.compute.sky.compile import compile_task
+    with pytest.raises(MlwsError, match=message):
+        compile_task(spec(mounts=[mount]))
+
+
+def test_secret_values_come_from_the_environment_only():
+    from mlws.compute.sky.compile import secret_values
+    assert secret_values({"secrets": ["A"]}, {"A": "x", "B": "y"}) == {"A": "x"}
+    with pytest.raises(MlwsError, match="B not set"):
+        secret_values({"secrets": ["A", "B"]}, {"A": "x"})
+
+
+@pytest.mark.parametrize("compute, name", [
+    ({"_target_": "mlws.compute.local.LocalBackend"}, "local"),
+    ({"_target_": "mlws.compute.ray.RayBackend"}, "ray"),
+    ({"_target_": "mlws.compute.sky.SkyBackend"}, "sky"),
+    ({"backend": "sky"}, "sky"),  # a run recorded before backends were chosen by _target_
+    ({}, "local"),
+])
+def test_backend_lookup(compute, name):
+    from mlws.compute import get_backend
+    assert get_backend(compute).name == name
+
+
+@pytest.mark.parametrize("target, message", [
+    ("acme.NoSuch", "cannot import 'acme.NoSuch'"), ("mlws.spec.RunSpec", "is not a subclass of mlws.compute.Backend"),
+    ("nodots", "cannot import"),
+])
+def test_backend_lookup_errors(target, message):
+    from mlws.compute import get_backend
+    with pytest.raises(MlwsError, match=message):
+        get_backend({"_target_": target})
+
+
+def test_a_users_backend_is_one_class():
+    from mlws.compute import Backend, Submission, get_backend
+
+    class Mine(Backend):
+        name = "mine"
+
+        def submit(self, spec_path, *, detach, prepared=None):
+            return Submission(handle={"ticket": 1})
+
+    import sys
+    import types
+    module = types.ModuleType("acme_backend_for_test")
+    module.Mine = Mine
+    sys.modules["acme_backend_for_test"] = module
+    try:
+        backend = get_backend({"_target_": "acme_backend_for_test.Mine", "queue": "gpu"})
+        assert backend.name == "mine" and backend.config == {"queue": "gpu"}
+        assert backend.status({"id": 1}) is None and backend.cost({"id": 1}) is None
+        with pytest.raises(MlwsError, match="cannot stop runs"):
+            backend.cancel({"id": 1})
+    finally:
+        del sys.modules["acme_backend_for_test"]
+
+
+@pytest.mark.parametrize("address, local", [
+    ("http://127.0.0.1:8265", True), ("http://localhost:8265", True), ("127.0.0.1:8265", True),
+    ("http://head.cluster:8265", False), ("http://10.0.0.5:8265", False),
+])
+def test_ray_local_address(address, local):
+    from mlws.compute.ray.backend import _local_address
+    assert _local_address(address) is local
+
+
+def test_ray_job_states_map_to_registry_statuses():
+    from mlws.compute.ray.backend import STATUS
+    from mlws.registry import STATUSES
+    assert set(STATUS.values()) <= set(STATUSES)
+    assert STATUS["STOPPED"] == "stopped" and STATUS["PENDING"] == "running"
+
+
+def test_largest_paths_skip_excluded_folders(tmp_path):
+    from mlws.compute.ray.upload import largest_paths
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.bin").write_bytes(b"x" * 3000)
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "big.ckpt").write_bytes(b"x" * 9000)
+    (tmp_path / "train.py").write_text("print(1)\n")
+    assert largest_paths(tmp_path, ["runs/"]) == [("data/", 3000), ("train.py", 9)]
