@@ -42,3 +42,12 @@ def head_alive(state: dict) -> bool:
 
 def read_state(path: Path) -> dict:
     return json.loads(path.read_text())
+
+
+def job_client(address: str):
+    """Ray's own Jobs client for the test's checks, sending the token when the head uses one."""
+    from ray.job_submission import JobSubmissionClient
+
+    from mlws.compute.ray.head import use_token_if_any
+    use_token_if_any()
+    return JobSubmissionClient(address)

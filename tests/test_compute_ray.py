@@ -10,7 +10,7 @@ import socket
 import pytest
 
 from .helpers import mlws, mlws_json, wait_for
-from .ray_cluster import isolated_ray_env, ray_head  # noqa: F401  (module fixture)
+from .ray_cluster import isolated_ray_env, job_client, ray_head  # noqa: F401  (module fixture)
 
 
 @pytest.fixture
@@ -24,8 +24,7 @@ def stop_leftover_jobs(request):
     yield
     if "ray_head" not in request.fixturenames:
         return
-    from ray.job_submission import JobSubmissionClient
-    client = JobSubmissionClient(request.getfixturevalue("ray_head")["address"])
+    client = job_client(request.getfixturevalue("ray_head")["address"])
     for job in client.list_jobs():
         if str(job.status.value) in ("PENDING", "RUNNING") and job.submission_id:
             client.stop_job(job.submission_id)
@@ -36,8 +35,7 @@ def on(head) -> list[str]:
 
 
 def ray_job(head, submission_id):
-    from ray.job_submission import JobSubmissionClient
-    return JobSubmissionClient(head["address"]).get_job_info(submission_id)
+    return job_client(head["address"]).get_job_info(submission_id)
 
 
 def test_a_run_on_ray_succeeds_and_is_recorded_with_metrics_and_checkpoints(ray_head, ws, renv):

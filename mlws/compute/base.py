@@ -63,8 +63,12 @@ class Backend(ABC):
 
     @abstractmethod
     def submit(self, spec_path: Path, *, detach: bool, prepared: dict | None = None) -> Submission:
-        """Start `python -m mlws.worker SPEC` where this backend runs things. Foreground (detach=False):
-        return once the run has ended (following its output); detached: return at once."""
+        """Start `python -m mlws.worker SPEC` where this backend runs things. A remote backend returns
+        as soon as the run is submitted (its handle is recorded, then `follow` prints its output);
+        the local one trains in this process unless `detach`."""
+
+    def follow(self, handle: dict, *, out=None) -> None:
+        """Print a submitted run's output until it ends (a foreground `mlws train`)."""
 
     # -- after: the registry asks -----------------------------------------------------------------
     def status(self, record: dict) -> Status | None:

@@ -90,7 +90,8 @@ def launch(ws, spec, patch: str, *, detach: bool, labels=(), note: str = "", rer
         # pid NULL: no process here owns the run; its backend answers for it (merged, never replacing
         # what a worker on a shared machine may already have recorded)
         registry.update(run_id, pid=None, artifacts={"compute": submitted.handle, **submitted.artifacts})
-        if not detach:  # the backend followed the run to its end: record how it ended
+        if not detach:  # recorded first, so `mlws stop` works from another shell meanwhile
+            backend.follow(submitted.handle)
             refresh_status(registry, [registry.get(run_id)])
     elif submitted.pid is not None:
         registry.set_owner(run_id, submitted.pid)

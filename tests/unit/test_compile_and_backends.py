@@ -119,3 +119,20 @@ def test_largest_paths_skip_excluded_folders(tmp_path):
     (tmp_path / "runs" / "big.ckpt").write_bytes(b"x" * 9000)
     (tmp_path / "train.py").write_text("print(1)\n")
     assert largest_paths(tmp_path, ["runs/"]) == [("data/", 3000), ("train.py", 9)]
+
+
+def test_a_stale_head_state_never_signals_an_unrelated_process(tmp_path):
+    """A state file that outlived its head: its pid now belongs to something else, left alone."""
+    import subprocess
+    import sys
+
+    from mlws.compute.ray.head import is_our_head, stop_head
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    try:
+        state = {"pid": other.pid, "temp_dir": str(tmp_path / "ray")}
+        assert not is_our_head(state)
+        stop_head(state, timeout=1)
+        assert other.poll() is None  # still running
+    finally:
+        other.kill()
+        other.wait()

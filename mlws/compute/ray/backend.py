@@ -51,10 +51,15 @@ class RayBackend(Backend):
         import logging
 
         from ray.job_submission import JobSubmissionClient
+        from .head import use_token_if_any
         # Ray's upload and websocket chatter is not the user's business (some of its loggers set INFO)
         for name in ("ray", "ray.dashboard.modules.dashboard_sdk", "ray.dashboard.modules.job.sdk",
                      "ray._private.runtime_env.packaging", "ray._private.runtime_env.working_dir"):
             logging.getLogger(name).setLevel(logging.ERROR)
+        # Ray lets these variables override an explicit address; the run's address must win.
+        for name in ("RAY_ADDRESS", "RAY_API_SERVER_ADDRESS"):
+            os.environ.pop(name, None)
+        use_token_if_any()
         try:
             return JobSubmissionClient(address)
         except Exception as e:
@@ -73,7 +78,8 @@ class RayBackend(Backend):
             raise MlwsError(f"compute.storage: the Ray cluster at {address} is not on this machine, so runs need "
                             "a path every node and this machine share (e.g. /mnt/shared/mlws) for their files")
         client = self.client(address)
-        self._check_resources(address, workers)
+        if c.get("check_resources", True):
+            self._check_resources(address, workers)
         runtime_env = self._runtime_env(spec)
         from .upload import upload_workspace
         upload_workspace(client, runtime_env, Path(spec.workspace))  # Ray's own size check, before recording
@@ -148,9 +154,10 @@ class RayBackend(Backend):
         except Exception as e:
             raise MlwsError(f"the Ray cluster at {address} refused the job: {_message(e)}") from None
         handle = {"address": address, "submission_id": submission_id, "run_dir": run_dir, "local": local}
-        if not detach:
-            self._follow(client, submission_id)
         return Submission(handle=handle, message=f"submitted to Ray at {address} as job {submission_id}")
+
+    def follow(self, handle: dict, *, out=None) -> None:
+        self._follow(self.client(handle["address"]), handle["submission_id"], out)
 
     def _follow(self, client, submission_id: str, out=None) -> None:
         """Print the job's output until it ends; Ctrl-C stops the job, as it stops a local run."""
@@ -243,7 +250,8 @@ def _cluster_resources(address: str) -> dict[str, float]:
     """The summed resources of the cluster's alive nodes, through Ray's state API."""
     from ray.util.state import list_nodes
     try:
-        nodes = list_nodes(address=address, detail=True, raise_on_missing_output=False)
+        nodes = list_nodes(address=address, detail=True, raise_on_missing_output=False,
+                           filters=[("state", "=", "ALIVE")], limit=10_000)
     except Exception as e:
         raise MlwsError(f"cannot read the Ray cluster's resources at {address}: {_message(e)}") from None
     total: dict[str, float] = {}

@@ -40,12 +40,23 @@ def free_ports(n: int) -> list[int]:
 
 
 def healthy(address: str, timeout: float = 2.0) -> bool:
-    """Does a Ray dashboard (the Jobs API) answer at this address?"""
+    """Does a Ray dashboard answer at this address? (/api/gcs_healthz needs no token, when a cluster
+    uses Ray's token authentication)"""
     try:
-        with urllib.request.urlopen(f"{address.rstrip('/')}/api/version", timeout=timeout) as r:
+        with urllib.request.urlopen(f"{address.rstrip('/')}/api/gcs_healthz", timeout=timeout) as r:
             return r.status == 200
     except OSError:
         return False
+
+
+def use_token_if_any() -> None:
+    """Ray turns token authentication on for a head started where ~/.ray/auth_token exists (any
+    earlier `ray.init()` writes one): the client side must then send that token too."""
+    try:
+        from ray._private.authentication.authentication_token_setup import maybe_enable_token_auth_if_token_available
+    except ImportError:  # a Ray without token authentication
+        return
+    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
 
 
 def start_head(state_file: Path, *, num_cpus: int | None = None, timeout: float = 180.0,
@@ -71,7 +82,7 @@ def start_head(state_file: Path, *, num_cpus: int | None = None, timeout: float 
     deadline = time.monotonic() + timeout
     while not healthy(address):
         if proc.poll() is not None or time.monotonic() > deadline:
-            stop_head({"pid": proc.pid})
+            stop_head({"pid": proc.pid, "temp_dir": str(temp_dir)})
             raise MlwsError(f"could not start a local Ray head (see {log})")
         time.sleep(0.5)
     state = {"address": address, "pid": proc.pid, "temp_dir": str(temp_dir), "log": str(log)}
@@ -79,11 +90,22 @@ def start_head(state_file: Path, *, num_cpus: int | None = None, timeout: float 
     return state
 
 
+def is_our_head(state: dict) -> bool:
+    """Is state["pid"] still the `ray start` we launched? (A state file can outlive a reboot, and
+    its pid can by then belong to anything.)"""
+    try:
+        cmdline = Path(f"/proc/{state['pid']}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except (OSError, KeyError, TypeError):
+        return False
+    return "start" in cmdline and "--head" in cmdline and f"--temp-dir={state.get('temp_dir')}" in cmdline
+
+
 def stop_head(state: dict, timeout: float = 60.0) -> None:
     """SIGTERM to `ray start --block`, which shuts down what it started (GCS still up, so quickly),
-    then SIGKILL to whatever of its process group is left."""
+    then SIGKILL to whatever of its process group is left. Only a pid that is still our head."""
     pid = state.get("pid")
-    if not pid:
+    if not pid or not is_our_head(state):
+        _alive(pid) if pid else None  # reap a child that already ended
         return
     try:
         os.kill(pid, signal.SIGTERM)

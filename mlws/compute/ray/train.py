@@ -29,7 +29,7 @@ def _train_loop(config: dict) -> None:
 
 
 def fit_with_ray_train(spec, fit, workers: int):
-    from ray.train import RunConfig, ScalingConfig
+    from ray.train import CheckpointConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
     from ...training.builder import FitResult
@@ -43,6 +43,7 @@ def fit_with_ray_train(spec, fit, workers: int):
     trainer = TorchTrainer(
         _train_loop, train_loop_config={"spec": spec.to_json(), "fit": fit, "use_gpu": use_gpu},
         scaling_config=ScalingConfig(num_workers=workers, use_gpu=use_gpu, resources_per_worker=resources),
-        run_config=RunConfig(storage_path=str(Path(spec.run_dir, "ray_train").resolve()), name=f"run-{spec.run_id}"))
+        run_config=RunConfig(storage_path=str(Path(spec.run_dir, "ray_train").resolve()), name=f"run-{spec.run_id}",
+                             checkpoint_config=CheckpointConfig(num_to_keep=1)))  # one per epoch otherwise
     trainer.fit()
     return FitResult(**json.loads((Path(spec.run_dir) / FIT_RESULT).read_text()))

@@ -31,16 +31,19 @@ def check_size(runtime_env: dict, workspace: Path) -> None:
     the folder (the same excludes) when its raw size could be over Ray's limit, and compares."""
     import tempfile
 
+    from ray._private.ray_constants import DASHBOARD_CLIENT_MAX_SIZE
     from ray._private.runtime_env.packaging import GCS_STORAGE_MAX_SIZE, create_package
+    # The dashboard refuses a request body over its client limit before GCS's own limit applies.
+    limit = min(GCS_STORAGE_MAX_SIZE, DASHBOARD_CLIENT_MAX_SIZE)
     excludes = runtime_env["excludes"]
-    if sum(n for _, n in largest_paths(workspace, excludes, top=None)) < GCS_STORAGE_MAX_SIZE:
+    if sum(n for _, n in largest_paths(workspace, excludes, top=None)) < limit:
         return
     with tempfile.TemporaryDirectory() as tmp:
         package = Path(tmp) / "workspace.zip"
         create_package(str(workspace), package, include_gitignore=True, excludes=list(excludes))
         size = package.stat().st_size
-    if size >= GCS_STORAGE_MAX_SIZE:
-        _too_large(workspace, excludes, f"{size / 2 ** 20:.1f} MiB", f"{GCS_STORAGE_MAX_SIZE / 2 ** 20:.1f} MiB")
+    if size >= limit:
+        _too_large(workspace, excludes, f"{size / 2 ** 20:.1f} MiB", f"{limit / 2 ** 20:.1f} MiB")
 
 
 def _too_large(workspace: Path, excludes: list[str], size: str, limit: str):
@@ -62,5 +65,7 @@ def upload_workspace(client, runtime_env: dict, workspace: Path) -> None:
         found = re.search(r"Package size \(([^)]*)\) exceeds the maximum size of ([0-9.]+ ?MiB)", text)
         if found:  # the cluster's own limit is lower than this machine's
             _too_large(workspace, runtime_env["excludes"], found.group(1), found.group(2))
+        if "413" in text or "Maximum request body size" in text:
+            _too_large(workspace, runtime_env["excludes"], "the package", "the dashboard's request limit")
         raise MlwsError("Ray could not take the workspace as the job's working directory: "
                         f"{text.strip().splitlines()[0] if text.strip() else type(e).__name__}") from None

@@ -57,13 +57,15 @@ class SkyBackend(Backend):
             task.update_envs({"MLWS_HOURLY_PRICE": str(estimate["hourly_price"])})  # for the cost guard
         handle = client.launch(task, managed=bool(c.get("managed")), name=f"mlws-{spec.run_id}",
                                cluster_name=c.get("cluster_name"), autostop_minutes=c.get("autostop_minutes"))
-        if not detach:
-            client.tail_logs(handle, follow=True)  # the status is read by the caller afterwards
         kind = "managed job" if handle.get("managed") else f"job on cluster {handle.get('cluster')}"
         price = (f" at ${estimate['hourly_price']:.2f}/hour ({estimate['instance_type']})"
                  if estimate.get("available") else "")
         return Submission(handle=handle, artifacts={"estimate": estimate},
                           message=f"launched on SkyPilot as {kind} {handle['job_id']}{price}")
+
+    def follow(self, handle: dict, *, out=None) -> None:
+        from . import client
+        client.tail_logs(handle, follow=True)
 
     def status(self, record: dict) -> Status | None:
         from . import client
