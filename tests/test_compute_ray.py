@@ -124,3 +124,20 @@ def test_bad_ray_input_is_one_clear_message_and_nothing_is_recorded(case, ray_he
     if case == "gpus":
         assert "has 0" in out.stderr
     assert mlws_json("runs", cwd=ws, env=renv) == []
+
+
+def test_with_shared_storage_the_outcome_comes_back_from_the_run_directory(ray_head, ws, renv, tmp_path):
+    """As on a cluster elsewhere: the job writes into compute.storage, never the workspace's registry,
+    and the registry takes metrics and checkpoints from result.json there."""
+    shared = tmp_path / "shared"
+    out = mlws("train", "+experiment=model_01", "trainer.max_epochs=2", "logger=none", *on(ray_head),
+               f"compute.storage={shared}", cwd=ws, env=renv, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    run = mlws_json("show", "1", cwd=ws, env=renv)
+    run_dir = shared / run["artifacts"]["compute"]["submission_id"]
+    assert json.loads((run_dir / "result.json").read_text())["status"] == "succeeded"
+    assert run["status"] == "succeeded" and run["metrics"]["val/acc"] > 0.2
+    assert run["artifacts"]["checkpoints"]["last"] == str(run_dir / "checkpoints" / "last.ckpt")
+    assert not (ws / "runs" / "1" / "checkpoints" / "last.ckpt").exists()  # nothing written here
+    copied = mlws("cp", "1:checkpoints/last.ckpt", str(tmp_path / "last.ckpt"), cwd=ws, env=renv)
+    assert copied.returncode == 0 and (tmp_path / "last.ckpt").stat().st_size > 1000, copied.stderr

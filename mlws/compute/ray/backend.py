@@ -1,9 +1,9 @@
 """The Ray backend: a run is a Ray job (Jobs API) running the one worker entry point.
 
 The workspace is the job's working directory (uploaded by Ray, without .git, runs/, .mlws/, .venv);
-the frozen RunSpec travels in the job's environment. On a head on this machine the worker records
-into the workspace's registry itself; elsewhere it writes result.json into `compute.storage`, which
-`status` reads back. With `num_workers > 1` the worker trains through Ray Train (see train.py).
+the frozen RunSpec travels in the job's environment. On a head on this machine (and no
+`compute.storage`) the worker records into the workspace's registry itself; otherwise it writes
+result.json into `compute.storage`, which `status` reads back. With `num_workers > 1` the worker trains through Ray Train (see train.py).
 """
 from __future__ import annotations
 
@@ -136,7 +136,7 @@ class RayBackend(Backend):
             f"{str(c['storage']).rstrip('/')}/{submission_id}"
         env = dict(prepared["runtime_env"]["env_vars"])
         env.update({"MLWS_RUN_DIR": run_dir, "MLWS_SPEC_JSON": spec.to_json()})
-        if local:  # the node shares this machine's files: the worker records into the registry itself
+        if local and not c.get("storage"):  # the job writes into this workspace: it records into its registry
             env.update({"MLWS_REGISTRY_URL": Workspace(Path(spec.workspace)).registry_url,
                         "MLWS_REGISTRY_SHARED": "1"})
         runtime_env = {**prepared["runtime_env"], "env_vars": env}
