@@ -8,8 +8,10 @@ from mlws.workspace import Workspace
 
 
 class FakeRun:
+    """A W&B run as training left it: tagged with its experiment, stopped early, one tag from W&B's UI."""
+
     def __init__(self):
-        self.tags, self.notes, self.updates = [], "", 0
+        self.tags, self.notes, self.updates = ["model_01", "stopped", "from-ui"], "", 0
 
     def update(self):
         self.updates += 1
@@ -43,7 +45,10 @@ def test_fake_wandb_api_receives_labels_and_note_for_online_runs(ws, monkeypatch
     api.label(run_id, ["best", "v2"], workspace=ws)
     api.note(run_id, "CNN now", workspace=ws)
     fake = FakeApi.runs["team/mlws-digits/abc123"]
-    assert fake.tags == ["best", "v2"] and fake.notes == "CNN now" and fake.updates == 2
+    assert fake.tags == ["model_01", "stopped", "from-ui", "best", "v2"]  # merged: W&B's own tags stay
+    assert fake.notes == "CNN now" and fake.updates == 2
+    api.label(run_id, ["v2"], remove=True, workspace=ws)
+    assert fake.tags == ["model_01", "stopped", "from-ui", "best"] and fake.updates == 3
 
 
 def test_offline_runs_are_not_mirrored(ws, monkeypatch):
@@ -59,5 +64,5 @@ def test_an_unreachable_wandb_leaves_the_registry_change_in_place(ws, capsys):
     def broken():
         raise ConnectionError("no route to api.wandb.ai")
     record = {"artifacts": {"wandb": {"mode": "online", "id": "x", "project": "p"}}}
-    assert mirror(record, tags=["a"], api_factory=broken) is False
+    assert mirror(record, add_tags=["a"], api_factory=broken) is False
     assert "could not mirror to W&B run p/x" in capsys.readouterr().err

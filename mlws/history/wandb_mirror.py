@@ -9,8 +9,15 @@ def wandb_path(record: dict) -> str | None:
     return "/".join(p for p in (w.get("entity"), w.get("project"), w["id"]) if p)
 
 
-def mirror(record: dict, tags: list[str] | None = None, notes: str | None = None, api_factory=None) -> bool:
-    """Update the W&B run's tags/notes; False (and the registry unchanged) when offline or unreachable."""
+def merged_tags(current, add=(), remove=()) -> list[str]:
+    """The W&B run's tags with labels added and removed; every other tag stays, in its order."""
+    out = [t for t in current or () if t not in remove]
+    return out + [t for t in add if t not in out]
+
+
+def mirror(record: dict, add_tags=(), remove_tags=(), notes: str | None = None, api_factory=None) -> bool:
+    """Merge label changes into the W&B run's tags / set its notes; False when offline or unreachable
+    (the registry change stands either way)."""
     path = wandb_path(record)
     if path is None:
         return False
@@ -19,8 +26,8 @@ def mirror(record: dict, tags: list[str] | None = None, notes: str | None = None
             import wandb
             api_factory = lambda: wandb.Api(timeout=10)
         run = api_factory().run(path)
-        if tags is not None:
-            run.tags = list(tags)
+        if add_tags or remove_tags:
+            run.tags = merged_tags(run.tags, add_tags, remove_tags)
         if notes is not None:
             run.notes = notes
         run.update()

@@ -24,7 +24,8 @@ def label(run_id: int, labels: list[str], *, remove: bool = False, workspace=Non
     else:
         current += [l for l in labels if l not in current]
     registry.update(int(run_id), labels=current)
-    _mirror_to_wandb(record, tags=current)
+    # W&B keeps its own tags (the experiment, "stopped", ones added in its UI): change only ours
+    _mirror_to_wandb(record, add_tags=[] if remove else labels, remove_tags=labels if remove else [])
     return {"id": int(run_id), "labels": current}
 
 

@@ -71,3 +71,14 @@ def test_unsupported_registry_url_hides_credentials():
     with pytest.raises(MlwsError) as e:
         dialect_for("mysql://root:hunter2@db/x")
     assert "hunter2" not in str(e.value) and "db/x" in str(e.value)
+
+
+@pytest.mark.parametrize("current, add, remove, expected", [
+    (["model_12", "stopped"], ["best"], [], ["model_12", "stopped", "best"]),
+    (["model_12", "best"], ["best"], [], ["model_12", "best"]),
+    (["model_12", "best", "v2"], [], ["best"], ["model_12", "v2"]),
+    (None, ["a"], [], ["a"]),
+])
+def test_wandb_tags_are_merged_not_replaced(current, add, remove, expected):
+    from mlws.history.wandb_mirror import merged_tags
+    assert merged_tags(current, add, remove) == expected
