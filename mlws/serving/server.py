@@ -38,7 +38,8 @@ def serve_forever(args: dict, state_file: Path | None = None, ready=print) -> No
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    ray.init(num_cpus=max(2, os.cpu_count() or 2), include_dashboard=False, log_to_driver=False,
+    # address="local": always a Ray of its own, never whatever RAY_ADDRESS or a running cluster says
+    ray.init(address="local", num_cpus=max(2, os.cpu_count() or 2), include_dashboard=False, log_to_driver=False,
              configure_logging=False)
     try:
         serve.start(http_options={"host": args["host"], "port": args["port"]})
