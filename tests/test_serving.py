@@ -153,13 +153,20 @@ def test_demo_page_in_chromium(served, tmp_path):
             page.mouse.down()
             page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] - 10, steps=12)
             page.mouse.up()
+            drawn = page.evaluate("() => Array.from(pixels)")  # what the stroke painted on the grid
+            page.evaluate("() => { document.getElementById('prediction').textContent = '–'; }")
             page.click("#predict")
-            page.wait_for_function("document.getElementById('error').textContent === ''", timeout=30000)
+            page.wait_for_function("document.getElementById('prediction').textContent !== '–'", timeout=30000)
+            stroke_shown = page.inner_text("#prediction")  # the answer to the stroke itself
             page.screenshot(path=str(tmp_path / "demo.png"))
         finally:
             browser.close()
     assert errors == [] and bars == 10
     assert int(shown) == api_answer["predictions"][0] == targets[3]
+    # the vertical stroke lit a whole column of the 8x8 grid, and nothing else at full strength
+    lit = {(i // 8, i % 8) for i, v in enumerate(drawn) if v == 16}
+    assert {row for row, _ in lit} == set(range(8)) and len({col for _, col in lit}) == 1, drawn
+    assert int(stroke_shown) == post(port, json.dumps({"inputs": [drawn]}).encode())[1]["predictions"][0]
 
 
 def test_export_is_a_valid_ray_serve_config(served, tmp_path):
