@@ -5,7 +5,7 @@ from .helpers import mlws, mlws_json
 
 
 def assert_rejected(out, *needles):
-    assert out.returncode != 0
+    assert out.returncode == 2, (out.returncode, out.stderr)  # 2: a usage error, not a failed run
     assert "Traceback" not in out.stderr + out.stdout
     assert out.stderr.startswith("error: "), out.stderr
     for needle in needles:
