@@ -75,14 +75,14 @@ def run(spec_path: str | os.PathLike) -> dict:
     spec = RunSpec.read(spec_path) if str(spec_path) != SPEC_FROM_ENV else RunSpec.from_json(os.environ["MLWS_SPEC_JSON"])
     if os.environ.get("MLWS_REMOTE") == "1":
         spec = _remote_spec(spec)
+    # A workspace's own packages (models, data, a compute backend) import as for a script in its root.
+    if spec.workspace not in sys.path:
+        sys.path.insert(0, spec.workspace)
     from .compute import backend_class
     backend = backend_class(spec.config.get("compute") or {})
     backend.setup_node()  # a multi-node backend sets the rank variables first
     registry = _open_registry(spec) if _is_rank_zero() else _NoRegistry(None)
     registry.set_owner(spec.run_id, os.getpid())
-    # A workspace's own packages import as they would for a script in its root.
-    if spec.workspace not in sys.path:
-        sys.path.insert(0, spec.workspace)
     previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     try:
         from .training.builder import fit

@@ -108,3 +108,40 @@ def test_unknown_backend_target_is_one_clear_message(ws, env):
     out = mlws("train", "+experiment=model_01", "compute._target_=acme.compute.NoSuchBackend", cwd=ws, env=env)
     assert out.returncode == 2 and "compute._target_: cannot import 'acme.compute.NoSuchBackend'" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+USER_BACKEND = '''
+import subprocess
+import sys
+
+from mlws.compute import Backend, Submission
+
+
+class ScriptBackend(Backend):
+    """Runs the worker as a child process and waits: a team's own backend in a dozen lines."""
+    name = "script"
+
+    def submit(self, spec_path, *, detach, prepared=None):
+        done = subprocess.run([sys.executable, "-m", "mlws.worker", str(spec_path)], capture_output=True, text=True)
+        print(f"{self.config['greeting']}: worker exited {done.returncode}")
+        return Submission(handle={"exit": done.returncode}, remote=False)
+'''
+
+
+def test_a_users_own_backend_is_one_class_and_one_yaml(ws, env):
+    """From the workspace's own package, through the installed `mlws` command (not `python -m`)."""
+    import sys
+    from pathlib import Path
+    (ws / "acme").mkdir()
+    (ws / "acme" / "__init__.py").write_text("")
+    (ws / "acme" / "compute.py").write_text(USER_BACKEND)
+    (ws / "conf" / "compute" / "script.yaml").write_text("_target_: acme.compute.ScriptBackend\ngreeting: hello\n")
+    import subprocess
+    out = subprocess.run([str(Path(sys.executable).with_name("mlws")), "train", "+experiment=model_01",
+                          "trainer.max_epochs=1", "logger=none", "compute=script", "--json"],
+                         cwd=ws, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    record = json.loads(out.stdout)
+    assert record["backend"] == "script" and record["status"] == "succeeded"
+    assert "hello: worker exited 0" in out.stderr  # --json sends everything else to stderr
+    assert (ws / "runs" / "1" / "checkpoints" / "last.ckpt").exists()

@@ -111,7 +111,7 @@ def test_bad_ray_input_is_one_clear_message_and_nothing_is_recorded(case, ray_he
     elif case == "num_workers":
         args, needle = args + ["compute.num_workers=0"], "compute.num_workers: must be >= 1"
     elif case == "gpus":
-        args, needle = args + ["compute.use_gpu=true", "compute.num_workers=2"], "asks for 2 GPUs (2 worker(s) × 1)"
+        args, needle = args + ["compute.use_gpu=true", "compute.num_workers=2"], "asks for 2 GPUs (2 worker(s) × 1 GPUs)"
     else:  # Ray's own upload limit (its packaging constant, read from this environment), lowered for the test
         (ws / "data").mkdir()
         (ws / "data" / "blob.bin").write_bytes(os.urandom(3 * 2 ** 20))
@@ -122,7 +122,7 @@ def test_bad_ray_input_is_one_clear_message_and_nothing_is_recorded(case, ray_he
     if case == "upload":
         assert "data/ (3.0 MiB)" in out.stderr
     if case == "gpus":
-        assert "has 0" in out.stderr
+        assert "the cluster has 0 GPUs" in out.stderr
     assert mlws_json("runs", cwd=ws, env=renv) == []
 
 

@@ -15,6 +15,7 @@ COMMANDS = {
     "stop": "Stop a running run cleanly: last checkpoint kept, status 'stopped'",
     "logs": "Print a run's output (a detached local run's, or its cluster's or cloud's job logs)",
     "cp": "Copy a run's artifacts: mlws cp 12:checkpoints/ ./ckpts",
+    "down": "Stop what a compute backend started here for this workspace: mlws down compute=ray",
     "serve": "Serve a run's model with Ray Serve: API, demo page (serve list / serve stop RUN)",
     "label": "Add labels to a run (or --remove them)",
     "note": "Set a run's note",

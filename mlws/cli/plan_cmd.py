@@ -30,15 +30,8 @@ def run(args) -> int:
     print("# task for compute backend " + str(spec.config["compute"].get("_target_")) +
           " (runs/N/spec.json is written at launch)")
     print(_yaml(task), end="")
-    if estimate.get("available"):
-        line = (f"# chosen: {estimate['cloud']} {estimate['instance_type']} in {estimate['region']}"
-                f"{' (spot)' if estimate['use_spot'] else ''} × {estimate['num_nodes']} node(s): "
-                f"${estimate['hourly_price']:.2f}/hour")
-        if "max_runtime_cost" in estimate:
-            line += f", at most ${estimate['max_runtime_cost']:.2f} for the time limit"
-        print(line)
-    else:
-        print(f"# price unavailable: {estimate['reason']}")
+    for line in planned.get("lines") or []:
+        print(f"# {line}")
     for note in planned.get("notes") or []:
         print(f"# note: {note}")
     return 0

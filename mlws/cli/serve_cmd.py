@@ -46,10 +46,8 @@ def run(args) -> int:
         if args.dry_run:
             print("# task that would serve run %d (nothing launched)" % run_id)
             print(_yaml(result["task"]), end="")
-        est = result["estimate"]
-        if est.get("available"):
-            print(f"# {est['instance_type']} at ${est['hourly_price']:.2f}/hour; stops itself after "
-                  f"{result['task']['resources']['autostop']['idle_minutes']} minutes")
+        for line in result.get("lines") or []:
+            print(f"# {line}")
         if not args.dry_run:
             print(f"run {run_id} served on {result['where']}: {result['url']}/ (API: {result['url']}/predict)")
         return 0

@@ -26,6 +26,7 @@ class Submission:
     pid: int | None = None      # a process on this host that now owns the run (a detached local worker)
     remote: bool = True         # False: the worker runs on this host and records its own outcome
     message: str = ""           # one line for the user after a detached submit
+    run_dir: str | None = None  # where the run's files are written, when not the workspace's runs/N
     artifacts: dict = field(default_factory=dict)  # extra facts kept with the run (a price estimate)
 
 
@@ -94,6 +95,10 @@ class Backend(ABC):
         """Copy RUN:PATH to dest. The default reads a local (or shared) artifact root."""
         from ..history.copy import copy_local
         return copy_local(Path(self.artifact_root(record)), path, Path(dest))
+
+    def down(self, workspace) -> str | None:
+        """Stop what this backend started on this machine for the workspace (`mlws down compute=NAME`)."""
+        return None
 
     def serve(self, record: dict, args: dict, *, workspace, dry_run: bool = False) -> dict:
         """Serve a run's model where this backend runs things (see SkyBackend)."""

@@ -23,9 +23,9 @@ def plan_compute(overrides=(), *, workspace=None) -> dict:
     """{spec, task, estimate}: what the run's backend would do (a cloud task and its price), nothing run."""
     from ..compute import get_backend
     spec = plan(overrides, workspace=workspace)
-    prepared = get_backend(spec.config.get("compute") or {}).plan(spec)
+    prepared = get_backend(spec.config.get("compute") or {}, workspace_of(workspace).root).plan(spec)
     return {"spec": spec, "task": prepared.get("task"), "estimate": prepared.get("estimate"),
-            "notes": prepared.get("notes") or []}
+            "lines": prepared.get("lines") or [], "notes": prepared.get("notes") or []}
 
 
 def check(experiments=None, *, workspace=None) -> dict[str, str | None]:
@@ -61,7 +61,7 @@ def launch(ws, spec, patch: str, *, detach: bool, labels=(), note: str = "", rer
 
     labels = tuple(check_label(label) for label in labels)
     spec = replace(spec, labels=labels, note=check_note(note))
-    backend = get_backend(spec.config.get("compute") or {})
+    backend = get_backend(spec.config.get("compute") or {}, ws.root)
     prepared = backend.prepare(spec)  # validate, price, reach the cluster: before anything is recorded
     registry = session(ws).registry
     candidates = registry.parent_candidates([e for e in (spec.experiment, spec.builds_on) if e])
@@ -89,10 +89,11 @@ def launch(ws, spec, patch: str, *, detach: bool, labels=(), note: str = "", rer
     if submitted.remote:
         # pid NULL: no process here owns the run; its backend answers for it (merged, never replacing
         # what a worker on a shared machine may already have recorded)
-        registry.update(run_id, pid=None, artifacts={"compute": submitted.handle, **submitted.artifacts})
+        registry.update(run_id, pid=None, artifacts={"compute": submitted.handle, **submitted.artifacts},
+                        **({"run_dir": submitted.run_dir} if submitted.run_dir else {}))
         if not detach:  # recorded first, so `mlws stop` works from another shell meanwhile
             backend.follow(submitted.handle)
-            refresh_status(registry, [registry.get(run_id)])
+            refresh_status(registry, [registry.get(run_id)], ws.root)
     elif submitted.pid is not None:
         registry.set_owner(run_id, submitted.pid)
     return registry.get(run_id) | {"message": submitted.message}
@@ -100,24 +101,27 @@ def launch(ws, spec, patch: str, *, detach: bool, labels=(), note: str = "", rer
 
 def runs(*, workspace=None, refresh: bool = False) -> list[dict]:
     """Every recorded run, oldest first, as summary dicts (the `mlws runs --json` contract)."""
-    registry = session(workspace).registry
+    s = session(workspace)
     if refresh:
-        refresh_status(registry, registry.list(status="running"))
-    return [summary(r) for r in registry.list()]
+        refresh_status(s.registry, s.registry.list(status="running"), s.workspace.root)
+    return [summary(r) for r in s.registry.list()]
 
 
 def refresh(run_ids=None, *, workspace=None) -> list[str]:
     """Ask the backends of running remote runs (or of these runs) for their status; returns warnings."""
-    registry = session(workspace).registry
-    rows = registry.list(status="running") if run_ids is None else [registry.get(int(i)) for i in run_ids]
-    return refresh_status(registry, rows)
+    s = session(workspace)
+    rows = s.registry.list(status="running") if run_ids is None else [s.registry.get(int(i)) for i in run_ids]
+    return refresh_status(s.registry, rows, s.workspace.root)
 
 
 def show(run_id: int, *, workspace=None, refresh: bool = False) -> dict:
     """One run in full: the summary plus config, git, versions, artifacts, command and times."""
-    registry = session(workspace).registry
+    s = session(workspace)
+    registry = s.registry
     if refresh:
-        refresh_status(registry, [registry.get(int(run_id))])
+        for warning in refresh_status(registry, [registry.get(int(run_id))], s.workspace.root):
+            import sys
+            print(f"warning: {warning}", file=sys.stderr)
     record = registry.get(int(run_id))
     record["git"] = {**record["git"], "patch": record.pop("git_patch") or ""}
     return record
@@ -146,14 +150,23 @@ def watch(run_id: int, *, workspace=None, thresholds=None, refresh: bool = False
     return snapshot(show(run_id, workspace=workspace, refresh=refresh), thresholds)
 
 
-def stop(run_id: int, *, workspace=None, timeout: float = 120.0) -> dict:
-    """Stop a running run through its backend: it keeps its last checkpoint and is recorded 'stopped'."""
+def stop(run_id: int, *, workspace=None, timeout: float = 120.0, force: bool = False) -> dict:
+    """Stop a running run through its backend: it keeps its last checkpoint and is recorded 'stopped'.
+
+    `force`: when the backend cannot be reached (a cluster that is gone), record the run as stopped."""
     from ..compute import backend_for
-    registry = session(workspace).registry
+    s = session(workspace)
+    registry = s.registry
     record = registry.get(int(run_id))
     if record["status"] != "running":
         raise MlwsError(f"run {run_id} is not running (status: {record['status']})")
-    final = backend_for(record).cancel(record, timeout=timeout)
+    try:
+        final = backend_for(record, s.workspace.root).cancel(record, timeout=timeout)
+    except MlwsError as e:
+        if not force:
+            raise MlwsError(f"{e} (mlws stop {run_id} --force records it as stopped without its backend)") from None
+        registry.finish(int(run_id), "stopped", stop_reason=f"marked stopped by mlws stop --force ({e})")
+        return registry.get(int(run_id))
     if final is not None and registry.get(int(run_id))["status"] == "running":
         registry.finish(int(run_id), final.status if final.final else "stopped", metrics=final.metrics,
                         artifacts=final.artifacts,
@@ -168,12 +181,26 @@ def stop(run_id: int, *, workspace=None, timeout: float = 120.0) -> dict:
 def logs(run_id: int, *, follow: bool = False, workspace=None, out=None) -> int:
     """Print a run's output (a detached local run's output.log, or its backend's job logs)."""
     from ..compute import backend_for
-    record = session(workspace).registry.get(int(run_id))
-    return backend_for(record).logs(record, follow=follow, out=out)
+    s = session(workspace)
+    registry = s.registry
+    record = registry.get(int(run_id))
+    code = backend_for(record, s.workspace.root).logs(record, follow=follow, out=out)
+    if follow:  # the run has ended: record how
+        refresh_status(registry, [registry.get(int(run_id))], s.workspace.root)
+    return code
+
+
+def down(overrides=(), *, workspace=None) -> str | None:
+    """Stop what a compute backend started on this machine for the workspace (a local Ray head)."""
+    from ..compute import get_backend
+    from ..config import compose
+    ws = workspace_of(workspace)
+    return get_backend(compose(ws, list(overrides)).config.get("compute") or {}, ws.root).down(ws)
 
 
 def copy_artifacts(run_id: int, path: str, dest, *, workspace=None) -> dict:
     """Copy RUN:PATH to dest from where the run's backend kept its files."""
     from ..compute import backend_for
-    record = session(workspace).registry.get(int(run_id))
-    return backend_for(record).copy(record, path, dest)
+    s = session(workspace)
+    record = s.registry.get(int(run_id))
+    return backend_for(record, s.workspace.root).copy(record, path, dest)

@@ -150,7 +150,7 @@ def serve_remote(run_id: int, overrides=(), *, port: int | None = None, dry_run:
     from ..serving.loading import checkpoint_path, load_weights
 
     ws = workspace_of(workspace)
-    backend = get_backend(compose(ws, list(overrides)).config.get("compute") or {})
+    backend = get_backend(compose(ws, list(overrides)).config.get("compute") or {}, ws.root)
     record, args = _serve_setup(run_id, "0.0.0.0", port, ws)  # public on the VM: its port is opened
     load_weights(checkpoint_path(record))  # refuse a bad checkpoint before anything launches
     return backend.serve(record, {**args, "checkpoint": str(checkpoint_path(record))}, workspace=ws,

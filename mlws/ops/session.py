@@ -1,6 +1,6 @@
 """One registry per command: opened (and its schema checked) once per process and workspace.
 
-Opening also marks failed the local runs whose process is gone (cheap: this machine only). It never
+Each call also marks failed the local runs whose process is gone (cheap: this machine only). It never
 asks a remote backend: refreshing remote status is explicit (`refresh_status`) and bounded.
 """
 from __future__ import annotations
@@ -30,26 +30,28 @@ def session(workspace=None) -> Session:
     registry = _OPEN.get(url)
     if registry is None or (url.startswith("sqlite:///") and not os.path.exists(url[len("sqlite:///"):])):
         registry = open_registry(url)
-        registry.reap_dead()
         _OPEN[url] = registry
+    registry.reap_dead()  # every call: a long `watch` or a notebook must see a run's process die
     return Session(ws, registry)
 
 
 MAX_REFRESH = 50  # runs asked about per refresh: a long-forgotten backlog must not stall a command
 
 
-def refresh_status(registry, records: list[dict]) -> list[str]:
+def refresh_status(registry, records: list[dict], workspace=None) -> list[str]:
     """Ask each running remote run's backend for its status and record final ones.
 
     Returns one warning per run whose backend could not answer (the run stays as recorded)."""
     from ..compute import backend_for
     from ..errors import MlwsError
     warnings = []
-    remote = [r for r in records if r["status"] == "running" and r.get("pid") is None]
-    for summary in remote[-MAX_REFRESH:]:  # pid None: no process here owns it, the backend knows
+    # pid None: no process here owns the run, its backend knows ("cloud": cloud runs recorded before 0.2)
+    remote = [r for r in records if r["status"] == "running"
+              and (r.get("pid") is None or (r.get("artifacts") or {}).get("cloud"))]
+    for summary in remote[-MAX_REFRESH:]:
         record = registry.get(summary["id"])
         try:
-            state = backend_for(record).status(record)
+            state = backend_for(record, workspace).status(record)
         except MlwsError as e:
             warnings.append(f"run {record['id']}: status unknown ({e})")
             continue

@@ -136,3 +136,20 @@ def test_a_stale_head_state_never_signals_an_unrelated_process(tmp_path):
     finally:
         other.kill()
         other.wait()
+
+
+GiB = 1024 ** 3
+
+
+@pytest.mark.parametrize("per_worker, workers, nodes, problem", [
+    ({"CPU": 1, "GPU": 0}, 2, [{"CPU": 4}], None),
+    ({"CPU": 1, "GPU": 1}, 2, [{"CPU": 4}], "asks for 2 GPUs (2 worker(s) × 1 GPUs) but the cluster has 0 GPUs"),
+    ({"CPU": 1, "GPU": 2}, 1, [{"CPU": 8, "GPU": 1}, {"CPU": 8, "GPU": 1}], "no 1 node slot(s) hold one worker each"),
+    ({"CPU": 1, "GPU": 1}, 2, [{"CPU": 8, "GPU": 1}, {"CPU": 8, "GPU": 1}], None),
+    ({"CPU": 3}, 2, [{"CPU": 4}, {"CPU": 2}], "no 2 node slot(s)"),
+    ({"CPU": 1, "memory": 8 * GiB}, 1, [{"CPU": 4, "memory": 4 * GiB}], "8.0 GiB of memory"),
+])
+def test_ray_placement(per_worker, workers, nodes, problem):
+    from mlws.compute.ray.backend import placement_problem
+    found = placement_problem(per_worker, workers, nodes)
+    assert (found is None) if problem is None else (problem in found), found

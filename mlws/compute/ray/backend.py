@@ -74,7 +74,11 @@ class RayBackend(Backend):
             raise MlwsError("compute.num_workers: must be >= 1")
         address = self._address(Path(spec.workspace))
         local = _local_address(address)
-        if not local and not c.get("storage"):
+        storage = c.get("storage")
+        if storage and ("://" in str(storage) or not os.path.isabs(str(storage))):
+            raise MlwsError(f"compute.storage: {storage!r} must be an absolute path that every node and this machine "
+                            "share (bucket URLs are not supported yet)")
+        if not local and not storage:
             raise MlwsError(f"compute.storage: the Ray cluster at {address} is not on this machine, so runs need "
                             "a path every node and this machine share (e.g. /mnt/shared/mlws) for their files")
         client = self.client(address)
@@ -92,22 +96,14 @@ class RayBackend(Backend):
                 "memory": float(c["memory_gb"]) * 1024 ** 3 if c.get("memory_gb") else 0.0}
 
     def _check_resources(self, address: str, workers: int) -> None:
-        """Refuse a run the cluster can never place (more GPUs than it has), naming both numbers."""
+        """Refuse a run the cluster can never place, naming both numbers."""
         import time
         deadline = time.monotonic() + 30  # a head that has just started lists its node a moment later
-        while True:
-            total = _cluster_resources(address)
-            if total or time.monotonic() > deadline:
-                break
+        while not (nodes := _node_resources(address)) and time.monotonic() < deadline:
             time.sleep(0.5)
-        need = {k: v * workers for k, v in self._per_worker().items() if v}
-        for key, amount in need.items():
-            have = total.get(key, 0.0)
-            if amount > have:
-                unit = "GiB of memory" if key == "memory" else f"{key}s"
-                shown = (lambda x: f"{x / 1024 ** 3:.1f}") if key == "memory" else (lambda x: f"{x:g}")
-                raise MlwsError(f"the run asks for {shown(amount)} {unit} ({workers} worker(s) × "
-                                f"{shown(amount / workers)}) but the Ray cluster at {address} has {shown(have)}")
+        problem = placement_problem(self._per_worker(), workers, nodes)
+        if problem:
+            raise MlwsError(f"{problem}, on the Ray cluster at {address}")
 
     def _runtime_env(self, spec) -> dict:
         import mlws
@@ -154,7 +150,8 @@ class RayBackend(Backend):
         except Exception as e:
             raise MlwsError(f"the Ray cluster at {address} refused the job: {_message(e)}") from None
         handle = {"address": address, "submission_id": submission_id, "run_dir": run_dir, "local": local}
-        return Submission(handle=handle, message=f"submitted to Ray at {address} as job {submission_id}")
+        return Submission(handle=handle, message=f"submitted to Ray at {address} as job {submission_id}",
+                          run_dir=None if run_dir == spec.run_dir else run_dir)
 
     def follow(self, handle: dict, *, out=None) -> None:
         self._follow(self.client(handle["address"]), handle["submission_id"], out)
@@ -172,8 +169,12 @@ class RayBackend(Backend):
         try:
             asyncio.run(tail())
         except KeyboardInterrupt:
-            client.stop_job(submission_id)
+            _call(client.stop_job, submission_id, what="stop the job")
             self._wait_terminal(client, submission_id, STOP_GRACE_S + 30)
+        except MlwsError:
+            raise
+        except Exception as e:
+            raise MlwsError(f"lost the output of Ray job {submission_id}: {_message(e)}") from None
 
     @staticmethod
     def _wait_terminal(client, submission_id: str, timeout: float) -> str | None:
@@ -181,7 +182,7 @@ class RayBackend(Backend):
         seen = {}
 
         def done():
-            seen["s"] = str(client.get_job_status(submission_id).value)
+            seen["s"] = str(_call(client.get_job_status, submission_id, what="read the job's status").value)
             return seen["s"] not in ("PENDING", "RUNNING")
         wait_until(done, timeout, poll_s=0.5)
         return seen.get("s")
@@ -194,9 +195,16 @@ class RayBackend(Backend):
             raise MlwsError(f"run {record['id']} has no Ray job recorded")
         return handle
 
+    def _reachable_client(self, handle: dict):
+        """A client for the run's cluster, after a quick health probe (Ray's client has no timeout)."""
+        from .head import healthy
+        if not healthy(handle["address"], timeout=5):
+            raise MlwsError(f"the Ray cluster at {handle['address']} does not answer")
+        return self.client(handle["address"])
+
     def status(self, record: dict) -> Status | None:
         handle = self._handle(record)
-        client = self.client(handle["address"])
+        client = self._reachable_client(handle)
         try:
             info = client.get_job_info(handle["submission_id"])
         except Exception as e:
@@ -214,7 +222,7 @@ class RayBackend(Backend):
 
     def cancel(self, record: dict, *, timeout: float = 120.0) -> Status | None:
         handle = self._handle(record)
-        client = self.client(handle["address"])
+        client = self._reachable_client(handle)
         try:
             client.stop_job(handle["submission_id"])
         except Exception as e:
@@ -225,14 +233,20 @@ class RayBackend(Backend):
 
     def logs(self, record: dict, *, follow: bool = False, out=None) -> int:
         handle = self._handle(record)
-        client = self.client(handle["address"])
+        client = self._reachable_client(handle)
         out = out or sys.stdout
         if follow:
             self._follow(client, handle["submission_id"], out)
         else:
-            out.write(client.get_job_logs(handle["submission_id"]))
+            out.write(_call(client.get_job_logs, handle["submission_id"], what="read the job's logs"))
             out.flush()
         return 0
+
+    def down(self, workspace) -> str | None:
+        from .head import stop_local_head
+        if self.config.get("address"):
+            return None  # a cluster someone else runs is never stopped from here
+        return "stopped this workspace's local Ray head" if stop_local_head(workspace.state_dir) else None
 
     def artifact_root(self, record: dict) -> str:
         return ((record.get("artifacts") or {}).get("compute") or {}).get("run_dir") or record["run_dir"]
@@ -246,20 +260,40 @@ class RayBackend(Backend):
         return fit_with_ray_train(spec, fit, workers)
 
 
-def _cluster_resources(address: str) -> dict[str, float]:
-    """The summed resources of the cluster's alive nodes, through Ray's state API."""
+def _call(fn, *args, what: str):
+    try:
+        return fn(*args)
+    except Exception as e:
+        raise MlwsError(f"Ray could not {what}: {_message(e)}") from None
+
+
+def _node_resources(address: str) -> list[dict[str, float]]:
+    """Each alive node's total resources, through Ray's state API."""
     from ray.util.state import list_nodes
     try:
         nodes = list_nodes(address=address, detail=True, raise_on_missing_output=False,
                            filters=[("state", "=", "ALIVE")], limit=10_000)
     except Exception as e:
         raise MlwsError(f"cannot read the Ray cluster's resources at {address}: {_message(e)}") from None
-    total: dict[str, float] = {}
-    for node in nodes:
-        if getattr(node, "state", "ALIVE") == "ALIVE":
-            for key, value in (getattr(node, "resources_total", None) or {}).items():
-                total[key] = total.get(key, 0.0) + float(value)
-    return total
+    return [{k: float(v) for k, v in (getattr(n, "resources_total", None) or {}).items()} for n in nodes]
+
+
+def placement_problem(per_worker: dict[str, float], workers: int, nodes: list[dict[str, float]]) -> str | None:
+    """Why `workers` workers of `per_worker` resources can never be placed on these nodes (None: they can).
+    Pure: each worker must fit on one node, and all of them on the cluster (greedily, node by node)."""
+    need = {k: v for k, v in per_worker.items() if v}
+    shown = {"memory": lambda x: f"{x / 1024 ** 3:.1f} GiB of memory"}
+    fmt = lambda key, x: shown[key](x) if key in shown else f"{x:g} {key}s"
+    for key, amount in need.items():
+        total = sum(n.get(key, 0.0) for n in nodes)
+        if amount * workers > total:
+            return (f"the run asks for {fmt(key, amount * workers)} ({workers} worker(s) × {fmt(key, amount)}) "
+                    f"but the cluster has {fmt(key, total)}")
+    placed = sum(int(min(n.get(k, 0.0) / v for k, v in need.items())) if need else workers for n in nodes)
+    if placed < workers:
+        return (f"no {workers} node slot(s) hold one worker each ({', '.join(fmt(k, v) for k, v in need.items())}); "
+                f"the cluster's nodes hold {placed}")
+    return None
 
 
 def _read_result(run_dir: str) -> dict:

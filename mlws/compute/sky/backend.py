@@ -12,6 +12,17 @@ def _handle(record: dict) -> dict | None:
     return artifacts.get("compute") or artifacts.get("cloud")  # "cloud": runs recorded before 0.2
 
 
+def _price_line(estimate: dict) -> str:
+    if not estimate.get("available"):
+        return f"price unavailable: {estimate['reason']}"
+    line = (f"chosen: {estimate['cloud']} {estimate['instance_type']} in {estimate['region']}"
+            f"{' (spot)' if estimate['use_spot'] else ''} × {estimate['num_nodes']} node(s): "
+            f"${estimate['hourly_price']:.2f}/hour")
+    if "max_runtime_cost" in estimate:
+        line += f", at most ${estimate['max_runtime_cost']:.2f} for the time limit"
+    return line
+
+
 class SkyBackend(Backend):
     name = "sky"
 
@@ -37,6 +48,7 @@ class SkyBackend(Backend):
 
     def plan(self, spec) -> dict:
         planned = self.prepare(spec)
+        planned["lines"] = [_price_line(planned["estimate"])]
         c = spec.config["compute"]
         if c.get("use_spot") and not c.get("bucket"):
             planned["notes"] = ["without compute.bucket the run directory lives on the VM, so a preempted spot run "
@@ -132,10 +144,13 @@ class SkyBackend(Backend):
                                          str(local_checkpoint), args["port"])
         task = client.validate(task_config)
         estimate = client.estimate(task, compute.get("max_runtime_minutes") or 240)
+        lines = ([f"{estimate['instance_type']} at ${estimate['hourly_price']:.2f}/hour; stops itself after "
+                  f"{task_config['resources']['autostop']['idle_minutes']} minutes"] if estimate.get("available") else [])
         if dry_run:
-            return {"task": task_config, "estimate": estimate}
+            return {"task": task_config, "estimate": estimate, "lines": lines}
         launched = client.launch_server(task, f"mlws-serve-{run_id}", args["port"])
-        return {"task": task_config, "estimate": estimate, "where": f"SkyPilot cluster {launched['cluster']}",
+        return {"task": task_config, "estimate": estimate, "lines": lines,
+                "where": f"SkyPilot cluster {launched['cluster']}",
                 **launched}
 
     @classmethod
