@@ -48,3 +48,37 @@ def test_api_names_are_not_shadowed_by_subpackages():
     for name in mlws.__all__:
         assert callable(getattr(mlws, name)) and getattr(mlws, name) is getattr(mlws.api, name), name
         assert getattr(mlws, name).__module__.startswith(("mlws.api", "mlws.ops.")), name
+
+
+def _seed(ws):
+    """Runs of every built-in backend, two of them still running elsewhere, straight into the registry."""
+    from mlws.registry import open_registry
+    from mlws.spec import RunSpec
+    from mlws.workspace import Workspace
+    registry = open_registry(Workspace(ws).registry_url)
+    for i, (target, status) in enumerate([("mlws.compute.local.LocalBackend", "succeeded"),
+                                          ("mlws.compute.ray.RayBackend", "running"),
+                                          ("mlws.compute.sky.SkyBackend", "running")]):
+        spec = RunSpec(experiment="model_01", overrides=("+experiment=model_01",),
+                       config={"compute": {"_target_": target}, "model": {"lr": 0.1 * (i + 1)}}, workspace=str(ws),
+                       command="mlws train", created_at="2026-01-01T00:00:00+00:00")
+        run_id = registry.create(spec, "", target.split(".")[2], run_dir_for=lambda n: str(ws / "runs" / str(n)))
+        estimate = {"available": True, "hourly_price": 3.06, "instance_type": "p3.2xlarge"}
+        registry.update(run_id, pid=None, artifacts={"compute": {"job_id": 7}, "estimate": estimate})
+        if status != "running":
+            registry.finish(run_id, status, metrics={"val/acc": 0.9})
+
+
+@pytest.mark.parametrize("argv", [["runs"], ["runs", "--json"], ["show", "2"], ["show", "3", "--json"],
+                                  ["diff", "1", "2"], ["lineage", "2"]])
+def test_reading_a_registry_with_remote_runs_imports_no_backend_library(argv, ws, env):
+    """Reading never asks a cluster or cloud, so it never imports ray or sky (costs come from the record)."""
+    _seed(ws)
+    out = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv, heavy=HEAVY)], cwd=ws, env=env,
+                         capture_output=True, text=True, timeout=120)
+    line = [l for l in out.stdout.splitlines() if l.startswith("MODULES=")]
+    assert line and "error" not in out.stderr, out.stdout + out.stderr
+    assert json.loads(line[0].removeprefix("MODULES=")) == []
+    if argv == ["runs", "--json"]:
+        rows = json.loads(out.stdout.split("MODULES=")[0])
+        assert [r["backend"] for r in rows] == ["local", "ray", "sky"] and rows[2]["cost"]["hourly_price"] == 3.06
