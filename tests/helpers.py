@@ -111,3 +111,59 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
         "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"])
+
+
+def stop_what_the_workspace_started(ws: Path) -> list[int]:
+    """Kill the processes this test's own workspace records as running: detached local runs (from its
+    registry), detached servers (its serve state files) and its local Ray head. Never anything else:
+    each pid is checked against the start time or command line the workspace recorded."""
+    import os
+    import signal
+
+    from mlws.registry.liveness import process_alive
+    killed = []
+    db = ws / ".mlws" / "registry.db"
+    if db.exists():
+        from mlws.registry import open_registry
+        for run in open_registry(f"sqlite:///{db}").list(status="running"):
+            if run["pid"] and run["pid"] != os.getpid() and process_alive(run["pid"], run["pid_started"]):
+                _kill_group(run["pid"], signal.SIGKILL)
+                killed.append(run["pid"])
+    for state_file in (ws / ".mlws" / "serve").glob("run-*.json") if (ws / ".mlws" / "serve").is_dir() else []:
+        if state_file.name.endswith("args.json"):
+            continue
+        try:
+            state = json.loads(state_file.read_text())
+        except ValueError:
+            continue
+        if _runs(state.get("pid"), "mlws.serving.server"):
+            _kill_group(state["pid"], signal.SIGKILL)
+            killed.append(state["pid"])
+    from mlws.compute.ray.head import stop_local_head
+    stop_local_head(ws / ".mlws")  # checks the pid is still that head
+    return killed
+
+
+def _runs(pid, needle: str) -> bool:
+    """Is pid alive and running a command line that contains `needle`?"""
+    import psutil
+    try:
+        return bool(pid) and needle in " ".join(psutil.Process(pid).cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+
+
+def _kill_group(pid: int, sig) -> None:
+    import os
+    if pid == os.getpid():
+        return  # a run this test process recorded for itself
+    try:
+        if os.getpgid(pid) == os.getpgid(0):
+            os.kill(pid, sig)  # a child in pytest's own group: never signal the group
+            return
+        os.killpg(pid, sig)  # detached runs and servers lead their own session
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass

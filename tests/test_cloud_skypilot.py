@@ -173,7 +173,13 @@ def test_two_nodes_train_with_gloo_from_skypilot_variables(ws, env, tmp_path):
                     "SKYPILOT_NUM_NODES": "2", "SKYPILOT_NUM_GPUS_PER_NODE": "0", "MLWS_MASTER_PORT": port}
         procs.append(subprocess.Popen([sys.executable, "-m", "mlws.worker", str(spec_path)], cwd=ws, env=node_env,
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
-    outputs = [p.communicate(timeout=300)[0] for p in procs]
+    try:
+        outputs = [p.communicate(timeout=300)[0] for p in procs]
+    finally:  # a rank that hangs (its peer died) never outlives the test
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
     assert [p.returncode for p in procs] == [0, 0], outputs[0][-2000:] + outputs[1][-2000:]
     ranks = [json.loads((tmp_path / f"node{r}" / "ranks" / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert [r["global_rank"] for r in ranks] == [0, 1] and {r["world_size"] for r in ranks} == {2}
