@@ -147,6 +147,7 @@ def test_recorded_api_stop_and_logs(ws, env, tmp_path):
     logs = sky_mlws(ws, env, tmp_path, "logs", "1", "--follow", record=logs_rec)
     logged = calls(logs_rec, "/jobs/logs")
     assert len(logged) == 1 and logged[0]["json"]["job_id"] == 7 and logged[0]["json"]["follow"] is True, logs.stderr
+    assert logs.returncode == 0 and "epoch 1 val/acc 0.9" in logs.stdout, logs.stdout + logs.stderr[-2000:]
     stop_rec = tmp_path / "stop.json"
     stopped = sky_mlws(ws, env, tmp_path, "stop", "1", "--json", record=stop_rec)
     assert stopped.returncode == 0, stopped.stderr[-2000:]
