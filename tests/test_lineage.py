@@ -52,7 +52,8 @@ def test_diff_contract_and_formats(history):
     d = mlws_json("diff", "2", "4", cwd=ws, env=env)
     assert d["config"]["changed"]["model.lr"] == [0.05, 0.02]
     assert d["config"]["changed"]["model.optimizer._target_"] == ["torch.optim.SGD", "torch.optim.Adam"]
-    assert set(d["metrics"]["val/acc"]) and len(d["metrics"]["val/acc"]) == 2
+    runs = {r["id"]: r for r in mlws_json("runs", cwd=ws, env=env)}
+    assert d["metrics"]["val/acc"] == [runs[2]["metrics"]["val/acc"], runs[4]["metrics"]["val/acc"]]
     assert d["code"]["same_commit"] is True and d["code"]["commit"][0] == d["code"]["commit"][1]
     md = mlws("diff", "2", "4", "--format", "markdown", cwd=ws, env=env).stdout
     assert md.startswith("### mlws diff: run 2 (model_02) → run 4 (model_03)")
