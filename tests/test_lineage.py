@@ -78,6 +78,18 @@ def test_search_filters_and_sort(history):
     threshold = sorted(accs)[1]
     assert set(ids("--where", f"val/acc>={threshold}")) == {r["id"] for r in runs if r["metrics"]["val/acc"] >= threshold}
     assert ids("--label", "adam", "--search", "bigger") == []
+    assert [r["metrics"]["val/acc"] for r in mlws_json("runs", "--sort", "val/acc", "--asc", cwd=ws, env=env)] == sorted(accs)
+    assert ids("--search", "label_smoothing") == [1, 2, 3, 4] and ids("--search", "no_such_key") == []  # config keys
+
+
+def test_a_dirty_workspace_shows_in_diff(tmp_path):
+    """diff's code section: dirty flags and whether the uncommitted patch changed between runs."""
+    ws, env = make_workspace(tmp_path / "ws"), clean_env(tmp_path)
+    assert mlws("train", "+experiment=model_01", *SHORT, cwd=ws, env=env).returncode == 0
+    (ws / "experiments" / "model_01.yaml").write_text((ws / "experiments" / "model_01.yaml").read_text() + "# tweak\n")
+    assert mlws("train", "+experiment=model_01", *SHORT, cwd=ws, env=env).returncode == 0
+    code = mlws_json("diff", "1", "2", cwd=ws, env=env)["code"]
+    assert code["dirty"] == [False, True] and code["patch_changed"] is True and code["same_commit"] is True
 
 
 def test_labels_and_notes(tmp_path):
