@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 
 from .helpers import mlws, mlws_json, wait_for
 
@@ -51,9 +52,10 @@ def test_a_killed_run_is_detected_by_the_next_command(ws, env):
     assert run["status"] == "failed" and "killed" in run["error"]
 
 
-def test_sigterm_stops_the_run_and_keeps_a_checkpoint(ws, env):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])  # SIGINT: Ctrl-C in the terminal
+def test_sigterm_or_ctrl_c_stops_the_run_and_keeps_a_checkpoint(sig, ws, env):
     proc = _start_long_run(ws, env)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     proc.wait(timeout=60)
     run = mlws_json("show", "1", cwd=ws, env=env)
     assert run["status"] == "stopped"
@@ -69,3 +71,14 @@ def test_concurrent_cli_runs_are_all_recorded(ws, env):
     runs = mlws_json("runs", cwd=ws, env=env)
     assert [r["id"] for r in runs] == [1, 2, 3] and {r["status"] for r in runs} == {"succeeded"}
     assert len({r["run_dir"] for r in runs}) == 3
+
+
+def test_plan_records_nothing_and_hardware_sampling_can_be_off(ws, env):
+    planned = mlws("plan", "+experiment=model_01", cwd=ws, env=env)
+    assert planned.returncode == 0 and "model:" in planned.stdout
+    assert mlws_json("runs", cwd=ws, env=env) == [] and not (ws / "runs").exists()
+    out = mlws("train", "+experiment=model_01", "trainer.max_epochs=1", "logger=none", "monitor.hardware_interval_s=0",
+               cwd=ws, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    run_dir = ws / "runs" / "1"
+    assert (run_dir / "metrics.jsonl").exists() and not (run_dir / "hardware.jsonl").exists()
