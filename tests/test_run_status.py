@@ -1,4 +1,5 @@
 """Runs that raise are failed with the error; killed runs do not stay 'running'; SIGTERM stops."""
+import json
 import signal
 import subprocess
 import sys
@@ -82,3 +83,16 @@ def test_plan_records_nothing_and_hardware_sampling_can_be_off(ws, env):
     assert out.returncode == 0, out.stderr[-2000:]
     run_dir = ws / "runs" / "1"
     assert (run_dir / "metrics.jsonl").exists() and not (run_dir / "hardware.jsonl").exists()
+
+
+def test_a_stopped_run_is_tagged_stopped_in_wandb_with_its_config(ws, env):
+    """W&B's own offline run file (read with wandb's reader): the `stopped` tag and the logged config."""
+    from .helpers import wandb_records
+    proc = _start_long_run(ws, env, "logger=wandb")
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=120)
+    runs = [r.run for r in wandb_records(ws / "runs" / "1", "run")]
+    assert runs and "stopped" in runs[-1].tags and "model_12" in runs[-1].tags
+    config = {item.key: json.loads(item.value_json) for item in runs[0].config.update}
+    assert config["model"]["lr"] == mlws_json("show", "1", cwd=ws, env=env)["config"]["model"]["lr"]
+    assert config["mlws"]["run_id"] == 1
