@@ -82,3 +82,19 @@ def test_unsupported_registry_url_hides_credentials():
 def test_wandb_tags_are_merged_not_replaced(current, add, remove, expected):
     from mlws.history.wandb_mirror import merged_tags
     assert merged_tags(current, add, remove) == expected
+
+
+@pytest.mark.parametrize("old, git_now, patch_now, versions_now, expected", [
+    ({"id": 3, "git": {"commit": "abc1234567"}, "git_patch": "", "versions": {"torch": "2.13.0"}},
+     {"commit": "abc1234567"}, "", {"torch": "2.13.0"}, []),
+    ({"id": 3, "git": {"commit": "abc1234567"}, "git_patch": "", "versions": {"torch": "2.13.0"}},
+     {"commit": "def7654321"}, "", {"torch": "2.13.0"}, ["git checkout abc1234567"]),
+    ({"id": 3, "git": {"commit": "abc"}, "git_patch": "diff a", "versions": {}, "run_dir": "runs/3"},
+     {"commit": "abc"}, "diff b", {}, ["uncommitted changes differ from run 3's (its patch: runs/3/git.patch)"]),
+    ({"id": 3, "git": {}, "git_patch": "", "versions": {"torch": "2.12.0", "mlws": "0.1.0"}},
+     {}, "", {"torch": "2.13.0", "mlws": "0.1.0"}, ["package versions differ: torch 2.12.0 → 2.13.0"]),
+])
+def test_rerun_warnings(old, git_now, patch_now, versions_now, expected):
+    from mlws.ops.history import rerun_warnings
+    warnings = rerun_warnings(old, git_now, patch_now, versions_now)
+    assert len(warnings) == len(expected) and all(e in w for e, w in zip(expected, warnings)), warnings
