@@ -235,3 +235,24 @@ def test_fake_catalog_serve_on_a_vm_dry_run_and_recorded_launch(ws, env, tmp_pat
     assert body["cluster_name"] == "mlws-serve-1" and sent["resources"]["ports"] in ([8000], ["8000"], 8000, "8000")
     assert calls(record, "/endpoints")[0]["json"]["cluster"] == "mlws-serve-1"
     assert "served on SkyPilot cluster mlws-serve-1: http://203.0.113.7:8000/" in launched.stdout
+
+
+def test_recorded_api_cluster_run_launch_logs_and_cancel(ws, env, tmp_path):
+    """compute.managed=false: a cluster with autostop instead of a managed job."""
+    record = tmp_path / "launch.json"
+    out = sky_mlws(ws, env, tmp_path, "train", *V100x2, "compute.managed=false", "--detach", record=record)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "launched on SkyPilot as job on cluster mlws-1 3" in out.stdout
+    body = calls(record, "/launch")[0]["json"]
+    sent = list(yaml.safe_load_all(body["task"]))[-1]
+    assert body["cluster_name"] == "mlws-1" and sent["resources"]["autostop"]["idle_minutes"] == 10  # no idle GPU overnight
+    assert calls(record, "/jobs/launch") == []
+    logs_rec = tmp_path / "logs.json"
+    logs = sky_mlws(ws, env, tmp_path, "logs", "1", record=logs_rec)
+    assert logs.returncode == 0 and calls(logs_rec, "/logs")[0]["json"]["cluster_name"] == "mlws-1", logs.stderr[-2000:]
+    stop_rec = tmp_path / "stop.json"
+    stopped = sky_mlws(ws, env, tmp_path, "stop", "1", "--json", record=stop_rec)
+    assert stopped.returncode == 0, stopped.stderr[-2000:]
+    cancel = calls(stop_rec, "/cancel")[0]["json"]
+    assert cancel["cluster_name"] == "mlws-1" and cancel["job_ids"] == [3]
+    assert json.loads(stopped.stdout)["status"] == "stopped"
