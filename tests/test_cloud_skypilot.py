@@ -256,3 +256,37 @@ def test_recorded_api_cluster_run_launch_logs_and_cancel(ws, env, tmp_path):
     cancel = calls(stop_rec, "/cancel")[0]["json"]
     assert cancel["cluster_name"] == "mlws-1" and cancel["job_ids"] == [3]
     assert json.loads(stopped.stdout)["status"] == "stopped"
+
+
+def test_a_preempted_node_resumes_from_last_ckpt(ws, env, tmp_path):
+    """A spot preemption, as the node sees it: the worker is killed outright, SkyPilot reruns the same
+    command on the same run directory (the bucket mount), and training carries on from last.ckpt."""
+    import signal
+    import time
+
+    from mlws import api
+    spec = api.plan(["+experiment=model_12", "trainer.max_epochs=30", "logger=none", "compute=sky"], workspace=ws)
+    spec_path = spec.with_run(1, str(tmp_path / "unused")).write(tmp_path / "spec.json")
+    node_env = {**env, "MLWS_REMOTE": "1", "MLWS_RUN_DIR": str(tmp_path / "bucket")}
+    metrics = tmp_path / "bucket" / "metrics.jsonl"
+    first = subprocess.Popen([sys.executable, "-m", "mlws.worker", str(spec_path)], cwd=ws, env=node_env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while not (metrics.exists() and len(metrics.read_text().splitlines()) >= 3) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        first.send_signal(signal.SIGKILL)  # preempted: no chance to save anything more
+        first.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    done_before = [json.loads(l)["epoch"] for l in metrics.read_text().splitlines()]
+    assert len(done_before) >= 3 and not (tmp_path / "bucket" / "result.json").exists()
+    second = subprocess.run([sys.executable, "-m", "mlws.worker", str(spec_path)], cwd=ws, env=node_env,
+                            capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "Restoring states from the checkpoint path" in second.stdout + second.stderr
+    epochs = [json.loads(l)["epoch"] for l in metrics.read_text().splitlines()]
+    resumed = epochs[len(done_before):]
+    assert resumed[0] >= max(done_before) and resumed[-1] == 29 and len(resumed) < 30  # carried on, not restarted
+    assert json.loads((tmp_path / "bucket" / "result.json").read_text())["status"] == "succeeded"
