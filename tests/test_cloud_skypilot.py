@@ -290,3 +290,23 @@ def test_a_preempted_node_resumes_from_last_ckpt(ws, env, tmp_path):
     resumed = epochs[len(done_before):]
     assert resumed[0] >= max(done_before) and resumed[-1] == 29 and len(resumed) < 30  # carried on, not restarted
     assert json.loads((tmp_path / "bucket" / "result.json").read_text())["status"] == "succeeded"
+
+
+@pytest.mark.parametrize("limit, reason", [
+    (["compute.max_cost=0.5"], "cost limit $0.50 reached (at $3600.00/hour)"),  # $1 a second: half a second
+    (["compute.max_runtime_minutes=0.02"], "time limit of 1 s reached"),
+])
+def test_the_cost_and_time_guards_stop_a_run_on_the_node(limit, reason, ws, env, tmp_path):
+    """The guards a node applies (the launcher passes the hourly price as MLWS_HOURLY_PRICE)."""
+    from mlws import api
+    spec = api.plan(["+experiment=model_12", "trainer.max_epochs=500", "logger=none", "compute=sky", *limit],
+                    workspace=ws)
+    spec_path = spec.with_run(1, str(tmp_path / "unused")).write(tmp_path / "spec.json")
+    node_env = {**env, "MLWS_REMOTE": "1", "MLWS_RUN_DIR": str(tmp_path / "node"), "MLWS_HOURLY_PRICE": "3600"}
+    done = subprocess.run([sys.executable, "-m", "mlws.worker", str(spec_path)], cwd=ws, env=node_env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((tmp_path / "node" / "result.json").read_text())
+    assert result["status"] == "stopped" and result["stop_reason"] == reason, result
+    epochs = [json.loads(l)["epoch"] for l in (tmp_path / "node" / "metrics.jsonl").read_text().splitlines()]
+    assert max(epochs) < 100  # stopped long before its 500 epochs
