@@ -41,6 +41,10 @@ def test_watch_live_then_stop(ws, env, tmux):
         assert snap["hardware"]["cpu_percent"] >= 0 and snap["hardware"]["memory_mb"] > 10
         assert len(snap["hardware"]["gpus"]) == _gpus_here()  # one entry per GPU NVML sees (none here)
         assert snap["progress"]["total_steps"] == 1000 * 23 and snap["progress"]["step"] > 0
+        assert 0 <= snap["hardware"]["data_wait_fraction"] <= 1  # data wait vs compute, recorded
+        # warnings reach scripts too: with a zero stall threshold the running run is "stalled"
+        stalled = mlws_json("watch", "1", "--once", "--stall-minutes", "0", cwd=ws, env=env)
+        assert any("stalled?" in w for w in stalled["warnings"]), stalled["warnings"]
 
         # the live view in a real terminal refreshes with new values
         envs = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items() if k in ("PATH", "NETRC", "PYTHONPATH"))
