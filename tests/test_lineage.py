@@ -177,3 +177,14 @@ def test_report_renders_in_chromium(history, tmp_path):
     assert plots == 3 and rows == 1 + 4
     assert "from baseline to run" in story and "data.normalize: False → True" in story
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+def test_report_overlays_the_curves_of_the_runs_asked_for(history, tmp_path):
+    ws, env = history
+    out = mlws("report", "-o", str(tmp_path / "r.html"), "--runs", "1,3", cwd=ws, env=env)
+    assert out.returncode == 0, out.stderr
+    page = (tmp_path / "r.html").read_text()
+    groups = {g for g in ("1", "2", "3", "4") if f'"legendgroup":"{g}"' in page}
+    assert groups == {"1", "3"}  # one curve group per run asked for, no others
+    bad = mlws("report", "-o", str(tmp_path / "x.html"), "--runs", "1,x", cwd=ws, env=env)
+    assert bad.returncode == 2 and "--runs takes run ids" in bad.stderr and not (tmp_path / "x.html").exists()
