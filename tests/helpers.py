@@ -124,11 +124,16 @@ def stop_what_the_workspace_started(ws: Path) -> list[int]:
     killed = []
     db = ws / ".mlws" / "registry.db"
     if db.exists():
-        from mlws.registry import open_registry
-        for run in open_registry(f"sqlite:///{db}").list(status="running"):
-            if run["pid"] and run["pid"] != os.getpid() and process_alive(run["pid"], run["pid_started"]):
-                _kill_group(run["pid"], signal.SIGKILL)
-                killed.append(run["pid"])
+        import sqlite3
+        try:  # read-only and raw: a test may have left the file corrupt or from a newer schema on purpose
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+                rows = conn.execute("SELECT pid, pid_started FROM runs WHERE status = 'running'").fetchall()
+        except sqlite3.Error:
+            rows = []
+        for pid, started in rows:
+            if pid and pid != os.getpid() and process_alive(pid, started):
+                _kill_group(pid, signal.SIGKILL)
+                killed.append(pid)
     for state_file in (ws / ".mlws" / "serve").glob("run-*.json") if (ws / ".mlws" / "serve").is_dir() else []:
         if state_file.name.endswith("args.json"):
             continue

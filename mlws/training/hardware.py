@@ -105,6 +105,15 @@ class HardwareMonitor(pl.Callback):
             self._compute_s += self._last_batch_end - self._batch_start
             self._steps_since += 1
         self._step = trainer.global_step
+        self._log_latest(trainer)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        # The last sample (taken as the thread stops) reaches the loggers too: a run shorter than one
+        # interval would otherwise log no hardware use at all.
+        self.stop()
+        self._log_latest(trainer)
+
+    def _log_latest(self, trainer) -> None:
         latest, self._latest = self._latest, None
         if latest:
             for logger in trainer.loggers:
