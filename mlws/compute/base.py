@@ -8,7 +8,6 @@ outside mlws/compute/ branches on a backend's name.
 """
 from __future__ import annotations
 
-import os
 import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -143,7 +142,3 @@ def wait_until(predicate: Callable[[], bool], timeout: float, poll_s: float = 0.
             return True
         time.sleep(poll_s)
     return predicate()
-
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "") not in ("", "0", "false")

@@ -4,6 +4,8 @@ Everything that depends on where a run executes goes through its compute backend
 """
 from __future__ import annotations
 
+import sys
+
 from ..errors import MlwsError
 from .session import refresh_status, session, workspace_of
 
@@ -120,7 +122,6 @@ def show(run_id: int, *, workspace=None, refresh: bool = False) -> dict:
     registry = s.registry
     if refresh:
         for warning in refresh_status(registry, [registry.get(int(run_id))], s.workspace.root):
-            import sys
             print(f"warning: {warning}", file=sys.stderr)
     record = registry.get(int(run_id))
     record["git"] = {**record["git"], "patch": record.pop("git_patch") or ""}

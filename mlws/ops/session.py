@@ -45,16 +45,16 @@ def refresh_status(registry, records: list[dict], workspace=None) -> list[str]:
     from ..compute import backend_for
     from ..errors import MlwsError
     warnings = []
-    # pid None: no process here owns the run, its backend knows ("cloud": cloud runs recorded before 0.2)
-    remote = [r for r in records if r["status"] == "running"
-              and (r.get("pid") is None or (r.get("artifacts") or {}).get("cloud"))]
+    from ..registry.liveness import owned_here
+    remote = [r for r in records if r["status"] == "running" and not owned_here(r)]
     for summary in remote[-MAX_REFRESH:]:
-        record = registry.get(summary["id"])
+        record = registry.get(summary["id"])  # in full: the backend reads the run's config
         try:
             state = backend_for(record, workspace).status(record)
         except MlwsError as e:
             warnings.append(f"run {record['id']}: status unknown ({e})")
             continue
+        # re-read: a worker on a shared machine may have recorded the outcome meanwhile
         if state is not None and state.final and registry.get(record["id"])["status"] == "running":
             registry.finish(record["id"], state.status, metrics=state.metrics,
                             artifacts=state.artifacts,

@@ -23,3 +23,9 @@ def process_alive(pid: int | None, started: float | None) -> bool:
         return False
     except psutil.AccessDenied:
         return True
+
+
+def owned_here(record: dict) -> bool:
+    """Does a process (on the record's host) own this run? Else its compute backend answers for it.
+    Runs elsewhere have no pid; "cloud" marks cloud runs recorded before 0.2, which kept the launcher's."""
+    return record.get("pid") is not None and not (record.get("artifacts") or {}).get("cloud")

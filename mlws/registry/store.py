@@ -10,7 +10,7 @@ from typing import Callable
 
 from ..errors import MlwsError
 from .dialects import COLUMNS, SCHEMA_VERSION
-from .liveness import process_alive, process_started
+from .liveness import owned_here, process_alive, process_started
 
 JSON_COLUMNS = ("overrides", "config", "git", "versions", "metrics", "artifacts", "labels")
 # Columns a listing needs; config and the patch are only read for one run, or for search/lineage.
@@ -252,9 +252,8 @@ class Registry:
         `running`: the running runs, when the caller has just listed them (saves a query)."""
         host = socket.gethostname()
         rows = running if running is not None else self.list(status="running")
-        # pid NULL: no process here owns the run (a cluster or cloud does); "cloud": such runs before 0.2
-        dead = [r["id"] for r in rows if r["host"] == host and r["pid"] is not None
-                and not (r.get("artifacts") or {}).get("cloud") and not process_alive(r["pid"], r["pid_started"])]
+        dead = [r["id"] for r in rows if r["host"] == host and owned_here(r)
+                and not process_alive(r["pid"], r["pid_started"])]
         for run_id in dead:
             self._write(f"UPDATE runs SET status = 'failed', ended_at = {self.p}, error = {self.p}"
                         f" WHERE id = {self.p} AND status = 'running'",

@@ -89,19 +89,13 @@ class RayBackend(Backend):
         upload_workspace(client, runtime_env, Path(spec.workspace))  # Ray's own size check, before recording
         return {"address": address, "local": local, "runtime_env": runtime_env}
 
-    def _per_worker(self) -> dict:
-        c = self.config
-        gpus = float(c.get("gpus") or 1) if c.get("use_gpu") else 0.0
-        return {"CPU": float(c.get("cpus") or 1), "GPU": gpus,
-                "memory": float(c["memory_gb"]) * 1024 ** 3 if c.get("memory_gb") else 0.0}
-
     def _check_resources(self, address: str, workers: int) -> None:
         """Refuse a run the cluster can never place, naming both numbers."""
         import time
         deadline = time.monotonic() + 30  # a head that has just started lists its node a moment later
         while not (nodes := _node_resources(address)) and time.monotonic() < deadline:
             time.sleep(0.5)
-        problem = placement_problem(self._per_worker(), workers, nodes)
+        problem = placement_problem(worker_resources(self.config), workers, nodes)
         if problem:
             raise MlwsError(f"{problem}, on the Ray cluster at {address}")
 
@@ -137,7 +131,7 @@ class RayBackend(Backend):
                         "MLWS_REGISTRY_SHARED": "1"})
         runtime_env = {**prepared["runtime_env"], "env_vars": env}
         workers = int(c.get("num_workers") or 1)
-        per_worker = self._per_worker()
+        per_worker = worker_resources(c)
         python = shlex.quote(sys.executable) if local else "python"
         resources = ({"entrypoint_num_cpus": per_worker["CPU"], "entrypoint_num_gpus": per_worker["GPU"] or None,
                       "entrypoint_memory": int(per_worker["memory"]) or None} if workers == 1
@@ -258,6 +252,13 @@ class RayBackend(Backend):
             return fit(spec)
         from .train import fit_with_ray_train
         return fit_with_ray_train(spec, fit, workers)
+
+
+def worker_resources(c: dict) -> dict[str, float]:
+    """What one worker reserves (the entrypoint, or each Ray Train worker), from the compute config."""
+    gpus = float(c.get("gpus") or 1) if c.get("use_gpu") else 0.0
+    return {"CPU": float(c.get("cpus") or 1), "GPU": gpus,
+            "memory": float(c["memory_gb"]) * 1024 ** 3 if c.get("memory_gb") else 0.0}
 
 
 def _call(fn, *args, what: str):

@@ -8,6 +8,7 @@ it, so the run is recorded once.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 FIT_RESULT = "fit_result.json"
@@ -46,7 +47,7 @@ def _train_loop(config: dict) -> None:
     result = config["fit"](spec, trainer_overrides=overrides, extra_callbacks=[_report_callback(config["report_every"])],
                            prepare=prepare_trainer)
     if ray.train.get_context().get_world_rank() == 0:
-        write_atomic(Path(spec.run_dir) / FIT_RESULT, json.dumps(result.__dict__))
+        write_atomic(Path(spec.run_dir) / FIT_RESULT, json.dumps(asdict(result)))
 
 
 def fit_with_ray_train(spec, fit, workers: int):
@@ -54,13 +55,10 @@ def fit_with_ray_train(spec, fit, workers: int):
     from ray.train.torch import TorchTrainer
 
     from ...training.builder import FitResult
+    from .backend import worker_resources
     c = spec.config.get("compute") or {}
     use_gpu = bool(c.get("use_gpu"))
-    resources = {"CPU": float(c.get("cpus") or 1)}
-    if use_gpu:
-        resources["GPU"] = float(c.get("gpus") or 1)
-    if c.get("memory_gb"):
-        resources["memory"] = float(c["memory_gb"]) * 1024 ** 3
+    resources = {k: v for k, v in worker_resources(c).items() if v}
     trainer = TorchTrainer(
         _train_loop, train_loop_config={"spec": spec.to_json(), "fit": fit, "use_gpu": use_gpu,
                                         "report_every": int(c.get("checkpoint_every_n_epochs") or 0)},
