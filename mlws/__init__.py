@@ -3,7 +3,7 @@
 The API is loaded on first use so `import mlws` stays light.
 """
 __version__ = "0.1.0"
-__all__ = ["train", "plan", "plan_compute", "check", "runs", "refresh", "show", "summary", "cost", "watch", "stop",
+__all__ = ["train", "plan", "plan_compute", "check", "diff_git", "runs", "refresh", "show", "summary", "cost", "watch", "stop",
            "logs", "copy_artifacts", "down", "label", "note", "search_runs", "count_runs", "diff", "lineage",
            "lineage_tree", "rerun", "rerun_warnings", "report", "serve", "serve_list", "serve_stop",
            "serve_export", "serve_remote"]

@@ -73,7 +73,7 @@ def compose(ws: Workspace, overrides: list[str]) -> Composed:
     try:
         plain = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
     except OmegaConfBaseException as e:
-        raise MlwsError(f"config cannot be resolved: {_first_line(e)}") from None
+        raise MlwsError(f"config cannot be resolved: {_resolution_problem(e)}") from None
     return Composed(config=plain, experiment=experiment, choices=choices)
 
 
@@ -118,6 +118,15 @@ def _known_keys(ws: Workspace) -> list[str]:
         return list(flatten(compose(ws, []).config))
     except MlwsError:
         return []
+
+
+def _resolution_problem(e: Exception) -> str:
+    import re
+    m = re.search(r"Unsupported interpolation type (\S+)", str(e))
+    if m:  # a resolver that nothing registered (mlws registers none of a branch's own)
+        return (f"unknown interpolation resolver '{m.group(1)}' (known: OmegaConf's oc.* and Hydra's)"
+                f"; {_first_line(e)}")
+    return _first_line(e)
 
 
 def _first_line(e: Exception) -> str:

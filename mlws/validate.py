@@ -12,13 +12,19 @@ from .config import Composed, compose
 from .errors import MlwsError
 from .experiments import chain, load_yaml
 from .flatten import flatten
+from .review.safe import is_redacted  # an ${oc.env:...} while reviewing a branch: its type is unknown
 from .workspace import Workspace
 
 
-def validate(ws: Workspace, composed: Composed, overrides: list[str]) -> None:
-    """Raise one MlwsError listing every problem, each naming its key and where it was set."""
+def validate(ws: Workspace, composed: Composed, overrides: list[str], base_cache: dict | None = None) -> None:
+    """Raise one MlwsError listing every problem, each naming its key and where it was set.
+    `base_cache`: building blocks composed per group choice, shared when checking many experiments."""
     group_choices = {**composed.choices, **_multi_select_choices(ws, composed.experiment, overrides)}
-    base = compose(ws, [_choice_override(g, o) for g, o in group_choices.items()]).config
+    base_overrides = tuple(_choice_override(g, o) for g, o in group_choices.items())
+    cache = {} if base_cache is None else base_cache
+    if base_overrides not in cache:
+        cache[base_overrides] = compose(ws, list(base_overrides)).config
+    base = cache[base_overrides]
     final, base_flat = flatten(composed.config), flatten(base)
     added = [o.lstrip("+").split("=", 1)[0] for o in overrides if o.startswith("+") and "experiment=" not in o]
     problems: list[str] = []
@@ -29,7 +35,7 @@ def validate(ws: Workspace, composed: Composed, overrides: list[str]) -> None:
             if not (emptied or _free_form(key, base, composed.config) or any(_under(key, a) for a in added)):
                 problems.append(_unknown(key, base_flat, where(key)))
             continue
-        problem = _type_problem(base_flat[key], value)
+        problem = None if is_redacted(value) else _type_problem(base_flat[key], value)
         if problem:
             problems.append(f"{key}: {problem} (set in {where(key)})")
     for key, rule in _ranges(ws).items():

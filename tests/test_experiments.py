@@ -64,4 +64,5 @@ def test_override_grammar(repo_ws):
 
 def test_check_command_reports_every_experiment(repo_ws):
     results = api.check(workspace=repo_ws)
-    assert results == {name: None for name in EXPERIMENTS}
+    assert [(r["experiment"], r["ok"], r["error"], r["compute"]) for r in results] == \
+        [(name, True, None, "local") for name in EXPERIMENTS]

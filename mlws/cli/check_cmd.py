@@ -1,4 +1,8 @@
-"""mlws check [NAME ...]: every experiment composes and validates (what CI runs on each PR)."""
+"""mlws check [NAME ...]: every experiment composes, validates and plans (what CI runs on each PR).
+
+Safe on a checkout of someone else's branch: nothing it names is imported or run, secrets from
+the environment are never read into what it prints.
+"""
 from __future__ import annotations
 
 from .render import print_json
@@ -12,9 +16,16 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from mlws import api
     results = api.check(args.experiments or None)
+    failed = [r for r in results if not r["ok"]]
     if args.json:
         print_json(results)
     else:
-        for name, error in results.items():
-            print(f"ok    {name}" if error is None else f"FAIL  {name}: {error}")
-    return 0 if all(e is None for e in results.values()) else 1
+        for r in results:
+            if r["ok"]:
+                print(f"ok    {r['file']}  (compute: {r['compute']})")
+            else:
+                print(f"FAIL  {r['file']}: {r['error']}")
+            for note in r["notes"]:
+                print(f"        {note}")
+        print(f"{len(results)} experiment(s): {len(results) - len(failed)} ok, {len(failed)} failed")
+    return 1 if failed else 0

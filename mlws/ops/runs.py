@@ -30,20 +30,6 @@ def plan_compute(overrides=(), *, workspace=None) -> dict:
             "lines": prepared.get("lines") or [], "notes": prepared.get("notes") or []}
 
 
-def check(experiments=None, *, workspace=None) -> dict[str, str | None]:
-    """Compose and validate each experiment: {name: None if fine, else the error message}."""
-    from ..planning import plan as make_plan
-    ws = workspace_of(workspace)
-    results: dict[str, str | None] = {}
-    for name in experiments or ws.experiment_names():
-        try:
-            make_plan(ws, [f"+experiment={name}"])
-            results[name] = None
-        except MlwsError as e:
-            results[name] = str(e)
-    return results
-
-
 def train(overrides=(), *, detach: bool = False, workspace=None, command: str | None = None,
           labels=(), note: str = "") -> dict:
     """Validate, record and run. Returns the run's record (still 'running' when detached)."""

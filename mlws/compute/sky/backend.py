@@ -28,32 +28,39 @@ class SkyBackend(Backend):
 
     def prepare(self, spec) -> dict:
         """Compile, validate with SkyPilot, price; raises MlwsError before anything is recorded."""
-        from . import client
-        from .compile import compile_task, secret_values
-        c = spec.config["compute"]
-        task_config = compile_task(spec)
-        secret_values(c)  # fail now if a named secret is missing here
-        estimate = client.estimate(client.validate(task_config), c.get("max_runtime_minutes"))
-        limit = c.get("max_cost")
-        if limit is not None:
-            if not estimate.get("available"):
-                raise MlwsError(f"compute.max_cost is set but the price is unknown ({estimate['reason']})")
-            if not c.get("max_runtime_minutes"):
-                raise MlwsError("compute.max_cost needs compute.max_runtime_minutes to estimate a run's cost")
-            if estimate["max_runtime_cost"] > limit:
-                raise MlwsError(f"estimated cost ${estimate['max_runtime_cost']:.2f} "
-                                f"({estimate['instance_type']} × {estimate['num_nodes']} at ${estimate['hourly_price']:.2f}/h "
-                                f"for {c['max_runtime_minutes']} min) exceeds compute.max_cost ${limit:.2f}")
-        return {"task": task_config, "estimate": estimate}
+        from .compile import secret_values
+        secret_values(spec.config["compute"])  # fail now if a named secret is missing here
+        return self._priced(spec, price_required=True)
 
     def plan(self, spec) -> dict:
-        planned = self.prepare(spec)
+        """The same checks as a launch, except that secrets' values and a known price are not needed
+        (`mlws check` plans a branch's experiments where neither exists)."""
+        planned = self._priced(spec, price_required=False)
         planned["lines"] = [_price_line(planned["estimate"])]
         c = spec.config["compute"]
         if c.get("use_spot") and not c.get("bucket"):
             planned["notes"] = ["without compute.bucket the run directory lives on the VM, so a preempted spot run "
                                 "restarts from scratch instead of from last.ckpt"]
         return planned
+
+    def _priced(self, spec, *, price_required: bool) -> dict:
+        from . import client
+        from .compile import compile_task
+        c = spec.config["compute"]
+        task_config = compile_task(spec)
+        estimate = client.estimate(client.validate(task_config), c.get("max_runtime_minutes"))
+        limit = c.get("max_cost")
+        if limit is not None:
+            if not estimate.get("available"):
+                if price_required:
+                    raise MlwsError(f"compute.max_cost is set but the price is unknown ({estimate['reason']})")
+            elif not c.get("max_runtime_minutes"):
+                raise MlwsError("compute.max_cost needs compute.max_runtime_minutes to estimate a run's cost")
+            elif estimate["max_runtime_cost"] > limit:
+                raise MlwsError(f"estimated cost ${estimate['max_runtime_cost']:.2f} "
+                                f"({estimate['instance_type']} × {estimate['num_nodes']} at ${estimate['hourly_price']:.2f}/h "
+                                f"for {c['max_runtime_minutes']} min) exceeds compute.max_cost ${limit:.2f}")
+        return {"task": task_config, "estimate": estimate}
 
     def submit(self, spec_path: Path, *, detach: bool, prepared: dict | None = None) -> Submission:
         from ...spec import RunSpec
