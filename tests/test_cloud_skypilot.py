@@ -311,3 +311,20 @@ def test_the_cost_and_time_guards_stop_a_run_on_the_node(limit, reason, ws, env,
     assert result["status"] == "stopped" and result["stop_reason"] == reason, result
     epochs = [json.loads(l)["epoch"] for l in (tmp_path / "node" / "metrics.jsonl").read_text().splitlines()]
     assert max(epochs) < 100  # stopped long before its 500 epochs
+
+
+def test_fake_catalog_check_plans_cloud_experiments_with_skypilots_own_validation(ws, env, tmp_path):
+    """`mlws check` on a branch's cloud experiments: SkyPilot validates and prices each; a named secret
+    need not be set (CI has none); a bad accelerator fails that file alone."""
+    head = "# @package _global_\ndefaults:\n  - model_12\n  - override /compute: sky\n  - _self_\n"
+    (ws / "experiments" / "model_13.yaml").write_text(
+        head + "compute:\n  accelerators: V100:2\n  use_spot: true\n  secrets: [MLWS_TEST_UNSET_SECRET]\n")
+    (ws / "experiments" / "model_14.yaml").write_text(head + "compute:\n  accelerators: V1000:2\n")
+    out = sky_mlws(ws, env, tmp_path, "check", "model_12", "model_13", "model_14")
+    assert out.returncode == 1, out.stderr[-2000:]
+    lines = out.stdout
+    assert "ok    experiments/model_12.yaml  (compute: local)" in lines
+    assert "ok    experiments/model_13.yaml  (compute: sky)" in lines
+    assert "chosen: AWS p3.4xlarge-fake in us-east-1 (spot) × 1 node(s): $1.84/hour" in lines
+    assert "FAIL  experiments/model_14.yaml: no cloud offering matches compute (accelerators={'V1000': 2})" in lines
+    assert "Traceback" not in out.stderr

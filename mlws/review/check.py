@@ -14,10 +14,17 @@ from .safe import harden, trusted_target
 
 def check_experiments(ws: Workspace, names: list[str] | None = None) -> list[dict]:
     """One entry per experiment file: {experiment, file, ok, error, compute, notes}."""
+    from .parallel import map_in_chunks, workers_for
     harden(ws.root)
+    names = list(names or ws.experiment_names())
+    return map_in_chunks(_check_chunk, str(ws.root), names, workers_for(len(names)))
+
+
+def _check_chunk(root: str, names: list[str]) -> list[dict]:
+    ws = Workspace(Path(root))
     known = ws.experiment_names()
     base_cache: dict = {}
-    return [check_one(ws, name, base_cache, known) for name in (names or known)]
+    return [check_one(ws, name, base_cache, known) for name in names]
 
 
 def check_one(ws: Workspace, name: str, base_cache: dict, known: list[str]) -> dict:

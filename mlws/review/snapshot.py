@@ -20,13 +20,21 @@ PLACEHOLDER = "<workspace>"  # the checkout's own path, which differs between th
 
 def snapshot(root: Path) -> dict:
     """{name: {"config", "error", "builds_on"}} for every experiment file under root."""
-    from ..experiments import builds_on
-    from .check import compose_and_validate, yaml_problem
+    from .parallel import map_in_chunks, workers_for
     ws = Workspace(Path(root).resolve())
     harden(ws.root)
+    names = ws.experiment_names()
+    # the other side of the diff runs at the same time: half the cores each
+    return dict(map_in_chunks(_snapshot_chunk, str(ws.root), names, workers_for(len(names), share=2)))
+
+
+def _snapshot_chunk(root: str, names: list[str]) -> list[tuple[str, dict]]:
+    from ..experiments import builds_on
+    from .check import compose_and_validate, yaml_problem
+    ws = Workspace(Path(root))
     base_cache: dict = {}
     out: dict = {}
-    for name in ws.experiment_names():
+    for name in names:
         parent = None
         try:
             yaml_problem(ws.experiments_dir / f"{name}.yaml")
@@ -36,7 +44,7 @@ def snapshot(root: Path) -> dict:
         except MlwsError as e:
             out[name] = {"config": None, "error": str(e).replace(str(ws.root), PLACEHOLDER),
                          "builds_on": parent}
-    return out
+    return list(out.items())
 
 
 def _without_root(value, root: str):
