@@ -63,6 +63,7 @@ def test_branch_changing_a_building_block_lists_exactly_the_experiments_that_inh
         assert entry["changed"] == {"model.net.num_classes": [10, 12]}
     assert result["files"] == ["conf/model/net/cnn.yaml"] and result["uncommitted"] == []
     assert result["total"] == 12 and len(result["unchanged"]) == 12 - len(expected)
+    assert not (ws / ".mlws" / "registry.db").exists() and not (ws / "runs").exists()  # no registry needed
 
 
 def test_a_change_every_experiment_overrides_lists_nothing(ws, env):

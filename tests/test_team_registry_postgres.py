@@ -25,9 +25,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def postgres_url():
-    """A throwaway PostgreSQL cluster on a free port; as root it runs as the `postgres` user."""
+@pytest.fixture(scope="module")
+def postgres_server():
+    """A throwaway PostgreSQL cluster on a free port, for this module; as root it runs as `postgres`."""
     data = Path(tempfile.mkdtemp(prefix="mlws-pg-"))
     as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     if as_user:
@@ -38,16 +38,25 @@ def postgres_url():
     run(_pg_bin("pg_ctl"), "-D", str(data / "db"), "-l", str(data / "log"), "-w", "-t", "60",
         "-o", f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
     try:
-        url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        url = f"postgresql://postgres@127.0.0.1:{port}"
         import psycopg
-        wait_for(lambda: _can_connect(psycopg, url), timeout=30, what="PostgreSQL to accept connections")
-        with psycopg.connect(url, autocommit=True) as db:
-            db.execute("CREATE DATABASE mlws")
-        yield f"postgresql://postgres@127.0.0.1:{port}/mlws"
+        wait_for(lambda: _can_connect(psycopg, url + "/postgres"), timeout=30, what="PostgreSQL to accept connections")
+        yield url
     finally:
         subprocess.run([*as_user, _pg_bin("pg_ctl"), "-D", str(data / "db"), "-m", "immediate", "stop"],
                        capture_output=True, timeout=60)
         shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server, request):
+    """A database of its own for each test."""
+    import psycopg
+    name = "mlws_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
+    with psycopg.connect(postgres_server + "/postgres", autocommit=True) as db:
+        db.execute(f"DROP DATABASE IF EXISTS {name}")
+        db.execute(f"CREATE DATABASE {name}")
+    yield f"{postgres_server}/{name}"
 
 
 def _can_connect(psycopg, url) -> bool:
@@ -84,3 +93,104 @@ def test_unreachable_team_registry_is_a_clear_error(ws, env):
     out = mlws("runs", cwd=ws, env={**env, "MLWS_REGISTRY_URL": f"postgresql://u:secret@127.0.0.1:{_free_port()}/x"})
     assert out.returncode == 2 and "cannot reach the registry database" in out.stderr
     assert "secret" not in out.stderr and "Traceback" not in out.stderr
+
+
+# A compute backend that plays a cloud node: the worker runs in a folder of its own (the node's synced
+# copy of the workspace, without runs/ or .mlws/), told only the team registry's URL, as SkyPilot's node would be (MLWS_REMOTE=1).
+NODE_BACKEND = '''
+import os, shutil, subprocess, sys
+from pathlib import Path
+
+from mlws.compute import Backend, Submission
+
+
+class NodeBackend(Backend):
+    name = "node"
+
+    def submit(self, spec_path, *, detach, prepared=None):
+        node = Path(self.config["node_dir"])
+        shutil.copytree(Path(spec_path).parents[2], node, ignore=shutil.ignore_patterns("runs", ".mlws", ".git"))
+        run_dir = node / "runs" / Path(spec_path).parent.name
+        run_dir.mkdir(parents=True)
+        shutil.copy(spec_path, node / "spec.json")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MLWS_")}
+        env.update(MLWS_REMOTE="1", MLWS_RUN_DIR=str(run_dir), MLWS_REGISTRY_URL=os.environ["MLWS_REGISTRY_URL"])
+        done = subprocess.run([sys.executable, "-m", "mlws.worker", str(node / "spec.json")], cwd=node, env=env,
+                              capture_output=True, text=True, timeout=600)
+        sys.stderr.write(done.stderr[-3000:])
+        return Submission(handle={"node": str(node), "exit": done.returncode}, remote=True,
+                          message=done.stderr[-2000:] if done.returncode else "ran on the node")
+'''
+
+
+def test_a_node_writes_its_outcome_straight_to_the_team_registry(postgres_url, ws, env, tmp_path):
+    (ws / "acme").mkdir()
+    (ws / "acme" / "__init__.py").write_text("")
+    (ws / "acme" / "node.py").write_text(NODE_BACKEND)
+    node = tmp_path / "node"
+    (ws / "conf" / "compute" / "node.yaml").write_text(f"_target_: acme.node.NodeBackend\nnode_dir: {node}\n")
+    env = {**env, "MLWS_REGISTRY_URL": postgres_url}
+    out = mlws("train", "+experiment=model_01", "trainer.max_epochs=2", "logger=none", "compute=node", cwd=ws, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    run = mlws_json("show", "1", cwd=ws, env=env)
+    assert run["status"] == "succeeded" and run["backend"] == "node", (run["artifacts"], out.stderr[-3000:])
+    assert 0 < run["metrics"]["val/acc"] <= 1 and run["artifacts"]["compute"]["exit"] == 0
+    # the node wrote to PostgreSQL itself: no result.json fallback, checkpoints on the node's disk
+    assert not (node / "runs" / "1" / "result.json").exists()
+    assert (node / "runs" / "1" / "checkpoints" / "last.ckpt").exists()
+    assert str(node) in run["artifacts"]["checkpoints"]["last"]
+    assert not (ws / ".mlws" / "registry.db").exists()
+
+
+# The first released schema, in PostgreSQL's dialect: no labels, notes, lineage, no version table.
+PG_SCHEMA_1 = """
+CREATE TABLE runs (id BIGSERIAL PRIMARY KEY, experiment TEXT, overrides TEXT NOT NULL, config TEXT NOT NULL,
+  command TEXT, git TEXT NOT NULL, git_patch TEXT, versions TEXT NOT NULL, backend TEXT NOT NULL, status TEXT NOT NULL,
+  created_at TEXT NOT NULL, started_at TEXT, ended_at TEXT, metrics TEXT NOT NULL DEFAULT '{}',
+  artifacts TEXT NOT NULL DEFAULT '{}', run_dir TEXT, error TEXT, host TEXT, pid INTEGER, pid_started DOUBLE PRECISION)
+"""
+
+
+def _old_pg_registry(url: str) -> None:
+    import psycopg
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(PG_SCHEMA_1)
+        db.execute("INSERT INTO runs (experiment, overrides, config, command, git, versions, backend, status, "
+                   "created_at, metrics, run_dir) VALUES ('model_01', '[\"+experiment=model_01\"]', '{\"seed\": 1}', "
+                   "'mlws train', '{}', '{}', 'local', 'succeeded', '2026-01-01T00:00:00+00:00', "
+                   "'{\"val/acc\": 0.5}', '/old/runs/1')")
+
+
+def test_schema_1_on_postgresql_migrates_and_a_newer_schema_is_refused(postgres_url, ws, env):
+    import psycopg
+    _old_pg_registry(postgres_url)
+    env = {**env, "MLWS_REGISTRY_URL": postgres_url}
+    runs = mlws_json("runs", cwd=ws, env=env)
+    assert [(r["id"], r["experiment"], r["metrics"], r["labels"], r["note"]) for r in runs] == \
+        [(1, "model_01", {"val/acc": 0.5}, [], "")]
+    assert mlws("label", "1", "old-baseline", cwd=ws, env=env).returncode == 0
+    with psycopg.connect(postgres_url, autocommit=True) as db:
+        assert db.execute("SELECT value FROM mlws_meta WHERE key='schema_version'").fetchone() == ("2",)
+        db.execute("UPDATE mlws_meta SET value='99' WHERE key='schema_version'")
+    out = mlws("runs", cwd=ws, env=env)
+    assert out.returncode == 2 and "schema version 99, newer than this mlws understands" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_locked_team_registry_is_a_clear_error_and_loses_nothing(postgres_url, ws, env):
+    import psycopg
+    _old_pg_registry(postgres_url)
+    env = {**env, "MLWS_REGISTRY_URL": postgres_url}
+    mlws_json("runs", cwd=ws, env=env)  # migrated
+    holder = psycopg.connect(postgres_url)  # a transaction that holds the writers' lock, like another writer
+    try:
+        holder.execute("LOCK TABLE runs IN SHARE ROW EXCLUSIVE MODE")
+        out = mlws("label", "1", "x", cwd=ws, env={**env, "MLWS_REGISTRY_TIMEOUT": "1"})
+        assert out.returncode == 2 and "is locked by another process (waited 1 s)" in out.stderr, out.stderr
+        assert "Traceback" not in out.stderr
+        assert [r["id"] for r in mlws_json("runs", cwd=ws, env=env)] == [1]  # readers go on meanwhile
+    finally:
+        holder.rollback()
+        holder.close()
+    assert mlws("label", "1", "x", cwd=ws, env=env).returncode == 0
+    assert mlws_json("show", "1", cwd=ws, env=env)["labels"] == ["x"]

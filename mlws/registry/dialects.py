@@ -79,6 +79,7 @@ class PostgresDialect:
 
     def __init__(self, url: str):
         self.url = url
+        self.timeout = float(os.environ.get("MLWS_REGISTRY_TIMEOUT", "60"))
 
     def connect(self):
         try:
@@ -87,7 +88,9 @@ class PostgresDialect:
         except ImportError:
             raise MlwsError("a PostgreSQL registry needs psycopg: pip install 'psycopg[binary]'") from None
         try:
-            return psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=10)
+            # lock_timeout: a writer stuck behind another's lock gives up with a clear error, like SQLite's
+            return psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=10,
+                                   options=f"-c lock_timeout={int(self.timeout * 1000)}")
         except psycopg.OperationalError as e:
             raise MlwsError(f"cannot reach the registry database {self.describe()}: "
                             f"{str(e).strip().splitlines()[0]}") from None
@@ -107,6 +110,10 @@ class PostgresDialect:
         return db.execute(sql + " RETURNING id", params).fetchone()["id"]
 
     def explain(self, error: Exception) -> str | None:
+        import psycopg
+        if isinstance(error, psycopg.errors.LockNotAvailable):
+            return (f"registry database {self.describe()} is locked by another process (waited {self.timeout:.0f} s); "
+                    "try again, or raise MLWS_REGISTRY_TIMEOUT")
         return f"registry database {self.describe()}: {str(error).strip().splitlines()[0]}"
 
     @property
