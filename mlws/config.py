@@ -48,14 +48,17 @@ def compose_raw(ws: Workspace, overrides: list[str]):
     from omegaconf.errors import OmegaConfBaseException
 
     _check_experiment_exists(ws, overrides)
+    # first: Hydra takes the first `hydra.searchpath` override it sees
     search = f"hydra.searchpath=[file://{_searchpath_dir(ws)}]"
     try:
         with initialize_config_dir(config_dir=str(ws.conf_dir), version_base="1.3", job_name="mlws"):
-            return compose(config_name="config", overrides=[*overrides, search], return_hydra_config=True)
+            return compose(config_name="config", overrides=[search, *overrides], return_hydra_config=True)
     except OverrideParseException as e:
         raise MlwsError(f"cannot parse override: {_first_line(e)}") from None
     except (HydraException, OmegaConfBaseException) as e:
         raise MlwsError(_explain_hydra_error(str(e), ws, overrides)) from None
+    except KeyError as e:  # Hydra reads hydra.job.env_copy's variables with os.environ[...]
+        raise MlwsError(f"environment variable {e} is not set (named in hydra.job.env_copy)") from None
 
 
 def compose(ws: Workspace, overrides: list[str]) -> Composed:
@@ -112,12 +115,21 @@ def _explain_hydra_error(message: str, ws: Workspace, overrides: list[str]) -> s
     return first
 
 
+_EXPLAINING: set = set()
+
+
 def _known_keys(ws: Workspace) -> list[str]:
+    """Every key of the building blocks (for "did you mean"); [] when they do not compose either."""
     from .flatten import flatten
+    if ws.root in _EXPLAINING:  # composing the blocks failed the same way: no endless retry
+        return []
+    _EXPLAINING.add(ws.root)
     try:
         return list(flatten(compose(ws, []).config))
     except MlwsError:
         return []
+    finally:
+        _EXPLAINING.discard(ws.root)
 
 
 def _resolution_problem(e: Exception) -> str:

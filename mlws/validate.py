@@ -54,13 +54,19 @@ def _multi_select_choices(ws: Workspace, experiment: str | None, overrides: list
         for entry in load_yaml(path).get("defaults", []):
             if isinstance(entry, dict):
                 for key, value in entry.items():
-                    if isinstance(value, list):
-                        choices[key.removeprefix("override").strip().lstrip("/")] = [str(v) for v in value]
+                    group = key.removeprefix("override").strip().lstrip("/")
+                    if isinstance(value, list) and _is_group(ws, group):
+                        choices[group] = [str(v) for v in value]
     for o in overrides:
         key, _, value = o.lstrip("+").partition("=")
-        if value.startswith("[") and value.endswith("]") and (ws.conf_dir / key).is_dir():
+        if value.startswith("[") and value.endswith("]") and _is_group(ws, key):
             choices[key] = [v.strip() for v in value[1:-1].split(",") if v.strip()]
     return choices
+
+
+def _is_group(ws: Workspace, group: str) -> bool:
+    """A config group of the workspace (a folder in conf/); never one of Hydra's own settings."""
+    return not group.startswith("hydra") and "." not in group and (ws.conf_dir / group).is_dir()
 
 
 def _choice_override(group: str, option) -> str:

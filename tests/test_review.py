@@ -118,24 +118,37 @@ def test_an_experiment_that_no_longer_composes_is_reported_with_its_error(ws, en
 
 
 def test_untrusted_branch_runs_nothing_and_leaks_no_secret(ws, env, tmp_path):
-    """A branch carrying `_target_: os.system`, a hydra_plugins module, a compute backend of its
-    own and a secret read from the environment. The CLI is started the least safe way (python -m
-    with the checkout as the current folder and on PYTHONPATH)."""
+    """A branch carrying `_target_: os.system`, a hydra_plugins package, a compute backend of its own, a
+    secret read from the environment, and ways to make Hydra read a file outside the checkout or
+    import a module. The CLI runs with the checkout as the current folder and on PYTHONPATH, so the
+    checkout is importable until mlws takes it off the path (Python itself imports from it first
+    under `python -m`: the workflow runs the installed `mlws` command)."""
     branch(ws)
     marker = tmp_path / "pwned"
-    secret = "s3cr3t-value-4242"
+    secret, file_secret = "s3cr3t-value-4242", "FILE-SECRET-7777"
+    outside = tmp_path / "home" / ".sky"
+    outside.mkdir(parents=True)
+    (outside / "config.yaml").write_text(f"api_token: {file_secret}\n")
     plugins = ws / "hydra_plugins" / "evil"
     plugins.mkdir(parents=True)
-    (ws / "hydra_plugins" / "evil" / "__init__.py").write_text(f"open({str(marker)!r}, 'w').write('plugin')\n")
-    (ws / "hydra_plugins" / "evil" / "evil_searchpath.py").write_text(f"open({str(marker)!r}, 'w').write('x')\n")
+    (plugins / "__init__.py").write_text(f"open({str(marker)!r}, 'w').write('plugin')\n")
+    (plugins / "evil_searchpath.py").write_text(f"open({str(marker)!r}, 'w').write('x')\n")
     (ws / "evilpkg.py").write_text(f"open({str(marker)!r}, 'w').write('backend')\nclass B: pass\n")
-    (ws / "experiments/model_13.yaml").write_text(
-        "# @package _global_\ndefaults:\n  - model_12\n  - _self_\n"
-        "description: 'token ${oc.env:MLWS_TEST_SECRET}'\n"
-        f"model:\n  _target_: os.system\n  _args_: ['touch {marker}']\n"
-        "compute:\n  _target_: evilpkg.B\n")
-    (ws / "experiments/model_14.yaml").write_text(
-        "# @package _global_\ndefaults:\n  - model_12\n  - _self_\ndescription: '${evil_resolver:x}'\n")
+    head = "# @package _global_\ndefaults:\n  - model_12\n"
+    exp = ws / "experiments"
+    (exp / "model_13.yaml").write_text(
+        head + "  - _self_\ndescription: 'token ${oc.env:MLWS_TEST_SECRET}'\n"
+        f"model:\n  _target_: os.system\n  _args_: ['touch {marker}']\ncompute:\n  _target_: evilpkg.B\n")
+    (exp / "model_14.yaml").write_text(head + "  - _self_\ndescription: '${evil_resolver:x}'\n")
+    # a file outside, through `..` in a defaults entry, and through a symbolic link
+    (exp / "model_15.yaml").write_text(head + f"  - /../../../../../../../..{outside}/config@logger.sky\n  - _self_\n"
+                                       "logger:\n  _target_: x.Y\n")  # a swapped _target_: free-form keys
+    (exp / "model_16.yaml").symlink_to(outside / "config.yaml")
+    # a module imported through a pkg:// config source (the group name hijacks Hydra's settings)
+    (ws / "conf" / "hydra.searchpath" / "pkg:").mkdir(parents=True)
+    (ws / "conf" / "hydra.searchpath" / "pkg:" / "evilpkg.yaml").write_text("# @package _global_\n{}\n")
+    (exp / "model_17.yaml").write_text(head + "  - /hydra.searchpath: [pkg://evilpkg]\n  - _self_\n")
+    (exp / "model_18.yaml").write_text(head + "  - _self_\nhydra:\n  job:\n    env_copy: [MLWS_TEST_SECRET]\n")
     commit(ws)
     env = {**env, "MLWS_TEST_SECRET": secret, "PYTHONPATH": str(ws)}
     outputs = [mlws("check", cwd=ws, env=env), mlws("check", "--json", cwd=ws, env=env),
@@ -144,18 +157,43 @@ def test_untrusted_branch_runs_nothing_and_leaks_no_secret(ws, env, tmp_path):
                mlws("diff", "--git", "base", "--format", "markdown", cwd=ws, env=env)]
     assert not marker.exists()
     for out in outputs:
-        assert secret not in out.stdout + out.stderr
+        assert secret not in out.stdout + out.stderr and file_secret not in out.stdout + out.stderr
         assert "Traceback" not in out.stderr
-    check = outputs[0]
-    assert check.returncode == 1
-    assert "ok    experiments/model_13.yaml  (compute: evilpkg.B)" in check.stdout
-    assert "compute not planned: 'evilpkg.B' is not one of mlws's backends" in check.stdout
-    assert "FAIL  experiments/model_14.yaml" in check.stdout and "unknown interpolation resolver 'evil_resolver'" \
-        in check.stdout
+    check = outputs[0].stdout
+    assert outputs[0].returncode == 1
+    assert "ok    experiments/model_13.yaml  (compute: evilpkg.B)" in check
+    assert "compute not planned: 'evilpkg.B' is not one of mlws's backends" in check
+    assert "FAIL  experiments/model_14.yaml" in check and "unknown interpolation resolver 'evil_resolver'" in check
+    assert "FAIL  experiments/model_15.yaml: defaults entry" in check and "reaches outside the config folder" in check
+    assert "FAIL  experiments/model_16.yaml: a symbolic link; not read" in check
+    assert "FAIL  conf/hydra.searchpath/: not a config group name; not read" in check
+    assert "FAIL  experiments/model_17.yaml: defaults entry '/hydra.searchpath' sets Hydra's own settings" in check
+    assert "FAIL  experiments/model_18.yaml: hydra.job.env_copy copies environment variables" in check
+    assert "ok    experiments/model_12.yaml" in check  # the rest still checks
     entries = by_name(json.loads(outputs[3].stdout))
     assert entries["model_13"]["changed"]["description"][1] == "token <env:MLWS_TEST_SECRET>"
     assert entries["model_13"]["changed"]["model._target_"][1] == "os.system"
     assert entries["model_14"]["status"] == "added" and "evil_resolver" in entries["model_14"]["error"]
+    assert "a symbolic link" in entries["model_16"]["error"]
+    assert not list(tmp_path.glob("home/.sky/.mlws*")) and not (outside.parent / ".mlws").exists()
+
+
+def test_a_branch_that_reads_outside_at_the_ref_side_is_refused_too(ws, env, tmp_path):
+    """The malicious file is on the base side of the comparison (a reviewer diffing against a fork)."""
+    outside = tmp_path / "secret.yaml"
+    outside.write_text("api_token: REF-SIDE-SECRET\n")
+    (ws / "experiments" / "model_15.yaml").write_text(  # a swapped _target_ makes the keys free-form
+        f"# @package _global_\ndefaults:\n  - model_12\n  - /../../../../../../../..{outside.with_suffix('')}"
+        "@logger.sky\n  - _self_\nlogger:\n  _target_: x.Y\n")
+    commit(ws, "evil base")
+    git(ws, "tag", "evil")
+    (ws / "experiments" / "model_15.yaml").write_text("# @package _global_\ndefaults:\n  - model_12\n")
+    commit(ws, "clean")
+    out = mlws("diff", "--git", "evil", "--json", cwd=ws, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "REF-SIDE-SECRET" not in out.stdout + out.stderr  # composed, it would show as a removed key
+    entry = by_name(json.loads(out.stdout))["model_15"]
+    assert entry["status"] == "fixed"
 
 
 GOLDEN_NEW_EXPERIMENT = """# @package _global_

@@ -201,20 +201,83 @@ def test_malicious_checkpoint_is_refused(tmp_path):
     assert not marker.exists()  # the payload never ran
 
 
-def test_bearer_token(tmp_path):
+def post_with_headers(port: int, body: bytes, headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("POST", "/predict", body=body, headers={"content-type": "application/json", **(headers or {})})
+        r = conn.getresponse()
+        return r.status, dict(r.getheaders()), json.loads(r.read() or b"null")
+    finally:
+        conn.close()
+
+
+def page_prediction(port: int, query: str, pixels: list) -> tuple[str, str]:
+    """(prediction shown, error shown) after pressing Predict on the demo page opened with `query`."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/{query}")
+            page.evaluate("pixels => window.setPixels(pixels)", pixels)
+            page.click("#predict")
+            page.wait_for_function("document.getElementById('prediction').textContent !== '–' || "
+                                   "document.getElementById('error').textContent !== ''", timeout=30000)
+            return page.inner_text("#prediction"), page.inner_text("#error")
+        finally:
+            browser.close()
+
+
+def test_token_demo_page_replicas_and_batching(tmp_path):
+    """One server with a bearer token, two replicas and a batch window long enough to see batching."""
+    from concurrent.futures import ThreadPoolExecutor
     ws, env = make_workspace(tmp_path / "ws"), clean_env(tmp_path)
     assert mlws("train", "+experiment=model_01", "trainer.max_epochs=1", "logger=none", "serve.token_env=MLWS_TOKEN",
+                "serve.num_replicas=2", "serve.max_batch_size=8", "serve.batch_wait_timeout_s=0.5",
                 cwd=ws, env=env).returncode == 0
     assert "MLWS_TOKEN, which is not set" in mlws("serve", "1", cwd=ws, env=env).stderr
     env = {**env, "MLWS_TOKEN": "s3cret-token"}
     port = free_port()
     assert mlws("serve", "1", "--port", str(port), "--detach", cwd=ws, env=env, timeout=400).returncode == 0
     try:
+        images, _ = digits(16)
         body = json.dumps({"inputs": [[0.0] * 64]}).encode()
         assert post(port, body)[0] == 401
         assert post(port, body, {"authorization": "Bearer wrong"})[0] == 401
         assert post(port, body, {"authorization": "Bearer s3cret-token"})[0] == 200
+        # 16 requests at once: forward passes shared by several requests (never more than 8), on both replicas
+        bodies = [json.dumps({"inputs": [img]}).encode() for img in images]
+        auth = {"authorization": "Bearer s3cret-token"}
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(lambda b: post_with_headers(port, b, auth), bodies))
+        assert [status for status, _, _ in answers] == [200] * 16
+        batches = [int(h["x-mlws-batch"]) for _, h, _ in answers]
+        assert 1 < max(batches) <= 8, batches
+        assert len({h["x-mlws-replica"] for _, h, _ in answers}) == 2
+        for (_, _, data), img in zip(answers, images):  # each request got its own sample's answer
+            assert data["predictions"] == post(port, json.dumps({"inputs": [img]}).encode(), auth)[1]["predictions"]
+        # the demo page sends ?token= as the bearer token; without it the page shows the refusal
+        pixels = [v for row in images[0] for v in row]
+        shown, error = page_prediction(port, "?token=s3cret-token", pixels)
+        assert error == "" and int(shown) == answers[0][2]["predictions"][0]
+        shown, error = page_prediction(port, "", pixels)
+        assert shown == "–" and error == "missing or wrong bearer token"
         exported = mlws("serve", "1", "--export", str(tmp_path / "s.yaml"), cwd=ws, env=env)
         assert exported.returncode == 0 and "s3cret-token" not in (tmp_path / "s.yaml").read_text()
     finally:
         mlws("serve", "stop", "1", cwd=ws, env=env, timeout=120)
+
+
+def test_autoscaling_bounds_reach_ray_serves_deployment(tmp_path):
+    """serve.autoscaling becomes the deployment's autoscaling config, validated by Ray Serve itself."""
+    from mlws.serving.app import build_app
+    serve_cfg = yaml.safe_load((make_workspace(tmp_path / "ws", git=False) / "conf/serve/default.yaml").read_text())
+    args = {"run_id": 3, "experiment": "x", "metrics": {}, "labels": [], "config": {}, "checkpoint": "none",
+            "host": "127.0.0.1", "port": 8000, "token": None,
+            "serve": {**serve_cfg, "autoscaling": {"min_replicas": 1, "max_replicas": 3, "target_ongoing_requests": 4}}}
+    deployment = build_app(args)._bound_deployment
+    assert deployment._deployment_config.autoscaling_config.max_replicas == 3
+    assert deployment._deployment_config.autoscaling_config.target_ongoing_requests == 4
+    args["serve"]["autoscaling"] = {"min_replicas": 1, "max_replicas": "lots"}
+    with pytest.raises(Exception, match="max_replicas"):
+        build_app(args)

@@ -27,5 +27,5 @@ def run(args) -> int:
                 print(f"FAIL  {r['file']}: {r['error']}")
             for note in r["notes"]:
                 print(f"        {note}")
-        print(f"{len(results)} experiment(s): {len(results) - len(failed)} ok, {len(failed)} failed")
+        print(f"{len(results)} file(s): {len(results) - len(failed)} ok, {len(failed)} failed")
     return 1 if failed else 0

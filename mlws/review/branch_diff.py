@@ -17,6 +17,8 @@ from ..errors import MlwsError
 from ..history.diff import config_diff
 from ..workspace import Workspace
 from . import gitref
+from .check import split_problems
+from .sandbox import private_copy, refuse_unsafe
 
 SNAPSHOT_TIMEOUT_S = 600
 
@@ -29,16 +31,33 @@ def diff_against(ws: Workspace, ref: str) -> dict:
     files = gitref.changed_files(top, commit, rel)
     renames = gitref.renamed_experiments(top, commit, rel)
     with tempfile.TemporaryDirectory(prefix="mlws-diff-") as tmp:
+        # both sides from private copies of regular files (sandbox.py), never the checkout itself
         ref_root = gitref.materialise(top, commit, rel, Path(tmp) / "ref")
-        before, after = snapshots([ref_root, ws.root], Path(tmp))
+        ref_refused = split_problems(refuse_unsafe(ref_root))
+        work_root = Path(tmp) / "work"
+        work_refused = split_problems(private_copy(ws.root, work_root))
+        before, after = snapshots([ref_root, work_root], Path(tmp))
     if "error" in after:
         raise MlwsError(f"the working tree has no mlws workspace: {after['error']}")
     notes = []
     if "error" in before:
         notes.append(f"{ref} has no mlws workspace here ({before['error']}): every experiment is new")
+    notes += [f"{ref}: {file}: {reason}" for file, reason in ref_refused.items() if not _experiment(file)]
+    notes += [f"working tree: {file}: {reason}" for file, reason in work_refused.items() if not _experiment(file)]
+    before_exps = {**before.get("experiments", {}), **_refused_experiments(ref_refused)}
+    after_exps = {**after.get("experiments", {}), **_refused_experiments(work_refused)}
     return {"ref": ref, "commit": commit, "compared_with": "working tree", "uncommitted": uncommitted,
-            "files": files, "notes": notes,
-            **compare(before.get("experiments", {}), after["experiments"], renames)}
+            "files": files, "notes": notes, **compare(before_exps, after_exps, renames)}
+
+
+def _experiment(file: str) -> str | None:
+    return Path(file).stem if file.startswith("experiments/") and file.endswith(".yaml") else None
+
+
+def _refused_experiments(refused: dict) -> dict:
+    """A refused experiment file is still there: it fails, with the reason."""
+    return {_experiment(f): {"config": None, "error": reason, "builds_on": None}
+            for f, reason in refused.items() if _experiment(f)}
 
 
 def snapshots(roots: list[Path], tmp: Path) -> list[dict]:

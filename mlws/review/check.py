@@ -1,41 +1,72 @@
 """`mlws check`: every experiment file composes, validates and plans; nothing runs, nothing is recorded.
 
-Safe on an untrusted checkout (see safe.py): the only classes imported are mlws's own compute
-backends, to plan a run's compute (a cloud task goes through SkyPilot's own validation).
+Safe on an untrusted checkout (safe.py, sandbox.py): composition reads a private copy of the
+configs, and the only classes imported are mlws's own compute backends, to plan a run's compute
+(a cloud task goes through SkyPilot's own validation).
 """
 from __future__ import annotations
 
+import functools
+import tempfile
 from pathlib import Path
 
 from ..errors import MlwsError
 from ..workspace import Workspace
 from .safe import harden, trusted_target
+from .sandbox import private_copy
 
 
 def check_experiments(ws: Workspace, names: list[str] | None = None) -> list[dict]:
-    """One entry per experiment file: {experiment, file, ok, error, compute, notes}."""
+    """One entry per experiment file: {experiment, file, ok, error, compute, notes}; a config file
+    refused before composing gets an entry of its own (experiment None)."""
     from .parallel import map_in_chunks, workers_for
     harden(ws.root)
     names = list(names or ws.experiment_names())
-    return map_in_chunks(_check_chunk, str(ws.root), names, workers_for(len(names)))
+    with tempfile.TemporaryDirectory(prefix="mlws-check-") as tmp:
+        copy = Path(tmp) / "ws"
+        refused = split_problems(private_copy(ws.root, copy))
+        chunk = functools.partial(_check_chunk, str(copy), str(ws.root), refused)
+        results = map_in_chunks(chunk, names, workers_for(len(names)))
+    experiment_files = {r["file"] for r in results}
+    others = [_entry(None, file, error=reason) for file, reason in refused.items() if file not in experiment_files]
+    return others + results
 
 
-def _check_chunk(root: str, names: list[str]) -> list[dict]:
-    ws = Workspace(Path(root))
+def split_problems(problems: list[str]) -> dict[str, str]:
+    """{path: reason} from the sandbox's "PATH: reason" problems."""
+    return dict(p.partition(": ")[::2] for p in problems)
+
+
+def _entry(name, file, *, error=None) -> dict:
+    return {"experiment": name, "file": file, "ok": False, "error": error, "compute": None, "notes": []}
+
+
+def _check_chunk(copy_root: str, real_root: str, refused: dict, names: list[str]) -> list[dict]:
+    ws = Workspace(Path(copy_root))
     known = ws.experiment_names()
     base_cache: dict = {}
-    return [check_one(ws, name, base_cache, known) for name in names]
+    out = []
+    for name in names:
+        entry = check_one(ws, name, base_cache, known, Path(real_root), refused)
+        # messages name the user's files, not the private copy
+        entry["error"] = entry["error"] and entry["error"].replace(copy_root, real_root)
+        entry["notes"] = [n.replace(copy_root, real_root) for n in entry["notes"]]
+        out.append(entry)
+    return out
 
 
-def check_one(ws: Workspace, name: str, base_cache: dict, known: list[str]) -> dict:
-    path = ws.experiments_dir / f"{name}.yaml"
-    entry = {"experiment": name, "file": _relative(path, ws.root), "ok": False, "error": None,
-             "compute": None, "notes": []}
+def check_one(ws: Workspace, name: str, base_cache: dict, known: list[str], real_root: Path,
+              refused: dict) -> dict:
+    file = f"experiments/{name}.yaml"
+    entry = _entry(name, file)
+    if file in refused:
+        entry["error"] = refused[file]
+        return entry
     try:
         if name in known:
-            yaml_problem(path)
+            yaml_problem(ws.experiments_dir / f"{name}.yaml")
         config = compose_and_validate(ws, name, base_cache)
-        entry["compute"], entry["notes"] = plan_compute(ws, name, config)
+        entry["compute"], entry["notes"] = plan_compute(real_root, name, config)
         entry["ok"] = True
     except MlwsError as e:
         entry["error"] = str(e)
@@ -65,7 +96,7 @@ def yaml_problem(path: Path) -> None:
         raise MlwsError(f"{path.name} must be a YAML mapping (keys and values), not {type(data).__name__}")
 
 
-def plan_compute(ws: Workspace, name: str, config: dict) -> tuple[str | None, list[str]]:
+def plan_compute(real_root: Path, name: str, config: dict) -> tuple[str | None, list[str]]:
     """Plan the run's compute with its backend: (backend name, notes); raises MlwsError."""
     from ..compute import get_backend
     from ..spec import RunSpec
@@ -76,13 +107,6 @@ def plan_compute(ws: Workspace, name: str, config: dict) -> tuple[str | None, li
                              "and check imports nothing a branch names"]
     backend = get_backend(compute)  # no workspace: nothing from the checkout becomes importable
     spec = RunSpec(experiment=name, overrides=(f"+experiment={name}",), config=config,
-                   workspace=str(ws.root), command=f"mlws check {name}", created_at="", git={}, versions={})
+                   workspace=str(real_root), command=f"mlws check {name}", created_at="", git={}, versions={})
     planned = backend.plan(spec) or {}
     return backend.name, [*(planned.get("lines") or []), *(planned.get("notes") or [])]
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)

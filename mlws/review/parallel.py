@@ -17,13 +17,13 @@ def workers_for(n: int, share: int = 1) -> int:
     return max(1, min(cores // max(1, share), n // MIN_PER_WORKER))
 
 
-def map_in_chunks(fn: Callable[[str, list[str]], list], root: str, names: list[str], workers: int) -> list:
-    """fn(root, chunk) over contiguous chunks of names, in forked workers; results in names' order."""
+def map_in_chunks(fn: Callable[[list[str]], list], names: list[str], workers: int) -> list:
+    """fn(chunk) over contiguous chunks of names, in forked workers; results in names' order."""
     if workers <= 1:
-        return fn(root, names)
+        return fn(names)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     size = -(-len(names) // workers)
     chunks = [names[i:i + size] for i in range(0, len(names), size)]
     with ProcessPoolExecutor(max_workers=len(chunks), mp_context=multiprocessing.get_context("fork")) as pool:
-        return [item for part in pool.map(fn, [root] * len(chunks), chunks) for item in part]
+        return [item for part in pool.map(fn, chunks) for item in part]

@@ -7,6 +7,7 @@ resolver, a module) can leak into the other. Hardened like `mlws check` (safe.py
 """
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -25,7 +26,8 @@ def snapshot(root: Path) -> dict:
     harden(ws.root)
     names = ws.experiment_names()
     # the other side of the diff runs at the same time: half the cores each
-    return dict(map_in_chunks(_snapshot_chunk, str(ws.root), names, workers_for(len(names), share=2)))
+    chunk = functools.partial(_snapshot_chunk, str(ws.root))
+    return dict(map_in_chunks(chunk, names, workers_for(len(names), share=2)))
 
 
 def _snapshot_chunk(root: str, names: list[str]) -> list[tuple[str, dict]]:

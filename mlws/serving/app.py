@@ -42,6 +42,7 @@ def build_app(args: dict):
             from .loading import load_model
             torch.set_num_threads(1)  # one replica per core; batching gives the throughput
             self.args = args
+            self.replica = serve.get_replica_context().replica_id.unique_id
             self.model = load_model(args["config"], Path(args["checkpoint"]))
             self.to_tensor = instantiate(args["serve"]["input"])
             self.predict_batch.set_max_batch_size(args["serve"]["max_batch_size"])
@@ -54,7 +55,7 @@ def build_app(args: dict):
             sizes = [len(x) for x in inputs]
             with torch.no_grad():
                 probs = torch.softmax(self.model(torch.cat(inputs)), dim=-1)
-            return list(torch.split(probs, sizes))
+            return [(p, len(inputs)) for p in torch.split(probs, sizes)]
 
         def _refused(self, request: Request):
             from .inputs import BadRequest
@@ -81,9 +82,11 @@ def build_app(args: dict):
                 x = self.to_tensor(parse_body(body, self.args["serve"]["max_samples"]))
             except BadRequest as e:
                 return JSONResponse({"error": e.message}, status_code=e.status)
-            probs = await self.predict_batch(x)
-            return {"predictions": probs.argmax(dim=-1).tolist(), "probabilities": probs.tolist(),
-                    "run_id": self.args["run_id"]}
+            probs, batched = await self.predict_batch(x)
+            # which replica answered, and how many requests shared its forward pass (batching at work)
+            return JSONResponse({"predictions": probs.argmax(dim=-1).tolist(), "probabilities": probs.tolist(),
+                                 "run_id": self.args["run_id"]},
+                                headers={"x-mlws-replica": self.replica, "x-mlws-batch": str(batched)})
 
         @api.get("/health")
         def health(self):
