@@ -42,8 +42,26 @@ def test_media_views_are_written_and_logged_to_wandb(ws, env):
     wandb_run = Path(mlws_json("show", "1", cwd=ws, env=env)["artifacts"]["wandb_dir"])
     stored = wandb_run / "files" / images[0][f"{key}/filenames"][0]
     assert stored.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the class metrics are the model's own: recomputed here from last.ckpt on the same validation split
     evals = [json.loads(l) for l in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    assert 0 <= evals[-1]["class/8/recall"] <= 1 and "class/3/precision" in evals[-1]
+    logged = {k: v for k, v in evals[-1].items() if k.startswith("class/")}
+    assert sorted(logged) == [f"class/{c}/{m}" for c in (3, 5, 8) for m in ("precision", "recall")]
+    import torch
+    from hydra.utils import instantiate
+    from mlws.serving.loading import load_model
+    record = mlws_json("show", "1", cwd=ws, env=env)
+    model = load_model(record["config"], Path(record["artifacts"]["checkpoints"]["last"]))
+    data = instantiate(record["config"]["data"])
+    data.setup("fit")
+    batches = list(data.val_dataloader())
+    with torch.no_grad():
+        predicted = torch.cat([model(x).argmax(dim=1) for x, _ in batches])
+    targets = torch.cat([y for _, y in batches])
+    for c in (3, 5, 8):
+        tp = int(((predicted == c) & (targets == c)).sum())
+        assert abs(logged[f"class/{c}/precision"] - tp / max(int((predicted == c).sum()), 1)) < 1e-6  # logged as float32
+        assert abs(logged[f"class/{c}/recall"] - tp / int((targets == c).sum())) < 1e-6
+    assert len({round(v, 6) for v in logged.values()}) > 1  # not one constant written everywhere
 
 
 def test_real_vs_generated_grid_for_a_generative_module(ws, env):
