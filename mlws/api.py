@@ -12,10 +12,11 @@ from .ops.history import (count_runs, diff, label, lineage, lineage_tree, note, 
                           search_runs)
 from .ops.runs import (SUMMARY_FIELDS, copy_artifacts, cost, down, logs, plan, plan_compute, refresh, runs,
                        show, stop, summary, train, watch)
+from .ops.notebook import load_run, notebook, notebook_list, notebook_status, notebook_stop, runs_frame
 from .ops.review import check, diff_git
 from .ops.serving import serve, serve_export, serve_list, serve_remote, serve_stop
 
 __all__ = ["train", "plan", "plan_compute", "check", "diff_git", "runs", "refresh", "show", "summary", "cost", "watch", "stop",
            "logs", "copy_artifacts", "down", "label", "note", "search_runs", "count_runs", "diff", "lineage",
            "lineage_tree", "rerun", "rerun_warnings", "report", "serve", "serve_list", "serve_stop",
-           "serve_export", "serve_remote", "SUMMARY_FIELDS"]
+           "serve_export", "serve_remote", "runs_frame", "load_run", "notebook", "notebook_list", "notebook_status", "notebook_stop", "SUMMARY_FIELDS"]

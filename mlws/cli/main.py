@@ -17,6 +17,7 @@ COMMANDS = {
     "cp": "Copy a run's artifacts: mlws cp 12:checkpoints/ ./ckpts",
     "down": "Stop what a compute backend started here for this workspace: mlws down compute=ray",
     "serve": "Serve a run's model with Ray Serve: API, demo page (serve list / serve stop RUN)",
+    "notebook": "JupyterLab in this project's environment, here or on a cloud GPU (notebook list/status/stop)",
     "label": "Add labels to a run (or --remove them)",
     "note": "Set a run's note",
     "diff": "What changed between two runs: effective config, metrics, code",

@@ -104,6 +104,17 @@ class Backend(ABC):
         raise MlwsError(f"compute backend {self.name!r} cannot serve models; serve on this machine "
                         "(mlws serve RUN) or choose a backend that can")
 
+    def notebook(self, *, workspace, name: str, host: str, port: int, idle_minutes: float, token: str,
+                 expose: bool, dry_run: bool = False) -> dict:
+        """Run JupyterLab where this backend runs things. Returns the notebook's state (kept in
+        .mlws/notebooks/NAME/state.json); a "pid" means a server process on this machine."""
+        raise MlwsError(f"compute backend {self.name!r} cannot host notebooks; run `mlws notebook` here "
+                        "or choose a backend that can (compute=sky)")
+
+    def notebook_down(self, state: dict, *, workspace) -> None:
+        """Stop a notebook this backend started (its recorded state)."""
+        raise MlwsError(f"compute backend {self.name!r} has no notebooks to stop")
+
     # -- on the node: inside `python -m mlws.worker` ---------------------------------------------
     @classmethod
     def setup_node(cls) -> None:

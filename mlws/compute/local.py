@@ -15,6 +15,20 @@ from .base import Backend, Submission, follow_file, wait_until
 class LocalBackend(Backend):
     name = "local"
 
+    def notebook(self, *, workspace, name: str, host: str, port: int, idle_minutes: float, token: str,
+                 expose: bool, dry_run: bool = False) -> dict:
+        """JupyterLab on this machine (mlws/notebook/local.py)."""
+        from ..jupyter import local
+        if expose:
+            raise MlwsError("--expose opens a cloud notebook's port; here, bind with --host instead")
+        if dry_run:
+            raise MlwsError("--dry-run shows a cloud notebook's task; here, nothing would be launched")
+        return local.start(workspace, name=name, host=host, port=port, idle_minutes=idle_minutes, token=token)
+
+    def notebook_down(self, state: dict, *, workspace) -> None:
+        from ..jupyter import local
+        local.stop(workspace, state["name"])
+
     def submit(self, spec_path: Path, *, detach: bool, prepared: dict | None = None) -> Submission:
         if not detach:
             from .. import worker

@@ -165,8 +165,9 @@ class Registry:
 
     def list(self, *, experiment: str | None = None, status: str | None = None, label: str | None = None,
              search: str | None = None, ids: list[int] | None = None, full: bool = False,
-             newest: int | None = None) -> list[dict]:
-        """Runs oldest first, filtered in SQL; `full` adds config and patch (slower); `newest`: only the last N."""
+             newest: int | None = None, with_config: bool = False) -> list[dict]:
+        """Runs oldest first, filtered in SQL; `full` adds config and patch (slower), `with_config` the
+        config alone; `newest`: only the last N."""
         where, params = self._filters(experiment, status, label, search)
         p = self.p
         if ids is not None:
@@ -174,13 +175,23 @@ class Registry:
                 return []
             where.append(f"id IN ({', '.join([p] * len(ids))})")
             params += list(ids)
-        cols = "*" if full else ", ".join(SUMMARY_COLUMNS)
+        cols = "*" if full else ", ".join(SUMMARY_COLUMNS + (["config"] if with_config else []))
         sql = f"SELECT {cols} FROM runs" + (f" WHERE {' AND '.join(where)}" if where else "")
         sql += f" ORDER BY id DESC LIMIT {int(newest)}" if newest is not None else " ORDER BY id"
         with self._db() as db:
             rows = db.execute(sql, tuple(params)).fetchall()
         decoded = [_decode(r) for r in rows]
         return decoded[::-1] if newest is not None else decoded
+
+    def table(self, *, experiment: str | None = None, status: str | None = None, label: str | None = None,
+              search: str | None = None) -> list[tuple]:
+        """(id, experiment, status, labels, note, parent_id, created_at, ended_at, metrics, config) per run,
+        oldest first, the JSON columns still text: the notebook's DataFrame decodes only these."""
+        where, params = self._filters(experiment, status, label, search)
+        sql = ("SELECT id, experiment, status, labels, note, parent_id, created_at, ended_at, metrics, config FROM runs"
+               + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY id")
+        with self._db() as db:
+            return [tuple(dict(r).values()) for r in db.execute(sql, tuple(params)).fetchall()]
 
     def count(self, *, experiment=None, status=None, label=None, search=None) -> int:
         where, params = self._filters(experiment, status, label, search)

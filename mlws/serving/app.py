@@ -4,7 +4,6 @@
 `serve run serve.yaml` (see `mlws serve RUN --export`), or on KubeRay.
 """
 # No `from __future__ import annotations` here: FastAPI reads the route signatures' real types.
-import hmac
 import os
 from pathlib import Path
 
@@ -52,18 +51,16 @@ def build_app(args: dict):
         async def predict_batch(self, inputs: list):
             """Requests arriving together share one forward pass."""
             import torch
+
+            from .predict import class_probabilities
             sizes = [len(x) for x in inputs]
-            with torch.no_grad():
-                probs = torch.softmax(self.model(torch.cat(inputs)), dim=-1)
+            probs = class_probabilities(self.model, torch.cat(inputs))
             return [(p, len(inputs)) for p in torch.split(probs, sizes)]
 
         def _refused(self, request: Request):
-            from .inputs import BadRequest
-            token = self.args.get("token")
-            if token:
-                given = request.headers.get("authorization", "")
-                if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-                    return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401)
+            from .inputs import BadRequest, authorized
+            if not authorized(request.headers.get("authorization"), self.args.get("token")):
+                return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401)
             length = request.headers.get("content-length")
             if length is not None and (not length.isdigit() or int(length) > self.args["serve"]["max_body_bytes"]):
                 raise BadRequest(413, f"body over {self.args['serve']['max_body_bytes']} bytes")
@@ -84,8 +81,8 @@ def build_app(args: dict):
                 return JSONResponse({"error": e.message}, status_code=e.status)
             probs, batched = await self.predict_batch(x)
             # which replica answered, and how many requests shared its forward pass (batching at work)
-            return JSONResponse({"predictions": probs.argmax(dim=-1).tolist(), "probabilities": probs.tolist(),
-                                 "run_id": self.args["run_id"]},
+            from .predict import answer
+            return JSONResponse({**answer(probs), "run_id": self.args["run_id"]},
                                 headers={"x-mlws-replica": self.replica, "x-mlws-batch": str(batched)})
 
         @api.get("/health")

@@ -1,8 +1,11 @@
-"""Request bodies → validated model inputs. Every problem is a BadRequest with a clear message."""
+"""Requests → validated model inputs. Every problem is a BadRequest with a clear message (a 4xx)."""
 from __future__ import annotations
 
+import hmac
 import json
 import math
+
+MAX_DEPTH = 32  # nesting of one sample's lists; deeper is a malformed body, not an image
 
 
 class BadRequest(Exception):
@@ -17,6 +20,8 @@ def parse_body(body: bytes, max_samples: int) -> list:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise BadRequest(400, f"body is not valid JSON: {e}") from None
+    except RecursionError:
+        raise BadRequest(400, "body is nested too deeply") from None
     if not isinstance(data, dict) or "inputs" not in data:
         raise BadRequest(400, 'expected a JSON object {"inputs": [sample, ...]}')
     samples = data["inputs"]
@@ -29,7 +34,16 @@ def parse_body(body: bytes, max_samples: int) -> list:
     return samples
 
 
-def _flatten(value, where: str) -> list[float]:
+def authorized(header: str | None, token: str | None) -> bool:
+    """No token configured: open. Else the Authorization header must be `Bearer TOKEN` (constant time)."""
+    if not token:
+        return True
+    return hmac.compare_digest((header or "").encode(), f"Bearer {token}".encode())
+
+
+def _flatten(value, where: str, depth: int = 0) -> list[float]:
+    if depth > MAX_DEPTH:
+        raise BadRequest(422, f"{where}: nested more than {MAX_DEPTH} levels deep")
     if isinstance(value, bool) or value is None or isinstance(value, (str, dict)):
         raise BadRequest(422, f"{where}: expected numbers, got {type(value).__name__} {value!r:.40}")
     if isinstance(value, (int, float)):
@@ -39,7 +53,7 @@ def _flatten(value, where: str) -> list[float]:
     if isinstance(value, list):
         out: list[float] = []
         for i, v in enumerate(value):
-            out += _flatten(v, f"{where}[{i}]")
+            out += _flatten(v, f"{where}[{i}]", depth + 1)
         return out
     raise BadRequest(422, f"{where}: unexpected {type(value).__name__}")
 

@@ -44,3 +44,12 @@ def load_model(config: dict, path: Path):
     except Exception as e:
         raise MlwsError(f"cannot rebuild the model from the run's config and {path.name}: {e}") from None
     return model.eval()
+
+
+def input_hook(config: dict):
+    """The run's serve.input hook (JSON samples → the model's input tensor), as its server builds it."""
+    from hydra.utils import instantiate
+    try:
+        return instantiate((config.get("serve") or {})["input"])
+    except Exception as e:
+        raise MlwsError(f"cannot build serve.input from the run's config: {e}") from None

@@ -160,6 +160,45 @@ class SkyBackend(Backend):
                 "where": f"SkyPilot cluster {launched['cluster']}",
                 **launched}
 
+    def notebook(self, *, workspace, name: str, host: str, port: int, idle_minutes: float, token: str,
+                 expose: bool, dry_run: bool = False) -> dict:
+        """JupyterLab on a VM: price first, then launch; reached through an SSH tunnel (or `expose`)."""
+        import hashlib
+
+        from . import client
+        from .compile import compile_notebook_task
+        compute = self.config
+        storage = "mlws-notebook-" + hashlib.sha256(f"{workspace.root}:{name}".encode()).hexdigest()[:12]
+        task_config = compile_notebook_task(compute, str(workspace.root), name, port, idle_minutes, expose, storage)
+        task = client.validate(task_config)
+        estimate = client.estimate(task, compute.get("max_runtime_minutes"))
+        limit = compute.get("max_cost")
+        if limit is not None:
+            hours = float(compute.get("max_runtime_minutes") or 0) / 60
+            if not estimate.get("available"):
+                raise MlwsError(f"compute.max_cost is set but the price is unknown ({estimate['reason']})")
+            if not hours:
+                raise MlwsError("compute.max_cost needs compute.max_runtime_minutes to bound a notebook's cost")
+            if estimate["hourly_price"] * hours > limit:
+                raise MlwsError(f"a notebook for {compute['max_runtime_minutes']} min at "
+                                f"${estimate['hourly_price']:.2f}/hour exceeds compute.max_cost ${limit:.2f}")
+        lines = [_price_line(estimate) + (" (stops when idle, then the VM is torn down)" if estimate.get("available")
+                                          else "")]
+        cluster = f"mlws-notebook-{name}"
+        result = {"name": name, "backend": self.name, "cluster": cluster, "token": token,
+                  "idle_minutes": idle_minutes, "task": task_config, "estimate": estimate, "lines": lines,
+                  "tunnel": None if expose else f"ssh -N -L {port}:localhost:{port} {cluster}"}
+        if dry_run:
+            return result
+        task.update_secrets({"MLWS_NOTEBOOK_TOKEN": token})
+        launched = client.launch_notebook(task, cluster, port if expose else None)
+        url = launched.get("url") if expose else f"http://localhost:{port}"
+        return {**result, **launched, "url": url}
+
+    def notebook_down(self, state: dict, *, workspace) -> None:
+        from . import client
+        client.down(state["cluster"])
+
     @classmethod
     def setup_node(cls) -> None:
         """On a node: MASTER_ADDR, NODE_RANK, ... from SkyPilot's node variables, before anything else."""

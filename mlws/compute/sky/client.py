@@ -132,3 +132,28 @@ def launch_server(task, cluster_name: str, port: int) -> dict:
     endpoint = endpoints.get(port) or endpoints.get(str(port)) if isinstance(endpoints, dict) else None
     url = endpoint if endpoint and endpoint.startswith("http") else f"http://{endpoint}" if endpoint else None
     return {"cluster": cluster_name, "job_id": job_id, "url": url}
+
+
+def launch_notebook(task, cluster_name: str, port: int | None) -> dict:
+    """Launch a notebook cluster (detached: the job is the Jupyter server); its URL when exposed."""
+    import sky
+    try:
+        request_id = sky.launch(task, cluster_name=cluster_name)
+        job_id, _handle = sky.get(request_id)
+        endpoint = None
+        if port is not None:
+            endpoints = sky.get(sky.endpoints(cluster_name, port))
+            endpoint = endpoints.get(port) or endpoints.get(str(port)) if isinstance(endpoints, dict) else None
+    except Exception as e:
+        raise MlwsError(f"SkyPilot could not launch the notebook: {_message(e)}") from None
+    url = endpoint if endpoint and str(endpoint).startswith("http") else f"http://{endpoint}" if endpoint else None
+    return {"job_id": job_id, "url": url}
+
+
+def down(cluster_name: str) -> None:
+    """Tear a cluster down (its VM and disk; buckets stay)."""
+    import sky
+    try:
+        sky.get(sky.down(cluster_name))
+    except Exception as e:
+        raise MlwsError(f"SkyPilot could not tear down {cluster_name}: {_message(e)}") from None

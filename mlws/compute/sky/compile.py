@@ -102,3 +102,33 @@ def compile_serve_task(compute: dict, workspace: str, run_id: int, args_path: st
         "setup": _setup(compute),
         "run": "python -m mlws.serving.server /mlws/serve-args.json",
     }
+
+
+NOTEBOOK_WORK = "/mlws-work"  # persistent: a bucket mounted with SkyPilot's cached mode
+
+
+def compile_notebook_task(compute: dict, workspace: str, name: str, port: int, idle_minutes: float,
+                          expose: bool, storage_name: str) -> dict:
+    """JupyterLab on a VM in the project's environment. Reached through an SSH tunnel unless
+    `expose` opens its port; when nobody uses it the server stops, and the cluster then stops
+    itself and is torn down (`down`). Files under work/ live on a bucket and outlive the VM."""
+    resources = {k: compute[k] for k in RESOURCE_KEYS if compute.get(k) is not None and compute.get(k) is not False}
+    resources["autostop"] = {"idle_minutes": int(compute.get("autostop_minutes") or 5), "down": True}
+    if expose:
+        resources["ports"] = [int(port)]
+    bucket = compute.get("bucket")
+    storage = ({"source": f"{str(bucket).rstrip('/')}/notebooks/{name}", "mode": "MOUNT_CACHED"} if bucket
+               else {"name": storage_name, "mode": "MOUNT_CACHED"})
+    host = "0.0.0.0" if expose else "127.0.0.1"
+    run = (f"ln -sfn {NOTEBOOK_WORK} work && python -m mlws.cli.main notebook --name {shlex.quote(name)} "
+           f"--host {host} --port {int(port)} --idle-minutes {float(idle_minutes)} --token-env MLWS_NOTEBOOK_TOKEN")
+    return {
+        "name": f"mlws-notebook-{name}",
+        "workdir": workspace,
+        "resources": resources,
+        "envs": {str(k): str(v) for k, v in (compute.get("env") or {}).items()},
+        "file_mounts": {NOTEBOOK_WORK: storage},
+        "setup": _setup(compute),
+        "run": run,
+        "secrets": {"MLWS_NOTEBOOK_TOKEN": None},  # the value is added at launch, never written here
+    }
