@@ -172,3 +172,36 @@ def _kill_group(pid: int, sig) -> None:
             os.kill(pid, sig)
         except ProcessLookupError:
             pass
+
+
+# A compute backend for tests that need run records, not models: `mlws train ... compute=record_only`
+# goes through the real launch path (compose, validate, lineage parent, registry, status refresh) and
+# the run succeeds at once with metrics derived from its config. Named for what it is in each test.
+RECORD_ONLY_BACKEND = '''
+import hashlib, json
+from pathlib import Path
+
+from mlws.compute import Backend, Status, Submission
+
+
+class RecordOnly(Backend):
+    name = "record-only"
+
+    def submit(self, spec_path, *, detach, prepared=None):
+        config = json.loads(Path(spec_path).read_text())["config"]
+        digest = int(hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:8], 16)
+        acc = round(0.5 + (digest % 4000) / 10000, 4)
+        return Submission(handle={"metrics": {"val/acc": acc, "val/loss": round(1 - acc, 4)}}, remote=True)
+
+    def status(self, record):
+        return Status("succeeded", metrics=record["artifacts"]["compute"]["metrics"])
+'''
+
+
+def use_record_only_backend(ws: Path) -> list[str]:
+    """Install the record-only backend in a test workspace; returns the overrides that choose it."""
+    (ws / "testing_backends").mkdir(exist_ok=True)
+    (ws / "testing_backends" / "__init__.py").write_text("")
+    (ws / "testing_backends" / "record_only.py").write_text(RECORD_ONLY_BACKEND)
+    (ws / "conf" / "compute" / "record_only.yaml").write_text("_target_: testing_backends.record_only.RecordOnly\n")
+    return ["compute=record_only", "logger=none"]

@@ -83,13 +83,27 @@ def test_fake_catalog_autostop_for_a_cluster_run_and_json(ws, env, tmp_path):
 
 
 @pytest.mark.parametrize("args, needle", [
-    (["compute.accelerators=V1000:2"], "no cloud offering matches compute (accelerators={'V1000': 2})"),
     (["compute.num_nodes=0"], "compute.num_nodes: must be >= 1"),
     (["compute.disk_size=-5"], "compute.disk_size: must be > 0"),
     (['compute.mounts=["./no-such-dir:/data"]'], "compute.mounts: local path './no-such-dir' does not exist"),
     (['compute.mounts=["just-a-path"]'], "is not SOURCE:REMOTE_PATH"),
-    (["compute.infra=nocloud"], "SkyPilot rejects the task"),
     (["compute.secrets=[MLWS_TEST_UNSET_SECRET]"], "MLWS_TEST_UNSET_SECRET not set"),
+])
+def test_bad_cloud_input_caught_before_skypilot_is_imported(args, needle, ws, env):
+    """Ranges, mount syntax and secrets are mlws's own checks: refused without importing SkyPilot."""
+    probe = ("import sys\nfrom mlws.cli.main import main\nrc = main(sys.argv[1:])\n"
+             "print('sky imported' if 'sky' in sys.modules else 'sky not imported', file=sys.stderr)\nsys.exit(rc)")
+    out = subprocess.run([sys.executable, "-c", probe, "train", "+experiment=model_12", "compute=sky",
+                          "compute.accelerators=V100:2", *args, "--detach"], cwd=ws, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and needle in out.stderr and "Traceback" not in out.stderr, out.stderr[-2000:]
+    assert out.stderr.strip().endswith("sky not imported")
+    assert mlws_json("runs", cwd=ws, env=env) == []
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["compute.accelerators=V1000:2"], "no cloud offering matches compute (accelerators={'V1000': 2})"),
+    (["compute.infra=nocloud"], "SkyPilot rejects the task"),
     (["compute.max_cost=5", "compute.max_runtime_minutes=120"], "estimated cost $12.24"),
 ])
 def test_fake_catalog_bad_cloud_input_is_refused_before_launch(args, needle, ws, env, tmp_path):

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from .helpers import launch_chromium, make_workspace, clean_env, mlws, mlws_json
+from .helpers import clean_env, launch_chromium, make_workspace, mlws, mlws_json, use_record_only_backend
 
 SHORT = ["trainer.max_epochs=1", "logger=none"]
 
@@ -85,16 +85,21 @@ def test_search_filters_and_sort(history):
 def test_a_dirty_workspace_shows_in_diff(tmp_path):
     """diff's code section: dirty flags and whether the uncommitted patch changed between runs."""
     ws, env = make_workspace(tmp_path / "ws"), clean_env(tmp_path)
-    assert mlws("train", "+experiment=model_01", *SHORT, cwd=ws, env=env).returncode == 0
+    record_only = use_record_only_backend(ws)  # records, no training: what diff reads
+    (ws / ".gitignore").write_text(".mlws/\nruns/\ntesting_backends/\nconf/compute/record_only.yaml\n")
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qam", "ignore"], cwd=ws, check=True)
+    assert mlws("train", "+experiment=model_01", *record_only, cwd=ws, env=env).returncode == 0
     (ws / "experiments" / "model_01.yaml").write_text((ws / "experiments" / "model_01.yaml").read_text() + "# tweak\n")
-    assert mlws("train", "+experiment=model_01", *SHORT, cwd=ws, env=env).returncode == 0
+    assert mlws("train", "+experiment=model_01", *record_only, cwd=ws, env=env).returncode == 0
     code = mlws_json("diff", "1", "2", cwd=ws, env=env)["code"]
     assert code["dirty"] == [False, True] and code["patch_changed"] is True and code["same_commit"] is True
 
 
 def test_labels_and_notes(tmp_path):
     ws, env = make_workspace(tmp_path / "ws"), clean_env(tmp_path)
-    assert mlws("train", "+experiment=model_01", *SHORT, "--label", "baseline", "--note", "first", cwd=ws, env=env).returncode == 0
+    record_only = use_record_only_backend(ws)
+    assert mlws("train", "+experiment=model_01", *record_only, "--label", "baseline", "--note", "first", cwd=ws,
+                env=env).returncode == 0
     assert mlws("label", "1", "best", "baseline-beater", cwd=ws, env=env).returncode == 0
     assert mlws_json("show", "1", cwd=ws, env=env)["labels"] == ["baseline", "best", "baseline-beater"]
     assert mlws("label", "1", "--remove", "baseline-beater", cwd=ws, env=env).returncode == 0
@@ -102,6 +107,15 @@ def test_labels_and_notes(tmp_path):
     shown = mlws_json("show", "1", cwd=ws, env=env)
     assert shown["labels"] == ["baseline", "best"] and shown["note"].startswith("Swapped the MLP")
     assert [r["id"] for r in mlws_json("runs", "--search", "overfits", cwd=ws, env=env)] == [1]
+
+
+@pytest.fixture(scope="module")
+def one_record(tmp_path_factory):
+    """One recorded run (record-only backend), shared: each bad-input case proves it changed nothing."""
+    tmp = tmp_path_factory.mktemp("one")
+    ws, env = make_workspace(tmp / "ws"), clean_env(tmp)
+    assert mlws("train", "+experiment=model_01", *use_record_only_backend(ws), cwd=ws, env=env).returncode == 0
+    return ws, env
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -116,9 +130,8 @@ def test_labels_and_notes(tmp_path):
     (["runs", "--where", "val/acc>>1"], "cannot read condition"),
     (["lineage", "--best", "val/nothing"], "no succeeded run has the metric 'val/nothing'"),
 ])
-def test_bad_lineage_input(args, needle, tmp_path):
-    ws, env = make_workspace(tmp_path / "ws"), clean_env(tmp_path)
-    assert mlws("train", "+experiment=model_01", *SHORT, cwd=ws, env=env).returncode == 0
+def test_bad_lineage_input(args, needle, one_record):
+    ws, env = one_record
     before = mlws_json("show", "1", cwd=ws, env=env)
     out = mlws(*args, cwd=ws, env=env)
     assert out.returncode == 2 and needle in out.stderr and "Traceback" not in out.stderr, out.stderr
@@ -127,6 +140,7 @@ def test_bad_lineage_input(args, needle, tmp_path):
 
 def test_a_one_megabyte_note_is_refused(tmp_path):
     ws, env = make_workspace(tmp_path / "ws"), clean_env(tmp_path)
+    SHORT = use_record_only_backend(ws)  # noqa: N806 - records, no training
     assert mlws("train", "+experiment=model_01", *SHORT, "--note", "kept", cwd=ws, env=env).returncode == 0
     out = subprocess.run([sys.executable, "-m", "mlws.cli.main", "note", "1", "-"], input="x" * 1_000_000, cwd=ws, env=env,
                          capture_output=True, text=True, timeout=60)
