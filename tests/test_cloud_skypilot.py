@@ -131,6 +131,7 @@ def test_recorded_api_launch_follow_stop(ws, env, tmp_path):
     assert spec["run_id"] == 1 and spec["config"]["compute"]["accelerators"] == "V100:2"
     # the secret's value went to SkyPilot for the launch, and nowhere else
     assert task["secrets"] == {"HF_TOKEN": "hf_secret_value"}  # SkyPilot receives it for the node's env
+    assert "managed_secrets" not in task  # inline, not a managed-secret reference (refused at launch in 0.14)
     registry_text = (ws / ".mlws" / "registry.db").read_bytes()
     assert b"hf_secret_value" not in registry_text and "hf_secret_value" not in out.stdout + out.stderr
     assert b"hf_secret_value" not in (ws / "runs" / "1" / "spec.json").read_bytes()

@@ -150,7 +150,7 @@ def test_idle_server_stops_and_a_busy_one_does_not(trained):
             time.sleep(0.3)
         assert not alive(idle) and polled >= 3  # it stopped itself while being polled
         status = json.loads((ws / ".mlws/notebooks/idle/status.json").read_text())
-        assert status["stop"] is True and "no kernel ran and no terminal was used" in status["stopped"]
+        assert status["stop"] is True and "no kernel ran, no terminal was used, no file was saved" in status["stopped"]
         assert alive(busy)  # past its idle limit, but a cell is running
         seen = json.loads((ws / ".mlws/notebooks/busy/status.json").read_text())
         assert any("is busy (a cell is running)" in r for r in seen["reasons"]), seen
@@ -229,12 +229,28 @@ def test_recorded_api_cloud_notebook_launch_and_stop(tmp_path):
     launch = [c for c in calls if c["path"] == "/launch"]
     assert len(launch) == 1 and launch[0]["json"]["cluster_name"] == "mlws-notebook-sky"
     sent = launch[0]["json"]["task"]
-    assert "MLWS_NOTEBOOK_TOKEN" in sent  # the token travels with the launch request...
+    assert "MLWS_NOTEBOOK_TOKEN" in sent  # the token travels inline with the launch request,
+    assert "managed_secrets" not in sent  # not as a managed-secret reference (refused without a provider)
     state = json.loads((ws / ".mlws/notebooks/sky/state.json").read_text())
     assert state["token"] in sent and len(state["token"]) >= 43
     assert "tunnel: ssh -N -L 8888:localhost:8888 mlws-notebook-sky" in out.stdout
+    assert state["token"] not in out.stdout + out.stderr
+    listed = sky_notebook(ws, env, tmp_path, "list", "--json")
+    assert [(n["name"], n["cluster"]) for n in json.loads(listed.stdout)] == [("sky", "mlws-notebook-sky")]
     stopped = sky_notebook(ws, env, tmp_path, "stop", "sky", record=record)
     assert stopped.returncode == 0, stopped.stderr[-2000:]
     assert [c["json"]["cluster_name"] for c in json.loads(record.read_text()) if c["path"] == "/down"] == \
         ["mlws-notebook-sky"]
+    assert not (ws / ".mlws/notebooks/sky/state.json").exists()
+
+
+def test_recorded_api_a_cloud_notebook_torn_down_by_autostop_is_reported_gone(tmp_path):
+    """SkyPilot's status (recorded API) no longer knows the cluster: `status` says so and forgets it."""
+    ws, env = make_workspace(tmp_path / "ws"), clean_env(tmp_path)
+    record = tmp_path / "api.json"
+    assert sky_notebook(ws, env, tmp_path, "compute=sky", "compute.accelerators=V100:1", record=record).returncode == 0
+    out = sky_notebook(ws, env, tmp_path, "status", "sky", record=record)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "cluster mlws-notebook-sky no longer exists (torn down when idle)" in out.stdout
+    assert [c["path"] for c in json.loads(record.read_text())][:1] == ["/status"]
     assert not (ws / ".mlws/notebooks/sky/state.json").exists()

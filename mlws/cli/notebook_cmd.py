@@ -27,13 +27,13 @@ def run(args) -> int:
         return _subcommand(args, first)
     result = api.notebook(args.args, name=args.name, host=args.host, port=args.port, idle_minutes=args.idle_minutes,
                           detach=args.detach, expose=args.expose, token_env=args.token_env, dry_run=args.dry_run,
-                          ready=_announce)
+                          ready=lambda state: _announce(state, show_token=not args.token_env))
     if args.json:
         print_json({k: v for k, v in result.items() if k != "token"})
         return 0
     if result.get("pid"):  # a server on this machine
         if args.detach:
-            _announce(result)
+            _announce(result, show_token=not args.token_env)
             print(f"in the background (pid {result['pid']}); stop with: mlws notebook stop {result['name']}")
         return 0
     from .plan_cmd import _yaml
@@ -49,9 +49,12 @@ def run(args) -> int:
     return 0
 
 
-def _announce(state: dict) -> None:
+def _announce(state: dict, show_token: bool = True) -> None:
+    """The URL to open. A token the user supplied (--token-env) is not printed: on a cloud VM this
+    output is the job's log."""
     print(f"JupyterLab on {state['root']} (this project's Python; notebook {state['name']!r})", flush=True)
-    print(f"  {state['url']}/lab?token={state['token']}", flush=True)
+    print(f"  {state['url']}/lab" + (f"?token={state['token']}" if show_token else "  (token: the one you set)"),
+          flush=True)
     idle = state.get("idle_minutes")
     if idle:
         print(f"  stops after {idle:g} min with no kernel running and no terminal in use "
@@ -83,8 +86,9 @@ def _subcommand(args, which: str) -> int:
         print(f"{state['name']}  {state['backend']}  {state.get('url') or ''}")
         if state.get("tunnel"):
             print(f"  tunnel: {state['tunnel']}")
-        print("  " + ("active: " + "; ".join(idle.get("reasons") or ["yes"]) if idle.get("active")
-                      else f"idle: {idle.get('stopped', 'stopping')}"))
+        why = "; ".join(idle.get("reasons") or [])
+        print("  " + (f"active: {why or 'yes'}" if idle.get("active")
+                      else f"not active: {idle.get('stopped') or why or 'stopping'}"))
         return 0
     state = api.notebook_stop(name)
     print(f"stopped notebook {state['name']}" + (f" ({state['url']})" if state.get("url") else ""))

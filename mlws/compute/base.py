@@ -115,6 +115,10 @@ class Backend(ABC):
         """Stop a notebook this backend started (its recorded state)."""
         raise MlwsError(f"compute backend {self.name!r} has no notebooks to stop")
 
+    def notebook_status(self, state: dict, *, workspace) -> dict | None:
+        """Whether the notebook is in use and why ({active, reasons, gone}); None: as recorded here."""
+        return None
+
     # -- on the node: inside `python -m mlws.worker` ---------------------------------------------
     @classmethod
     def setup_node(cls) -> None:

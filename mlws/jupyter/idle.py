@@ -1,8 +1,9 @@
 """A Jupyter server extension that stops the server when nobody uses it.
 
-Activity means a kernel executing or receiving input, or a terminal in use. An open browser tab
-only polls the REST API, which Jupyter's own `last_activity` counts; this watcher reads kernel and
-terminal state inside the server instead, so neither the tab nor the watcher itself is activity.
+Activity means a kernel executing or receiving input, a terminal in use or running a command, a
+file saved, or an mlws run of this workspace still training here (`%mlws train --detach`). An open
+browser tab only polls the REST API, which Jupyter's own `last_activity` counts; this watcher reads
+that state inside the server instead, so neither the tab nor the watcher itself is activity.
 Jupyter's kernel culling (configured by `mlws notebook`) frees idle kernels; this stops the server.
 
 Configured by environment: MLWS_NOTEBOOK_IDLE_S (0: never stop), MLWS_NOTEBOOK_CHECK_S, and
@@ -28,6 +29,7 @@ def _load_jupyter_server_extension(serverapp) -> None:
     status = os.environ.get("MLWS_NOTEBOOK_STATUS")
     watcher = IdleWatcher(serverapp, idle_s, Path(status) if status else None)
     serverapp.mlws_idle_watcher = watcher
+    serverapp.contents_manager.register_post_save_hook(watcher.saved)
     # A thread of its own: the server's event loop is not running yet when extensions load.
     # It only reads kernel and terminal models; stopping goes through the loop (ServerApp.stop).
     threading.Thread(target=watcher.run, args=(check_s,), name="mlws-idle-watcher", daemon=True).start()
@@ -44,17 +46,22 @@ def _epoch(value) -> float | None:
         return None
 
 
-def decide(now: float, started: float, idle_s: float, kernels: list[dict], terminals: list[dict]) -> dict:
-    """Pure: whether the server is in use, and why. kernels/terminals: {name, state, last_activity (epoch)}."""
-    reasons, last = [], started
+def decide(now: float, started: float, idle_s: float, kernels: list[dict], terminals: list[dict],
+           runs: list[int] = (), saved: float | None = None) -> dict:
+    """Pure: whether the server is in use, and why. kernels/terminals: {name, state, last_activity
+    (epoch)}, a terminal's state "busy" while a command runs in it; runs: mlws runs training here."""
+    reasons, last = [], max(started, saved or 0)
     for k in kernels:
         if k.get("state") == "busy":
             reasons.append(f"kernel {k['name']} is busy (a cell is running)")
         if k.get("last_activity"):
             last = max(last, k["last_activity"])
     for t in terminals:
+        if t.get("state") == "busy":
+            reasons.append(f"{t['name']} is running a command")
         if t.get("last_activity"):
             last = max(last, t["last_activity"])
+    reasons += [f"mlws run {r} is training" for r in runs]
     idle_for = 0.0 if reasons else max(0.0, now - last)
     if not reasons and idle_s and idle_for < idle_s:
         reasons.append(f"last activity {idle_for:.0f} s ago (stops after {idle_s:.0f} s without any)")
@@ -67,6 +74,11 @@ class IdleWatcher:
     def __init__(self, serverapp, idle_s: float, status_file: Path | None):
         self.app, self.idle_s, self.status_file = serverapp, idle_s, status_file
         self.started = time.time()
+        self.last_save: float | None = None
+
+    def saved(self, *args, **kwargs) -> None:
+        """Jupyter's post-save hook: editing and saving a file is activity."""
+        self.last_save = time.time()
 
     def _kernels(self) -> list[dict]:
         out = []
@@ -79,8 +91,25 @@ class IdleWatcher:
         manager = self.app.web_app.settings.get("terminal_manager")
         if manager is None:
             return []
-        return [{"name": f"terminal {m.get('name')}", "last_activity": _epoch(m.get("last_activity"))}
-                for m in manager.list()]
+        out = []
+        for m in manager.list():
+            term = manager.terminals.get(m.get("name"))
+            pid = getattr(getattr(term, "ptyproc", None), "pid", None)
+            out.append({"name": f"terminal {m.get('name')}", "last_activity": _epoch(m.get("last_activity")),
+                        "state": "busy" if pid and _has_children(pid) else "idle"})
+        return out
+
+    def _runs(self) -> list[int]:
+        """mlws runs of this workspace still training on this machine (a detached local worker)."""
+        root = os.environ.get("MLWS_WORKSPACE")
+        if not root or not (Path(root) / ".mlws" / "registry.db").is_file():
+            return []
+        from ..registry import open_registry
+        from ..registry.liveness import owned_here, process_alive
+        from ..workspace import Workspace
+        registry = open_registry(Workspace(Path(root)).registry_url)
+        return [r["id"] for r in registry.list(status="running")
+                if owned_here(r) and process_alive(r["pid"], r.get("pid_started"))]
 
     def run(self, check_s: float) -> None:
         while True:
@@ -93,16 +122,26 @@ class IdleWatcher:
 
     def check(self) -> bool:
         kernels = self._kernels()
-        verdict = decide(time.time(), self.started, self.idle_s, kernels, self._terminals())
+        verdict = decide(time.time(), self.started, self.idle_s, kernels, self._terminals(), self._runs(),
+                         self.last_save)
         verdict.update(checked_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                        kernels=[{k: v for k, v in kern.items()} for kern in kernels])
         if verdict["stop"]:
-            verdict["stopped"] = f"idle for {verdict['idle_for_s']:.0f} s: no kernel ran and no terminal was used"
+            verdict["stopped"] = (f"idle for {verdict['idle_for_s']:.0f} s: no kernel ran, no terminal was used, "
+                                  "no file was saved and no run was training")
         if self.status_file:
             tmp = self.status_file.with_suffix(".tmp")
             tmp.write_text(json.dumps(verdict))
             os.replace(tmp, self.status_file)
         if verdict["stop"]:
             self.app.log.info("mlws: %s; stopping the server", verdict["stopped"])
-            self.app.stop()
+            self.app.io_loop.add_callback(self.app.stop)  # on the server's own loop, not this thread
         return verdict["stop"]
+
+
+def _has_children(pid: int) -> bool:
+    import psutil
+    try:
+        return bool(psutil.Process(pid).children())
+    except psutil.Error:
+        return False

@@ -173,22 +173,17 @@ def _known(ws: Workspace, name: str) -> dict:
 
 def alive(state: dict) -> bool:
     """The recorded process still runs (and is the same process: its start time matches)."""
-    pid = state.get("pid")
-    if not pid:
-        return False
-    started = _started(pid)
-    return started is not None and (state.get("pid_started") is None or abs(started - state["pid_started"]) < 1.0)
+    from ..registry.liveness import process_alive
+    return process_alive(state.get("pid"), state.get("pid_started"))
 
 
 def _started(pid: int) -> float | None:
-    try:
-        import psutil
-        return psutil.Process(pid).create_time() if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE else None
-    except Exception:
-        return None
+    from ..registry.liveness import process_started
+    return process_started(pid)
 
 
 def _write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # also when the file was already there
     with os.fdopen(fd, "w") as f:
         f.write(text)

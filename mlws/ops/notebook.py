@@ -92,9 +92,18 @@ def notebook_list(*, workspace=None) -> list[dict]:
 
 
 def notebook_status(name: str, *, workspace=None) -> dict:
+    """The notebook's state and why it counts as active; a cloud one asks its backend."""
+    from ..compute import get_backend
     from ..jupyter import local
     from .session import workspace_of
-    return local.status(workspace_of(workspace), name)
+    ws = workspace_of(workspace)
+    state = local.status(ws, name)
+    remote = get_backend(dict(state.get("compute") or {}), ws.root).notebook_status(state, workspace=ws)
+    if remote is not None:
+        state["idle"] = remote
+        if remote.get("gone"):
+            local.forget(ws, name)
+    return state
 
 
 def notebook_stop(name: str, *, workspace=None) -> dict:

@@ -68,9 +68,7 @@ class SkyBackend(Backend):
         from .compile import compile_task, secret_values
         spec = RunSpec.read(spec_path)
         c = spec.config["compute"]
-        task = client.validate(compile_task(spec, spec_path))
-        if c.get("secrets"):
-            task.update_secrets(secret_values(c))
+        task = client.validate(compile_task(spec, spec_path), secrets=secret_values(c) if c.get("secrets") else None)
         estimate = (prepared or {}).get("estimate") or {}
         if estimate.get("available"):
             task.update_envs({"MLWS_HOURLY_PRICE": str(estimate["hourly_price"])})  # for the cost guard
@@ -190,7 +188,7 @@ class SkyBackend(Backend):
                   "tunnel": None if expose else f"ssh -N -L {port}:localhost:{port} {cluster}"}
         if dry_run:
             return result
-        task.update_secrets({"MLWS_NOTEBOOK_TOKEN": token})
+        task = client.validate(task_config, secrets={"MLWS_NOTEBOOK_TOKEN": token})
         launched = client.launch_notebook(task, cluster, port if expose else None)
         url = launched.get("url") if expose else f"http://localhost:{port}"
         return {**result, **launched, "url": url}
@@ -198,6 +196,17 @@ class SkyBackend(Backend):
     def notebook_down(self, state: dict, *, workspace) -> None:
         from . import client
         client.down(state["cluster"])
+
+    def notebook_status(self, state: dict, *, workspace) -> dict | None:
+        """The cluster's state from SkyPilot; the idle watcher itself runs on the VM."""
+        from . import client
+        cluster = state["cluster"]
+        status = client.cluster_state(cluster)
+        if status is None:
+            return {"active": False, "gone": True,
+                    "reasons": [f"cluster {cluster} no longer exists (torn down when idle)"]}
+        return {"active": status == "UP", "gone": False,
+                "reasons": [f"cluster {cluster} is {status}; the idle policy runs on the VM (sky logs {cluster})"]}
 
     @classmethod
     def setup_node(cls) -> None:

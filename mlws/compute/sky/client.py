@@ -20,11 +20,14 @@ def _message(e: BaseException) -> str:
     return text.splitlines()[0] if text else type(e).__name__
 
 
-def validate(task_config: dict):
-    """A sky.Task built by SkyPilot's own YAML validation (which empties the dict: we pass a copy)."""
+def validate(task_config: dict, secrets: dict | None = None):
+    """A sky.Task built by SkyPilot's own YAML validation (which empties the dict: we pass a copy).
+    `secrets`: values for the task's named secrets, given the way `sky launch --secret` gives them
+    (a secret left null is a managed-secret reference in SkyPilot 0.14, refused at launch)."""
     import sky
     try:
-        return sky.Task.from_yaml_config(copy.deepcopy(task_config))
+        return sky.Task.from_yaml_config(copy.deepcopy(task_config),
+                                         secrets_overrides=list((secrets or {}).items()) or None)
     except Exception as e:
         raise MlwsError(f"SkyPilot rejects the task: {_message(e)}") from None
 
@@ -151,9 +154,27 @@ def launch_notebook(task, cluster_name: str, port: int | None) -> dict:
 
 
 def down(cluster_name: str) -> None:
-    """Tear a cluster down (its VM and disk; buckets stay)."""
+    """Tear a cluster down (its VM and disk; buckets stay). One already gone is fine."""
     import sky
+    from sky import exceptions
     try:
         sky.get(sky.down(cluster_name))
+    except exceptions.ClusterDoesNotExist:
+        pass  # autostop already tore it down
     except Exception as e:
         raise MlwsError(f"SkyPilot could not tear down {cluster_name}: {_message(e)}") from None
+
+
+def cluster_state(cluster_name: str) -> str | None:
+    """The cluster's status (UP, STOPPED, INIT), or None when it no longer exists."""
+    import sky
+    try:
+        records = sky.get(sky.status(cluster_names=[cluster_name])) or []
+    except Exception as e:
+        raise MlwsError(f"SkyPilot could not report on {cluster_name}: {_message(e)}") from None
+    for record in records:
+        name = record.get("name") if isinstance(record, dict) else getattr(record, "name", None)
+        if name == cluster_name:
+            status = record.get("status") if isinstance(record, dict) else getattr(record, "status", None)
+            return getattr(status, "value", None) or str(status)
+    return None

@@ -120,7 +120,7 @@ def compile_notebook_task(compute: dict, workspace: str, name: str, port: int, i
     storage = ({"source": f"{str(bucket).rstrip('/')}/notebooks/{name}", "mode": "MOUNT_CACHED"} if bucket
                else {"name": storage_name, "mode": "MOUNT_CACHED"})
     host = "0.0.0.0" if expose else "127.0.0.1"
-    run = (f"ln -sfn {NOTEBOOK_WORK} work && python -m mlws.cli.main notebook --name {shlex.quote(name)} "
+    run = (f"ln -sfn {NOTEBOOK_WORK} work && python -m mlws.cli.main notebook compute=local --name {shlex.quote(name)} "
            f"--host {host} --port {int(port)} --idle-minutes {float(idle_minutes)} --token-env MLWS_NOTEBOOK_TOKEN")
     return {
         "name": f"mlws-notebook-{name}",
