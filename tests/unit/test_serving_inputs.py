@@ -82,3 +82,17 @@ def test_only_plain_weights_load(tmp_path):
     torch.save({"state_dict": {}}, empty)
     with pytest.raises(MlwsError, match="holds no state_dict"):
         load_weights(empty)
+
+
+def test_the_vectorised_path_agrees_with_the_per_sample_checks():
+    """Large bodies take one numpy pass; every bad one still gets the per-sample message."""
+    big = ImageInput(shape=(1, 28, 28), min_value=0.0, max_value=16.0, divide_by=16.0, normalize=True)
+    image = [[float((r + c) % 17) for c in range(28)] for r in range(28)]
+    fast = big([image] * 3)
+    big_slow = ImageInput(shape=(1, 28, 28), min_value=0.0, max_value=16.0, divide_by=16.0, normalize=True)
+    big_slow._vectorised = lambda samples: None
+    assert (fast == big_slow([image] * 3)).all() and tuple(fast.shape) == (3, 1, 28, 28)
+    for bad, needle in [([[True] * 784], "got bool"), ([["1"] * 784], "got str"), ([[float("nan")] * 784], "finite"),
+                        ([[99.0] * 784], "within [0.0, 16.0]"), ([[0.0] * 783], "expected 784 numbers")]:
+        with pytest.raises(BadRequest, match=needle.replace("[", "\\[").replace("]", "\\]")):
+            big(bad)
