@@ -20,9 +20,19 @@ def test_busy_gpu_or_short_history_is_not_reported():
 
 def test_no_improvement_counts_evaluations_since_the_best():
     evals = [{"val/loss": v} for v in (1.0, 0.5, 0.4, 0.45, 0.41, 0.42, 0.43, 0.44, 0.46)]
-    out = alerts("succeeded", evals, [], None, NOW, Thresholds(patience=5))
-    assert out == ["validation loss has not improved for 6 evaluations (best 0.4000)"]
-    assert alerts("succeeded", evals[:5], [], None, NOW, Thresholds(patience=5)) == []
+    out = alerts("succeeded", evals, [], None, NOW, Thresholds(patience=5), ("val/loss", "min"))
+    assert out == ["val/loss has not improved for 6 evaluations (best 0.4000)"]
+    assert alerts("succeeded", evals[:5], [], None, NOW, Thresholds(patience=5), ("val/loss", "min")) == []
+
+
+def test_no_improvement_follows_the_runs_own_metric_and_mode():
+    """A run whose key metric is maximised and has no loss: the metric itself is watched (mode max)."""
+    evals = [{"val/r2": v} for v in (0.1, 0.5, 0.9, 0.8, 0.85, 0.7, 0.6, 0.88, 0.5)]
+    out = alerts("succeeded", evals, [], None, NOW, Thresholds(patience=5), ("val/r2", "max"))
+    assert out == ["val/r2 has not improved for 6 evaluations (best 0.9000)"]
+    assert alerts("succeeded", evals, [], None, NOW, Thresholds(patience=5), ("val/r2", "min")) == \
+        ["val/r2 has not improved for 8 evaluations (best 0.1000)"]  # minimised: the first was the best
+    assert alerts("succeeded", evals, [], None, NOW, Thresholds(patience=5), None) == []
 
 
 def test_stalled_and_input_bound():

@@ -62,7 +62,7 @@ def test_user_package_trains_like_the_examples(ws, env, tmp_path):
           - override /data: line
           - _self_
         description: "a user's own regression"
-        monitor: {metric: val/mse, mode: min}
+        monitor: {metric: val/mse, mode: min, loss: null}
         trainer: {max_epochs: 8}
         """))
     env = {**env, "PYTHONPATH": str(tmp_path / "userlib")}
@@ -76,3 +76,28 @@ def test_user_package_trains_like_the_examples(ws, env, tmp_path):
     assert run["status"] == "succeeded" and run["config"]["model"]["_target_"] == "acme.line.Regressor"
     assert run["metrics"]["val/mse"] < 0.1  # it learned the line
     assert run["artifacts"]["checkpoints"]["best"].endswith(".ckpt")
+    assert "val/mse=" in out.stdout and "val/acc" not in out.stdout  # the closing summary: its own metric
+
+
+def test_the_runs_own_key_metric_everywhere(ws, env, tmp_path):
+    """A regression run (val/mse, mode min, no loss): every listing, summary, view and the report
+    use its metric, none the digits example's val/acc or val/loss."""
+    test_user_package_trains_like_the_examples(ws, env, tmp_path)
+    env = {**env, "PYTHONPATH": str(tmp_path / "userlib")}
+    assert mlws("train", "+experiment=line_01", "logger=none", "model.lr=0.01", "trainer.max_epochs=2", cwd=ws,
+                env=env).returncode == 0
+    runs = {r["id"]: r for r in mlws_json("runs", cwd=ws, env=env)}
+    assert runs[1]["monitor"] == {"metric": "val/mse", "mode": "min", "loss": None}
+    better = min(runs, key=lambda i: runs[i]["metrics"]["val/mse"])
+    listing = mlws("runs", cwd=ws, env=env).stdout
+    assert listing.count("val/mse=") == 2 and "val/acc" not in listing and "val/loss" not in listing
+    tree = mlws("lineage", "--all", cwd=ws, env=env).stdout
+    assert "val/mse=" in tree and "val/acc" not in tree
+    assert mlws_json("lineage", "--best", "val/mse", cwd=ws, env=env)[-1]["id"] == better  # min, as declared
+    watch = mlws_json("watch", "2", "--once", cwd=ws, env=env)
+    assert watch["trend_metric"] == "val/mse" and len(watch["loss_trend"]) == 2
+    out = mlws("report", "-o", str(tmp_path / "r.html"), cwd=ws, env=env)
+    assert out.returncode == 0, out.stderr
+    page = (tmp_path / "r.html").read_text()
+    assert "key metric <code>val/mse</code> (min is better)" in page and "<th>val/mse</th>" in page
+    assert "val/acc" not in page and "val/loss" not in page

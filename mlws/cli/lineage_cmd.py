@@ -50,8 +50,11 @@ def _tree(nodes: list[dict]):
         children.setdefault(n["parent"], []).append(n)
 
     def add(parent_branch, node):
-        acc = (node["metrics"] or {}).get("val/acc")
-        label = f"run {node['id']} {node['experiment'] or '-'} {node['status']}" + (f" val/acc={acc:.4f}" if acc is not None else "")
+        from mlws.history.keymetric import monitor_of
+        key = monitor_of(node)["metric"]
+        value = (node["metrics"] or {}).get(key) if key else None
+        label = f"run {node['id']} {node['experiment'] or '-'} {node['status']}" + \
+            (f" {key}={value:.4f}" if isinstance(value, (int, float)) else "")
         if node["labels"]:
             label += f" [{', '.join(node['labels'])}]"
         branch = parent_branch.add(label)

@@ -10,7 +10,8 @@ def print_json(data) -> None:
     sys.stdout.write("\n")
 
 
-def format_metrics(metrics: dict | None, keys: tuple[str, ...] = ("val/acc", "val/loss")) -> str:
+def format_metrics(metrics: dict | None, keys: tuple[str, ...] = ()) -> str:
+    """The run's own key metric and loss (keys), else its first two metrics."""
     metrics = metrics or {}
     shown = [k for k in keys if k in metrics] or sorted(metrics)[:2]
     return "  ".join(f"{k}={metrics[k]:.4f}" for k in shown)

@@ -1,10 +1,10 @@
-"""mlws report -o report.html [--metric val/acc] [--runs 3,5,12]"""
+"""mlws report -o report.html [--metric M] [--runs 3,5,12]"""
 from __future__ import annotations
 
 
 def add_arguments(p) -> None:
     p.add_argument("-o", "--output", default="report.html")
-    p.add_argument("--metric", default="val/acc", help="the key metric (the lineage leads to its best run)")
+    p.add_argument("--metric", help="the key metric (default: the runs' own monitor.metric); the lineage leads to its best run")
     p.add_argument("--runs", help="comma-separated run ids whose training curves to overlay (default: the lineage)")
 
 

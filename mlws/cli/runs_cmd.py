@@ -41,7 +41,7 @@ def run(args) -> int:
         print_json(records)
         return 0
     from rich.table import Table
-    metric_keys = (args.sort,) if args.sort else ("val/acc", "val/loss")
+    from mlws.history.keymetric import shown_metrics
     t = Table("id", "experiment", "status", "metrics", "labels", "overrides", "created")
     colours = {"succeeded": "green", "failed": "red", "running": "yellow", "stopped": "magenta"}
     for r in records:
@@ -49,7 +49,7 @@ def run(args) -> int:
         extra = r["overrides"][1:] if r["overrides"][:1] == [f"+experiment={r['experiment']}"] else r["overrides"]
         if r.get("cost"):
             status += f"\n${r['cost']['spend']:.2f} @ ${r['cost']['hourly_price']:.2f}/h"
-        t.add_row(str(r["id"]), r["experiment"] or "-", status, format_metrics(r["metrics"], metric_keys),
+        t.add_row(str(r["id"]), r["experiment"] or "-", status, format_metrics(r["metrics"], (args.sort,) if args.sort else shown_metrics(r)),
                   ", ".join(r["labels"]), " ".join(extra), r["created_at"].replace("T", " ")[:19])
     out = console()
     filtered = any([args.label, args.experiment, args.status, args.search, args.where])

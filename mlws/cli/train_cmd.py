@@ -5,6 +5,8 @@ import contextlib
 import shlex
 import sys
 
+from mlws.history.keymetric import shown_metrics
+
 from .render import console, format_metrics, print_json
 
 
@@ -47,7 +49,7 @@ def _closing_summary(record: dict) -> None:
               show_header=False, title_justify="left")
     t.add_column(style="bold")
     t.add_column(overflow="fold")
-    t.add_row("metrics", format_metrics(record.get("metrics"), ("val/acc", "val/loss", "train/loss")))
+    t.add_row("metrics", format_metrics(record.get("metrics"), shown_metrics(record)))
     if record.get("stop_reason"):
         t.add_row("stopped", record["stop_reason"])
     t.add_row("run dir", record["run_dir"])

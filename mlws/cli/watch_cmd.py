@@ -81,7 +81,7 @@ def render(snap: dict):
     for gpu in hw.get("gpus", []):
         hardware.add_row(f"GPU {gpu['index']}", f"{_fmt(gpu.get('util_percent'), '%')} util, "
                          f"{_fmt(gpu.get('memory_mb'), ' MB', 0)}, {_fmt(gpu.get('power_w'), ' W', 0)}")
-    parts = [head, progress, Text(f"val/loss trend {sparkline(snap['loss_trend'])}"), metrics, hardware]
+    parts = [head, progress, Text(f"{snap.get('trend_metric') or 'metric'} trend {sparkline(snap['loss_trend'])}"), metrics, hardware]
     for warning in snap["warnings"]:
         parts.append(Text(f"⚠ {warning}", style="bold red"))
     if snap.get("wandb_view"):

@@ -11,8 +11,9 @@ def metric_mode(metric: str) -> str:
     return "min" if any(word in metric.lower() for word in LOWER_IS_BETTER) else "max"
 
 
-def key_metric(record: dict) -> str:
-    return ((record.get("config") or {}).get("monitor") or {}).get("metric") or "val/acc"
+def key_metric(record: dict) -> str | None:
+    from .keymetric import monitor_of
+    return monitor_of(record)["metric"]
 
 
 def chain_ids(parents: dict[int, int | None], run_id: int) -> list[int]:
@@ -46,7 +47,12 @@ def steps(records: list[dict], metric: str | None = None) -> list[dict]:
 
 
 def best_run(table: list[dict], metric: str, mode: str | None = None) -> int:
-    mode = mode or metric_mode(metric)
+    """The best run by `metric`: `mode` as given, else as the runs that monitor this metric say,
+    else guessed from its name (a loss or error is minimised)."""
+    if mode is None:
+        declared = {(r.get("monitor") or {}).get("mode") for r in table
+                    if (r.get("monitor") or {}).get("metric") == metric} - {None}
+        mode = declared.pop() if len(declared) == 1 else metric_mode(metric)
     scored = [(r["metrics"][metric], r["id"]) for r in table
               if isinstance((r.get("metrics") or {}).get(metric), (int, float))]
     if not scored:

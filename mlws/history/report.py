@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..monitor.snapshot import read_jsonl
-from .chain import metric_mode
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1200px}
@@ -18,24 +17,25 @@ th{background:#f4f4f4;position:sticky;top:0}.succeeded{color:#197a2e}.failed{col
 """
 
 
-def build_report(runs: list[dict], chain: list[dict], curves: dict[int, list[dict]], metric: str,
+def build_report(runs: list[dict], chain: list[dict], curves: dict[int, list[dict]], metric: str, mode: str,
+                 loss: str | None,
                  title: str = "mlws report") -> str:
     """runs: summaries; chain: lineage steps (root → best); curves: {run id: metrics.jsonl rows}."""
     import plotly.graph_objects as go
     from plotly.offline import get_plotlyjs
 
     figures = [("key metric along the lineage", _chain_figure(go, chain, metric)),
-               ("training curves", _curves_figure(go, curves, runs)),
+               ("training curves", _curves_figure(go, curves, runs, [k for k in (metric, loss) if k])),
                ("lineage graph", _graph_figure(go, runs, metric))]
     parts = [f"<h1>{html.escape(title)}</h1>",
              f"<p>{len(runs)} runs · generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · "
-             f"key metric <code>{html.escape(metric)}</code> ({metric_mode(metric)} is better)</p>",
+             f"key metric <code>{html.escape(metric)}</code> ({mode} is better)</p>",
              _story(chain, metric)]
     for heading, fig in figures:
         fig.update_layout(height=380, margin=dict(l=40, r=20, t=30, b=40), template="plotly_white")
         parts.append(f"<h2>{heading}</h2>" + fig.to_html(full_html=False, include_plotlyjs=False,
                                                         config={"displaylogo": False}))
-    parts.append("<h2>runs</h2>" + _table(runs, metric))
+    parts.append("<h2>runs</h2>" + _table(runs, metric, loss))
     body = "\n".join(parts)
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{CSS}</style><script>{get_plotlyjs()}</script></head><body>{body}</body></html>")
@@ -68,12 +68,13 @@ def _chain_figure(go, chain, metric):
     return fig
 
 
-def _curves_figure(go, curves, runs):
+def _curves_figure(go, curves, runs, keys: list[str]):
+    """One panel per key (the key metric, and the loss when the runs have one), a curve per run."""
     from plotly.subplots import make_subplots
     names = {r["id"]: r.get("experiment") or "-" for r in runs}
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("val/acc", "val/loss"))
+    fig = make_subplots(rows=1, cols=len(keys), subplot_titles=tuple(keys))
     for run_id, rows in curves.items():
-        for col, key in ((1, "val/acc"), (2, "val/loss")):
+        for col, key in enumerate(keys, start=1):
             points = [(r["epoch"], r[key]) for r in rows if key in r]
             if points:
                 fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers",
@@ -116,16 +117,17 @@ def _graph_figure(go, runs, metric):
     return fig
 
 
-def _table(runs: list[dict], metric: str) -> str:
-    head = "<tr><th>id</th><th>experiment</th><th>status</th><th>%s</th><th>val/loss</th><th>parent</th>" \
-           "<th>labels</th><th>overrides</th><th>note</th><th>created</th></tr>" % html.escape(metric)
+def _table(runs: list[dict], metric: str, loss: str | None) -> str:
+    head = "<tr><th>id</th><th>experiment</th><th>status</th><th>%s</th><th>%s</th><th>parent</th>" \
+           "<th>labels</th><th>overrides</th><th>note</th><th>created</th></tr>" % (html.escape(metric),
+                                                                                     html.escape(loss or ""))
     rows = []
     for r in reversed(runs):
         m = r.get("metrics") or {}
         labels = "".join(f"<span class='label'>{html.escape(l)}</span>" for l in r.get("labels") or [])
         rows.append(f"<tr><td>{r['id']}</td><td>{html.escape(r.get('experiment') or '-')}</td>"
                     f"<td class='{r['status']}'>{r['status']}</td><td>{_fmt(m.get(metric))}</td>"
-                    f"<td>{_fmt(m.get('val/loss'))}</td><td>{_fmt(r.get('parent_id'))}</td><td>{labels}</td>"
+                    f"<td>{_fmt(m.get(loss)) if loss else ''}</td><td>{_fmt(r.get('parent_id'))}</td><td>{labels}</td>"
                     f"<td>{html.escape(' '.join(r.get('overrides') or []))}</td>"
                     f"<td>{html.escape((r.get('note') or '')[:120])}</td><td>{r['created_at'][:19]}</td></tr>")
     return f"<div class='scroll'><table>{head}{''.join(rows)}</table></div>"

@@ -9,18 +9,20 @@ class Thresholds:
     gpu_low_percent: float = 30.0
     gpu_low_minutes: float = 5.0
     data_wait_fraction: float = 0.5
-    patience: int = 5            # evaluations without a better val/loss
+    patience: int = 5            # evaluations without a better watched metric (the run's loss, else its key metric)
     stall_minutes: float = 5.0
 
 
 def alerts(status: str, evaluations: list[dict], hardware: list[dict], last_update: float | None,
-           now: float, t: Thresholds) -> list[str]:
+           now: float, t: Thresholds, watched: tuple[str, str] | None = None) -> list[str]:
+    """`watched`: (metric, mode) whose lack of improvement is reported (from the run's monitor config)."""
     out: list[str] = []
     if status == "running":
         out += _gpu_idle(hardware, now, t) + _input_bound(hardware, t)
         if last_update is not None and now - last_update > t.stall_minutes * 60:
             out.append(f"no new metrics for {(now - last_update) / 60:.0f} minutes — stalled?")
-    out += _no_improvement(evaluations, t)
+    if watched:
+        out += _no_improvement(evaluations, t, *watched)
     return out
 
 
@@ -46,12 +48,13 @@ def _input_bound(hardware: list[dict], t: Thresholds) -> list[str]:
     return []
 
 
-def _no_improvement(evaluations: list[dict], t: Thresholds) -> list[str]:
-    losses = [e["val/loss"] for e in evaluations if "val/loss" in e]
-    if len(losses) <= t.patience:
+def _no_improvement(evaluations: list[dict], t: Thresholds, metric: str, mode: str) -> list[str]:
+    values = [e[metric] for e in evaluations if isinstance(e.get(metric), (int, float))]
+    if len(values) <= t.patience:
         return []
-    best_at = min(range(len(losses)), key=losses.__getitem__)
-    since = len(losses) - 1 - best_at
+    pick = min if mode == "min" else max
+    best_at = pick(range(len(values)), key=values.__getitem__)
+    since = len(values) - 1 - best_at
     if since >= t.patience:
-        return [f"validation loss has not improved for {since} evaluations (best {losses[best_at]:.4f})"]
+        return [f"{metric} has not improved for {since} evaluations (best {values[best_at]:.4f})"]
     return []

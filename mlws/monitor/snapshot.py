@@ -5,6 +5,7 @@ import json
 import time
 from pathlib import Path
 
+from ..history.keymetric import watched
 from .alerts import Thresholds, alerts
 
 
@@ -58,6 +59,7 @@ def snapshot(record: dict, thresholds: Thresholds | None = None, now: float | No
     eta = (total - step) / rate if step is not None and total and rate else None
     last_update = max([t for t in (progress.get("time"), latest_hw.get("time")) if t] or [None], key=lambda t: t or 0)
     wandb_dir = (record.get("artifacts") or {}).get("wandb_dir") or _find_wandb_dir(run_dir)
+    trend = (watched(record) or (None, None))[0]  # the run's loss, else its key metric
     return {
         "id": record["id"], "experiment": record["experiment"], "status": record["status"],
         "stop_reason": record.get("stop_reason"), "error": record.get("error"),
@@ -66,8 +68,10 @@ def snapshot(record: dict, thresholds: Thresholds | None = None, now: float | No
         "progress": {"step": step, "total_steps": total, "epoch": progress.get("epoch"),
                      "steps_per_sec": rate, "eta_s": eta,
                      "seconds_since_update": now - last_update if last_update else None},
-        "loss_trend": [e.get("val/loss") for e in evaluations if "val/loss" in e][-20:],
-        "warnings": alerts(record["status"], evaluations, hardware_rows, last_update, now, thresholds or Thresholds()),
+        "trend_metric": trend,
+        "loss_trend": [e[trend] for e in evaluations if trend and isinstance(e.get(trend), (int, float))][-20:],
+        "warnings": alerts(record["status"], evaluations, hardware_rows, last_update, now, thresholds or Thresholds(),
+                           watched(record)),
         "wandb_dir": wandb_dir,
         "wandb_view": f"wandb beta leet {wandb_dir}" if wandb_dir else None,
     }

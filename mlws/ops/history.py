@@ -87,7 +87,8 @@ def lineage(run_id: int | None = None, *, best: str | None = None, mode: str | N
 def lineage_tree(*, workspace=None) -> list[dict]:
     """Every run with its parent: [{id, experiment, parent, status, labels, metrics}]."""
     return [{"id": r["id"], "experiment": r["experiment"], "parent": r["parent_id"], "status": r["status"],
-             "labels": r["labels"], "metrics": r["metrics"]} for r in session(workspace).registry.list()]
+             "labels": r["labels"], "metrics": r["metrics"], "monitor": r["monitor"]}
+            for r in session(workspace).registry.list()]
 
 
 def rerun(run_id: int, *, detach: bool = False, workspace=None) -> tuple[dict, list[str]]:
@@ -127,20 +128,28 @@ def rerun_warnings(old: dict, git_now: dict, patch_now: str, versions_now: dict)
     return out
 
 
-def report(output, *, metric: str = "val/acc", runs_for_curves=None, workspace=None) -> Path:
-    """Write the HTML report; the lineage shown leads to the best run by `metric`."""
-    from ..history.chain import best_run
+def report(output, *, metric: str | None = None, runs_for_curves=None, workspace=None) -> Path:
+    """Write the HTML report; the lineage shown leads to the best run by `metric` (default: the
+    newest run's own monitor.metric and mode; its monitor.loss gets a curve too)."""
     from ..fileio import write_atomic
+    from ..history.chain import best_run, metric_mode
+    from ..history.keymetric import monitor_of
     from ..history.report import build_report, read_curves
 
     ws = workspace_of(workspace)
     registry = session(ws).registry
     rows = registry.list()
+    newest = monitor_of(rows[-1]) if rows else {"metric": None, "mode": "max", "loss": None}
+    metric = metric or newest["metric"]
+    if not metric:
+        raise MlwsError("the runs name no monitor.metric; say which metric the report follows with --metric")
+    mode = newest["mode"] if metric == newest["metric"] else metric_mode(metric)
     chain = []
     if any(isinstance((r.get("metrics") or {}).get(metric), (int, float)) for r in rows if r["status"] == "succeeded"):
-        chain = lineage(best_run(registry.metric_table(), metric), metric=metric, workspace=ws)
+        chain = lineage(best_run(registry.metric_table(), metric, mode), metric=metric, workspace=ws)
     ids = list(runs_for_curves) if runs_for_curves else [s["id"] for s in chain][-8:]
-    page = build_report(rows, chain, read_curves(rows, ids), metric, title=f"mlws report · {ws.root.name}")
+    page = build_report(rows, chain, read_curves(rows, ids), metric, mode, newest["loss"],
+                        title=f"mlws report · {ws.root.name}")
     path = Path(output)
     write_atomic(path, page)
     return path

@@ -10,7 +10,7 @@ from ..errors import MlwsError
 from .session import refresh_status, session, workspace_of
 
 # Fields of `mlws runs --json`; `show` adds config, git, versions, artifacts and the rest.
-SUMMARY_FIELDS = ("id", "experiment", "status", "overrides", "metrics", "created_at", "ended_at",
+SUMMARY_FIELDS = ("id", "experiment", "status", "overrides", "metrics", "monitor", "created_at", "ended_at",
                   "run_dir", "backend", "error", "stop_reason", "labels", "note", "parent_id")
 
 

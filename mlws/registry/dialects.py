@@ -37,6 +37,11 @@ class SqliteDialect:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.timeout = float(os.environ.get("MLWS_REGISTRY_TIMEOUT", "60"))
 
+    @staticmethod
+    def json_text(column: str, *keys: str) -> str:
+        """SQL for a text value inside a JSON column (SQLite's JSON1)."""
+        return f"json_extract({column}, '$.{'.'.join(keys)}')"
+
     def connect(self):
         db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
         db.row_factory = sqlite3.Row
@@ -80,6 +85,10 @@ class PostgresDialect:
     def __init__(self, url: str):
         self.url = url
         self.timeout = float(os.environ.get("MLWS_REGISTRY_TIMEOUT", "60"))
+
+    @staticmethod
+    def json_text(column: str, *keys: str) -> str:
+        return f"({column}::jsonb #>> '{{{','.join(keys)}}}')"
 
     def connect(self):
         try:

@@ -175,13 +175,17 @@ class Registry:
                 return []
             where.append(f"id IN ({', '.join([p] * len(ids))})")
             params += list(ids)
-        cols = "*" if full else ", ".join(SUMMARY_COLUMNS + (["config"] if with_config else []))
+        cols = "*" if full else ", ".join(SUMMARY_COLUMNS + (["config"] if with_config else []) + self._monitor_columns())
         sql = f"SELECT {cols} FROM runs" + (f" WHERE {' AND '.join(where)}" if where else "")
         sql += f" ORDER BY id DESC LIMIT {int(newest)}" if newest is not None else " ORDER BY id"
         with self._db() as db:
             rows = db.execute(sql, tuple(params)).fetchall()
         decoded = [_decode(r) for r in rows]
         return decoded[::-1] if newest is not None else decoded
+
+    def _monitor_columns(self) -> list[str]:
+        """Each run's monitor.metric/mode/loss, read from its config by the database (no config decoding)."""
+        return [f"{self.dialect.json_text('config', 'monitor', key)} AS monitor_{key}" for key in ("metric", "mode", "loss")]
 
     def table(self, *, experiment: str | None = None, status: str | None = None, label: str | None = None,
               search: str | None = None) -> list[tuple]:
@@ -251,8 +255,9 @@ class Registry:
             return {dict(r)["id"]: dict(r)["parent_id"] for r in db.execute("SELECT id, parent_id FROM runs").fetchall()}
 
     def metric_table(self, status: str | None = "succeeded") -> list[dict]:
-        """[{id, experiment, metrics}] of the runs with this status, for picking the best."""
-        sql = "SELECT id, experiment, metrics FROM runs" + (f" WHERE status = {self.p}" if status else "")
+        """[{id, experiment, metrics, monitor}] of the runs with this status, for picking the best."""
+        cols = ", ".join(["id", "experiment", "metrics", *self._monitor_columns()])
+        sql = f"SELECT {cols} FROM runs" + (f" WHERE status = {self.p}" if status else "")
         with self._db() as db:
             rows = db.execute(sql, (status,) if status else ()).fetchall()
         return [_decode(r) for r in rows]
@@ -277,4 +282,9 @@ def _decode(row) -> dict:
     for key in JSON_COLUMNS:
         if record.get(key) is not None:
             record[key] = json.loads(record[key])
+    if "monitor_metric" in record:
+        record["monitor"] = {k: record.pop(f"monitor_{k}") for k in ("metric", "mode", "loss")}
+    elif isinstance(record.get("config"), dict):
+        m = record["config"].get("monitor") or {}
+        record["monitor"] = {k: m.get(k) for k in ("metric", "mode", "loss")}
     return record
