@@ -101,3 +101,18 @@ def test_the_runs_own_key_metric_everywhere(ws, env, tmp_path):
     page = (tmp_path / "r.html").read_text()
     assert "key metric <code>val/mse</code> (min is better)" in page and "<th>val/mse</th>" in page
     assert "val/acc" not in page and "val/loss" not in page
+
+
+def test_a_target_that_cannot_be_built_names_the_real_cause(ws, env):
+    """Hydra reports "Error locating target"; the message names what went wrong inside the user's code."""
+    (ws / "acme").mkdir()
+    (ws / "acme" / "__init__.py").write_text("")
+    (ws / "acme" / "data.py").write_text("import a_package_that_is_not_installed\nclass D: pass\n")
+    (ws / "acme" / "bad.py").write_text("def broken(:\n    pass\n")
+    cases = [("data._target_=acme.data.D", "ModuleNotFoundError: No module named 'a_package_that_is_not_installed'"),
+             ("data._target_=acme.bad.X", f"SyntaxError: invalid syntax ({ws / 'acme' / 'bad.py'}, line 1)"),
+             ("+data.nope=1", "TypeError: DigitsDataModule.__init__() got an unexpected keyword argument 'nope'")]
+    for override, cause in cases:
+        out = mlws("train", "+experiment=model_01", override, "logger=none", cwd=ws, env=env)
+        assert out.returncode == 1 and cause in out.stderr, out.stderr[-2000:]
+        assert "traceback: " in out.stderr and "Traceback (most recent" not in out.stderr

@@ -25,9 +25,23 @@ def _instantiate(node: dict, where: str, **kwargs):
     try:
         return instantiate(node, **kwargs)
     except InstantiationException as e:
-        # Hydra's advice about HYDRA_FULL_ERROR points at a traceback the user has in error.log.
-        first = str(e).strip().splitlines()[0].split(", set env var HYDRA_FULL_ERROR")[0].rstrip(",. ")
-        raise RunFailed(f"{where}: cannot build {node.get('_target_')!r}: {first}") from e
+        # Hydra says "Error locating target 'acme.data.X'"; the cause (a missing package, a syntax
+        # error in the user's file, a wrong argument) is at the end of its exception chain.
+        raise RunFailed(f"{where}: cannot build {node.get('_target_')!r}: {root_cause(e)}") from e
+
+
+def root_cause(error: BaseException) -> str:
+    """The innermost exception of a chain, in one line: `ModuleNotFoundError: No module named 'x'`."""
+    seen, cause = set(), error
+    while cause.__cause__ is not None and id(cause) not in seen:  # `raise ... from`: the wrapped cause
+        seen.add(id(cause))
+        cause = cause.__cause__
+    if cause is error:  # no chain: Hydra's own message, without its HYDRA_FULL_ERROR advice
+        return str(error).strip().splitlines()[0].split(", set env var HYDRA_FULL_ERROR")[0].rstrip(",. ")
+    text = " ".join(str(cause).split())
+    if isinstance(cause, SyntaxError) and cause.filename:
+        text = f"{cause.msg} ({cause.filename}, line {cause.lineno})"
+    return f"{type(cause).__name__}: {text}"[:500]
 
 
 def build_callbacks(cfg: dict, run_dir: Path) -> list:
