@@ -103,7 +103,7 @@ def _explain_hydra_error(message: str, ws: Workspace, overrides: list[str]) -> s
     m = re.search(r"Could not override '([^']+)'", message) or re.search(r"Key '([^']+)' is not in struct", message)
     if m:
         key = m.group(1)
-        known = _known_keys(ws)
+        known = _known_keys(ws, [o for o in overrides if _chooses_a_group(ws, o)])
         hint = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
         msg = f"unknown key '{key}' in command-line override"
         if hint:
@@ -118,14 +118,21 @@ def _explain_hydra_error(message: str, ws: Workspace, overrides: list[str]) -> s
 _EXPLAINING: set = set()
 
 
-def _known_keys(ws: Workspace) -> list[str]:
-    """Every key of the building blocks (for "did you mean"); [] when they do not compose either."""
+def _chooses_a_group(ws: Workspace, override: str) -> bool:
+    """`model=lit`, `+experiment=model_12`: an override that picks a building block, not a key."""
+    key = override.lstrip("+~").split("=", 1)[0]
+    return "=" in override and (key == EXPERIMENT_GROUP or (ws.conf_dir / key).is_dir())
+
+
+def _known_keys(ws: Workspace, choices: list[str] = ()) -> list[str]:
+    """Every key of the building blocks these group choices select (for "did you mean"); [] when
+    they do not compose either."""
     from .flatten import flatten
     if ws.root in _EXPLAINING:  # composing the blocks failed the same way: no endless retry
         return []
     _EXPLAINING.add(ws.root)
     try:
-        return list(flatten(compose(ws, []).config))
+        return list(flatten(compose(ws, list(choices)).config))
     except MlwsError:
         return []
     finally:

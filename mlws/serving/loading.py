@@ -1,7 +1,8 @@
 """A run's model, rebuilt from its `_target_` config and its best checkpoint's weights.
 
-Checkpoints load with torch.load(weights_only=True): tensors and plain containers only, so a
-checkpoint carrying a pickled payload (code to run) is refused instead of executed.
+The weights come from the safetensors file written next to each checkpoint (tensors only: nothing
+in it can run). A run recorded before those files existed falls back to the .ckpt, loaded with
+torch.load(weights_only=True): a checkpoint carrying a pickled payload is refused, not executed.
 """
 from __future__ import annotations
 
@@ -11,14 +12,20 @@ from ..errors import MlwsError
 
 
 def checkpoint_path(record: dict) -> Path:
+    """The weights to load for inference: the best (else last) checkpoint's safetensors file, or
+    the .ckpt itself for a run recorded before those existed."""
     ckpts = (record.get("artifacts") or {}).get("checkpoints") or {}
     path = ckpts.get("best") or ckpts.get("last")
     if not path or not Path(path).is_file():
         raise MlwsError(f"run {record['id']} has no checkpoint to serve (status {record['status']})")
-    return Path(path)
+    safe = Path(path).with_suffix(".safetensors")
+    return safe if safe.is_file() else Path(path)
 
 
 def load_weights(path: Path) -> dict:
+    """The tensors in a weights file (safetensors) or a checkpoint's state_dict (plain weights only)."""
+    if Path(path).suffix == ".safetensors":
+        return _safetensors(path)
     import pickle
 
     import torch
@@ -34,13 +41,29 @@ def load_weights(path: Path) -> dict:
     return state
 
 
+def _safetensors(path: Path) -> dict:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise MlwsError(f"refusing weights file {path}: it is not a readable safetensors file ({e})") from None
+    if not state:
+        raise MlwsError(f"weights file {path} holds no tensors")
+    return state
+
+
 def load_model(config: dict, path: Path):
-    """The LightningModule from config['model'] with the checkpoint's weights, in eval mode."""
+    """The LightningModule from config['model'] with the weights file's tensors, in eval mode."""
     from hydra.utils import instantiate
-    state = load_weights(path)
+    state = load_weights(path)  # refuses a tampered file before any user code is built
     try:
         model = instantiate(config["model"])
-        model.load_state_dict(state)
+        if Path(path).suffix == ".safetensors":
+            from safetensors.torch import load_model as load_safetensors
+            load_safetensors(model, str(path))  # restores tied weights stored once
+        else:
+            model.load_state_dict(state)
     except Exception as e:
         raise MlwsError(f"cannot rebuild the model from the run's config and {path.name}: {e}") from None
     return model.eval()

@@ -55,8 +55,12 @@ def build_callbacks(cfg: dict, run_dir: Path) -> list:
         if not node or not node.get("_target_"):
             continue
         cb = _instantiate(node, f"callbacks.{name}")
-        if isinstance(cb, ModelCheckpoint) and cb.dirpath is None:
-            cb.dirpath = str(run_dir / "checkpoints")
+        if isinstance(cb, ModelCheckpoint):
+            if cb.dirpath is None:
+                cb.dirpath = str(run_dir / "checkpoints")
+            if cfg.get("safe_weights", True):
+                from .safe_weights import add_safe_weights
+                add_safe_weights(cb)
         callbacks.append(cb)
     compute = cfg.get("compute") or {}
     if compute.get("max_runtime_minutes"):

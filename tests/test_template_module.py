@@ -1,0 +1,160 @@
+"""A LightningModule written the way the most used Lightning + Hydra template writes it: the `net`
+module and functools.partial optimizer/scheduler passed in and saved with save_hyperparameters(),
+torchmetrics metrics, ReduceLROnPlateau on val/loss. Its checkpoints pickle those objects; mlws
+serves and loads it from the safetensors weights written next to each checkpoint, never the .ckpt."""
+import json
+import os
+import pickle
+import uuid
+from pathlib import Path
+
+import pytest
+
+from .helpers import mlws, mlws_json
+
+TEMPLATE_MODULE = '''
+import pytorch_lightning as pl
+import torch
+from torchmetrics import MeanMetric
+from torchmetrics.classification import MulticlassAccuracy
+
+
+class LitDigits(pl.LightningModule):
+    def __init__(self, net: torch.nn.Module, optimizer, scheduler=None, compile: bool = False):
+        super().__init__()
+        self.save_hyperparameters(logger=False)  # net, partials and all: as the template does
+        self.net = net
+        self.criterion = torch.nn.CrossEntropyLoss()
+        self.val_acc = MulticlassAccuracy(num_classes=10, average="micro")
+        self.val_loss = MeanMetric()
+
+    def forward(self, x):
+        return self.net(x)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = self.criterion(self(x), y)
+        self.log("train/loss", loss)
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        x, y = batch
+        logits = self(x)
+        self.val_loss(self.criterion(logits, y))
+        self.val_acc(logits.argmax(dim=1), y)
+        self.log("val/loss", self.val_loss, on_epoch=True)
+        self.log("val/acc", self.val_acc, on_epoch=True)
+
+    def configure_optimizers(self):
+        optimizer = self.hparams.optimizer(params=self.parameters())
+        if self.hparams.scheduler is None:
+            return {"optimizer": optimizer}
+        scheduler = self.hparams.scheduler(optimizer=optimizer)
+        return {"optimizer": optimizer,
+                "lr_scheduler": {"scheduler": scheduler, "monitor": "val/loss", "interval": "epoch", "frequency": 1}}
+'''
+
+MODEL_CONFIG = """_target_: acme.lit.LitDigits
+net:
+  _target_: mlws.examples.nets.CNN
+  num_classes: 10
+  channels: [8, 16]
+  hidden: 32
+optimizer:
+  _target_: torch.optim.Adam
+  _partial_: true
+  lr: 0.003
+  weight_decay: 0.0
+scheduler:
+  _target_: torch.optim.lr_scheduler.ReduceLROnPlateau
+  _partial_: true
+  mode: min
+  factor: 0.1
+  patience: 10
+compile: false
+"""
+
+
+class _Payload:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.fixture
+def template_ws(ws, env, tmp_path, monkeypatch):
+    pkg = tmp_path / "userlib" / "acme"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "lit.py").write_text(TEMPLATE_MODULE)
+    (ws / "conf" / "model" / "lit.yaml").write_text(MODEL_CONFIG)
+    monkeypatch.syspath_prepend(str(tmp_path / "userlib"))  # mlws.load_run in this process builds it too
+    return ws, {**env, "PYTHONPATH": str(tmp_path / "userlib")}
+
+
+def test_template_module_trains_compares_serves_and_reruns(template_ws, tmp_path):
+    ws, env = template_ws
+    train = ["model=lit", "data.normalize=true", "trainer.max_epochs=3", "logger=none"]
+    typo = mlws("train", *train, "model.optimizer.lrr=0.1", cwd=ws, env=env)
+    assert typo.returncode == 2 and "did you mean 'model.optimizer.lr'" in typo.stderr
+    assert mlws("train", *train, cwd=ws, env=env).returncode == 0
+    assert mlws("train", *train, "model.optimizer.lr=0.01", cwd=ws, env=env).returncode == 0
+    runs = {r["id"]: r for r in mlws_json("runs", cwd=ws, env=env)}
+    assert runs[1]["metrics"]["val/acc"] > 0.5 and runs[2]["status"] == "succeeded"
+    assert mlws_json("diff", "1", "2", cwd=ws, env=env)["config"]["changed"] == {"model.optimizer.lr": [0.003, 0.01]}
+
+    record = mlws_json("show", "1", cwd=ws, env=env)
+    best = Path(record["artifacts"]["checkpoints"]["best"])
+    assert best.with_suffix(".safetensors").is_file() and (best.parent / "last.safetensors").is_file()
+    import torch
+    with pytest.raises(pickle.UnpicklingError):  # the .ckpt pickles the net and the partials
+        torch.load(best, weights_only=True)
+    from sklearn.datasets import load_digits
+    images = load_digits().images[:32].tolist()
+    from mlws import api
+    answer = api.load_run(1, workspace=ws).predict(images)
+    trusted = torch.load(best, weights_only=False)  # we wrote it: the reference answer
+    model = api.load_run(1, workspace=ws).model
+    model.load_state_dict(trusted["state_dict"])
+    with torch.no_grad():
+        reference = model(torch.tensor(images).unsqueeze(1) / 16).argmax(-1).tolist()
+    assert answer["predictions"] == reference
+
+    # served over HTTP from the same weights
+    from .test_serving import free_port, post
+    port = free_port()
+    assert mlws("serve", "1", "--port", str(port), "--detach", cwd=ws, env=env, timeout=400).returncode == 0
+    try:
+        status, served = post(port, json.dumps({"inputs": images}).encode())
+        assert status == 200 and served["predictions"] == reference
+    finally:
+        mlws("serve", "stop", "1", cwd=ws, env=env, timeout=120)
+
+    rerun = mlws("rerun", "1", cwd=ws, env=env)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    again = mlws_json("show", "3", cwd=ws, env=env)
+    assert again["config"] == record["config"] and again["metrics"]["val/acc"] == pytest.approx(record["metrics"]["val/acc"])
+
+
+def test_pickled_hyperparameters_never_run_and_tampered_weights_are_refused(template_ws, tmp_path):
+    ws, env = template_ws
+    assert mlws("train", "model=lit", "data.normalize=true", "trainer.max_epochs=1", "logger=none",
+                cwd=ws, env=env).returncode == 0
+    best = Path(mlws_json("show", "1", cwd=ws, env=env)["artifacts"]["checkpoints"]["best"])
+    import torch
+    marker = tmp_path / f"pwned-{uuid.uuid4().hex}"
+    checkpoint = torch.load(best, weights_only=False)
+    checkpoint["hyper_parameters"]["payload"] = _Payload(marker)
+    torch.save(checkpoint, best)  # a .ckpt that runs code when unpickled
+    from mlws import api
+    from mlws.errors import MlwsError
+    assert len(api.load_run(1, workspace=ws).predict([[0.0] * 64])["predictions"]) == 1
+    assert not marker.exists()  # inference never unpickled the .ckpt
+    best.with_suffix(".safetensors").write_bytes(b"\x00" * 64)
+    with pytest.raises(MlwsError, match="refusing weights file .* not a readable safetensors file"):
+        api.load_run(1, workspace=ws).model
+    out = mlws("serve", "1", cwd=ws, env=env)
+    assert out.returncode == 2 and "refusing weights file" in out.stderr and "Traceback" not in out.stderr
+    assert not marker.exists()
