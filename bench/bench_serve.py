@@ -176,7 +176,8 @@ def stage_costs(ws: Path, body: bytes, n: int = 2000) -> dict:
     from mlws import api
     from mlws.serving.inputs import parse_body
     from mlws.serving.loading import checkpoint_path, input_hook, load_model
-    from mlws.serving.predict import answer, class_probabilities
+    from mlws.serving.loading import output_hook
+    from mlws.serving.predict import forward
     from starlette.responses import JSONResponse
     torch.set_num_threads(1)
     record = api.show(1, workspace=ws)
@@ -190,10 +191,10 @@ def stage_costs(ws: Path, body: bytes, n: int = 2000) -> dict:
             samples.append(time.perf_counter() - t)
         return 1000 * statistics.median(samples)
     x = to_tensor(parse_body(body, 256))
-    probs = class_probabilities(model, x)
+    outputs, to_answer = forward(model, x), output_hook(record["config"])
     return {"parse+validate": timed(lambda: to_tensor(parse_body(body, 256))),
-            "forward": timed(lambda: class_probabilities(model, x)),
-            "encode": timed(lambda: JSONResponse({**answer(probs), "run_id": 1}).body)}
+            "forward": timed(lambda: forward(model, x)),
+            "answer+encode": timed(lambda: JSONResponse({**to_answer(outputs), "run_id": 1}).body)}
 
 
 if __name__ == "__main__":

@@ -32,6 +32,9 @@ class Regressor(pl.LightningModule):
         self.lr = lr
         self.layer = torch.nn.Linear(1, 1)
 
+    def forward(self, x):
+        return self.layer(x)
+
     def training_step(self, batch, batch_idx):
         x, y = batch
         loss = torch.nn.functional.mse_loss(self.layer(x), y)
@@ -64,6 +67,9 @@ def test_user_package_trains_like_the_examples(ws, env, tmp_path):
         description: "a user's own regression"
         monitor: {metric: val/mse, mode: min, loss: null}
         trainer: {max_epochs: 8}
+        serve:
+          input: {_target_: mlws.serving.inputs.TensorInput, shape: [1]}
+          output: {_target_: mlws.serving.outputs.Regression}
         """))
     env = {**env, "PYTHONPATH": str(tmp_path / "userlib")}
     # the user's keys are validated too
@@ -116,3 +122,40 @@ def test_a_target_that_cannot_be_built_names_the_real_cause(ws, env):
         out = mlws("train", "+experiment=model_01", override, "logger=none", cwd=ws, env=env)
         assert out.returncode == 1 and cause in out.stderr, out.stderr[-2000:]
         assert "traceback: " in out.stderr and "Traceback (most recent" not in out.stderr
+
+
+def test_a_regression_model_is_served_as_values(ws, env, tmp_path, monkeypatch):
+    """serve.input/serve.output of a regression: the values come back (not an argmax), over HTTP,
+    from mlws.load_run, and on the demo page (a JSON box, not a drawing canvas)."""
+    test_user_package_trains_like_the_examples(ws, env, tmp_path)
+    env = {**env, "PYTHONPATH": str(tmp_path / "userlib")}
+    monkeypatch.syspath_prepend(str(tmp_path / "userlib"))
+    from mlws import api
+    local = api.load_run(1, workspace=ws).predict([[2.0], [0.0]])["predictions"]
+    assert abs(local[0] - 5.0) < 0.3 and abs(local[1] + 1.0) < 0.3  # y = 3x - 1
+    import json
+
+    from .helpers import launch_chromium
+    from .test_serving import free_port, get, post
+    port = free_port()
+    assert mlws("serve", "1", "--port", str(port), "--detach", cwd=ws, env=env, timeout=400).returncode == 0
+    try:
+        status, served = post(port, json.dumps({"inputs": [[2.0], [0.0]]}).encode())
+        assert status == 200 and served["predictions"] == local and "probabilities" not in served
+        assert json.loads(get(port, "/info")[1])["output"] == "regression"
+        from playwright.sync_api import sync_playwright
+        with sync_playwright() as p:
+            browser = launch_chromium(p)
+            try:
+                page = browser.new_page()
+                page.goto(f"http://127.0.0.1:{port}/")
+                assert not page.is_visible("#grid") and page.is_visible("#samples")
+                page.fill("#samples", "[[2.0]]")
+                page.click("#predict")
+                page.wait_for_function("document.getElementById('prediction').textContent !== '–'", timeout=30000)
+                shown = float(page.inner_text("#prediction"))
+            finally:
+                browser.close()
+        assert abs(shown - local[0]) < 1e-4
+    finally:
+        mlws("serve", "stop", "1", cwd=ws, env=env, timeout=120)

@@ -31,12 +31,13 @@ class LoadedRun:
     def predict(self, inputs) -> dict:
         """What `mlws serve`'s /predict answers for {"inputs": inputs}: samples go through the run's
         own serve.input hook (a tensor is used as it is)."""
-        from ..serving.predict import answer, class_probabilities
+        from ..serving.loading import output_hook
+        from ..serving.predict import forward
         if hasattr(inputs, "tolist") and not _is_tensor(inputs):
             inputs = inputs.tolist()  # numpy
         if not _is_tensor(inputs):
             inputs = self._input_hook()(list(inputs))
-        return answer(class_probabilities(self.model, inputs))
+        return output_hook(self.config)(forward(self.model, inputs))
 
     def _input_hook(self):
         if self._to_tensor is None:

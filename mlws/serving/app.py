@@ -44,6 +44,8 @@ def build_app(args: dict):
             self.replica = serve.get_replica_context().replica_id.unique_id
             self.model = load_model(args["config"], Path(args["checkpoint"]))
             self.to_tensor = instantiate(args["serve"]["input"])
+            from .loading import output_hook
+            self.to_answer = output_hook(args["config"] | {"serve": args["serve"]})
             self.predict_batch.set_max_batch_size(args["serve"]["max_batch_size"])
             self.predict_batch.set_batch_wait_timeout_s(args["serve"]["batch_wait_timeout_s"])
 
@@ -52,10 +54,10 @@ def build_app(args: dict):
             """Requests arriving together share one forward pass."""
             import torch
 
-            from .predict import class_probabilities
+            from .predict import forward
             sizes = [len(x) for x in inputs]
-            probs = class_probabilities(self.model, torch.cat(inputs))
-            return [(p, len(inputs)) for p in torch.split(probs, sizes)]
+            outputs = forward(self.model, torch.cat(inputs))
+            return [(part, len(inputs)) for part in torch.split(outputs, sizes)]
 
         def _refused(self, request: Request):
             from .inputs import BadRequest, authorized
@@ -79,10 +81,9 @@ def build_app(args: dict):
                 x = self.to_tensor(parse_body(body, self.args["serve"]["max_samples"]))
             except BadRequest as e:
                 return JSONResponse({"error": e.message}, status_code=e.status)
-            probs, batched = await self.predict_batch(x)
+            outputs, batched = await self.predict_batch(x)
             # which replica answered, and how many requests shared its forward pass (batching at work)
-            from .predict import answer
-            return JSONResponse({**answer(probs), "run_id": self.args["run_id"]},
+            return JSONResponse({**self.to_answer(outputs), "run_id": self.args["run_id"]},
                                 headers={"x-mlws-replica": self.replica, "x-mlws-batch": str(batched)})
 
         @api.get("/health")
@@ -94,7 +95,7 @@ def build_app(args: dict):
             a = self.args
             return {"run_id": a["run_id"], "experiment": a["experiment"], "metrics": a["metrics"],
                     "labels": a["labels"], "input_shape": list(self.to_tensor.shape) if hasattr(self.to_tensor, "shape") else None,
-                    "max_batch_size": a["serve"]["max_batch_size"]}
+                    "max_batch_size": a["serve"]["max_batch_size"], "output": getattr(self.to_answer, "kind", None)}
 
         @api.get("/")
         def page(self):

@@ -107,3 +107,12 @@ class ImageInput:
             return None
         x = torch.from_numpy(array.astype(np.float32)).reshape(len(samples), *self.shape)
         return x / self.divide_by if self.normalize else x
+
+
+class TensorInput(ImageInput):
+    """A sample is numbers of any shape (nested lists, or flat): a feature vector, a sequence. The
+    demo page shows a JSON box for it instead of a drawing canvas."""
+
+    def __init__(self, shape=(1,), min_value: float | None = None, max_value: float | None = None,
+                 divide_by: float = 1.0, normalize: bool = False):
+        super().__init__(shape, min_value, max_value, divide_by, normalize)

@@ -76,3 +76,14 @@ def input_hook(config: dict):
         return instantiate((config.get("serve") or {})["input"])
     except Exception as e:
         raise MlwsError(f"cannot build serve.input from the run's config: {e}") from None
+
+
+def output_hook(config: dict):
+    """The run's serve.output hook (model outputs → the JSON answer); classification when unset
+    (runs recorded before the hook existed)."""
+    from hydra.utils import instantiate
+    node = (config.get("serve") or {}).get("output") or {"_target_": "mlws.serving.outputs.Classification"}
+    try:
+        return instantiate(node)
+    except Exception as e:
+        raise MlwsError(f"cannot build serve.output from the run's config: {e}") from None
