@@ -33,7 +33,8 @@ def test_a_run_that_raises_is_recorded_failed(ws, env):
 def test_a_missing_target_fails_with_the_key_named(ws, env):
     out = mlws("train", "+experiment=model_04", "model.net._target_=nowhere.Net", "logger=none", cwd=ws, env=env)
     assert out.returncode == 1 and "Traceback" not in out.stdout + out.stderr
-    assert "run 1 failed: model: cannot build" in out.stderr and "nowhere.Net" in out.stderr
+    assert "run 1 failed: model.net: cannot build 'nowhere.Net': ModuleNotFoundError: No module named 'nowhere'" \
+        in out.stderr  # the nested key, its target and the real cause
 
 
 def _start_long_run(ws, env, *extra):

@@ -25,9 +25,15 @@ def _instantiate(node: dict, where: str, **kwargs):
     try:
         return instantiate(node, **kwargs)
     except InstantiationException as e:
-        # Hydra says "Error locating target 'acme.data.X'"; the cause (a missing package, a syntax
-        # error in the user's file, a wrong argument) is at the end of its exception chain.
-        raise RunFailed(f"{where}: cannot build {node.get('_target_')!r}: {root_cause(e)}") from e
+        # Hydra says "Error locating target 'acme.data.X'" (with the nested key, if any); the cause
+        # (a missing package, a syntax error in the user's file, a wrong argument) ends its chain.
+        import re
+        text = str(e)
+        target = re.search(r"(?:locating|call to) target '([^']+)'", text)
+        key = re.search(r"full_key: (\S+)", text)
+        where = f"{where}.{key.group(1)}" if key else where
+        target = target.group(1) if target else node.get("_target_")
+        raise RunFailed(f"{where}: cannot build {target!r}: {root_cause(e)}") from e
 
 
 def root_cause(error: BaseException) -> str:
