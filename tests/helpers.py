@@ -205,3 +205,9 @@ def use_record_only_backend(ws: Path) -> list[str]:
     (ws / "testing_backends" / "record_only.py").write_text(RECORD_ONLY_BACKEND)
     (ws / "conf" / "compute" / "record_only.yaml").write_text("_target_: testing_backends.record_only.RecordOnly\n")
     return ["compute=record_only", "logger=none"]
+
+
+def forget_user_package(monkeypatch, name: str = "acme") -> None:
+    """Tests write user packages of the same name in their own folders: import this test's one."""
+    for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+        monkeypatch.delitem(sys.modules, module)

@@ -239,9 +239,9 @@ def test_fake_catalog_serve_on_a_vm_dry_run_and_recorded_launch(ws, env, tmp_pat
     assert task["resources"]["ports"] == [8000]
     assert task["resources"]["autostop"] == {"idle_minutes": 240, "wait_for": "none"}
     assert task["run"] == "python -m mlws.serving.server /mlws/serve-args.json"
-    assert task["file_mounts"]["/mlws/checkpoint.ckpt"].endswith(".ckpt")
+    assert task["file_mounts"]["/mlws/checkpoint.safetensors"].endswith(".safetensors")  # the weights, not the .ckpt
     args = json.loads(Path(task["file_mounts"]["/mlws/serve-args.json"]).read_text())
-    assert args["host"] == "0.0.0.0" and args["checkpoint"] == "/mlws/checkpoint.ckpt" and args["run_id"] == 1
+    assert args["host"] == "0.0.0.0" and args["checkpoint"] == "/mlws/checkpoint.safetensors" and args["run_id"] == 1
     assert "m6i.2xlarge at $0.38/hour; stops itself after 240 minutes" in dry.stdout
     record = tmp_path / "api.json"
     launched = sky_mlws(ws, env, tmp_path, "serve", "1", "compute=sky", "compute.cpus=8", record=record)

@@ -195,6 +195,8 @@ def test_malicious_checkpoint_is_refused(tmp_path):
     assert mlws("train", "+experiment=model_01", "trainer.max_epochs=1", "logger=none", cwd=ws, env=env).returncode == 0
     marker = tmp_path / f"pwned-{uuid.uuid4().hex}"
     best = Path(mlws_json("show", "1", cwd=ws, env=env)["artifacts"]["checkpoints"]["best"])
+    for weights in best.parent.glob("*.safetensors"):  # a run from before safetensors weights: only .ckpt
+        weights.unlink()
     best.write_bytes(pickle.dumps({"state_dict": {}, "payload": _Exploit(marker)}))
     out = mlws("serve", "1", "--port", str(free_port()), cwd=ws, env=env)
     assert out.returncode == 2 and "refusing checkpoint" in out.stderr and "Traceback" not in out.stderr

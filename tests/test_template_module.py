@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import mlws, mlws_json
+from .helpers import forget_user_package, mlws, mlws_json
 
 TEMPLATE_MODULE = '''
 import pytorch_lightning as pl
@@ -91,6 +91,7 @@ def template_ws(ws, env, tmp_path, monkeypatch):
     (pkg / "lit.py").write_text(TEMPLATE_MODULE)
     (ws / "conf" / "model" / "lit.yaml").write_text(MODEL_CONFIG)
     monkeypatch.syspath_prepend(str(tmp_path / "userlib"))  # mlws.load_run in this process builds it too
+    forget_user_package(monkeypatch)
     return ws, {**env, "PYTHONPATH": str(tmp_path / "userlib")}
 
 

@@ -1,7 +1,7 @@
 """A user's own LightningModule and LightningDataModule, from a package outside mlws, via _target_."""
 import textwrap
 
-from .helpers import mlws, mlws_json
+from .helpers import forget_user_package, mlws, mlws_json
 
 USER_CODE = '''
 import pytorch_lightning as pl
@@ -130,6 +130,7 @@ def test_a_regression_model_is_served_as_values(ws, env, tmp_path, monkeypatch):
     test_user_package_trains_like_the_examples(ws, env, tmp_path)
     env = {**env, "PYTHONPATH": str(tmp_path / "userlib")}
     monkeypatch.syspath_prepend(str(tmp_path / "userlib"))
+    forget_user_package(monkeypatch)
     from mlws import api
     local = api.load_run(1, workspace=ws).predict([[2.0], [0.0]])["predictions"]
     assert abs(local[0] - 5.0) < 0.3 and abs(local[1] + 1.0) < 0.3  # y = 3x - 1

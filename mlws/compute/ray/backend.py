@@ -92,9 +92,18 @@ class RayBackend(Backend):
     def _check_resources(self, address: str, workers: int) -> None:
         """Refuse a run the cluster can never place, naming both numbers."""
         import time
-        deadline = time.monotonic() + 30  # a head that has just started lists its node a moment later
-        while not (nodes := _node_resources(address)) and time.monotonic() < deadline:
-            time.sleep(0.5)
+        # A head that has just started lists its node a moment later, and a busy dashboard can miss
+        # one request: retry both for a while, then report what went wrong.
+        deadline, nodes, error = time.monotonic() + 30, [], None
+        while not nodes and time.monotonic() < deadline:
+            try:
+                nodes = _node_resources(address)
+            except MlwsError as e:
+                error = e
+            if not nodes:
+                time.sleep(0.5)
+        if not nodes and error is not None:
+            raise error
         problem = placement_problem(worker_resources(self.config), workers, nodes)
         if problem:
             raise MlwsError(f"{problem}, on the Ray cluster at {address}")

@@ -141,7 +141,8 @@ class SkyBackend(Backend):
         states.mkdir(parents=True, exist_ok=True)
         args_path = states / f"run-{run_id}.cloud-args.json"
         local_checkpoint = args["checkpoint"]
-        args = {**args, "checkpoint": "/mlws/checkpoint.ckpt"}
+        remote_weights = f"/mlws/checkpoint{Path(local_checkpoint).suffix}"  # .safetensors (or an old run's .ckpt)
+        args = {**args, "checkpoint": remote_weights}
         args_path.write_text(json.dumps({**args, "token": None}))
         if args.get("token"):
             compute = {**compute, "env": {**(compute.get("env") or {}), "MLWS_SERVE_TOKEN_FROM": "secret"}}

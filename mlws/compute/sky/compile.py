@@ -98,7 +98,7 @@ def compile_serve_task(compute: dict, workspace: str, run_id: int, args_path: st
         "workdir": workspace,
         "resources": resources,
         "envs": {str(k): str(v) for k, v in (compute.get("env") or {}).items()},
-        "file_mounts": {"/mlws/serve-args.json": args_path, "/mlws/checkpoint.ckpt": checkpoint},
+        "file_mounts": {"/mlws/serve-args.json": args_path, f"/mlws/checkpoint{Path(checkpoint).suffix}": checkpoint},
         "setup": _setup(compute),
         "run": "python -m mlws.serving.server /mlws/serve-args.json",
     }
