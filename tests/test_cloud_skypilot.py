@@ -251,6 +251,27 @@ def test_fake_catalog_serve_on_a_vm_dry_run_and_recorded_launch(ws, env, tmp_pat
     assert body["cluster_name"] == "mlws-serve-1" and sent["resources"]["ports"] in ([8000], ["8000"], 8000, "8000")
     assert calls(record, "/endpoints")[0]["json"]["cluster"] == "mlws-serve-1"
     assert "served on SkyPilot cluster mlws-serve-1: http://203.0.113.7:8000/" in launched.stdout
+    assert "secrets" not in sent  # no token configured: none sent
+
+
+def test_recorded_api_a_cloud_server_requires_the_runs_token(ws, env, tmp_path):
+    """serve.token_env set: the VM's server gets the token as an inline secret (never in the args
+    file or a managed-secret reference) and requires it (with_token_from_env on the node)."""
+    assert mlws("train", "+experiment=model_01", "trainer.max_epochs=1", "logger=none", "serve.token_env=MLWS_TOKEN",
+                cwd=ws, env=env).returncode == 0
+    record = tmp_path / "api.json"
+    env = {**env, "MLWS_TOKEN": "cloud-token-1234567890"}
+    launched = sky_mlws(ws, env, tmp_path, "serve", "1", "compute=sky", "compute.cpus=8", record=record)
+    assert launched.returncode == 0, launched.stderr[-2000:]
+    sent = list(yaml.safe_load_all(calls(record, "/launch")[0]["json"]["task"]))[-1]
+    assert sent["secrets"] == {"MLWS_SERVE_TOKEN": "cloud-token-1234567890"} and "managed_secrets" not in sent
+    args_file = Path(sent["file_mounts"]["/mlws/serve-args.json"])
+    assert "cloud-token" not in args_file.read_text() and json.loads(args_file.read_text())["token"] is None
+    from mlws.serving.server import with_token_from_env
+    on_node = with_token_from_env(json.loads(args_file.read_text()), {"MLWS_SERVE_TOKEN": sent["secrets"]["MLWS_SERVE_TOKEN"]})
+    assert on_node["token"] == "cloud-token-1234567890"
+    from mlws.serving.inputs import authorized
+    assert not authorized(None, on_node["token"]) and authorized("Bearer cloud-token-1234567890", on_node["token"])
 
 
 def test_recorded_api_cluster_run_launch_logs_and_cancel(ws, env, tmp_path):

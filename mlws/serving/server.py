@@ -60,8 +60,13 @@ def serve_forever(args: dict, state_file: Path | None = None, ready=print) -> No
                 state_file.unlink()
 
 
+def with_token_from_env(args: dict, environ=os.environ) -> dict:
+    """On a VM the bearer token comes as the MLWS_SERVE_TOKEN secret, never in the args file."""
+    return {**args, "token": environ["MLWS_SERVE_TOKEN"]} if environ.get("MLWS_SERVE_TOKEN") else args
+
+
 def main(argv: list[str]) -> int:
-    args = json.loads(Path(argv[0]).read_text())
+    args = with_token_from_env(json.loads(Path(argv[0]).read_text()))
     state_file = Path(argv[1]) if len(argv) > 1 else None
     serve_forever(args, state_file, ready=lambda url: print(f"serving run {args['run_id']} at {url}", flush=True))
     return 0

@@ -143,12 +143,11 @@ class SkyBackend(Backend):
         local_checkpoint = args["checkpoint"]
         remote_weights = f"/mlws/checkpoint{Path(local_checkpoint).suffix}"  # .safetensors (or an old run's .ckpt)
         args = {**args, "checkpoint": remote_weights}
-        args_path.write_text(json.dumps({**args, "token": None}))
-        if args.get("token"):
-            compute = {**compute, "env": {**(compute.get("env") or {}), "MLWS_SERVE_TOKEN_FROM": "secret"}}
+        args_path.write_text(json.dumps({**args, "token": None}))  # the token travels as a secret only
+        token = args.get("token")
         task_config = compile_serve_task(compute, str(workspace.root), run_id, str(args_path),
-                                         str(local_checkpoint), args["port"])
-        task = client.validate(task_config)
+                                         str(local_checkpoint), args["port"], token=bool(token))
+        task = client.validate(task_config, secrets={"MLWS_SERVE_TOKEN": token} if token else None)
         estimate = client.estimate(task, compute.get("max_runtime_minutes") or 240)
         lines = ([f"{estimate['instance_type']} at ${estimate['hourly_price']:.2f}/hour; stops itself after "
                   f"{task_config['resources']['autostop']['idle_minutes']} minutes"] if estimate.get("available") else [])

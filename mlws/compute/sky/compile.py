@@ -86,9 +86,10 @@ def secret_values(c: dict, environ=os.environ) -> dict:
 
 
 def compile_serve_task(compute: dict, workspace: str, run_id: int, args_path: str, checkpoint: str,
-                       port: int) -> dict:
+                       port: int, token: bool = False) -> dict:
     """A SkyPilot task that serves a run's model on a VM: the port opened, and a lifetime limit
-    (autostop that does not wait for the always-running server job), so no demo runs forever."""
+    (autostop that does not wait for the always-running server job), so no demo runs forever.
+    `token`: the server requires the run's bearer token, given at launch as the MLWS_SERVE_TOKEN secret."""
     resources = {k: compute[k] for k in RESOURCE_KEYS if compute.get(k) is not None and compute.get(k) is not False}
     resources["ports"] = [int(port)]
     lifetime = int(compute.get("max_runtime_minutes") or 240)
@@ -101,6 +102,7 @@ def compile_serve_task(compute: dict, workspace: str, run_id: int, args_path: st
         "file_mounts": {"/mlws/serve-args.json": args_path, f"/mlws/checkpoint{Path(checkpoint).suffix}": checkpoint},
         "setup": _setup(compute),
         "run": "python -m mlws.serving.server /mlws/serve-args.json",
+        **({"secrets": {"MLWS_SERVE_TOKEN": None}} if token else {}),  # the value is added at launch
     }
 
 
