@@ -211,3 +211,13 @@ def forget_user_package(monkeypatch, name: str = "acme") -> None:
     """Tests write user packages of the same name in their own folders: import this test's one."""
     for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
         monkeypatch.delitem(sys.modules, module)
+
+
+class PicklePayload:
+    """Unpickling this runs `touch MARKER`: what a malicious checkpoint would carry."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))

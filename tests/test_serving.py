@@ -2,7 +2,6 @@
 headless Chromium; a malicious checkpoint refused."""
 import http.client
 import json
-import os
 import pickle
 import socket
 import uuid
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .helpers import launch_chromium, clean_env, make_workspace, mlws, mlws_json
+from .helpers import PicklePayload, clean_env, launch_chromium, make_workspace, mlws, mlws_json
 
 
 def free_port() -> int:
@@ -182,14 +181,6 @@ def test_export_is_a_valid_ray_serve_config(served, tmp_path):
     assert type(build_app(app.args)).__name__ == "Application"  # what `serve run` would deploy
 
 
-class _Exploit:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
-
-
 def test_malicious_checkpoint_is_refused(tmp_path):
     ws, env = make_workspace(tmp_path / "ws"), clean_env(tmp_path)
     assert mlws("train", "+experiment=model_01", "trainer.max_epochs=1", "logger=none", cwd=ws, env=env).returncode == 0
@@ -197,7 +188,7 @@ def test_malicious_checkpoint_is_refused(tmp_path):
     best = Path(mlws_json("show", "1", cwd=ws, env=env)["artifacts"]["checkpoints"]["best"])
     for weights in best.parent.glob("*.safetensors"):  # a run from before safetensors weights: only .ckpt
         weights.unlink()
-    best.write_bytes(pickle.dumps({"state_dict": {}, "payload": _Exploit(marker)}))
+    best.write_bytes(pickle.dumps({"state_dict": {}, "payload": PicklePayload(marker)}))
     out = mlws("serve", "1", "--port", str(free_port()), cwd=ws, env=env)
     assert out.returncode == 2 and "refusing checkpoint" in out.stderr and "Traceback" not in out.stderr
     assert not marker.exists()  # the payload never ran

@@ -3,14 +3,13 @@ module and functools.partial optimizer/scheduler passed in and saved with save_h
 torchmetrics metrics, ReduceLROnPlateau on val/loss. Its checkpoints pickle those objects; mlws
 serves and loads it from the safetensors weights written next to each checkpoint, never the .ckpt."""
 import json
-import os
 import pickle
 import uuid
 from pathlib import Path
 
 import pytest
 
-from .helpers import forget_user_package, mlws, mlws_json
+from .helpers import PicklePayload, forget_user_package, mlws, mlws_json
 
 TEMPLATE_MODULE = '''
 import pytorch_lightning as pl
@@ -73,14 +72,6 @@ scheduler:
   patience: 10
 compile: false
 """
-
-
-class _Payload:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
 
 
 @pytest.fixture
@@ -147,7 +138,7 @@ def test_pickled_hyperparameters_never_run_and_tampered_weights_are_refused(temp
     import torch
     marker = tmp_path / f"pwned-{uuid.uuid4().hex}"
     checkpoint = torch.load(best, weights_only=False)
-    checkpoint["hyper_parameters"]["payload"] = _Payload(marker)
+    checkpoint["hyper_parameters"]["payload"] = PicklePayload(marker)
     torch.save(checkpoint, best)  # a .ckpt that runs code when unpickled
     from mlws import api
     from mlws.errors import MlwsError

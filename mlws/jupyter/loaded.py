@@ -13,7 +13,7 @@ class LoadedRun:
         self.metrics: dict = record.get("metrics") or {}
         self.artifacts: dict = record.get("artifacts") or {}
         self._model = None
-        self._to_tensor = None
+        self._hooks = None  # (serve.input, serve.output), built on the first predict
 
     @property
     def checkpoint(self):
@@ -31,19 +31,16 @@ class LoadedRun:
     def predict(self, inputs) -> dict:
         """What `mlws serve`'s /predict answers for {"inputs": inputs}: samples go through the run's
         own serve.input hook (a tensor is used as it is)."""
-        from ..serving.loading import output_hook
+        from ..serving.loading import input_hook, output_hook
         from ..serving.predict import forward
+        if self._hooks is None:
+            self._hooks = (input_hook(self.config), output_hook(self.config))
+        to_tensor, to_answer = self._hooks
         if hasattr(inputs, "tolist") and not _is_tensor(inputs):
             inputs = inputs.tolist()  # numpy
         if not _is_tensor(inputs):
-            inputs = self._input_hook()(list(inputs))
-        return output_hook(self.config)(forward(self.model, inputs))
-
-    def _input_hook(self):
-        if self._to_tensor is None:
-            from ..serving.loading import input_hook
-            self._to_tensor = input_hook(self.config)
-        return self._to_tensor
+            inputs = to_tensor(list(inputs))
+        return to_answer(forward(self.model, inputs))
 
     def __repr__(self) -> str:
         metric = (self.config.get("monitor") or {}).get("metric")

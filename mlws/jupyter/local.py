@@ -123,7 +123,7 @@ def listing(ws: Workspace) -> list[dict]:
 
 
 def status(ws: Workspace, name: str) -> dict:
-    state = _known(ws, name)
+    state = known(ws, name)
     folder = notebooks_dir(ws) / name
     try:
         seen = json.loads((folder / "status.json").read_text())
@@ -133,7 +133,7 @@ def status(ws: Workspace, name: str) -> dict:
 
 
 def stop(ws: Workspace, name: str, timeout: float = 30.0) -> dict:
-    state = _known(ws, name)
+    state = known(ws, name)
     if state.get("pid") and alive(state):
         try:
             os.killpg(state["pid"], signal.SIGTERM)  # Jupyter shuts its kernels down on SIGTERM
@@ -162,7 +162,8 @@ def wait(state: dict) -> None:
         raise
 
 
-def _known(ws: Workspace, name: str) -> dict:
+def known(ws: Workspace, name: str) -> dict:
+    """The recorded state of a running notebook; a clear error naming the running ones otherwise."""
     state = read_state(ws, name)
     if state is None or (state.get("pid") and not alive(state)):
         running = [s["name"] for s in listing(ws)]

@@ -111,7 +111,7 @@ def notebook_stop(name: str, *, workspace=None) -> dict:
     from ..jupyter import local
     from .session import workspace_of
     ws = workspace_of(workspace)
-    state = local.read_state(ws, name) if local.status(ws, name) else None  # a clear error for an unknown name
+    state = local.known(ws, name)  # a clear error for an unknown name
     get_backend(dict(state.get("compute") or {"_target_": "mlws.compute.local.LocalBackend"}), ws.root) \
         .notebook_down(state, workspace=ws)
     local.forget(ws, name)

@@ -154,7 +154,8 @@ class Registry:
     # -- reading ----------------------------------------------------------------------------
     def get(self, run_id: int) -> dict:
         with self._db() as db:
-            row = db.execute(f"SELECT * FROM runs WHERE id = {self.p}", (run_id,)).fetchone()
+            row = db.execute(f"SELECT *, {', '.join(self._monitor_columns())} FROM runs WHERE id = {self.p}",
+                             (run_id,)).fetchone()
         if row is None:
             raise MlwsError(f"no run {run_id} in the registry ({self.dialect.describe()})")
         return _decode(row)
@@ -175,7 +176,8 @@ class Registry:
                 return []
             where.append(f"id IN ({', '.join([p] * len(ids))})")
             params += list(ids)
-        cols = "*" if full else ", ".join(SUMMARY_COLUMNS + (["config"] if with_config else []) + self._monitor_columns())
+        cols = ", ".join((["*"] if full else SUMMARY_COLUMNS + (["config"] if with_config else []))
+                         + self._monitor_columns())
         sql = f"SELECT {cols} FROM runs" + (f" WHERE {' AND '.join(where)}" if where else "")
         sql += f" ORDER BY id DESC LIMIT {int(newest)}" if newest is not None else " ORDER BY id"
         with self._db() as db:
@@ -284,7 +286,4 @@ def _decode(row) -> dict:
             record[key] = json.loads(record[key])
     if "monitor_metric" in record:
         record["monitor"] = {k: record.pop(f"monitor_{k}") for k in ("metric", "mode", "loss")}
-    elif isinstance(record.get("config"), dict):
-        m = record["config"].get("monitor") or {}
-        record["monitor"] = {k: m.get(k) for k in ("metric", "mode", "loss")}
     return record

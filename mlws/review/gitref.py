@@ -6,9 +6,7 @@ import subprocess
 from pathlib import Path
 
 from ..errors import MlwsError
-
-# What composition reads: the building blocks and the experiment files.
-COMPOSED_DIRS = ("conf", "experiments")
+from .sandbox import COMPOSED_DIRS
 
 
 def git(top: Path, *args: str, stdin: bytes | None = None) -> bytes:
@@ -42,8 +40,7 @@ def resolve(top: Path, ref: str) -> str:
 def materialise(top: Path, commit: str, rel: str, dest: Path) -> Path:
     """Write the workspace's conf/ and experiments/ as they are at `commit` under dest; returns the
     workspace root there. Regular files only: a symlink from the ref is not followed or created."""
-    paths = [f"{rel}/{d}" if rel else d for d in COMPOSED_DIRS]
-    listing = git(top, "ls-tree", "-r", "-z", commit, "--", *paths).split(b"\0")
+    listing = git(top, "ls-tree", "-r", "-z", commit, "--", *_composed(rel)).split(b"\0")
     entries = []
     for line in filter(None, listing):
         meta, _, path = line.partition(b"\t")
@@ -93,7 +90,7 @@ def renamed_experiments(top: Path, commit: str, rel: str) -> dict[str, str]:
 
 def changed_files(top: Path, commit: str, rel: str) -> list[str]:
     """Files under conf/ and experiments/ that differ from `commit` (committed or not, untracked too)."""
-    paths = [f"{rel}/{d}" if rel else d for d in COMPOSED_DIRS]
+    paths = _composed(rel)
     files = set(git(top, "diff", "--name-only", "-z", commit, "--", *paths).decode().split("\0"))
     files |= set(git(top, "ls-files", "--others", "--exclude-standard", "-z", "--", *paths).decode().split("\0"))
     return sorted(_strip(f, rel) for f in files if f)
@@ -101,13 +98,17 @@ def changed_files(top: Path, commit: str, rel: str) -> list[str]:
 
 def uncommitted(top: Path, rel: str) -> list[str]:
     """Files under conf/ and experiments/ with changes not committed (untracked ones included)."""
-    paths = [f"{rel}/{d}" if rel else d for d in COMPOSED_DIRS]
-    out = git(top, "status", "--porcelain", "-z", "--untracked-files=all", "--", *paths).decode().split("\0")
+    out = git(top, "status", "--porcelain", "-z", "--untracked-files=all", "--", *_composed(rel)).decode().split("\0")
     files, i = [], 0
     while i < len(out) and out[i]:
         files.append(_strip(out[i][3:], rel))
         i += 2 if out[i][0] in "RC" else 1  # a rename's old path follows as its own field
     return sorted(files)
+
+
+def _composed(rel: str) -> list[str]:
+    """conf/ and experiments/ of the workspace at `rel` in the repository."""
+    return [f"{rel}/{d}" if rel else d for d in COMPOSED_DIRS]
 
 
 def _strip(path: str, rel: str) -> str:

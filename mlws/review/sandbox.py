@@ -12,7 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
-COMPOSED_DIRS = ("conf", "experiments")
+COMPOSED_DIRS = ("conf", "experiments")  # what composition reads
 MAX_FILE_BYTES = 1_000_000
 
 

@@ -1,12 +1,12 @@
 """Request checks of the model server as pure functions (the HTTP tests keep a few of these cases
 end to end): body parsing, sample validation, the bearer token, and loading only plain weights."""
 import json
-import os
 import pickle
 
 import pytest
 
 from mlws.errors import MlwsError
+from ..helpers import PicklePayload
 from mlws.serving.inputs import MAX_DEPTH, BadRequest, ImageInput, authorized, parse_body
 
 DIGIT = ImageInput(shape=(1, 8, 8), min_value=0.0, max_value=16.0, divide_by=16.0, normalize=True)
@@ -57,14 +57,6 @@ def test_bearer_token(header, token, ok):
     assert authorized(header, token) is ok
 
 
-class _Payload:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
-
-
 def test_only_plain_weights_load(tmp_path):
     import torch
 
@@ -74,7 +66,7 @@ def test_only_plain_weights_load(tmp_path):
     assert list(load_weights(good)) == ["w"]
     marker = tmp_path / "ran"
     evil = tmp_path / "evil.ckpt"
-    evil.write_bytes(pickle.dumps({"state_dict": {}, "x": _Payload(marker)}))
+    evil.write_bytes(pickle.dumps({"state_dict": {}, "x": PicklePayload(marker)}))
     with pytest.raises(MlwsError, match="refusing checkpoint .* not plain weights"):
         load_weights(evil)
     assert not marker.exists()
