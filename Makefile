@@ -9,6 +9,8 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# Optuna sweeps: the plugin's metadata pins optuna<3, its code runs on the optuna pyproject.toml pins
+	$(BIN)/pip install --quiet --no-deps 'hydra-optuna-sweeper==1.3.0'
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -35,7 +35,7 @@ def test_schema_1_registry_migrates_without_losing_runs(ws, env):
         [(1, "model_01", {"val/acc": 0.5}, [], "")]
     assert mlws("label", "1", "old-baseline", cwd=ws, env=env).returncode == 0
     db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM mlws_meta WHERE key='schema_version'").fetchone() == ("2",)
+    assert db.execute("SELECT value FROM mlws_meta WHERE key='schema_version'").fetchone() == ("3",)
     db.close()
     assert mlws_json("show", "1", cwd=ws, env=env)["labels"] == ["old-baseline"]
 

@@ -170,7 +170,7 @@ def test_schema_1_on_postgresql_migrates_and_a_newer_schema_is_refused(postgres_
         [(1, "model_01", {"val/acc": 0.5}, [], "")]
     assert mlws("label", "1", "old-baseline", cwd=ws, env=env).returncode == 0
     with psycopg.connect(postgres_url, autocommit=True) as db:
-        assert db.execute("SELECT value FROM mlws_meta WHERE key='schema_version'").fetchone() == ("2",)
+        assert db.execute("SELECT value FROM mlws_meta WHERE key='schema_version'").fetchone() == ("3",)
         db.execute("UPDATE mlws_meta SET value='99' WHERE key='schema_version'")
     out = mlws("runs", cwd=ws, env=env)
     assert out.returncode == 2 and "schema version 99, newer than this mlws understands" in out.stderr

@@ -7,6 +7,8 @@ import sys
 
 COMMANDS = {
     "train": "Validate, record and run an experiment: mlws train +experiment=model_12 [key=value ...]",
+    "sweeps": "List sweeps: their trials, status and best value",
+    "sweep": "One sweep's trials ranked by its objective, with what varies (--resume runs what is missing)",
     "plan": "Show the resolved config a train would run, without running or recording it",
     "check": "Compose and validate every experiment (or the ones named)",
     "runs": "List recorded runs",

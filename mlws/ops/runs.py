@@ -39,8 +39,12 @@ def train(overrides=(), *, detach: bool = False, workspace=None, command: str | 
     return launch(ws, spec, patch, detach=detach, labels=labels, note=note)
 
 
-def launch(ws, spec, patch: str, *, detach: bool, labels=(), note: str = "", rerun_of: int | None = None) -> dict:
-    """Record a planned run and hand it to its backend; the record comes back (with a `message`)."""
+def launch(ws, spec, patch: str, *, detach: bool, labels=(), note: str = "", rerun_of: int | None = None,
+           trial: dict | None = None) -> dict:
+    """Record a planned run and hand it to its backend; the record comes back (with a `message`).
+
+    `trial`: a sweep's trial {sweep_id, trial_key, trial_index, study_trial, parent_id}; its lineage
+    parent is the sweep's base run (parent_id) when it has one."""
     from dataclasses import replace
 
     from ..compute import get_backend
@@ -52,12 +56,13 @@ def launch(ws, spec, patch: str, *, detach: bool, labels=(), note: str = "", rer
     backend = get_backend(spec.config.get("compute") or {}, ws.root)
     prepared = backend.prepare(spec)  # validate, price, reach the cluster: before anything is recorded
     registry = session(ws).registry
-    candidates = registry.parent_candidates([e for e in (spec.experiment, spec.builds_on) if e])
-    parent = rerun_of if rerun_of is not None else choose_parent(
-        spec.config, spec.experiment, spec.builds_on, list(spec.overrides), candidates)
+    parent = rerun_of if rerun_of is not None else (trial or {}).get("parent_id")
+    if parent is None:
+        candidates = registry.parent_candidates([e for e in (spec.experiment, spec.builds_on) if e])
+        parent = choose_parent(spec.config, spec.experiment, spec.builds_on, list(spec.overrides), candidates)
     run_id = registry.create(spec, patch, backend.name, run_dir_for=lambda i: str(ws.runs_dir / str(i)),
                              labels=labels, note=spec.note, builds_on=spec.builds_on, parent_id=parent,
-                             rerun_of=rerun_of)
+                             rerun_of=rerun_of, trial=trial)
     try:
         run_dir = ws.runs_dir / str(run_id)
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)

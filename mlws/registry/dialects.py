@@ -22,8 +22,23 @@ COLUMNS = [
     ("stop_reason", "TEXT", "TEXT"), ("labels", "TEXT NOT NULL DEFAULT '[]'", "TEXT NOT NULL DEFAULT '[]'"),
     ("note", "TEXT NOT NULL DEFAULT ''", "TEXT NOT NULL DEFAULT ''"), ("builds_on", "TEXT", "TEXT"),
     ("parent_id", "INTEGER", "INTEGER"), ("rerun_of", "INTEGER", "INTEGER"),
+    # schema 3: sweeps. A trial is a run of a sweep; trial_key hashes its effective config (resume
+    # finds a trial by it), trial_index numbers the sweep's runs, study_trial is Optuna's number.
+    ("sweep_id", "INTEGER", "BIGINT"), ("trial_key", "TEXT", "TEXT"), ("trial_index", "INTEGER", "INTEGER"),
+    ("study_trial", "INTEGER", "INTEGER"),
 ]
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+# One row per sweep: what was asked (command, search space, sweeper settings) and how it went.
+SWEEP_COLUMNS = [
+    ("created_at", "TEXT NOT NULL", "TEXT NOT NULL"), ("ended_at", "TEXT", "TEXT"),
+    ("status", "TEXT NOT NULL", "TEXT NOT NULL"), ("command", "TEXT NOT NULL", "TEXT NOT NULL"),
+    ("overrides", "TEXT NOT NULL", "TEXT NOT NULL"), ("space", "TEXT NOT NULL", "TEXT NOT NULL"),
+    ("sweeper", "TEXT NOT NULL", "TEXT NOT NULL"), ("settings", "TEXT NOT NULL", "TEXT NOT NULL"),
+    ("experiment", "TEXT", "TEXT"), ("metric", "TEXT", "TEXT"), ("mode", "TEXT", "TEXT"),
+    ("base_run_id", "INTEGER", "BIGINT"), ("signature", "TEXT NOT NULL", "TEXT NOT NULL"),
+    ("host", "TEXT", "TEXT"), ("pid", "INTEGER", "INTEGER"), ("pid_started", "REAL", "DOUBLE PRECISION"),
+    ("error", "TEXT", "TEXT"),
+]
 
 
 class SqliteDialect:

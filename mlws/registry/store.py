@@ -9,14 +9,15 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from ..errors import MlwsError
-from .dialects import COLUMNS, SCHEMA_VERSION
+from .dialects import COLUMNS, SCHEMA_VERSION, SWEEP_COLUMNS
 from .liveness import owned_here, process_alive, process_started
 
 JSON_COLUMNS = ("overrides", "config", "git", "versions", "metrics", "artifacts", "labels")
 # Columns a listing needs; config and the patch are only read for one run, or for search/lineage.
 SUMMARY_COLUMNS = ["id", "experiment", "builds_on", "parent_id", "rerun_of", "overrides", "command", "status",
                    "backend", "created_at", "started_at", "ended_at", "metrics", "artifacts", "run_dir", "error",
-                   "stop_reason", "labels", "note", "host", "pid", "pid_started"]
+                   "stop_reason", "labels", "note", "host", "pid", "pid_started", "sweep_id", "trial_key", "trial_index",
+                   "study_trial"]
 
 
 def now_iso() -> str:
@@ -83,6 +84,8 @@ class Registry:
             db.execute("CREATE TABLE IF NOT EXISTS mlws_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             cols = ", ".join(f"{name} {self._column_type(sqlite, pg)}" for name, sqlite, pg in COLUMNS)
             db.execute(f"CREATE TABLE IF NOT EXISTS runs ({self.dialect.id_column}, {cols})")
+            cols = ", ".join(f"{name} {self._column_type(sqlite, pg)}" for name, sqlite, pg in SWEEP_COLUMNS)
+            db.execute(f"CREATE TABLE IF NOT EXISTS sweeps ({self.dialect.id_column}, {cols})")
         with self._db(write=True) as db:
             row = db.execute(f"SELECT value FROM mlws_meta WHERE key = {self.p}", ("schema_version",)).fetchone()
             version = int(dict(row)["value"]) if row else 1
@@ -93,12 +96,19 @@ class Registry:
             for name, sqlite, pg in COLUMNS:
                 if name not in existing:
                     db.execute(f"ALTER TABLE runs ADD COLUMN {name} {self._column_type(sqlite, pg)}")
+            db.execute("CREATE INDEX IF NOT EXISTS runs_sweep ON runs (sweep_id)")
             if row is None:
                 db.execute(f"INSERT INTO mlws_meta (key, value) VALUES ({self.p}, {self.p})",
                            ("schema_version", str(SCHEMA_VERSION)))
             elif version < SCHEMA_VERSION:
                 db.execute(f"UPDATE mlws_meta SET value = {self.p} WHERE key = {self.p}",
                            (str(SCHEMA_VERSION), "schema_version"))
+
+    @property
+    def sweeps(self):
+        """The sweeps table (mlws/registry/sweeps.py)."""
+        from .sweeps import SweepTable
+        return SweepTable(self)
 
     def _write(self, sql: str, params: tuple) -> None:
         with self._db(write=True) as db:
@@ -107,16 +117,20 @@ class Registry:
     # -- writing ----------------------------------------------------------------------------
     def create(self, spec, git_patch: str, backend: str, run_dir_for: Callable[[int], str], *,
                labels: list[str] = (), note: str = "", builds_on: str | None = None,
-               parent_id: int | None = None, rerun_of: int | None = None) -> int:
-        """Record a new running run owned by this process; returns its ascending id."""
+               parent_id: int | None = None, rerun_of: int | None = None, trial: dict | None = None) -> int:
+        """Record a new running run owned by this process; returns its ascending id.
+
+        `trial`: {sweep_id, trial_key, trial_index, study_trial} when the run is a sweep's trial."""
         p = self.p
+        trial = trial or {}
         names = ["experiment", "overrides", "config", "command", "git", "git_patch", "versions", "backend", "status",
                  "created_at", "started_at", "host", "pid", "pid_started", "labels", "note", "builds_on",
-                 "parent_id", "rerun_of"]
+                 "parent_id", "rerun_of", "sweep_id", "trial_key", "trial_index", "study_trial"]
         values = (spec.experiment, json.dumps(list(spec.overrides)), json.dumps(spec.config), spec.command,
                   json.dumps(spec.git), git_patch, json.dumps(spec.versions), backend, "running", spec.created_at,
                   now_iso(), socket.gethostname(), os.getpid(), process_started(os.getpid()), json.dumps(list(labels)),
-                  note, builds_on, parent_id, rerun_of)
+                  note, builds_on, parent_id, rerun_of, trial.get("sweep_id"), trial.get("trial_key"),
+                  trial.get("trial_index"), trial.get("study_trial"))
         with self._db(write=True) as db:
             run_id = self.dialect.insert_returning_id(
                 db, f"INSERT INTO runs ({', '.join(names)}) VALUES ({', '.join([p] * len(names))})", values)
@@ -166,11 +180,14 @@ class Registry:
 
     def list(self, *, experiment: str | None = None, status: str | None = None, label: str | None = None,
              search: str | None = None, ids: list[int] | None = None, full: bool = False,
-             newest: int | None = None, with_config: bool = False) -> list[dict]:
+             newest: int | None = None, with_config: bool = False, sweep_id: int | None = None) -> list[dict]:
         """Runs oldest first, filtered in SQL; `full` adds config and patch (slower), `with_config` the
-        config alone; `newest`: only the last N."""
+        config alone; `newest`: only the last N; `sweep_id`: that sweep's trials."""
         where, params = self._filters(experiment, status, label, search)
         p = self.p
+        if sweep_id is not None:
+            where.append(f"sweep_id = {p}")
+            params.append(int(sweep_id))
         if ids is not None:
             if not ids:
                 return []

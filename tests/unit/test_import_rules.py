@@ -8,7 +8,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "mlws"
 HEAVY = ("torch", "pytorch_lightning", "lightning", "ray", "sky", "wandb", "hydra", "fastapi", "matplotlib",
-         "plotly", "psycopg", "sklearn", "safetensors", "pandas")
+         "plotly", "psycopg", "sklearn", "safetensors", "pandas", "optuna")
 # library → the only places (files or folders under mlws/) that may import it at all
 ALLOWED = {
     "sky": ["compute/sky/client.py", "compute/sky/artifacts.py"],
@@ -16,7 +16,8 @@ ALLOWED = {
     "torch": ["training/", "serving/", "examples/"],
     "pytorch_lightning": ["training/", "examples/"],
     "lightning": ["training/", "examples/"],
-    "hydra": ["config.py", "training/builder.py", "serving/"],
+    "hydra": ["config.py", "training/builder.py", "serving/", "sweeps/space.py", "sweeps/multirun.py"],
+    "optuna": ["sweeps/study.py"],
     "wandb": ["training/", "history/wandb_mirror.py"],
     "fastapi": ["serving/"],
     "psycopg": ["registry/dialects.py"],
