@@ -128,6 +128,10 @@ def stop_what_the_workspace_started(ws: Path) -> list[int]:
         try:  # read-only and raw: a test may have left the file corrupt or from a newer schema on purpose
             with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
                 rows = conn.execute("SELECT pid, pid_started FROM runs WHERE status = 'running'").fetchall()
+                try:  # sweep drivers (a --detach sweep runs one in the background)
+                    rows += conn.execute("SELECT pid, pid_started FROM sweeps WHERE status = 'running'").fetchall()
+                except sqlite3.Error:
+                    pass
         except sqlite3.Error:
             rows = []
         for pid, started in rows:

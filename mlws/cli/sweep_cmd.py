@@ -59,7 +59,8 @@ def show(result: dict, *, as_json: bool = False, markdown: bool = False) -> int:
         _table(result)
     if result.get("message"):
         print(result["message"], file=sys.stderr)
-    return 0 if sweep["status"] in ("finished", "running") else 1
+    # A finished sweep with a trial that never succeeded exits 1 too (CI sees it); the table says which.
+    return 0 if sweep["status"] == "running" or (sweep["status"] == "finished" and not result["unsucceeded"]) else 1
 
 
 def _table(result: dict) -> None:

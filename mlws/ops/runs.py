@@ -11,7 +11,7 @@ from .session import refresh_status, session, workspace_of
 
 # Fields of `mlws runs --json`; `show` adds config, git, versions, artifacts and the rest.
 SUMMARY_FIELDS = ("id", "experiment", "status", "overrides", "metrics", "monitor", "created_at", "ended_at",
-                  "run_dir", "backend", "error", "stop_reason", "labels", "note", "parent_id")
+                  "run_dir", "backend", "error", "stop_reason", "labels", "note", "parent_id", "sweep_id", "trial_index")
 
 
 def plan(overrides=(), *, workspace=None):

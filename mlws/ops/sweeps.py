@@ -99,7 +99,7 @@ def _drive(ws, registry, record, overrides, planned, *, optuna, n_trials, settin
     out = out or sys.stdout
     sweep_dir = ws.state_dir / "sweeps" / str(sweep_id)
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    extra = [f"hydra.sweep.dir='{sweep_dir}'"]
+    extra = {"hydra.sweep.dir": f"'{sweep_dir}'"}
     study = None
     if optuna:
         from ..sweeps.study import StudyLink, quiet
@@ -115,16 +115,22 @@ def _drive(ws, registry, record, overrides, planned, *, optuna, n_trials, settin
             if optuna:
                 remaining = n_trials - _settle_study(study, driver, registry, sweep_id)
                 given = {o.split("=", 1)[0] for o in overrides}
-                extra += [f"hydra.sweeper.storage='{study.url}'", f"hydra.sweeper.study_name={study.name}",
-                          f"hydra.sweeper.n_trials={max(remaining, 0)}"]
-                extra += [f"hydra.sweeper.{k}={v}" for k, v in (
+                extra |= {"hydra.sweeper.storage": f"'{study.url}'", "hydra.sweeper.study_name": study.name,
+                          "hydra.sweeper.n_trials": max(remaining, 0)}
+                extra |= {f"hydra.sweeper.{k}": v for k, v in (
                     ("direction", "minimize" if record["mode"] == "min" else "maximize"),
-                    ("n_jobs", parallel), ("max_failure_rate", 1.0)) if f"hydra.sweeper.{k}" not in given]
+                    ("n_jobs", parallel), ("max_failure_rate", 1.0)) if f"hydra.sweeper.{k}" not in given}
+                seed = (settings.get("sampler") or {}).get("seed")
+                if seed is not None and study.size():
+                    # a seeded sampler restarted would draw the trials it already drew: go on from a
+                    # seed of its own, still determined by the study's history
+                    extra["hydra.sweeper.sampler.seed"] = int(seed) + study.size()
                 if remaining <= 0:
                     driver.say(f"all {n_trials} trials of the study are complete")
             if not optuna or remaining > 0:
                 try:
-                    multirun.run(ws, [o for o in overrides if not o.startswith("hydra.sweeper.n_trials=")] + extra)
+                    multirun.run(ws, [o for o in overrides if o.split("=", 1)[0] not in extra]
+                                 + [f"{k}={v}" for k, v in extra.items()])
                 except ValueError as e:  # Optuna's sweeper asks for the best trial even when all failed
                     if "No trials are completed" not in str(e):
                         raise
@@ -243,7 +249,9 @@ def view(sweep_id: int, *, workspace=None) -> dict:
     trials = s.registry.list(sweep_id=int(sweep_id), with_config=True)
     keys, table = rows(trials, record["metric"], record["mode"])
     counts = {st: sum(1 for t in trials if t["status"] == st) for st in ("succeeded", "failed", "stopped", "running")}
-    return {"sweep": record, "varied": keys, "trials": table, "counts": counts}
+    succeeded = {t["trial_key"] for t in trials if t["status"] == "succeeded"}
+    unsucceeded = sorted({t["trial_key"] for t in trials if t["trial_key"] not in succeeded})
+    return {"sweep": record, "varied": keys, "trials": table, "counts": counts, "unsucceeded": len(unsucceeded)}
 
 
 def sweeps(*, workspace=None) -> list[dict]:

@@ -46,7 +46,7 @@ class Trial:
 
 class Driver:
     def __init__(self, ws, registry, sweep: dict, *, parallel: int = 1, max_failures: int | None = None,
-                 planned: dict | None = None, study=None, out=None, poll_s: float = 0.5, refresh_s: float = 5.0):
+                 planned: dict | None = None, study=None, out=None, poll_s: float = 0.5, refresh_s: float = 2.0):
         self.ws, self.registry, self.sweep = ws, registry, sweep
         self.parallel, self.max_failures = parallel, max_failures
         self.planned = dict(planned or {})   # tuple(overrides) → (spec, patch), planned before recording

@@ -70,6 +70,11 @@ class StudyLink:
         else:
             study.tell(number, value)
 
+    def size(self) -> int:
+        """Trials the study has asked for, in any state."""
+        study = self._study()
+        return 0 if study is None else len(study.get_trials(deepcopy=False))
+
     def completed(self) -> int:
         from optuna.trial import TrialState
         study = self._study()
