@@ -365,3 +365,22 @@ def test_fake_catalog_check_plans_cloud_experiments_with_skypilots_own_validatio
     assert "chosen: AWS p3.4xlarge-fake in us-east-1 (spot) × 1 node(s): $1.84/hour" in lines
     assert "FAIL  experiments/model_14.yaml: no cloud offering matches compute (accelerators={'V1000': 2})" in lines
     assert "Traceback" not in out.stderr
+
+
+def test_recorded_api_a_sweep_launches_each_trial_as_a_managed_job(ws, env, tmp_path):
+    """`mlws train -m ... compute=sky`: one managed job per trial (each its own frozen spec), and the
+    sweep ends when SkyPilot's job table says they did (recorded API: SUCCEEDED)."""
+    record = tmp_path / "api.json"
+    out = sky_mlws(ws, env, tmp_path, "train", "-m", *V100x2, "model.lr=1e-3,3e-3", "--parallel", "2", "--json",
+                   record=record, job_status="SUCCEEDED")
+    assert out.returncode == 0, out.stderr[-2000:]
+    launches = calls(record, "/jobs/launch")
+    assert [c["json"]["name"] for c in launches] == ["mlws-1", "mlws-2"]
+    specs = [json.loads((ws / "runs" / str(i) / "spec.json").read_text()) for i in (1, 2)]
+    assert sorted(s["config"]["model"]["lr"] for s in specs) == [0.001, 0.003]
+    for launch, i in zip(launches, (1, 2)):
+        task = list(yaml.safe_load_all(launch["json"]["task"]))[-1]
+        assert task["file_mounts"]["/mlws/spec.json"] == str(ws / "runs" / str(i) / "spec.json")
+    view = json.loads(out.stdout)
+    assert view["sweep"]["status"] == "finished" and [t["status"] for t in view["trials"]] == ["succeeded"] * 2
+    assert calls(record, "/jobs/queue")  # the driver asked SkyPilot how its trials went

@@ -141,3 +141,17 @@ def test_with_shared_storage_the_outcome_comes_back_from_the_run_directory(ray_h
     assert not (ws / "runs" / "1" / "checkpoints" / "last.ckpt").exists()  # nothing written here
     copied = mlws("cp", "1:checkpoints/last.ckpt", str(tmp_path / "last.ckpt"), cwd=ws, env=renv)
     assert copied.returncode == 0 and (tmp_path / "last.ckpt").stat().st_size > 1000, copied.stderr
+
+
+def test_a_sweep_runs_its_trials_as_ray_jobs(ray_head, ws, renv):
+    """`mlws train -m ... compute=ray`: each trial is its own Ray job, two at a time on the head."""
+    out = mlws("train", "-m", "+experiment=model_04", "trainer.max_epochs=1", "logger=none", *on(ray_head),
+               "model.lr=1e-3,3e-3", "--parallel", "2", cwd=ws, env=renv, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    runs = mlws_json("runs", cwd=ws, env=renv)
+    assert [(r["sweep_id"], r["trial_index"], r["backend"], r["status"]) for r in runs] == [
+        (1, 1, "ray", "succeeded"), (1, 2, "ray", "succeeded")]
+    jobs = {mlws_json("show", str(r["id"]), cwd=ws, env=renv)["artifacts"]["compute"]["submission_id"] for r in runs}
+    assert len(jobs) == 2 and all(str(ray_job(ray_head, j).status.value) == "SUCCEEDED" for j in jobs)
+    view = mlws_json("sweep", "1", cwd=ws, env=renv)
+    assert view["varied"] == ["model.lr"] and all(t["value"] > 0 for t in view["trials"])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import mlws, mlws_json, wait_for
+from .helpers import launch_chromium, mlws, mlws_json, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -71,6 +71,31 @@ def test_grid_sweep_records_each_trial_and_runs_two_at_a_time(ws, env):
     assert second["started_at"] < first["ended_at"], (first["started_at"], first["ended_at"], second["started_at"])
     listed = mlws_json("sweeps", cwd=ws, env=env)
     assert listed[0]["counts"] == {"succeeded": 4} and listed[0]["best"]["run"] == view["trials"][0]["run"]
+    _sweep_page_renders(ws, env)
+
+
+def _sweep_page_renders(ws, env):
+    """`mlws report --sweep 1` in Chromium: the parallel-coordinates view has an axis per varied key
+    and the objective, and one line per trial."""
+    page_file = ws / "sweep.html"
+    out = mlws("report", "--sweep", "1", "-o", str(page_file), cwd=ws, env=env)
+    assert out.returncode == 0, out.stderr
+    from playwright.sync_api import sync_playwright
+    errors = []
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(page_file.as_uri())
+            page.wait_for_function("document.querySelectorAll('.parcoords .axis-title').length >= 3", timeout=30000)
+            axes = page.evaluate("[...document.querySelectorAll('.parcoords .axis-title')].map(e => e.textContent)")
+            data = page.evaluate("document.querySelector('.js-plotly-plot').data[0].dimensions.map(d => d.values.length)")
+            rows = page.evaluate("document.querySelectorAll('table tr').length")
+        finally:
+            browser.close()
+    assert errors == []
+    assert axes == ["data.batch_size", "model.lr", "val/acc"] and data == [4, 4, 4] and rows == 1 + 4
 
 
 def test_kill_9_mid_sweep_then_resume_runs_exactly_what_is_missing(ws, env):

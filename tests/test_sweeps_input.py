@@ -111,3 +111,15 @@ def test_optuna_study_lives_in_the_registry_database(ws, env):
     assert all(any(o.startswith("model.lr=") for o in r["overrides"]) and
                any(o in ("data.batch_size=32", "data.batch_size=64") for o in r["overrides"]) for r in runs)
     assert not list(ws.glob("*.db")) and not (ws / "multirun").exists() and not (ws / "outputs").exists()
+
+
+def test_detach_drives_the_sweep_in_the_background(ws, env):
+    from .helpers import wait_for
+    on = use_record_only_backend(ws)
+    out = mlws("train", "-m", *BASE, *on, "model.lr=1e-3,3e-4", "--detach", cwd=ws, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "sweep 1 runs in the background" in out.stderr and "driver.log" in out.stderr
+    wait_for(lambda: _sweeps(ws, env)[0]["status"] == "finished", timeout=120, what="the background sweep")
+    runs = mlws_json("runs", cwd=ws, env=env)
+    assert [(r["trial_index"], r["status"]) for r in runs] == [(1, "succeeded"), (2, "succeeded")]
+    assert "trial 2 (run 2) succeeded" in (ws / ".mlws" / "sweeps" / "1" / "driver.log").read_text()

@@ -128,9 +128,10 @@ def rerun_warnings(old: dict, git_now: dict, patch_now: str, versions_now: dict)
     return out
 
 
-def report(output, *, metric: str | None = None, runs_for_curves=None, workspace=None) -> Path:
+def report(output, *, metric: str | None = None, runs_for_curves=None, workspace=None, sweep: int | None = None) -> Path:
     """Write the HTML report; the lineage shown leads to the best run by `metric` (default: the
-    newest run's own monitor.metric and mode; its monitor.loss gets a curve too)."""
+    newest run's own monitor.metric and mode; its monitor.loss gets a curve too). `sweep`: a page
+    for that sweep instead (parallel coordinates of its trials)."""
     from ..fileio import write_atomic
     from ..history.chain import best_run, metric_mode
     from ..history.keymetric import monitor_of
@@ -138,6 +139,16 @@ def report(output, *, metric: str | None = None, runs_for_curves=None, workspace
 
     ws = workspace_of(workspace)
     registry = session(ws).registry
+    if sweep is not None:
+        from ..history.sweep_report import build_sweep_report
+        from .sweeps import view
+        shown = view(int(sweep), workspace=ws)
+        trials = registry.list(sweep_id=int(sweep))
+        ids = list(runs_for_curves) if runs_for_curves else [t["run"] for t in shown["trials"] if t["value"] is not None][:8]
+        loss = monitor_of(trials[-1])["loss"] if trials else None
+        path = Path(output)
+        write_atomic(path, build_sweep_report(shown, trials, read_curves(trials, ids), loss))
+        return path
     rows = registry.list()
     newest = monitor_of(rows[-1]) if rows else {"metric": None, "mode": "max", "loss": None}
     metric = metric or newest["metric"]
