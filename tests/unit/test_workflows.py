@@ -73,3 +73,28 @@ def test_the_workflow_calls_commands_this_cli_accepts(argv):
 
 def test_both_review_commands_are_called():
     assert sorted(c[0] for c in mlws_commands()) == ["check", "diff"]
+
+
+def test_sweep_runs_only_on_the_label_or_by_hand_read_only():
+    wf = load("sweep.yml")
+    assert set(wf["on"]) == {"pull_request", "workflow_dispatch"}
+    assert wf["on"]["pull_request"]["types"] == ["labeled"]
+    assert wf["permissions"] == {"contents": "read"}
+    (job,) = wf["jobs"].values()
+    assert job["if"] == "github.event_name == 'workflow_dispatch' || github.event.label.name == 'sweep'"
+    text = (WORKFLOWS / "sweep.yml").read_text()
+    assert "secrets." not in text and "pull_request_target" not in text
+    assert all("${{" not in s.get("run", "") for s in job["steps"])  # inputs reach the shell through env
+    assert all(s["with"]["persist-credentials"] is False for s in job["steps"]
+               if str(s.get("uses", "")).startswith("actions/checkout"))
+
+
+def test_the_sweep_workflow_calls_commands_this_cli_accepts():
+    lines = [line.split("|")[0] for s in load("sweep.yml")["jobs"]["sweep"]["steps"]
+             for line in s.get("run", "").splitlines() if re.match(r"\s*mlws\s", line)]
+    parsed = [build_parser().parse_args(shlex.split(line)[1:]) for line in
+              (l.replace('"${overrides[@]}"', "+experiment=model_12 model.lr=1e-3,3e-4").replace('"$PARALLEL"', "2")
+               for l in lines)]
+    train, show = parsed
+    assert train.command == "train" and train.multirun and train.parallel == 2
+    assert show.command == "sweep" and show.sweep_id == 1 and show.format == "markdown"
