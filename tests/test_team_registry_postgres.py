@@ -194,3 +194,23 @@ def test_locked_team_registry_is_a_clear_error_and_loses_nothing(postgres_url, w
         holder.close()
     assert mlws("label", "1", "x", cwd=ws, env=env).returncode == 0
     assert mlws_json("show", "1", cwd=ws, env=env)["labels"] == ["x"]
+
+
+def test_an_optuna_sweep_keeps_its_study_in_the_team_database(postgres_url, ws, env):
+    """Record-only trials (tests/helpers.py): the sweep, its trials and Optuna's study all land in
+    the team's PostgreSQL, and resuming there finds the study complete."""
+    from .helpers import use_record_only_backend
+    env = {**env, "MLWS_REGISTRY_URL": postgres_url}
+    args = ["+experiment=model_12", *use_record_only_backend(ws), "hydra/sweeper=optuna", "hydra.sweeper.n_trials=3",
+            "hydra.sweeper.sampler.seed=1", "model.lr=interval(1e-4,1e-2)"]
+    out = mlws("train", "-m", *args, cwd=ws, env=env)
+    assert out.returncode == 0, out.stderr
+    import psycopg
+    with psycopg.connect(postgres_url) as db:
+        states = db.execute("SELECT t.state::text, COUNT(*) FROM trials t JOIN studies s ON s.study_id = t.study_id "
+                            "WHERE s.study_name = 'mlws-sweep-1' GROUP BY t.state").fetchall()
+        assert states == [("COMPLETE", 3)]
+        assert db.execute("SELECT COUNT(*) FROM runs WHERE sweep_id = 1 AND status = 'succeeded'").fetchone() == (3,)
+    assert not (ws / ".mlws" / "registry.db").exists()
+    again = mlws("train", "-m", *args, cwd=ws, env=env)
+    assert again.returncode == 0 and "all 3 trials of the study are complete" in again.stdout, again.stdout
