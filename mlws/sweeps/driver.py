@@ -7,6 +7,7 @@ a new run with the next trial number. Ctrl-C stops the running trials; `max_fail
 that keeps failing."""
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 import time
@@ -16,6 +17,7 @@ from ..errors import MlwsError
 from .trials import decide, trial_key, value_of
 
 _ACTIVE: list = []
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def active_driver() -> "Driver":
@@ -62,10 +64,23 @@ class Driver:
 
     def __enter__(self):
         _ACTIVE.append(self)
+        self._saved_env = {k: os.environ.get(k) for k in THREAD_VARS}
+        if self.parallel > 1:
+            # Trials on this machine share its cores: N processes each using every core for torch's
+            # thread pool run several times slower than one at a time. Processes started from here
+            # (local workers) get an equal share unless the user set these.
+            share = str(max(1, (os.cpu_count() or 1) // self.parallel))
+            for key in THREAD_VARS:
+                os.environ.setdefault(key, share)
         return self
 
     def __exit__(self, *exc):
         _ACTIVE.remove(self)
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
     def say(self, line: str) -> None:
         print(f"sweep {self.sweep['id']}: {line}", file=self.out, flush=True)
