@@ -14,7 +14,7 @@ from .ops.runs import (SUMMARY_FIELDS, copy_artifacts, cost, down, logs, plan, p
                        show, stop, summary, train, watch)
 from .ops.notebook import load_run, notebook, notebook_list, notebook_status, notebook_stop, runs_frame
 from .ops.review import check, diff_git
-from .ops.sweeps import sweep, sweeps
+from .ops.sweeps import count_sweeps, sweep, sweeps
 from .ops.sweeps import resume as resume_sweep
 from .ops.sweeps import view as sweep_view
 from .ops.serving import serve, serve_export, serve_list, serve_remote, serve_stop
@@ -22,4 +22,4 @@ from .ops.serving import serve, serve_export, serve_list, serve_remote, serve_st
 __all__ = ["train", "plan", "plan_compute", "check", "diff_git", "runs", "refresh", "show", "summary", "cost", "watch", "stop",
            "logs", "copy_artifacts", "down", "label", "note", "search_runs", "count_runs", "diff", "lineage",
            "lineage_tree", "rerun", "rerun_warnings", "report", "serve", "serve_list", "serve_stop",
-           "serve_export", "serve_remote", "runs_frame", "load_run", "notebook", "notebook_list", "notebook_status", "notebook_stop", "sweep", "sweeps", "sweep_view", "resume_sweep", "SUMMARY_FIELDS"]
+           "serve_export", "serve_remote", "runs_frame", "load_run", "notebook", "notebook_list", "notebook_status", "notebook_stop", "sweep", "sweeps", "count_sweeps", "sweep_view", "resume_sweep", "SUMMARY_FIELDS"]

@@ -48,16 +48,32 @@ def _mirror_to_wandb(record: dict, **changes) -> None:
 def search_runs(*, label=None, experiment=None, status=None, search=None, where=(), sort=None,
                 ascending=False, limit=None, workspace=None) -> list[dict]:
     """Filtered, sorted runs (summaries with labels and note). `where`: ["val/acc>0.9", ...]."""
-    from ..history.query import apply_where, sort_runs
-    # Without metric conditions or sorting, the newest `limit` runs come straight from SQL.
-    newest = limit if limit is not None and not where and not sort else None
-    rows = session(workspace).registry.list(experiment=experiment, status=status, label=label, search=search,
-                                          newest=newest)
-    rows = apply_where(rows, where)
-    rows = sort_runs(rows, sort, ascending)
-    if limit is not None:
-        rows = rows[-limit:] if not sort else rows[:limit]
+    from ..history.query import apply_where, parse_condition, sort_runs
+    registry = session(workspace).registry
+    filters = dict(experiment=experiment, status=status, label=label, search=search)
+    if where or sort:
+        # Metric conditions and sorting read only the metrics they name, for every run; the rows
+        # themselves are read for the runs that are shown.
+        keys = sorted({parse_condition(c)[0] for c in where or ()} | ({sort} if sort else set()))
+        light = [{"id": i, "metrics": m} for i, m in registry.metric_values(keys, **filters)]
+        light = sort_runs(apply_where(light, where), sort, ascending)
+        if limit is not None:
+            light = light[-limit:] if not sort else light[:limit]
+        by_id = {r["id"]: r for r in registry.list(ids=[r["id"] for r in light])}
+        rows = [by_id[r["id"]] for r in light if r["id"] in by_id]
+    else:  # the newest `limit` runs come straight from SQL
+        rows = registry.list(**filters, newest=limit)
     return [summary(r) | {"labels": r["labels"], "note": r["note"], "parent": r["parent_id"]} for r in rows]
+
+
+def best_run_id(registry, metric: str, mode: str | None = None) -> int:
+    """The best succeeded run by `metric`: the mode given, else the one its runs declare, else guessed."""
+    from ..history.chain import best_run
+    if mode is None:
+        declared = registry.declared_modes(metric)
+        mode = declared.pop() if len(declared) == 1 else None
+    table = [{"id": i, "metrics": m} for i, m in registry.metric_values([metric], status="succeeded")]
+    return best_run(table, metric, mode)
 
 
 def count_runs(*, label=None, experiment=None, status=None, search=None, workspace=None) -> int:
@@ -73,10 +89,10 @@ def diff(a: int, b: int, *, workspace=None) -> dict:
 def lineage(run_id: int | None = None, *, best: str | None = None, mode: str | None = None,
             metric: str | None = None, workspace=None) -> list[dict]:
     """The chain from the root to `run_id` (or to the best run by `best`), one step per run."""
-    from ..history.chain import best_run, chain_ids, steps
+    from ..history.chain import chain_ids, steps
     registry = session(workspace).registry
     if best:
-        run_id = best_run(registry.metric_table(), best, mode)
+        run_id = best_run_id(registry, best, mode)
     if run_id is None:
         raise MlwsError("name a run, or --best METRIC")
     ids = chain_ids(registry.parent_map(), int(run_id))
@@ -133,7 +149,7 @@ def report(output, *, metric: str | None = None, runs_for_curves=None, workspace
     newest run's own monitor.metric and mode; its monitor.loss gets a curve too). `sweep`: a page
     for that sweep instead (parallel coordinates of its trials)."""
     from ..fileio import write_atomic
-    from ..history.chain import best_run, metric_mode
+    from ..history.chain import metric_mode
     from ..history.keymetric import monitor_of
     from ..history.report import build_report, read_curves
 
@@ -157,7 +173,7 @@ def report(output, *, metric: str | None = None, runs_for_curves=None, workspace
     mode = newest["mode"] if metric == newest["metric"] else metric_mode(metric)
     chain = []
     if any(isinstance((r.get("metrics") or {}).get(metric), (int, float)) for r in rows if r["status"] == "succeeded"):
-        chain = lineage(best_run(registry.metric_table(), metric, mode), metric=metric, workspace=ws)
+        chain = lineage(best_run_id(registry, metric, mode), metric=metric, workspace=ws)
     ids = list(runs_for_curves) if runs_for_curves else [s["id"] for s in chain][-8:]
     page = build_report(rows, chain, read_curves(rows, ids), metric, mode, newest["loss"],
                         title=f"mlws report · {ws.root.name}")

@@ -254,30 +254,30 @@ def view(sweep_id: int, *, workspace=None) -> dict:
     return {"sweep": record, "varied": keys, "trials": table, "counts": counts, "unsucceeded": len(unsucceeded)}
 
 
-def sweeps(*, workspace=None) -> list[dict]:
-    """Every sweep, oldest first, with its trial counts and best value."""
-    s = session(workspace)
-    counts = s.registry.sweeps.trial_counts()
-    best = _best_values(s.registry)
-    return [_with_live_status(r) | {"counts": counts.get(r["id"], {}), "best": best.get(r["id"])}
-            for r in s.registry.sweeps.list()]
-
-
-def _best_values(registry) -> dict[int, dict]:
-    """{sweep id: {run, value}} from the succeeded trials' metrics (one query)."""
+def sweeps(*, limit: int | None = None, workspace=None) -> list[dict]:
+    """The sweeps (the newest `limit`), oldest first, each with its trial counts and best value."""
+    from ..sweeps.ranking import rank
     from ..sweeps.trials import value_of
-    metric_of = {r["id"]: (r["metric"], r["mode"]) for r in registry.sweeps.list()}
-    out: dict[int, dict] = {}
-    for sweep_id, (metric, mode) in metric_of.items():
-        for t in registry.list(sweep_id=sweep_id, status="succeeded"):
-            value = value_of(t, metric)
-            if value is None:
-                continue
-            better = out.get(sweep_id) is None or ((value > out[sweep_id]["value"]) if mode != "min"
-                                                   else (value < out[sweep_id]["value"]))
-            if better:
-                out[sweep_id] = {"run": t["id"], "value": value}
+    s = session(workspace)
+    records = s.registry.sweeps.list(newest=limit)
+    trials: dict[int, list[dict]] = {}
+    for t in s.registry.sweeps.trials_summary([r["id"] for r in records]):
+        trials.setdefault(t["sweep_id"], []).append(t | {"trial_index": t["id"]})
+    out = []
+    for r in records:
+        mine = trials.get(r["id"], [])
+        counts: dict[str, int] = {}
+        for t in mine:
+            counts[t["status"]] = counts.get(t["status"], 0) + 1
+        ranked = rank(mine, r["metric"], r["mode"])
+        top = ranked[0] if ranked and value_of(ranked[0], r["metric"]) is not None else None
+        out.append(_with_live_status(r) | {"counts": counts, "best": top and {
+            "run": top["id"], "value": value_of(top, r["metric"])}})
     return out
+
+
+def count_sweeps(*, workspace=None) -> int:
+    return session(workspace).registry.sweeps.count()
 
 
 def _with_live_status(record: dict) -> dict:

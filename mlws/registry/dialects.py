@@ -26,7 +26,11 @@ COLUMNS = [
     # finds a trial by it), trial_index numbers the sweep's runs, study_trial is Optuna's number.
     ("sweep_id", "INTEGER", "BIGINT"), ("trial_key", "TEXT", "TEXT"), ("trial_index", "INTEGER", "INTEGER"),
     ("study_trial", "INTEGER", "INTEGER"),
+    # the run's monitor.metric/mode/loss, copied from its config at creation (filled in for older
+    # runs when the registry is migrated): listings and --best read them without parsing configs
+    ("monitor_metric", "TEXT", "TEXT"), ("monitor_mode", "TEXT", "TEXT"), ("monitor_loss", "TEXT", "TEXT"),
 ]
+MONITOR_COLUMNS = ("monitor_metric", "monitor_mode", "monitor_loss")
 SCHEMA_VERSION = 3
 # One row per sweep: what was asked (command, search space, sweeper settings) and how it went.
 SWEEP_COLUMNS = [
@@ -52,10 +56,23 @@ class SqliteDialect:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.timeout = float(os.environ.get("MLWS_REGISTRY_TIMEOUT", "60"))
 
+    # Rows hold whole configs, so a scan of the table reads all of them: these indexes let the common
+    # queries (status, a metric of every run, parents, sweeps) read the index alone. SQLite keeps
+    # the metrics text in the status index (no size limit on an index entry there).
+    indexes = ["CREATE INDEX IF NOT EXISTS runs_status_metrics ON runs (status, metrics)",
+               "CREATE INDEX IF NOT EXISTS runs_parent ON runs (parent_id)",
+               "CREATE INDEX IF NOT EXISTS runs_monitor ON runs (monitor_metric, monitor_mode)",
+               "CREATE INDEX IF NOT EXISTS runs_sweep ON runs (sweep_id)"]
+
     @staticmethod
     def json_text(column: str, *keys: str) -> str:
         """SQL for a text value inside a JSON column (SQLite's JSON1)."""
         return f"json_extract({column}, '$.{'.'.join(keys)}')"
+
+    def json_member(self, column: str) -> tuple[str, callable]:
+        """(SQL with one placeholder, key → its parameter): a top-level member of a JSON object, as a
+        number when it is one (metric names have slashes and dots, so the key is quoted)."""
+        return f"json_extract({column}, {self.param})", lambda key: '$."' + key.replace('"', '\\"') + '"'
 
     def connect(self):
         db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
@@ -101,9 +118,18 @@ class PostgresDialect:
         self.url = url
         self.timeout = float(os.environ.get("MLWS_REGISTRY_TIMEOUT", "60"))
 
+    # a btree entry has a size limit (~2.7 kB), so metrics stay out of PostgreSQL's status index
+    indexes = ["CREATE INDEX IF NOT EXISTS runs_status ON runs (status)",
+               "CREATE INDEX IF NOT EXISTS runs_parent ON runs (parent_id)",
+               "CREATE INDEX IF NOT EXISTS runs_monitor ON runs (monitor_metric, monitor_mode)",
+               "CREATE INDEX IF NOT EXISTS runs_sweep ON runs (sweep_id)"]
+
     @staticmethod
     def json_text(column: str, *keys: str) -> str:
         return f"({column}::jsonb #>> '{{{','.join(keys)}}}')"
+
+    def json_member(self, column: str) -> tuple[str, callable]:
+        return f"({column}::jsonb -> {self.param})", lambda key: key
 
     def connect(self):
         try:

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from ..errors import MlwsError
-from .dialects import COLUMNS, SCHEMA_VERSION, SWEEP_COLUMNS
+from .dialects import COLUMNS, MONITOR_COLUMNS, SCHEMA_VERSION, SWEEP_COLUMNS
 from .liveness import owned_here, process_alive, process_started
 
 JSON_COLUMNS = ("overrides", "config", "git", "versions", "metrics", "artifacts", "labels")
@@ -17,7 +17,7 @@ JSON_COLUMNS = ("overrides", "config", "git", "versions", "metrics", "artifacts"
 SUMMARY_COLUMNS = ["id", "experiment", "builds_on", "parent_id", "rerun_of", "overrides", "command", "status",
                    "backend", "created_at", "started_at", "ended_at", "metrics", "artifacts", "run_dir", "error",
                    "stop_reason", "labels", "note", "host", "pid", "pid_started", "sweep_id", "trial_key", "trial_index",
-                   "study_trial"]
+                   "study_trial", *MONITOR_COLUMNS]
 
 
 def now_iso() -> str:
@@ -96,7 +96,12 @@ class Registry:
             for name, sqlite, pg in COLUMNS:
                 if name not in existing:
                     db.execute(f"ALTER TABLE runs ADD COLUMN {name} {self._column_type(sqlite, pg)}")
-            db.execute("CREATE INDEX IF NOT EXISTS runs_sweep ON runs (sweep_id)")
+            if "monitor_metric" not in existing:  # runs recorded before schema 3: from their configs
+                sets = ", ".join(f"{c} = {self.dialect.json_text('config', 'monitor', c.split('_')[1])}"
+                                 for c in MONITOR_COLUMNS)
+                db.execute(f"UPDATE runs SET {sets}")
+            for index in self.dialect.indexes:
+                db.execute(index)
             if row is None:
                 db.execute(f"INSERT INTO mlws_meta (key, value) VALUES ({self.p}, {self.p})",
                            ("schema_version", str(SCHEMA_VERSION)))
@@ -123,14 +128,16 @@ class Registry:
         `trial`: {sweep_id, trial_key, trial_index, study_trial} when the run is a sweep's trial."""
         p = self.p
         trial = trial or {}
+        monitor = spec.config.get("monitor") or {}
         names = ["experiment", "overrides", "config", "command", "git", "git_patch", "versions", "backend", "status",
                  "created_at", "started_at", "host", "pid", "pid_started", "labels", "note", "builds_on",
-                 "parent_id", "rerun_of", "sweep_id", "trial_key", "trial_index", "study_trial"]
+                 "parent_id", "rerun_of", "sweep_id", "trial_key", "trial_index", "study_trial", *MONITOR_COLUMNS]
         values = (spec.experiment, json.dumps(list(spec.overrides)), json.dumps(spec.config), spec.command,
                   json.dumps(spec.git), git_patch, json.dumps(spec.versions), backend, "running", spec.created_at,
                   now_iso(), socket.gethostname(), os.getpid(), process_started(os.getpid()), json.dumps(list(labels)),
                   note, builds_on, parent_id, rerun_of, trial.get("sweep_id"), trial.get("trial_key"),
-                  trial.get("trial_index"), trial.get("study_trial"))
+                  trial.get("trial_index"), trial.get("study_trial"),
+                  *(_text_or_none(monitor.get(c.split("_")[1])) for c in MONITOR_COLUMNS))
         with self._db(write=True) as db:
             run_id = self.dialect.insert_returning_id(
                 db, f"INSERT INTO runs ({', '.join(names)}) VALUES ({', '.join([p] * len(names))})", values)
@@ -168,8 +175,7 @@ class Registry:
     # -- reading ----------------------------------------------------------------------------
     def get(self, run_id: int) -> dict:
         with self._db() as db:
-            row = db.execute(f"SELECT *, {', '.join(self._monitor_columns())} FROM runs WHERE id = {self.p}",
-                             (run_id,)).fetchone()
+            row = db.execute(f"SELECT * FROM runs WHERE id = {self.p}", (run_id,)).fetchone()
         if row is None:
             raise MlwsError(f"no run {run_id} in the registry ({self.dialect.describe()})")
         return _decode(row)
@@ -193,8 +199,7 @@ class Registry:
                 return []
             where.append(f"id IN ({', '.join([p] * len(ids))})")
             params += list(ids)
-        cols = ", ".join((["*"] if full else SUMMARY_COLUMNS + (["config"] if with_config else []))
-                         + self._monitor_columns())
+        cols = ", ".join(["*"] if full else SUMMARY_COLUMNS + (["config"] if with_config else []))
         sql = f"SELECT {cols} FROM runs" + (f" WHERE {' AND '.join(where)}" if where else "")
         sql += f" ORDER BY id DESC LIMIT {int(newest)}" if newest is not None else " ORDER BY id"
         with self._db() as db:
@@ -202,9 +207,6 @@ class Registry:
         decoded = [_decode(r) for r in rows]
         return decoded[::-1] if newest is not None else decoded
 
-    def _monitor_columns(self) -> list[str]:
-        """Each run's monitor.metric/mode/loss, read from its config by the database (no config decoding)."""
-        return [f"{self.dialect.json_text('config', 'monitor', key)} AS monitor_{key}" for key in ("metric", "mode", "loss")]
 
     def table(self, *, experiment: str | None = None, status: str | None = None, label: str | None = None,
               search: str | None = None) -> list[tuple]:
@@ -273,13 +275,28 @@ class Registry:
         with self._db() as db:
             return {dict(r)["id"]: dict(r)["parent_id"] for r in db.execute("SELECT id, parent_id FROM runs").fetchall()}
 
-    def metric_table(self, status: str | None = "succeeded") -> list[dict]:
-        """[{id, experiment, metrics, monitor}] of the runs with this status, for picking the best."""
-        cols = ", ".join(["id", "experiment", "metrics", *self._monitor_columns()])
-        sql = f"SELECT {cols} FROM runs" + (f" WHERE status = {self.p}" if status else "")
+    def metric_values(self, keys: list[str], *, experiment=None, status=None, label=None,
+                      search=None) -> list[tuple[int, dict]]:
+        """(id, {key: value}) for the runs these filters select: only these metrics are read (in SQL,
+        from an index where the database has one), never whole rows."""
+        where, params = self._filters(experiment, status, label, search)
+        member, param_of = self.dialect.json_member("metrics")
+        cols = ", ".join(["id"] + [f"{member} AS m{i}" for i in range(len(keys))])
+        sql = f"SELECT {cols} FROM runs" + (f" WHERE {' AND '.join(where)}" if where else "")
         with self._db() as db:
-            rows = db.execute(sql, (status,) if status else ()).fetchall()
-        return [_decode(r) for r in rows]
+            rows = db.execute(sql, (*(param_of(k) for k in keys), *params)).fetchall()
+        out = []
+        for row in rows:
+            row = dict(row)
+            out.append((row["id"], {k: row[f"m{i}"] for i, k in enumerate(keys) if row[f"m{i}"] is not None}))
+        return out
+
+    def declared_modes(self, metric: str) -> set[str]:
+        """The modes that runs monitoring `metric` declare (monitor.mode)."""
+        with self._db() as db:
+            rows = db.execute(f"SELECT DISTINCT monitor_mode FROM runs WHERE monitor_metric = {self.p}",
+                              (metric,)).fetchall()
+        return {dict(r)["monitor_mode"] for r in rows} - {None}
 
     def reap_dead(self, running: list[dict] | None = None) -> list[int]:
         """Mark failed the running runs of this host whose process is gone (SIGKILL, power loss).
@@ -294,6 +311,10 @@ class Registry:
                         f" WHERE id = {self.p} AND status = 'running'",
                         (now_iso(), "the run's process ended without recording a result (killed?)", run_id))
         return dead
+
+
+def _text_or_none(value) -> str | None:
+    return None if value is None else str(value)
 
 
 def _decode(row) -> dict:

@@ -55,9 +55,16 @@ class SweepTable:
             raise MlwsError(f"no sweep {sweep_id} in the registry ({self.registry.dialect.describe()})")
         return _decode(row)
 
-    def list(self) -> list[dict]:
+    def list(self, newest: int | None = None) -> list[dict]:
+        """Sweeps oldest first (`newest`: only the last N)."""
+        sql = "SELECT * FROM sweeps ORDER BY id" + (f" DESC LIMIT {int(newest)}" if newest is not None else "")
         with self.registry._db() as db:
-            return [_decode(r) for r in db.execute("SELECT * FROM sweeps ORDER BY id").fetchall()]
+            rows = [_decode(r) for r in db.execute(sql).fetchall()]
+        return rows[::-1] if newest is not None else rows
+
+    def count(self) -> int:
+        with self.registry._db() as db:
+            return dict(db.execute("SELECT COUNT(*) AS n FROM sweeps").fetchone())["n"]
 
     def find(self, signature: str) -> dict | None:
         """The newest sweep with this signature (the same command, resumed by running it again)."""
@@ -66,16 +73,15 @@ class SweepTable:
                              (signature,)).fetchone()
         return _decode(row) if row is not None else None
 
-    def trial_counts(self) -> dict[int, dict[str, int]]:
-        """{sweep id: {status: number of trials}} for every sweep, in one query."""
+    def trials_summary(self, sweep_ids: list[int]) -> list[dict]:
+        """[{id, sweep_id, status, metrics}] of these sweeps' trials, in one query (by the sweep index)."""
+        if not sweep_ids:
+            return []
+        marks = ", ".join([self.p] * len(sweep_ids))
         with self.registry._db() as db:
-            rows = db.execute("SELECT sweep_id, status, COUNT(*) AS n FROM runs WHERE sweep_id IS NOT NULL "
-                              "GROUP BY sweep_id, status").fetchall()
-        out: dict[int, dict[str, int]] = {}
-        for r in rows:
-            r = dict(r)
-            out.setdefault(r["sweep_id"], {})[r["status"]] = r["n"]
-        return out
+            rows = db.execute(f"SELECT id, sweep_id, status, metrics FROM runs WHERE sweep_id IN ({marks})",
+                              tuple(sweep_ids)).fetchall()
+        return [dict(r) | {"metrics": json.loads(dict(r)["metrics"] or "{}")} for r in rows]
 
 
 def _encode(key: str, value):
