@@ -48,12 +48,14 @@ def populate(ws: Path, n: int) -> None:
                      json.dumps({"torch": "2.13.0"}), "local", "succeeded", "2026-11-01T00:00:00+00:00",
                      json.dumps(metrics), "{}", str(ws / "runs" / str(run_id)), json.dumps(labels), note, parent,
                      f"model_{k - 1:02d}" if k > 1 else None, sweep, f"key{run_id}" if sweep else None,
-                     (run_id - 51) % SWEEP_SIZE + 1 if sweep else None))
+                     (run_id - 51) % SWEEP_SIZE + 1 if sweep else None, *(str(config["monitor"].get(k)) if
+                     config["monitor"].get(k) is not None else None for k in ("metric", "mode", "loss"))))
     db = sqlite3.connect(ws / ".mlws" / "registry.db")
     db.executemany("INSERT INTO runs (id, experiment, overrides, config, command, git, git_patch, versions, backend,"
                    " status, created_at, metrics, artifacts, run_dir, labels, note, parent_id, builds_on, sweep_id,"
-                   " trial_key, trial_index) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-    sweeps = sorted({r[-3] for r in rows if r[-3]})
+                   " trial_key, trial_index, monitor_metric, monitor_mode, monitor_loss)"
+                   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    sweeps = sorted({r[18] for r in rows if r[18]})
     db.executemany("INSERT INTO sweeps (id, created_at, status, command, overrides, space, sweeper, settings,"
                    " experiment, metric, mode, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                    [(i, "2026-11-01T00:00:00+00:00", "finished", "mlws train -m", "[]", '{"model.lr": "1,2"}', "basic",

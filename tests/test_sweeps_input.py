@@ -29,6 +29,9 @@ def test_bad_input_gets_one_clear_message_and_records_nothing(ws, env):
         (["model.lr=1e-3,-1"], "model.lr=-1"),  # one grid point fails validation: nothing starts
         (["+experiment=model_99", "model.lr=1e-3,3e-4"], "experiment 'model_99' not found"),
         (["model.lr=1e-3,3e-4", "--parallel", "0"], "must be at least 1"),
+        (["model.lr=interval(1e-4,1e-2)", "hydra/sweeper=optuna", "hydra.sweeper.direction=minimize"],
+         "contradicts monitor.mode=max"),
+        (["model=glob(*)"], "not glob()"),
     ]
     for extra, message in cases:
         overrides = extra if extra[0].startswith("+experiment") else BASE + extra
@@ -93,6 +96,19 @@ def test_sweep_ranks_trials_by_its_own_objective(ws, env):
     md = mlws("sweep", "1", "--format", "markdown", cwd=ws, env=env).stdout
     assert md.startswith("### Sweep 1 · model_12 · basic · finished")
     assert md.count("| succeeded |") == 3 and "`val/loss` (min is better)" in md
+
+
+def test_swept_keys_before_fixed_ones_and_a_key_given_twice_are_planned_as_hydra_runs_them(ws, env):
+    """The jobs Hydra's sweeper launches keep the command's order, and a repeated key counts once."""
+    on = use_record_only_backend(ws)
+    out = mlws("train", "-m", "model.lr=1e-3,3e-4", *BASE, *on, "data.batch_size=16,32", "data.batch_size=64",
+               "--parallel", "4", "--json", cwd=ws, env=env)
+    assert out.returncode == 0, out.stderr
+    view = json.loads(out.stdout)
+    assert view["sweep"]["space"] == {"model.lr": "1e-3,3e-4"} and view["sweep"]["settings"]["n_trials"] == 2
+    runs = mlws_json("runs", cwd=ws, env=env)
+    assert len(runs) == 2 and all("data.batch_size=64" in r["overrides"] for r in runs)
+    assert runs[0]["overrides"][0].startswith("model.lr=")  # as typed
 
 
 def test_optuna_study_lives_in_the_registry_database(ws, env):

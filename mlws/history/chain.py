@@ -1,7 +1,6 @@
 """Lineage queries over the registry: the chain root → run, the best run, the whole tree."""
 from __future__ import annotations
 
-from ..errors import MlwsError
 from .diff import change_lines, config_diff, delta
 
 LOWER_IS_BETTER = ("loss", "err", "mse", "mae", "perplexity")
@@ -14,16 +13,6 @@ def metric_mode(metric: str) -> str:
 def key_metric(record: dict) -> str | None:
     from .keymetric import monitor_of
     return monitor_of(record)["metric"]
-
-
-def chain_ids(parents: dict[int, int | None], run_id: int) -> list[int]:
-    if run_id not in parents:
-        raise MlwsError(f"no run {run_id} in the registry")
-    ids, seen = [run_id], {run_id}
-    while (parent := parents.get(ids[-1])) is not None and parent not in seen:
-        ids.append(parent)
-        seen.add(parent)
-    return ids[::-1]
 
 
 def steps(records: list[dict], metric: str | None = None) -> list[dict]:
@@ -44,18 +33,3 @@ def steps(records: list[dict], metric: str | None = None) -> list[dict]:
         })
         previous = record
     return out
-
-
-def best_run(table: list[dict], metric: str, mode: str | None = None) -> int:
-    """The best run by `metric`: `mode` as given, else as the runs that monitor this metric say,
-    else guessed from its name (a loss or error is minimised)."""
-    if mode is None:
-        declared = {(r.get("monitor") or {}).get("mode") for r in table
-                    if (r.get("monitor") or {}).get("metric") == metric} - {None}
-        mode = declared.pop() if len(declared) == 1 else metric_mode(metric)
-    scored = [(r["metrics"][metric], r["id"]) for r in table
-              if isinstance((r.get("metrics") or {}).get(metric), (int, float))]
-    if not scored:
-        raise MlwsError(f"no succeeded run has the metric {metric!r}")
-    pick = max if mode == "max" else min
-    return pick(scored, key=lambda s: (s[0], s[1] if mode == "max" else -s[1]))[1]

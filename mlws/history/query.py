@@ -21,6 +21,13 @@ def parse_condition(text: str):
         raise MlwsError(f"not a number in condition {text!r}") from None
 
 
+def condition_parts(text: str) -> tuple[str, str, float]:
+    """'val/acc>=0.95' → ('val/acc', '>=', 0.95), for the database to evaluate."""
+    m = CONDITION.fullmatch(text)
+    metric, op, _ = parse_condition(text)
+    return metric, m.group(2), float(m.group(3))
+
+
 def apply_where(rows: list[dict], conditions) -> list[dict]:
     parsed = [parse_condition(c) for c in conditions or ()]
     return [r for r in rows if all(isinstance((r.get("metrics") or {}).get(k), (int, float))

@@ -48,19 +48,15 @@ def _mirror_to_wandb(record: dict, **changes) -> None:
 def search_runs(*, label=None, experiment=None, status=None, search=None, where=(), sort=None,
                 ascending=False, limit=None, workspace=None) -> list[dict]:
     """Filtered, sorted runs (summaries with labels and note). `where`: ["val/acc>0.9", ...]."""
-    from ..history.query import apply_where, parse_condition, sort_runs
+    from ..history.query import condition_parts
     registry = session(workspace).registry
     filters = dict(experiment=experiment, status=status, label=label, search=search)
     if where or sort:
-        # Metric conditions and sorting read only the metrics they name, for every run; the rows
-        # themselves are read for the runs that are shown.
-        keys = sorted({parse_condition(c)[0] for c in where or ()} | ({sort} if sort else set()))
-        light = [{"id": i, "metrics": m} for i, m in registry.metric_values(keys, **filters)]
-        light = sort_runs(apply_where(light, where), sort, ascending)
-        if limit is not None:
-            light = light[-limit:] if not sort else light[:limit]
-        by_id = {r["id"]: r for r in registry.list(ids=[r["id"] for r in light])}
-        rows = [by_id[r["id"]] for r in light if r["id"] in by_id]
+        # The database filters and sorts on the metrics they name; whole rows are read for the
+        # runs that are shown.
+        ids = registry.select_by_metrics([condition_parts(c) for c in where or ()], sort, ascending, limit, **filters)
+        by_id = {r["id"]: r for r in registry.list(ids=ids)}
+        rows = [by_id[i] for i in ids if i in by_id]
     else:  # the newest `limit` runs come straight from SQL
         rows = registry.list(**filters, newest=limit)
     return [summary(r) | {"labels": r["labels"], "note": r["note"], "parent": r["parent_id"]} for r in rows]
@@ -68,12 +64,14 @@ def search_runs(*, label=None, experiment=None, status=None, search=None, where=
 
 def best_run_id(registry, metric: str, mode: str | None = None) -> int:
     """The best succeeded run by `metric`: the mode given, else the one its runs declare, else guessed."""
-    from ..history.chain import best_run
+    from ..history.chain import metric_mode
     if mode is None:
         declared = registry.declared_modes(metric)
-        mode = declared.pop() if len(declared) == 1 else None
-    table = [{"id": i, "metrics": m} for i, m in registry.metric_values([metric], status="succeeded")]
-    return best_run(table, metric, mode)
+        mode = declared.pop() if len(declared) == 1 else metric_mode(metric)
+    run_id = registry.best(metric, mode)
+    if run_id is None:
+        raise MlwsError(f"no succeeded run has the metric {metric!r}")
+    return run_id
 
 
 def count_runs(*, label=None, experiment=None, status=None, search=None, workspace=None) -> int:
@@ -89,13 +87,13 @@ def diff(a: int, b: int, *, workspace=None) -> dict:
 def lineage(run_id: int | None = None, *, best: str | None = None, mode: str | None = None,
             metric: str | None = None, workspace=None) -> list[dict]:
     """The chain from the root to `run_id` (or to the best run by `best`), one step per run."""
-    from ..history.chain import chain_ids, steps
+    from ..history.chain import steps
     registry = session(workspace).registry
     if best:
         run_id = best_run_id(registry, best, mode)
     if run_id is None:
         raise MlwsError("name a run, or --best METRIC")
-    ids = chain_ids(registry.parent_map(), int(run_id))
+    ids = registry.ancestors(int(run_id))
     records = {r["id"]: r for r in registry.list(ids=ids, full=True)}
     return steps([records[i] for i in ids], metric=best or metric)
 

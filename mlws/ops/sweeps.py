@@ -48,8 +48,13 @@ def sweep(overrides, *, parallel: int = 1, max_failures: int | None = None, resu
         n_trials = int(settings.get("n_trials") or 0)
         if n_trials < 1:
             raise MlwsError(f"hydra.sweeper.n_trials must be at least 1 (got {settings.get('n_trials')})")
+        if _sampler(settings) == "GridSampler":
+            if args.grid_size is None or config_space:
+                raise MlwsError("Optuna's grid sampler takes lists and ranges on the command line only")
+            n_trials = min(n_trials, args.grid_size)  # as the sweeper does: the grid is the whole study
+        _check_direction(overrides, spec)
     else:
-        jobs = multirun.grid_jobs(config_space, args.fixed + tuple(f"{k}={v}" for k, v in args.swept.items()))
+        jobs = multirun.grid_jobs(config_space, args.task)
         for job in jobs:
             try:
                 planned[tuple(job)] = plan(ws, job, command=shlex.join(["mlws", "train", *job]))
@@ -99,7 +104,7 @@ def _drive(ws, registry, record, overrides, planned, *, optuna, n_trials, settin
     out = out or sys.stdout
     sweep_dir = ws.state_dir / "sweeps" / str(sweep_id)
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    extra = {"hydra.sweep.dir": f"'{sweep_dir}'"}
+    extra = {"hydra.sweep.dir": _quoted(str(sweep_dir))}
     study = None
     if optuna:
         from ..sweeps.study import StudyLink, quiet
@@ -114,12 +119,12 @@ def _drive(ws, registry, record, overrides, planned, *, optuna, n_trials, settin
                     study=study, out=out) as driver:
             if optuna:
                 remaining = n_trials - _settle_study(study, driver, registry, sweep_id)
-                given = {o.split("=", 1)[0] for o in overrides}
-                extra |= {"hydra.sweeper.storage": f"'{study.url}'", "hydra.sweeper.study_name": study.name,
-                          "hydra.sweeper.n_trials": max(remaining, 0)}
-                extra |= {f"hydra.sweeper.{k}": v for k, v in (
-                    ("direction", "minimize" if record["mode"] == "min" else "maximize"),
-                    ("n_jobs", parallel), ("max_failure_rate", 1.0)) if f"hydra.sweeper.{k}" not in given}
+                given = {o.lstrip("+").split("=", 1)[0] for o in overrides}
+                extra |= {"hydra.sweeper.storage": _quoted(study.url), "hydra.sweeper.study_name": study.name,
+                          "hydra.sweeper.n_trials": max(remaining, 0),
+                          "hydra.sweeper.direction": "minimize" if record["mode"] == "min" else "maximize"}
+                extra |= {f"hydra.sweeper.{k}": v for k, v in (("n_jobs", parallel), ("max_failure_rate", 1.0))
+                          if f"hydra.sweeper.{k}" not in given}
                 seed = (settings.get("sampler") or {}).get("seed")
                 if seed is not None and study.size():
                     # a seeded sampler restarted would draw the trials it already drew: go on from a
@@ -129,10 +134,12 @@ def _drive(ws, registry, record, overrides, planned, *, optuna, n_trials, settin
                     driver.say(f"all {n_trials} trials of the study are complete")
             if not optuna or remaining > 0:
                 try:
-                    multirun.run(ws, [o for o in overrides if o.split("=", 1)[0] not in extra]
+                    multirun.run(ws, [o for o in overrides if o.lstrip("+").split("=", 1)[0] not in extra]
                                  + [f"{k}={v}" for k, v in extra.items()])
-                except ValueError as e:  # Optuna's sweeper asks for the best trial even when all failed
-                    if "No trials are completed" not in str(e):
+                except (ValueError, RuntimeError) as e:
+                    # Optuna's sweeper asks the study for its best trial at the end, which raises when
+                    # none completed; its grid sampler stops the study when a failed trial ends the grid
+                    if not optuna or (study.completed() and "Study.stop" not in str(e)):
                         raise
     except SweepInterrupted as e:
         status, error = "interrupted", str(e)
@@ -147,6 +154,22 @@ def _drive(ws, registry, record, overrides, planned, *, optuna, n_trials, settin
         from ..registry.store import now_iso
         registry.sweeps.update(sweep_id, status=status, error=error, ended_at=now_iso(), pid=None)
     return view(sweep_id, workspace=ws)
+
+
+def _quoted(value: str) -> str:
+    """A value for a Hydra override, taken literally (a quote or `${` in a path or a password)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'").replace("${", "\\${") + "'"
+
+
+def _check_direction(overrides: list[str], spec) -> None:
+    """Optuna optimises the way the run's monitor.mode says; a different direction is a mistake."""
+    mode = (spec.config.get("monitor") or {}).get("mode") or "max"
+    wanted = "minimize" if mode == "min" else "maximize"
+    given = [o.split("=", 1)[1] for o in overrides if o.lstrip("+").split("=", 1)[0] == "hydra.sweeper.direction"]
+    given = given[-1].lower() if given else wanted  # the sweeper's own default (minimize) is not a choice
+    if given.split(".")[-1] != wanted:
+        raise MlwsError(f"hydra.sweeper.direction={given} contradicts monitor.mode={mode}, which decides what is "
+                        f"best in this sweep; change monitor.mode (or drop the direction)")
 
 
 def _settle_study(study, driver, registry, sweep_id) -> int:

@@ -59,7 +59,7 @@ class SqliteDialect:
     # Rows hold whole configs, so a scan of the table reads all of them: these indexes let the common
     # queries (status, a metric of every run, parents, sweeps) read the index alone. SQLite keeps
     # the metrics text in the status index (no size limit on an index entry there).
-    indexes = ["CREATE INDEX IF NOT EXISTS runs_status_metrics ON runs (status, metrics)",
+    indexes = ["CREATE INDEX IF NOT EXISTS runs_status_metrics ON runs (status, metrics, labels, experiment)",
                "CREATE INDEX IF NOT EXISTS runs_parent ON runs (parent_id)",
                "CREATE INDEX IF NOT EXISTS runs_monitor ON runs (monitor_metric, monitor_mode)",
                "CREATE INDEX IF NOT EXISTS runs_sweep ON runs (sweep_id)"]
@@ -73,6 +73,11 @@ class SqliteDialect:
         """(SQL with one placeholder, key → its parameter): a top-level member of a JSON object, as a
         number when it is one (metric names have slashes and dots, so the key is quoted)."""
         return f"json_extract({column}, {self.param})", lambda key: '$."' + key.replace('"', '\\"') + '"'
+
+    def json_number(self, column: str) -> tuple[str, callable]:
+        """(SQL, key → its parameters): the member as a number, NULL when it is missing or not one."""
+        sql, param = self.json_member(column)
+        return f"(CASE WHEN typeof({sql}) IN ('integer', 'real') THEN {sql} END)", lambda key: (param(key),) * 2
 
     def connect(self):
         db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
@@ -130,6 +135,11 @@ class PostgresDialect:
 
     def json_member(self, column: str) -> tuple[str, callable]:
         return f"({column}::jsonb -> {self.param})", lambda key: key
+
+    def json_number(self, column: str) -> tuple[str, callable]:
+        p = self.param
+        return (f"(CASE WHEN jsonb_typeof({column}::jsonb -> {p}) = 'number' THEN ({column}::jsonb ->> {p})::float8 END)",
+                lambda key: (key, key))
 
     def connect(self):
         try:

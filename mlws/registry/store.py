@@ -270,26 +270,58 @@ class Registry:
                 rows = db.execute(f"{base}{where} ORDER BY id DESC LIMIT {int(limit)}", tuple(params)).fetchall()
         return [_decode(r) for r in rows]
 
-    def parent_map(self) -> dict[int, int | None]:
-        """{id: parent_id} for every run: cheap, no JSON."""
-        with self._db() as db:
-            return {dict(r)["id"]: dict(r)["parent_id"] for r in db.execute("SELECT id, parent_id FROM runs").fetchall()}
+    SQL_OPS = {">=": ">=", "<=": "<=", "!=": "<>", "==": "=", "=": "=", ">": ">", "<": "<"}
 
-    def metric_values(self, keys: list[str], *, experiment=None, status=None, label=None,
-                      search=None) -> list[tuple[int, dict]]:
-        """(id, {key: value}) for the runs these filters select: only these metrics are read (in SQL,
-        from an index where the database has one), never whole rows."""
-        where, params = self._filters(experiment, status, label, search)
-        member, param_of = self.dialect.json_member("metrics")
-        cols = ", ".join(["id"] + [f"{member} AS m{i}" for i in range(len(keys))])
-        sql = f"SELECT {cols} FROM runs" + (f" WHERE {' AND '.join(where)}" if where else "")
+    def select_by_metrics(self, where: list[tuple[str, str, float]], sort: str | None = None, ascending: bool = False,
+                          limit: int | None = None, *, experiment=None, status=None, label=None,
+                          search=None) -> list[int]:
+        """Ids of the runs whose metrics meet `where` [(metric, op, number)], best first by `sort`
+        (runs without it last), else oldest first; `limit`: the first N sorted, else the newest N.
+        Evaluated by the database over the metrics alone (an index on SQLite)."""
+        conds, params = self._filters(experiment, status, label, search)
+        number, params_of = self.dialect.json_number("metrics")
+        cond_params: list = []
+        for key, op, value in where:
+            conds.append(f"{number} {self.SQL_OPS[op]} {self.p}")
+            cond_params += [*params_of(key), value]
+        sql = "SELECT id FROM runs" + (f" WHERE {' AND '.join(conds)}" if conds else "")
+        order_params: list = []
+        if sort:
+            direction = "ASC" if ascending else "DESC"
+            # runs without the metric go last, oldest first
+            sql += (f" ORDER BY ({number} IS NULL), {number} {direction}, "
+                    f"CASE WHEN {number} IS NULL THEN id END ASC, id {direction}")
+            order_params = [*params_of(sort), *params_of(sort), *params_of(sort)]
+            sql += f" LIMIT {int(limit)}" if limit is not None else ""
+        elif limit is not None:
+            sql += f" ORDER BY id DESC LIMIT {int(limit)}"
+        else:
+            sql += " ORDER BY id"
         with self._db() as db:
-            rows = db.execute(sql, (*(param_of(k) for k in keys), *params)).fetchall()
-        out = []
-        for row in rows:
-            row = dict(row)
-            out.append((row["id"], {k: row[f"m{i}"] for i, k in enumerate(keys) if row[f"m{i}"] is not None}))
-        return out
+            ids = [dict(r)["id"] for r in db.execute(sql, (*cond_params, *params, *order_params)).fetchall()]
+        return ids[::-1] if not sort and limit is not None else ids
+
+    def best(self, metric: str, mode: str) -> int | None:
+        """The succeeded run with the best `metric` (ties: the newest), by the database."""
+        number, params_of = self.dialect.json_number("metrics")
+        direction = "DESC" if mode == "max" else "ASC"
+        sql = (f"SELECT id FROM runs WHERE status = {self.p} AND {number} IS NOT NULL "
+               f"ORDER BY {number} {direction}, id DESC LIMIT 1")
+        with self._db() as db:
+            row = db.execute(sql, ("succeeded", *params_of(metric), *params_of(metric))).fetchone()
+        return dict(row)["id"] if row is not None else None
+
+    def ancestors(self, run_id: int) -> list[int]:
+        """The run's chain of parents, root first, ending with the run (a parent is always older)."""
+        p = self.p
+        sql = (f"WITH RECURSIVE chain(id, parent_id, depth) AS (SELECT id, parent_id, 0 FROM runs WHERE id = {p} "
+               "UNION ALL SELECT r.id, r.parent_id, c.depth + 1 FROM runs r JOIN chain c ON r.id = c.parent_id "
+               "WHERE r.id < c.id) SELECT id FROM chain ORDER BY depth DESC")
+        with self._db() as db:
+            ids = [dict(r)["id"] for r in db.execute(sql, (int(run_id),)).fetchall()]
+        if not ids:
+            raise MlwsError(f"no run {run_id} in the registry")
+        return ids
 
     def declared_modes(self, metric: str) -> set[str]:
         """The modes that runs monitoring `metric` declare (monitor.mode)."""

@@ -22,6 +22,8 @@ def quiet() -> None:
     """Optuna's info logs and the sweeper's deprecated-distribution warnings are not the user's."""
     import optuna
     optuna.logging.set_verbosity(logging.WARNING)
+    # the sweeper logs each failed trial as "Return value must be float-castable"; mlws says why itself
+    logging.getLogger("hydra_plugins.hydra_optuna_sweeper._impl").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"(optuna|hydra_plugins)\b.*")
     warnings.filterwarnings("ignore", message=r".*(Distribution|deprecated).*")
 

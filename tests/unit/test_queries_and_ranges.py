@@ -101,17 +101,9 @@ def test_rerun_warnings(old, git_now, patch_now, versions_now, expected):
 
 
 def test_key_metric_comes_from_the_runs_own_config():
-    from mlws.history.chain import best_run
     from mlws.history.keymetric import monitor_of, shown_metrics, watched
     regression = {"config": {"monitor": {"metric": "val/mse", "mode": "min", "loss": None}}}
     assert shown_metrics(regression) == ("val/mse",) and watched(regression) == ("val/mse", "min")
     digits = {"monitor": {"metric": "val/acc", "mode": "max", "loss": "val/loss"}}  # a registry summary
     assert shown_metrics(digits) == ("val/acc", "val/loss") and watched(digits) == ("val/loss", "min")
     assert monitor_of({}) == {"metric": None, "mode": "max", "loss": None} and watched({}) is None
-    table = [{"id": 1, "metrics": {"val/mse": 0.5}, "monitor": {"metric": "val/mse", "mode": "min"}},
-             {"id": 2, "metrics": {"val/mse": 0.2}, "monitor": {"metric": "val/mse", "mode": "min"}},
-             {"id": 3, "metrics": {"val/mse": 0.9}, "monitor": {"metric": "val/mse", "mode": "min"}}]
-    assert best_run(table, "val/mse") == 2                    # the runs' own mode
-    assert best_run(table, "val/mse", "max") == 3             # unless told
-    table = [{"id": 1, "metrics": {"score": 0.5}}, {"id": 2, "metrics": {"score": 0.7}}]
-    assert best_run(table, "score") == 2                      # undeclared: guessed from the name (max)

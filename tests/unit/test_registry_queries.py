@@ -1,0 +1,50 @@
+"""The registry's metric queries, evaluated by the database (SQLite here; PostgreSQL runs the same
+SQL in tests/test_team_registry_postgres.py): they agree with the Python reference filters."""
+import pytest
+
+from mlws.history.query import apply_where, condition_parts, sort_runs
+from mlws.ops.history import best_run_id
+from mlws.registry import open_registry
+from mlws.spec import RunSpec
+
+ROWS = [{"id": 1, "metrics": {"val/acc": 0.9, "mse": 3.0}}, {"id": 2, "metrics": {"val/acc": 0.97}},
+        {"id": 3, "metrics": {"note": "n/a"}}, {"id": 4, "metrics": {"val/acc": 0.97, "mse": 1.0}},
+        {"id": 5, "metrics": {"val/acc": 0.5, "mse": 2}}]
+
+
+@pytest.fixture
+def registry(tmp_path):
+    reg = open_registry(f"sqlite:///{tmp_path / 'registry.db'}")
+    for i, row in enumerate(ROWS, start=1):
+        monitor = {"metric": "mse", "mode": "min"} if i == 5 else {"metric": "val/acc", "mode": "max"}
+        spec = RunSpec(experiment="e", overrides=(), config={"monitor": monitor}, workspace=str(tmp_path),
+                       command="mlws train", created_at="2026-11-30T00:00:00+00:00")
+        run_id = reg.create(spec, "", "local", run_dir_for=lambda n: str(tmp_path / str(n)), parent_id=i - 1 or None)
+        reg.finish(run_id, "succeeded" if i != 2 else "failed", metrics=row["metrics"])
+    return reg
+
+
+@pytest.mark.parametrize("where", [[], ["val/acc>=0.95"], ["val/acc>0.95", "mse<2"], ["mse>100"], ["mse==2"], ["mse!=2"]])
+@pytest.mark.parametrize("sort, ascending", [(None, False), ("val/acc", False), ("val/acc", True), ("mse", True), ("mse", False)])
+@pytest.mark.parametrize("limit", [None, 2])
+def test_database_filters_and_sorts_like_the_reference(registry, where, sort, ascending, limit):
+    expected = sort_runs(apply_where(ROWS, where), sort, ascending)
+    if limit is not None:
+        expected = expected[:limit] if sort else expected[-limit:]
+    got = registry.select_by_metrics([condition_parts(c) for c in where], sort, ascending, limit)
+    assert got == [r["id"] for r in expected]
+
+
+def test_best_run_follows_the_declared_mode_the_given_mode_and_ties(registry):
+    assert best_run_id(registry, "val/acc") == 4        # succeeded only (run 2 failed); 0.97
+    assert best_run_id(registry, "val/acc", "min") == 5
+    assert best_run_id(registry, "mse") == 4            # declared min by the run monitoring it
+    assert best_run_id(registry, "mse", "max") == 1
+    with pytest.raises(Exception, match="no succeeded run has the metric 'val/f1'"):
+        best_run_id(registry, "val/f1")
+
+
+def test_ancestors_walk_parents_root_first(registry):
+    assert registry.ancestors(4) == [1, 2, 3, 4]
+    with pytest.raises(Exception, match="no run 99"):
+        registry.ancestors(99)
