@@ -214,3 +214,15 @@ def test_an_optuna_sweep_keeps_its_study_in_the_team_database(postgres_url, ws, 
     assert not (ws / ".mlws" / "registry.db").exists()
     again = mlws("train", "-m", *args, cwd=ws, env=env)
     assert again.returncode == 0 and "all 3 trials of the study are complete" in again.stdout, again.stdout
+
+
+def test_metric_queries_on_postgresql_agree_with_the_reference(postgres_url, tmp_path):
+    """The same SQL-side --where/--sort, best run and ancestors as on SQLite (tests/unit)."""
+    from mlws.registry import open_registry
+    from .unit.test_registry_queries import SORTS, WHERES, check_against_reference, check_best_and_ancestors, fill
+    reg = fill(open_registry(postgres_url), tmp_path)
+    for where in WHERES:
+        for sort, ascending in SORTS:
+            for limit in (None, 2):
+                check_against_reference(reg, where, sort, ascending, limit)
+    check_best_and_ancestors(reg)

@@ -74,10 +74,21 @@ class SqliteDialect:
         number when it is one (metric names have slashes and dots, so the key is quoted)."""
         return f"json_extract({column}, {self.param})", lambda key: '$."' + key.replace('"', '\\"') + '"'
 
+    def json_is_number(self, column: str) -> tuple[str, callable]:
+        """(SQL, key → its parameters): is the member a number?"""
+        return f"json_type({column}, {self.param}) IN ('integer', 'real')", lambda key: (self.json_member(column)[1](key),)
+
     def json_number(self, column: str) -> tuple[str, callable]:
         """(SQL, key → its parameters): the member as a number, NULL when it is missing or not one."""
         sql, param = self.json_member(column)
-        return f"(CASE WHEN typeof({sql}) IN ('integer', 'real') THEN {sql} END)", lambda key: (param(key),) * 2
+        is_number, _ = self.json_is_number(column)
+        return f"(CASE WHEN {is_number} THEN {sql} END)", lambda key: (param(key),) * 2
+
+    def number_condition(self, column: str, op: str) -> tuple[str, callable]:
+        """(SQL, (key, value) → its parameters): the member is a number and `op` value holds."""
+        sql, param = self.json_member(column)
+        is_number, _ = self.json_is_number(column)
+        return f"({is_number} AND {sql} {op} {self.param})", lambda key, value: (param(key), param(key), value)
 
     def connect(self):
         db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
@@ -136,10 +147,17 @@ class PostgresDialect:
     def json_member(self, column: str) -> tuple[str, callable]:
         return f"({column}::jsonb -> {self.param})", lambda key: key
 
+    def json_is_number(self, column: str) -> tuple[str, callable]:
+        return f"jsonb_typeof({column}::jsonb -> {self.param}) = 'number'", lambda key: (key,)
+
     def json_number(self, column: str) -> tuple[str, callable]:
         p = self.param
         return (f"(CASE WHEN jsonb_typeof({column}::jsonb -> {p}) = 'number' THEN ({column}::jsonb ->> {p})::float8 END)",
                 lambda key: (key, key))
+
+    def number_condition(self, column: str, op: str) -> tuple[str, callable]:
+        number, params = self.json_number(column)  # CASE: PostgreSQL may evaluate an AND's sides in any order
+        return f"({number} {op} {self.param})", lambda key, value: (*params(key), value)
 
     def connect(self):
         try:

@@ -282,8 +282,9 @@ class Registry:
         number, params_of = self.dialect.json_number("metrics")
         cond_params: list = []
         for key, op, value in where:
-            conds.append(f"{number} {self.SQL_OPS[op]} {self.p}")
-            cond_params += [*params_of(key), value]
+            sql, params_for = self.dialect.number_condition("metrics", self.SQL_OPS[op])
+            conds.append(sql)
+            cond_params += params_for(key, value)
         sql = "SELECT id FROM runs" + (f" WHERE {' AND '.join(conds)}" if conds else "")
         order_params: list = []
         if sort:
@@ -303,12 +304,13 @@ class Registry:
 
     def best(self, metric: str, mode: str) -> int | None:
         """The succeeded run with the best `metric` (ties: the newest), by the database."""
+        is_number, is_params = self.dialect.json_is_number("metrics")
         number, params_of = self.dialect.json_number("metrics")
         direction = "DESC" if mode == "max" else "ASC"
-        sql = (f"SELECT id FROM runs WHERE status = {self.p} AND {number} IS NOT NULL "
+        sql = (f"SELECT id FROM runs WHERE status = {self.p} AND {is_number} "
                f"ORDER BY {number} {direction}, id DESC LIMIT 1")
         with self._db() as db:
-            row = db.execute(sql, ("succeeded", *params_of(metric), *params_of(metric))).fetchone()
+            row = db.execute(sql, ("succeeded", *is_params(metric), *params_of(metric))).fetchone()
         return dict(row)["id"] if row is not None else None
 
     def ancestors(self, run_id: int) -> list[int]:

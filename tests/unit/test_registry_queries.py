@@ -12,9 +12,8 @@ ROWS = [{"id": 1, "metrics": {"val/acc": 0.9, "mse": 3.0}}, {"id": 2, "metrics":
         {"id": 5, "metrics": {"val/acc": 0.5, "mse": 2}}]
 
 
-@pytest.fixture
-def registry(tmp_path):
-    reg = open_registry(f"sqlite:///{tmp_path / 'registry.db'}")
+def fill(reg, tmp_path):
+    """ROWS as runs (run 2 failed, run 5 monitors mse with mode min), each the parent of the next."""
     for i, row in enumerate(ROWS, start=1):
         monitor = {"metric": "mse", "mode": "min"} if i == 5 else {"metric": "val/acc", "mode": "max"}
         spec = RunSpec(experiment="e", overrides=(), config={"monitor": monitor}, workspace=str(tmp_path),
@@ -24,27 +23,41 @@ def registry(tmp_path):
     return reg
 
 
-@pytest.mark.parametrize("where", [[], ["val/acc>=0.95"], ["val/acc>0.95", "mse<2"], ["mse>100"], ["mse==2"], ["mse!=2"]])
-@pytest.mark.parametrize("sort, ascending", [(None, False), ("val/acc", False), ("val/acc", True), ("mse", True), ("mse", False)])
-@pytest.mark.parametrize("limit", [None, 2])
-def test_database_filters_and_sorts_like_the_reference(registry, where, sort, ascending, limit):
+WHERES = [[], ["val/acc>=0.95"], ["val/acc>0.95", "mse<2"], ["mse>100"], ["mse==2"], ["mse!=2"]]
+SORTS = [(None, False), ("val/acc", False), ("val/acc", True), ("mse", True), ("mse", False)]
+
+
+def check_against_reference(reg, where, sort, ascending, limit):
     expected = sort_runs(apply_where(ROWS, where), sort, ascending)
     if limit is not None:
         expected = expected[:limit] if sort else expected[-limit:]
-    got = registry.select_by_metrics([condition_parts(c) for c in where], sort, ascending, limit)
-    assert got == [r["id"] for r in expected]
+    got = reg.select_by_metrics([condition_parts(c) for c in where], sort, ascending, limit)
+    assert got == [r["id"] for r in expected], (where, sort, ascending, limit)
 
 
-def test_best_run_follows_the_declared_mode_the_given_mode_and_ties(registry):
-    assert best_run_id(registry, "val/acc") == 4        # succeeded only (run 2 failed); 0.97
-    assert best_run_id(registry, "val/acc", "min") == 5
-    assert best_run_id(registry, "mse") == 4            # declared min by the run monitoring it
-    assert best_run_id(registry, "mse", "max") == 1
+def check_best_and_ancestors(reg):
+    assert best_run_id(reg, "val/acc") == 4        # succeeded only (run 2 failed); 0.97
+    assert best_run_id(reg, "val/acc", "min") == 5
+    assert best_run_id(reg, "mse") == 4            # declared min by the run monitoring it
+    assert best_run_id(reg, "mse", "max") == 1
     with pytest.raises(Exception, match="no succeeded run has the metric 'val/f1'"):
-        best_run_id(registry, "val/f1")
-
-
-def test_ancestors_walk_parents_root_first(registry):
-    assert registry.ancestors(4) == [1, 2, 3, 4]
+        best_run_id(reg, "val/f1")
+    assert reg.ancestors(4) == [1, 2, 3, 4]
     with pytest.raises(Exception, match="no run 99"):
-        registry.ancestors(99)
+        reg.ancestors(99)
+
+
+@pytest.fixture
+def registry(tmp_path):
+    return fill(open_registry(f"sqlite:///{tmp_path / 'registry.db'}"), tmp_path)
+
+
+@pytest.mark.parametrize("where", WHERES)
+@pytest.mark.parametrize("sort, ascending", SORTS)
+@pytest.mark.parametrize("limit", [None, 2])
+def test_database_filters_and_sorts_like_the_reference(registry, where, sort, ascending, limit):
+    check_against_reference(registry, where, sort, ascending, limit)
+
+
+def test_best_run_follows_the_declared_mode_the_given_mode_and_ties_and_ancestors(registry):
+    check_best_and_ancestors(registry)
