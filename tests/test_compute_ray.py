@@ -152,6 +152,9 @@ def test_a_sweep_runs_its_trials_as_ray_jobs(ray_head, ws, renv):
     assert [(r["sweep_id"], r["trial_index"], r["backend"], r["status"]) for r in runs] == [
         (1, 1, "ray", "succeeded"), (1, 2, "ray", "succeeded")]
     jobs = {mlws_json("show", str(r["id"]), cwd=ws, env=renv)["artifacts"]["compute"]["submission_id"] for r in runs}
-    assert len(jobs) == 2 and all(str(ray_job(ray_head, j).status.value) == "SUCCEEDED" for j in jobs)
+    assert len(jobs) == 2
+    # the worker records its result before the Ray job itself has ended
+    wait_for(lambda: all(str(ray_job(ray_head, j).status.value) == "SUCCEEDED" for j in jobs), timeout=60,
+             what="both Ray jobs SUCCEEDED")
     view = mlws_json("sweep", "1", cwd=ws, env=renv)
     assert view["varied"] == ["model.lr"] and all(t["value"] > 0 for t in view["trials"])
