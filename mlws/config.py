@@ -41,6 +41,13 @@ def _searchpath_dir(ws: Workspace) -> Path:
     return base
 
 
+def searchpath_override(ws: Workspace) -> str:
+    """The experiments, then mlws's packaged blocks (after the workspace's conf/, so its files win).
+    First in the overrides: Hydra takes the first `hydra.searchpath` it sees."""
+    from .workspace import PACKAGED_SEARCHPATH
+    return f"hydra.searchpath=[file://{_searchpath_dir(ws)},{PACKAGED_SEARCHPATH}]"
+
+
 def compose_raw(ws: Workspace, overrides: list[str]):
     """Hydra's DictConfig (with the `hydra` node) for these overrides; raises MlwsError."""
     from hydra import compose, initialize_config_dir
@@ -48,8 +55,7 @@ def compose_raw(ws: Workspace, overrides: list[str]):
     from omegaconf.errors import OmegaConfBaseException
 
     _check_experiment_exists(ws, overrides)
-    # first: Hydra takes the first `hydra.searchpath` override it sees
-    search = f"hydra.searchpath=[file://{_searchpath_dir(ws)}]"
+    search = searchpath_override(ws)
     try:
         with initialize_config_dir(config_dir=str(ws.conf_dir), version_base="1.3", job_name="mlws"):
             return compose(config_name="config", overrides=[search, *overrides], return_hydra_config=True)
@@ -121,7 +127,7 @@ _EXPLAINING: set = set()
 def _chooses_a_group(ws: Workspace, override: str) -> bool:
     """`model=lit`, `+experiment=model_12`: an override that picks a building block, not a key."""
     key = override.lstrip("+~").split("=", 1)[0]
-    return "=" in override and (key == EXPERIMENT_GROUP or (ws.conf_dir / key).is_dir())
+    return "=" in override and (key == EXPERIMENT_GROUP or ws.is_group(key))
 
 
 def _known_keys(ws: Workspace, choices: list[str] = ()) -> list[str]:

@@ -66,7 +66,7 @@ def _multi_select_choices(ws: Workspace, experiment: str | None, overrides: list
 
 def _is_group(ws: Workspace, group: str) -> bool:
     """A config group of the workspace (a folder in conf/); never one of Hydra's own settings."""
-    return not group.startswith("hydra") and "." not in group and (ws.conf_dir / group).is_dir()
+    return ws.is_group(group)
 
 
 def _choice_override(group: str, option) -> str:
@@ -125,8 +125,13 @@ def _range_problem(value, rule: dict) -> str | None:
 
 
 def _ranges(ws: Workspace) -> dict:
-    path = ws.conf_dir / "schema.yaml"
-    return load_yaml(path) if path.is_file() else {}
+    """mlws's own value ranges, then the workspace's (which add keys or tighten these)."""
+    from .workspace import PACKAGED_CONF
+    ranges = {}
+    for path in (PACKAGED_CONF / "schema.yaml", ws.conf_dir / "schema.yaml"):
+        if path.is_file():
+            ranges.update(load_yaml(path) or {})
+    return ranges
 
 
 def _origin(ws: Workspace, experiment: str | None, key: str, overrides: list[str]) -> str:

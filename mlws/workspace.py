@@ -8,6 +8,9 @@ from pathlib import Path
 from .errors import MlwsError
 
 STATE_DIR = ".mlws"
+# mlws's own building blocks (Hydra finds them at pkg://mlws.conf, after the workspace's conf/)
+PACKAGED_CONF = Path(__file__).resolve().parent / "conf"
+PACKAGED_SEARCHPATH = "pkg://mlws.conf"
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,13 @@ class Workspace:
     def registry_url(self) -> str:
         """MLWS_REGISTRY_URL chooses another registry; the default is SQLite in the workspace."""
         return os.environ.get("MLWS_REGISTRY_URL") or f"sqlite:///{self.state_dir / 'registry.db'}"
+
+    def group_dirs(self, group: str) -> list[Path]:
+        """The folders holding a config group's options: the workspace's, then mlws's own."""
+        return [d for d in (self.conf_dir / group, PACKAGED_CONF / group) if d.is_dir()]
+
+    def is_group(self, group: str) -> bool:
+        return bool(group) and not group.startswith(("hydra", "_")) and "." not in group and bool(self.group_dirs(group))
 
     def experiment_names(self) -> list[str]:
         return sorted(p.stem for p in self.experiments_dir.glob("*.yaml"))

@@ -6,6 +6,7 @@ import importlib
 import sys
 
 COMMANDS = {
+    "init": "Make this repository an mlws workspace: conf/ pointing at your LightningModule and DataModule",
     "train": "Validate, record and run an experiment: mlws train +experiment=model_12 [key=value ...]",
     "sweeps": "List sweeps: their trials, status and best value",
     "sweep": "One sweep's trials ranked by its objective, with what varies (--resume runs what is missing)",

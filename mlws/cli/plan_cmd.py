@@ -10,6 +10,9 @@ from .render import print_json
 def add_arguments(p) -> None:
     p.add_argument("overrides", nargs="*")
     p.add_argument("--json", action="store_true", help="the RunSpec (and task and estimate) as JSON")
+    p.add_argument("-o", "--output", metavar="DIR",
+                   help="write DIR/spec.json and, for a backend that compiles a task, DIR/task.yaml mounting it "
+                        "(sky launch DIR/task.yaml launches it by hand, unrecorded)")
 
 
 def run(args) -> int:
@@ -18,8 +21,10 @@ def run(args) -> int:
     import yaml
 
     from mlws import api
-    planned = api.plan_compute(args.overrides)
+    planned = api.plan_compute(args.overrides, output=args.output)
     spec, task, estimate = planned["spec"], planned["task"], planned["estimate"]
+    if args.output:
+        return _write(args.output, task, planned)
     if args.json:
         print_json({"spec": json.loads(spec.to_json()), "task": task, "estimate": estimate})
         return 0
@@ -34,6 +39,21 @@ def run(args) -> int:
         print(f"# {line}")
     for note in planned.get("notes") or []:
         print(f"# note: {note}")
+    return 0
+
+
+def _write(output: str, task, planned: dict) -> int:
+    from pathlib import Path
+
+    from mlws.fileio import write_atomic
+    folder = Path(output).resolve()
+    print(f"wrote {folder / 'spec.json'} (the frozen run spec)")
+    if task is not None:
+        write_atomic(folder / "task.yaml", _yaml(task))
+        print(f"wrote {folder / 'task.yaml'} (mounts the spec; launch it by hand with: sky launch {folder / 'task.yaml'})")
+        for line in planned.get("lines") or []:
+            print(f"# {line}")
+        print("# launched by hand, the run is not recorded in the registry (mlws train records it)")
     return 0
 
 

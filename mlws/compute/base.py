@@ -57,8 +57,9 @@ class Backend(ABC):
         """Validate, price, reach the cluster; raise MlwsError to refuse. The dict reaches submit."""
         return {}
 
-    def plan(self, spec) -> dict:
-        """What `mlws plan` shows: {task, estimate} for a backend that compiles one; no side effects."""
+    def plan(self, spec, spec_path: str | None = None) -> dict:
+        """What `mlws plan` shows: {task, estimate} for a backend that compiles one; no side effects.
+        `spec_path`: where the frozen spec was written for the task to use (`mlws plan -o DIR`)."""
         return {}
 
     @abstractmethod

@@ -21,11 +21,23 @@ def plan(overrides=(), *, workspace=None):
     return spec
 
 
-def plan_compute(overrides=(), *, workspace=None) -> dict:
-    """{spec, task, estimate}: what the run's backend would do (a cloud task and its price), nothing run."""
+def plan_compute(overrides=(), *, workspace=None, output=None) -> dict:
+    """{spec, task, estimate}: what the run's backend would do (a cloud task and its price), nothing run.
+
+    `output`: a folder that receives the frozen spec (spec.json) and the task (task.yaml) it mounts,
+    so the backend's own tools can launch the task by hand (`sky launch DIR/task.yaml`)."""
+    from pathlib import Path
+
     from ..compute import get_backend
     spec = plan(overrides, workspace=workspace)
-    prepared = get_backend(spec.config.get("compute") or {}, workspace_of(workspace).root).plan(spec)
+    folder = Path(output).resolve() if output is not None else None
+    if folder is not None and folder.exists() and not folder.is_dir():
+        raise MlwsError(f"-o {output}: not a folder")
+    spec_path = str(folder / "spec.json") if folder is not None else None
+    prepared = get_backend(spec.config.get("compute") or {}, workspace_of(workspace).root).plan(spec, spec_path)
+    if folder is not None:  # written only once the backend accepted the plan
+        folder.mkdir(parents=True, exist_ok=True)
+        spec.write(folder / "spec.json")
     return {"spec": spec, "task": prepared.get("task"), "estimate": prepared.get("estimate"),
             "lines": prepared.get("lines") or [], "notes": prepared.get("notes") or []}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from ..config import _check_experiment_exists, _explain_hydra_error, _searchpath_dir
+from ..config import _check_experiment_exists, _explain_hydra_error, searchpath_override
 from ..errors import MlwsError
 from ..workspace import Workspace
 
@@ -34,7 +34,7 @@ def _sweeper_hint(message: str) -> str:
 
 
 def _search(ws: Workspace) -> str:
-    return f"hydra.searchpath=[file://{_searchpath_dir(ws)}]"
+    return searchpath_override(ws)
 
 
 def sweeper_settings(ws: Workspace, overrides: list[str]) -> dict:

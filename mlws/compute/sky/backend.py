@@ -32,10 +32,10 @@ class SkyBackend(Backend):
         secret_values(spec.config["compute"])  # fail now if a named secret is missing here
         return self._priced(spec, price_required=True)
 
-    def plan(self, spec) -> dict:
+    def plan(self, spec, spec_path: str | None = None) -> dict:
         """The same checks as a launch, except that secrets' values and a known price are not needed
         (`mlws check` plans a branch's experiments where neither exists)."""
-        planned = self._priced(spec, price_required=False)
+        planned = self._priced(spec, price_required=False, spec_path=spec_path)
         planned["lines"] = [_price_line(planned["estimate"])]
         c = spec.config["compute"]
         if c.get("use_spot") and not c.get("bucket"):
@@ -43,11 +43,11 @@ class SkyBackend(Backend):
                                 "restarts from scratch instead of from last.ckpt"]
         return planned
 
-    def _priced(self, spec, *, price_required: bool) -> dict:
+    def _priced(self, spec, *, price_required: bool, spec_path: str | None = None) -> dict:
         from . import client
         from .compile import compile_task
         c = spec.config["compute"]
-        task_config = compile_task(spec)
+        task_config = compile_task(spec, spec_path)
         estimate = client.estimate(client.validate(task_config), c.get("max_runtime_minutes"))
         limit = c.get("max_cost")
         if limit is not None:
