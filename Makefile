@@ -40,6 +40,7 @@ bench: setup
 	$(BIN)/python bench/bench_compute_ray.py
 	$(BIN)/python bench/bench_serve.py
 	$(BIN)/python bench/bench_sweeps.py
+	$(BIN)/python bench/bench_packaged.py
 
 clean:
 	rm -rf $(VENV) .mlws runs *.egg-info

@@ -207,6 +207,7 @@ def use_record_only_backend(ws: Path) -> list[str]:
     (ws / "testing_backends").mkdir(exist_ok=True)
     (ws / "testing_backends" / "__init__.py").write_text("")
     (ws / "testing_backends" / "record_only.py").write_text(RECORD_ONLY_BACKEND)
+    (ws / "conf" / "compute").mkdir(exist_ok=True)  # beside mlws's packaged compute blocks
     (ws / "conf" / "compute" / "record_only.yaml").write_text("_target_: testing_backends.record_only.RecordOnly\n")
     return ["compute=record_only", "logger=none"]
 

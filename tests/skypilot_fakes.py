@@ -6,7 +6,8 @@ enabled cloud (the credential/identity checks are patched), and, with --record F
 SDK's HTTP calls to the SkyPilot API server with a recorder that answers like the server would.
 Tests built on it prove the wiring, not a cloud.
 
-usage: python tests/skypilot_fakes.py [--record FILE] [--job-status STATUS] -- mlws-args...
+usage: python tests/skypilot_fakes.py [--record FILE] [--job-status STATUS] [--sky] -- mlws-args...
+       (--sky: the arguments go to SkyPilot's own `sky` CLI instead of mlws)
 """
 import json
 import os
@@ -105,19 +106,28 @@ def record_api(log_path: Path, job_status: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    record, job_status = None, "RUNNING"
+    record, job_status, sky_cli = None, "RUNNING", False
     while argv and argv[0] != "--":
         flag = argv.pop(0)
         if flag == "--record":
             record = Path(argv.pop(0))
         elif flag == "--job-status":
             job_status = argv.pop(0)
+        elif flag == "--sky":
+            sky_cli = True
     argv = argv[1:]
     home = Path(os.environ["HOME"])
     seed_catalog(home)
     enable_aws()
     if record:
         record_api(record, job_status)
+    if sky_cli:
+        from sky.client.cli.command import cli
+        try:
+            cli.main(args=argv, prog_name="sky", standalone_mode=False)
+        except SystemExit as e:
+            return e.code or 0
+        return 0
     from mlws.cli.main import main as mlws_main
     return mlws_main(argv)
 

@@ -135,6 +135,7 @@ def test_a_users_own_backend_is_one_class_and_one_yaml(ws, env):
     (ws / "acme").mkdir()
     (ws / "acme" / "__init__.py").write_text("")
     (ws / "acme" / "compute.py").write_text(USER_BACKEND)
+    (ws / "conf" / "compute").mkdir(exist_ok=True)  # beside mlws's packaged compute blocks
     (ws / "conf" / "compute" / "script.yaml").write_text("_target_: acme.compute.ScriptBackend\ngreeting: hello\n")
     import subprocess
     out = subprocess.run([str(Path(sys.executable).with_name("mlws")), "train", "+experiment=model_01",

@@ -384,3 +384,43 @@ def test_recorded_api_a_sweep_launches_each_trial_as_a_managed_job(ws, env, tmp_
     view = json.loads(out.stdout)
     assert view["sweep"]["status"] == "finished" and [t["status"] for t in view["trials"]] == ["succeeded"] * 2
     assert calls(record, "/jobs/queue")  # the driver asked SkyPilot how its trials went
+
+
+def sky_cli(ws: Path, env: dict, tmp: Path, *args, record: Path):
+    """SkyPilot's own `sky` CLI, in the fakes' process (fake catalog, recorded API server)."""
+    home = tmp / "home"
+    home.mkdir(exist_ok=True)
+    return subprocess.run([sys.executable, str(FAKES), "--record", str(record), "--sky", "--", *args], cwd=ws,
+                          capture_output=True, text=True, env={**env, "HOME": str(home), "SKY_RUNTIME_DIR": str(home)},
+                          timeout=300)
+
+
+def test_plan_output_is_a_task_skypilots_own_cli_launches(ws, env, tmp_path):
+    """`mlws plan ... -o DIR` writes the frozen spec and a task that mounts it: SkyPilot's real
+    `sky launch --dryrun` CLI accepts it (its client-side checks run, the launch request reaches the
+    recorded API server); the task as printed without -o is refused by the same CLI."""
+    out = sky_mlws(ws, env, tmp_path, "plan", *V100x2, "-o", str(tmp_path / "plan"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    task = yaml.safe_load((tmp_path / "plan" / "task.yaml").read_text())
+    assert task["file_mounts"]["/mlws/spec.json"] == str(tmp_path / "plan" / "spec.json")
+    spec = json.loads((tmp_path / "plan" / "spec.json").read_text())
+    assert spec["config"]["compute"]["accelerators"] == "V100:2" and spec["experiment"] == "model_12"
+    assert mlws_json("runs", cwd=ws, env=env) == []  # planned, not recorded
+
+    record = tmp_path / "api.json"
+    launched = sky_cli(ws, env, tmp_path, "launch", "--dryrun", "-y", str(tmp_path / "plan" / "task.yaml"), record=record)
+    assert launched.returncode == 0 and "Error" not in launched.stderr, launched.stderr[-2000:]
+    (launch,) = calls(record, "/launch")
+    assert launch["json"]["dryrun"] is True
+    sent = list(yaml.safe_load_all(launch["json"]["task"]))[-1]
+    assert sent["file_mounts"]["/mlws/spec.json"] == str(tmp_path / "plan" / "spec.json")
+    assert sent["resources"]["accelerators"] == {"V100": 2}
+
+    printed = sky_mlws(ws, env, tmp_path, "plan", *V100x2).stdout.split("# chosen:")[0]
+    (tmp_path / "printed.yaml").write_text(printed)
+    refused = sky_cli(ws, env, tmp_path, "launch", "--dryrun", "-y", str(tmp_path / "printed.yaml"),
+                      record=tmp_path / "api2.json")
+    assert "File mount source 'runs/N/spec.json' does not exist locally" in refused.stderr + refused.stdout
+
+    bad = sky_mlws(ws, env, tmp_path, "plan", *V100x2, "compute.accelerators=V100:3", "-o", str(tmp_path / "bad"))
+    assert bad.returncode == 2 and not (tmp_path / "bad").exists()  # refused: nothing written

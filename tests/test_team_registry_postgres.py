@@ -128,6 +128,7 @@ def test_a_node_writes_its_outcome_straight_to_the_team_registry(postgres_url, w
     (ws / "acme" / "__init__.py").write_text("")
     (ws / "acme" / "node.py").write_text(NODE_BACKEND)
     node = tmp_path / "node"
+    (ws / "conf" / "compute").mkdir(exist_ok=True)  # beside mlws's packaged compute blocks
     (ws / "conf" / "compute" / "node.yaml").write_text(f"_target_: acme.node.NodeBackend\nnode_dir: {node}\n")
     env = {**env, "MLWS_REGISTRY_URL": postgres_url}
     out = mlws("train", "+experiment=model_01", "trainer.max_epochs=2", "logger=none", "compute=node", cwd=ws, env=env)

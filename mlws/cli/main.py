@@ -27,6 +27,7 @@ COMMANDS = {
     "lineage": "The chain of runs from the first baseline to a run (or --best METRIC, or --all)",
     "rerun": "Run a recorded run again with the same resolved config",
     "report": "Write a self-contained HTML report of the runs and their lineage",
+    "completion": "Shell completion: eval \"$(mlws completion bash)\" (or zsh)",
 }
 
 
@@ -44,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from mlws.errors import MlwsError
+
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in[:1] == ["__complete"]:  # a TAB in the shell: answered without building every parser
+        from .complete import main as complete
+        return complete(args_in[1:])
 
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
