@@ -21,7 +21,7 @@ train: setup
 
 ## The whole test suite, slow tests included (what CI runs).
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -3,6 +3,7 @@ environment (mlws's dependencies reached through a .pth line to this project's .
 downloaded), `mlws init` in an empty git repository holding a small user package, then train, runs,
 diff and serve there, with mlws's building blocks coming from the package (pkg://mlws.conf)."""
 import json
+import os
 import site
 import subprocess
 import sys
@@ -32,10 +33,11 @@ def wheel_python(tmp_path_factory):
                                     check=True, capture_output=True, text=True).stdout.strip())
     deps = [p for p in site.getsitepackages() if p.endswith("site-packages")]
     (venv_site / "_mlws_deps.pth").write_text("\n".join(deps) + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--ignore-installed", "-q", str(wheel)],
                    check=True, capture_output=True, timeout=300)
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     where = subprocess.run([str(python), "-c", "import mlws, hydra_plugins.mlws_launcher as l; print(mlws.__file__, l.__file__)"],
-                           check=True, capture_output=True, text=True).stdout
+                           check=True, capture_output=True, text=True, env=clean, cwd=tmp).stdout
     assert str(REPO) not in where and str(venv_site) in where  # the wheel's mlws, not this checkout's
     return python
 

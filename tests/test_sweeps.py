@@ -34,8 +34,8 @@ def _registry(ws):
 
 
 def _settled_running_trial(ws, driver_pid, succeeded: int, training: bool = False):
-    """`succeeded` trials done and the next one running in its own worker (not mid-launch; with
-    `training`, past its first logged step, so a stop finds Lightning's loop)."""
+    """`succeeded` trials done and one or two running, each in its own worker (none mid-launch;
+    with `training`, past its first logged step, so a stop finds Lightning's loop)."""
     if not (ws / ".mlws" / "registry.db").exists():
         return False
     try:
@@ -44,10 +44,12 @@ def _settled_running_trial(ws, driver_pid, succeeded: int, training: bool = Fals
     except sqlite3.Error:  # the schema is being created
         return False
     done = sum(r["status"] == "succeeded" for r in rows)
-    running = [r for r in rows if r["status"] == "running" and r["pid"] not in (None, driver_pid)]
+    running = [r for r in rows if r["status"] == "running"]
+    if any(r["pid"] in (None, driver_pid) for r in running):
+        return False  # a trial being launched: its worker not started yet
     if training and running and not (Path(running[0]["run_dir"]) / "metrics.jsonl").exists():
         return False
-    return done >= succeeded and len(running) == 1
+    return done >= succeeded and len(running) >= 1
 
 
 def test_grid_sweep_records_each_trial_and_runs_two_at_a_time(ws, env):
@@ -99,22 +101,24 @@ def _sweep_page_renders(ws, env):
 
 
 def test_kill_9_mid_sweep_then_resume_runs_exactly_what_is_missing(ws, env):
-    driver = _start_sweep(ws, env, *SHORT, "model.lr=1e-3,3e-3,1e-2", "data.batch_size=32,64")
+    driver = _start_sweep(ws, env, *SHORT, "model.lr=1e-3,3e-3,1e-2", "data.batch_size=32,64", "--parallel", "2")
     try:
         wait_for(lambda: _settled_running_trial(ws, driver.pid, succeeded=2), timeout=240,
-                 what="two trials done and a third running")
+                 what="two trials done and later ones running")
     finally:
         driver.kill()  # SIGKILL: no cleanup at all
         driver.communicate()
     before = {r["id"]: r for r in _runs(ws, env)}
-    assert len(before) == 3
+    assert 3 <= len(before) <= 4
     kept = {i: (Path(r["run_dir"]) / "spec.json").read_bytes() for i, r in before.items()}
+    done = sum(r["status"] == "succeeded" for r in before.values())
     assert mlws_json("sweeps", cwd=ws, env=env)[0]["status"] == "interrupted"
 
     out = mlws("sweep", "1", "--resume", cwd=ws, env=env)
     assert out.returncode == 0, out.stderr
-    assert out.stderr.count("already succeeded") == 0 and out.stdout.count("already succeeded") == 2
-    assert "still running from before" in out.stdout  # the third trial's worker outlived its driver
+    # every trial that was running outlived its driver: waited for (or already done), never rerun
+    assert out.stdout.count("already succeeded") + out.stdout.count("still running from before") == len(before)
+    assert out.stdout.count("already succeeded") >= done
     after = _runs(ws, env)
     assert len(after) == 6 and all(r["status"] == "succeeded" for r in after)
     with _registry(ws) as db:

@@ -1,0 +1,31 @@
+"""mlws check [NAME ...]: every experiment composes, validates and plans (what CI runs on each PR).
+
+Safe on a checkout of someone else's branch: nothing it names is imported or run, secrets from
+the environment are never read into what it prints.
+"""
+from __future__ import annotations
+
+from .render import print_json
+
+
+def add_arguments(p) -> None:
+    p.add_argument("experiments", nargs="*", help="experiment names (default: all in experiments/)")
+    p.add_argument("--json", action="store_true")
+
+
+def run(args) -> int:
+    from mlws import api
+    results = api.check(args.experiments or None)
+    failed = [r for r in results if not r["ok"]]
+    if args.json:
+        print_json(results)
+    else:
+        for r in results:
+            if r["ok"]:
+                print(f"ok    {r['file']}  (compute: {r['compute']})")
+            else:
+                print(f"FAIL  {r['file']}: {r['error']}")
+            for note in r["notes"]:
+                print(f"        {note}")
+        print(f"{len(results)} file(s): {len(results) - len(failed)} ok, {len(failed)} failed")
+    return 1 if failed else 0

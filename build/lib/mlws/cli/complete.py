@@ -1,0 +1,156 @@
+"""Shell completion: `mlws completion bash|zsh` prints a script; the shell then calls
+`mlws __complete CWORD WORDS...` on each TAB. Answers come from files and the registry's SQLite
+file directly (no Hydra, no heavy library), so a TAB answers at once.
+
+Completed: commands, options, run ids, sweep ids, experiment names, config groups and their
+options (the workspace's and mlws's own), and config keys (read from the building blocks the root
+config chooses, not composed)."""
+from __future__ import annotations
+
+import os
+import sys
+
+RUN_COMMANDS = ("show", "watch", "stop", "logs", "label", "note", "diff", "lineage", "rerun", "serve", "cp")
+OVERRIDE_COMMANDS = ("train", "plan", "check", "down", "notebook")
+
+BASH = r"""# mlws completion for bash: eval "$(mlws completion bash)"
+_mlws_complete() {
+    local IFS=$'\n'
+    COMPREPLY=($(mlws __complete "$COMP_CWORD" "${COMP_WORDS[@]}" 2>/dev/null))
+    if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *[=.:] ]]; then compopt -o nospace; fi
+}
+complete -o default -F _mlws_complete mlws
+"""
+
+ZSH = r"""#compdef mlws
+# mlws completion for zsh: eval "$(mlws completion zsh)"
+_mlws() {
+    local -a candidates
+    candidates=("${(@f)$(mlws __complete $((CURRENT - 1)) "${words[@]}" 2>/dev/null)}")
+    local c
+    for c in $candidates; do
+        if [[ $c == *[=.:] ]]; then compadd -S '' -- "$c"; else compadd -- "$c"; fi
+    done
+}
+compdef _mlws mlws
+"""
+
+
+def script(shell: str) -> str:
+    return {"bash": BASH, "zsh": ZSH}[shell]
+
+
+def candidates(cword: int, words: list[str]) -> list[str]:
+    """What may come at position `cword` of `words` (words[0] is `mlws`)."""
+    from .main import COMMANDS
+    current = words[cword] if cword < len(words) else ""
+    if cword <= 1:
+        return _starting(current, [*COMMANDS, "--help"])
+    command = words[1]
+    if command == "completion":
+        return _starting(current, ["bash", "zsh"])
+    if current.startswith("-"):
+        return _starting(current, _options(command))
+    if command in RUN_COMMANDS or (command == "serve" and cword == 2):
+        if command == "cp" and ":" not in current and cword == 2:
+            return [i + ":" for i in _starting(current, _ids("runs"))]
+        return _starting(current, _ids("runs"))
+    if command == "sweep":
+        return _starting(current, _ids("sweeps"))
+    if command in OVERRIDE_COMMANDS:
+        return _overrides(current)
+    return []
+
+
+def _starting(prefix: str, options) -> list[str]:
+    return [o for o in options if o.startswith(prefix)]
+
+
+def _options(command: str) -> list[str]:
+    import argparse
+    import importlib
+    module = importlib.import_module(f"mlws.cli.{command}_cmd") if command.isidentifier() else None
+    if module is None:
+        return []
+    parser = argparse.ArgumentParser(add_help=True)
+    module.add_arguments(parser)
+    return sorted(s for a in parser._actions for s in a.option_strings if s.startswith("--"))
+
+
+def _workspace():
+    from mlws.errors import MlwsError
+    from mlws.workspace import find_workspace
+    try:
+        return find_workspace()
+    except MlwsError:
+        return None
+
+
+def _ids(table: str) -> list[str]:
+    """Ids from the workspace's SQLite registry, newest first (a team database is not asked)."""
+    import sqlite3
+    ws = _workspace()
+    if ws is None or not ws.registry_url.startswith("sqlite:///"):
+        return []
+    path = ws.registry_url[len("sqlite:///"):]
+    if not os.path.exists(path):
+        return []
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.2) as db:
+            return [str(r[0]) for r in db.execute(f"SELECT id FROM {table} ORDER BY id DESC LIMIT 500")]
+    except sqlite3.Error:
+        return []
+
+
+def _overrides(current: str) -> list[str]:
+    ws = _workspace()
+    if ws is None:
+        return []
+    prefix = "+" if current.startswith("+") else ""
+    body = current.lstrip("+~")
+    if "=" in body:
+        key, _, value = body.partition("=")
+        if key == "experiment":
+            return [f"{prefix}experiment={n}" for n in _starting(value, ws.experiment_names())]
+        if ws.is_group(key):
+            return [f"{prefix}{key}={o}" for o in _starting(value, _group_options(ws, key))]
+        return []
+    groups = sorted({p.name for d in (ws.conf_dir, _packaged()) if d.is_dir() for p in d.iterdir()
+                     if p.is_dir() and not p.name.startswith(("_", "."))})
+    names = [prefix + n for n in [g + "=" for g in groups] + [k + "=" for k in _keys(ws)]]
+    return _starting(current, ["+experiment=", *names])
+
+
+def _packaged():
+    from mlws.workspace import PACKAGED_CONF
+    return PACKAGED_CONF
+
+
+def _group_options(ws, group: str) -> list[str]:
+    return sorted({p.stem for d in ws.group_dirs(group) for p in d.glob("*.yaml")})
+
+
+def _keys(ws) -> list[str]:
+    """Config keys as the root config's chosen blocks declare them (their YAML files, flattened)."""
+    from mlws.experiments import load_yaml
+    from mlws.flatten import flatten
+    root = load_yaml(ws.conf_dir / "config.yaml")
+    keys = set(flatten({k: v for k, v in root.items() if k != "defaults"}))
+    for entry in root.get("defaults") or []:
+        for group, option in (entry.items() if isinstance(entry, dict) else ()):
+            for name in option if isinstance(option, list) else [option]:
+                found = [d / f"{name}.yaml" for d in ws.group_dirs(str(group)) if (d / f"{name}.yaml").is_file()]
+                if found:  # the workspace's file wins, as in Hydra
+                    block = {k: v for k, v in load_yaml(found[0]).items() if k != "defaults"}
+                    keys |= {f"{group}.{k}" for k in flatten(block)}
+    return sorted(keys)
+
+
+def main(argv: list[str]) -> int:
+    try:
+        cword = int(argv[0])
+    except (IndexError, ValueError):
+        return 2
+    for line in candidates(cword, argv[1:]):
+        sys.stdout.write(line + "\n")
+    return 0

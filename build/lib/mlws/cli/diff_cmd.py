@@ -1,0 +1,92 @@
+"""mlws diff A B | mlws diff --git REF   [--json | --format markdown]
+
+Two runs: what changed between them (effective config, metrics, code). `--git REF`: every
+experiment whose effective config this branch changes against REF (a pull request's review).
+"""
+from __future__ import annotations
+
+from .render import print_json
+
+
+def add_arguments(p) -> None:
+    p.add_argument("a", type=int, nargs="?", help="a run id")
+    p.add_argument("b", type=int, nargs="?", help="another run id")
+    p.add_argument("--git", metavar="REF", help="compare every experiment's effective config with git REF")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--format", choices=["text", "markdown"], default="text")
+
+
+def run(args) -> int:
+    from mlws.errors import MlwsError
+    if args.git is not None:
+        if args.a is not None:
+            raise MlwsError("give either two run ids or --git REF, not both")
+        return _branch(args)
+    if args.a is None or args.b is None:
+        raise MlwsError("mlws diff needs two run ids (mlws diff 11 12) or --git REF")
+    return _runs(args)
+
+
+def _branch(args) -> int:
+    import sys
+
+    from mlws import api
+    result = api.diff_git(args.git)
+    if result["uncommitted"] and not args.json:
+        print(f"note: comparing {args.git} with the working tree, including uncommitted changes to "
+              + ", ".join(result["uncommitted"][:5]) + (" …" if len(result["uncommitted"]) > 5 else ""),
+              file=sys.stderr)
+    if args.json:
+        print_json(result)
+    elif args.format == "markdown":
+        from mlws.review.markdown import render
+        print(render(result), end="")
+    else:
+        _print_branch(result)
+    return 0
+
+
+def _print_branch(result: dict) -> None:
+    from mlws.history.diff import change_lines
+    print(f"experiments at {result['ref']} ({result['commit'][:10]}) → the working tree")
+    for note in result["notes"]:
+        print(f"note: {note}")
+    for e in result["experiments"]:
+        extra = "".join([f" (from {e['renamed_from']})" if e["renamed_from"] else "",
+                         f" (builds on {e['builds_on']})" if e["builds_on"] else ""])
+        print(f"{e['experiment']}  {e['status']}{extra}")
+        if e["error"]:
+            print(f"  error: {e['error']}")
+        for line in change_lines(e):
+            print(f"  {line}")
+    n = len(result["experiments"])
+    print(f"{n} of {result['total']} experiment(s) differ" if n else
+          f"no experiment's effective config differs ({result['total']} checked)")
+
+
+def _runs(args) -> int:
+    from mlws import api
+    from mlws.history.diff import change_lines, delta, to_markdown
+    d = api.diff(args.a, args.b)
+    if args.json:
+        print_json(d)
+        return 0
+    if args.format == "markdown":
+        print(to_markdown(d), end="")
+        return 0
+    a, b = d["runs"]
+    print(f"run {a} ({d['experiments'][0]}) → run {b} ({d['experiments'][1]})")
+    lines = change_lines(d["config"])
+    print("config:" if lines else "config: identical")
+    for line in lines:
+        print(f"  {line}")
+    print("metrics:")
+    for k, (x, y) in d["metrics"].items():
+        dl = delta(x, y)
+        fmt = lambda v: "—" if v is None else f"{v:.4f}"
+        print(f"  {k}: {fmt(x)} → {fmt(y)}" + (f"  ({dl:+.4f})" if dl is not None else ""))
+    code = d["code"]
+    print("code: " + ("same commit" if code["same_commit"] else
+                      "commits " + " → ".join((c or "none")[:10] for c in code["commit"]))
+          + ("; uncommitted changes differ" if code["patch_changed"] else ""))
+    return 0

@@ -1,0 +1,61 @@
+"""mlws runs [--label L] [--experiment E] [--status S] [--search TEXT] [--where 'val/acc>0.9'] [--sort M] [--limit N] [--json]"""
+from __future__ import annotations
+
+from .render import console, format_metrics, print_json
+
+DEFAULT_TABLE_LIMIT = 50
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--label")
+    p.add_argument("--experiment")
+    from mlws.registry import STATUSES
+    p.add_argument("--status", choices=STATUSES)
+    p.add_argument("--search", help="free text over notes, labels, experiment names and config values")
+    p.add_argument("--where", action="append", default=[], metavar="COND",
+                   help="metric threshold, e.g. 'val/acc>=0.95' (repeatable)")
+    p.add_argument("--sort", metavar="METRIC", help="sort by a metric, highest first")
+    p.add_argument("--asc", action="store_true", help="with --sort: lowest first")
+    p.add_argument("--limit", type=int, help=f"at most N runs (the table shows the newest {DEFAULT_TABLE_LIMIT} by default)")
+    p.add_argument("--all", action="store_true", help="the table shows every run")
+    p.add_argument("--json", action="store_true", help="a JSON array of runs")
+    p.add_argument("--refresh", action="store_true",
+                   help="first ask the backends of running remote runs (a Ray cluster, a cloud) for their status")
+
+
+def run(args) -> int:
+    from mlws import api
+    limit = args.limit
+    if limit is None and not args.json and not args.all:
+        limit = DEFAULT_TABLE_LIMIT
+    warnings = api.refresh() if args.refresh else []
+    filters = dict(label=args.label, experiment=args.experiment, status=args.status, search=args.search)
+    records = api.search_runs(**filters, where=args.where, sort=args.sort, ascending=args.asc, limit=limit)
+    total = len(records)
+    if limit is not None and len(records) == limit and not args.where and not args.sort:
+        total = api.count_runs(**filters)
+    import sys
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.json:
+        print_json(records)
+        return 0
+    from rich.table import Table
+    from mlws.history.keymetric import shown_metrics
+    t = Table("id", "experiment", "status", "metrics", "labels", "overrides", "created")
+    colours = {"succeeded": "green", "failed": "red", "running": "yellow", "stopped": "magenta"}
+    for r in records:
+        status = f"[{colours.get(r['status'], 'white')}]{r['status']}[/]"
+        extra = r["overrides"][1:] if r["overrides"][:1] == [f"+experiment={r['experiment']}"] else r["overrides"]
+        if r.get("cost"):
+            status += f"\n${r['cost']['spend']:.2f} @ ${r['cost']['hourly_price']:.2f}/h"
+        t.add_row(str(r["id"]), r["experiment"] or "-", status, format_metrics(r["metrics"], (args.sort,) if args.sort else shown_metrics(r)),
+                  ", ".join(r["labels"]), " ".join(extra), r["created_at"].replace("T", " ")[:19])
+    out = console()
+    filtered = any([args.label, args.experiment, args.status, args.search, args.where])
+    out.print(t if records else "no runs match" if filtered else "no runs yet: mlws train +experiment=model_12")
+    if any(r["status"] == "running" for r in records) and not args.refresh:
+        out.print("[dim]runs on a cluster or cloud show their last known status; --refresh asks their backends[/dim]")
+    if total > len(records):
+        out.print(f"[dim]showing {len(records)} of {total} runs; --limit N or --all for more[/dim]")
+    return 0

@@ -1,0 +1,81 @@
+"""mlws sweep ID [--json | --format markdown] [--resume [--parallel N] [--force] [--detach]]"""
+from __future__ import annotations
+
+import contextlib
+import shlex
+import sys
+
+from .render import console, print_json
+
+
+def add_arguments(p) -> None:
+    p.add_argument("sweep_id", type=int)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--format", choices=["table", "markdown"], default="table",
+                   help="markdown: a pull-request comment")
+    p.add_argument("--resume", action="store_true", help="run the trials still missing (failed, stopped, never run)")
+    p.add_argument("--parallel", type=int, metavar="N", help="with --resume: trials at a time (default: as before)")
+    p.add_argument("--max-failures", type=int, metavar="K")
+    p.add_argument("--force", action="store_true", help="with --resume: even though its search space changed")
+    p.add_argument("--detach", action="store_true", help="with --resume: drive the sweep in the background")
+
+
+def run(args) -> int:
+    from mlws import api
+    if args.resume:
+        with _progress_to_stderr(args.json or args.format == "markdown"):
+            result = api.resume_sweep(args.sweep_id, parallel=args.parallel, max_failures=args.max_failures,
+                                      force=args.force, detach=args.detach)
+    else:
+        result = api.sweep_view(args.sweep_id)
+    return show(result, as_json=args.json, markdown=args.format == "markdown")
+
+
+def run_sweep(args) -> int:
+    """`mlws train -m ...`"""
+    from mlws import api
+    command = shlex.join(["mlws", "train", "-m", *args.overrides]
+                         + (["--parallel", str(args.parallel)] if args.parallel != 1 else []))
+    with _progress_to_stderr(args.json):
+        result = api.sweep(args.overrides, parallel=args.parallel, max_failures=args.max_failures,
+                           resume=args.resume, force=args.force, detach=args.detach, command=command)
+    return show(result, as_json=args.json)
+
+
+@contextlib.contextmanager
+def _progress_to_stderr(active: bool):
+    with contextlib.redirect_stdout(sys.stderr) if active else contextlib.nullcontext():
+        yield
+
+
+def show(result: dict, *, as_json: bool = False, markdown: bool = False) -> int:
+    sweep = result["sweep"]
+    if as_json:
+        print_json(result)
+    elif markdown:
+        from mlws.sweeps.ranking import markdown as to_markdown
+        sys.stdout.write(to_markdown(sweep, result["varied"], result["trials"]))
+    else:
+        _table(result)
+    if result.get("message"):
+        print(result["message"], file=sys.stderr)
+    # A finished sweep with a trial that never succeeded exits 1 too (CI sees it); the table says which.
+    return 0 if sweep["status"] == "running" or (sweep["status"] == "finished" and not result["unsucceeded"]) else 1
+
+
+def _table(result: dict) -> None:
+    from rich.table import Table
+    sweep, keys = result["sweep"], result["varied"]
+    metric = sweep["metric"] or "value"
+    title = (f"sweep {sweep['id']} · {sweep['experiment'] or '(no experiment)'} · {sweep['sweeper']} · {sweep['status']}"
+             f" · {metric} ({sweep['mode']} is better)")
+    t = Table("rank", "trial", "run", "status", metric, *keys, title=title, title_justify="left")
+    colours = {"succeeded": "green", "failed": "red", "running": "yellow", "stopped": "magenta"}
+    for r in result["trials"]:
+        t.add_row(str(r["rank"] or "-"), str(r["trial"]), str(r["run"]),
+                  f"[{colours.get(r['status'], 'white')}]{r['status']}[/]",
+                  f"{r['value']:.4f}" if r["value"] is not None else "-", *(str(r["params"][k]) for k in keys))
+    out = console()
+    out.print(t if result["trials"] else f"sweep {sweep['id']} has no trials yet")
+    if sweep.get("error"):
+        out.print(f"[red]{sweep['error']}[/]")

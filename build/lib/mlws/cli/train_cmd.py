@@ -1,0 +1,100 @@
+"""mlws train [overrides ...] [--detach];  mlws train -m [overrides with sweeps ...] [--parallel N] [--resume]"""
+from __future__ import annotations
+
+import contextlib
+import shlex
+import sys
+
+from mlws.history.keymetric import shown_metrics
+
+from .render import console, format_metrics, print_json
+
+
+def add_arguments(p) -> None:
+    p.add_argument("overrides", nargs="*", help="Hydra overrides: +experiment=NAME, key=value, +key=value, ~key, group=option")
+    p.add_argument("--detach", action="store_true", help="run in the background and return the run id at once")
+    p.add_argument("--json", action="store_true", help="print the run record as JSON")
+    p.add_argument("--label", action="append", default=[], help="label the run (repeatable)")
+    p.add_argument("--note", default="", help="a note for the run")
+    sweep = p.add_argument_group("sweeps (-m)")
+    sweep.add_argument("-m", "--multirun", action="store_true",
+                       help="a sweep: model.lr=1e-3,3e-4 (grid), or hydra/sweeper=optuna 'model.lr=interval(1e-4,1e-2)'; "
+                            "every trial is a recorded run")
+    sweep.add_argument("--parallel", type=_positive, default=1, metavar="N", help="trials at a time (default 1)")
+    sweep.add_argument("--max-failures", type=_non_negative, metavar="K",
+                       help="end the sweep once more than K trials failed (default: never)")
+    sweep.add_argument("--resume", action="store_true",
+                       help="continue the earlier sweep of these overrides: only missing or failed trials run")
+    sweep.add_argument("--force", action="store_true", help="with --resume: even though its search space changed")
+
+
+def _positive(text: str) -> int:
+    import argparse
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    import argparse
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def run(args) -> int:
+    from mlws import api
+    from mlws.errors import RunFailed
+
+    if args.multirun:
+        from .sweep_cmd import run_sweep
+        return run_sweep(args)
+    if args.resume or args.force or args.parallel != 1 or args.max_failures is not None:
+        from mlws.errors import MlwsError
+        raise MlwsError("--parallel, --max-failures, --resume and --force are for sweeps: add -m")
+    command = shlex.join(["mlws", "train", *args.overrides] + (["--detach"] if args.detach else []))
+    try:
+        # With --json, stdout carries only the JSON; training's own output goes to stderr.
+        with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+            record = api.train(args.overrides, detach=args.detach, command=command, labels=args.label,
+                               note=args.note)
+    except RunFailed as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    if args.json:
+        print_json(api.summary(record) | {"artifacts": record.get("artifacts")})
+    elif args.detach:
+        print(f"run {record['id']} {record['message']}; follow with: mlws logs {record['id']} --follow")
+    else:
+        _closing_summary(record)
+    return 0 if record["status"] in ("succeeded", "running", "stopped") else 1
+
+
+def _closing_summary(record: dict) -> None:
+    from rich.table import Table
+
+    artifacts = record.get("artifacts") or {}
+    ckpts = artifacts.get("checkpoints") or {}
+    t = Table(title=f"run {record['id']} · {record['experiment'] or '(no experiment)'} · {record['status']}",
+              show_header=False, title_justify="left")
+    t.add_column(style="bold")
+    t.add_column(overflow="fold")
+    t.add_row("metrics", format_metrics(record.get("metrics"), shown_metrics(record)))
+    if record.get("stop_reason"):
+        t.add_row("stopped", record["stop_reason"])
+    t.add_row("run dir", record["run_dir"])
+    for name in ("best", "last"):
+        if name in ckpts:
+            t.add_row(f"{name} checkpoint", ckpts[name])
+    if artifacts.get("wandb_dir"):
+        hint = " (offline: upload with `wandb sync <dir>`)" if artifacts.get("wandb_mode") == "offline" else ""
+        t.add_row("W&B run", artifacts["wandb_dir"] + hint)
+    console().print(t)

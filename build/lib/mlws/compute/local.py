@@ -1,0 +1,64 @@
+"""This machine: the worker in this process, or in a background process with --detach."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from ..errors import MlwsError
+from .base import Backend, Submission, follow_file, wait_until
+
+
+class LocalBackend(Backend):
+    name = "local"
+
+    def notebook(self, *, workspace, name: str, host: str, port: int, idle_minutes: float, token: str,
+                 expose: bool, dry_run: bool = False) -> dict:
+        """JupyterLab on this machine (mlws/notebook/local.py)."""
+        from ..jupyter import local
+        if expose:
+            raise MlwsError("--expose opens a cloud notebook's port; here, bind with --host instead")
+        if dry_run:
+            raise MlwsError("--dry-run shows a cloud notebook's task; here, nothing would be launched")
+        return local.start(workspace, name=name, host=host, port=port, idle_minutes=idle_minutes, token=token)
+
+    def notebook_down(self, state: dict, *, workspace) -> None:
+        from ..jupyter import local
+        local.stop(workspace, state["name"])
+
+    def submit(self, spec_path: Path, *, detach: bool, prepared: dict | None = None) -> Submission:
+        if not detach:
+            from .. import worker
+            worker.run(spec_path)  # records its own outcome; raises RunFailed when training raised
+            return Submission(remote=False)
+        log = Path(spec_path).parent / "output.log"
+        with log.open("ab") as out:
+            proc = subprocess.Popen([sys.executable, "-m", "mlws.worker", str(spec_path)],
+                                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)  # survives the terminal closing
+        return Submission(pid=proc.pid, remote=False,
+                          message=f"started in the background (pid {proc.pid}); output: {log}")
+
+    def cancel(self, record: dict, *, timeout: float = 120.0) -> None:
+        """SIGTERM: Lightning shuts down gracefully, the worker saves last.ckpt and records 'stopped'."""
+        from ..registry.liveness import process_alive
+        if record["host"] != socket.gethostname():
+            raise MlwsError(f"run {record['id']} runs on host {record['host']!r}, not this one")
+        pid, started = record["pid"], record["pid_started"]
+        if not process_alive(pid, started):
+            return None  # the registry's reaper records it as failed
+        os.kill(pid, signal.SIGTERM)
+        if not wait_until(lambda: not process_alive(pid, started), timeout):
+            raise MlwsError(f"run {record['id']} did not stop within {timeout:.0f} s (pid {pid}); "
+                            f"kill it with: kill -9 {pid}")
+        return None
+
+    def logs(self, record: dict, *, follow: bool = False, out=None) -> int:
+        from ..registry.liveness import process_alive
+        path = Path(record["run_dir"]) / "output.log"
+        if not path.exists():
+            raise MlwsError(f"run {record['id']} has no output log ({path}); foreground runs print to their terminal")
+        return follow_file(path, lambda: process_alive(record["pid"], record["pid_started"]), follow=follow, out=out)

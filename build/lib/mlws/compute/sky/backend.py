@@ -1,0 +1,221 @@
+"""The SkyPilot backend: compile the RunSpec into a task, validate and price it, launch, follow."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...errors import MlwsError
+from ..base import Backend, Status, Submission
+
+
+def _handle(record: dict) -> dict | None:
+    artifacts = record.get("artifacts") or {}
+    return artifacts.get("compute") or artifacts.get("cloud")  # "cloud": runs recorded before 0.2
+
+
+def _price_line(estimate: dict) -> str:
+    if not estimate.get("available"):
+        return f"price unavailable: {estimate['reason']}"
+    line = (f"chosen: {estimate['cloud']} {estimate['instance_type']} in {estimate['region']}"
+            f"{' (spot)' if estimate['use_spot'] else ''} × {estimate['num_nodes']} node(s): "
+            f"${estimate['hourly_price']:.2f}/hour")
+    if "max_runtime_cost" in estimate:
+        line += f", at most ${estimate['max_runtime_cost']:.2f} for the time limit"
+    return line
+
+
+class SkyBackend(Backend):
+    name = "sky"
+
+    def prepare(self, spec) -> dict:
+        """Compile, validate with SkyPilot, price; raises MlwsError before anything is recorded."""
+        from .compile import secret_values
+        secret_values(spec.config["compute"])  # fail now if a named secret is missing here
+        return self._priced(spec, price_required=True)
+
+    def plan(self, spec, spec_path: str | None = None) -> dict:
+        """The same checks as a launch, except that secrets' values and a known price are not needed
+        (`mlws check` plans a branch's experiments where neither exists)."""
+        planned = self._priced(spec, price_required=False, spec_path=spec_path)
+        planned["lines"] = [_price_line(planned["estimate"])]
+        c = spec.config["compute"]
+        if c.get("use_spot") and not c.get("bucket"):
+            planned["notes"] = ["without compute.bucket the run directory lives on the VM, so a preempted spot run "
+                                "restarts from scratch instead of from last.ckpt"]
+        return planned
+
+    def _priced(self, spec, *, price_required: bool, spec_path: str | None = None) -> dict:
+        from . import client
+        from .compile import compile_task
+        c = spec.config["compute"]
+        task_config = compile_task(spec, spec_path)
+        estimate = client.estimate(client.validate(task_config), c.get("max_runtime_minutes"))
+        limit = c.get("max_cost")
+        if limit is not None:
+            if not estimate.get("available"):
+                if price_required:
+                    raise MlwsError(f"compute.max_cost is set but the price is unknown ({estimate['reason']})")
+            elif not c.get("max_runtime_minutes"):
+                raise MlwsError("compute.max_cost needs compute.max_runtime_minutes to estimate a run's cost")
+            elif estimate["max_runtime_cost"] > limit:
+                raise MlwsError(f"estimated cost ${estimate['max_runtime_cost']:.2f} "
+                                f"({estimate['instance_type']} × {estimate['num_nodes']} at ${estimate['hourly_price']:.2f}/h "
+                                f"for {c['max_runtime_minutes']} min) exceeds compute.max_cost ${limit:.2f}")
+        return {"task": task_config, "estimate": estimate}
+
+    def submit(self, spec_path: Path, *, detach: bool, prepared: dict | None = None) -> Submission:
+        from ...spec import RunSpec
+        from . import client
+        from .compile import compile_task, secret_values
+        spec = RunSpec.read(spec_path)
+        c = spec.config["compute"]
+        task = client.validate(compile_task(spec, spec_path), secrets=secret_values(c) if c.get("secrets") else None)
+        estimate = (prepared or {}).get("estimate") or {}
+        if estimate.get("available"):
+            task.update_envs({"MLWS_HOURLY_PRICE": str(estimate["hourly_price"])})  # for the cost guard
+        handle = client.launch(task, managed=bool(c.get("managed")), name=f"mlws-{spec.run_id}",
+                               cluster_name=c.get("cluster_name"), autostop_minutes=c.get("autostop_minutes"))
+        kind = "managed job" if handle.get("managed") else f"job on cluster {handle.get('cluster')}"
+        price = (f" at ${estimate['hourly_price']:.2f}/hour ({estimate['instance_type']})"
+                 if estimate.get("available") else "")
+        return Submission(handle=handle, artifacts={"estimate": estimate},
+                          message=f"launched on SkyPilot as {kind} {handle['job_id']}{price}")
+
+    def follow(self, handle: dict, *, out=None) -> None:
+        from . import client
+        client.tail_logs(handle, follow=True)
+
+    def status(self, record: dict) -> Status | None:
+        from . import client
+        handle = _handle(record)
+        state = client.job_status(handle) if handle else None
+        if state is None:
+            return None
+        return Status(state, artifacts=record.get("artifacts"), stop_reason="cancelled" if state == "stopped" else None)
+
+    def cancel(self, record: dict, *, timeout: float = 120.0) -> Status:
+        from . import client
+        handle = _handle(record)
+        if not handle:
+            raise MlwsError(f"run {record['id']} has no SkyPilot job to cancel")
+        client.cancel(handle)
+        return Status("stopped", artifacts=record.get("artifacts"), stop_reason="cancelled by mlws stop")
+
+    def logs(self, record: dict, *, follow: bool = False, out=None) -> int:
+        from . import client
+        handle = _handle(record)
+        if not handle:
+            raise MlwsError(f"run {record['id']} has no SkyPilot job")
+        return client.tail_logs(handle, follow=follow)
+
+    def cost(self, record: dict) -> dict | None:
+        """The hourly price (SkyPilot's catalog at launch) and the spend so far."""
+        from datetime import datetime, timezone
+        estimate = (record.get("artifacts") or {}).get("estimate") or {}
+        if not estimate.get("available") or not record.get("started_at"):
+            return None
+        start = datetime.fromisoformat(record["started_at"])
+        end = datetime.fromisoformat(record["ended_at"]) if record.get("ended_at") else datetime.now(timezone.utc)
+        hours = max((end - start).total_seconds(), 0) / 3600
+        return {"hourly_price": estimate["hourly_price"], "spend": round(estimate["hourly_price"] * hours, 4),
+                "instance_type": estimate.get("instance_type")}
+
+    def artifact_root(self, record: dict) -> str:
+        bucket = ((record.get("config") or {}).get("compute") or {}).get("bucket")
+        if not bucket:
+            raise MlwsError(f"run {record['id']} ran on SkyPilot without compute.bucket, so its files stayed on "
+                            "the cloud VM; set compute.bucket to keep run directories")
+        return f"{bucket.rstrip('/')}/runs/{record['id']}"
+
+    def copy(self, record: dict, path: str, dest) -> dict:
+        from .artifacts import copy_from_bucket
+        return copy_from_bucket(self.artifact_root(record), path, dest)
+
+    def serve(self, record: dict, args: dict, *, workspace, dry_run: bool = False) -> dict:
+        """Serve on a VM: the port opened, and a lifetime limit so no demo runs forever."""
+        import json
+
+        from . import client
+        from .compile import compile_serve_task
+        compute, run_id = self.config, int(record["id"])
+        states = workspace.state_dir / "serve"
+        states.mkdir(parents=True, exist_ok=True)
+        args_path = states / f"run-{run_id}.cloud-args.json"
+        local_checkpoint = args["checkpoint"]
+        remote_weights = f"/mlws/checkpoint{Path(local_checkpoint).suffix}"  # .safetensors (or an old run's .ckpt)
+        args = {**args, "checkpoint": remote_weights}
+        args_path.write_text(json.dumps({**args, "token": None}))  # the token travels as a secret only
+        token = args.get("token")
+        task_config = compile_serve_task(compute, str(workspace.root), run_id, str(args_path),
+                                         str(local_checkpoint), args["port"], token=bool(token))
+        task = client.validate(task_config, secrets={"MLWS_SERVE_TOKEN": token} if token else None)
+        estimate = client.estimate(task, compute.get("max_runtime_minutes") or 240)
+        lines = ([f"{estimate['instance_type']} at ${estimate['hourly_price']:.2f}/hour; stops itself after "
+                  f"{task_config['resources']['autostop']['idle_minutes']} minutes"] if estimate.get("available") else [])
+        if dry_run:
+            return {"task": task_config, "estimate": estimate, "lines": lines}
+        launched = client.launch_server(task, f"mlws-serve-{run_id}", args["port"])
+        return {"task": task_config, "estimate": estimate, "lines": lines,
+                "where": f"SkyPilot cluster {launched['cluster']}",
+                **launched}
+
+    def notebook(self, *, workspace, name: str, host: str, port: int, idle_minutes: float, token: str,
+                 expose: bool, dry_run: bool = False) -> dict:
+        """JupyterLab on a VM: price first, then launch; reached through an SSH tunnel (or `expose`)."""
+        import hashlib
+
+        from . import client
+        from .compile import compile_notebook_task
+        compute = self.config
+        storage = "mlws-notebook-" + hashlib.sha256(f"{workspace.root}:{name}".encode()).hexdigest()[:12]
+        task_config = compile_notebook_task(compute, str(workspace.root), name, port, idle_minutes, expose, storage)
+        task = client.validate(task_config)
+        estimate = client.estimate(task, compute.get("max_runtime_minutes"))
+        limit = compute.get("max_cost")
+        if limit is not None:
+            hours = float(compute.get("max_runtime_minutes") or 0) / 60
+            if not estimate.get("available"):
+                raise MlwsError(f"compute.max_cost is set but the price is unknown ({estimate['reason']})")
+            if not hours:
+                raise MlwsError("compute.max_cost needs compute.max_runtime_minutes to bound a notebook's cost")
+            if estimate["hourly_price"] * hours > limit:
+                raise MlwsError(f"a notebook for {compute['max_runtime_minutes']} min at "
+                                f"${estimate['hourly_price']:.2f}/hour exceeds compute.max_cost ${limit:.2f}")
+        lines = [_price_line(estimate) + (" (stops when idle, then the VM is torn down)" if estimate.get("available")
+                                          else "")]
+        cluster = f"mlws-notebook-{name}"
+        result = {"name": name, "backend": self.name, "cluster": cluster, "token": token,
+                  "idle_minutes": idle_minutes, "task": task_config, "estimate": estimate, "lines": lines,
+                  "tunnel": None if expose else f"ssh -N -L {port}:localhost:{port} {cluster}"}
+        if dry_run:
+            return result
+        task = client.validate(task_config, secrets={"MLWS_NOTEBOOK_TOKEN": token})
+        launched = client.launch_notebook(task, cluster, port if expose else None)
+        url = launched.get("url") if expose else f"http://localhost:{port}"
+        return {**result, **launched, "url": url}
+
+    def notebook_down(self, state: dict, *, workspace) -> None:
+        from . import client
+        client.down(state["cluster"])
+
+    def notebook_status(self, state: dict, *, workspace) -> dict | None:
+        """The cluster's state from SkyPilot; the idle watcher itself runs on the VM."""
+        from . import client
+        cluster = state["cluster"]
+        status = client.cluster_state(cluster)
+        if status is None:
+            return {"active": False, "gone": True,
+                    "reasons": [f"cluster {cluster} no longer exists (torn down when idle)"]}
+        return {"active": status == "UP", "gone": False,
+                "reasons": [f"cluster {cluster} is {status}; the idle policy runs on the VM (sky logs {cluster})"]}
+
+    @classmethod
+    def setup_node(cls) -> None:
+        """On a node: MASTER_ADDR, NODE_RANK, ... from SkyPilot's node variables, before anything else."""
+        from .nodes import trainer_overrides
+        trainer_overrides()
+
+    @classmethod
+    def run_fit(cls, spec, fit):
+        """Several nodes train with Lightning's DDP from SkyPilot's node variables."""
+        from .nodes import trainer_overrides
+        return fit(spec, trainer_overrides=trainer_overrides())

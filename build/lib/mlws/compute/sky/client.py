@@ -1,0 +1,180 @@
+"""The only module that imports sky: validate, price, launch, follow and cancel SkyPilot tasks."""
+from __future__ import annotations
+
+import copy
+import re
+
+from ...errors import MlwsError
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# SkyPilot managed-job / cluster-job states → registry status
+STATUS = {"PENDING": "running", "SUBMITTED": "running", "STARTING": "running", "RUNNING": "running",
+          "RECOVERING": "running", "CANCELLING": "running", "SETTING_UP": "running", "INIT": "running",
+          "SUCCEEDED": "succeeded", "CANCELLED": "stopped", "FAILED": "failed", "FAILED_SETUP": "failed",
+          "FAILED_PRECHECKS": "failed", "FAILED_NO_RESOURCE": "failed", "FAILED_CONTROLLER": "failed",
+          "FAILED_DRIVER": "failed"}
+
+
+def _message(e: BaseException) -> str:
+    text = ANSI.sub("", str(e)).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def validate(task_config: dict, secrets: dict | None = None):
+    """A sky.Task built by SkyPilot's own YAML validation (which empties the dict: we pass a copy).
+    `secrets`: values for the task's named secrets, given the way `sky launch --secret` gives them
+    (a secret left null is a managed-secret reference in SkyPilot 0.14, refused at launch)."""
+    import sky
+    try:
+        return sky.Task.from_yaml_config(copy.deepcopy(task_config),
+                                         secrets_overrides=list((secrets or {}).items()) or None)
+    except Exception as e:
+        raise MlwsError(f"SkyPilot rejects the task: {_message(e)}") from None
+
+
+def estimate(task, max_runtime_minutes: float | None = None) -> dict:
+    """The optimizer's choice and its hourly price, from SkyPilot's catalog (run locally).
+
+    Raises MlwsError when no offering matches (an unknown accelerator, say); returns
+    {"available": False, "reason": ...} when the catalog or cloud access is missing.
+    """
+    import sky
+    from sky import exceptions, optimizer
+    dag = sky.Dag()
+    dag.add(task)
+    import contextlib
+    import io
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            optimizer.Optimizer.optimize(dag, quiet=True)
+    except exceptions.ResourcesUnavailableError as e:
+        raise MlwsError(f"no cloud offering matches compute (accelerators={_accelerators(task)}): {_message(e)}") from None
+    except Exception as e:  # no catalog offline, no cloud enabled: plan still prints the task
+        return {"available": False, "reason": _message(e)}
+    best = task.best_resources
+    hourly = float(best.get_cost(3600)) * task.num_nodes
+    out = {"available": True, "cloud": str(best.cloud), "region": best.region, "instance_type": best.instance_type,
+           "accelerators": best.accelerators, "use_spot": bool(best.use_spot), "num_nodes": task.num_nodes,
+           "hourly_price": round(hourly, 4)}
+    if max_runtime_minutes:
+        out["max_runtime_cost"] = round(hourly * max_runtime_minutes / 60.0, 4)
+    return out
+
+
+def _accelerators(task) -> str:
+    return ", ".join(str(r.accelerators) for r in task.resources) or "none"
+
+
+def launch(task, *, managed: bool, name: str, cluster_name: str | None, autostop_minutes: int | None) -> dict:
+    """Launch through the SkyPilot SDK (its API server); returns the job's ids."""
+    import sky
+    try:
+        if managed:
+            request_id = sky.jobs.launch(task, name=name)
+            job_ids, _handle = sky.get(request_id)
+            job_id = job_ids[0] if isinstance(job_ids, (list, tuple)) else job_ids
+            return {"managed": True, "job_id": job_id, "request_id": str(request_id), "name": name}
+        request_id = sky.launch(task, cluster_name=cluster_name or name, idle_minutes_to_autostop=autostop_minutes)
+        job_id, _handle = sky.get(request_id)
+        return {"managed": False, "job_id": job_id, "cluster": cluster_name or name, "request_id": str(request_id)}
+    except MlwsError:
+        raise
+    except Exception as e:
+        raise MlwsError(f"SkyPilot launch failed: {_message(e)}") from None
+
+
+def job_status(cloud: dict) -> str | None:
+    """The registry status for a cloud run, from SkyPilot's job table (None when unknown)."""
+    import sky
+    from sky import sky_logging
+    try:
+        if cloud.get("managed"):
+            with sky_logging.silent():  # the v1 queue API logs a deprecation notice on every call
+                jobs = sky.get(sky.jobs.queue(refresh=False, job_ids=[cloud["job_id"]]))
+            jobs = jobs[0] if isinstance(jobs, tuple) else jobs
+            states = [j["status"] for j in jobs if j.get("job_id") == cloud["job_id"]]
+        else:
+            statuses = sky.get(sky.job_status(cloud["cluster"], job_ids=[cloud["job_id"]]))
+            states = [statuses.get(cloud["job_id"])]
+    except Exception:
+        return None
+    state = getattr(states[0], "value", states[0]) if states and states[0] is not None else None
+    return STATUS.get(str(state).split(".")[-1]) if state else None
+
+
+def tail_logs(cloud: dict, follow: bool) -> int:
+    import sky
+    try:
+        if cloud.get("managed"):
+            return sky.jobs.tail_logs(job_id=cloud["job_id"], follow=follow) or 0
+        return sky.tail_logs(cloud["cluster"], cloud["job_id"], follow=follow) or 0
+    except Exception as e:
+        raise MlwsError(f"could not read the logs from SkyPilot: {_message(e)}") from None
+
+
+def cancel(cloud: dict) -> None:
+    import sky
+    try:
+        if cloud.get("managed"):
+            sky.get(sky.jobs.cancel(job_ids=[cloud["job_id"]]))
+        else:
+            sky.get(sky.cancel(cloud["cluster"], job_ids=[cloud["job_id"]]))
+    except Exception as e:
+        raise MlwsError(f"SkyPilot could not cancel job {cloud['job_id']}: {_message(e)}") from None
+
+
+def launch_server(task, cluster_name: str, port: int) -> dict:
+    """Launch a serving cluster and return its public URL for the port."""
+    import sky
+    try:
+        request_id = sky.launch(task, cluster_name=cluster_name)
+        job_id, _handle = sky.get(request_id)
+        endpoints = sky.get(sky.endpoints(cluster_name, port))
+    except Exception as e:
+        raise MlwsError(f"SkyPilot could not launch the server: {_message(e)}") from None
+    endpoint = endpoints.get(port) or endpoints.get(str(port)) if isinstance(endpoints, dict) else None
+    url = endpoint if endpoint and endpoint.startswith("http") else f"http://{endpoint}" if endpoint else None
+    return {"cluster": cluster_name, "job_id": job_id, "url": url}
+
+
+def launch_notebook(task, cluster_name: str, port: int | None) -> dict:
+    """Launch a notebook cluster (detached: the job is the Jupyter server); its URL when exposed."""
+    import sky
+    try:
+        request_id = sky.launch(task, cluster_name=cluster_name)
+        job_id, _handle = sky.get(request_id)
+        endpoint = None
+        if port is not None:
+            endpoints = sky.get(sky.endpoints(cluster_name, port))
+            endpoint = endpoints.get(port) or endpoints.get(str(port)) if isinstance(endpoints, dict) else None
+    except Exception as e:
+        raise MlwsError(f"SkyPilot could not launch the notebook: {_message(e)}") from None
+    url = endpoint if endpoint and str(endpoint).startswith("http") else f"http://{endpoint}" if endpoint else None
+    return {"job_id": job_id, "url": url}
+
+
+def down(cluster_name: str) -> None:
+    """Tear a cluster down (its VM and disk; buckets stay). One already gone is fine."""
+    import sky
+    from sky import exceptions
+    try:
+        sky.get(sky.down(cluster_name))
+    except exceptions.ClusterDoesNotExist:
+        pass  # autostop already tore it down
+    except Exception as e:
+        raise MlwsError(f"SkyPilot could not tear down {cluster_name}: {_message(e)}") from None
+
+
+def cluster_state(cluster_name: str) -> str | None:
+    """The cluster's status (UP, STOPPED, INIT), or None when it no longer exists."""
+    import sky
+    try:
+        records = sky.get(sky.status(cluster_names=[cluster_name])) or []
+    except Exception as e:
+        raise MlwsError(f"SkyPilot could not report on {cluster_name}: {_message(e)}") from None
+    for record in records:
+        name = record.get("name") if isinstance(record, dict) else getattr(record, "name", None)
+        if name == cluster_name:
+            status = record.get("status") if isinstance(record, dict) else getattr(record, "status", None)
+            return getattr(status, "value", None) or str(status)
+    return None

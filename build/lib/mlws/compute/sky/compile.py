@@ -1,0 +1,136 @@
+"""RunSpec → SkyPilot task config (a plain dict, the same shape as a `sky launch` YAML). Pure."""
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+
+from ...errors import MlwsError
+
+REMOTE_SPEC = "/mlws/spec.json"
+REMOTE_BUCKET_DIR = "/mlws/run"
+RESOURCE_KEYS = ("infra", "accelerators", "instance_type", "cpus", "memory", "use_spot", "disk_size")
+
+
+def remote_run_dir(spec) -> str:
+    """Where the run directory lives on the node: the bucket mount, else under the workdir."""
+    c = spec.config["compute"]
+    return REMOTE_BUCKET_DIR if c.get("bucket") else f"runs/{spec.run_id if spec.run_id is not None else 'N'}"
+
+
+def compile_task(spec, spec_path: str | os.PathLike | None = None) -> dict:
+    """The SkyPilot task for this run. Secrets appear by name only (values are added at launch)."""
+    c = spec.config["compute"]
+    run_id = spec.run_id if spec.run_id is not None else "N"
+    resources = {k: c[k] for k in RESOURCE_KEYS if c.get(k) is not None and c.get(k) is not False}
+    if c.get("managed"):
+        # Spot preemptions and node failures: SkyPilot relaunches, the worker resumes from last.ckpt.
+        resources["job_recovery"] = {"strategy": "EAGER_NEXT_REGION", "max_restarts_on_errors": 2}
+    elif c.get("autostop_minutes") is not None:
+        resources["autostop"] = {"idle_minutes": int(c["autostop_minutes"])}
+    envs = {str(k): str(v) for k, v in (c.get("env") or {}).items()}
+    envs.update({"MLWS_REMOTE": "1", "MLWS_RUN_ID": str(run_id), "MLWS_RUN_DIR": remote_run_dir(spec),
+                 "WANDB_MODE": os.environ.get("WANDB_MODE", "") or "auto"})
+    if envs["WANDB_MODE"] == "auto":
+        del envs["WANDB_MODE"]
+    file_mounts: dict = {REMOTE_SPEC: str(spec_path) if spec_path else f"runs/{run_id}/spec.json"}
+    for mount in c.get("mounts") or []:
+        source, sep, remote = str(mount).rpartition(":")
+        if not sep or not source or not remote.startswith(("/", "~")):
+            raise MlwsError(f"compute.mounts: {mount!r} is not SOURCE:REMOTE_PATH (e.g. s3://bucket/data:/data)")
+        file_mounts[remote] = _mount_source(source, Path(spec.workspace))
+    if c.get("bucket"):
+        file_mounts[REMOTE_BUCKET_DIR] = {"source": f"{c['bucket'].rstrip('/')}/runs/{run_id}", "mode": "MOUNT"}
+    task = {
+        "name": f"mlws-{run_id}" + (f"-{spec.experiment}".replace("_", "-") if spec.experiment else ""),
+        "workdir": spec.workspace,
+        "num_nodes": int(c.get("num_nodes") or 1),
+        "resources": resources,
+        "envs": envs,
+        "file_mounts": file_mounts,
+        "setup": _setup(c),
+        # The same worker the local backend runs, on the same frozen spec: no Hydra on the node.
+        "run": f"python -m mlws.worker {REMOTE_SPEC}",
+    }
+    if c.get("secrets"):
+        task["secrets"] = {str(name): None for name in c["secrets"]}
+    return task
+
+
+def _mount_source(source: str, workspace: Path):
+    if "://" in source:
+        return {"source": source, "mode": "MOUNT"}
+    path = (workspace / source).resolve() if not os.path.isabs(source) else Path(source)
+    if not path.exists():
+        raise MlwsError(f"compute.mounts: local path {source!r} does not exist ({path})")
+    return str(path)
+
+
+def _setup(c: dict) -> str:
+    lines = ["set -e",
+             # The node installs the workspace as the project itself (pyproject.toml), else mlws.
+             "if [ -f pyproject.toml ] || [ -f setup.py ]; then pip install -e .; else pip install mlws; fi",
+             "if [ -f requirements.txt ]; then pip install -r requirements.txt; fi"]
+    if c.get("pip"):
+        lines.append("pip install " + " ".join(shlex.quote(str(p)) for p in c["pip"]))
+    lines += [str(cmd) for cmd in c.get("setup") or []]
+    return "\n".join(lines) + "\n"
+
+
+def secret_values(c: dict, environ=os.environ) -> dict:
+    """The secrets' values, from this machine's environment, for the launch only."""
+    missing = [n for n in c.get("secrets") or [] if n not in environ]
+    if missing:
+        raise MlwsError(f"compute.secrets: {', '.join(missing)} not set in this environment")
+    return {n: environ[n] for n in c.get("secrets") or []}
+
+
+def compile_serve_task(compute: dict, workspace: str, run_id: int, args_path: str, checkpoint: str,
+                       port: int, token: bool = False) -> dict:
+    """A SkyPilot task that serves a run's model on a VM: the port opened, and a lifetime limit
+    (autostop that does not wait for the always-running server job), so no demo runs forever.
+    `token`: the server requires the run's bearer token, given at launch as the MLWS_SERVE_TOKEN secret."""
+    resources = {k: compute[k] for k in RESOURCE_KEYS if compute.get(k) is not None and compute.get(k) is not False}
+    resources["ports"] = [int(port)]
+    lifetime = int(compute.get("max_runtime_minutes") or 240)
+    resources["autostop"] = {"idle_minutes": lifetime, "wait_for": "none"}
+    return {
+        "name": f"mlws-serve-{run_id}",
+        "workdir": workspace,
+        "resources": resources,
+        "envs": {str(k): str(v) for k, v in (compute.get("env") or {}).items()},
+        "file_mounts": {"/mlws/serve-args.json": args_path, f"/mlws/checkpoint{Path(checkpoint).suffix}": checkpoint},
+        "setup": _setup(compute),
+        "run": "python -m mlws.serving.server /mlws/serve-args.json",
+        **({"secrets": {"MLWS_SERVE_TOKEN": None}} if token else {}),  # the value is added at launch
+    }
+
+
+NOTEBOOK_WORK = "/mlws-work"  # persistent: a bucket mounted with SkyPilot's cached mode
+
+
+def compile_notebook_task(compute: dict, workspace: str, name: str, port: int, idle_minutes: float,
+                          expose: bool, storage_name: str) -> dict:
+    """JupyterLab on a VM in the project's environment. Reached through an SSH tunnel unless
+    `expose` opens its port; when nobody uses it the server stops, and the cluster then stops
+    itself and is torn down (`down`). Files under work/ live on a bucket and outlive the VM."""
+    resources = {k: compute[k] for k in RESOURCE_KEYS if compute.get(k) is not None and compute.get(k) is not False}
+    resources["autostop"] = {"idle_minutes": int(compute.get("autostop_minutes") or 5), "down": True}
+    if expose:
+        resources["ports"] = [int(port)]
+    bucket = compute.get("bucket")
+    storage = ({"source": f"{str(bucket).rstrip('/')}/notebooks/{name}", "mode": "MOUNT_CACHED"} if bucket
+               else {"name": storage_name, "mode": "MOUNT_CACHED"})
+    host = "0.0.0.0" if expose else "127.0.0.1"
+    run = (f"ln -sfn {NOTEBOOK_WORK} work && python -m mlws.cli.main notebook compute=local --name {shlex.quote(name)} "
+           f"--host {host} --port {int(port)} --idle-minutes {float(idle_minutes)} --token-env MLWS_NOTEBOOK_TOKEN")
+    return {
+        "name": f"mlws-notebook-{name}",
+        "workdir": workspace,
+        "resources": resources,
+        "envs": {str(k): str(v) for k, v in (compute.get("env") or {}).items()},
+        "file_mounts": {NOTEBOOK_WORK: storage},
+        "setup": _setup(compute),
+        "run": run,
+        "secrets": {"MLWS_NOTEBOOK_TOKEN": None},  # the value is added at launch, never written here
+    }

@@ -1,0 +1,1 @@
+"""Run history as a story: labels and notes, effective-config diffs, parents, chains, reports."""

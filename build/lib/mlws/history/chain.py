@@ -1,0 +1,35 @@
+"""Lineage queries over the registry: the chain root → run, the best run, the whole tree."""
+from __future__ import annotations
+
+from .diff import change_lines, config_diff, delta
+
+LOWER_IS_BETTER = ("loss", "err", "mse", "mae", "perplexity")
+
+
+def metric_mode(metric: str) -> str:
+    return "min" if any(word in metric.lower() for word in LOWER_IS_BETTER) else "max"
+
+
+def key_metric(record: dict) -> str | None:
+    from .keymetric import monitor_of
+    return monitor_of(record)["metric"]
+
+
+def steps(records: list[dict], metric: str | None = None) -> list[dict]:
+    """One step per record (root first), each against the one before it (its parent)."""
+    out, previous = [], None
+    for record in records:
+        m = metric or key_metric(record)
+        value = (record.get("metrics") or {}).get(m)
+        before = (previous.get("metrics") or {}).get(m) if previous else None
+        changes = config_diff(previous["config"], record["config"]) if previous else {"changed": {}, "added": {}, "removed": {}}
+        out.append({
+            "id": record["id"], "experiment": record.get("experiment"), "parent": record.get("parent_id"),
+            "status": record.get("status"), "labels": record.get("labels") or [], "note": record.get("note") or "",
+            "description": (record.get("config") or {}).get("description"),
+            "changes": changes, "summary": change_lines(changes, ignore=("description",)),
+            "metrics": record.get("metrics") or {}, "metric": m, "value": value,
+            "delta": delta(before, value),
+        })
+        previous = record
+    return out

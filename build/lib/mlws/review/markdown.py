@@ -1,0 +1,106 @@
+"""`mlws diff --git REF --format markdown`: one pull-request comment, kept under GitHub's size limit.
+
+The first line is a fixed marker, so a bot can find its earlier comment and edit it instead of
+adding a new one on every push.
+"""
+from __future__ import annotations
+
+from ..history.diff import short
+
+MARKER = "<!-- mlws-diff -->"
+LIMIT = 60_000          # GitHub refuses comments over 65,536 characters
+FOLD_ROWS = 10          # longer tables are folded into <details>
+CELL_WIDTH = 60
+CUT = "\n_Details cut to fit a comment: `mlws diff --git` prints them all._\n"
+
+
+def render(result: dict) -> str:
+    ref, commit = result["ref"], result["commit"][:10]
+    entries = result["experiments"]
+    head = [MARKER, f"### mlws: effective configs against `{_code(ref)}` (`{commit}`)", ""]
+    head.append(_summary(result))
+    if result.get("files"):
+        head.append("Files: " + ", ".join(f"`{_code(f)}`" for f in result["files"][:30])
+                    + (f" and {len(result['files']) - 30} more" if len(result["files"]) > 30 else "") + ".")
+    if result.get("uncommitted"):
+        head.append(f"Compared with the working tree, which has uncommitted changes in "
+                    f"{len(result['uncommitted'])} file(s).")
+    head += [f"> {note}" for note in result.get("notes") or []]
+    out = "\n".join(head) + "\n"
+    # Full sections while the rest still fits as one line each; then one line each; then a count.
+    lines = [f"- {_title(e)}\n" for e in entries]
+    rest = [0] * (len(entries) + 1)
+    for i in range(len(entries) - 1, -1, -1):
+        rest[i] = rest[i + 1] + len(lines[i])
+    shown = 0
+    for i, entry in enumerate(entries):
+        section = "\n" + _section(entry, ref)
+        if len(out) + len(section) + rest[i + 1] + len(CUT) + 100 > LIMIT:
+            break
+        out, shown = out + section, shown + 1
+    if shown == len(entries):
+        return out
+    out += "\n"
+    for i in range(shown, len(entries)):
+        if len(out) + len(lines[i]) + len(CUT) + 100 > LIMIT:
+            out += f"- … and {len(entries) - i} more\n"
+            break
+        out += lines[i]
+    return out + CUT
+
+
+def _summary(result: dict) -> str:
+    entries = result["experiments"]
+    if not entries:
+        return f"No experiment's effective config changes ({result['total']} checked)."
+    counts: dict[str, int] = {}
+    for e in entries:
+        counts[e["status"]] = counts.get(e["status"], 0) + 1
+    parts = ", ".join(f"{n} {status}" for status, n in counts.items())
+    return f"**{len(entries)}** of {result['total']} experiment(s) differ: {parts}."
+
+
+def _title(e: dict) -> str:
+    title = f"`{_code(e['experiment'])}` — {e['status']}"
+    if e.get("renamed_from"):
+        title += f" (from `{_code(e['renamed_from'])}`)"
+    if e.get("builds_on"):
+        title += f" (builds on `{_code(e['builds_on'])}`)"
+    n = len(e["changed"]) + len(e["added"]) + len(e["removed"])
+    return title + (f", {n} key(s)" if n else "")
+
+
+def _section(e: dict, ref: str) -> str:
+    rows = _rows(e)
+    body = ""
+    if e.get("error"):
+        body += "```\n" + e["error"].replace("```", "'''") + "\n```\n"
+    if rows:
+        left = f"`{_code(e['builds_on'])}`" if e.get("builds_on") else f"`{_code(ref)}`"
+        body += f"| key | {left} | this branch |\n|---|---|---|\n" + "".join(rows)
+    if not body:
+        body = "_effective config unchanged_\n"
+    if len(rows) > FOLD_ROWS:
+        return f"<details><summary>{_html_title(e)}</summary>\n\n{body}\n</details>\n"
+    return f"#### {_title(e)}\n\n{body}"
+
+
+def _rows(e: dict) -> list[str]:
+    rows = [f"| `{_code(k)}` | {_cell(a)} | {_cell(b)} |\n" for k, (a, b) in e["changed"].items()]
+    rows += [f"| `{_code(k)}` | — | {_cell(v)} |\n" for k, v in e["added"].items()]
+    rows += [f"| `{_code(k)}` | {_cell(v)} | — |\n" for k, v in e["removed"].items()]
+    return rows
+
+
+def _cell(value) -> str:
+    return f"`{_code(short(value, CELL_WIDTH))}`"
+
+
+def _code(text) -> str:
+    """Safe inside a table cell's code span: no pipes, backticks or line breaks."""
+    return str(text).replace("`", "'").replace("|", "\\|").replace("\n", " ")
+
+
+def _html_title(e: dict) -> str:
+    import html
+    return html.escape(_title(e).replace("`", ""))

@@ -1,0 +1,75 @@
+"""Composing an untrusted checkout without running it or printing a secret.
+
+Hydra imports every module of any `hydra_plugins` package on sys.path while it composes, and
+OmegaConf's `oc.env` copies the environment into the config. A pull request from a fork must be
+able to do neither: the checkout leaves sys.path, `oc.env` renders a placeholder instead of the
+value, only the resolvers of OmegaConf and Hydra exist, and only mlws's own classes are imported.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+# What `${oc.env:NAME}` becomes in anything check or diff prints.
+REDACTED = "<env:{}>"
+KNOWN_RESOLVERS = frozenset({"oc.create", "oc.decode", "oc.deprecated", "oc.env", "oc.select",
+                             "oc.dict.keys", "oc.dict.values", "now", "hydra", "python_version"})
+
+
+def harden(root: Path) -> None:
+    """Call before the first composition in this process."""
+    _drop_from_sys_path(Path(root))
+    _redact_env_resolver()
+    _forget_unknown_resolvers()
+
+
+def is_redacted(value) -> bool:
+    return isinstance(value, str) and value.startswith("<env:") and value.endswith(">")
+
+
+def trusted_target(target) -> bool:
+    """Only mlws's own installed classes may be imported while checking a branch."""
+    return isinstance(target, str) and target.startswith("mlws.")
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _drop_from_sys_path(root: Path) -> None:
+    """No path entry at or under the checkout, nor the current folder (''), stays importable.
+    What is installed (the interpreter's prefix, a .venv inside the repository) and the folder the
+    running mlws comes from stay: that code already runs."""
+    root = root.resolve()
+    installed = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
+    own = Path(__file__).resolve().parents[2]
+    kept = []
+    for entry in sys.path:
+        if entry in ("", "."):
+            continue
+        path = Path(entry).resolve()
+        if _inside(path, root) and path != own and not any(_inside(path, p) for p in installed):
+            continue
+        kept.append(entry)
+    sys.path[:] = kept
+    os.environ.pop("PYTHONPATH", None)  # nor in anything this process starts
+
+
+def _redact_env_resolver() -> None:
+    from omegaconf import OmegaConf
+
+    def redacted(key: str, default=None) -> str:
+        return REDACTED.format(key)
+
+    OmegaConf.register_new_resolver("oc.env", redacted, replace=True, use_cache=False)
+
+
+
+def _forget_unknown_resolvers() -> None:
+    """Only OmegaConf's and Hydra's own resolvers: anything else a config names is refused."""
+    from omegaconf import OmegaConf
+    from omegaconf.basecontainer import BaseContainer
+    for name in list(BaseContainer._resolvers):
+        if name not in KNOWN_RESOLVERS:
+            OmegaConf.clear_resolver(name)

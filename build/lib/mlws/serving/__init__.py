@@ -1,0 +1,1 @@
+"""`mlws serve RUN`: a run's model behind a Ray Serve endpoint, with a demo page."""

@@ -1,0 +1,105 @@
+"""The Ray Serve application: POST /predict (batched), GET /health, GET /info, GET / (demo page).
+
+`build_app(args)` is a Ray Serve application builder, so the same app runs from `mlws serve`, from
+`serve run serve.yaml` (see `mlws serve RUN --export`), or on KubeRay.
+"""
+# No `from __future__ import annotations` here: FastAPI reads the route signatures' real types.
+import os
+from pathlib import Path
+
+from fastapi import Request  # only the serving process imports this module
+
+
+def app_args(record: dict, serve_cfg: dict, host: str, port: int) -> dict:
+    """Everything a replica needs, as plain JSON (what --export writes under `args`)."""
+    from .loading import checkpoint_path
+    return {"run_id": record["id"], "experiment": record.get("experiment"), "metrics": record.get("metrics") or {},
+            "labels": record.get("labels") or [], "config": record["config"], "serve": serve_cfg,
+            "checkpoint": str(checkpoint_path(record)), "host": host, "port": port,
+            "token": os.environ.get(serve_cfg["token_env"]) if serve_cfg.get("token_env") else None}
+
+
+def build_app(args: dict):
+    from fastapi import FastAPI
+    from fastapi.responses import HTMLResponse, JSONResponse
+    from ray import serve
+
+    cfg = args["serve"]
+    api = FastAPI(title=f"mlws run {args['run_id']}")
+    options = {"num_replicas": cfg.get("num_replicas", 1)}
+    if cfg.get("autoscaling"):
+        options = {"autoscaling_config": dict(cfg["autoscaling"])}
+
+    @serve.deployment(name=f"run-{args['run_id']}", max_ongoing_requests=max(64, 2 * cfg["max_batch_size"]),
+                      **options)
+    @serve.ingress(api)
+    class ModelServer:
+        def __init__(self, args: dict):
+            import torch
+            from hydra.utils import instantiate
+
+            from .loading import load_model
+            torch.set_num_threads(1)  # one replica per core; batching gives the throughput
+            self.args = args
+            self.replica = serve.get_replica_context().replica_id.unique_id
+            self.model = load_model(args["config"], Path(args["checkpoint"]))
+            self.to_tensor = instantiate(args["serve"]["input"])
+            from .loading import output_hook
+            self.to_answer = output_hook(args["config"] | {"serve": args["serve"]})
+            self.predict_batch.set_max_batch_size(args["serve"]["max_batch_size"])
+            self.predict_batch.set_batch_wait_timeout_s(args["serve"]["batch_wait_timeout_s"])
+
+        @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.002)
+        async def predict_batch(self, inputs: list):
+            """Requests arriving together share one forward pass."""
+            import torch
+
+            from .predict import forward
+            sizes = [len(x) for x in inputs]
+            outputs = forward(self.model, torch.cat(inputs))
+            return [(part, len(inputs)) for part in torch.split(outputs, sizes)]
+
+        def _refused(self, request: Request):
+            from .inputs import BadRequest, authorized
+            if not authorized(request.headers.get("authorization"), self.args.get("token")):
+                return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401)
+            length = request.headers.get("content-length")
+            if length is not None and (not length.isdigit() or int(length) > self.args["serve"]["max_body_bytes"]):
+                raise BadRequest(413, f"body over {self.args['serve']['max_body_bytes']} bytes")
+            return None
+
+        @api.post("/predict")
+        async def predict(self, request: Request):
+            from .inputs import BadRequest, parse_body
+            try:
+                refused = self._refused(request)
+                if refused is not None:
+                    return refused
+                body = await request.body()
+                if len(body) > self.args["serve"]["max_body_bytes"]:
+                    raise BadRequest(413, f"body over {self.args['serve']['max_body_bytes']} bytes")
+                x = self.to_tensor(parse_body(body, self.args["serve"]["max_samples"]))
+            except BadRequest as e:
+                return JSONResponse({"error": e.message}, status_code=e.status)
+            outputs, batched = await self.predict_batch(x)
+            # which replica answered, and how many requests shared its forward pass (batching at work)
+            return JSONResponse({**self.to_answer(outputs), "run_id": self.args["run_id"]},
+                                headers={"x-mlws-replica": self.replica, "x-mlws-batch": str(batched)})
+
+        @api.get("/health")
+        def health(self):
+            return {"status": "ok", "run_id": self.args["run_id"]}
+
+        @api.get("/info")
+        def info(self):
+            a = self.args
+            return {"run_id": a["run_id"], "experiment": a["experiment"], "metrics": a["metrics"],
+                    "labels": a["labels"], "input_shape": list(self.to_tensor.shape) if hasattr(self.to_tensor, "shape") else None,
+                    "max_batch_size": a["serve"]["max_batch_size"], "output": getattr(self.to_answer, "kind", None)}
+
+        @api.get("/")
+        def page(self):
+            from .page import demo_page
+            return HTMLResponse(demo_page(self.args))
+
+    return ModelServer.bind(args)

@@ -1,0 +1,89 @@
+"""A run's model, rebuilt from its `_target_` config and its best checkpoint's weights.
+
+The weights come from the safetensors file written next to each checkpoint (tensors only: nothing
+in it can run). A run recorded before those files existed falls back to the .ckpt, loaded with
+torch.load(weights_only=True): a checkpoint carrying a pickled payload is refused, not executed.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import MlwsError
+
+
+def checkpoint_path(record: dict) -> Path:
+    """The weights to load for inference: the best (else last) checkpoint's safetensors file, or
+    the .ckpt itself for a run recorded before those existed."""
+    ckpts = (record.get("artifacts") or {}).get("checkpoints") or {}
+    path = ckpts.get("best") or ckpts.get("last")
+    if not path or not Path(path).is_file():
+        raise MlwsError(f"run {record['id']} has no checkpoint to serve (status {record['status']})")
+    safe = Path(path).with_suffix(".safetensors")
+    return safe if safe.is_file() else Path(path)
+
+
+def load_weights(path: Path) -> dict:
+    """The tensors in a weights file (safetensors) or a checkpoint's state_dict (plain weights only)."""
+    if Path(path).suffix == ".safetensors":
+        return _safetensors(path)
+    import pickle
+
+    import torch
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, AttributeError, TypeError, ValueError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise MlwsError(f"refusing checkpoint {path}: it is not plain weights "
+                        f"(loading it would run pickled code): {first}") from None
+    state = checkpoint.get("state_dict", checkpoint) if isinstance(checkpoint, dict) else None
+    if not isinstance(state, dict) or not state:
+        raise MlwsError(f"checkpoint {path} holds no state_dict")
+    return state
+
+
+def _safetensors(path: Path) -> dict:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise MlwsError(f"refusing weights file {path}: it is not a readable safetensors file ({e})") from None
+    if not state:
+        raise MlwsError(f"weights file {path} holds no tensors")
+    return state
+
+
+def load_model(config: dict, path: Path):
+    """The LightningModule from config['model'] with the weights file's tensors, in eval mode."""
+    from hydra.utils import instantiate
+    state = load_weights(path)  # refuses a tampered file before any user code is built
+    try:
+        model = instantiate(config["model"])
+        if Path(path).suffix == ".safetensors":
+            from safetensors.torch import load_model as load_safetensors
+            load_safetensors(model, str(path))  # restores tied weights stored once
+        else:
+            model.load_state_dict(state)
+    except Exception as e:
+        raise MlwsError(f"cannot rebuild the model from the run's config and {path.name}: {e}") from None
+    return model.eval()
+
+
+def input_hook(config: dict):
+    """The run's serve.input hook (JSON samples → the model's input tensor), as its server builds it."""
+    from hydra.utils import instantiate
+    try:
+        return instantiate((config.get("serve") or {})["input"])
+    except Exception as e:
+        raise MlwsError(f"cannot build serve.input from the run's config: {e}") from None
+
+
+def output_hook(config: dict):
+    """The run's serve.output hook (model outputs → the JSON answer); classification when unset
+    (runs recorded before the hook existed)."""
+    from hydra.utils import instantiate
+    node = (config.get("serve") or {}).get("output") or {"_target_": "mlws.serving.outputs.Classification"}
+    try:
+        return instantiate(node)
+    except Exception as e:
+        raise MlwsError(f"cannot build serve.output from the run's config: {e}") from None

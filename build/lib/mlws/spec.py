@@ -1,0 +1,47 @@
+"""RunSpec: the frozen contract between planning and execution. Imports nothing heavy."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything a worker needs to train one run, resolved on the launching machine."""
+
+    experiment: str | None
+    overrides: tuple[str, ...]
+    config: dict                 # fully resolved: no interpolation is evaluated again remotely
+    workspace: str
+    command: str
+    created_at: str              # ISO 8601, UTC
+    git: dict = field(default_factory=dict)       # commit, branch, dirty (the patch lives in the registry)
+    versions: dict = field(default_factory=dict)  # python and key package versions
+    builds_on: str | None = None  # the experiment this one builds on (model_12 -> model_11)
+    labels: tuple[str, ...] = ()
+    note: str = ""
+    run_id: int | None = None
+    run_dir: str | None = None
+
+    def with_run(self, run_id: int, run_dir: str) -> "RunSpec":
+        return replace(self, run_id=run_id, run_dir=run_dir)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "RunSpec":
+        data = json.loads(text)
+        data["overrides"] = tuple(data.get("overrides", ()))
+        data["labels"] = tuple(data.get("labels", ()))
+        return cls(**data)
+
+    def write(self, path: str | os.PathLike) -> Path:
+        from .fileio import write_atomic
+        return write_atomic(path, self.to_json())
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> "RunSpec":
+        return cls.from_json(Path(path).read_text())

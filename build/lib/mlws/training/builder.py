@@ -1,0 +1,203 @@
+"""RunSpec -> Lightning objects via Hydra's instantiate -> fit -> metrics and artifact paths."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import RunFailed
+from ..spec import RunSpec
+from .recorder import scalar_metrics
+
+
+@dataclass
+class FitResult:
+    metrics: dict
+    artifacts: dict
+    interrupted: bool = False
+    stop_reason: str | None = None   # a guard (early stopping, time limit) ended training
+
+
+def _instantiate(node: dict, where: str, **kwargs):
+    """hydra.utils.instantiate with a message that names the config key when a target fails."""
+    from hydra.errors import InstantiationException
+    from hydra.utils import instantiate
+    try:
+        return instantiate(node, **kwargs)
+    except InstantiationException as e:
+        # Hydra says "Error locating target 'acme.data.X'" (with the nested key, if any); the cause
+        # (a missing package, a syntax error in the user's file, a wrong argument) ends its chain.
+        import re
+        text = str(e)
+        target = re.search(r"(?:locating|call to) target '([^']+)'", text)
+        key = re.search(r"full_key: (\S+)", text)
+        where = f"{where}.{key.group(1)}" if key else where
+        target = target.group(1) if target else node.get("_target_")
+        raise RunFailed(f"{where}: cannot build {target!r}: {root_cause(e)}") from e
+
+
+def root_cause(error: BaseException) -> str:
+    """The innermost exception of a chain, in one line: `ModuleNotFoundError: No module named 'x'`."""
+    seen, cause = set(), error
+    while cause.__cause__ is not None and id(cause) not in seen:  # `raise ... from`: the wrapped cause
+        seen.add(id(cause))
+        cause = cause.__cause__
+    if cause is error:  # no chain: Hydra's own message, without its HYDRA_FULL_ERROR advice
+        return str(error).strip().splitlines()[0].split(", set env var HYDRA_FULL_ERROR")[0].rstrip(",. ")
+    text = " ".join(str(cause).split())
+    if isinstance(cause, SyntaxError) and cause.filename:
+        text = f"{cause.msg} ({cause.filename}, line {cause.lineno})"
+    return f"{type(cause).__name__}: {text}"[:500]
+
+
+def build_callbacks(cfg: dict, run_dir: Path) -> list:
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    from .hardware import HardwareMonitor
+    from .recorder import RunRecorder
+
+    callbacks = []
+    for name, node in (cfg.get("callbacks") or {}).items():
+        if not node or not node.get("_target_"):
+            continue
+        cb = _instantiate(node, f"callbacks.{name}")
+        if isinstance(cb, ModelCheckpoint):
+            if cb.dirpath is None:
+                cb.dirpath = str(run_dir / "checkpoints")
+            if cfg.get("safe_weights", True):
+                from .safe_weights import add_safe_weights
+                add_safe_weights(cb)
+        callbacks.append(cb)
+    compute = cfg.get("compute") or {}
+    if compute.get("max_runtime_minutes"):
+        from pytorch_lightning.callbacks import Timer
+        callbacks.append(Timer(duration={"minutes": float(compute["max_runtime_minutes"])}, interval="step"))
+    price = os.environ.get("MLWS_HOURLY_PRICE")
+    if compute.get("max_cost") and price:
+        from .guards import CostLimit
+        callbacks.append(CostLimit(hourly_price=float(price), max_cost=float(compute["max_cost"])))
+    interval = float((cfg.get("monitor") or {}).get("hardware_interval_s", 2.0))
+    if interval > 0:
+        callbacks.append(HardwareMonitor(run_dir, interval_s=interval))
+    callbacks.append(RunRecorder(run_dir))
+    return callbacks
+
+
+def build_logger(spec: RunSpec, run_dir: Path):
+    """The configured Lightning logger, constructed directly: its kwargs hold the run's config,
+    whose `_target_` nodes must reach W&B as text, not be instantiated."""
+    from hydra.utils import get_class
+
+    node = dict(spec.config.get("logger") or {})
+    target = node.pop("_target_", None)
+    if not target:
+        return None
+    try:
+        cls = get_class(target)
+    except Exception as e:
+        raise RunFailed(f"logger._target_: cannot import {target!r}: {e}") from e
+    if target.endswith("WandbLogger"):
+        import wandb
+
+        from .wandb_mode import resolve_mode
+        node["mode"] = resolve_mode(node.get("mode"))
+        node.setdefault("name", f"run-{spec.run_id}" + (f"-{spec.experiment}" if spec.experiment else ""))
+        node.setdefault("tags", ([spec.experiment] if spec.experiment else []) + list(spec.labels))
+        node.setdefault("notes", spec.note or spec.config.get("description"))
+        node["config"] = {**spec.config, "mlws": {"run_id": spec.run_id, "overrides": list(spec.overrides),
+                                                  "git": spec.git}}
+        node["settings"] = wandb.Settings(silent=True, console="off")
+    node["save_dir"] = str(run_dir)
+    return cls(**node)
+
+
+def fit(spec: RunSpec, trainer_overrides: dict | None = None, extra_callbacks=(), prepare=None) -> FitResult:
+    """Train the run. A compute backend may add Trainer arguments (a DDP strategy), callbacks, and a
+    `prepare(trainer) -> trainer` step (Ray Train's prepare_trainer)."""
+    import pytorch_lightning as pl
+
+    cfg, run_dir = spec.config, Path(spec.run_dir)
+    pl.seed_everything(int(cfg.get("seed", 0)), workers=True, verbose=False)
+    datamodule = _instantiate(cfg["data"], "data")
+    model = _instantiate(cfg["model"], "model")
+    callbacks = build_callbacks(cfg, run_dir) + list(extra_callbacks)
+    logger = build_logger(spec, run_dir)
+    trainer = _instantiate(cfg["trainer"], "trainer", callbacks=callbacks,
+                           logger=logger if logger is not None else False, default_root_dir=str(run_dir),
+                           **(trainer_overrides or {}))
+    if prepare is not None:
+        trainer = prepare(trainer)
+    # After a spot preemption SkyPilot reruns the job on a new VM: carry on from the last checkpoint.
+    last = run_dir / "checkpoints" / "last.ckpt"
+    ok, stopped = False, False
+    try:
+        trainer.fit(model, datamodule=datamodule, ckpt_path=str(last) if last.exists() else None)
+        ok = True
+    except (KeyboardInterrupt, SystemExit):
+        ok = stopped = True  # a stop the user asked for: W&B records a finished run tagged "stopped"
+        raise
+    finally:
+        reason = _guard_stop_reason(trainer)
+        if stopped or trainer.interrupted or reason:
+            _tag_wandb("stopped")
+        _finish_wandb(logger, ok)
+    return FitResult(metrics=scalar_metrics(trainer.callback_metrics),
+                     artifacts=_artifacts(trainer, logger, run_dir), interrupted=trainer.interrupted,
+                     stop_reason=reason)
+
+
+def _guard_stop_reason(trainer) -> str | None:
+    from pytorch_lightning.callbacks import EarlyStopping, Timer
+
+    for cb in trainer.callbacks:
+        if isinstance(cb, EarlyStopping) and cb.stopped_epoch > 0:
+            return f"no improvement in {cb.monitor} for {cb.patience} evaluations (early stopping)"
+        if isinstance(cb, Timer) and (cb.time_remaining("train") or 0) <= 0:
+            return f"time limit of {cb._duration:.0f} s reached"
+        if getattr(cb, "stop_reason", None):
+            return cb.stop_reason
+    return None
+
+
+def _artifacts(trainer, logger, run_dir: Path) -> dict:
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    out: dict = {"run_dir": str(run_dir), "checkpoints": {}}
+    for cb in trainer.callbacks:
+        if isinstance(cb, ModelCheckpoint):
+            if cb.best_model_path:
+                out["checkpoints"]["best"] = cb.best_model_path
+                if cb.best_model_score is not None:
+                    out["checkpoints"]["best_score"] = float(cb.best_model_score)
+            if cb.last_model_path:
+                out["checkpoints"]["last"] = cb.last_model_path
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if "last" not in out["checkpoints"] and last.exists():
+        out["checkpoints"]["last"] = str(last)
+    wandb_dir = run_dir / "wandb"
+    if wandb_dir.is_dir():
+        runs = sorted(p for p in wandb_dir.iterdir() if p.is_dir() and "run-" in p.name)
+        if runs:
+            out["wandb_dir"] = str(runs[-1])
+    if logger is not None and type(logger).__name__ == "WandbLogger":
+        init = getattr(logger, "_wandb_init", {})
+        out["wandb_mode"] = os.environ.get("WANDB_MODE") or init.get("mode")
+        out["wandb"] = {"mode": out["wandb_mode"], "id": getattr(logger, "version", None),
+                        "project": init.get("project"), "entity": init.get("entity")}
+    return out
+
+
+def _tag_wandb(tag: str) -> None:
+    import sys
+    wandb = sys.modules.get("wandb")
+    if wandb is not None and wandb.run is not None and tag not in (wandb.run.tags or ()):
+        wandb.run.tags = (*(wandb.run.tags or ()), tag)
+
+
+def _finish_wandb(logger, ok: bool) -> None:
+    """Close the W&B run (flushing offline files) with the right exit state."""
+    if logger is None or type(logger).__name__ != "WandbLogger":
+        return
+    import wandb
+    if wandb.run is not None:
+        wandb.finish(exit_code=0 if ok else 1)
