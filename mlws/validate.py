@@ -125,7 +125,7 @@ def _range_problem(value, rule: dict) -> str | None:
 
 
 def _ranges(ws: Workspace) -> dict:
-    """mlws's own value ranges, then the workspace's (which add keys or tighten these)."""
+    """mlws's own value ranges, then the workspace's (which add keys, or replace a key's range whole)."""
     from .workspace import PACKAGED_CONF
     ranges = {}
     for path in (PACKAGED_CONF / "schema.yaml", ws.conf_dir / "schema.yaml"):

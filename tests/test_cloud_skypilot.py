@@ -405,6 +405,11 @@ def test_plan_output_is_a_task_skypilots_own_cli_launches(ws, env, tmp_path):
     assert task["file_mounts"]["/mlws/spec.json"] == str(tmp_path / "plan" / "spec.json")
     spec = json.loads((tmp_path / "plan" / "spec.json").read_text())
     assert spec["config"]["compute"]["accelerators"] == "V100:2" and spec["experiment"] == "model_12"
+    # a hand launch has no registry id: its own, so no two share a run directory (or a last.ckpt)
+    assert spec["run_id"].startswith("plan-") and task["envs"]["MLWS_RUN_DIR"] == f"runs/{spec['run_id']}"
+    again = sky_mlws(ws, env, tmp_path, "plan", *V100x2, "compute.secrets=[HF_TOKEN]", "-o", str(tmp_path / "plan2"))
+    assert json.loads((tmp_path / "plan2" / "spec.json").read_text())["run_id"] != spec["run_id"]
+    assert "--secret HF_TOKEN" in again.stdout
     assert mlws_json("runs", cwd=ws, env=env) == []  # planned, not recorded
 
     record = tmp_path / "api.json"

@@ -4,6 +4,7 @@ downloaded), `mlws init` in an empty git repository holding a small user package
 diff and serve there, with mlws's building blocks coming from the package (pkg://mlws.conf)."""
 import json
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -23,8 +24,12 @@ pytestmark = pytest.mark.slow
 def wheel_python(tmp_path_factory):
     """A fresh venv with only the mlws wheel installed; the dependencies resolve from this .venv."""
     tmp = tmp_path_factory.mktemp("wheel")
+    # built from a copy: setuptools builds in the source tree and would leave build/ in the checkout
+    source = tmp / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "runs", ".mlws", "build", "dist", "*.egg-info", "__pycache__", "wandb", "lightning_logs"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(tmp / "dist"), str(REPO)], check=True, capture_output=True, timeout=300)
+                    str(tmp / "dist"), str(source)], check=True, capture_output=True, timeout=300)
     (wheel,) = (tmp / "dist").glob("mlws-*.whl")
     venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)

@@ -13,10 +13,12 @@ import sys
 RUN_COMMANDS = ("show", "watch", "stop", "logs", "label", "note", "diff", "lineage", "rerun", "serve", "cp")
 OVERRIDE_COMMANDS = ("train", "plan", "check", "down", "notebook")
 
+# bash splits words at COMP_WORDBREAKS (= and : among them), so it gets the line up to the cursor
+# and its answers are the rest of bash's own current word (after the last = or :).
 BASH = r"""# mlws completion for bash: eval "$(mlws completion bash)"
 _mlws_complete() {
     local IFS=$'\n'
-    COMPREPLY=($(mlws __complete "$COMP_CWORD" "${COMP_WORDS[@]}" 2>/dev/null))
+    COMPREPLY=($(mlws __complete --line "${COMP_LINE:0:COMP_POINT}" 2>/dev/null))
     if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *[=.:] ]]; then compopt -o nospace; fi
 }
 complete -o default -F _mlws_complete mlws
@@ -49,6 +51,8 @@ def candidates(cword: int, words: list[str]) -> list[str]:
     command = words[1]
     if command == "completion":
         return _starting(current, ["bash", "zsh"])
+    if command not in COMMANDS:
+        return []
     if current.startswith("-"):
         return _starting(current, _options(command))
     if command in RUN_COMMANDS or (command == "serve" and cword == 2):
@@ -96,7 +100,8 @@ def _ids(table: str) -> list[str]:
     if not os.path.exists(path):
         return []
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.2) as db:
+        from pathlib import Path
+        with sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, timeout=0.2) as db:
             return [str(r[0]) for r in db.execute(f"SELECT id FROM {table} ORDER BY id DESC LIMIT 500")]
     except sqlite3.Error:
         return []
@@ -146,11 +151,32 @@ def _keys(ws) -> list[str]:
     return sorted(keys)
 
 
-def main(argv: list[str]) -> int:
+def from_line(line: str) -> list[str]:
+    """Candidates for the end of `line` (bash's COMP_LINE up to the cursor), each cut to what
+    follows the current word's last `=` or `:`, the part bash replaces."""
+    import shlex
     try:
-        cword = int(argv[0])
-    except (IndexError, ValueError):
-        return 2
-    for line in candidates(cword, argv[1:]):
+        words = shlex.split(line)
+    except ValueError:  # an open quote: complete the words as typed
+        words = line.split()
+    if not line or line[-1].isspace():
+        words.append("")
+    current = words[-1]
+    cut = max(current.rfind("="), current.rfind(":")) + 1
+    return [c[cut:] for c in candidates(len(words) - 1, words)]
+
+
+def main(argv: list[str]) -> int:
+    """`mlws __complete --line LINE` (bash) or `mlws __complete CWORD WORDS...` (zsh). Never a
+    traceback: a shell's TAB shows nothing rather than an error."""
+    try:
+        if argv[:1] == ["--line"]:
+            found = from_line(argv[1] if len(argv) > 1 else "")
+        else:
+            cword = int(argv[0])
+            found = candidates(cword, argv[1:]) if 0 <= cword <= len(argv) - 1 else []
+    except Exception:
+        return 0
+    for line in found:
         sys.stdout.write(line + "\n")
     return 0

@@ -50,7 +50,9 @@ def _write(output: str, task, planned: dict) -> int:
     print(f"wrote {folder / 'spec.json'} (the frozen run spec)")
     if task is not None:
         write_atomic(folder / "task.yaml", _yaml(task))
-        print(f"wrote {folder / 'task.yaml'} (mounts the spec; launch it by hand with: sky launch {folder / 'task.yaml'})")
+        secrets = "".join(f" --secret {name}" for name in task.get("secrets") or {})  # values from your env
+        print(f"wrote {folder / 'task.yaml'} (mounts the spec; launch it by hand with: "
+              f"sky launch {folder / 'task.yaml'}{secrets})")
         for line in planned.get("lines") or []:
             print(f"# {line}")
         print("# launched by hand, the run is not recorded in the registry (mlws train records it)")

@@ -34,6 +34,12 @@ def plan_compute(overrides=(), *, workspace=None, output=None) -> dict:
     if folder is not None and folder.exists() and not folder.is_dir():
         raise MlwsError(f"-o {output}: not a folder")
     spec_path = str(folder / "spec.json") if folder is not None else None
+    if folder is not None:
+        # launched by hand, the run has no registry id: a unique one keeps its run directory (and a
+        # bucket's) from being another hand-launched run's, whose last.ckpt it would resume
+        import uuid
+        from dataclasses import replace
+        spec = replace(spec, run_id=f"plan-{uuid.uuid4().hex[:8]}")
     prepared = get_backend(spec.config.get("compute") or {}, workspace_of(workspace).root).plan(spec, spec_path)
     if folder is not None:  # written only once the backend accepted the plan
         folder.mkdir(parents=True, exist_ok=True)

@@ -1,1 +1,0 @@
-"""One small module per command: parse -> call mlws.api -> render."""

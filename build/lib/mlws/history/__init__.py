@@ -1,1 +1,0 @@
-"""Run history as a story: labels and notes, effective-config diffs, parents, chains, reports."""

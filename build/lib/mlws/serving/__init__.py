@@ -1,1 +1,0 @@
-"""`mlws serve RUN`: a run's model behind a Ray Serve endpoint, with a demo page."""
