@@ -20,34 +20,26 @@ def add_arguments(p) -> None:
     sweep.add_argument("-m", "--multirun", action="store_true",
                        help="a sweep: model.lr=1e-3,3e-4 (grid), or hydra/sweeper=optuna 'model.lr=interval(1e-4,1e-2)'; "
                             "every trial is a recorded run")
-    sweep.add_argument("--parallel", type=_positive, default=1, metavar="N", help="trials at a time (default 1)")
-    sweep.add_argument("--max-failures", type=_non_negative, metavar="K",
+    sweep.add_argument("--parallel", type=_at_least(1), default=1, metavar="N", help="trials at a time (default 1)")
+    sweep.add_argument("--max-failures", type=_at_least(0), metavar="K",
                        help="end the sweep once more than K trials failed (default: never)")
     sweep.add_argument("--resume", action="store_true",
                        help="continue the earlier sweep of these overrides: only missing or failed trials run")
     sweep.add_argument("--force", action="store_true", help="with --resume: even though its search space changed")
 
 
-def _positive(text: str) -> int:
-    import argparse
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    import argparse
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+def _at_least(minimum: int):
+    """An argparse type: a whole number >= minimum."""
+    def parse(text: str) -> int:
+        import argparse
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
 
 
 def run(args) -> int:

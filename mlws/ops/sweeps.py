@@ -30,7 +30,7 @@ def sweep(overrides, *, parallel: int = 1, max_failures: int | None = None, resu
     if parallel < 1:
         raise MlwsError(f"--parallel must be at least 1 (got {parallel})")
     if max_failures is not None and max_failures < 0:
-        raise MlwsError(f"--max-failures must be 0 or more (got {max_failures})")
+        raise MlwsError(f"--max-failures must be at least 0 (got {max_failures})")
     overrides = [o for o in overrides if o.lstrip("+").split("=", 1)[0] not in OWNED_KEYS]
     args = space.parse(overrides)
     settings = multirun.sweeper_settings(ws, overrides)
