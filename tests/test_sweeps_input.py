@@ -49,11 +49,13 @@ def test_resume_skips_what_succeeded_and_refuses_a_changed_space(ws, env):
     """Record-only trials: the same command again runs nothing; a changed space is refused on resume."""
     on = use_record_only_backend(ws)
     first = mlws("train", "-m", *BASE, *on, "model.lr=1e-3,3e-4", "data.batch_size=32,64", "--parallel", "4",
-                 cwd=ws, env=env)
+                 "--label", "lr-grid", "--note", "lr against batch size", cwd=ws, env=env)
     assert first.returncode == 0, first.stderr
     runs = mlws_json("runs", cwd=ws, env=env)
     assert len(runs) == 4 and {r["sweep_id"] for r in runs} == {1} and sorted(r["trial_index"] for r in runs) == [1, 2, 3, 4]
-    assert all(r["labels"] == ["sweep-1"] and r["status"] == "succeeded" for r in runs)
+    assert all(r["labels"] == ["sweep-1", "lr-grid"] and r["status"] == "succeeded" for r in runs)
+    assert all(r["note"] == "lr against batch size" for r in runs)
+    assert mlws("train", "-m", *BASE, *on, "model.lr=1,2", "--label", "bad label", cwd=ws, env=env).returncode == 2
 
     again = mlws("train", "-m", *BASE, *on, "model.lr=1e-3,3e-4", "data.batch_size=32,64", cwd=ws, env=env)
     assert again.returncode == 0, again.stderr
@@ -73,6 +75,7 @@ def test_resume_skips_what_succeeded_and_refuses_a_changed_space(ws, env):
     assert view["sweep"]["id"] == 1 and len(view["trials"]) == 6
     new = [r for r in mlws_json("runs", cwd=ws, env=env) if r["id"] > 4]
     assert sorted(r["trial_index"] for r in new) == [5, 6]
+    assert all(r["labels"] == ["sweep-1", "lr-grid"] for r in new)  # a resume keeps the sweep's labels
     assert all(any(o.startswith("model.lr=") and float(o.split("=")[1]) == 1e-4 for o in r["overrides"]) for r in new)
 
     # without --resume, a new space is a new sweep

@@ -38,7 +38,8 @@ def run_sweep(args) -> int:
                          + (["--parallel", str(args.parallel)] if args.parallel != 1 else []))
     with _progress_to_stderr(args.json):
         result = api.sweep(args.overrides, parallel=args.parallel, max_failures=args.max_failures,
-                           resume=args.resume, force=args.force, detach=args.detach, command=command)
+                           resume=args.resume, force=args.force, detach=args.detach, command=command,
+                           labels=args.label, note=args.note)
     return show(result, as_json=args.json)
 
 

@@ -21,12 +21,16 @@ OWNED_KEYS = ("hydra.sweeper.storage", "hydra.sweeper.study_name", "hydra.sweep.
 
 def sweep(overrides, *, parallel: int = 1, max_failures: int | None = None, resume: bool = False,
           force: bool = False, detach: bool = False, command: str | None = None, workspace=None,
-          sweep_id: int | None = None, out=None) -> dict:
-    """Start (or resume) the sweep these overrides describe; returns `view` of it when it ends."""
+          sweep_id: int | None = None, out=None, labels=(), note: str = "") -> dict:
+    """Start (or resume) the sweep these overrides describe; returns `view` of it when it ends.
+    `labels`/`note` go on every trial (besides its `sweep-N` label); a resume keeps the sweep's own."""
+    from ..history.labels import check_label, check_note
     from ..planning import plan
     from ..sweeps import multirun, space
 
     ws = workspace_of(workspace)
+    labels = [check_label(label) for label in labels]
+    check_note(note)
     if parallel < 1:
         raise MlwsError(f"--parallel must be at least 1 (got {parallel})")
     if max_failures is not None and max_failures < 0:
@@ -77,8 +81,10 @@ def sweep(overrides, *, parallel: int = 1, max_failures: int | None = None, resu
         raise MlwsError("no earlier sweep of these overrides to resume (mlws sweeps lists them)")
     if record is not None:
         _refuse_if_driven(record)
+    earlier = (record or {}).get("settings") or {}
     settings_rec = {"n_trials": n_trials, "parallel": parallel, "max_failures": max_failures,
-                    "sampler": _sampler(settings) if optuna else "grid", "hydra": list(args.hydra)}
+                    "sampler": _sampler(settings) if optuna else "grid", "hydra": list(args.hydra),
+                    "labels": labels or earlier.get("labels") or [], "note": note or earlier.get("note") or ""}
     if record is None:
         sweep_id = registry.sweeps.create(
             command=command or shlex.join(["mlws", "train", "-m", *overrides]), overrides=list(overrides),

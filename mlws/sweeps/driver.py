@@ -160,7 +160,9 @@ class Driver:
                  "parent_id": self.sweep.get("base_run_id"),
                  "study_trial": self.study.claim(t.overrides) if self.study else None}
         try:
-            t.run = launch(self.ws, t.spec, t.patch, detach=True, labels=(f"sweep-{self.sweep['id']}",), trial=trial)
+            settings = self.sweep.get("settings") or {}
+            t.run = launch(self.ws, t.spec, t.patch, detach=True, trial=trial, note=settings.get("note") or "",
+                           labels=(f"sweep-{self.sweep['id']}", *settings.get("labels", ())))
         except MlwsError as e:
             if not self.started:  # the first trial's backend refused: every trial would (an unreachable cluster)
                 raise
