@@ -4,6 +4,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,23 +49,35 @@ def searchpath_override(ws: Workspace) -> str:
     return f"hydra.searchpath=[file://{_searchpath_dir(ws)},{PACKAGED_SEARCHPATH}]"
 
 
-def compose_raw(ws: Workspace, overrides: list[str]):
-    """Hydra's DictConfig (with the `hydra` node) for these overrides; raises MlwsError."""
-    from hydra import compose, initialize_config_dir
+@contextmanager
+def hydra_app(ws: Workspace, overrides: list[str]):
+    """Hydra initialised on the workspace (for a composition or a multirun); its errors become one
+    clear message."""
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
     from hydra.errors import HydraException, OverrideParseException
     from omegaconf.errors import OmegaConfBaseException
 
     _check_experiment_exists(ws, overrides)
-    search = searchpath_override(ws)
     try:
         with initialize_config_dir(config_dir=str(ws.conf_dir), version_base="1.3", job_name="mlws"):
-            return compose(config_name="config", overrides=[search, *overrides], return_hydra_config=True)
+            yield GlobalHydra.instance().hydra
     except OverrideParseException as e:
         raise MlwsError(f"cannot parse override: {_first_line(e)}") from None
     except (HydraException, OmegaConfBaseException) as e:
         raise MlwsError(_explain_hydra_error(str(e), ws, overrides)) from None
-    except KeyError as e:  # Hydra reads hydra.job.env_copy's variables with os.environ[...]
-        raise MlwsError(f"environment variable {e} is not set (named in hydra.job.env_copy)") from None
+
+
+def compose_raw(ws: Workspace, overrides: list[str]):
+    """Hydra's DictConfig (with the `hydra` node) for these overrides; raises MlwsError."""
+    from hydra import compose
+
+    with hydra_app(ws, overrides):
+        try:
+            return compose(config_name="config", overrides=[searchpath_override(ws), *overrides],
+                           return_hydra_config=True)
+        except KeyError as e:  # Hydra reads hydra.job.env_copy's variables with os.environ[...]
+            raise MlwsError(f"environment variable {e} is not set (named in hydra.job.env_copy)") from None
 
 
 def compose(ws: Workspace, overrides: list[str]) -> Composed:
@@ -116,8 +129,10 @@ def _explain_hydra_error(message: str, ws: Workspace, overrides: list[str]) -> s
             msg += f"; did you mean '{hint[0]}'?"
         return msg + f" (to add a new key, write +{key}=...)"
     if "Could not find" in message or "Could not load" in message:
-        text = message.split("Config search path")[0]
-        return " ".join(text.split())
+        text = " ".join(message.split("Config search path")[0].split())
+        if "hydra/sweeper" in text:
+            text += " (sweepers: basic, the grid; optuna, from hydra-optuna-sweeper)"
+        return text
     return first
 
 

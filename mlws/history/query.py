@@ -23,9 +23,8 @@ def parse_condition(text: str):
 
 def condition_parts(text: str) -> tuple[str, str, float]:
     """'val/acc>=0.95' → ('val/acc', '>=', 0.95), for the database to evaluate."""
-    m = CONDITION.fullmatch(text)
-    metric, op, _ = parse_condition(text)
-    return metric, m.group(2), float(m.group(3))
+    metric, _, value = parse_condition(text)  # a malformed condition is its error
+    return metric, CONDITION.fullmatch(text).group(2), value
 
 
 def apply_where(rows: list[dict], conditions) -> list[dict]:

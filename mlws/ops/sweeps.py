@@ -209,13 +209,18 @@ def _space_change(old: dict, new: dict) -> str:
     return "; ".join(parts)
 
 
-def _refuse_if_driven(record: dict) -> None:
+def _driver_alive(record: dict) -> bool:
+    """Does the process recorded as driving this sweep still run (on this host)?"""
     import socket
 
     from ..registry.liveness import process_alive
+    return (record["status"] == "running" and record["host"] == socket.gethostname()
+            and process_alive(record["pid"], record["pid_started"]))
+
+
+def _refuse_if_driven(record: dict) -> None:
     # the process that started this one in the background (--detach) has handed the sweep over
-    if (record["status"] == "running" and record["pid"] not in (None, os.getpid(), os.getppid())
-            and record["host"] == socket.gethostname() and process_alive(record["pid"], record["pid_started"])):
+    if record["pid"] not in (None, os.getpid(), os.getppid()) and _driver_alive(record):
         raise MlwsError(f"sweep {record['id']} is being run by process {record['pid']}; "
                         f"follow it with: mlws sweep {record['id']}")
 
@@ -312,9 +317,6 @@ def count_sweeps(*, workspace=None) -> int:
 def _with_live_status(record: dict) -> dict:
     """A sweep recorded 'running' whose driver is gone was interrupted (killed, machine restarted)."""
     import socket
-
-    from ..registry.liveness import process_alive
-    if record["status"] == "running" and record["host"] == socket.gethostname() and not process_alive(
-            record["pid"], record["pid_started"]):
+    if record["status"] == "running" and record["host"] == socket.gethostname() and not _driver_alive(record):
         return record | {"status": "interrupted"}
     return record

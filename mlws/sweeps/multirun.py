@@ -4,37 +4,9 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from ..config import _check_experiment_exists, _explain_hydra_error, searchpath_override
+from ..config import hydra_app, searchpath_override
 from ..errors import MlwsError
 from ..workspace import Workspace
-
-
-@contextmanager
-def _hydra(ws: Workspace, overrides: list[str]):
-    """Hydra initialised on the workspace; its errors become one clear message."""
-    from hydra import initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-    from hydra.errors import HydraException, OverrideParseException
-    from omegaconf.errors import OmegaConfBaseException
-
-    _check_experiment_exists(ws, overrides)
-    try:
-        with initialize_config_dir(config_dir=str(ws.conf_dir), version_base="1.3", job_name="mlws"):
-            yield GlobalHydra.instance().hydra
-    except OverrideParseException as e:
-        raise MlwsError(f"cannot parse override: {str(e).strip().splitlines()[0]}") from None
-    except (HydraException, OmegaConfBaseException) as e:
-        raise MlwsError(_sweeper_hint(_explain_hydra_error(str(e), ws, overrides))) from None
-
-
-def _sweeper_hint(message: str) -> str:
-    if "hydra/sweeper" in message:
-        return message + " (sweepers: basic, the grid; optuna, from hydra-optuna-sweeper)"
-    return message
-
-
-def _search(ws: Workspace) -> str:
-    return searchpath_override(ws)
 
 
 def sweeper_settings(ws: Workspace, overrides: list[str]) -> dict:
@@ -42,16 +14,16 @@ def sweeper_settings(ws: Workspace, overrides: list[str]) -> dict:
     from hydra.types import RunMode
     from omegaconf import OmegaConf
 
-    with _hydra(ws, overrides) as hydra:
-        cfg = hydra.compose_config("config", [_search(ws), *overrides], run_mode=RunMode.MULTIRUN)
+    with hydra_app(ws, overrides) as hydra:
+        cfg = hydra.compose_config("config", [searchpath_override(ws), *overrides], run_mode=RunMode.MULTIRUN)
         return OmegaConf.to_container(cfg.hydra.sweeper, resolve=True)
 
 
 def run(ws: Workspace, overrides: list[str]) -> None:
     """Hydra's multirun over these overrides with the mlws launcher (the active driver gets the jobs)."""
 
-    with _hydra(ws, overrides) as hydra:
-        hydra.multirun("config", _not_called, [_search(ws), "hydra/launcher=mlws", *overrides],
+    with hydra_app(ws, overrides) as hydra:
+        hydra.multirun("config", _not_called, [searchpath_override(ws), "hydra/launcher=mlws", *overrides],
                        with_log_configuration=False)
 
 
