@@ -39,6 +39,7 @@ bench: setup
 	$(BIN)/python bench/bench_notebook.py
 	$(BIN)/python bench/bench_compute_ray.py
 	$(BIN)/python bench/bench_serve.py
+	$(BIN)/python bench/bench_serve_start.py
 	$(BIN)/python bench/bench_sweeps.py
 	$(BIN)/python bench/bench_packaged.py
 

@@ -6,7 +6,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-TRACKED_PACKAGES = ("mlws", "torch", "pytorch-lightning", "hydra-core", "omegaconf", "wandb",
+TRACKED_PACKAGES = ("mlws", "torch", "lightning", "pytorch-lightning", "hydra-core", "omegaconf", "wandb",
                     "scikit-learn", "numpy", "skypilot", "ray")
 
 

@@ -158,3 +158,23 @@ def test_a_sweep_runs_its_trials_as_ray_jobs(ray_head, ws, renv):
              what="both Ray jobs SUCCEEDED")
     view = mlws_json("sweep", "1", cwd=ws, env=renv)
     assert view["varied"] == ["model.lr"] and all(t["value"] > 0 for t in view["trials"])
+
+
+def test_ray_train_workers_train_a_lightning_pytorch_module(ray_head, ws, renv):
+    """A module written with `import lightning` (the template's style) under Ray Train's DDP: the
+    strategy, environment and report callback are built on its package, not on the one Ray imported."""
+    from .test_template_module import DATA_CONFIG, MODEL_CONFIG, TEMPLATE_DATA, TEMPLATE_MODULE
+    (ws / "acme").mkdir()
+    (ws / "acme" / "__init__.py").write_text("")
+    (ws / "acme" / "lit.py").write_text(TEMPLATE_MODULE)  # in the workspace: it travels with the job
+    (ws / "acme" / "data.py").write_text(TEMPLATE_DATA)
+    (ws / "conf" / "model" / "lit.yaml").write_text(MODEL_CONFIG)
+    (ws / "conf" / "data" / "lit.yaml").write_text(DATA_CONFIG)
+    out = mlws("train", "model=lit", "data=lit", "data.normalize=true", "trainer.max_epochs=2", "logger=none",
+               *on(ray_head), "compute.num_workers=2", cwd=ws, env=renv, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    run = mlws_json("show", "1", cwd=ws, env=renv)
+    assert run["status"] == "succeeded" and run["artifacts"]["lightning"].startswith("lightning.pytorch ")
+    assert run["metrics"]["val/acc"] > 0.2  # chance is 0.1; two short epochs, each worker on half the data
+    assert list((ws / "runs" / "1" / "ray_train").glob("run-1/checkpoint_*/checkpoint.ckpt"))
+    assert (ws / "runs" / "1" / "checkpoints" / "last.safetensors").is_file()

@@ -85,9 +85,8 @@ def test_init_train_diff_serve_in_a_users_own_repository(wheel_python, tmp_path,
         # @package _global_
         description: "baseline"
         serve:
-          input: {_target_: mlws.serving.inputs.TensorInput, shape: [1]}
           output: {_target_: mlws.serving.outputs.Regression}
-        """))
+        """))  # the packaged serve.input leaves shape and range to the data module
     (project / "conf" / "trainer").mkdir()
     (project / "conf" / "trainer" / "default.yaml").write_text(
         "_target_: pytorch_lightning.Trainer\nmax_epochs: 6\nenable_progress_bar: false\naccelerator: cpu\n")
@@ -113,5 +112,7 @@ def test_init_train_diff_serve_in_a_users_own_repository(wheel_python, tmp_path,
     try:
         status, answer = post(port, json.dumps({"inputs": [[2.0]]}).encode())
         assert status == 200 and abs(answer["predictions"][0] - 5.0) < 0.5  # y = 3x - 1
+        status, refused = post(port, json.dumps({"inputs": [[9.0]]}).encode())  # outside the data's input_range
+        assert status == 422 and "within [-5.0, 5.0]" in refused["error"], refused
     finally:
         run(wheel_python, "serve", "stop", "1", cwd=project, env=env, timeout=120)

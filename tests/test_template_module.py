@@ -12,13 +12,13 @@ import pytest
 from .helpers import PicklePayload, forget_user_package, mlws, mlws_json
 
 TEMPLATE_MODULE = '''
-import pytorch_lightning as pl
 import torch
+from lightning import LightningModule
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
 
-class LitDigits(pl.LightningModule):
+class LitDigits(LightningModule):
     def __init__(self, net: torch.nn.Module, optimizer, scheduler=None, compile: bool = False):
         super().__init__()
         self.save_hyperparameters(logger=False)  # net, partials and all: as the template does
@@ -53,6 +53,45 @@ class LitDigits(pl.LightningModule):
                 "lr_scheduler": {"scheduler": scheduler, "monitor": "val/loss", "interval": "epoch", "frequency": 1}}
 '''
 
+TEMPLATE_DATA = '''
+import lightning as L
+import torch
+from sklearn.datasets import load_digits
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class DigitsData(L.LightningDataModule):
+    """The template\'s data module shape: setup() splits, loaders from hparams."""
+    input_shape = (1, 8, 8)
+
+    def __init__(self, batch_size: int = 64, normalize: bool = False):
+        super().__init__()
+        self.save_hyperparameters(logger=False)
+        self.train_set = self.val_set = None
+
+    @property
+    def input_range(self):
+        return (0.0, 1.0) if self.hparams.normalize else (0.0, 16.0)
+
+    def setup(self, stage=None):
+        if self.train_set is None:
+            digits = load_digits()
+            x = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1)
+            x = x / 16.0 if self.hparams.normalize else x
+            y = torch.tensor(digits.target)
+            order = torch.randperm(len(y), generator=torch.Generator().manual_seed(0))
+            val, train = order[:360], order[360:]
+            self.train_set, self.val_set = TensorDataset(x[train], y[train]), TensorDataset(x[val], y[val])
+
+    def train_dataloader(self):
+        return DataLoader(self.train_set, batch_size=self.hparams.batch_size, shuffle=True)
+
+    def val_dataloader(self):
+        return DataLoader(self.val_set, batch_size=256)
+'''
+
+DATA_CONFIG = "_target_: acme.data.DigitsData\nbatch_size: 64\nnormalize: false\n"
+
 MODEL_CONFIG = """_target_: acme.lit.LitDigits
 net:
   _target_: mlws.examples.nets.CNN
@@ -80,7 +119,9 @@ def template_ws(ws, env, tmp_path, monkeypatch):
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
     (pkg / "lit.py").write_text(TEMPLATE_MODULE)
+    (pkg / "data.py").write_text(TEMPLATE_DATA)
     (ws / "conf" / "model" / "lit.yaml").write_text(MODEL_CONFIG)
+    (ws / "conf" / "data" / "lit.yaml").write_text(DATA_CONFIG)
     monkeypatch.syspath_prepend(str(tmp_path / "userlib"))  # mlws.load_run in this process builds it too
     forget_user_package(monkeypatch)
     return ws, {**env, "PYTHONPATH": str(tmp_path / "userlib")}
@@ -88,7 +129,7 @@ def template_ws(ws, env, tmp_path, monkeypatch):
 
 def test_template_module_trains_compares_serves_and_reruns(template_ws, tmp_path):
     ws, env = template_ws
-    train = ["model=lit", "data.normalize=true", "trainer.max_epochs=3", "logger=none"]
+    train = ["model=lit", "data=lit", "data.normalize=true", "trainer.max_epochs=3", "logger=none"]
     typo = mlws("train", *train, "model.optimizer.lrr=0.1", cwd=ws, env=env)
     assert typo.returncode == 2 and "did you mean 'model.optimizer.lr'" in typo.stderr
     assert mlws("train", *train, cwd=ws, env=env).returncode == 0
@@ -132,7 +173,7 @@ def test_template_module_trains_compares_serves_and_reruns(template_ws, tmp_path
 
 def test_pickled_hyperparameters_never_run_and_tampered_weights_are_refused(template_ws, tmp_path):
     ws, env = template_ws
-    assert mlws("train", "model=lit", "data.normalize=true", "trainer.max_epochs=1", "logger=none",
+    assert mlws("train", "model=lit", "data=lit", "data.normalize=true", "trainer.max_epochs=1", "logger=none",
                 cwd=ws, env=env).returncode == 0
     best = Path(mlws_json("show", "1", cwd=ws, env=env)["artifacts"]["checkpoints"]["best"])
     import torch
@@ -150,3 +191,47 @@ def test_pickled_hyperparameters_never_run_and_tampered_weights_are_refused(temp
     out = mlws("serve", "1", cwd=ws, env=env)
     assert out.returncode == 2 and "refusing weights file" in out.stderr and "Traceback" not in out.stderr
     assert not marker.exists()
+
+
+def test_a_lightning_module_resumes_from_its_last_checkpoint(template_ws, tmp_path):
+    """A `lightning.pytorch` module stopped after 2 epochs carries on from last.ckpt to 4 (as a
+    preempted cloud node reruns the worker on the same run directory)."""
+    import subprocess
+    import sys
+
+    from mlws import api
+    ws, env = template_ws
+    node_env = {**env, "MLWS_REMOTE": "1", "MLWS_RUN_DIR": str(tmp_path / "bucket")}
+    for epochs in (2, 4):
+        spec = api.plan(["model=lit", "data=lit", "data.normalize=true", f"trainer.max_epochs={epochs}", "logger=none"],
+                        workspace=ws)
+        path = spec.with_run(1, str(tmp_path / "unused")).write(tmp_path / f"spec{epochs}.json")
+        out = subprocess.run([sys.executable, "-m", "mlws.worker", str(path)], cwd=ws, env=node_env,
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr[-3000:]
+    assert "Restoring states from the checkpoint path" in out.stdout + out.stderr
+    epochs = [json.loads(line)["epoch"] for line in (tmp_path / "bucket" / "metrics.jsonl").read_text().splitlines()]
+    assert epochs == [0, 1, 2, 3]
+    result = json.loads((tmp_path / "bucket" / "result.json").read_text())
+    assert result["artifacts"]["lightning"].startswith("lightning.pytorch ")
+
+
+def test_mixing_the_two_lightning_packages_is_one_clear_message(template_ws):
+    ws, env = template_ws
+    out = mlws("train", "model=lit", "data=digits", "trainer.max_epochs=1", "logger=none", cwd=ws, env=env)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert ("data: mlws.examples.digits.DigitsDataModule is a pytorch_lightning LightningDataModule, but the model "
+            "is a lightning.pytorch LightningModule") in out.stderr
+    (ws / "conf" / "callbacks" / "old.yaml").write_text(
+        "old:\n  _target_: pytorch_lightning.callbacks.Callback\n")
+    user_cb = mlws("train", "model=lit", "data=lit", "callbacks=[default,old]", "trainer.max_epochs=1", "logger=none",
+                   cwd=ws, env=env)
+    assert user_cb.returncode == 0, user_cb.stderr[-2000:]  # a Lightning class named in config follows the model
+    # a callback class of the user's own, written with the other package, cannot follow: refused, named
+    (ws / "conf" / "callbacks" / "old.yaml").write_text("old:\n  _target_: acme.cb.Old\n")
+    (Path(env["PYTHONPATH"]) / "acme" / "cb.py").write_text(
+        "import pytorch_lightning as pl\n\n\nclass Old(pl.Callback):\n    pass\n")
+    own = mlws("train", "model=lit", "data=lit", "callbacks=[default,old]", "trainer.max_epochs=1", "logger=none",
+               cwd=ws, env=env)
+    assert own.returncode == 1 and "Traceback" not in own.stderr
+    assert "callbacks.old: acme.cb.Old is a pytorch_lightning Callback, but the model is a lightning.pytorch" in own.stderr

@@ -11,6 +11,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 class LineData(pl.LightningDataModule):
     """y = 3x - 1 plus noise."""
+    input_shape = (1,)          # what serving takes when serve.input leaves its shape unset
+    input_range = (-5.0, 5.0)
     def __init__(self, n: int = 256, noise: float = 0.1, batch_size: int = 32):
         super().__init__()
         g = torch.Generator().manual_seed(0)

@@ -13,12 +13,18 @@ from torch.utils.data import DataLoader, TensorDataset
 class DigitsDataModule(pl.LightningDataModule):
     """1,797 8x8 grey images of digits 0-9, split once by `split_seed` into train and validation."""
 
+    input_shape = (1, 8, 8)  # one sample, as the model sees it (what serving's input hook expects)
+
     def __init__(self, batch_size: int = 64, val_fraction: float = 0.2, split_seed: int = 0,
                  normalize: bool = False, augment_shift: int = 0, num_workers: int = 0):
         super().__init__()
         self.save_hyperparameters()
         self.train_set: TensorDataset | None = None
         self.val_set: TensorDataset | None = None
+
+    @property
+    def input_range(self) -> tuple[float, float]:
+        return (0.0, 1.0) if self.hparams.normalize else (0.0, 16.0)
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None:

@@ -34,7 +34,7 @@ class LoadedRun:
         from ..serving.loading import input_hook, output_hook
         from ..serving.predict import forward
         if self._hooks is None:
-            self._hooks = (input_hook(self.config), output_hook(self.config))
+            self._hooks = (input_hook(self.config, self.artifacts), output_hook(self.config))
         to_tensor, to_answer = self._hooks
         if hasattr(inputs, "tolist") and not _is_tensor(inputs):
             inputs = inputs.tolist()  # numpy

@@ -12,8 +12,10 @@ from .session import session, workspace_of
 
 def _serve_setup(run_id: int, host: str | None, port: int | None, ws: Workspace):
     from ..serving.app import app_args
+    from ..serving.loading import completed_input
     record = session(ws).registry.get(int(run_id))
-    serve_cfg = (record.get("config") or {}).get("serve") or _default_serve_config(ws, record)
+    serve_cfg = dict((record.get("config") or {}).get("serve") or _default_serve_config(ws, record))
+    serve_cfg["input"] = completed_input(serve_cfg["input"], record.get("artifacts"))
     host = host or serve_cfg.get("host", "127.0.0.1")
     port = int(port or serve_cfg.get("port", 8000))
     if serve_cfg.get("token_env") and not os.environ.get(serve_cfg["token_env"]):

@@ -69,11 +69,12 @@ def load_model(config: dict, path: Path):
     return model.eval()
 
 
-def input_hook(config: dict):
+def input_hook(config: dict, artifacts: dict | None = None):
     """The run's serve.input hook (JSON samples → the model's input tensor), as its server builds it."""
     from hydra.utils import instantiate
+    node = completed_input((config.get("serve") or {})["input"], artifacts)
     try:
-        return instantiate((config.get("serve") or {})["input"])
+        return instantiate(node)
     except Exception as e:
         raise MlwsError(f"cannot build serve.input from the run's config: {e}") from None
 
@@ -87,3 +88,17 @@ def output_hook(config: dict):
         return instantiate(node)
     except Exception as e:
         raise MlwsError(f"cannot build serve.output from the run's config: {e}") from None
+
+
+def completed_input(node: dict, artifacts: dict | None) -> dict:
+    """serve.input with the shape and value range it leaves unset (null) taken from what the run's
+    data module said of a sample at training (its `input_shape` and `input_range`)."""
+    seen = (artifacts or {}).get("input") or {}
+    node = dict(node)
+    for key in ("shape", "min_value", "max_value"):
+        if key in node and node[key] is None and seen.get(key) is not None:
+            node[key] = seen[key]
+    if "shape" in node and node["shape"] is None:
+        raise MlwsError("serve.input.shape is not set and the run's data module has no `input_shape`: "
+                        "set it (e.g. serve.input.shape=[3,32,32]) or give the data module an `input_shape`")
+    return node

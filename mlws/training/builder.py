@@ -50,9 +50,9 @@ def root_cause(error: BaseException) -> str:
     return f"{type(cause).__name__}: {text}"[:500]
 
 
-def build_callbacks(cfg: dict, run_dir: Path) -> list:
-    from pytorch_lightning.callbacks import ModelCheckpoint
-
+def build_callbacks(cfg: dict, run_dir: Path, pl) -> list:
+    """The configured callbacks and mlws's own, all of the run's Lightning package `pl`."""
+    from .flavour import adopt, retargeted
     from .hardware import HardwareMonitor
     from .recorder import RunRecorder
 
@@ -60,8 +60,8 @@ def build_callbacks(cfg: dict, run_dir: Path) -> list:
     for name, node in (cfg.get("callbacks") or {}).items():
         if not node or not node.get("_target_"):
             continue
-        cb = _instantiate(node, f"callbacks.{name}")
-        if isinstance(cb, ModelCheckpoint):
+        cb = adopt(_instantiate(retargeted(node, pl.__name__), f"callbacks.{name}"), pl, f"callbacks.{name}")
+        if isinstance(cb, pl.callbacks.ModelCheckpoint):
             if cb.dirpath is None:
                 cb.dirpath = str(run_dir / "checkpoints")
             if cfg.get("safe_weights", True):
@@ -70,26 +70,27 @@ def build_callbacks(cfg: dict, run_dir: Path) -> list:
         callbacks.append(cb)
     compute = cfg.get("compute") or {}
     if compute.get("max_runtime_minutes"):
-        from pytorch_lightning.callbacks import Timer
-        callbacks.append(Timer(duration={"minutes": float(compute["max_runtime_minutes"])}, interval="step"))
+        callbacks.append(pl.callbacks.Timer(duration={"minutes": float(compute["max_runtime_minutes"])}, interval="step"))
     price = os.environ.get("MLWS_HOURLY_PRICE")
     if compute.get("max_cost") and price:
         from .guards import CostLimit
-        callbacks.append(CostLimit(hourly_price=float(price), max_cost=float(compute["max_cost"])))
+        callbacks.append(adopt(CostLimit(hourly_price=float(price), max_cost=float(compute["max_cost"])), pl, "cost"))
     interval = float((cfg.get("monitor") or {}).get("hardware_interval_s", 2.0))
     if interval > 0:
-        callbacks.append(HardwareMonitor(run_dir, interval_s=interval))
-    callbacks.append(RunRecorder(run_dir))
+        callbacks.append(adopt(HardwareMonitor(run_dir, interval_s=interval), pl, "hardware"))
+    callbacks.append(adopt(RunRecorder(run_dir), pl, "recorder"))
     return callbacks
 
 
-def build_logger(spec: RunSpec, run_dir: Path):
-    """The configured Lightning logger, constructed directly: its kwargs hold the run's config,
-    whose `_target_` nodes must reach W&B as text, not be instantiated."""
+def build_logger(spec: RunSpec, run_dir: Path, package: str):
+    """The configured Lightning logger (of the run's Lightning package), constructed directly: its
+    kwargs hold the run's config, whose `_target_` nodes must reach W&B as text, not be instantiated."""
     from hydra.utils import get_class
 
+    from .flavour import retarget
     node = dict(spec.config.get("logger") or {})
     target = node.pop("_target_", None)
+    target = target and retarget(target, package)
     if not target:
         return None
     try:
@@ -111,60 +112,75 @@ def build_logger(spec: RunSpec, run_dir: Path):
     return cls(**node)
 
 
-def fit(spec: RunSpec, trainer_overrides: dict | None = None, extra_callbacks=(), prepare=None) -> FitResult:
-    """Train the run. A compute backend may add Trainer arguments (a DDP strategy), callbacks, and a
-    `prepare(trainer) -> trainer` step (Ray Train's prepare_trainer)."""
-    import pytorch_lightning as pl
+def fit(spec: RunSpec, trainer_overrides: dict | None = None, extend=None) -> FitResult:
+    """Train the run. A compute backend may add Trainer arguments (a DDP strategy's name), and
+    `extend(pl) -> (trainer arguments, callbacks)` built for the run's Lightning package (Ray Train's)."""
+    import pytorch_lightning
 
+    from . import flavour
     cfg, run_dir = spec.config, Path(spec.run_dir)
-    pl.seed_everything(int(cfg.get("seed", 0)), workers=True, verbose=False)
+    pytorch_lightning.seed_everything(int(cfg.get("seed", 0)), workers=True, verbose=False)  # either package's
     datamodule = _instantiate(cfg["data"], "data")
     model = _instantiate(cfg["model"], "model")
-    callbacks = build_callbacks(cfg, run_dir) + list(extra_callbacks)
-    logger = build_logger(spec, run_dir)
-    trainer = _instantiate(cfg["trainer"], "trainer", callbacks=callbacks,
+    package = flavour.package_of(model)
+    flavour.check_data(datamodule, package)
+    pl = flavour.load(package)
+    overrides, extra_callbacks = extend(pl) if extend is not None else ({}, [])
+    callbacks = build_callbacks(cfg, run_dir, pl) + list(extra_callbacks)
+    logger = build_logger(spec, run_dir, package)
+    trainer = _instantiate(flavour.retargeted(cfg["trainer"], package), "trainer", callbacks=callbacks,
                            logger=logger if logger is not None else False, default_root_dir=str(run_dir),
-                           **(trainer_overrides or {}))
-    if prepare is not None:
-        trainer = prepare(trainer)
+                           **{**(trainer_overrides or {}), **overrides})
     # After a spot preemption SkyPilot reruns the job on a new VM: carry on from the last checkpoint.
+    # It is this run's own file, so its pickled hyperparameters (a `net`, partials) may load; nothing
+    # else ever reads a .ckpt this way (inference reads the safetensors weights).
     last = run_dir / "checkpoints" / "last.ckpt"
     ok, stopped = False, False
     try:
-        trainer.fit(model, datamodule=datamodule, ckpt_path=str(last) if last.exists() else None)
+        trainer.fit(model, datamodule=datamodule, ckpt_path=str(last) if last.exists() else None,
+                    weights_only=False if last.exists() else None)
         ok = True
     except (KeyboardInterrupt, SystemExit):
         ok = stopped = True  # a stop the user asked for: W&B records a finished run tagged "stopped"
         raise
     finally:
-        reason = _guard_stop_reason(trainer)
+        reason = _guard_stop_reason(trainer, pl)
         if stopped or trainer.interrupted or reason:
             _tag_wandb("stopped")
         _finish_wandb(logger, ok)
-    return FitResult(metrics=scalar_metrics(trainer.callback_metrics),
-                     artifacts=_artifacts(trainer, logger, run_dir), interrupted=trainer.interrupted,
-                     stop_reason=reason)
+    artifacts = {**_artifacts(trainer, logger, run_dir, pl), "lightning": f"{package} {pl.__version__}",
+                 **_data_input(datamodule)}
+    return FitResult(metrics=scalar_metrics(trainer.callback_metrics), artifacts=artifacts,
+                     interrupted=trainer.interrupted, stop_reason=reason)
 
 
-def _guard_stop_reason(trainer) -> str | None:
-    from pytorch_lightning.callbacks import EarlyStopping, Timer
+def _data_input(datamodule) -> dict:
+    """What the data module says of one sample (optional `input_shape`, `input_range` = (low, high)),
+    kept for serving: a serve.input hook that leaves its shape or range unset takes these."""
+    shape, bounds = getattr(datamodule, "input_shape", None), getattr(datamodule, "input_range", None)
+    out = {}
+    if shape is not None:
+        out["shape"] = [int(d) for d in shape]
+    if bounds is not None:
+        out["min_value"], out["max_value"] = (float(v) for v in bounds)
+    return {"input": out} if out else {}
 
+
+def _guard_stop_reason(trainer, pl) -> str | None:
     for cb in trainer.callbacks:
-        if isinstance(cb, EarlyStopping) and cb.stopped_epoch > 0:
+        if isinstance(cb, pl.callbacks.EarlyStopping) and cb.stopped_epoch > 0:
             return f"no improvement in {cb.monitor} for {cb.patience} evaluations (early stopping)"
-        if isinstance(cb, Timer) and (cb.time_remaining("train") or 0) <= 0:
+        if isinstance(cb, pl.callbacks.Timer) and (cb.time_remaining("train") or 0) <= 0:
             return f"time limit of {cb._duration:.0f} s reached"
         if getattr(cb, "stop_reason", None):
             return cb.stop_reason
     return None
 
 
-def _artifacts(trainer, logger, run_dir: Path) -> dict:
-    from pytorch_lightning.callbacks import ModelCheckpoint
-
+def _artifacts(trainer, logger, run_dir: Path, pl) -> dict:
     out: dict = {"run_dir": str(run_dir), "checkpoints": {}}
     for cb in trainer.callbacks:
-        if isinstance(cb, ModelCheckpoint):
+        if isinstance(cb, pl.callbacks.ModelCheckpoint):
             if cb.best_model_path:
                 out["checkpoints"]["best"] = cb.best_model_path
                 if cb.best_model_score is not None:

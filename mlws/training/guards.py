@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import time
 
-import pytorch_lightning as pl
+from .flavour import Hooks
 
 
-class CostLimit(pl.Callback):
+class CostLimit(Hooks):
     def __init__(self, hourly_price: float, max_cost: float):
         self.hourly_price, self.max_cost = hourly_price, max_cost
         self.started = time.time()

@@ -7,7 +7,7 @@ import threading
 import time
 from pathlib import Path
 
-import pytorch_lightning as pl
+from .flavour import Hooks
 
 
 def _nvml():
@@ -45,7 +45,7 @@ def sample(process, nvml) -> dict:
     return out
 
 
-class HardwareMonitor(pl.Callback):
+class HardwareMonitor(Hooks):
     """Every `interval_s`: a line in hardware.jsonl, and `hw/*` metrics to the loggers at the next step."""
 
     def __init__(self, run_dir: str | os.PathLike, interval_s: float = 2.0):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pytorch_lightning as pl
+from .flavour import Hooks
 import torch
 
 
@@ -46,7 +46,7 @@ def _forward(pl_module, x):
     return pl_module(x)
 
 
-class MediaCallback(pl.Callback):
+class MediaCallback(Hooks):
     """Every `every_n_epochs` validations: render → images and scalars → run dir and loggers."""
 
     def __init__(self, every_n_epochs: int = 1):

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-import pytorch_lightning as pl
+from .flavour import Hooks
 
 from ..fileio import write_atomic
 
@@ -21,7 +21,7 @@ def scalar_metrics(metrics: dict) -> dict:
     return out
 
 
-class RunRecorder(pl.Callback):
+class RunRecorder(Hooks):
     """metrics.jsonl (one line per validation), timing.json, and a last checkpoint when stopped."""
 
     PROGRESS_EVERY_S = 1.0

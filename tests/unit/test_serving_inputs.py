@@ -88,3 +88,21 @@ def test_the_vectorised_path_agrees_with_the_per_sample_checks():
                         ([[99.0] * 784], "within [0.0, 16.0]"), ([[0.0] * 783], "expected 784 numbers")]:
         with pytest.raises(BadRequest, match=needle.replace("[", "\\[").replace("]", "\\]")):
             big(bad)
+
+
+def test_an_unset_input_shape_and_range_come_from_the_data_module():
+    from mlws.serving.loading import completed_input
+    from mlws.training.builder import _data_input
+
+    class Data:
+        input_shape, input_range = (3, 4, 4), (0, 255)
+    seen = _data_input(Data())
+    assert seen == {"input": {"shape": [3, 4, 4], "min_value": 0.0, "max_value": 255.0}}
+    node = {"_target_": "mlws.serving.inputs.TensorInput", "shape": None, "min_value": None, "max_value": None}
+    assert completed_input(node, seen) == {**node, "shape": [3, 4, 4], "min_value": 0.0, "max_value": 255.0}
+    # what the config says wins; keys a hook does not take are not added
+    own = {"_target_": "x.Mine", "shape": [2], "min_value": -1.0}
+    assert completed_input(own, seen) == own
+    assert _data_input(object()) == {}
+    with pytest.raises(MlwsError, match="serve.input.shape is not set and the run's data module has no `input_shape`"):
+        completed_input(node, {})
