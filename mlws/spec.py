@@ -24,9 +24,11 @@ class RunSpec:
     note: str = ""
     run_id: int | None = None
     run_dir: str | None = None
+    uid: str = ""                # unique across workspaces and time: keys the run's files in a shared bucket
 
     def with_run(self, run_id: int, run_dir: str) -> "RunSpec":
-        return replace(self, run_id=run_id, run_dir=run_dir)
+        import uuid
+        return replace(self, run_id=run_id, run_dir=run_dir, uid=self.uid or uuid.uuid4().hex[:16])
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)

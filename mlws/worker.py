@@ -26,6 +26,9 @@ def _sigterm_as_interrupt(signum, frame):
     raise KeyboardInterrupt("SIGTERM")
 
 
+RESULT_MARKER = "MLWS_RESULT "
+
+
 class _NoRegistry:
     """On a cloud node with the workspace's SQLite registry out of reach: results go to result.json."""
 
@@ -43,6 +46,9 @@ class _NoRegistry:
         self.result = {"id": run_id, "status": status, **fields}
         if self.path:
             write_atomic(self.path, json.dumps(self.result, indent=2, default=str))
+            # the job's log carries the outcome too, for a run whose directory is not kept in a bucket
+            outcome = {k: self.result.get(k) for k in ("status", "metrics", "stop_reason", "error")}
+            print(f"{RESULT_MARKER}{json.dumps(outcome, default=str)}", flush=True)
 
     def get(self, run_id):
         return self.result

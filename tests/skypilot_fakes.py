@@ -6,7 +6,7 @@ enabled cloud (the credential/identity checks are patched), and, with --record F
 SDK's HTTP calls to the SkyPilot API server with a recorder that answers like the server would.
 Tests built on it prove the wiring, not a cloud.
 
-usage: python tests/skypilot_fakes.py [--record FILE] [--job-status STATUS] [--sky] -- mlws-args...
+usage: python tests/skypilot_fakes.py [--record FILE] [--job-status STATUS] [--job-log FILE] [--sky] -- mlws-args...
        (--sky: the arguments go to SkyPilot's own `sky` CLI instead of mlws)
 """
 import json
@@ -61,7 +61,7 @@ class FakeResponse:
         pass
 
 
-def record_api(log_path: Path, job_status: str) -> None:
+def record_api(log_path: Path, job_status: str, job_log: str = "epoch 1 val/acc 0.9\n") -> None:
     """Answer the SDK's requests as a SkyPilot API server would, and log each one."""
     from sky.server import common as server_common
     from sky.server.requests import payloads
@@ -81,8 +81,15 @@ def record_api(log_path: Path, job_status: str) -> None:
             rid = path.split("request_id=")[1]
             name = names.get(rid, "unknown")
             value = results.get(name)
-            if name == "jobs.queue":
-                value = [{"job_id": 7, "status": job_status}]
+            if name == "jobs.queue.v2":  # what the server's queue_v2 returns (its own encoder runs below)
+                from sky.jobs.state import ManagedJobStatus
+                from sky.schemas.api.responses import ManagedJobRecord
+                known = job_status in ManagedJobStatus.__members__
+                record = ManagedJobRecord(job_id=7, status=ManagedJobStatus(job_status if known else "RUNNING"))
+                name, value = "sky.jobs.queue_v2", ([record], 1, {}, 1)
+                if not known:  # a state this SkyPilot does not know, as a newer server might send
+                    value = {"jobs": [{"job_id": 7, "status": job_status}], "total": 1}
+                    name = "unknown"
             req = requests_lib.Request(request_id=rid, name=name, entrypoint=print,
                                        request_body=payloads.RequestBody(), status=requests_lib.RequestStatus.SUCCEEDED,
                                        created_at=time.time(), user_id="u")
@@ -91,7 +98,7 @@ def record_api(log_path: Path, job_status: str) -> None:
         if path.startswith("/validate"):
             return FakeResponse(body={})
         if path.startswith(("/jobs/logs", "/logs")):
-            return FakeResponse(headers={"X-Skypilot-Request-ID": "logs-1"}, text="epoch 1 val/acc 0.9\n")
+            return FakeResponse(headers={"X-Skypilot-Request-ID": "logs-1"}, text=job_log)
         rid = f"req-{len(calls)}"
         names[rid] = path.strip("/").replace("/", ".")
         return FakeResponse(headers={"X-Skypilot-Request-ID": rid}, body={})
@@ -106,7 +113,7 @@ def record_api(log_path: Path, job_status: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    record, job_status, sky_cli = None, "RUNNING", False
+    record, job_status, sky_cli, job_log = None, "RUNNING", False, None
     while argv and argv[0] != "--":
         flag = argv.pop(0)
         if flag == "--record":
@@ -115,12 +122,14 @@ def main(argv: list[str]) -> int:
             job_status = argv.pop(0)
         elif flag == "--sky":
             sky_cli = True
+        elif flag == "--job-log":  # a file: what the job's log holds (e.g. a real node's output)
+            job_log = Path(argv.pop(0)).read_text()
     argv = argv[1:]
     home = Path(os.environ["HOME"])
     seed_catalog(home)
     enable_aws()
     if record:
-        record_api(record, job_status)
+        record_api(record, job_status, **({"job_log": job_log} if job_log is not None else {}))
     if sky_cli:
         from sky.client.cli.command import cli
         try:

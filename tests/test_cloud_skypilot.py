@@ -37,10 +37,12 @@ def no_real_skypilot_server():
 V100x2 = ["+experiment=model_12", "compute=sky", "compute.accelerators=V100:2"]
 
 
-def sky_mlws(ws: Path, env: dict, tmp: Path, *args, record: Path | None = None, job_status: str = "RUNNING"):
+def sky_mlws(ws: Path, env: dict, tmp: Path, *args, record: Path | None = None, job_status: str = "RUNNING",
+             job_log: Path | None = None):
     home = tmp / "home"
     home.mkdir(exist_ok=True)
     pre = (["--record", str(record)] if record else []) + ["--job-status", job_status]
+    pre += ["--job-log", str(job_log)] if job_log else []
     return subprocess.run([sys.executable, str(FAKES), *pre, "--", *args], cwd=ws, capture_output=True, text=True,
                           env={**env, "HOME": str(home), "SKY_RUNTIME_DIR": str(home)}, timeout=300)
 
@@ -77,7 +79,7 @@ def test_fake_catalog_autostop_for_a_cluster_run_and_json(ws, env, tmp_path):
     out = sky_mlws(ws, env, tmp_path, "plan", *V100x2, "compute.managed=false", "compute.autostop_minutes=15", "--json")
     assert out.returncode == 0, out.stderr[-2000:]
     data = json.loads(out.stdout)
-    assert data["task"]["resources"]["autostop"] == {"idle_minutes": 15}
+    assert data["task"]["resources"]["autostop"] == {"idle_minutes": 15, "down": True}  # SkyPilot accepted it
     assert data["estimate"]["hourly_price"] == 6.12 and data["estimate"]["instance_type"] == "p3.4xlarge-fake"
     assert data["spec"]["config"]["compute"]["_target_"] == "mlws.compute.sky.SkyBackend"
 
@@ -139,7 +141,7 @@ def test_recorded_api_launch_follow_stop(ws, env, tmp_path):
     # reading does not ask SkyPilot: no API call at all without --refresh
     quiet = tmp_path / "quiet.json"
     run = json.loads(sky_mlws(ws, env, tmp_path, "show", "1", "--json", record=quiet).stdout)
-    assert calls(quiet, "/jobs/queue") == [] and run["status"] == "running"
+    assert calls(quiet, "/jobs/queue/v2") == [] and run["status"] == "running"
     assert run["backend"] == "sky" and run["status"] == "running" and run["labels"] == []
     assert run["artifacts"]["estimate"]["hourly_price"] == 1.84
     listed = json.loads(sky_mlws(ws, env, tmp_path, "runs", "--json", record=tmp_path / "r.json").stdout)[0]
@@ -154,7 +156,7 @@ def test_recorded_api_launch_follow_stop(ws, env, tmp_path):
     status_rec = tmp_path / "status.json"
     listed = sky_mlws(ws, env, tmp_path, "runs", "--json", "--refresh", record=status_rec, job_status="SUCCEEDED")
     assert json.loads(listed.stdout)[0]["status"] == "succeeded"
-    assert calls(status_rec, "/jobs/queue")[0]["json"]["job_ids"] == [7]
+    assert calls(status_rec, "/jobs/queue/v2")[0]["json"]["job_ids"] == [7]
 
 
 def test_recorded_api_stop_and_logs(ws, env, tmp_path):
@@ -227,7 +229,7 @@ def test_recorded_api_foreground_launch_follows_logs_then_status(ws, env, tmp_pa
     out = sky_mlws(ws, env, tmp_path, "train", *V100x2, record=record, job_status="SUCCEEDED")
     assert out.returncode == 0, out.stderr[-2000:]
     paths = [c["path"] for c in json.loads(record.read_text())]
-    assert paths.index("/jobs/launch") < paths.index("/jobs/logs") < paths.index("/jobs/queue")
+    assert paths.index("/jobs/launch") < paths.index("/jobs/logs") < paths.index("/jobs/queue/v2")
     assert mlws_json("show", "1", cwd=ws, env=env)["status"] == "succeeded"
 
 
@@ -237,7 +239,7 @@ def test_fake_catalog_serve_on_a_vm_dry_run_and_recorded_launch(ws, env, tmp_pat
     assert dry.returncode == 0, dry.stderr[-2000:]
     task = yaml.safe_load(dry.stdout.split("\n# ")[0].split("(nothing launched)\n", 1)[1])
     assert task["resources"]["ports"] == [8000]
-    assert task["resources"]["autostop"] == {"idle_minutes": 240, "wait_for": "none"}
+    assert task["resources"]["autostop"] == {"idle_minutes": 240, "wait_for": "none", "down": True}
     assert task["run"] == "python -m mlws.serving.server /mlws/serve-args.json"
     assert task["file_mounts"]["/mlws/checkpoint.safetensors"].endswith(".safetensors")  # the weights, not the .ckpt
     args = json.loads(Path(task["file_mounts"]["/mlws/serve-args.json"]).read_text())
@@ -350,6 +352,42 @@ def test_the_cost_and_time_guards_stop_a_run_on_the_node(limit, reason, ws, env,
     assert max(epochs) < 100  # stopped long before its 500 epochs
 
 
+def test_a_cloud_runs_outcome_comes_back_from_its_job_log(ws, env, tmp_path):
+    """A node stopped by its cost guard exits 0, so SkyPilot says SUCCEEDED; the registry must say
+    `stopped` with the reason and the metrics. The node's real output (a worker run here, as on a VM)
+    is what the recorded API answers for the job's log."""
+    from mlws import api
+    assert sky_mlws(ws, env, tmp_path, "train", *V100x2, "compute.max_runtime_minutes=60", "compute.max_cost=10",
+                    "--detach", record=tmp_path / "launch.json").returncode == 0
+    spec = api.plan(["+experiment=model_12", "trainer.max_epochs=500", "logger=none", "compute=sky",
+                     "compute.max_cost=0.5"], workspace=ws)
+    spec_path = spec.with_run(1, str(tmp_path / "unused")).write(tmp_path / "spec.json")
+    node = subprocess.run([sys.executable, "-m", "mlws.worker", str(spec_path)], cwd=ws, timeout=300,
+                          env={**env, "MLWS_REMOTE": "1", "MLWS_RUN_DIR": str(tmp_path / "node"),
+                               "MLWS_HOURLY_PRICE": "3600"}, capture_output=True, text=True)
+    assert node.returncode == 0, node.stderr[-3000:]
+    (tmp_path / "job.log").write_text(node.stdout + node.stderr)
+    refreshed = sky_mlws(ws, env, tmp_path, "runs", "--json", "--refresh", record=tmp_path / "refresh.json",
+                         job_status="SUCCEEDED", job_log=tmp_path / "job.log")
+    assert refreshed.returncode == 0, refreshed.stderr[-2000:]
+    run = json.loads(refreshed.stdout)[0]
+    assert run["status"] == "stopped" and run["stop_reason"].startswith("cost limit $0.50 reached"), run
+    assert 0 < run["metrics"]["val/acc"] <= 1 and run["metrics"]["val/loss"] > 0
+    shown = json.loads(sky_mlws(ws, env, tmp_path, "show", "1", "--json").stdout)
+    assert shown["artifacts"]["estimate"]["hourly_price"] == 6.12  # the launch's entries are kept
+    assert calls(tmp_path / "refresh.json", "/jobs/logs")[0]["json"]["follow"] is False
+
+
+def test_winding_down_is_running_and_an_unreadable_job_table_is_a_warning(ws, env, tmp_path):
+    assert sky_mlws(ws, env, tmp_path, "train", *V100x2, "--detach", record=tmp_path / "a.json").returncode == 0
+    out = sky_mlws(ws, env, tmp_path, "runs", "--json", "--refresh", record=tmp_path / "b.json",
+                   job_status="WINDING_DOWN")
+    assert json.loads(out.stdout)[0]["status"] == "running" and "status unknown" not in out.stderr
+    # a state SkyPilot's own client cannot decode: a warning, the run stays as recorded
+    odd = sky_mlws(ws, env, tmp_path, "runs", "--refresh", record=tmp_path / "c.json", job_status="MYSTERY")
+    assert odd.returncode == 0 and "run 1: status unknown (SkyPilot could not report job 7" in odd.stderr, odd.stderr
+
+
 def test_fake_catalog_check_plans_cloud_experiments_with_skypilots_own_validation(ws, env, tmp_path):
     """`mlws check` on a branch's cloud experiments: SkyPilot validates and prices each; a named secret
     need not be set (CI has none); a bad accelerator fails that file alone."""
@@ -383,7 +421,7 @@ def test_recorded_api_a_sweep_launches_each_trial_as_a_managed_job(ws, env, tmp_
         assert task["file_mounts"]["/mlws/spec.json"] == str(ws / "runs" / str(i) / "spec.json")
     view = json.loads(out.stdout)
     assert view["sweep"]["status"] == "finished" and [t["status"] for t in view["trials"]] == ["succeeded"] * 2
-    assert calls(record, "/jobs/queue")  # the driver asked SkyPilot how its trials went
+    assert calls(record, "/jobs/queue/v2")  # the driver asked SkyPilot how its trials went
 
 
 def sky_cli(ws: Path, env: dict, tmp: Path, *args, record: Path):

@@ -5,24 +5,26 @@ from mlws.errors import MlwsError
 from mlws.spec import RunSpec
 
 
-def spec(**compute):
+def spec(uid="", **compute):
     base = {"_target_": "mlws.compute.sky.SkyBackend", "num_nodes": 1, "disk_size": 256, "managed": True,
             "autostop_minutes": 10, "env": {}, "secrets": [], "mounts": [], "pip": [], "setup": []}
     return RunSpec(experiment="model_12", overrides=(), config={"compute": {**base, **compute}}, workspace="/ws",
-                   command="mlws train", created_at="2026-01-01", run_id=12, run_dir="/ws/runs/12")
+                   command="mlws train", created_at="2026-01-01", run_id=12, run_dir="/ws/runs/12", uid=uid)
 
 
 @pytest.mark.parametrize("compute, check", [
     ({}, lambda t: t["run"] == "python -m mlws.worker /mlws/spec.json" and t["num_nodes"] == 1),
     ({}, lambda t: t["resources"]["job_recovery"]["strategy"] == "EAGER_NEXT_REGION" and "autostop" not in t["resources"]),
-    ({"managed": False, "autostop_minutes": 15}, lambda t: t["resources"]["autostop"] == {"idle_minutes": 15}),
+    # an idle cluster is deleted (down), not stopped with its disk billing on
+    ({"managed": False, "autostop_minutes": 15}, lambda t: t["resources"]["autostop"] == {"idle_minutes": 15, "down": True}),
     ({"accelerators": "V100:2", "use_spot": True}, lambda t: t["resources"]["accelerators"] == "V100:2"
      and t["resources"]["use_spot"] is True),
     ({"use_spot": False}, lambda t: "use_spot" not in t["resources"]),
     ({"secrets": ["HF_TOKEN"]}, lambda t: t["secrets"] == {"HF_TOKEN": None}),
     ({"env": {"A": 1}}, lambda t: t["envs"]["A"] == "1" and t["envs"]["MLWS_RUN_ID"] == "12"),
-    ({"bucket": "s3://b/mlws"}, lambda t: t["file_mounts"]["/mlws/run"]["source"] == "s3://b/mlws/runs/12"
-     and t["envs"]["MLWS_RUN_DIR"] == "/mlws/run"),
+    # appended-to files need MOUNT_CACHED; the folder is keyed by the run's unique id too
+    ({"bucket": "s3://b/mlws", "uid": "9f2c"}, lambda t: t["file_mounts"]["/mlws/run"] == {
+        "source": "s3://b/mlws/runs/12-9f2c", "mode": "MOUNT_CACHED"} and t["envs"]["MLWS_RUN_DIR"] == "/mlws/run"),
     ({"mounts": ["s3://data/v1:/data"]}, lambda t: t["file_mounts"]["/data"] == {"source": "s3://data/v1", "mode": "MOUNT"}),
     ({"pip": ["einops==0.8"]}, lambda t: "pip install einops==0.8" in t["setup"]),
     ({}, lambda t: t["name"] == "mlws-12-model-12" and t["workdir"] == "/ws"),
@@ -153,3 +155,43 @@ def test_ray_placement(per_worker, workers, nodes, problem):
     from mlws.compute.ray.backend import placement_problem
     found = placement_problem(per_worker, workers, nodes)
     assert (found is None) if problem is None else (problem in found), found
+
+
+def test_every_recorded_run_gets_its_own_unique_id_kept_across_rewrites():
+    first, second = spec().with_run(1, "/ws/runs/1"), spec().with_run(1, "/ws/runs/1")
+    assert len(first.uid) == 16 and first.uid != second.uid  # the same number after `make clean`: another id
+    assert first.with_run(1, "/elsewhere").uid == first.uid
+    assert RunSpec.from_json(first.to_json()).uid == first.uid
+
+
+def test_a_bucket_copy_keeps_an_odd_destination_one_argument(tmp_path, monkeypatch):
+    """The sync command runs in a shell: a destination with a space and `;` stays one argument."""
+    import subprocess
+
+    from mlws.compute.sky import artifacts
+    ran = []
+    monkeypatch.setattr(subprocess, "run", lambda command, shell: ran.append(command) or subprocess.CompletedProcess(command, 0))
+    dest = tmp_path / "my runs; touch pwned"
+    artifacts.copy_from_bucket("s3://b/mlws/runs/3-ab", "checkpoints/", dest)
+    import shlex
+    assert shlex.split(ran[0])[-1] == str(dest) and "s3 sync" in ran[0]
+
+
+def test_a_stopped_jobs_controller_is_started_again_to_read_the_job_table(monkeypatch):
+    """SkyPilot's jobs controller stops when idle (ClusterNotUpError); the status asks again with
+    refresh=True, which starts it, instead of leaving the run `running` forever."""
+    from sky import exceptions
+
+    from mlws.compute.sky import client
+    asked = []
+
+    def table(job_id, refresh):
+        asked.append(refresh)
+        if not refresh:
+            raise exceptions.ClusterNotUpError("controller is stopped", cluster_status=None)
+        return [{"job_id": job_id, "status": "SUCCEEDED"}]
+    monkeypatch.setattr(client, "_managed_jobs", table)
+    assert client.job_status({"managed": True, "job_id": 7}) == "succeeded" and asked == [False, True]
+    monkeypatch.setattr(client, "_managed_jobs", lambda job_id, refresh: [])
+    with pytest.raises(MlwsError, match="SkyPilot's job table has no job 7"):
+        client.job_status({"managed": True, "job_id": 7})

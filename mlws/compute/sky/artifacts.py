@@ -2,6 +2,7 @@
 as SkyPilot knows it. Not exercised here: there is no bucket or cloud on the test machines."""
 from __future__ import annotations
 
+import shlex
 import subprocess
 
 from ...errors import MlwsError
@@ -12,8 +13,9 @@ def copy_from_bucket(run_url: str, path: str, dest) -> dict:
     source = f"{run_url}/{path.lstrip('/')}"
     try:
         store = cloud_stores.get_storage_from_path(source)
-        command = (store.make_sync_dir_command(source, str(dest)) if source.endswith("/")
-                   else store.make_sync_file_command(source, str(dest)))
+        # the command runs in a shell: a destination with spaces or `;` must stay one argument
+        command = (store.make_sync_dir_command(source, shlex.quote(str(dest))) if source.endswith("/")
+                   else store.make_sync_file_command(source, shlex.quote(str(dest))))
     except Exception as e:
         raise MlwsError(f"cannot copy from {source}: {e}") from None
     done = subprocess.run(command, shell=True)

@@ -77,7 +77,9 @@ class SkyBackend(Backend):
         kind = "managed job" if handle.get("managed") else f"job on cluster {handle.get('cluster')}"
         price = (f" at ${estimate['hourly_price']:.2f}/hour ({estimate['instance_type']})"
                  if estimate.get("available") else "")
-        return Submission(handle=handle, artifacts={"estimate": estimate},
+        from .compile import bucket_run_url
+        artifacts = {"estimate": estimate, **({"bucket_run": bucket_run_url(c["bucket"], spec)} if c.get("bucket") else {})}
+        return Submission(handle=handle, artifacts=artifacts,
                           message=f"launched on SkyPilot as {kind} {handle['job_id']}{price}")
 
     def follow(self, handle: dict, *, out=None) -> None:
@@ -85,12 +87,53 @@ class SkyBackend(Backend):
         client.tail_logs(handle, follow=True)
 
     def status(self, record: dict) -> Status | None:
+        """SkyPilot's job state; once the job has ended, the outcome the node wrote (status, metrics,
+        stop reason: a run ended by its cost or time limit is `stopped`, not `succeeded`)."""
         from . import client
         handle = _handle(record)
-        state = client.job_status(handle) if handle else None
-        if state is None:
+        if not handle:
             return None
-        return Status(state, artifacts=record.get("artifacts"), stop_reason="cancelled" if state == "stopped" else None)
+        try:
+            state = client.job_status(handle)
+        except client.ClusterGone as gone:
+            outcome = self._outcome(record, handle, job_log=False)
+            return outcome or Status("failed", artifacts=record.get("artifacts"),
+                                     error=f"{gone} (torn down when idle) and its outcome was not kept: "
+                                           "set compute.bucket to keep run directories")
+        if state == "running":
+            return Status(state, artifacts=record.get("artifacts"))
+        outcome = self._outcome(record, handle, job_log=True)
+        if outcome and state != "stopped":
+            return outcome
+        return Status(state, metrics=outcome.metrics if outcome else None, artifacts=record.get("artifacts"),
+                      stop_reason="cancelled" if state == "stopped" else None)
+
+    def _outcome(self, record: dict, handle: dict, *, job_log: bool) -> Status | None:
+        """The node's result: result.json in the bucket, else the MLWS_RESULT line of the job's log."""
+        import json
+        import tempfile
+
+        from ...worker import RESULT_MARKER
+        from . import client
+        result = None
+        if ((record.get("config") or {}).get("compute") or {}).get("bucket"):
+            with tempfile.TemporaryDirectory(prefix="mlws-result-") as tmp:
+                try:
+                    self.copy(record, "result.json", Path(tmp) / "result.json")
+                    result = json.loads((Path(tmp) / "result.json").read_text())
+                except (MlwsError, OSError, ValueError):
+                    result = None
+        if result is None and job_log:
+            lines = [line for line in client.log_tail(handle).splitlines() if RESULT_MARKER in line]
+            if lines:
+                try:
+                    result = json.loads(lines[-1].split(RESULT_MARKER, 1)[1])
+                except ValueError:
+                    result = None
+        if not result or result.get("status") not in ("succeeded", "failed", "stopped"):
+            return None
+        return Status(result["status"], metrics=result.get("metrics") or None, artifacts=record.get("artifacts"),
+                      error=result.get("error"), stop_reason=result.get("stop_reason"))
 
     def cancel(self, record: dict, *, timeout: float = 120.0) -> Status:
         from . import client
@@ -124,7 +167,7 @@ class SkyBackend(Backend):
         if not bucket:
             raise MlwsError(f"run {record['id']} ran on SkyPilot without compute.bucket, so its files stayed on "
                             "the cloud VM; set compute.bucket to keep run directories")
-        return f"{bucket.rstrip('/')}/runs/{record['id']}"
+        return (record.get("artifacts") or {}).get("bucket_run") or f"{bucket.rstrip('/')}/runs/{record['id']}"
 
     def copy(self, record: dict, path: str, dest) -> dict:
         from .artifacts import copy_from_bucket

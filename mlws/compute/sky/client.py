@@ -10,7 +10,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # SkyPilot managed-job / cluster-job states → registry status
 STATUS = {"PENDING": "running", "SUBMITTED": "running", "STARTING": "running", "RUNNING": "running",
           "RECOVERING": "running", "CANCELLING": "running", "SETTING_UP": "running", "INIT": "running",
-          "SUCCEEDED": "succeeded", "CANCELLED": "stopped", "FAILED": "failed", "FAILED_SETUP": "failed",
+          "WINDING_DOWN": "running", "SUCCEEDED": "succeeded", "CANCELLED": "stopped", "FAILED": "failed", "FAILED_SETUP": "failed",
           "FAILED_PRECHECKS": "failed", "FAILED_NO_RESOURCE": "failed", "FAILED_CONTROLLER": "failed",
           "FAILED_DRIVER": "failed"}
 
@@ -74,7 +74,8 @@ def launch(task, *, managed: bool, name: str, cluster_name: str | None, autostop
             job_ids, _handle = sky.get(request_id)
             job_id = job_ids[0] if isinstance(job_ids, (list, tuple)) else job_ids
             return {"managed": True, "job_id": job_id, "request_id": str(request_id), "name": name}
-        request_id = sky.launch(task, cluster_name=cluster_name or name, idle_minutes_to_autostop=autostop_minutes)
+        request_id = sky.launch(task, cluster_name=cluster_name or name, idle_minutes_to_autostop=autostop_minutes,
+                                down=autostop_minutes is not None)  # idle: deleted, not stopped with its disk
         job_id, _handle = sky.get(request_id)
         return {"managed": False, "job_id": job_id, "cluster": cluster_name or name, "request_id": str(request_id)}
     except MlwsError:
@@ -83,23 +84,43 @@ def launch(task, *, managed: bool, name: str, cluster_name: str | None, autostop
         raise MlwsError(f"SkyPilot launch failed: {_message(e)}") from None
 
 
+class ClusterGone(MlwsError):
+    """The run's cluster no longer exists (autostop tore it down): its job table went with it."""
+
+
 def job_status(cloud: dict) -> str | None:
-    """The registry status for a cloud run, from SkyPilot's job table (None when unknown)."""
+    """The registry status for a cloud run, from SkyPilot's job table. Raises MlwsError when SkyPilot
+    cannot say (the caller warns and keeps the run as recorded), ClusterGone when the cluster is gone."""
     import sky
-    from sky import sky_logging
+    from sky import exceptions
     try:
         if cloud.get("managed"):
-            with sky_logging.silent():  # the v1 queue API logs a deprecation notice on every call
-                jobs = sky.get(sky.jobs.queue(refresh=False, job_ids=[cloud["job_id"]]))
-            jobs = jobs[0] if isinstance(jobs, tuple) else jobs
-            states = [j["status"] for j in jobs if j.get("job_id") == cloud["job_id"]]
+            try:
+                records = _managed_jobs(cloud["job_id"], refresh=False)
+            except exceptions.ClusterNotUpError:
+                # the jobs controller stops when idle; refresh starts it again to read the table
+                records = _managed_jobs(cloud["job_id"], refresh=True)
+            states = [r["status"] for r in records if r["job_id"] == cloud["job_id"]]
         else:
             statuses = sky.get(sky.job_status(cloud["cluster"], job_ids=[cloud["job_id"]]))
-            states = [statuses.get(cloud["job_id"])]
-    except Exception:
-        return None
+            states = [statuses.get(cloud["job_id"], statuses.get(str(cloud["job_id"])))]
+    except exceptions.ClusterDoesNotExist:
+        raise ClusterGone(f"cluster {cloud.get('cluster')} no longer exists") from None
+    except Exception as e:
+        raise MlwsError(f"SkyPilot could not report job {cloud['job_id']}: {_message(e)}") from None
     state = getattr(states[0], "value", states[0]) if states and states[0] is not None else None
-    return STATUS.get(str(state).split(".")[-1]) if state else None
+    if state is None:
+        raise MlwsError(f"SkyPilot's job table has no job {cloud['job_id']}")
+    name = str(state).split(".")[-1]
+    if name not in STATUS:
+        raise MlwsError(f"job {cloud['job_id']} is in a state mlws does not know: {name}")
+    return STATUS[name]
+
+
+def _managed_jobs(job_id: int, refresh: bool) -> list:
+    import sky
+    answer = sky.get(sky.jobs.queue_v2(refresh=refresh, job_ids=[job_id], fields=["job_id", "status"]))
+    return answer[0] if isinstance(answer, tuple) else answer
 
 
 def tail_logs(cloud: dict, follow: bool) -> int:
@@ -110,6 +131,22 @@ def tail_logs(cloud: dict, follow: bool) -> int:
         return sky.tail_logs(cloud["cluster"], cloud["job_id"], follow=follow) or 0
     except Exception as e:
         raise MlwsError(f"could not read the logs from SkyPilot: {_message(e)}") from None
+
+
+def log_tail(cloud: dict, lines: int = 200) -> str:
+    """The last lines of the job's log, as text."""
+    import io
+
+    import sky
+    out = io.StringIO()
+    try:
+        if cloud.get("managed"):
+            sky.jobs.tail_logs(job_id=cloud["job_id"], follow=False, tail=lines, output_stream=out)
+        else:
+            sky.tail_logs(cloud["cluster"], cloud["job_id"], follow=False, tail=lines, output_stream=out)
+    except Exception as e:
+        raise MlwsError(f"could not read the logs from SkyPilot: {_message(e)}") from None
+    return out.getvalue()
 
 
 def cancel(cloud: dict) -> None:

@@ -12,6 +12,13 @@ REMOTE_BUCKET_DIR = "/mlws/run"
 RESOURCE_KEYS = ("infra", "accelerators", "instance_type", "cpus", "memory", "use_spot", "disk_size")
 
 
+def bucket_run_url(bucket: str, spec) -> str:
+    """The run's folder in the bucket, keyed by its unique id as well as its number: after `make clean`,
+    or with a bucket shared by several workspaces, run 3 never finds (and resumes) another run 3's files."""
+    key = f"{spec.run_id}-{spec.uid}" if spec.uid else str(spec.run_id)
+    return f"{bucket.rstrip('/')}/runs/{key}"
+
+
 def remote_run_dir(spec) -> str:
     """Where the run directory lives on the node: the bucket mount, else under the workdir."""
     c = spec.config["compute"]
@@ -27,7 +34,8 @@ def compile_task(spec, spec_path: str | os.PathLike | None = None) -> dict:
         # Spot preemptions and node failures: SkyPilot relaunches, the worker resumes from last.ckpt.
         resources["job_recovery"] = {"strategy": "EAGER_NEXT_REGION", "max_restarts_on_errors": 2}
     elif c.get("autostop_minutes") is not None:
-        resources["autostop"] = {"idle_minutes": int(c["autostop_minutes"])}
+        # down: an idle cluster is deleted, not stopped (a stopped VM keeps billing for its disk)
+        resources["autostop"] = {"idle_minutes": int(c["autostop_minutes"]), "down": True}
     envs = {str(k): str(v) for k, v in (c.get("env") or {}).items()}
     envs.update({"MLWS_REMOTE": "1", "MLWS_RUN_ID": str(run_id), "MLWS_RUN_DIR": remote_run_dir(spec),
                  "WANDB_MODE": os.environ.get("WANDB_MODE", "") or "auto"})
@@ -40,7 +48,8 @@ def compile_task(spec, spec_path: str | os.PathLike | None = None) -> dict:
             raise MlwsError(f"compute.mounts: {mount!r} is not SOURCE:REMOTE_PATH (e.g. s3://bucket/data:/data)")
         file_mounts[remote] = _mount_source(source, Path(spec.workspace))
     if c.get("bucket"):
-        file_mounts[REMOTE_BUCKET_DIR] = {"source": f"{c['bucket'].rstrip('/')}/runs/{run_id}", "mode": "MOUNT"}
+        # MOUNT_CACHED: metrics and hardware files are appended to, which a plain MOUNT does not allow
+        file_mounts[REMOTE_BUCKET_DIR] = {"source": bucket_run_url(c["bucket"], spec), "mode": "MOUNT_CACHED"}
     task = {
         "name": f"mlws-{run_id}" + (f"-{spec.experiment}".replace("_", "-") if spec.experiment else ""),
         "workdir": spec.workspace,
@@ -93,7 +102,7 @@ def compile_serve_task(compute: dict, workspace: str, run_id: int, args_path: st
     resources = {k: compute[k] for k in RESOURCE_KEYS if compute.get(k) is not None and compute.get(k) is not False}
     resources["ports"] = [int(port)]
     lifetime = int(compute.get("max_runtime_minutes") or 240)
-    resources["autostop"] = {"idle_minutes": lifetime, "wait_for": "none"}
+    resources["autostop"] = {"idle_minutes": lifetime, "wait_for": "none", "down": True}
     return {
         "name": f"mlws-serve-{run_id}",
         "workdir": workspace,
