@@ -6,7 +6,7 @@ enabled cloud (the credential/identity checks are patched), and, with --record F
 SDK's HTTP calls to the SkyPilot API server with a recorder that answers like the server would.
 Tests built on it prove the wiring, not a cloud.
 
-usage: python tests/skypilot_fakes.py [--record FILE] [--job-status STATUS] [--job-log FILE] [--sky] -- mlws-args...
+usage: python tests/skypilot_fakes.py [--record FILE] [--job-status STATUS] [--job-log FILE] [--buckets DIR] [--sky] -- mlws-args...
        (--sky: the arguments go to SkyPilot's own `sky` CLI instead of mlws)
 """
 import json
@@ -44,6 +44,29 @@ def enable_aws() -> None:
     check.check_capability = lambda *a, **k: None
     aws_catalog._get_az_mappings = lambda *a, **k: None
     backend_utils.check_owner_identity = lambda *a, **k: None
+
+
+def local_buckets(root: Path) -> None:
+    """s3://BUCKET/KEY is the folder ROOT/BUCKET/KEY: the bucket's network boundary, played by a
+    folder (what a simulated node's bucket mount writes into). mlws's own copy code runs as it is."""
+    import shlex
+
+    from sky import cloud_stores
+
+    class LocalBucket(cloud_stores.CloudStorage):
+        def _path(self, url: str) -> str:
+            return str(root / url.split("://", 1)[1])
+
+        def is_directory(self, url: str) -> bool:
+            return Path(self._path(url)).is_dir()
+
+        def make_sync_dir_command(self, source: str, destination: str) -> str:
+            return f"mkdir -p {destination} && cp -R {shlex.quote(self._path(source))}/. {destination}"
+
+        def make_sync_file_command(self, source: str, destination: str) -> str:
+            return f"cp {shlex.quote(self._path(source))} {destination}"
+
+    cloud_stores._REGISTRY["s3"] = LocalBucket()
 
 
 class FakeResponse:
@@ -113,7 +136,7 @@ def record_api(log_path: Path, job_status: str, job_log: str = "epoch 1 val/acc 
 
 
 def main(argv: list[str]) -> int:
-    record, job_status, sky_cli, job_log = None, "RUNNING", False, None
+    record, job_status, sky_cli, job_log, buckets = None, "RUNNING", False, None, None
     while argv and argv[0] != "--":
         flag = argv.pop(0)
         if flag == "--record":
@@ -124,12 +147,16 @@ def main(argv: list[str]) -> int:
             sky_cli = True
         elif flag == "--job-log":  # a file: what the job's log holds (e.g. a real node's output)
             job_log = Path(argv.pop(0)).read_text()
+        elif flag == "--buckets":  # a folder that plays the s3:// buckets
+            buckets = Path(argv.pop(0))
     argv = argv[1:]
     home = Path(os.environ["HOME"])
     seed_catalog(home)
     enable_aws()
     if record:
         record_api(record, job_status, **({"job_log": job_log} if job_log is not None else {}))
+    if buckets:
+        local_buckets(buckets)
     if sky_cli:
         from sky.client.cli.command import cli
         try:

@@ -38,11 +38,12 @@ V100x2 = ["+experiment=model_12", "compute=sky", "compute.accelerators=V100:2"]
 
 
 def sky_mlws(ws: Path, env: dict, tmp: Path, *args, record: Path | None = None, job_status: str = "RUNNING",
-             job_log: Path | None = None):
+             job_log: Path | None = None, buckets: Path | None = None):
     home = tmp / "home"
     home.mkdir(exist_ok=True)
     pre = (["--record", str(record)] if record else []) + ["--job-status", job_status]
     pre += ["--job-log", str(job_log)] if job_log else []
+    pre += ["--buckets", str(buckets)] if buckets else []
     return subprocess.run([sys.executable, str(FAKES), *pre, "--", *args], cwd=ws, capture_output=True, text=True,
                           env={**env, "HOME": str(home), "SKY_RUNTIME_DIR": str(home)}, timeout=300)
 

@@ -42,8 +42,11 @@ def plan_compute(overrides=(), *, workspace=None, output=None) -> dict:
         spec = replace(spec, run_id=f"plan-{uuid.uuid4().hex[:8]}")
     prepared = get_backend(spec.config.get("compute") or {}, workspace_of(workspace).root).plan(spec, spec_path)
     if folder is not None:  # written only once the backend accepted the plan
+        import shutil
         folder.mkdir(parents=True, exist_ok=True)
         spec.write(folder / "spec.json")
+        for name, source in (prepared.get("files") or {}).items():  # what the task mounts besides the spec
+            shutil.copyfile(source, folder / name)
     return {"spec": spec, "task": prepared.get("task"), "estimate": prepared.get("estimate"),
             "lines": prepared.get("lines") or [], "notes": prepared.get("notes") or []}
 

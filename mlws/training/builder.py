@@ -74,7 +74,10 @@ def build_callbacks(cfg: dict, run_dir: Path, pl) -> list:
     price = os.environ.get("MLWS_HOURLY_PRICE")
     if compute.get("max_cost") and price:
         from .guards import CostLimit
-        callbacks.append(adopt(CostLimit(hourly_price=float(price), max_cost=float(compute["max_cost"])), pl, "cost"))
+        launched = os.environ.get("MLWS_LAUNCHED_AT")
+        guard = CostLimit(hourly_price=float(price), max_cost=float(compute["max_cost"]), run_dir=run_dir,
+                          launched_at=float(launched) if launched else None)
+        callbacks.append(adopt(guard, pl, "cost"))
     interval = float((cfg.get("monitor") or {}).get("hardware_interval_s", 2.0))
     if interval > 0:
         callbacks.append(adopt(HardwareMonitor(run_dir, interval_s=interval), pl, "hardware"))

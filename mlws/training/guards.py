@@ -1,21 +1,66 @@
-"""A guard that stops training when the run's spend reaches compute.max_cost."""
+"""A guard that stops training when the run's spend reaches compute.max_cost.
+
+The spend is the run's, not the process's: seconds already billed are kept in the run directory
+(`spend.json`, on the bucket for a cloud run), so a spot recovery's new VM carries on counting; the
+first process also counts the time since the launch (provisioning, setup). Under DDP every rank
+stops at the same batch: the decision is shared (any rank over budget stops all).
+"""
 from __future__ import annotations
 
+import json
+import os
 import time
+from pathlib import Path
 
 from .flavour import Hooks
 
+LEDGER = "spend.json"
+SAVE_EVERY_S = 10.0
+SHARE_EVERY = 20  # batches between shared decisions on several ranks (a collective each time)
+
 
 class CostLimit(Hooks):
-    def __init__(self, hourly_price: float, max_cost: float):
+    def __init__(self, hourly_price: float, max_cost: float, run_dir: str | os.PathLike | None = None,
+                 launched_at: float | None = None):
         self.hourly_price, self.max_cost = hourly_price, max_cost
+        self.ledger = Path(run_dir) / LEDGER if run_dir else None
         self.started = time.time()
+        self.earlier_s = self._read_ledger()
+        if self.earlier_s is None:  # the run's first process: provisioning and setup were billed too
+            self.earlier_s = max(0.0, self.started - launched_at) if launched_at else 0.0
+        self.saved_at = 0.0
         self.stop_reason: str | None = None
 
+    def _read_ledger(self) -> float | None:
+        try:
+            return float(json.loads(self.ledger.read_text())["billed_seconds"])
+        except (AttributeError, OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def billed_seconds(self) -> float:
+        return self.earlier_s + (time.time() - self.started)
+
     def spend(self) -> float:
-        return self.hourly_price * (time.time() - self.started) / 3600.0
+        return self.hourly_price * self.billed_seconds() / 3600.0
+
+    def _save(self, trainer) -> None:
+        if self.ledger is not None and trainer.is_global_zero:
+            from ..fileio import write_atomic
+            write_atomic(self.ledger, json.dumps({"billed_seconds": round(self.billed_seconds(), 1),
+                                                  "hourly_price": self.hourly_price}))
+        self.saved_at = time.time()
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        if self.spend() >= self.max_cost and not trainer.should_stop:
+        if time.time() - self.saved_at >= SAVE_EVERY_S:
+            self._save(trainer)
+        over = self.spend() >= self.max_cost
+        if trainer.world_size > 1:
+            if batch_idx % SHARE_EVERY:
+                return
+            over = trainer.strategy.reduce_boolean_decision(over, all=False)
+        if over and not trainer.should_stop:
             self.stop_reason = f"cost limit ${self.max_cost:.2f} reached (at ${self.hourly_price:.2f}/hour)"
             trainer.should_stop = True
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self._save(trainer)

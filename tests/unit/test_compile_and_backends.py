@@ -195,3 +195,93 @@ def test_a_stopped_jobs_controller_is_started_again_to_read_the_job_table(monkey
     monkeypatch.setattr(client, "_managed_jobs", lambda job_id, refresh: [])
     with pytest.raises(MlwsError, match="SkyPilot's job table has no job 7"):
         client.job_status({"managed": True, "job_id": 7})
+
+
+@pytest.mark.parametrize("compute, index", [
+    ({}, "https://download.pytorch.org/whl/cpu"),                       # a CPU node: no CUDA build at all
+    ({"accelerators": "V100:2"}, "https://download.pytorch.org/whl/cu126"),  # CUDA 13 builds dropped Volta
+    ({"accelerators": {"A100": 8}}, "https://download.pytorch.org/whl/cu126"),
+    ({"accelerators": "B200:8"}, "https://download.pytorch.org/whl/cu128"),  # Blackwell needs >= 12.8
+    ({"accelerators": "V100:1", "torch_index": "pypi"}, None),
+    ({"accelerators": "V100:1", "torch_index": "https://mirror/whl"}, "https://mirror/whl"),
+])
+def test_the_nodes_torch_follows_the_accelerator(compute, index):
+    from mlws.compute.sky.compile import compile_task, torch_index
+    assert torch_index(spec(**compute).config["compute"]) == index
+    s = spec(**compute)
+    from dataclasses import replace
+    setup = compile_task(replace(s, versions={"torch": "2.13.0+cpu"}), wheel="/tmp/c/mlws-0.1.0-py3-none-any.whl")["setup"]
+    lines = setup.splitlines()
+    torch_line = "pip install torch==2.13.0" + (f" --index-url {index}" if index else "")
+    # torch first (so the wheel's torch==2.13.0 is already met), then the laptop's own mlws, then the project
+    assert lines[1] == torch_line and lines[2] == "pip install /mlws/dist/mlws-0.1.0-py3-none-any.whl"
+    assert "pip install mlws;" not in setup and "pip install -e ." in lines[3]
+
+
+def test_a_hung_setup_is_cut_off(tmp_path):
+    """The setup runs under `timeout`: a command that never ends fails the setup (exit 124)."""
+    import subprocess
+
+    from mlws.compute.sky.compile import compile_task
+    task = compile_task(spec(setup_timeout_minutes=30, setup=["echo ${HOME:+home-set}"]), wheel="/x/mlws-0.1.0-py3-none-any.whl")
+    assert task["setup"].startswith("set -e\ntimeout 30m bash -e <<'MLWS_SETUP'\n")
+    assert task["setup"].rstrip().endswith("echo ${HOME:+home-set}\nMLWS_SETUP")
+    hung = task["setup"].replace("timeout 30m", "timeout 1s").replace("echo ${HOME:+home-set}", "sleep 30")
+    script = "\n".join(line for line in hung.splitlines() if not line.startswith("pip install") and "pip install" not in line)
+    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=20)
+    assert done.returncode == 124
+
+
+def test_the_node_mounts_the_wheel_it_installs():
+    from mlws.compute.sky.compile import compile_task
+    task = compile_task(spec(), wheel="/home/u/.cache/mlws/wheels/ab/mlws-0.1.0-py3-none-any.whl")
+    assert task["file_mounts"]["/mlws/dist/mlws-0.1.0-py3-none-any.whl"] == "/home/u/.cache/mlws/wheels/ab/mlws-0.1.0-py3-none-any.whl"
+
+
+@pytest.mark.parametrize("environ, expected", [
+    ({}, {}),
+    ({"SKYPILOT_NUM_GPUS_PER_NODE": "1", "SKYPILOT_NODE_IPS": "10.0.0.1"}, {}),
+    # one node with V100:2 trains on both GPUs, not one
+    ({"SKYPILOT_NUM_GPUS_PER_NODE": "2", "SKYPILOT_NODE_IPS": "10.0.0.1"},
+     {"devices": 2, "accelerator": "gpu", "strategy": "ddp"}),
+    ({"SKYPILOT_NUM_GPUS_PER_NODE": "4", "SKYPILOT_NODE_IPS": "10.0.0.1\n10.0.0.2", "SKYPILOT_NODE_RANK": "1"},
+     {"num_nodes": 2, "devices": 4, "accelerator": "gpu", "strategy": "ddp"}),
+])
+def test_every_gpu_of_every_node_trains(environ, expected, monkeypatch):
+    from mlws.compute.sky.nodes import trainer_overrides
+    for name in ("MASTER_ADDR", "NODE_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    assert trainer_overrides(environ) == expected
+
+
+def test_gpus_asked_for_but_not_usable_stop_the_run_at_once():
+    """This machine has no GPU: a node that says it has one is the case of a CUDA build its driver
+    cannot run (or a CPU build), which used to train on the CPU at GPU prices."""
+    from mlws.compute.sky.nodes import check_gpus
+    from mlws.errors import RunFailed
+    check_gpus({})  # no GPU asked for: nothing to check
+    with pytest.raises(RunFailed, match=r"this node has 2 GPU\(s\) but torch .* sees 0: the driver cannot run"):
+        check_gpus({"SKYPILOT_NUM_GPUS_PER_NODE": "2"})
+
+
+def test_the_cost_guard_counts_the_runs_spend_not_the_process(tmp_path):
+    """A spot recovery's new process carries on from the seconds already billed (spend.json in the run
+    directory); the first process counts the time since the launch (provisioning, setup)."""
+    import json
+    import time
+    from types import SimpleNamespace
+
+    from mlws.training.guards import CostLimit
+    trainer = SimpleNamespace(is_global_zero=True, world_size=1, should_stop=False)
+    first = CostLimit(hourly_price=3600.0, max_cost=100.0, run_dir=tmp_path, launched_at=time.time() - 40)
+    assert 40 <= first.spend() < 45  # $1 a second, 40 s of provisioning already
+    first.on_train_end(trainer, None)
+    billed = json.loads((tmp_path / "spend.json").read_text())["billed_seconds"]
+    assert 40 <= billed < 45
+    again = CostLimit(hourly_price=3600.0, max_cost=billed + 5, run_dir=tmp_path, launched_at=time.time() - 999)
+    assert billed <= again.spend() < billed + 2  # the ledger, not the launch time, once a process has run
+    again.on_train_batch_end(trainer, None, None, None, 0)
+    assert not trainer.should_stop
+    over = CostLimit(hourly_price=3600.0, max_cost=billed - 1, run_dir=tmp_path)
+    over.on_train_batch_end(trainer, None, None, None, 0)
+    assert trainer.should_stop and over.stop_reason.startswith("cost limit")

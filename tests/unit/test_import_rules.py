@@ -13,7 +13,7 @@ HEAVY = ("torch", "pytorch_lightning", "lightning", "ray", "sky", "wandb", "hydr
 ALLOWED = {
     "sky": ["compute/sky/client.py", "compute/sky/artifacts.py"],
     "ray": ["compute/ray/", "serving/"],
-    "torch": ["training/", "serving/", "examples/"],
+    "torch": ["training/", "serving/", "examples/", "compute/sky/nodes.py"],  # nodes: the GPU check on a node
     "pytorch_lightning": ["training/", "examples/"],
     "lightning": ["training/", "examples/"],
     "hydra": ["config.py", "training/builder.py", "serving/", "sweeps/space.py", "sweeps/multirun.py"],

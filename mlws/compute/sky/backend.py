@@ -23,6 +23,12 @@ def _price_line(estimate: dict) -> str:
     return line
 
 
+def _wheel() -> Path:
+    """This machine's mlws as a wheel for the node to install (built once per content)."""
+    from .wheel import build
+    return build()
+
+
 class SkyBackend(Backend):
     name = "sky"
 
@@ -30,13 +36,18 @@ class SkyBackend(Backend):
         """Compile, validate with SkyPilot, price; raises MlwsError before anything is recorded."""
         from .compile import secret_values
         secret_values(spec.config["compute"])  # fail now if a named secret is missing here
-        return self._priced(spec, price_required=True)
+        prepared = self._priced(spec, price_required=True)
+        del prepared["wheel"]  # submit builds (finds) it again: a prepared plan stays plain data
+        return prepared
 
     def plan(self, spec, spec_path: str | None = None) -> dict:
         """The same checks as a launch, except that secrets' values and a known price are not needed
         (`mlws check` plans a branch's experiments where neither exists)."""
         planned = self._priced(spec, price_required=False, spec_path=spec_path)
         planned["lines"] = [_price_line(planned["estimate"])]
+        if spec_path:  # a task handed to `sky launch` mounts the wheel beside its spec, not from a cache
+            planned["files"] = {planned["wheel"].name: str(planned["wheel"])}
+        del planned["wheel"]
         c = spec.config["compute"]
         if c.get("use_spot") and not c.get("bucket"):
             planned["notes"] = ["without compute.bucket the run directory lives on the VM, so a preempted spot run "
@@ -47,7 +58,8 @@ class SkyBackend(Backend):
         from . import client
         from .compile import compile_task
         c = spec.config["compute"]
-        task_config = compile_task(spec, spec_path)
+        wheel = _wheel()
+        task_config = compile_task(spec, spec_path, Path(spec_path).parent / wheel.name if spec_path else wheel)
         estimate = client.estimate(client.validate(task_config), c.get("max_runtime_minutes"))
         limit = c.get("max_cost")
         if limit is not None:
@@ -60,7 +72,7 @@ class SkyBackend(Backend):
                 raise MlwsError(f"estimated cost ${estimate['max_runtime_cost']:.2f} "
                                 f"({estimate['instance_type']} × {estimate['num_nodes']} at ${estimate['hourly_price']:.2f}/h "
                                 f"for {c['max_runtime_minutes']} min) exceeds compute.max_cost ${limit:.2f}")
-        return {"task": task_config, "estimate": estimate}
+        return {"task": task_config, "estimate": estimate, "wheel": wheel}
 
     def submit(self, spec_path: Path, *, detach: bool, prepared: dict | None = None) -> Submission:
         from ...spec import RunSpec
@@ -68,10 +80,12 @@ class SkyBackend(Backend):
         from .compile import compile_task, secret_values
         spec = RunSpec.read(spec_path)
         c = spec.config["compute"]
-        task = client.validate(compile_task(spec, spec_path), secrets=secret_values(c) if c.get("secrets") else None)
+        task = client.validate(compile_task(spec, spec_path, _wheel()),
+                               secrets=secret_values(c) if c.get("secrets") else None)
         estimate = (prepared or {}).get("estimate") or {}
-        if estimate.get("available"):
-            task.update_envs({"MLWS_HOURLY_PRICE": str(estimate["hourly_price"])})  # for the cost guard
+        if estimate.get("available"):  # for the cost guard, which counts provisioning from the launch
+            import time
+            task.update_envs({"MLWS_HOURLY_PRICE": str(estimate["hourly_price"]), "MLWS_LAUNCHED_AT": f"{time.time():.0f}"})
         handle = client.launch(task, managed=bool(c.get("managed")), name=f"mlws-{spec.run_id}",
                                cluster_name=c.get("cluster_name"), autostop_minutes=c.get("autostop_minutes"))
         kind = "managed job" if handle.get("managed") else f"job on cluster {handle.get('cluster')}"
@@ -189,7 +203,7 @@ class SkyBackend(Backend):
         args_path.write_text(json.dumps({**args, "token": None}))  # the token travels as a secret only
         token = args.get("token")
         task_config = compile_serve_task(compute, str(workspace.root), run_id, str(args_path),
-                                         str(local_checkpoint), args["port"], token=bool(token))
+                                         str(local_checkpoint), args["port"], token=bool(token), wheel=_wheel())
         task = client.validate(task_config, secrets={"MLWS_SERVE_TOKEN": token} if token else None)
         estimate = client.estimate(task, compute.get("max_runtime_minutes") or 240)
         lines = ([f"{estimate['instance_type']} at ${estimate['hourly_price']:.2f}/hour; stops itself after "
@@ -210,7 +224,8 @@ class SkyBackend(Backend):
         from .compile import compile_notebook_task
         compute = self.config
         storage = "mlws-notebook-" + hashlib.sha256(f"{workspace.root}:{name}".encode()).hexdigest()[:12]
-        task_config = compile_notebook_task(compute, str(workspace.root), name, port, idle_minutes, expose, storage)
+        task_config = compile_notebook_task(compute, str(workspace.root), name, port, idle_minutes, expose, storage,
+                                            wheel=_wheel())
         task = client.validate(task_config)
         estimate = client.estimate(task, compute.get("max_runtime_minutes"))
         limit = compute.get("max_cost")
@@ -259,6 +274,7 @@ class SkyBackend(Backend):
 
     @classmethod
     def run_fit(cls, spec, fit):
-        """Several nodes train with Lightning's DDP from SkyPilot's node variables."""
-        from .nodes import trainer_overrides
+        """Every GPU of every node trains, with Lightning's DDP from SkyPilot's node variables."""
+        from .nodes import check_gpus, trainer_overrides
+        check_gpus()
         return fit(spec, trainer_overrides=trainer_overrides())

@@ -8,6 +8,7 @@ from pathlib import Path
 from ...errors import MlwsError
 
 REMOTE_SPEC = "/mlws/spec.json"
+REMOTE_DIST = "/mlws/dist"
 REMOTE_BUCKET_DIR = "/mlws/run"
 RESOURCE_KEYS = ("infra", "accelerators", "instance_type", "cpus", "memory", "use_spot", "disk_size")
 
@@ -25,8 +26,9 @@ def remote_run_dir(spec) -> str:
     return REMOTE_BUCKET_DIR if c.get("bucket") else f"runs/{spec.run_id if spec.run_id is not None else 'N'}"
 
 
-def compile_task(spec, spec_path: str | os.PathLike | None = None) -> dict:
-    """The SkyPilot task for this run. Secrets appear by name only (values are added at launch)."""
+def compile_task(spec, spec_path: str | os.PathLike | None = None, wheel: str | os.PathLike | None = None) -> dict:
+    """The SkyPilot task for this run. Secrets appear by name only (values are added at launch).
+    `wheel`: this machine's mlws as a wheel (wheel.build()), mounted for the node to install."""
     c = spec.config["compute"]
     run_id = spec.run_id if spec.run_id is not None else "N"
     resources = {k: c[k] for k in RESOURCE_KEYS if c.get(k) is not None and c.get(k) is not False}
@@ -42,6 +44,8 @@ def compile_task(spec, spec_path: str | os.PathLike | None = None) -> dict:
     if envs["WANDB_MODE"] == "auto":
         del envs["WANDB_MODE"]
     file_mounts: dict = {REMOTE_SPEC: str(spec_path) if spec_path else f"runs/{run_id}/spec.json"}
+    if wheel:
+        file_mounts[f"{REMOTE_DIST}/{Path(wheel).name}"] = str(wheel)
     for mount in c.get("mounts") or []:
         source, sep, remote = str(mount).rpartition(":")
         if not sep or not source or not remote.startswith(("/", "~")):
@@ -57,7 +61,7 @@ def compile_task(spec, spec_path: str | os.PathLike | None = None) -> dict:
         "resources": resources,
         "envs": envs,
         "file_mounts": file_mounts,
-        "setup": _setup(c),
+        "setup": _setup(c, spec.versions, Path(wheel).name if wheel else None),
         # The same worker the local backend runs, on the same frozen spec: no Hydra on the node.
         "run": f"python -m mlws.worker {REMOTE_SPEC}",
     }
@@ -75,15 +79,58 @@ def _mount_source(source: str, workspace: Path):
     return str(path)
 
 
-def _setup(c: dict) -> str:
-    lines = ["set -e",
-             # The node installs the workspace as the project itself (pyproject.toml), else mlws.
-             "if [ -f pyproject.toml ] || [ -f setup.py ]; then pip install -e .; else pip install mlws; fi",
-             "if [ -f requirements.txt ]; then pip install -r requirements.txt; fi"]
+def _setup(c: dict, versions: dict, wheel_name: str | None) -> str:
+    lines = ["set -e"]
+    torch = (versions or {}).get("torch", "").split("+")[0]  # the laptop's torch, built for this node
+    if torch:
+        index = torch_index(c)
+        lines.append(f"pip install torch=={torch}" + (f" --index-url {index}" if index else ""))
+    # the node runs the laptop's own mlws (a wheel of it, mounted), then the workspace's project if it has one
+    lines.append(f"pip install {REMOTE_DIST}/{wheel_name}" if wheel_name else
+                 "if [ ! -f pyproject.toml ] && [ ! -f setup.py ]; then pip install mlws; fi")
+    lines += ["if [ -f pyproject.toml ] || [ -f setup.py ]; then pip install -e .; fi",
+              "if [ -f requirements.txt ]; then pip install -r requirements.txt; fi"]
     if c.get("pip"):
         lines.append("pip install " + " ".join(shlex.quote(str(p)) for p in c["pip"]))
     lines += [str(cmd) for cmd in c.get("setup") or []]
-    return "\n".join(lines) + "\n"
+    limit = c.get("setup_timeout_minutes")
+    if not limit:
+        return "\n".join(lines) + "\n"
+    # a hung install (a mirror that never answers) must not keep a GPU VM billing: cut it off
+    body = "\n".join(lines[1:])
+    return f"set -e\ntimeout {int(limit)}m bash -e <<'MLWS_SETUP'\n{body}\nMLWS_SETUP\n"
+
+
+# GPUs whose kernels need CUDA 12.8 or newer (Blackwell); every other NVIDIA GPU SkyPilot offers
+# (V100 and P100 included, which CUDA 13 builds no longer support) runs the CUDA 12.6 build on the
+# 12.x drivers of SkyPilot's images.
+_CUDA_12_8 = ("B100", "B200", "GB200", "RTX5090", "RTXPRO6000")
+TORCH_INDEX = "https://download.pytorch.org/whl/{}"
+
+
+def torch_index(c: dict) -> str | None:
+    """Where the node's torch comes from: compute.torch_index = auto (by accelerator), pypi (the
+    index pip is configured with; PyPI's default torch is a CUDA 13 build), or a URL."""
+    choice = c.get("torch_index") or "auto"
+    if choice == "pypi":
+        return None
+    if choice != "auto":
+        return str(choice)
+    names = accelerator_names(c.get("accelerators"))
+    if not names:
+        return TORCH_INDEX.format("cpu")
+    return TORCH_INDEX.format("cu128" if any(n.upper().startswith(_CUDA_12_8) for n in names) else "cu126")
+
+
+def accelerator_names(accelerators) -> list[str]:
+    """V100:2 -> [V100]; {A100: 8} -> [A100]; [V100, T4] -> both."""
+    if not accelerators:
+        return []
+    if isinstance(accelerators, dict):
+        return [str(k) for k in accelerators]
+    if isinstance(accelerators, (list, tuple)):
+        return [n for a in accelerators for n in accelerator_names(a)]
+    return [str(accelerators).split(":")[0].strip()]
 
 
 def secret_values(c: dict, environ=os.environ) -> dict:
@@ -94,8 +141,15 @@ def secret_values(c: dict, environ=os.environ) -> dict:
     return {n: environ[n] for n in c.get("secrets") or []}
 
 
+def _node_install(compute: dict, wheel) -> tuple[dict, str]:
+    """(file mounts, setup) that install this machine's torch and mlws on a serving or notebook VM."""
+    from ...provenance import package_versions
+    mounts = {f"{REMOTE_DIST}/{Path(wheel).name}": str(wheel)} if wheel else {}
+    return mounts, _setup(compute, package_versions(), Path(wheel).name if wheel else None)
+
+
 def compile_serve_task(compute: dict, workspace: str, run_id: int, args_path: str, checkpoint: str,
-                       port: int, token: bool = False) -> dict:
+                       port: int, token: bool = False, wheel=None) -> dict:
     """A SkyPilot task that serves a run's model on a VM: the port opened, and a lifetime limit
     (autostop that does not wait for the always-running server job), so no demo runs forever.
     `token`: the server requires the run's bearer token, given at launch as the MLWS_SERVE_TOKEN secret."""
@@ -103,13 +157,15 @@ def compile_serve_task(compute: dict, workspace: str, run_id: int, args_path: st
     resources["ports"] = [int(port)]
     lifetime = int(compute.get("max_runtime_minutes") or 240)
     resources["autostop"] = {"idle_minutes": lifetime, "wait_for": "none", "down": True}
+    mounts, setup = _node_install(compute, wheel)
     return {
         "name": f"mlws-serve-{run_id}",
         "workdir": workspace,
         "resources": resources,
         "envs": {str(k): str(v) for k, v in (compute.get("env") or {}).items()},
-        "file_mounts": {"/mlws/serve-args.json": args_path, f"/mlws/checkpoint{Path(checkpoint).suffix}": checkpoint},
-        "setup": _setup(compute),
+        "file_mounts": {"/mlws/serve-args.json": args_path, f"/mlws/checkpoint{Path(checkpoint).suffix}": checkpoint,
+                        **mounts},
+        "setup": setup,
         "run": "python -m mlws.serving.server /mlws/serve-args.json",
         **({"secrets": {"MLWS_SERVE_TOKEN": None}} if token else {}),  # the value is added at launch
     }
@@ -119,7 +175,7 @@ NOTEBOOK_WORK = "/mlws-work"  # persistent: a bucket mounted with SkyPilot's cac
 
 
 def compile_notebook_task(compute: dict, workspace: str, name: str, port: int, idle_minutes: float,
-                          expose: bool, storage_name: str) -> dict:
+                          expose: bool, storage_name: str, wheel=None) -> dict:
     """JupyterLab on a VM in the project's environment. Reached through an SSH tunnel unless
     `expose` opens its port; when nobody uses it the server stops, and the cluster then stops
     itself and is torn down (`down`). Files under work/ live on a bucket and outlive the VM."""
@@ -131,6 +187,7 @@ def compile_notebook_task(compute: dict, workspace: str, name: str, port: int, i
     storage = ({"source": f"{str(bucket).rstrip('/')}/notebooks/{name}", "mode": "MOUNT_CACHED"} if bucket
                else {"name": storage_name, "mode": "MOUNT_CACHED"})
     host = "0.0.0.0" if expose else "127.0.0.1"
+    mounts, setup = _node_install(compute, wheel)
     run = (f"ln -sfn {NOTEBOOK_WORK} work && python -m mlws.cli.main notebook compute=local --name {shlex.quote(name)} "
            f"--host {host} --port {int(port)} --idle-minutes {float(idle_minutes)} --token-env MLWS_NOTEBOOK_TOKEN")
     return {
@@ -138,8 +195,8 @@ def compile_notebook_task(compute: dict, workspace: str, name: str, port: int, i
         "workdir": workspace,
         "resources": resources,
         "envs": {str(k): str(v) for k, v in (compute.get("env") or {}).items()},
-        "file_mounts": {NOTEBOOK_WORK: storage},
-        "setup": _setup(compute),
+        "file_mounts": {NOTEBOOK_WORK: storage, **mounts},
+        "setup": setup,
         "run": run,
         "secrets": {"MLWS_NOTEBOOK_TOKEN": None},  # the value is added at launch, never written here
     }
