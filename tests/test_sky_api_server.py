@@ -35,6 +35,8 @@ def test_a_planned_task_passes_skypilots_server_side_dry_run(server, ws, env, tm
     out = mlws("plan", *V100, "-o", str(tmp_path / "plan"), cwd=ws, env=client_env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "--secret HF_TOKEN" in out.stdout
+    # no cloud is enabled on this side: the price comes from the optimizer on the API server
+    assert "chosen: AWS p3.2xlarge in us-east-1 × 1 node(s): $3.06/hour" in out.stdout, out.stdout[-1500:]
     task = yaml.safe_load((tmp_path / "plan" / "task.yaml").read_text())
     wheel = [m for m in task["file_mounts"] if m.startswith("/mlws/dist/")]
     assert len(wheel) == 1 and (tmp_path / "plan" / wheel[0].rsplit("/", 1)[1]).is_file()  # mlws travels along

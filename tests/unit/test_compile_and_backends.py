@@ -285,3 +285,16 @@ def test_the_cost_guard_counts_the_runs_spend_not_the_process(tmp_path):
     over = CostLimit(hourly_price=3600.0, max_cost=billed - 1, run_dir=tmp_path)
     over.on_train_batch_end(trainer, None, None, None, 0)
     assert trainer.should_stop and over.stop_reason.startswith("cost limit")
+
+
+def test_the_api_servers_optimizer_table_gives_the_chosen_offering():
+    """What SkyPilot 0.14.1's server streams for sky.optimize (captured from a real server here)."""
+    from mlws.compute.sky.client import chosen_row
+    table = ("Considered resources (2 nodes):\n" + "-" * 79 + "\n"
+             " INFRA             INSTANCE             vCPUs   Mem(GB)   GPUS     COST ($)   CHOSEN   \n" + "-" * 79 + "\n"
+             " AWS (us-east-1)   p3.2xlarge[Spot]     8       61        V100:1   1.84          \u2714     \n"
+             " AWS (us-east-1)   p3.8xlarge[Spot]     32      244       V100:4   7.34                \n")
+    assert chosen_row(table, 2) == {"available": True, "cloud": "AWS", "region": "us-east-1", "instance_type": "p3.2xlarge",
+                                    "use_spot": True, "accelerators": "V100:1", "num_nodes": 2, "hourly_price": 1.84,
+                                    "priced_by": "api server"}
+    assert chosen_row("no table here", 1) is None

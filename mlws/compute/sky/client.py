@@ -33,7 +33,8 @@ def validate(task_config: dict, secrets: dict | None = None):
 
 
 def estimate(task, max_runtime_minutes: float | None = None) -> dict:
-    """The optimizer's choice and its hourly price, from SkyPilot's catalog (run locally).
+    """The optimizer's choice and its hourly price, from SkyPilot's catalog (run here; else on the
+    team's remote API server).
 
     Raises MlwsError when no offering matches (an unknown accelerator, say); returns
     {"available": False, "reason": ...} when the catalog or cloud access is missing.
@@ -49,16 +50,61 @@ def estimate(task, max_runtime_minutes: float | None = None) -> dict:
             optimizer.Optimizer.optimize(dag, quiet=True)
     except exceptions.ResourcesUnavailableError as e:
         raise MlwsError(f"no cloud offering matches compute (accelerators={_accelerators(task)}): {_message(e)}") from None
-    except Exception as e:  # no catalog offline, no cloud enabled: plan still prints the task
-        return {"available": False, "reason": _message(e)}
-    best = task.best_resources
-    hourly = float(best.get_cost(3600)) * task.num_nodes
-    out = {"available": True, "cloud": str(best.cloud), "region": best.region, "instance_type": best.instance_type,
-           "accelerators": best.accelerators, "use_spot": bool(best.use_spot), "num_nodes": task.num_nodes,
-           "hourly_price": round(hourly, 4)}
-    if max_runtime_minutes:
+    except Exception as e:  # no cloud enabled here: a remote API server (a team's) may know the price
+        out = _estimate_on_server(task) or {"available": False, "reason": _message(e)}
+    else:
+        best = task.best_resources
+        out = {"available": True, "cloud": str(best.cloud), "region": best.region, "instance_type": best.instance_type,
+               "accelerators": best.accelerators, "use_spot": bool(best.use_spot), "num_nodes": task.num_nodes,
+               "hourly_price": round(float(best.get_cost(3600)) * task.num_nodes, 4)}
+    if out.get("available") and max_runtime_minutes:
+        hourly = out["hourly_price"]
         out["max_runtime_cost"] = round(hourly * max_runtime_minutes / 60.0, 4)
     return out
+
+
+def _estimate_on_server(task) -> dict | None:
+    """The price from SkyPilot's optimizer on the API server (sky.optimize), for a laptop whose clouds
+    are enabled only there; None without a remote server (starting a local one just to price is not
+    worth it). The server answers with the optimizer's table: its chosen row is the plan."""
+    import io
+
+    import sky
+    from sky import exceptions
+    from sky.server import common as server_common
+    if server_common.is_api_server_local():
+        return None
+    dag = sky.Dag()
+    dag.add(task)
+    table = io.StringIO()
+    try:
+        sky.stream_and_get(sky.optimize(dag), output_stream=table)
+    except exceptions.ResourcesUnavailableError as e:
+        raise MlwsError(f"no cloud offering matches compute (accelerators={_accelerators(task)}): {_message(e)}") from None
+    except Exception as e:
+        return {"available": False, "reason": f"the API server could not price it: {_message(e)}"}
+    return chosen_row(ANSI.sub("", table.getvalue()), task.num_nodes)
+
+
+def chosen_row(table: str, num_nodes: int) -> dict | None:
+    """The optimizer table's chosen (✔) row as an estimate; COST is per hour for all nodes."""
+    lines = table.splitlines()
+    header = next((line for line in lines if "INSTANCE" in line and "COST" in line), None)
+    row = next((line for line in lines if "\u2714" in line), None)
+    if header is None or row is None:
+        return None
+    cells = dict(zip(re.split(r"\s{2,}", header.strip()), re.split(r"\s{2,}", row.strip())))
+    infra = re.match(r"(\S+)(?: \(([^)/]+))?", cells.get("INFRA", ""))
+    instance = cells.get("INSTANCE", "")
+    try:
+        hourly = float(cells.get("COST ($)", ""))
+    except ValueError:
+        return None
+    gpus = cells.get("GPUS", "-")
+    return {"available": True, "cloud": infra.group(1) if infra else None, "region": infra.group(2) if infra else None,
+            "instance_type": instance.replace("[Spot]", "").strip(), "use_spot": "[Spot]" in instance,
+            "accelerators": None if gpus in ("-", "") else gpus, "num_nodes": num_nodes, "hourly_price": hourly,
+            "priced_by": "api server"}
 
 
 def _accelerators(task) -> str:
