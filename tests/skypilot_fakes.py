@@ -118,6 +118,9 @@ def record_api(log_path: Path, job_status: str, job_log: str = "epoch 1 val/acc 
                                        created_at=time.time(), user_id="u")
             req.set_return_value(value)
             return FakeResponse(body=json.loads(req.encode().model_dump_json()))
+        if path.startswith("/api/stream"):  # the request's own output, then its result (/api/get)
+            rid = (kwargs.get("params") or {}).get("request_id")
+            return FakeResponse(headers={"X-Skypilot-Request-ID": rid}, text="Launching (recorded API): provisioning\n")
         if path.startswith("/validate"):
             return FakeResponse(body={})
         if path.startswith(("/jobs/logs", "/logs")):

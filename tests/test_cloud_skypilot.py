@@ -230,7 +230,8 @@ def test_recorded_api_foreground_launch_follows_logs_then_status(ws, env, tmp_pa
     out = sky_mlws(ws, env, tmp_path, "train", *V100x2, record=record, job_status="SUCCEEDED")
     assert out.returncode == 0, out.stderr[-2000:]
     paths = [c["path"] for c in json.loads(record.read_text())]
-    assert paths.index("/jobs/launch") < paths.index("/jobs/logs") < paths.index("/jobs/queue/v2")
+    assert paths.index("/jobs/launch") < paths.index("/api/stream") < paths.index("/jobs/logs") < paths.index("/jobs/queue/v2")
+    assert "Launching (recorded API): provisioning" in out.stdout + out.stderr  # the launch's progress shown
     assert mlws_json("show", "1", cwd=ws, env=env)["status"] == "succeeded"
 
 

@@ -91,8 +91,9 @@ def test_a_cloud_run_on_a_simulated_node(ws, env, tmp_path):
     assert copied.returncode == 0, copied.stderr[-2000:]
     assert {"last.ckpt", "last.safetensors"} <= {p.name for p in (tmp_path / "back").iterdir()}
 
-    # two nodes (one process each, gloo on CPUs) train one run; the recovered node's venv is reused
-    two = sky_mlws(ws, env, tmp_path, "train", *common, "trainer.max_epochs=2", "compute.num_nodes=2", "--detach",
+    # two nodes (one process each, gloo on CPUs) train one run until the cost guard stops it: both ranks
+    # stop at the same batch (a rank stopping alone would leave the other waiting in a collective)
+    two = sky_mlws(ws, env, tmp_path, "train", *common, "trainer.max_epochs=500", "compute.num_nodes=2", "--detach",
                    record=tmp_path / "launch2.json")
     assert two.returncode == 0, two.stderr[-3000:]
     task2 = launched_task(tmp_path / "launch2.json")
@@ -100,10 +101,12 @@ def test_a_cloud_run_on_a_simulated_node(ws, env, tmp_path):
     nodes = [Node(tmp_path / f"node{rank}", buckets, python_env=node.venv) for rank in (0, 1)]
     for n in nodes:
         n.provision(task2)
-    procs = [n.run(task2, rank=rank, ips=("127.0.0.1", "127.0.0.1"), extra={"MLWS_MASTER_PORT": str(port)})
+    price = {"MLWS_HOURLY_PRICE": "18000", "MLWS_LAUNCHED_AT": f"{time.time():.0f}"}  # $5 a second: 10 s of $50
+    procs = [n.run(task2, rank=rank, ips=("127.0.0.1", "127.0.0.1"), extra={"MLWS_MASTER_PORT": str(port), **price})
              for rank, n in enumerate(nodes)]
     logs = [p.communicate(timeout=600)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], logs[0][-2000:] + logs[1][-2000:]
     result = json.loads((Path(nodes[0].here(task2["envs"]["MLWS_RUN_DIR"])) / "result.json").read_text())
-    assert result["status"] == "succeeded" and "gloo" in logs[0].lower() + logs[1].lower()
+    assert result["status"] == "stopped" and result["stop_reason"].startswith("cost limit $50.00"), result
+    assert "gloo" in logs[0].lower() + logs[1].lower()
     print(f"simulated node: setup {setup_s:.0f} s")

@@ -87,7 +87,8 @@ class SkyBackend(Backend):
             import time
             task.update_envs({"MLWS_HOURLY_PRICE": str(estimate["hourly_price"]), "MLWS_LAUNCHED_AT": f"{time.time():.0f}"})
         handle = client.launch(task, managed=bool(c.get("managed")), name=f"mlws-{spec.run_id}",
-                               cluster_name=c.get("cluster_name"), autostop_minutes=c.get("autostop_minutes"))
+                               cluster_name=c.get("cluster_name"), autostop_minutes=c.get("autostop_minutes"),
+                               progress=not detach)
         kind = "managed job" if handle.get("managed") else f"job on cluster {handle.get('cluster')}"
         price = (f" at ${estimate['hourly_price']:.2f}/hour ({estimate['instance_type']})"
                  if estimate.get("available") else "")

@@ -111,18 +111,21 @@ def _accelerators(task) -> str:
     return ", ".join(str(r.accelerators) for r in task.resources) or "none"
 
 
-def launch(task, *, managed: bool, name: str, cluster_name: str | None, autostop_minutes: int | None) -> dict:
-    """Launch through the SkyPilot SDK (its API server); returns the job's ids."""
+def launch(task, *, managed: bool, name: str, cluster_name: str | None, autostop_minutes: int | None,
+           progress: bool = False) -> dict:
+    """Launch through the SkyPilot SDK (its API server); returns the job's ids. `progress`: show the
+    request's own output (provisioning, setup) while it runs, as `sky launch` does."""
     import sky
+    wait = sky.stream_and_get if progress else sky.get
     try:
         if managed:
             request_id = sky.jobs.launch(task, name=name)
-            job_ids, _handle = sky.get(request_id)
+            job_ids, _handle = wait(request_id)
             job_id = job_ids[0] if isinstance(job_ids, (list, tuple)) else job_ids
             return {"managed": True, "job_id": job_id, "request_id": str(request_id), "name": name}
         request_id = sky.launch(task, cluster_name=cluster_name or name, idle_minutes_to_autostop=autostop_minutes,
                                 down=autostop_minutes is not None)  # idle: deleted, not stopped with its disk
-        job_id, _handle = sky.get(request_id)
+        job_id, _handle = wait(request_id)
         return {"managed": False, "job_id": job_id, "cluster": cluster_name or name, "request_id": str(request_id)}
     except MlwsError:
         raise
