@@ -65,6 +65,11 @@ def test_a_cloud_run_on_a_simulated_node(ws, env, tmp_path):
     run_dir = Path(node.here(task["envs"]["MLWS_RUN_DIR"]))
     first = node.run(task)
     try:
+        started = time.monotonic()
+        while not (run_dir / "progress.json").exists():  # the recorder's first step
+            assert first.poll() is None and time.monotonic() - started < 300, first.stdout.read()[-3000:]
+            time.sleep(0.1)
+        first_step_s = time.monotonic() - started
         wait_for_lines(run_dir / "metrics.jsonl", 3, first)
     finally:
         import os
@@ -109,4 +114,4 @@ def test_a_cloud_run_on_a_simulated_node(ws, env, tmp_path):
     result = json.loads((Path(nodes[0].here(task2["envs"]["MLWS_RUN_DIR"])) / "result.json").read_text())
     assert result["status"] == "stopped" and result["stop_reason"].startswith("cost limit $50.00"), result
     assert "gloo" in logs[0].lower() + logs[1].lower()
-    print(f"simulated node: setup {setup_s:.0f} s")
+    print(f"simulated node: setup {setup_s:.0f} s, run start to first training step {first_step_s:.1f} s")
