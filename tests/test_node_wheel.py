@@ -16,6 +16,12 @@ def test_the_node_wheel_installs_and_imports_and_is_cached(tmp_path):
     assert "mlws/conf/trainer/default.yaml" in names and not any("__pycache__" in n for n in names)
     meta = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
     assert "Requires-Dist: torch==2.13.0" in meta and "Requires-Dist: lightning" in meta
+    # the content is in the version: pip keeps an installed wheel of an equal version, so a reused
+    # cluster with an older build would keep the old code
+    content = wheel.parent.name
+    assert wheel.name.endswith(f"+{content}-py3-none-any.whl") and f"Version: " in meta and f"+{content}" in meta
+    entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
+    assert "mlws = mlws.cli.main:main" in entry_points  # the `mlws` command on the node too
     target = tmp_path / "site"
     done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q", "--target",
                            str(target), str(wheel)], capture_output=True, text=True, timeout=300)

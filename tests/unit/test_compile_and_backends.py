@@ -23,9 +23,12 @@ def spec(uid="", **compute):
     ({"secrets": ["HF_TOKEN"]}, lambda t: t["secrets"] == {"HF_TOKEN": None}),
     ({"env": {"A": 1}}, lambda t: t["envs"]["A"] == "1" and t["envs"]["MLWS_RUN_ID"] == "12"),
     # appended-to files need MOUNT_CACHED; the folder is keyed by the run's unique id too
-    ({"bucket": "s3://b/mlws", "uid": "9f2c"}, lambda t: t["file_mounts"]["/mlws/run"] == {
-        "source": "s3://b/mlws/runs/12-9f2c", "mode": "MOUNT_CACHED"} and t["envs"]["MLWS_RUN_DIR"] == "/mlws/run"),
-    ({"mounts": ["s3://data/v1:/data"]}, lambda t: t["file_mounts"]["/data"] == {"source": "s3://data/v1", "mode": "MOUNT"}),
+    # SkyPilot mounts a bucket's root only: the root is mounted, the run's folder in it keyed by its unique id
+    ({"bucket": "s3://b/mlws", "uid": "9f2c"}, lambda t: t["file_mounts"]["/mlws/bucket"] == {
+        "source": "s3://b", "mode": "MOUNT_CACHED"} and t["envs"]["MLWS_RUN_DIR"] == "/mlws/bucket/mlws/runs/12-9f2c"),
+    ({"bucket": "gs://b", "uid": "9f2c"}, lambda t: t["envs"]["MLWS_RUN_DIR"] == "/mlws/bucket/runs/12-9f2c"),
+    ({"mounts": ["s3://data:/data"]}, lambda t: t["file_mounts"]["/data"] == {"source": "s3://data", "mode": "MOUNT"}),
+    ({"mounts": ["s3://data/v1:/data"]}, lambda t: t["file_mounts"]["/data"] == "s3://data/v1"),  # a folder: copied
     ({"pip": ["einops==0.8"]}, lambda t: "pip install einops==0.8" in t["setup"]),
     ({}, lambda t: t["name"] == "mlws-12-model-12" and t["workdir"] == "/ws"),
 ])
@@ -223,13 +226,20 @@ def test_a_hung_setup_is_cut_off(tmp_path):
     import subprocess
 
     from mlws.compute.sky.compile import compile_task
-    task = compile_task(spec(setup_timeout_minutes=30, setup=["echo ${HOME:+home-set}"]), wheel="/x/mlws-0.1.0-py3-none-any.whl")
-    assert task["setup"].startswith("set -e\ntimeout 30m bash -e <<'MLWS_SETUP'\n")
-    assert task["setup"].rstrip().endswith("echo ${HOME:+home-set}\nMLWS_SETUP")
-    hung = task["setup"].replace("timeout 30m", "timeout 1s").replace("echo ${HOME:+home-set}", "sleep 30")
-    script = "\n".join(line for line in hung.splitlines() if not line.startswith("pip install") and "pip install" not in line)
-    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=20)
-    assert done.returncode == 124
+    def setup(commands):
+        # the node's own installs are not run here: only the setup's shape and the user's commands
+        return compile_task(spec(setup_timeout_minutes=30, setup=commands))["setup"].replace("pip install", "true")
+
+    script = setup(["echo ${HOME:+home-set}"])
+    assert script.startswith("set -e\ntimeout 30m bash -e -c ") and script.rstrip().endswith("</dev/null")
+    ran = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=20)
+    assert ran.returncode == 0 and ran.stdout.strip() == "home-set"
+    hung = setup(["sleep 30"]).replace("timeout 30m", "timeout 1s")
+    assert subprocess.run(["bash", "-c", hung], cwd=tmp_path, capture_output=True, timeout=20).returncode == 124
+    # a command that reads stdin does not swallow the rest of the setup
+    greedy = setup(["python3 -c 'import sys; sys.stdin.read()'", "touch after"])
+    assert subprocess.run(["bash", "-c", greedy], cwd=tmp_path, capture_output=True, timeout=20).returncode == 0
+    assert (tmp_path / "after").exists()
 
 
 def test_the_node_mounts_the_wheel_it_installs():
@@ -298,3 +308,10 @@ def test_the_api_servers_optimizer_table_gives_the_chosen_offering():
                                     "use_spot": True, "accelerators": "V100:1", "num_nodes": 2, "hourly_price": 1.84,
                                     "priced_by": "api server"}
     assert chosen_row("no table here", 1) is None
+
+
+def test_a_notebooks_work_folder_is_its_own_folder_in_the_mounted_bucket():
+    from mlws.compute.sky.compile import compile_notebook_task
+    task = compile_notebook_task({"bucket": "s3://b/team"}, "/ws", "nb", 8888, 30.0, False, "unused")
+    assert task["file_mounts"]["/mlws-work"] == {"source": "s3://b", "mode": "MOUNT_CACHED"}  # the bucket's root
+    assert task["run"].startswith("mkdir -p /mlws-work/team/notebooks/nb && ln -sfn /mlws-work/team/notebooks/nb work")

@@ -41,6 +41,9 @@ def estimate(task, max_runtime_minutes: float | None = None) -> dict:
     """
     import sky
     from sky import exceptions, optimizer
+    from sky.server import common as server_common
+    if not server_common.is_api_server_local():  # a team's server: its clouds, not this machine's, decide
+        return _with_runtime_cost(_estimate_on_server(task), max_runtime_minutes)
     dag = sky.Dag()
     dag.add(task)
     import contextlib
@@ -50,30 +53,28 @@ def estimate(task, max_runtime_minutes: float | None = None) -> dict:
             optimizer.Optimizer.optimize(dag, quiet=True)
     except exceptions.ResourcesUnavailableError as e:
         raise MlwsError(f"no cloud offering matches compute (accelerators={_accelerators(task)}): {_message(e)}") from None
-    except Exception as e:  # no cloud enabled here: a remote API server (a team's) may know the price
-        out = _estimate_on_server(task) or {"available": False, "reason": _message(e)}
-    else:
-        best = task.best_resources
-        out = {"available": True, "cloud": str(best.cloud), "region": best.region, "instance_type": best.instance_type,
-               "accelerators": best.accelerators, "use_spot": bool(best.use_spot), "num_nodes": task.num_nodes,
-               "hourly_price": round(float(best.get_cost(3600)) * task.num_nodes, 4)}
+    except Exception as e:  # no catalog offline, no cloud enabled: plan still prints the task
+        return {"available": False, "reason": _message(e)}
+    best = task.best_resources
+    out = {"available": True, "cloud": str(best.cloud), "region": best.region, "instance_type": best.instance_type,
+           "accelerators": best.accelerators, "use_spot": bool(best.use_spot), "num_nodes": task.num_nodes,
+           "hourly_price": round(float(best.get_cost(3600)) * task.num_nodes, 4)}
+    return _with_runtime_cost(out, max_runtime_minutes)
+
+
+def _with_runtime_cost(out: dict, max_runtime_minutes: float | None) -> dict:
     if out.get("available") and max_runtime_minutes:
-        hourly = out["hourly_price"]
-        out["max_runtime_cost"] = round(hourly * max_runtime_minutes / 60.0, 4)
+        out["max_runtime_cost"] = round(out["hourly_price"] * max_runtime_minutes / 60.0, 4)
     return out
 
 
 def _estimate_on_server(task) -> dict | None:
-    """The price from SkyPilot's optimizer on the API server (sky.optimize), for a laptop whose clouds
-    are enabled only there; None without a remote server (starting a local one just to price is not
-    worth it). The server answers with the optimizer's table: its chosen row is the plan."""
+    """The price from SkyPilot's optimizer on the team's remote API server (sky.optimize): its clouds
+    are the ones enabled there. It answers with the optimizer's table; the chosen row is the plan."""
     import io
 
     import sky
     from sky import exceptions
-    from sky.server import common as server_common
-    if server_common.is_api_server_local():
-        return None
     dag = sky.Dag()
     dag.add(task)
     table = io.StringIO()
@@ -83,7 +84,8 @@ def _estimate_on_server(task) -> dict | None:
         raise MlwsError(f"no cloud offering matches compute (accelerators={_accelerators(task)}): {_message(e)}") from None
     except Exception as e:
         return {"available": False, "reason": f"the API server could not price it: {_message(e)}"}
-    return chosen_row(ANSI.sub("", table.getvalue()), task.num_nodes)
+    return chosen_row(ANSI.sub("", table.getvalue()), task.num_nodes) or {
+        "available": False, "reason": "the API server's optimizer printed no chosen offering"}
 
 
 def chosen_row(table: str, num_nodes: int) -> dict | None:
@@ -153,7 +155,9 @@ def job_status(cloud: dict) -> str | None:
         else:
             statuses = sky.get(sky.job_status(cloud["cluster"], job_ids=[cloud["job_id"]]))
             states = [statuses.get(cloud["job_id"], statuses.get(str(cloud["job_id"])))]
-    except exceptions.ClusterDoesNotExist:
+    except exceptions.ClusterDoesNotExist as e:
+        if cloud.get("managed"):  # the jobs controller is gone, not the job: status unknown
+            raise MlwsError(f"SkyPilot could not report job {cloud['job_id']}: {_message(e)}") from None
         raise ClusterGone(f"cluster {cloud.get('cluster')} no longer exists") from None
     except Exception as e:
         raise MlwsError(f"SkyPilot could not report job {cloud['job_id']}: {_message(e)}") from None

@@ -9,7 +9,7 @@ from ...errors import MlwsError
 
 REMOTE_SPEC = "/mlws/spec.json"
 REMOTE_DIST = "/mlws/dist"
-REMOTE_BUCKET_DIR = "/mlws/run"
+REMOTE_BUCKET_DIR = "/mlws/bucket"  # the bucket's root: SkyPilot 0.14 mounts whole buckets, never a sub-path
 RESOURCE_KEYS = ("infra", "accelerators", "instance_type", "cpus", "memory", "use_spot", "disk_size")
 
 
@@ -20,10 +20,20 @@ def bucket_run_url(bucket: str, spec) -> str:
     return f"{bucket.rstrip('/')}/runs/{key}"
 
 
+def split_bucket(url: str) -> tuple[str, str]:
+    """s3://team/mlws -> (s3://team, mlws): the bucket SkyPilot mounts, and the folder in it."""
+    scheme, _, rest = url.rstrip("/").partition("://")
+    name, _, prefix = rest.partition("/")
+    return f"{scheme}://{name}", prefix
+
+
 def remote_run_dir(spec) -> str:
-    """Where the run directory lives on the node: the bucket mount, else under the workdir."""
+    """Where the run directory lives on the node: its folder in the mounted bucket, else under the workdir."""
     c = spec.config["compute"]
-    return REMOTE_BUCKET_DIR if c.get("bucket") else f"runs/{spec.run_id if spec.run_id is not None else 'N'}"
+    if not c.get("bucket"):
+        return f"runs/{spec.run_id if spec.run_id is not None else 'N'}"
+    root, _ = split_bucket(c["bucket"])
+    return REMOTE_BUCKET_DIR + bucket_run_url(c["bucket"], spec)[len(root):]
 
 
 def compile_task(spec, spec_path: str | os.PathLike | None = None, wheel: str | os.PathLike | None = None) -> dict:
@@ -52,8 +62,9 @@ def compile_task(spec, spec_path: str | os.PathLike | None = None, wheel: str | 
             raise MlwsError(f"compute.mounts: {mount!r} is not SOURCE:REMOTE_PATH (e.g. s3://bucket/data:/data)")
         file_mounts[remote] = _mount_source(source, Path(spec.workspace))
     if c.get("bucket"):
-        # MOUNT_CACHED: metrics and hardware files are appended to, which a plain MOUNT does not allow
-        file_mounts[REMOTE_BUCKET_DIR] = {"source": bucket_run_url(c["bucket"], spec), "mode": "MOUNT_CACHED"}
+        # MOUNT_CACHED: metrics and hardware files are appended to, which a plain MOUNT does not allow.
+        # The whole bucket: SkyPilot mounts only a bucket's root (a sub-path would be dropped silently).
+        file_mounts[REMOTE_BUCKET_DIR] = {"source": split_bucket(c["bucket"])[0], "mode": "MOUNT_CACHED"}
     task = {
         "name": f"mlws-{run_id}" + (f"-{spec.experiment}".replace("_", "-") if spec.experiment else ""),
         "workdir": spec.workspace,
@@ -72,7 +83,8 @@ def compile_task(spec, spec_path: str | os.PathLike | None = None, wheel: str | 
 
 def _mount_source(source: str, workspace: Path):
     if "://" in source:
-        return {"source": source, "mode": "MOUNT"}
+        # SkyPilot mounts a bucket's root only; a folder in a bucket is copied to the node instead
+        return {"source": source, "mode": "MOUNT"} if not split_bucket(source)[1] else source
     path = (workspace / source).resolve() if not os.path.isabs(source) else Path(source)
     if not path.exists():
         raise MlwsError(f"compute.mounts: local path {source!r} does not exist ({path})")
@@ -96,9 +108,10 @@ def _setup(c: dict, versions: dict, wheel_name: str | None) -> str:
     limit = c.get("setup_timeout_minutes")
     if not limit:
         return "\n".join(lines) + "\n"
-    # a hung install (a mirror that never answers) must not keep a GPU VM billing: cut it off
+    # a hung install (a mirror that never answers) must not keep a GPU VM billing: cut it off. The
+    # script is an argument, not stdin: a command that reads stdin must not swallow the rest of it.
     body = "\n".join(lines[1:])
-    return f"set -e\ntimeout {int(limit)}m bash -e <<'MLWS_SETUP'\n{body}\nMLWS_SETUP\n"
+    return f"set -e\ntimeout {int(limit)}m bash -e -c {shlex.quote(body)} </dev/null\n"
 
 
 # GPUs whose kernels need CUDA 12.8 or newer (Blackwell); every other NVIDIA GPU SkyPilot offers
@@ -184,11 +197,14 @@ def compile_notebook_task(compute: dict, workspace: str, name: str, port: int, i
     if expose:
         resources["ports"] = [int(port)]
     bucket = compute.get("bucket")
-    storage = ({"source": f"{str(bucket).rstrip('/')}/notebooks/{name}", "mode": "MOUNT_CACHED"} if bucket
-               else {"name": storage_name, "mode": "MOUNT_CACHED"})
+    # the bucket's root is mounted (SkyPilot mounts no sub-path); work/ is this notebook's folder in it
+    root, prefix = split_bucket(str(bucket)) if bucket else (None, "")
+    storage = {"source": root, "mode": "MOUNT_CACHED"} if bucket else {"name": storage_name, "mode": "MOUNT_CACHED"}
+    work = "/".join(p for p in (NOTEBOOK_WORK, prefix, "notebooks", name) if p) if bucket else NOTEBOOK_WORK
     host = "0.0.0.0" if expose else "127.0.0.1"
     mounts, setup = _node_install(compute, wheel)
-    run = (f"ln -sfn {NOTEBOOK_WORK} work && python -m mlws.cli.main notebook compute=local --name {shlex.quote(name)} "
+    run = (f"mkdir -p {shlex.quote(work)} && ln -sfn {shlex.quote(work)} work && "
+           f"python -m mlws.cli.main notebook compute=local --name {shlex.quote(name)} "
            f"--host {host} --port {int(port)} --idle-minutes {float(idle_minutes)} --token-env MLWS_NOTEBOOK_TOKEN")
     return {
         "name": f"mlws-notebook-{name}",

@@ -43,17 +43,26 @@ def _requirements(root: Path) -> tuple[list[str], str | None]:
         table = tomllib.loads(project.read_text()).get("project") or {}
         if table.get("name") == "mlws":
             reqs = list(table.get("dependencies") or [])
-            reqs += [f'{r}; extra == "{extra}"' for extra, rs in (table.get("optional-dependencies") or {}).items()
-                     for r in rs]
-            return reqs, table.get("requires-python")
+            for extra, rs in (table.get("optional-dependencies") or {}).items():
+                for r in rs:
+                    req, _, marker = r.partition(";")
+                    when = f'({marker.strip()}) and extra == "{extra}"' if marker.strip() else f'extra == "{extra}"'
+                    reqs.append(f"{req.strip()}; {when}")
+            extras = list(table.get("optional-dependencies") or {})
+            return reqs, table.get("requires-python"), extras, dict(table.get("scripts") or {})
     dist = metadata.distribution("mlws")
-    return list(dist.requires or []), dist.metadata["Requires-Python"]
+    scripts = {e.name: e.value for e in dist.entry_points if e.group == "console_scripts"}
+    return (list(dist.requires or []), dist.metadata["Requires-Python"], dist.metadata.get_all("Provides-Extra") or [],
+            scripts)
 
 
-def _metadata(version: str, root: Path) -> str:
-    reqs, python = _requirements(root)
-    lines = ["Metadata-Version: 2.1", "Name: mlws", f"Version: {version}"] + [f"Requires-Dist: {r}" for r in reqs]
-    return "\n".join(lines + ([f"Requires-Python: {python}"] if python else [])) + "\n"
+def _metadata(version: str, root: Path) -> tuple[str, str]:
+    """(METADATA, entry_points.txt): the `mlws` command exists on the node too."""
+    reqs, python, extras, scripts = _requirements(root)
+    lines = ["Metadata-Version: 2.1", "Name: mlws", f"Version: {version}"] + [f"Provides-Extra: {e}" for e in extras]
+    lines += [f"Requires-Dist: {r}" for r in reqs] + ([f"Requires-Python: {python}"] if python else [])
+    entry_points = "[console_scripts]\n" + "".join(f"{name} = {target}\n" for name, target in scripts.items())
+    return "\n".join(lines) + "\n", entry_points
 
 
 def _digest(data: bytes) -> str:
@@ -62,17 +71,20 @@ def _digest(data: bytes) -> str:
 
 def build(cache: Path | None = None) -> Path:
     """The wheel's path (built once per content: a second launch of the same code reuses it)."""
-    version = metadata.version("mlws")
     files = [(name, path.read_bytes()) for name, path in _files()]
-    files.append(("mlws-metadata", _metadata(version, _root()).encode()))  # part of the content key
-    content = hashlib.sha256(b"".join(name.encode() + b"\0" + data for name, data in files)).hexdigest()[:16]
+    meta, entry_points = _metadata("", _root())
+    content = hashlib.sha256(b"".join(name.encode() + b"\0" + data for name, data in files)
+                             + meta.encode() + entry_points.encode()).hexdigest()[:16]
+    # the content in the version: a node (or a reused cluster) with an older build of the same
+    # release reinstalls it; pip keeps an installed wheel of an equal version
+    version = f"{metadata.version('mlws').split('+')[0]}+{content}"
     cache = Path(cache or os.environ.get("MLWS_CACHE_DIR") or Path.home() / ".cache" / "mlws") / "wheels" / content
     wheel = cache / f"mlws-{version}-py3-none-any.whl"
     if wheel.is_file():
         return wheel
     info = f"mlws-{version}.dist-info"
-    meta = files.pop()[1]
-    files += [(f"{info}/METADATA", meta),
+    meta, entry_points = _metadata(version, _root())
+    files += [(f"{info}/METADATA", meta.encode()), (f"{info}/entry_points.txt", entry_points.encode()),
               (f"{info}/WHEEL", b"Wheel-Version: 1.0\nGenerator: mlws\nRoot-Is-Purelib: true\nTag: py3-none-any\n")]
     record = "".join(f"{name},{_digest(data)},{len(data)}\n" for name, data in files) + f"{info}/RECORD,,\n"
     cache.mkdir(parents=True, exist_ok=True)
