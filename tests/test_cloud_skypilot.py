@@ -64,7 +64,7 @@ def test_fake_catalog_plan_prints_a_valid_task_and_its_price(ws, env, tmp_path):
     assert task["run"] == "python -m mlws.worker /mlws/spec.json" and task["workdir"] == str(ws)
     assert "pip install -e ." in task["setup"] and "pip install einops" in task["setup"]
     assert task["secrets"] == {"HF_TOKEN": None} and task["envs"]["FOO"] == "bar"
-    assert task["file_mounts"]["/data"] == {"source": "s3://digits-data/v1", "mode": "MOUNT"}
+    assert task["file_mounts"]["/data"] == "s3://digits-data/v1"  # a folder in a bucket: copied (SkyPilot mounts roots only)
     assert task["file_mounts"]["/extra"] == str(ws / "experiments")
     assert "# chosen: AWS p3.4xlarge-fake in us-east-1 (spot) × 1 node(s): $1.84/hour, at most $2.76" in out.stdout
     # the printed task is accepted by SkyPilot's own validation, as `sky launch` would read it
