@@ -35,6 +35,7 @@ bench: setup
 	$(BIN)/python bench/bench_monitoring.py
 	$(BIN)/python bench/bench_registry.py
 	$(BIN)/python bench/bench_cloud_plan.py
+	$(BIN)/python bench/bench_node_setup.py
 	$(BIN)/python bench/bench_review.py
 	$(BIN)/python bench/bench_notebook.py
 	$(BIN)/python bench/bench_compute_ray.py
