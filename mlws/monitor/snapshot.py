@@ -54,6 +54,12 @@ def snapshot(record: dict, thresholds: Thresholds | None = None, now: float | No
         metrics.pop(key, None)
     latest_hw = hardware_rows[-1] if hardware_rows else {}
     hardware = {k: v for k, v in latest_hw.items() if not k.startswith("gpu")}
+    # a sample taken during validation has no training steps to time: show the last one that had
+    for row in reversed(hardware_rows):
+        if "data_wait_fraction" in row:
+            hardware.setdefault("data_wait_fraction", row["data_wait_fraction"])
+            hardware.setdefault("step_time_ms", row.get("step_time_ms"))
+            break
     hardware["gpus"] = _gpus(latest_hw)
     step, total, rate = progress.get("step"), progress.get("total_steps"), progress.get("steps_per_sec")
     eta = (total - step) / rate if step is not None and total and rate else None
