@@ -36,6 +36,7 @@ def seed_catalog(home: Path) -> None:
 
 
 def enable_aws() -> None:
+    import mlws.compute.sky.client  # noqa: F401  (as in the CLI: mlws's SkyPilot module before SkyPilot)
     from sky import check
     from sky.backends import backend_utils
     from sky.catalog import aws_catalog

@@ -258,9 +258,12 @@ def test_the_node_mounts_the_wheel_it_installs():
      {"num_nodes": 2, "devices": 4, "accelerator": "gpu", "strategy": "ddp"}),
 ])
 def test_every_gpu_of_every_node_trains(environ, expected, monkeypatch):
+    import os
+
     from mlws.compute.sky.nodes import trainer_overrides
-    for name in ("MASTER_ADDR", "NODE_RANK"):
-        monkeypatch.delenv(name, raising=False)
+    # it sets MASTER_ADDR, NODE_RANK, ... for Lightning: in a copy, or every later run of this test
+    # process would think it is rank 1 (and record nothing)
+    monkeypatch.setattr(os, "environ", dict(os.environ))
     assert trainer_overrides(environ) == expected
 
 

@@ -3,8 +3,14 @@ from __future__ import annotations
 
 import copy
 import re
+import sys
 
 from ...errors import MlwsError
+
+# SkyPilot imports jsonschema, which compiles ~40 lark grammars at import when rfc3987-syntax (a
+# JupyterLab dependency) is installed: ~1 s of every cloud command, for IRI format checks that
+# SkyPilot's schema validation never runs (it passes no format checker).
+sys.modules.setdefault("rfc3987_syntax", None)
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # SkyPilot managed-job / cluster-job states → registry status
