@@ -115,9 +115,9 @@ def build_logger(spec: RunSpec, run_dir: Path, package: str):
     return cls(**node)
 
 
-def fit(spec: RunSpec, trainer_overrides: dict | None = None, extend=None) -> FitResult:
-    """Train the run. A compute backend may add Trainer arguments (a DDP strategy's name), and
-    `extend(pl) -> (trainer arguments, callbacks)` built for the run's Lightning package (Ray Train's)."""
+def fit(spec: RunSpec, extend=None) -> FitResult:
+    """Train the run. A compute backend may add Trainer arguments and callbacks, built for the run's
+    Lightning package: `extend(pl) -> (trainer arguments, callbacks)` (a DDP strategy, Ray Train's)."""
     import pytorch_lightning
 
     from . import flavour
@@ -133,7 +133,7 @@ def fit(spec: RunSpec, trainer_overrides: dict | None = None, extend=None) -> Fi
     logger = build_logger(spec, run_dir, package)
     trainer = _instantiate(flavour.retargeted(cfg["trainer"], package), "trainer", callbacks=callbacks,
                            logger=logger if logger is not None else False, default_root_dir=str(run_dir),
-                           **{**(trainer_overrides or {}), **overrides})
+                           **overrides)
     # After a spot preemption SkyPilot reruns the job on a new VM: carry on from the last checkpoint.
     # It is this run's own file, so its pickled hyperparameters (a `net`, partials) may load; nothing
     # else ever reads a .ckpt this way (inference reads the safetensors weights).

@@ -36,18 +36,13 @@ class SkyBackend(Backend):
         """Compile, validate with SkyPilot, price; raises MlwsError before anything is recorded."""
         from .compile import secret_values
         secret_values(spec.config["compute"])  # fail now if a named secret is missing here
-        prepared = self._priced(spec, price_required=True)
-        del prepared["wheel"]  # submit builds (finds) it again: a prepared plan stays plain data
-        return prepared
+        return self._priced(spec, price_required=True)
 
     def plan(self, spec, spec_path: str | None = None) -> dict:
         """The same checks as a launch, except that secrets' values and a known price are not needed
         (`mlws check` plans a branch's experiments where neither exists)."""
         planned = self._priced(spec, price_required=False, spec_path=spec_path)
         planned["lines"] = [_price_line(planned["estimate"])]
-        if spec_path:  # a task handed to `sky launch` mounts the wheel beside its spec, not from a cache
-            planned["files"] = {planned["wheel"].name: str(planned["wheel"])}
-        del planned["wheel"]
         c = spec.config["compute"]
         if c.get("use_spot") and not c.get("bucket"):
             planned["notes"] = ["without compute.bucket the run directory lives on the VM, so a preempted spot run "
@@ -59,6 +54,7 @@ class SkyBackend(Backend):
         from .compile import compile_task
         c = spec.config["compute"]
         wheel = _wheel()
+        # a task handed to `sky launch` (a plan's spec_path) mounts the wheel beside its spec, not from a cache
         task_config = compile_task(spec, spec_path, Path(spec_path).parent / wheel.name if spec_path else wheel)
         estimate = client.estimate(client.validate(task_config), c.get("max_runtime_minutes"))
         limit = c.get("max_cost")
@@ -72,7 +68,7 @@ class SkyBackend(Backend):
                 raise MlwsError(f"estimated cost ${estimate['max_runtime_cost']:.2f} "
                                 f"({estimate['instance_type']} × {estimate['num_nodes']} at ${estimate['hourly_price']:.2f}/h "
                                 f"for {c['max_runtime_minutes']} min) exceeds compute.max_cost ${limit:.2f}")
-        return {"task": task_config, "estimate": estimate, "wheel": wheel}
+        return {"task": task_config, "estimate": estimate, **({"files": {wheel.name: str(wheel)}} if spec_path else {})}
 
     def submit(self, spec_path: Path, *, detach: bool, prepared: dict | None = None) -> Submission:
         from ...spec import RunSpec
@@ -278,4 +274,5 @@ class SkyBackend(Backend):
         """Every GPU of every node trains, with Lightning's DDP from SkyPilot's node variables."""
         from .nodes import check_gpus, trainer_overrides
         check_gpus()
-        return fit(spec, trainer_overrides=trainer_overrides())
+        overrides = trainer_overrides()
+        return fit(spec, extend=lambda pl: (overrides, []))

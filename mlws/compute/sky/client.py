@@ -58,7 +58,7 @@ def estimate(task, max_runtime_minutes: float | None = None) -> dict:
         with contextlib.redirect_stdout(io.StringIO()):
             optimizer.Optimizer.optimize(dag, quiet=True)
     except exceptions.ResourcesUnavailableError as e:
-        raise MlwsError(f"no cloud offering matches compute (accelerators={_accelerators(task)}): {_message(e)}") from None
+        raise _no_offering(task, e) from None
     except Exception as e:  # no catalog offline, no cloud enabled: plan still prints the task
         return {"available": False, "reason": _message(e)}
     best = task.best_resources
@@ -87,7 +87,7 @@ def _estimate_on_server(task) -> dict | None:
     try:
         sky.stream_and_get(sky.optimize(dag), output_stream=table)
     except exceptions.ResourcesUnavailableError as e:
-        raise MlwsError(f"no cloud offering matches compute (accelerators={_accelerators(task)}): {_message(e)}") from None
+        raise _no_offering(task, e) from None
     except Exception as e:
         return {"available": False, "reason": f"the API server could not price it: {_message(e)}"}
     return chosen_row(ANSI.sub("", table.getvalue()), task.num_nodes) or {
@@ -115,8 +115,9 @@ def chosen_row(table: str, num_nodes: int) -> dict | None:
             "priced_by": "api server"}
 
 
-def _accelerators(task) -> str:
-    return ", ".join(str(r.accelerators) for r in task.resources) or "none"
+def _no_offering(task, error) -> MlwsError:
+    accelerators = ", ".join(str(r.accelerators) for r in task.resources) or "none"
+    return MlwsError(f"no cloud offering matches compute (accelerators={accelerators}): {_message(error)}")
 
 
 def launch(task, *, managed: bool, name: str, cluster_name: str | None, autostop_minutes: int | None,
@@ -145,7 +146,7 @@ class ClusterGone(MlwsError):
     """The run's cluster no longer exists (autostop tore it down): its job table went with it."""
 
 
-def job_status(cloud: dict) -> str | None:
+def job_status(cloud: dict) -> str:
     """The registry status for a cloud run, from SkyPilot's job table. Raises MlwsError when SkyPilot
     cannot say (the caller warns and keeps the run as recorded), ClusterGone when the cluster is gone."""
     import sky
@@ -160,7 +161,7 @@ def job_status(cloud: dict) -> str | None:
             states = [r["status"] for r in records if r["job_id"] == cloud["job_id"]]
         else:
             statuses = sky.get(sky.job_status(cloud["cluster"], job_ids=[cloud["job_id"]]))
-            states = [statuses.get(cloud["job_id"], statuses.get(str(cloud["job_id"])))]
+            states = [statuses.get(cloud["job_id"])]
     except exceptions.ClusterDoesNotExist as e:
         if cloud.get("managed"):  # the jobs controller is gone, not the job: status unknown
             raise MlwsError(f"SkyPilot could not report job {cloud['job_id']}: {_message(e)}") from None

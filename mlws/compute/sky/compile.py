@@ -6,6 +6,7 @@ import shlex
 from pathlib import Path
 
 from ...errors import MlwsError
+from ...provenance import package_versions
 
 REMOTE_SPEC = "/mlws/spec.json"
 REMOTE_DIST = "/mlws/dist"
@@ -53,9 +54,8 @@ def compile_task(spec, spec_path: str | os.PathLike | None = None, wheel: str | 
                  "WANDB_MODE": os.environ.get("WANDB_MODE", "") or "auto"})
     if envs["WANDB_MODE"] == "auto":
         del envs["WANDB_MODE"]
-    file_mounts: dict = {REMOTE_SPEC: str(spec_path) if spec_path else f"runs/{run_id}/spec.json"}
-    if wheel:
-        file_mounts[f"{REMOTE_DIST}/{Path(wheel).name}"] = str(wheel)
+    wheel_mounts, setup = _node_install(c, spec.versions, wheel)
+    file_mounts: dict = {REMOTE_SPEC: str(spec_path) if spec_path else f"runs/{run_id}/spec.json", **wheel_mounts}
     for mount in c.get("mounts") or []:
         source, sep, remote = str(mount).rpartition(":")
         if not sep or not source or not remote.startswith(("/", "~")):
@@ -72,7 +72,7 @@ def compile_task(spec, spec_path: str | os.PathLike | None = None, wheel: str | 
         "resources": resources,
         "envs": envs,
         "file_mounts": file_mounts,
-        "setup": _setup(c, spec.versions, Path(wheel).name if wheel else None),
+        "setup": setup,
         # The same worker the local backend runs, on the same frozen spec: no Hydra on the node.
         "run": f"python -m mlws.worker {REMOTE_SPEC}",
     }
@@ -91,8 +91,14 @@ def _mount_source(source: str, workspace: Path):
     return str(path)
 
 
+def _node_install(c: dict, versions: dict, wheel) -> tuple[dict, str]:
+    """(file mounts, setup) that install this machine's torch and mlws (`wheel`) on a node."""
+    mounts = {f"{REMOTE_DIST}/{Path(wheel).name}": str(wheel)} if wheel else {}
+    return mounts, _setup(c, versions, Path(wheel).name if wheel else None)
+
+
 def _setup(c: dict, versions: dict, wheel_name: str | None) -> str:
-    lines = ["set -e"]
+    lines = []
     torch = (versions or {}).get("torch", "").split("+")[0]  # the laptop's torch, built for this node
     if torch:
         index = torch_index(c)
@@ -105,12 +111,12 @@ def _setup(c: dict, versions: dict, wheel_name: str | None) -> str:
     if c.get("pip"):
         lines.append("pip install " + " ".join(shlex.quote(str(p)) for p in c["pip"]))
     lines += [str(cmd) for cmd in c.get("setup") or []]
+    body = "\n".join(lines)
     limit = c.get("setup_timeout_minutes")
     if not limit:
-        return "\n".join(lines) + "\n"
+        return f"set -e\n{body}\n"
     # a hung install (a mirror that never answers) must not keep a GPU VM billing: cut it off. The
     # script is an argument, not stdin: a command that reads stdin must not swallow the rest of it.
-    body = "\n".join(lines[1:])
     return f"set -e\ntimeout {int(limit)}m bash -e -c {shlex.quote(body)} </dev/null\n"
 
 
@@ -154,13 +160,6 @@ def secret_values(c: dict, environ=os.environ) -> dict:
     return {n: environ[n] for n in c.get("secrets") or []}
 
 
-def _node_install(compute: dict, wheel) -> tuple[dict, str]:
-    """(file mounts, setup) that install this machine's torch and mlws on a serving or notebook VM."""
-    from ...provenance import package_versions
-    mounts = {f"{REMOTE_DIST}/{Path(wheel).name}": str(wheel)} if wheel else {}
-    return mounts, _setup(compute, package_versions(), Path(wheel).name if wheel else None)
-
-
 def compile_serve_task(compute: dict, workspace: str, run_id: int, args_path: str, checkpoint: str,
                        port: int, token: bool = False, wheel=None) -> dict:
     """A SkyPilot task that serves a run's model on a VM: the port opened, and a lifetime limit
@@ -170,7 +169,7 @@ def compile_serve_task(compute: dict, workspace: str, run_id: int, args_path: st
     resources["ports"] = [int(port)]
     lifetime = int(compute.get("max_runtime_minutes") or 240)
     resources["autostop"] = {"idle_minutes": lifetime, "wait_for": "none", "down": True}
-    mounts, setup = _node_install(compute, wheel)
+    mounts, setup = _node_install(compute, package_versions(), wheel)
     return {
         "name": f"mlws-serve-{run_id}",
         "workdir": workspace,
@@ -202,7 +201,7 @@ def compile_notebook_task(compute: dict, workspace: str, name: str, port: int, i
     storage = {"source": root, "mode": "MOUNT_CACHED"} if bucket else {"name": storage_name, "mode": "MOUNT_CACHED"}
     work = "/".join(p for p in (NOTEBOOK_WORK, prefix, "notebooks", name) if p) if bucket else NOTEBOOK_WORK
     host = "0.0.0.0" if expose else "127.0.0.1"
-    mounts, setup = _node_install(compute, wheel)
+    mounts, setup = _node_install(compute, package_versions(), wheel)
     run = (f"mkdir -p {shlex.quote(work)} && ln -sfn {shlex.quote(work)} work && "
            f"python -m mlws.cli.main notebook compute=local --name {shlex.quote(name)} "
            f"--host {host} --port {int(port)} --idle-minutes {float(idle_minutes)} --token-env MLWS_NOTEBOOK_TOKEN")

@@ -24,8 +24,7 @@ def _root() -> Path:
     return Path(mlws.__file__).resolve().parent.parent
 
 
-def _files() -> list[tuple[str, Path]]:
-    root = _root()
+def _files(root: Path) -> list[tuple[str, Path]]:
     out = []
     for package in PACKAGES:
         for path in sorted((root / package).rglob("*")):
@@ -56,9 +55,9 @@ def _requirements(root: Path) -> tuple[list[str], str | None]:
             scripts)
 
 
-def _metadata(version: str, root: Path) -> tuple[str, str]:
+def _metadata(version: str, requirements: tuple) -> tuple[str, str]:
     """(METADATA, entry_points.txt): the `mlws` command exists on the node too."""
-    reqs, python, extras, scripts = _requirements(root)
+    reqs, python, extras, scripts = requirements
     lines = ["Metadata-Version: 2.1", "Name: mlws", f"Version: {version}"] + [f"Provides-Extra: {e}" for e in extras]
     lines += [f"Requires-Dist: {r}" for r in reqs] + ([f"Requires-Python: {python}"] if python else [])
     entry_points = "[console_scripts]\n" + "".join(f"{name} = {target}\n" for name, target in scripts.items())
@@ -71,10 +70,11 @@ def _digest(data: bytes) -> str:
 
 def build(cache: Path | None = None) -> Path:
     """The wheel's path (built once per content: a second launch of the same code reuses it)."""
-    files = [(name, path.read_bytes()) for name, path in _files()]
-    meta, entry_points = _metadata("", _root())
+    root = _root()
+    files = [(name, path.read_bytes()) for name, path in _files(root)]
+    requirements = _requirements(root)
     content = hashlib.sha256(b"".join(name.encode() + b"\0" + data for name, data in files)
-                             + meta.encode() + entry_points.encode()).hexdigest()[:16]
+                             + repr(requirements).encode()).hexdigest()[:16]
     # the content in the version: a node (or a reused cluster) with an older build of the same
     # release reinstalls it; pip keeps an installed wheel of an equal version
     version = f"{metadata.version('mlws').split('+')[0]}+{content}"
@@ -83,7 +83,7 @@ def build(cache: Path | None = None) -> Path:
     if wheel.is_file():
         return wheel
     info = f"mlws-{version}.dist-info"
-    meta, entry_points = _metadata(version, _root())
+    meta, entry_points = _metadata(version, requirements)
     files += [(f"{info}/METADATA", meta.encode()), (f"{info}/entry_points.txt", entry_points.encode()),
               (f"{info}/WHEEL", b"Wheel-Version: 1.0\nGenerator: mlws\nRoot-Is-Purelib: true\nTag: py3-none-any\n")]
     record = "".join(f"{name},{_digest(data)},{len(data)}\n" for name, data in files) + f"{info}/RECORD,,\n"
