@@ -7,8 +7,8 @@ from .workspace import Workspace
 
 
 def load_yaml(path: Path) -> dict:
-    import yaml
-    data = yaml.safe_load(path.read_text()) or {}
+    from .yaml_read import read_yaml
+    data = read_yaml(path.read_text()) or {}
     return data if isinstance(data, dict) else {}
 
 
@@ -35,3 +35,8 @@ def chain(ws: Workspace, name: str | None) -> list[Path]:
         files.insert(0, path)
         name = builds_on(ws, name)
     return files
+
+
+def links(ws: Workspace) -> dict[str, str | None]:
+    """{experiment: the experiment it builds on} for every experiment file of the workspace."""
+    return {name: builds_on(ws, name) for name in ws.experiment_names()}

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import functools
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import MlwsError
 from ..workspace import Workspace
+from .confine import confine
 from .safe import harden, trusted_target
 from .sandbox import private_copy
 
@@ -25,6 +27,7 @@ def check_experiments(ws: Workspace, names: list[str] | None = None) -> list[dic
     with tempfile.TemporaryDirectory(prefix="mlws-check-") as tmp:
         copy = Path(tmp) / "ws"
         refused = split_problems(private_copy(ws.root, copy))
+        confine(copy)  # before the workers fork: each inherits it
         chunk = functools.partial(_check_chunk, str(copy), str(ws.root), refused)
         results = map_in_chunks(chunk, names, workers_for(len(names)))
     experiment_files = {r["file"] for r in results}
@@ -32,9 +35,9 @@ def check_experiments(ws: Workspace, names: list[str] | None = None) -> list[dic
     return others + results
 
 
-def split_problems(problems: list[str]) -> dict[str, str]:
-    """{path: reason} from the sandbox's "PATH: reason" problems."""
-    return dict(p.partition(": ")[::2] for p in problems)
+def split_problems(problems: list[tuple[str, str]]) -> dict[str, str]:
+    """{path: reason} from the sandbox's (path, reason) problems."""
+    return dict(problems)
 
 
 def _entry(name, file, *, error=None) -> dict:
@@ -63,14 +66,38 @@ def check_one(ws: Workspace, name: str, base_cache: dict, known: list[str], real
         entry["error"] = refused[file]
         return entry
     try:
-        if name in known:
-            yaml_problem(ws.experiments_dir / f"{name}.yaml")
-        config = compose_and_validate(ws, name, base_cache)
+        with time_limit(name):
+            if name in known:
+                yaml_problem(ws.experiments_dir / f"{name}.yaml")
+            config = compose_and_validate(ws, name, base_cache)
         entry["compute"], entry["notes"] = plan_compute(real_root, name, config)
         entry["ok"] = True
     except MlwsError as e:
         entry["error"] = str(e)
     return entry
+
+
+COMPOSE_SECONDS = 30  # one experiment; the example ones take well under a second
+
+
+@contextmanager
+def time_limit(name: str, seconds: float = COMPOSE_SECONDS):
+    """One experiment that keeps Hydra busy fails alone, with a line; the rest are still reviewed."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(*_):
+        raise MlwsError(f"{name}.yaml took over {seconds:.0f} s to compose; not reviewed")
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def compose_and_validate(ws: Workspace, name: str, base_cache: dict) -> dict:
@@ -85,8 +112,12 @@ def compose_and_validate(ws: Workspace, name: str, base_cache: dict) -> dict:
 def yaml_problem(path: Path) -> None:
     """A file that is not YAML gets its own message (Hydra's names neither file nor line)."""
     import yaml
+
+    from ..yaml_read import read_yaml
     try:
-        data = yaml.safe_load(path.read_text())
+        data = read_yaml(path.read_text())
+    except ValueError as e:
+        raise MlwsError(f"{path.name}: {e}") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""

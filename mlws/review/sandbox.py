@@ -2,9 +2,16 @@
 
 Composition runs on a private copy of conf/ and experiments/ holding regular files only (a
 symbolic link could point anywhere on the machine), and a file is refused when it could make
-Hydra read outside that copy or into the environment: a defaults entry with `..` (Hydra joins it
-onto the config folder and follows it), a `hydra.searchpath` (a `pkg://` entry imports a module),
-or `hydra.job.env_copy`. A refused file is left out of the copy and reported.
+Hydra read outside that copy or into the environment, or could keep the review busy:
+- a defaults entry with `..` or an interpolation (Hydra resolves `${now:.}${now:.}` to `..`
+  before it joins the entry onto the config folder and opens it);
+- anything that writes Hydra's own settings: a `# @package hydra…` header, a defaults entry with
+  a `hydra/…` group (other than the sweeper) or an `@hydra…` package, a conf/hydra/ folder, and the
+  keys Hydra acts on while composing (`hydra.searchpath`: a `pkg://` entry imports a module;
+  `hydra.job.env_copy`: reads the environment);
+- YAML that nests too deep or expands too far (yaml_bounds.py).
+Beneath these text rules, confine.py checks every path Hydra really opens.
+A refused file is left out of the copy and reported as (path, reason).
 """
 from __future__ import annotations
 
@@ -14,78 +21,156 @@ from pathlib import Path
 
 COMPOSED_DIRS = ("conf", "experiments")  # what composition reads
 MAX_FILE_BYTES = 1_000_000
+# Keys under `hydra:` that Hydra acts on while composing (or that only Hydra writes).
+HYDRA_KEYS_REFUSED = {
+    "searchpath": "hydra.searchpath adds config sources (a pkg:// one imports a module)",
+    "runtime": "hydra.runtime is Hydra's own record of the run",
+    "overrides": "hydra.overrides is Hydra's own record of the command line",
+    "callbacks": "hydra.callbacks instantiates classes",
+}
+ALLOWED_HYDRA_GROUPS = ("hydra/sweeper",)  # an installed sweeper, e.g. `override /hydra/sweeper: optuna`
+
+Problem = tuple[str, str]  # (path relative to the workspace, reason)
 
 
-def private_copy(src_root: Path, dest_root: Path) -> list[str]:
-    """Copy src_root's conf/ and experiments/ into dest_root as regular files; returns problems,
-    each "PATH: reason"."""
-    problems: list[str] = []
+def private_copy(src_root: Path, dest_root: Path) -> list[Problem]:
+    """Copy src_root's conf/ and experiments/ into dest_root as regular files; returns problems."""
+    problems: list[Problem] = []
     for part in COMPOSED_DIRS:
         base = src_root / part
         if base.is_symlink():
-            problems.append(f"{part}/: a symbolic link; not read")
+            problems.append((f"{part}/", "a symbolic link; not read"))
             continue
         for folder, dirs, files in os.walk(base):
             here = Path(folder)
             for d in list(dirs):
-                if (here / d).is_symlink():
-                    problems.append(f"{(here / d).relative_to(src_root)}/: a symbolic link; not read")
-                    dirs.remove(d)
-                elif "." in d:  # Hydra would read `a.b=...` overrides as choices of such a group
-                    problems.append(f"{(here / d).relative_to(src_root)}/: not a config group name; not read")
+                rel = f"{(here / d).relative_to(src_root)}/"
+                reason = "a symbolic link; not read" if (here / d).is_symlink() else _folder_problem(rel)
+                if reason:
+                    problems.append((rel, reason))
                     dirs.remove(d)
             for name in files:
                 path = here / name
-                rel = path.relative_to(src_root)
+                rel = str(path.relative_to(src_root))
                 if path.is_symlink() or not path.is_file():
-                    problems.append(f"{rel}: a symbolic link; not read")
+                    problems.append((rel, "a symbolic link; not read"))
                 elif path.stat().st_size > MAX_FILE_BYTES:
-                    problems.append(f"{rel}: over {MAX_FILE_BYTES} bytes; not read")
+                    problems.append((rel, f"over {MAX_FILE_BYTES} bytes; not read"))
                 else:
                     (dest_root / rel).parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(path, dest_root / rel)
     return problems + refuse_unsafe(dest_root)
 
 
-def refuse_unsafe(root: Path) -> list[str]:
-    """Delete (and name) each YAML file under root that could reach outside the copy or the env."""
-    import yaml
-    problems = []
+def _folder_problem(rel: str) -> str | None:
+    """rel: 'conf/model/' style."""
+    name = rel.rstrip("/").rsplit("/", 1)[-1]
+    if "." in name:  # Hydra would read `a.b=...` overrides as choices of such a group
+        return "not a config group name; not read"
+    if rel == "conf/hydra/":
+        return "Hydra's own config groups come from Hydra and its installed plugins; not read"
+    return None
+
+
+def refuse_unsafe(root: Path) -> list[Problem]:
+    """Delete (and name) each file under root that could reach outside the copy or the
+    environment, or hide the review (too big, too deep, expanding too far)."""
+    from ..yaml_read import read_yaml
+    from .yaml_bounds import yaml_bound_problem
+    problems: list[Problem] = []
     for part in COMPOSED_DIRS:
-        for folder in sorted((root / part).rglob("*")) if (root / part).is_dir() else []:
-            if folder.is_dir() and "." in folder.name and folder.exists():
-                problems.append(f"{folder.relative_to(root)}/: not a config group name; not read")
+        if not (root / part).is_dir():
+            continue
+        for folder in sorted((root / part).rglob("*")):
+            rel = f"{folder.relative_to(root)}/"
+            if folder.is_dir() and folder.exists() and _folder_problem(rel):
+                problems.append((rel, _folder_problem(rel)))
                 shutil.rmtree(folder)
-        for path in sorted((root / part).rglob("*.yaml")) if (root / part).is_dir() else []:
-            try:
-                data = yaml.safe_load(path.read_text())
-            except (yaml.YAMLError, UnicodeDecodeError):
-                continue  # composing it reports the syntax error
-            reason = unsafe_reason(data)
+        for path in sorted((root / part).rglob("*.yaml")):
+            reason = _file_problem(path, read_yaml, yaml_bound_problem)
             if reason:
-                problems.append(f"{path.relative_to(root)}: {reason}; refused")
+                problems.append((str(path.relative_to(root)), reason))
                 path.unlink()
     return problems
 
 
+def _file_problem(path: Path, read_yaml, yaml_bound_problem) -> str | None:
+    import yaml
+    if path.stat().st_size > MAX_FILE_BYTES:
+        return f"over {MAX_FILE_BYTES} bytes; not read"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return None  # composing it reports the encoding error
+    bounded = yaml_bound_problem(text)
+    if bounded:
+        return f"{bounded}; refused"
+    try:
+        header_package = _header_package(text)
+        data = read_yaml(text)
+    except yaml.YAMLError:
+        return None  # composing it reports the syntax error, with its line
+    except ValueError as e:
+        return f"{e}; refused"
+    reason = _targets_hydra(header_package) and \
+        f"its `# @package {header_package}` header writes Hydra's own settings"
+    reason = reason or unsafe_reason(data)
+    return reason and f"{reason}; refused"
+
+
+def _header_package(text: str) -> str | None:
+    """The `# @package` header as Hydra reads it (its own parser, over the first 512 characters)."""
+    from hydra.plugins.config_source import ConfigSource
+    try:
+        return ConfigSource._get_header_dict(text[:512]).get("package")
+    except ValueError as e:
+        raise ValueError(f"bad header: {e}") from None
+
+
 def unsafe_reason(data) -> str | None:
+    """Pure: why a config file's data may not be composed during review, or None."""
     if not isinstance(data, dict):
         return None
     for entry in data.get("defaults") or []:
         words = [entry] if isinstance(entry, str) else (
             [str(k) for k in entry] + [str(v) for v in _values(entry)] if isinstance(entry, dict) else [])
         for word in words:
-            if ".." in word:
-                return f"defaults entry {word!r} reaches outside the config folder"
-            if word.lstrip("/").replace("override ", "").strip().startswith("hydra."):
-                return f"defaults entry {word!r} sets Hydra's own settings"
+            reason = _defaults_word_problem(word)
+            if reason:
+                return f"defaults entry {word!r} {reason}"
     hydra = data.get("hydra")
-    if isinstance(hydra, dict):
-        if "searchpath" in hydra:
-            return "hydra.searchpath adds config sources (a pkg:// one imports a module)"
-        if isinstance(hydra.get("job"), dict) and "env_copy" in hydra["job"]:
-            return "hydra.job.env_copy copies environment variables into the config"
+    if "hydra" in data and not isinstance(hydra, dict):
+        return "`hydra:` must be a mapping of Hydra's settings"
+    for key, reason in HYDRA_KEYS_REFUSED.items():
+        if isinstance(hydra, dict) and key in hydra:
+            return reason
+    if isinstance(hydra, dict) and isinstance(hydra.get("job"), dict) and "env_copy" in hydra["job"]:
+        return "hydra.job.env_copy copies environment variables into the config"
     return None
+
+
+def _defaults_word_problem(word: str) -> str | None:
+    if "${" in word:
+        return "uses an interpolation (Hydra resolves it before opening a file)"
+    if ".." in word:
+        return "reaches outside the config folder"
+    name = word.strip()
+    for prefix in ("override ", "optional "):
+        name = name.removeprefix(prefix).strip()
+    group, _, package = name.lstrip("/").partition("@")
+    if group.startswith("hydra.") or _targets_hydra(package):
+        return "sets Hydra's own settings"
+    if (group == "hydra" or group.startswith("hydra/")) and group not in ALLOWED_HYDRA_GROUPS:
+        return "sets Hydra's own settings"
+    return None
+
+
+def _targets_hydra(package: str | None) -> bool:
+    """A package path that lands in the `hydra` node (`hydra.job`, `_global_.hydra`)."""
+    if not package:
+        return False
+    package = package.strip().removeprefix("_global_").lstrip(".")
+    return package == "hydra" or package.startswith("hydra.")
 
 
 def _values(entry: dict):

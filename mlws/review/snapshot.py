@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import MlwsError
 from ..workspace import Workspace
+from .confine import confine
 from .safe import harden
 
 PLACEHOLDER = "<workspace>"  # the checkout's own path, which differs between the two sides
@@ -24,6 +25,7 @@ def snapshot(root: Path) -> dict:
     from .parallel import map_in_chunks, workers_for
     ws = Workspace(Path(root).resolve())
     harden(ws.root)
+    confine(ws.root)  # ws.root is the private copy; before the workers fork
     names = ws.experiment_names()
     # the other side of the diff runs at the same time: half the cores each
     chunk = functools.partial(_snapshot_chunk, str(ws.root))
@@ -32,17 +34,18 @@ def snapshot(root: Path) -> dict:
 
 def _snapshot_chunk(root: str, names: list[str]) -> list[tuple[str, dict]]:
     from ..experiments import builds_on
-    from .check import compose_and_validate, yaml_problem
+    from .check import compose_and_validate, time_limit, yaml_problem
     ws = Workspace(Path(root))
     base_cache: dict = {}
     out: dict = {}
     for name in names:
         parent = None
         try:
-            yaml_problem(ws.experiments_dir / f"{name}.yaml")
-            parent = builds_on(ws, name)
-            out[name] = {"config": _without_root(compose_and_validate(ws, name, base_cache), str(ws.root)),
-                         "error": None, "builds_on": parent}
+            with time_limit(name):
+                yaml_problem(ws.experiments_dir / f"{name}.yaml")
+                parent = builds_on(ws, name)
+                config = compose_and_validate(ws, name, base_cache)
+            out[name] = {"config": _without_root(config, str(ws.root)), "error": None, "builds_on": parent}
         except MlwsError as e:
             out[name] = {"config": None, "error": str(e).replace(str(ws.root), PLACEHOLDER),
                          "builds_on": parent}

@@ -1,0 +1,66 @@
+"""Every config file Hydra opens during a review lies inside the reviewed copy, or inside the config
+source it was asked of (an installed package's own configs).
+
+The sandbox refuses what a branch's text says (`..`, interpolations in defaults entries), but Hydra
+resolves a defaults entry before it opens the file, so text checks alone can be got round. This
+checks the paths Hydra itself resolves: its file config source, and its package source, whose
+`importlib.resources` paths would follow a `..` out of the package too.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath
+
+_ROOTS: list[Path] = []
+
+
+def confine(*roots: Path) -> None:
+    """From now on in this process (and its forked workers), Hydra may open files under roots only."""
+    _ROOTS[:] = [Path(r).resolve() for r in roots]
+    _install()
+
+
+def inside(path: str | Path, roots: list[Path]) -> bool:
+    """Pure: whether a resolved path lies at or under one of roots."""
+    p = Path(os.path.realpath(path))
+    return any(p == r or r in p.parents for r in roots)
+
+
+def escapes_package(config_path: str) -> bool:
+    """Pure: a package-relative config path that is absolute or climbs out with `..`."""
+    parts = PurePosixPath(config_path.replace("\\", "/")).parts
+    return config_path.startswith(("/", "\\")) or ".." in parts
+
+
+def _refusal(config_path: str):
+    from hydra.plugins.config_source import ConfigLoadError
+    return ConfigLoadError(f"config '{config_path}' resolves outside the reviewed configs; refused")
+
+
+def _install() -> None:
+    from hydra._internal.core_plugins.file_config_source import FileConfigSource
+    from hydra._internal.core_plugins.importlib_resources_config_source import ImportlibResourcesConfigSource
+    if getattr(FileConfigSource, "_mlws_confined", False):
+        return
+
+    def file_guard(method, normalize: bool):
+        def guarded(self, config_path, *args, **kwargs):
+            name = self._normalize_file_name(config_path) if normalize else config_path
+            # its own folder (a config source never climbs out of it), or the reviewed copy (the
+            # experiments are reached through a link from mlws's own source)
+            if not inside(os.path.join(self.path, name), [*_ROOTS, Path(os.path.realpath(self.path))]):
+                raise _refusal(config_path)
+            return method(self, config_path, *args, **kwargs)
+        return guarded
+
+    def package_guard(method):
+        def guarded(self, config_path, *args, **kwargs):
+            if escapes_package(config_path):
+                raise _refusal(config_path)
+            return method(self, config_path, *args, **kwargs)
+        return guarded
+
+    for name, normalize in (("load_config", True), ("is_config", True), ("is_group", False), ("list", False)):
+        setattr(FileConfigSource, name, file_guard(getattr(FileConfigSource, name), normalize))
+        setattr(ImportlibResourcesConfigSource, name, package_guard(getattr(ImportlibResourcesConfigSource, name)))
+    FileConfigSource._mlws_confined = True
