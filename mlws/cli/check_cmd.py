@@ -15,6 +15,8 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from mlws import api
+    # names and values from a branch: control characters shown as escapes, never acted on
+    from mlws.review.inert import shown, shown_lines
     results = api.check(args.experiments or None)
     failed = [r for r in results if not r["ok"]]
     if args.json:
@@ -22,10 +24,10 @@ def run(args) -> int:
     else:
         for r in results:
             if r["ok"]:
-                print(f"ok    {r['file']}  (compute: {r['compute']})")
+                print(f"ok    {shown(r['file'])}  (compute: {shown(r['compute'])})")
             else:
-                print(f"FAIL  {r['file']}: {r['error']}")
+                print(f"FAIL  {shown(r['file'])}: {shown_lines(r['error'])}")
             for note in r["notes"]:
-                print(f"        {note}")
+                print(f"        {shown_lines(note)}")
         print(f"{len(results)} file(s): {len(results) - len(failed)} ok, {len(failed)} failed")
     return 1 if failed else 0

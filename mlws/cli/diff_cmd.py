@@ -32,9 +32,10 @@ def _branch(args) -> int:
 
     from mlws import api
     result = api.diff_git(args.git)
+    from mlws.review.inert import shown
     if result["uncommitted"] and not args.json:
-        print(f"note: comparing {args.git} with the working tree, including uncommitted changes to "
-              + ", ".join(result["uncommitted"][:5]) + (" …" if len(result["uncommitted"]) > 5 else ""),
+        print(shown(f"note: comparing {args.git} with the working tree, including uncommitted changes to "
+                    + ", ".join(result["uncommitted"][:5]) + (" …" if len(result["uncommitted"]) > 5 else "")),
               file=sys.stderr)
     if args.json:
         print_json(result)
@@ -47,18 +48,20 @@ def _branch(args) -> int:
 
 
 def _print_branch(result: dict) -> None:
+    """Names, notes and values come from a branch: control characters are shown as escapes."""
     from mlws.history.diff import change_lines
-    print(f"experiments at {result['ref']} ({result['commit'][:10]}) → the working tree")
+    from mlws.review.inert import shown, shown_lines
+    print(f"experiments at {shown(result['ref'])} ({result['commit'][:10]}) → the working tree")
     for note in result["notes"]:
-        print(f"note: {note}")
+        print(f"note: {shown(note)}")
     for e in result["experiments"]:
-        extra = "".join([f" (from {e['renamed_from']})" if e["renamed_from"] else "",
-                         f" (builds on {e['builds_on']})" if e["builds_on"] else ""])
-        print(f"{e['experiment']}  {e['status']}{extra}")
+        extra = "".join([f" (from {shown(e['renamed_from'])})" if e["renamed_from"] else "",
+                         f" (builds on {shown(e['builds_on'])})" if e["builds_on"] else ""])
+        print(f"{shown(e['experiment'])}  {e['status']}{extra}")
         if e["error"]:
-            print(f"  error: {e['error']}")
+            print(f"  error: {shown_lines(e['error'])}")
         for line in change_lines(e):
-            print(f"  {line}")
+            print(f"  {shown(line)}")
     n = len(result["experiments"])
     print(f"{n} of {result['total']} experiment(s) differ" if n else
           f"no experiment's effective config differs ({result['total']} checked)")

@@ -38,9 +38,13 @@ def _refusal(config_path: str):
 
 
 def _install() -> None:
-    from hydra._internal.core_plugins.file_config_source import FileConfigSource
-    from hydra._internal.core_plugins.importlib_resources_config_source import ImportlibResourcesConfigSource
-    if getattr(FileConfigSource, "_mlws_confined", False):
+    # Hydra's plugin scan executes its core modules again, making new source classes: guard the
+    # classes its registry resolves after that scan, not the ones an import would give.
+    from hydra._internal.sources_registry import SourcesRegistry
+    from hydra.core.plugins import Plugins
+    Plugins.instance()
+    file_source, package_source = (SourcesRegistry.instance().resolve(s) for s in ("file", "pkg"))
+    if getattr(file_source, "_mlws_confined", False):
         return
 
     def file_guard(method, normalize: bool):
@@ -61,6 +65,6 @@ def _install() -> None:
         return guarded
 
     for name, normalize in (("load_config", True), ("is_config", True), ("is_group", False), ("list", False)):
-        setattr(FileConfigSource, name, file_guard(getattr(FileConfigSource, name), normalize))
-        setattr(ImportlibResourcesConfigSource, name, package_guard(getattr(ImportlibResourcesConfigSource, name)))
-    FileConfigSource._mlws_confined = True
+        setattr(file_source, name, file_guard(getattr(file_source, name), normalize))
+        setattr(package_source, name, package_guard(getattr(package_source, name)))
+    file_source._mlws_confined = True

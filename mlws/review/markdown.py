@@ -6,6 +6,7 @@ adding a new one on every push.
 from __future__ import annotations
 
 from ..history.diff import short
+from .inert import md_block, md_code, md_span
 
 MARKER = "<!-- mlws-diff -->"
 LIMIT = 60_000          # GitHub refuses comments over 65,536 characters
@@ -17,15 +18,15 @@ CUT = "\n_Details cut to fit a comment: `mlws diff --git` prints them all._\n"
 def render(result: dict) -> str:
     ref, commit = result["ref"], result["commit"][:10]
     entries = result["experiments"]
-    head = [MARKER, f"### mlws: effective configs against `{_code(ref)}` (`{commit}`)", ""]
+    head = [MARKER, f"### mlws: effective configs against {md_span(ref)} ({md_span(commit)})", ""]
     head.append(_summary(result))
     if result.get("files"):
-        head.append("Files: " + ", ".join(f"`{_code(f)}`" for f in result["files"][:30])
+        head.append("Files: " + ", ".join(md_span(f) for f in result["files"][:30])
                     + (f" and {len(result['files']) - 30} more" if len(result["files"]) > 30 else "") + ".")
     if result.get("uncommitted"):
         head.append(f"Compared with the working tree, which has uncommitted changes in "
                     f"{len(result['uncommitted'])} file(s).")
-    head += [f"> {note}" for note in result.get("notes") or []]
+    head += [f"> note: {md_span(note)}" for note in result.get("notes") or []]
     out = "\n".join(head) + "\n"
     # Full sections while the rest still fits as one line each; then one line each; then a count.
     lines = [f"- {_title(e)}\n" for e in entries]
@@ -60,12 +61,12 @@ def _summary(result: dict) -> str:
     return f"**{len(entries)}** of {result['total']} experiment(s) differ: {parts}."
 
 
-def _title(e: dict) -> str:
-    title = f"`{_code(e['experiment'])}` — {e['status']}"
+def _title(e: dict, span=md_span, word=md_code) -> str:
+    title = f"{span(e['experiment'])} — {word(e['status'])}"
     if e.get("renamed_from"):
-        title += f" (from `{_code(e['renamed_from'])}`)"
+        title += f" (from {span(e['renamed_from'])})"
     if e.get("builds_on"):
-        title += f" (builds on `{_code(e['builds_on'])}`)"
+        title += f" (builds on {span(e['builds_on'])})"
     n = len(e["changed"]) + len(e["added"]) + len(e["removed"])
     return title + (f", {n} key(s)" if n else "")
 
@@ -74,9 +75,9 @@ def _section(e: dict, ref: str) -> str:
     rows = _rows(e)
     body = ""
     if e.get("error"):
-        body += "```\n" + e["error"].replace("```", "'''") + "\n```\n"
+        body += md_block(e["error"])
     if rows:
-        left = f"`{_code(e['builds_on'])}`" if e.get("builds_on") else f"`{_code(ref)}`"
+        left = md_span(e["builds_on"] or ref)
         body += f"| key | {left} | this branch |\n|---|---|---|\n" + "".join(rows)
     if not body:
         body = "_effective config unchanged_\n"
@@ -86,21 +87,18 @@ def _section(e: dict, ref: str) -> str:
 
 
 def _rows(e: dict) -> list[str]:
-    rows = [f"| `{_code(k)}` | {_cell(a)} | {_cell(b)} |\n" for k, (a, b) in e["changed"].items()]
-    rows += [f"| `{_code(k)}` | — | {_cell(v)} |\n" for k, v in e["added"].items()]
-    rows += [f"| `{_code(k)}` | {_cell(v)} | — |\n" for k, v in e["removed"].items()]
+    rows = [f"| {md_span(k)} | {_cell(a)} | {_cell(b)} |\n" for k, (a, b) in e["changed"].items()]
+    rows += [f"| {md_span(k)} | — | {_cell(v)} |\n" for k, v in e["added"].items()]
+    rows += [f"| {md_span(k)} | {_cell(v)} | — |\n" for k, v in e["removed"].items()]
     return rows
 
 
 def _cell(value) -> str:
-    return f"`{_code(short(value, CELL_WIDTH))}`"
-
-
-def _code(text) -> str:
-    """Safe inside a table cell's code span: no pipes, backticks or line breaks."""
-    return str(text).replace("`", "'").replace("|", "\\|").replace("\n", " ")
+    return md_span(short(value, CELL_WIDTH))
 
 
 def _html_title(e: dict) -> str:
+    """The title inside <summary>, where markdown is not read: HTML-escaped, branch strings in <code>."""
     import html
-    return html.escape(_title(e).replace("`", ""))
+    word = lambda text: html.escape(md_code(text))
+    return _title(e, span=lambda text: f"<code>{word(text)}</code>", word=word)

@@ -35,6 +35,10 @@ def test_review_runs_on_pull_requests_read_only_without_secrets():
     # mlws comes from the base branch, never from the pull request's own checkout
     installs = [s["run"] for s in steps(wf) if "pip install" in s.get("run", "")]
     assert installs and all("./base" in cmd and "./branch" not in cmd for cmd in installs)
+    # torch from PyTorch's index alone: --extra-index-url lets a same-named package elsewhere win
+    assert all("--extra-index-url" not in cmd for cmd in installs)
+    assert any("--index-url https://download.pytorch.org/whl/cpu torch==" in cmd for cmd in installs)
+    assert wf["concurrency"]["cancel-in-progress"] is True
     # no expression is pasted into a shell line (script injection); values go through env
     assert all("${{" not in s.get("run", "") for s in steps(wf))
     assert any(s.get("uses", "").startswith("actions/upload-artifact") for s in steps(wf))
@@ -45,12 +49,23 @@ def test_comment_workflow_never_checks_out_or_runs_the_branch():
     assert set(wf["on"]) == {"workflow_run"}
     assert wf["on"]["workflow_run"]["workflows"] == [load("review.yml")["name"]]
     assert wf["on"]["workflow_run"]["types"] == ["completed"]
-    assert wf["permissions"] == {"actions": "read", "pull-requests": "write"}
-    assert not any(str(s.get("uses", "")).startswith("actions/checkout") for s in steps(wf))
-    assert not any("run" in s for s in steps(wf))
+    assert wf["permissions"] == {"actions": "read", "contents": "read", "pull-requests": "write"}
+    # the only checkout is the default branch's (no ref: never the pull request's head), without a token
+    (checkout,) = [s for s in steps(wf) if str(s.get("uses", "")).startswith("actions/checkout")]
+    assert "ref" not in checkout["with"] and checkout["with"]["persist-credentials"] is False
+    # the comment is rendered here, from the artifact's data, by that checkout's mlws
+    (render,) = [s["run"] for s in steps(wf) if "run" in s]
+    assert render == "python3 -P -m mlws.review.comment review/diff.json > comment.md"
     script = next(s["with"]["script"] for s in steps(wf) if "github-script" in s.get("uses", ""))
     from mlws.review.markdown import MARKER
     assert f"'{MARKER}'" in script and "updateComment" in script and "head_sha" in script
+    assert "readFileSync('comment.md'" in script and "review/comment.md" not in script
+
+
+@pytest.mark.parametrize("name", ["review.yml", "review-comment.yml", "sweep.yml"])
+def test_every_action_is_pinned_by_commit(name):
+    uses = [s["uses"] for s in steps(load(name)) if "uses" in s]
+    assert uses and all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", u) for u in uses), uses
 
 
 def mlws_commands() -> list[list[str]]:
@@ -68,7 +83,7 @@ def test_the_workflow_calls_commands_this_cli_accepts(argv):
     argv = [a.replace("$BASE_SHA", "abc123") for a in argv]
     args = build_parser().parse_args(argv)
     assert args.command in ("check", "diff")
-    assert args.command != "diff" or (args.git == "abc123" and args.format == "markdown")
+    assert args.command != "diff" or (args.git == "abc123" and args.json)
 
 
 def test_both_review_commands_are_called():
