@@ -84,13 +84,26 @@ def _curves_figure(go, curves, runs, keys: list[str]):
     return fig
 
 
+def chain_depths(runs: list[dict]) -> dict[int, int]:
+    """{id: steps from its root}; a parent may be newer than its child (re-linked lineage)."""
+    parent_of = {r["id"]: r.get("parent_id") for r in runs}
+    depth: dict[int, int] = {}
+    for run_id in parent_of:
+        path = [run_id]
+        while path[-1] not in depth and parent_of.get(path[-1]) in parent_of and parent_of[path[-1]] not in path:
+            path.append(parent_of[path[-1]])
+        base = depth.get(path[-1], 0) if path[-1] in depth else 0
+        if path[-1] not in depth:
+            depth[path[-1]] = 0
+        for offset, node in enumerate(reversed(path[:-1]), start=1):
+            depth[node] = base + offset
+    return depth
+
+
 def _graph_figure(go, runs, metric):
     """Runs as nodes (x: depth from a root, y: order), parent → child as lines."""
     by_id = {r["id"]: r for r in runs}
-    depth: dict[int, int] = {}
-    for r in runs:  # ids ascend, and a parent is always older than its child
-        parent = r.get("parent_id")
-        depth[r["id"]] = depth.get(parent, -1) + 1 if parent in by_id else 0
+    depth = chain_depths(runs)
     row_of: dict[int, int] = {}
     counts: dict[int, int] = {}
     for r in runs:

@@ -78,12 +78,14 @@ def launch(ws, spec, patch: str, *, detach: bool, labels=(), note: str = "", rer
     prepared = backend.prepare(spec)  # validate, price, reach the cluster: before anything is recorded
     registry = session(ws).registry
     parent = rerun_of if rerun_of is not None else (trial or {}).get("parent_id")
-    if parent is None:
+    if parent is None and (trial is not None or not spec.experiment):  # chosen once, from earlier runs
         candidates = registry.parent_candidates([e for e in (spec.experiment, spec.builds_on) if e])
         parent = choose_parent(spec.config, spec.experiment, spec.builds_on, list(spec.overrides), candidates)
     run_id = registry.create(spec, patch, backend.name, run_dir_for=lambda i: str(ws.runs_dir / str(i)),
                              labels=labels, note=spec.note, builds_on=spec.builds_on, parent_id=parent,
                              rerun_of=rerun_of, trial=trial)
+    if spec.experiment:
+        relink(ws, registry, spec.experiment)
     try:
         run_dir = ws.runs_dir / str(run_id)
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
@@ -111,6 +113,22 @@ def launch(ws, spec, patch: str, *, detach: bool, labels=(), note: str = "", rer
     elif submitted.pid is not None:
         registry.set_owner(run_id, submitted.pid)
     return registry.get(run_id) | {"message": submitted.message}
+
+
+def relink(ws, registry, experiment: str) -> dict[int, int | None]:
+    """Choose again the parents of the runs a new run of `experiment` may change (its own runs and
+    those of experiments that build on it), so the lineage follows the experiments' inheritance
+    whatever the order runs were made in (mlws/history/parent.py). Returns the parents changed."""
+    from ..experiments import links
+    from ..history.parent import derive_parents, family, relevant
+    builds = {**registry.experiment_links(), **links(ws)}  # the files say what experiments build on now
+    runs = registry.lineage_runs(sorted(relevant(experiment, builds)))
+    chosen = derive_parents(runs, builds, only=family(experiment, builds))
+    stored = {r["id"]: r["parent_id"] for r in runs}
+    changed = {i: p for i, p in chosen.items() if stored.get(i) != p}
+    if changed:
+        registry.set_parents(changed)
+    return changed
 
 
 def runs(*, workspace=None, refresh: bool = False) -> list[dict]:

@@ -20,6 +20,9 @@ SUMMARY_COLUMNS = ["id", "experiment", "builds_on", "parent_id", "rerun_of", "ov
                    "study_trial", *MONITOR_COLUMNS]
 
 
+MAX_CHAIN = 10_000  # steps a lineage query follows at most
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -314,16 +317,45 @@ class Registry:
         return dict(row)["id"] if row is not None else None
 
     def ancestors(self, run_id: int) -> list[int]:
-        """The run's chain of parents, root first, ending with the run (a parent is always older)."""
+        """The run's chain of parents, root first, ending with the run. A parent may be newer than its
+        child (re-linked when an experiment's ancestor ran later); a loop, which the lineage rules
+        never make, is cut at its first repeat."""
         p = self.p
         sql = (f"WITH RECURSIVE chain(id, parent_id, depth) AS (SELECT id, parent_id, 0 FROM runs WHERE id = {p} "
                "UNION ALL SELECT r.id, r.parent_id, c.depth + 1 FROM runs r JOIN chain c ON r.id = c.parent_id "
-               "WHERE r.id < c.id) SELECT id FROM chain ORDER BY depth DESC")
+               f"WHERE c.depth < {MAX_CHAIN}) SELECT id FROM chain ORDER BY depth")
         with self._db() as db:
-            ids = [dict(r)["id"] for r in db.execute(sql, (int(run_id),)).fetchall()]
-        if not ids:
+            walked = [dict(r)["id"] for r in db.execute(sql, (int(run_id),)).fetchall()]
+        if not walked:
             raise MlwsError(f"no run {run_id} in the registry")
-        return ids
+        ids: list[int] = []
+        for i in walked:
+            if i in ids:
+                break
+            ids.append(i)
+        return ids[::-1]
+
+    def experiment_links(self) -> dict[str, str | None]:
+        """{experiment: the experiment its newest run recorded building on}, for every experiment run."""
+        sql = ("SELECT experiment, builds_on, MAX(id) AS newest FROM runs WHERE experiment IS NOT NULL "
+               "GROUP BY experiment, builds_on ORDER BY newest")
+        with self._db() as db:
+            return {dict(r)["experiment"]: dict(r)["builds_on"] for r in db.execute(sql).fetchall()}
+
+    def lineage_runs(self, experiments: list[str]) -> list[dict]:
+        """The runs of these experiments with what the lineage rules read (config included)."""
+        if not experiments:
+            return []
+        sql = ("SELECT id, experiment, overrides, config, rerun_of, sweep_id, parent_id FROM runs "
+               f"WHERE experiment IN ({', '.join([self.p] * len(experiments))}) ORDER BY id")
+        with self._db() as db:
+            return [_decode(r) for r in db.execute(sql, tuple(experiments)).fetchall()]
+
+    def set_parents(self, parents: dict[int, int | None]) -> None:
+        """Set these runs' lineage parents, in one transaction."""
+        with self._db(write=True) as db:
+            for run_id, parent in parents.items():
+                db.execute(f"UPDATE runs SET parent_id = {self.p} WHERE id = {self.p}", (parent, run_id))
 
     def declared_modes(self, metric: str) -> set[str]:
         """The modes that runs monitoring `metric` declare (monitor.mode)."""
