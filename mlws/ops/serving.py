@@ -34,9 +34,19 @@ def _default_serve_config(ws: Workspace, record: dict) -> dict:
     return cfg
 
 
+def _refuse_open_public(args: dict, insecure: bool) -> None:
+    """Jupyter's rule: a server that other machines can reach needs a token, unless told otherwise."""
+    from ..serving.guard import is_loopback
+    if not is_loopback(args["host"]) and not args.get("token") and not insecure:
+        raise MlwsError(f"refusing to serve on {args['host']} without a token (anyone who reaches the port could "
+                        "use the model): set serve.token_env=VAR with VAR exported, or pass --insecure")
+
+
 def serve(run_id: int, *, host: str | None = None, port: int | None = None, detach: bool = False,
-          workspace=None, ready=print, timeout: float = 180.0) -> dict:
-    """Serve a run's model; foreground blocks until interrupted, detach returns once healthy."""
+          insecure: bool = False, verbose: bool = False, workspace=None, ready=print, progress=print,
+          timeout: float = 180.0) -> dict:
+    """Serve a run's model; foreground blocks until interrupted (the result says by which signal),
+    detach returns once healthy, showing the server's progress (every line of its log if verbose)."""
     import json
     import subprocess
     import sys
@@ -44,55 +54,108 @@ def serve(run_id: int, *, host: str | None = None, port: int | None = None, deta
     import urllib.request
 
     from ..serving.loading import checkpoint_path, load_weights
-    from ..serving.server import port_free, serve_forever, state_dir
+    from ..serving.server import PROGRESS, port_free, serve_forever, state_dir, write_private
 
     ws = workspace_of(workspace)
     record, args = _serve_setup(run_id, host, port, ws)
+    _refuse_open_public(args, insecure)
     load_weights(checkpoint_path(record))  # refuse a bad or malicious checkpoint before starting Ray
     if not port_free(args["host"], args["port"]):
         raise MlwsError(f"port {args['port']} on {args['host']} is in use; choose another with --port")
     states = state_dir(ws.root)
     states.mkdir(parents=True, exist_ok=True)
     state_file = states / f"run-{run_id}.json"
+    url = f"http://{_url_host(args['host'])}:{args['port']}"
     if not detach:
-        serve_forever(args, state_file, ready=ready)
-        return {"run_id": int(run_id), "url": f"http://{args['host']}:{args['port']}"}
+        signum = serve_forever(args, state_file, ready=ready, progress=progress)
+        return {"run_id": int(run_id), "url": url, "signal": int(signum)}
     args_file = states / f"run-{run_id}.args.json"
-    args_file.write_text(json.dumps(args))
+    write_private(args_file, json.dumps({**args, "token": None}))  # the token goes by the environment
+    env = {k: v for k, v in os.environ.items() if k != "MLWS_SERVE_TOKEN"}
+    if args.get("token"):
+        env["MLWS_SERVE_TOKEN"] = args["token"]
     log = states / f"run-{run_id}.log"
     with log.open("ab") as out:
+        seen = out.tell()
         proc = subprocess.Popen([sys.executable, "-m", "mlws.serving.server", str(args_file), str(state_file)],
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://{args['host']}:{args['port']}"
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                env=env)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise MlwsError(f"the server for run {run_id} exited (code {proc.returncode}); see {log}")
+
+    def show_new_lines() -> None:
+        nonlocal seen
+        with log.open("rb") as f:
+            f.seek(seen)
+            data = f.read()
+        complete = data[:data.rfind(b"\n") + 1]
+        seen += len(complete)
+        for line in complete.decode(errors="replace").splitlines():
+            if line.startswith(PROGRESS):
+                progress(line[len(PROGRESS):])
+            elif verbose:
+                progress(line)
+
+    try:
+        while time.monotonic() < deadline:
+            show_new_lines()
+            if proc.poll() is not None:
+                raise MlwsError(f"the server for run {run_id} exited (code {proc.returncode}); see {log}")
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
+                    if r.status == 200 and state_file.exists():
+                        show_new_lines()
+                        return {"run_id": int(run_id), "url": url, "pid": proc.pid, "log": str(log)}
+            except OSError:
+                pass
+            time.sleep(0.5)
+        proc.terminate()
+        raise MlwsError(f"the server for run {run_id} was not healthy after {timeout:.0f} s; see {log}")
+    except BaseException:
+        if proc.poll() is None:
+            proc.terminate()
+        args_file.unlink(missing_ok=True)
+        raise
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _servers(ws: Workspace) -> dict[int, tuple[str, Path, dict]]:
+    """Run id -> (kind, state file, state) for the servers this workspace started: `local` (a
+    process here: run-N.json) and `cloud` (run-N.cloud.json). A backend's other files (a dry run's
+    run-N.cloud-args.json) and unreadable ones are not servers."""
+    import json
+    import re
+
+    from ..serving.server import state_dir
+    folder = state_dir(ws.root)
+    out = {}
+    for f in sorted(folder.glob("run-*.json")) if folder.is_dir() else []:
+        m = re.fullmatch(r"run-(\d+)(\.cloud)?\.json", f.name)
+        if not m:
+            continue
         try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-                if r.status == 200 and state_file.exists():
-                    return {"run_id": int(run_id), "url": url, "pid": proc.pid, "log": str(log)}
-        except OSError:
-            pass
-        time.sleep(0.5)
-    proc.terminate()
-    raise MlwsError(f"the server for run {run_id} was not healthy after {timeout:.0f} s; see {log}")
+            state = json.loads(f.read_text())
+        except (OSError, ValueError):
+            continue  # being written, or damaged: not a server we can speak for
+        if isinstance(state, dict):
+            out[int(m.group(1))] = ("cloud" if m.group(2) else "local", f, state)
+    return out
 
 
 def serve_list(*, workspace=None) -> list[dict]:
-    import json
-
     from ..registry.liveness import process_alive
-    from ..serving.server import state_dir
+    ws = workspace_of(workspace)
     out = []
-    for f in sorted(state_dir(workspace_of(workspace).root).glob("run-*.json")):
-        if f.name.endswith(".args.json"):
-            continue
-        state = json.loads(f.read_text())
-        if process_alive(state["pid"], None):
+    for run_id, (kind, f, state) in _servers(ws).items():
+        if kind == "cloud":
+            out.append({k: v for k, v in state.items() if k != "compute"})
+        elif isinstance(state.get("pid"), int) and process_alive(state["pid"], None):
             out.append(state)
-        else:
-            f.unlink()  # a server that died without cleaning up
+        else:  # a server that died without cleaning up
+            f.unlink(missing_ok=True)
+            f.with_name(f"run-{run_id}.args.json").unlink(missing_ok=True)
     return out
 
 
@@ -101,10 +164,13 @@ def serve_stop(run_id: int, *, workspace=None, timeout: float = 60.0) -> dict:
     import time
 
     from ..registry.liveness import process_alive
-    servers = {s["run_id"]: s for s in serve_list(workspace=workspace)}
-    if int(run_id) not in servers:
+    ws = workspace_of(workspace)
+    listed = {s["run_id"]: s for s in serve_list(workspace=ws)}
+    if int(run_id) not in listed:
         raise MlwsError(f"run {run_id} is not being served (mlws serve list)")
-    state = servers[int(run_id)]
+    kind, state_file, state = _servers(ws)[int(run_id)]
+    if kind == "cloud":
+        return _stop_cloud(int(run_id), state_file, state, ws)
     os.kill(state["pid"], signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process_alive(state["pid"], None):
@@ -115,8 +181,26 @@ def serve_stop(run_id: int, *, workspace=None, timeout: float = 60.0) -> dict:
         os.killpg(state["pid"], signal.SIGTERM)
     except (ProcessLookupError, PermissionError):
         pass
+    state_file.unlink(missing_ok=True)
+    state_file.with_name(f"run-{run_id}.args.json").unlink(missing_ok=True)
     _wait_port_free(state["url"], deadline)
     return state
+
+
+def _stop_cloud(run_id: int, state_file: Path, state: dict, ws: Workspace) -> dict:
+    """Tear down the cluster the backend launched for this server."""
+    from ..compute import get_backend
+    backend = get_backend(dict(state.get("compute") or {}), ws.root)
+    # The Backend contract has no serve_down yet; SkyBackend's notebook_down is the teardown of the
+    # cluster a state names (sky down), which is what a server's cluster needs too.
+    down = getattr(backend, "serve_down", None) or backend.notebook_down
+    try:
+        down({"name": f"serve-{run_id}", "cluster": state["cluster"]}, workspace=ws)
+    except MlwsError as e:
+        raise MlwsError(f"{e}; tear it down yourself with: sky down {state['cluster']}") from None
+    state_file.unlink(missing_ok=True)
+    state_file.with_name(f"run-{run_id}.cloud-args.json").unlink(missing_ok=True)
+    return {k: v for k, v in state.items() if k != "compute"}
 
 
 def _wait_port_free(url: str, deadline: float) -> None:
@@ -133,10 +217,12 @@ def _wait_port_free(url: str, deadline: float) -> None:
 def serve_export(run_id: int, output, *, host: str | None = None, port: int | None = None, workspace=None) -> Path:
     """A Ray Serve config file (`serve run FILE`, or KubeRay's serveConfigV2) for this run."""
     import yaml
+
+    from ..serving.server import http_options
     ws = workspace_of(workspace)
     _, args = _serve_setup(run_id, host, port, ws)
     args["token"] = None  # never written to a file: set serve.token_env on the cluster instead
-    config = {"proxy_location": "EveryNode", "http_options": {"host": args["host"], "port": args["port"]},
+    config = {"proxy_location": "EveryNode", "http_options": http_options(args),
               "applications": [{"name": f"run-{run_id}", "route_prefix": "/",
                                 "import_path": "mlws.serving.app:build_app", "args": args}]}
     path = Path(output)
@@ -145,15 +231,33 @@ def serve_export(run_id: int, output, *, host: str | None = None, port: int | No
 
 
 def serve_remote(run_id: int, overrides=(), *, port: int | None = None, dry_run: bool = False,
-                 workspace=None) -> dict:
-    """Serve a run where a compute backend runs things (`compute=sky ...` overrides): task, price, URL."""
+                 insecure: bool = False, workspace=None) -> dict:
+    """Serve a run where a compute backend runs things (`compute=sky ...` overrides): task, price, URL.
+    The port is public, so without serve.token_env a token is generated (the result's `token`, shown
+    once and kept nowhere), unless `insecure`."""
+    import json
+    import secrets
+    import time
+
     from ..compute import get_backend
     from ..config import compose
     from ..serving.loading import checkpoint_path, load_weights
+    from ..serving.server import state_dir, write_private
 
     ws = workspace_of(workspace)
-    backend = get_backend(compose(ws, list(overrides)).config.get("compute") or {}, ws.root)
+    compute = compose(ws, list(overrides)).config.get("compute") or {}
+    backend = get_backend(compute, ws.root)
     record, args = _serve_setup(run_id, "0.0.0.0", port, ws)  # public on the VM: its port is opened
     load_weights(checkpoint_path(record))  # refuse a bad checkpoint before anything launches
-    return backend.serve(record, {**args, "checkpoint": str(checkpoint_path(record))}, workspace=ws,
-                         dry_run=dry_run)
+    generated = None
+    if not args.get("token") and not insecure:
+        generated = args["token"] = secrets.token_urlsafe(32)  # as a notebook's: 32 random bytes
+    result = backend.serve(record, {**args, "checkpoint": str(checkpoint_path(record))}, workspace=ws,
+                           dry_run=dry_run)
+    if dry_run:
+        return result
+    if result.get("cluster"):  # what `serve list` shows and `serve stop` tears down
+        state = {"run_id": int(run_id), "url": result.get("url"), "where": result.get("where"),
+                 "cluster": result["cluster"], "started": time.time(), "compute": compute}
+        write_private(state_dir(ws.root) / f"run-{run_id}.cloud.json", json.dumps(state, default=str))
+    return {**result, "token": generated} if generated else result

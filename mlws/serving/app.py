@@ -9,6 +9,9 @@ from pathlib import Path
 
 from fastapi import Request  # only the serving process imports this module
 
+BODY_TIMEOUT_S = 10.0  # a whole body (1 MB at most) within this: 100 kB/s is a slow client, not an attack
+HEADROOM = 32  # replica slots above the predictions' limit: /health, /info and the page answer under load
+
 
 def app_args(record: dict, serve_cfg: dict, host: str, port: int) -> dict:
     """Everything a replica needs, as plain JSON (what --export writes under `args`)."""
@@ -30,15 +33,20 @@ def build_app(args: dict):
     if cfg.get("autoscaling"):
         options = {"autoscaling_config": dict(cfg["autoscaling"])}
 
-    @serve.deployment(name=f"run-{args['run_id']}", max_ongoing_requests=max(64, 2 * cfg["max_batch_size"]),
-                      **options)
+    from .guard import Guard
+    api.add_middleware(Guard, host=args["host"], port=args["port"], token=args.get("token"))
+    predictions = max(64, 2 * cfg["max_batch_size"])
+
+    @serve.deployment(name=f"run-{args['run_id']}", max_ongoing_requests=predictions + HEADROOM, **options)
     @serve.ingress(api)
     class ModelServer:
         def __init__(self, args: dict):
             import torch
             from hydra.utils import instantiate
 
+            from .body import Admission
             from .loading import load_model
+            self.admission = Admission(predictions)
             torch.set_num_threads(1)  # one replica per core; batching gives the throughput
             self.args = args
             self.replica = serve.get_replica_context().replica_id.unique_id
@@ -59,29 +67,20 @@ def build_app(args: dict):
             outputs = forward(self.model, torch.cat(inputs))
             return [(part, len(inputs)) for part in torch.split(outputs, sizes)]
 
-        def _refused(self, request: Request):
-            from .inputs import BadRequest, authorized
-            if not authorized(request.headers.get("authorization"), self.args.get("token")):
-                return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401)
-            length = request.headers.get("content-length")
-            if length is not None and (not length.isdigit() or int(length) > self.args["serve"]["max_body_bytes"]):
-                raise BadRequest(413, f"body over {self.args['serve']['max_body_bytes']} bytes")
-            return None
-
         @api.post("/predict")
         async def predict(self, request: Request):
+            from .body import read_body
             from .inputs import BadRequest, parse_body
+            serve_cfg = self.args["serve"]  # the token and the Host header were checked by the Guard
             try:
-                refused = self._refused(request)
-                if refused is not None:
-                    return refused
-                body = await request.body()
-                if len(body) > self.args["serve"]["max_body_bytes"]:
-                    raise BadRequest(413, f"body over {self.args['serve']['max_body_bytes']} bytes")
-                x = self.to_tensor(parse_body(body, self.args["serve"]["max_samples"]))
+                with self.admission:
+                    body = await read_body(request, serve_cfg["max_body_bytes"],
+                                           float(serve_cfg.get("body_timeout_s") or BODY_TIMEOUT_S))
+                    x = self.to_tensor(parse_body(body, serve_cfg["max_samples"]))
+                    outputs, batched = await self.predict_batch(x)
             except BadRequest as e:
-                return JSONResponse({"error": e.message}, status_code=e.status)
-            outputs, batched = await self.predict_batch(x)
+                headers = {"retry-after": "1"} if e.status == 503 else None
+                return JSONResponse({"error": e.message}, status_code=e.status, headers=headers)
             # which replica answered, and how many requests shared its forward pass (batching at work)
             return JSONResponse({**self.to_answer(outputs), "run_id": self.args["run_id"]},
                                 headers={"x-mlws-replica": self.replica, "x-mlws-batch": str(batched)})

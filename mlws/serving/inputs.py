@@ -36,10 +36,12 @@ def parse_body(body: bytes, max_samples: int) -> list:
 
 
 def authorized(header: str | None, token: str | None) -> bool:
-    """No token configured: open. Else the Authorization header must be `Bearer TOKEN` (constant time)."""
+    """No token configured: open. Else the Authorization header must be `Bearer TOKEN`; the scheme
+    is case-insensitive (RFC 9110: `bearer x` is the same), the token compared in constant time."""
     if not token:
         return True
-    return hmac.compare_digest((header or "").encode(), f"Bearer {token}".encode())
+    scheme, _, given = (header or "").strip().partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
 
 
 def _flatten(value, where: str, depth: int = 0) -> list[float]:

@@ -56,7 +56,7 @@ function show(data) {
 async function predict() {
   document.getElementById('error').textContent = '';
   const headers = {'content-type': 'application/json'};
-  const token = new URLSearchParams(location.search).get('token');
+  const token = sessionStorage.getItem('mlws-token');  // given once on the token page, never in the URL
   if (token) headers['authorization'] = 'Bearer ' + token;
   let body;
   try { body = IMAGE ? JSON.stringify({inputs: [pixels]}) : JSON.stringify({inputs: JSON.parse(document.getElementById('samples').value)}); }

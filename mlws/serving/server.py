@@ -1,7 +1,9 @@
 """Running the app: in the foreground, or as a background process that `mlws serve list/stop` know.
 
-`python -m mlws.serving.server ARGS.json` starts a local Ray instance, deploys the app on the given
-host and port, writes its state file, and shuts Ray Serve down cleanly on SIGTERM or Ctrl-C.
+`python -m mlws.serving.server ARGS.json [STATE.json]` starts a local Ray instance, deploys the app
+on the given host and port, writes its state file, and shuts Ray Serve down cleanly on SIGTERM or
+Ctrl-C. Lines starting with `mlws: ` are its progress, which `mlws serve --detach` shows; the rest
+of its output (Ray's) stays in the log.
 """
 from __future__ import annotations
 
@@ -12,6 +14,11 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+KEEP_ALIVE_S = 5  # an idle keep-alive connection is closed after this (Ray's default: 90 s)
+REQUEST_TIMEOUT_S = 60.0  # the proxy's end-to-end limit per request (a client can lift it by a header;
+#                           the replica's own body deadline still holds)
+PROGRESS = "mlws: "
 
 
 def port_free(host: str, port: int) -> bool:
@@ -30,24 +37,62 @@ def state_dir(workspace: Path) -> Path:
     return workspace / ".mlws" / "serve"
 
 
-def serve_forever(args: dict, state_file: Path | None = None, ready=print) -> None:
+def write_private(path: Path, text: str) -> None:
+    """Created 0600 from the first byte (no moment where another user could read it)."""
+    path.unlink(missing_ok=True)  # O_CREAT keeps an existing file's mode
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
+def http_options(args: dict) -> dict:
+    """Ray Serve's HTTP proxy (uvicorn): where it listens and how long it waits on a client."""
+    cfg = args.get("serve") or {}
+    return {"host": args["host"], "port": args["port"],
+            "keep_alive_timeout_s": int(cfg.get("keep_alive_timeout_s") or KEEP_ALIVE_S),
+            "request_timeout_s": float(cfg.get("request_timeout_s") or REQUEST_TIMEOUT_S)}
+
+
+def private_ray() -> None:
+    """Ray's own ports (GCS, raylet, agents, workers) on 127.0.0.1 only: this Ray is one machine's.
+    Ray binds them to its node IP, which is the loopback address when clusters are off (Ray's
+    setting for Windows and macOS; `_node_ip_address="127.0.0.1"` is replaced by the real IP).
+    One port stays on all interfaces: Ray Serve 2.x hardcodes a replica's inter-deployment gRPC
+    server to [::]:0. Ray's token authentication guards it, so it is forced on here."""
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # inherited by every Ray process started below
+    os.environ["RAY_AUTH_MODE"] = "token"  # the token Ray keeps in ~/.ray/auth_token (made if missing)
+    constants = sys.modules.get("ray._private.ray_constants")
+    if constants is not None:  # ray imported before this: its constant was read already
+        constants.ENABLE_RAY_CLUSTER = False
+
+
+def serve_forever(args: dict, state_file: Path | None = None, ready=print, progress=print) -> int:
+    """Serve until SIGTERM or Ctrl-C; returns the signal's number."""
+    stopped_by: list[int] = []
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _: (stopped_by.append(signum), stop.set()))
+    private_ray()
+    progress("starting Ray (its own ports on 127.0.0.1)")
     import ray
     from ray import serve
 
     from .app import build_app
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
     # address="local": always a Ray of its own, never whatever RAY_ADDRESS or a running cluster says
     ray.init(address="local", num_cpus=max(2, os.cpu_count() or 2), include_dashboard=False, log_to_driver=False,
              configure_logging=False)
     try:
-        serve.start(http_options={"host": args["host"], "port": args["port"]})
+        options = http_options(args)
+        progress(f"starting the HTTP proxy on {args['host']}:{args['port']}")
+        serve.start(http_options=options)
+        replicas = (args["serve"].get("autoscaling") or {}).get("min_replicas") or args["serve"].get("num_replicas", 1)
+        progress(f"loading the model's weights into {replicas} replica(s)")
         serve.run(build_app(args), name=f"run-{args['run_id']}", route_prefix="/")
         url = f"http://{args['host']}:{args['port']}"
         if state_file:
-            state_file.write_text(json.dumps({"run_id": args["run_id"], "pid": os.getpid(), "url": url,
-                                              "started": time.time()}))
+            write_private(state_file, json.dumps({"run_id": args["run_id"], "pid": os.getpid(), "url": url,
+                                                  "started": time.time()}))
+        progress("deployment ready")
         ready(url)
         while not stop.wait(0.5):
             pass
@@ -56,19 +101,28 @@ def serve_forever(args: dict, state_file: Path | None = None, ready=print) -> No
             serve.shutdown()
         finally:
             ray.shutdown()
-            if state_file and state_file.exists():
-                state_file.unlink()
+            if state_file:
+                state_file.unlink(missing_ok=True)
+    return stopped_by[0] if stopped_by else signal.SIGTERM
 
 
 def with_token_from_env(args: dict, environ=os.environ) -> dict:
-    """On a VM the bearer token comes as the MLWS_SERVE_TOKEN secret, never in the args file."""
+    """The bearer token comes as MLWS_SERVE_TOKEN (a VM's secret; a detached server's environment),
+    never in the args file."""
     return {**args, "token": environ["MLWS_SERVE_TOKEN"]} if environ.get("MLWS_SERVE_TOKEN") else args
 
 
 def main(argv: list[str]) -> int:
-    args = with_token_from_env(json.loads(Path(argv[0]).read_text()))
+    args_file = Path(argv[0])
+    args = with_token_from_env(json.loads(args_file.read_text()))
     state_file = Path(argv[1]) if len(argv) > 1 else None
-    serve_forever(args, state_file, ready=lambda url: print(f"serving run {args['run_id']} at {url}", flush=True))
+    say = lambda line: print(PROGRESS + line, flush=True)
+    try:
+        serve_forever(args, state_file, ready=lambda url: print(f"serving run {args['run_id']} at {url}", flush=True),
+                      progress=say)
+    finally:
+        if state_file:  # a detached server on this machine: its args file goes with it
+            args_file.unlink(missing_ok=True)
     return 0
 
 

@@ -1,0 +1,83 @@
+"""What every request passes before a route runs: the Host header names this server (DNS rebinding),
+and, when the server has a token, the request carries it (every path but /health).
+
+A plain ASGI middleware, so FastAPI's own routes (/docs, /openapi.json) are covered as well as ours.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+
+from .inputs import authorized
+
+OPEN_PATHS = ("/health",)  # a load balancer's probe; it tells nothing but the run id
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+# What a browser gets at / without the token: a field for it, kept in sessionStorage (never the
+# URL), then the demo page fetched with the token and written in place. No run data in it.
+TOKEN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>mlws · token</title></head>
+<body style="font-family:system-ui,sans-serif;margin:2rem"><h1>This server needs its token</h1>
+<form id="login"><input id="token" type="password" autocomplete="off" size="50" placeholder="bearer token">
+<button id="enter" type="submit">Open</button></form><p id="error" style="color:#b00020"></p>
+<script>(() => {
+  async function open(token) {
+    const r = await fetch(location.pathname, {headers: {authorization: 'Bearer ' + token}});
+    if (!r.ok) { sessionStorage.removeItem('mlws-token'); document.getElementById('error').textContent = 'wrong token'; return; }
+    const html = await r.text();
+    document.open(); document.write(html); document.close();
+  }
+  document.getElementById('login').onsubmit = e => {
+    e.preventDefault();
+    const token = document.getElementById('token').value.trim();
+    sessionStorage.setItem('mlws-token', token);
+    open(token);
+  };
+  if (sessionStorage.getItem('mlws-token')) open(sessionStorage.getItem('mlws-token'));
+})();</script></body></html>"""
+
+
+def allowed_hosts(host: str, port: int) -> set[str] | None:
+    """Host header values this server answers; None: any (a wildcard bind, reached by any name)."""
+    if host in ("0.0.0.0", "::", ""):
+        return None
+    bound = f"[{host}]" if ":" in host else host
+    names = {bound, *LOOPBACK_NAMES}
+    return {n.lower() for n in names} | {f"{n}:{port}".lower() for n in names}
+
+
+def is_loopback(host: str) -> bool:
+    """A loopback address or `localhost`; a name is not resolved (what it points to can change)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Guard:
+    def __init__(self, app, *, host: str, port: int, token: str | None):
+        self.app, self.token, self.hosts = app, token, allowed_hosts(host, port)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
+        host = headers.get("host", "")
+        if self.hosts is not None and host.lower() not in self.hosts:
+            return await _answer(send, 421, {"error": f"this server does not answer for host {host[:100]!r}"})
+        if scope["path"] not in OPEN_PATHS and not authorized(headers.get("authorization"), self.token):
+            if scope["path"] == "/" and scope["method"] == "GET":
+                return await _answer(send, 401, TOKEN_PAGE, html=True)
+            return await _answer(send, 401, {"error": "missing or wrong bearer token"})
+        return await self.app(scope, receive, send)
+
+
+async def _answer(send, status: int, body, html: bool = False) -> None:
+    data = (body if html else json.dumps(body)).encode()
+    kind = b"text/html; charset=utf-8" if html else b"application/json"
+    headers = [(b"content-type", kind), (b"content-length", str(len(data)).encode())]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
