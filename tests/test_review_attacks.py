@@ -92,6 +92,7 @@ def test_each_attack_is_refused_with_its_reason(reviewed, attack):
         assert entry is not None, (expect["file"], sorted(reviewed["checked"]))
         if expect.get("ok"):
             assert entry["ok"], entry
+            assert "note" not in expect or expect["note"] in entry["notes"], entry
             continue
         assert not entry["ok"]
         for part in ("error", "reason"):
@@ -139,3 +140,12 @@ def test_a_forged_artifact_is_refused_by_the_comment_job(tmp_path):
         assert done.returncode == 2 and done.stdout == "", what
         assert done.stderr.startswith("error: diff.json is not an mlws diff result:"), (what, done.stderr)
         assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1, what
+
+
+def test_check_warns_when_the_reviewed_checkout_is_its_own_code(ws, env):
+    """An editable install in the repository under review runs the branch's own mlws/ after
+    `git checkout <pr>`: said on stderr. From an installed mlws (the workspace here) nothing is said."""
+    own = mlws("check", "model_01", cwd=REPO, env=env)
+    assert own.returncode == 0 and "imported from inside the checkout it reviews" in own.stderr
+    other = mlws("check", "model_01", cwd=ws, env=env)
+    assert other.returncode == 0 and "warning" not in other.stderr

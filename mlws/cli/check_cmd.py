@@ -5,6 +5,8 @@ the environment are never read into what it prints.
 """
 from __future__ import annotations
 
+import sys
+
 from .render import print_json
 
 
@@ -17,6 +19,10 @@ def run(args) -> int:
     from mlws import api
     # names and values from a branch: control characters shown as escapes, never acted on
     from mlws.review.inert import shown, shown_lines
+    from mlws.ops.review import own_code_warning
+    warning = own_code_warning()
+    if warning:
+        print(warning, file=sys.stderr)
     results = api.check(args.experiments or None)
     failed = [r for r in results if not r["ok"]]
     if args.json:

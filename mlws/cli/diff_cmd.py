@@ -31,6 +31,10 @@ def _branch(args) -> int:
     import sys
 
     from mlws import api
+    from mlws.ops.review import own_code_warning
+    warning = own_code_warning()
+    if warning:
+        print(warning, file=sys.stderr)
     result = api.diff_git(args.git)
     from mlws.review.inert import shown
     if result["uncommitted"] and not args.json:

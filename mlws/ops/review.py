@@ -15,3 +15,18 @@ def diff_git(ref: str, *, workspace=None) -> dict:
     """Every experiment whose effective config differs between git `ref` and the working tree."""
     from ..review.branch_diff import diff_against
     return diff_against(workspace_of(workspace), ref)
+
+
+OWN_CODE_WARNING = ("warning: this mlws is imported from inside the checkout it reviews (an editable "
+                    "install), so a branch's own mlws/ code runs; review a branch with mlws installed from the "
+                    "base branch instead: pip install <base checkout> (not -e), or a wheel")
+
+
+def own_code_warning(*, workspace=None) -> str | None:
+    """A line to show when the running mlws comes from the checkout under review, else None."""
+    import subprocess
+
+    from ..review.safe import runs_code_from
+    root = workspace_of(workspace).root
+    top = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"], capture_output=True, text=True)
+    return OWN_CODE_WARNING if runs_code_from(top.stdout.strip() if top.returncode == 0 else root) else None

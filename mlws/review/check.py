@@ -137,7 +137,22 @@ def plan_compute(real_root: Path, name: str, config: dict) -> tuple[str | None, 
         return str(target), [f"compute not planned: {target!r} is not one of mlws's backends, "
                              "and check imports nothing a branch names"]
     backend = get_backend(compute)  # no workspace: nothing from the checkout becomes importable
-    spec = RunSpec(experiment=name, overrides=(f"+experiment={name}",), config=config,
+    compute, notes = without_local_mounts(compute)
+    spec = RunSpec(experiment=name, overrides=(f"+experiment={name}",), config={**config, "compute": compute},
                    workspace=str(real_root), command=f"mlws check {name}", created_at="", git={}, versions={})
     planned = backend.plan(spec) or {}
-    return backend.name, [*(planned.get("lines") or []), *(planned.get("notes") or [])]
+    return backend.name, [*(planned.get("lines") or []), *(planned.get("notes") or []), *notes]
+
+
+def without_local_mounts(compute: dict) -> tuple[dict, list[str]]:
+    """Pure: compute with its local-path mounts left out, and a note naming them. A branch's value
+    is never looked up on the reviewing machine's disk (ok or "does not exist" would tell a fork
+    which files the runner has); bucket mounts are still planned."""
+    mounts = compute.get("mounts")
+    if not isinstance(mounts, list):
+        return compute, []
+    local = [m for m in mounts if isinstance(m, str) and ":" in m and "://" not in m.rpartition(":")[0]]
+    if not local:
+        return compute, []
+    kept = [m for m in mounts if m not in local]
+    return {**compute, "mounts": kept}, [f"compute.mounts: {len(local)} local path(s) not looked up during review"]

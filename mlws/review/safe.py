@@ -24,6 +24,13 @@ def harden(root: Path) -> None:
     _forget_unknown_resolvers()
 
 
+def runs_code_from(root: Path) -> bool:
+    """Whether the running mlws is imported from inside the checkout under review (an editable
+    install in the repository itself): then `git checkout <pr>` swaps in the branch's own mlws/."""
+    own = Path(__file__).resolve().parents[1]
+    return _inside(own, Path(root).resolve())
+
+
 def is_redacted(value) -> bool:
     return isinstance(value, str) and value.startswith("<env:") and value.endswith(">")
 
