@@ -7,25 +7,38 @@ SkyPilot runs it on a VM, on this machine.
   with its .skyignore/.gitignore rules);
 - each file mount copied to its path; a bucket mount (s3://B/K) is the folder `<buckets>/B/K`, linked
   at its mount point (what MOUNT_CACHED shows the job: a folder that is kept);
-- `setup` runs for real with bash in a clean virtual environment (packages from this machine's package
-  sources), `run` with SkyPilot's node variables.
+- `setup` and `run` run for real with bash as SkyPilot runs them: SkyPilot's user environment
+  (~/sky-user-env, a clean virtual environment here) activated, in ~/sky_workdir, `run` with SkyPilot's
+  node variables. Packages come from this machine's package sources, plus a package index on loopback
+  (PackageIndex: pip's simple API over a folder) where a test serves its own packages.
 """
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+import threading
 import venv
+import zipfile
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+# what SkyPilot runs before a task's setup and run (sky/skylet/constants.py, log_lib.py): its user env
+ACTIVATE_USER_ENV = ('if [ -z "${CONDA_PREFIX:-}" ] && [ -f ~/sky-user-env/bin/activate ]; then '
+                     'source ~/sky-user-env/bin/activate; fi')
 
 
 class Node:
-    def __init__(self, folder: Path, buckets: Path, python_env: Path | None = None):
+    def __init__(self, folder: Path, buckets: Path, python_env: Path | None = None, index_url: str | None = None):
+        """`python_env`: a user environment shared with another node (already set up); `index_url`: an
+        extra package index the node's pip reads (a PackageIndex)."""
         self.folder, self.buckets = Path(folder), Path(buckets)
         self.root, self.home = self.folder / "root", self.folder / "home"
         self.workdir = self.home / "sky_workdir"
-        self.venv = Path(python_env) if python_env else self.folder / "venv"
+        self.venv = Path(python_env) if python_env else self.home / "sky-user-env"
+        self.index_url = index_url
 
     def here(self, remote: str) -> str:
         """Where a path of the VM is on this machine."""
@@ -63,26 +76,105 @@ class Node:
     def env(self, task: dict, rank: int = 0, ips=("127.0.0.1",), gpus: int = 0, extra: dict | None = None) -> dict:
         base = {k: v for k, v in os.environ.items()
                 if k in ("LANG", "LC_ALL", "TERM", "TMPDIR", "PIP_INDEX_URL", "PIP_FIND_LINKS", "PIP_CONFIG_FILE")}
-        env = {**base, "HOME": str(self.home), "VIRTUAL_ENV": str(self.venv), "PYTHONNOUSERSITE": "1",
-               "PATH": f"{self.venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",
-               "WANDB_MODE": "offline"}
+        env = {**base, "HOME": str(self.home), "PYTHONNOUSERSITE": "1", "PATH": "/usr/local/bin:/usr/bin:/bin",
+               "WANDB_MODE": "offline"}  # the user env is activated by the script, as SkyPilot does
+        if self.index_url:
+            env["PIP_EXTRA_INDEX_URL"] = " ".join(filter(None, [os.environ.get("PIP_EXTRA_INDEX_URL"), self.index_url]))
         env.update({k: self._translate(str(v), task) for k, v in (task.get("envs") or {}).items()})
         env.update({"SKYPILOT_NODE_RANK": str(rank), "SKYPILOT_NODE_IPS": "\n".join(ips),
                     "SKYPILOT_NUM_NODES": str(len(ips)), "SKYPILOT_NUM_GPUS_PER_NODE": str(gpus),
                     "SKYPILOT_TASK_ID": "sky-sim-node"})
         return {**env, **(extra or {})}
 
+    def _script(self, command: str, task: dict) -> list[str]:
+        return ["bash", "-c", f"{ACTIVATE_USER_ENV}\ncd ~/sky_workdir\n{self._translate(command, task)}"]
+
     def setup(self, task: dict, timeout: float = 1500) -> subprocess.CompletedProcess:
         if not (self.venv / "bin" / "python").exists():
             venv.EnvBuilder(with_pip=True, clear=True).create(self.venv)
-        return subprocess.run(["bash", "-c", self._translate(task["setup"], task)], cwd=self.workdir,
+        user_env = self.home / "sky-user-env"
+        if self.venv != user_env and not user_env.exists():
+            user_env.symlink_to(self.venv, target_is_directory=True)
+        return subprocess.run(self._script(task["setup"], task), cwd=self.workdir,
                               env=self.env(task), capture_output=True, text=True, timeout=timeout)
 
     def run(self, task: dict, **kwargs) -> subprocess.Popen:
         """The job's `run`, started (the caller waits, or kills it to play a preemption)."""
         env = self.env(task, **kwargs)
-        return subprocess.Popen(["bash", "-c", self._translate(task["run"], task)], cwd=self.workdir, env=env,
+        user_env = self.home / "sky-user-env"
+        if self.venv != user_env and not user_env.exists():
+            user_env.symlink_to(self.venv, target_is_directory=True)
+        return subprocess.Popen(self._script(task["run"], task), cwd=self.workdir, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+class PackageIndex:
+    """pip's simple API (PEP 503) over a folder, on loopback: FOLDER/<name>/<files> is served as
+    /<name>/ (an index page of links) and /<name>/<file>. `url` is what pip's --index-url takes."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        folder_ = self.folder
+
+        class Handler(SimpleHTTPRequestHandler):
+            def __init__(self, *a, **k):
+                super().__init__(*a, directory=str(folder_), **k)
+
+            def log_message(self, *a):
+                pass
+
+            def send_head(self):
+                path = self.translate_path(self.path)
+                if os.path.isdir(path):  # an index page of links, pip's simple API
+                    names = sorted(os.listdir(path))
+                    body = "".join(f'<a href="{n}{"/" if os.path.isdir(os.path.join(path, n)) else ""}">{n}</a>\n'
+                                   for n in names).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    import io
+                    return io.BytesIO(body)
+                return super().send_head()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def add(self, project: str, filename: str, data: bytes = b"") -> Path:
+        path = self.folder / normalize(project) / filename
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return path
+
+    def add_wheel(self, project: str, version: str, module: str, code: str = "") -> Path:
+        """A small pure-Python wheel that pip installs (module `module` with `code`)."""
+        import base64
+        import hashlib
+        dist = f"{project.replace('-', '_')}-{version}"
+        files = {f"{module}/__init__.py": code.encode(),
+                 f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {project}\nVersion: {version}\n".encode(),
+                 f"{dist}.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: sim_node\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+
+        def digest(data):
+            return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record = "".join(f"{n},{digest(d)},{len(d)}\n" for n, d in files.items()) + f"{dist}.dist-info/RECORD,,\n"
+        path = self.folder / normalize(project) / f"{dist}-py3-none-any.whl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(path, "w") as z:
+            for n, d in {**files, f"{dist}.dist-info/RECORD": record.encode()}.items():
+                z.writestr(n, d)
+        return path
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 if __name__ == "__main__":

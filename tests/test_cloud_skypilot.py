@@ -20,20 +20,35 @@ from .helpers import REPO, mlws, mlws_json
 FAKES = REPO / "tests" / "skypilot_fakes.py"
 
 
-def _sky_api_servers() -> set[int]:
-    out = subprocess.run(["pgrep", "-f", "sky.server.server"], capture_output=True, text=True)
-    return {int(p) for p in out.stdout.split()}
+def _sky_api_servers_of(tmp: Path) -> list:
+    """SkyPilot API server processes started from this test: their HOME is in the test's own folder
+    (every sky_mlws/sky_cli call gives the SDK HOME=tmp/home), so another test's or a developer's
+    server is never touched."""
+    import psutil  # a SkyPilot dependency
+    found = []
+    for p in psutil.process_iter(["cmdline"]):
+        try:
+            if "sky.server.server" in " ".join(p.info["cmdline"] or []) and \
+                    p.environ().get("HOME", "").startswith(str(tmp)):
+                found.append(p)
+        except (psutil.Error, OSError):
+            continue
+    return found
 
 
 @pytest.fixture(autouse=True)
-def no_real_skypilot_server():
-    """Every SDK call here goes to the recorder: none may start a real SkyPilot API server."""
-    before = _sky_api_servers()
+def no_real_skypilot_server(tmp_path):
+    """Every SDK call here goes to the recorder: none may start a real SkyPilot API server. One that
+    this test started is stopped (only that one), and the test fails."""
     yield
-    started = _sky_api_servers() - before
-    for pid in started:
-        subprocess.run(["kill", str(pid)])
+    import psutil
+    started = _sky_api_servers_of(tmp_path)
+    for p in started:
+        p.kill()
+    psutil.wait_procs(started, timeout=30)
     assert not started, "a test started a real SkyPilot API server"
+
+
 V100x2 = ["+experiment=model_12", "compute=sky", "compute.accelerators=V100:2"]
 
 
@@ -61,8 +76,8 @@ def test_fake_catalog_plan_prints_a_valid_task_and_its_price(ws, env, tmp_path):
     task = yaml.safe_load(out.stdout.split("# chosen:")[0])
     assert task["resources"]["accelerators"] == "V100:2" and task["resources"]["use_spot"] is True
     assert task["resources"]["job_recovery"]["strategy"] == "EAGER_NEXT_REGION"  # managed: spot recovery
-    assert task["run"] == "python -m mlws.worker /mlws/spec.json" and task["workdir"] == str(ws)
-    assert "pip install -e ." in task["setup"] and "pip install einops" in task["setup"]
+    assert task["run"] == "python -m mlws.compute.sky.node_run /mlws/spec.json" and task["workdir"] == str(ws)
+    assert "pip install -e ." not in task["setup"] and "pip install einops" in task["setup"]
     assert task["secrets"] == {"HF_TOKEN": None} and task["envs"]["FOO"] == "bar"
     assert task["file_mounts"]["/data"] == "s3://digits-data/v1"  # a folder in a bucket: copied (SkyPilot mounts roots only)
     assert task["file_mounts"]["/extra"] == str(ws / "experiments")
@@ -127,7 +142,7 @@ def test_recorded_api_launch_follow_stop(ws, env, tmp_path):
     launch = calls(record, "/jobs/launch")
     assert len(launch) == 1 and launch[0]["json"]["name"] == "mlws-1"
     task = list(yaml.safe_load_all(launch[0]["json"]["task"]))[-1]
-    assert task["run"] == "python -m mlws.worker /mlws/spec.json"
+    assert task["run"] == "python -m mlws.compute.sky.node_run /mlws/spec.json"
     assert task["file_mounts"]["/mlws/spec.json"] == str(ws / "runs" / "1" / "spec.json")
     assert task["envs"]["MLWS_HOURLY_PRICE"] == "1.84" and task["resources"]["use_spot"] is True
     spec = json.loads((ws / "runs" / "1" / "spec.json").read_text())  # the frozen spec the node runs
@@ -469,3 +484,22 @@ def test_plan_output_is_a_task_skypilots_own_cli_launches(ws, env, tmp_path):
 
     bad = sky_mlws(ws, env, tmp_path, "plan", *V100x2, "compute.accelerators=V100:3", "-o", str(tmp_path / "bad"))
     assert bad.returncode == 2 and not (tmp_path / "bad").exists()  # refused: nothing written
+
+
+def test_the_fixture_stops_only_the_api_server_this_test_started(tmp_path):
+    """Another SkyPilot API server (a teammate's, another test's) that appears during a test is left
+    alone; one whose HOME is this test's own is the test's. Played by two sleeping processes whose
+    command line names sky.server.server."""
+    fake = [sys.executable, "-c", "import time; time.sleep(120)", "-m", "sky.server.server"]
+    theirs = subprocess.Popen(fake, env={"HOME": str(tmp_path.parent / "someone-else")})
+    ours = subprocess.Popen(fake, env={"HOME": str(tmp_path / "home")})
+    try:
+        import time
+        deadline = time.monotonic() + 10
+        while {p.pid for p in _sky_api_servers_of(tmp_path)} != {ours.pid} and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert {p.pid for p in _sky_api_servers_of(tmp_path)} == {ours.pid}
+    finally:
+        for p in (theirs, ours):
+            p.kill()
+            p.wait(timeout=10)

@@ -7,9 +7,11 @@ from pathlib import Path
 
 from ...errors import MlwsError
 from ...provenance import package_versions
+from .node_run import TRANSIENT_EXIT
+from .node_setup import REMOTE_DIST, node_install
+from .torch_wheels import accelerator_names, torch_index  # noqa: F401  (where they used to live)
 
 REMOTE_SPEC = "/mlws/spec.json"
-REMOTE_DIST = "/mlws/dist"
 REMOTE_BUCKET_DIR = "/mlws/bucket"  # the bucket's root: SkyPilot 0.14 mounts whole buckets, never a sub-path
 RESOURCE_KEYS = ("infra", "accelerators", "instance_type", "cpus", "memory", "use_spot", "disk_size")
 
@@ -45,7 +47,11 @@ def compile_task(spec, spec_path: str | os.PathLike | None = None, wheel: str | 
     resources = {k: c[k] for k in RESOURCE_KEYS if c.get(k) is not None and c.get(k) is not False}
     if c.get("managed"):
         # Spot preemptions and node failures: SkyPilot relaunches, the worker resumes from last.ckpt.
-        resources["job_recovery"] = {"strategy": "EAGER_NEXT_REGION", "max_restarts_on_errors": 2}
+        # A failure is retried only when another attempt can succeed: the node's runner exits
+        # TRANSIENT_EXIT for an NCCL timeout and the like; a setup error, a node whose torch cannot see
+        # its GPUs, a user's exception are not retried (each retry is a new VM and a full setup).
+        resources["job_recovery"] = {"strategy": "EAGER_NEXT_REGION", "max_restarts_on_errors": 0,
+                                     "recover_on_exit_codes": [TRANSIENT_EXIT]}
     elif c.get("autostop_minutes") is not None:
         # down: an idle cluster is deleted, not stopped (a stopped VM keeps billing for its disk)
         resources["autostop"] = {"idle_minutes": int(c["autostop_minutes"]), "down": True}
@@ -54,7 +60,7 @@ def compile_task(spec, spec_path: str | os.PathLike | None = None, wheel: str | 
                  "WANDB_MODE": os.environ.get("WANDB_MODE", "") or "auto"})
     if envs["WANDB_MODE"] == "auto":
         del envs["WANDB_MODE"]
-    wheel_mounts, setup = _node_install(c, spec.versions, wheel)
+    wheel_mounts, setup = node_install(c, spec.versions, wheel, spec.workspace)
     file_mounts: dict = {REMOTE_SPEC: str(spec_path) if spec_path else f"runs/{run_id}/spec.json", **wheel_mounts}
     for mount in c.get("mounts") or []:
         source, sep, remote = str(mount).rpartition(":")
@@ -74,7 +80,8 @@ def compile_task(spec, spec_path: str | os.PathLike | None = None, wheel: str | 
         "file_mounts": file_mounts,
         "setup": setup,
         # The same worker the local backend runs, on the same frozen spec: no Hydra on the node.
-        "run": f"python -m mlws.worker {REMOTE_SPEC}",
+        # runs `python -m mlws.worker SPEC`, under a hard time limit, with exit codes SkyPilot acts on
+        "run": f"python -m mlws.compute.sky.node_run {REMOTE_SPEC}",
     }
     if c.get("secrets"):
         task["secrets"] = {str(name): None for name in c["secrets"]}
@@ -89,67 +96,6 @@ def _mount_source(source: str, workspace: Path):
     if not path.exists():
         raise MlwsError(f"compute.mounts: local path {source!r} does not exist ({path})")
     return str(path)
-
-
-def _node_install(c: dict, versions: dict, wheel) -> tuple[dict, str]:
-    """(file mounts, setup) that install this machine's torch and mlws (`wheel`) on a node."""
-    mounts = {f"{REMOTE_DIST}/{Path(wheel).name}": str(wheel)} if wheel else {}
-    return mounts, _setup(c, versions, Path(wheel).name if wheel else None)
-
-
-def _setup(c: dict, versions: dict, wheel_name: str | None) -> str:
-    lines = []
-    torch = (versions or {}).get("torch", "").split("+")[0]  # the laptop's torch, built for this node
-    if torch:
-        index = torch_index(c)
-        lines.append(f"pip install torch=={torch}" + (f" --index-url {index}" if index else ""))
-    # the node runs the laptop's own mlws (a wheel of it, mounted), then the workspace's project if it has one
-    lines.append(f"pip install {REMOTE_DIST}/{wheel_name}" if wheel_name else
-                 "if [ ! -f pyproject.toml ] && [ ! -f setup.py ]; then pip install mlws; fi")
-    lines += ["if [ -f pyproject.toml ] || [ -f setup.py ]; then pip install -e .; fi",
-              "if [ -f requirements.txt ]; then pip install -r requirements.txt; fi"]
-    if c.get("pip"):
-        lines.append("pip install " + " ".join(shlex.quote(str(p)) for p in c["pip"]))
-    lines += [str(cmd) for cmd in c.get("setup") or []]
-    body = "\n".join(lines)
-    limit = c.get("setup_timeout_minutes")
-    if not limit:
-        return f"set -e\n{body}\n"
-    # a hung install (a mirror that never answers) must not keep a GPU VM billing: cut it off. The
-    # script is an argument, not stdin: a command that reads stdin must not swallow the rest of it.
-    return f"set -e\ntimeout {int(limit)}m bash -e -c {shlex.quote(body)} </dev/null\n"
-
-
-# GPUs whose kernels need CUDA 12.8 or newer (Blackwell); every other NVIDIA GPU SkyPilot offers
-# (V100 and P100 included, which CUDA 13 builds no longer support) runs the CUDA 12.6 build on the
-# 12.x drivers of SkyPilot's images.
-_CUDA_12_8 = ("B100", "B200", "GB200", "RTX5090", "RTXPRO6000")
-TORCH_INDEX = "https://download.pytorch.org/whl/{}"
-
-
-def torch_index(c: dict) -> str | None:
-    """Where the node's torch comes from: compute.torch_index = auto (by accelerator), pypi (the
-    index pip is configured with; PyPI's default torch is a CUDA 13 build), or a URL."""
-    choice = c.get("torch_index") or "auto"
-    if choice == "pypi":
-        return None
-    if choice != "auto":
-        return str(choice)
-    names = accelerator_names(c.get("accelerators"))
-    if not names:
-        return TORCH_INDEX.format("cpu")
-    return TORCH_INDEX.format("cu128" if any(n.upper().startswith(_CUDA_12_8) for n in names) else "cu126")
-
-
-def accelerator_names(accelerators) -> list[str]:
-    """V100:2 -> [V100]; {A100: 8} -> [A100]; [V100, T4] -> both."""
-    if not accelerators:
-        return []
-    if isinstance(accelerators, dict):
-        return [str(k) for k in accelerators]
-    if isinstance(accelerators, (list, tuple)):
-        return [n for a in accelerators for n in accelerator_names(a)]
-    return [str(accelerators).split(":")[0].strip()]
 
 
 def secret_values(c: dict, environ=os.environ) -> dict:
@@ -169,7 +115,7 @@ def compile_serve_task(compute: dict, workspace: str, run_id: int, args_path: st
     resources["ports"] = [int(port)]
     lifetime = int(compute.get("max_runtime_minutes") or 240)
     resources["autostop"] = {"idle_minutes": lifetime, "wait_for": "none", "down": True}
-    mounts, setup = _node_install(compute, package_versions(), wheel)
+    mounts, setup = node_install(compute, package_versions(), wheel, workspace)
     return {
         "name": f"mlws-serve-{run_id}",
         "workdir": workspace,
@@ -201,7 +147,7 @@ def compile_notebook_task(compute: dict, workspace: str, name: str, port: int, i
     storage = {"source": root, "mode": "MOUNT_CACHED"} if bucket else {"name": storage_name, "mode": "MOUNT_CACHED"}
     work = "/".join(p for p in (NOTEBOOK_WORK, prefix, "notebooks", name) if p) if bucket else NOTEBOOK_WORK
     host = "0.0.0.0" if expose else "127.0.0.1"
-    mounts, setup = _node_install(compute, package_versions(), wheel)
+    mounts, setup = node_install(compute, package_versions(), wheel, workspace)
     run = (f"mkdir -p {shlex.quote(work)} && ln -sfn {shlex.quote(work)} work && "
            f"python -m mlws.cli.main notebook compute=local --name {shlex.quote(name)} "
            f"--host {host} --port {int(port)} --idle-minutes {float(idle_minutes)} --token-env MLWS_NOTEBOOK_TOKEN")

@@ -1,0 +1,100 @@
+"""The node's setup script: this machine's torch (the build for the node's GPUs), this machine's mlws
+(a wheel of it), then the workspace's own *dependencies*, never a build of the workspace itself.
+
+A team's pyproject.toml may hold only tool settings ([tool.ruff]) or a [project] that setuptools cannot
+build from a flat layout (`acme/`, `conf/`, `experiments/` side by side): `pip install -e .` would fail
+the setup. The worker already puts the workspace on sys.path, so the node needs only what the project
+depends on: read here, on the laptop, from `[project].dependencies`; a requirements.txt is installed as
+it is, on the node. Every install runs with a constraints file that pins torch (and mlws), so an
+unpinned `torchvision` cannot swap in another torch build (PyPI's CUDA 13 one, which a V100 on driver
+535 cannot run).
+"""
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+from ...errors import MlwsError
+
+REMOTE_DIST = "/mlws/dist"
+CONSTRAINTS = '"$MLWS_CONSTRAINTS"'  # a file the setup itself writes on the node (mktemp)
+
+
+def _name(requirement: str) -> str:
+    """The normalized project name of a requirement line (PEP 503)."""
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else ""
+
+
+def project_requirements(workspace) -> list[str]:
+    """The workspace project's [project].dependencies (without mlws itself: the node runs this machine's
+    mlws). Raises MlwsError for a pyproject.toml that is not TOML or lists something that is no requirement."""
+    path = Path(workspace) / "pyproject.toml"
+    if not path.is_file():
+        return []
+    import tomllib
+    try:
+        project = tomllib.loads(path.read_text()).get("project") or {}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise MlwsError(f"{path}: not valid TOML ({e}); the cloud node's setup reads its [project].dependencies") from None
+    deps = project.get("dependencies") or []
+    if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
+        raise MlwsError(f"{path}: [project].dependencies must be a list of requirement strings")
+    from packaging.requirements import InvalidRequirement, Requirement
+    for dep in deps:
+        try:
+            Requirement(dep)
+        except InvalidRequirement as e:
+            raise MlwsError(f"{path}: [project].dependencies: {dep!r} is not a requirement ({e})") from None
+    return [d for d in deps if _name(d) != "mlws"]
+
+
+def notes(workspace) -> list[str]:
+    """What the node's setup does not install, said at plan time."""
+    root = Path(workspace)
+    if (root / "setup.py").is_file() and not (root / "requirements.txt").is_file() and not project_requirements(root):
+        return ["the node never builds this workspace (setup.py is not run): list its dependencies in "
+                "requirements.txt or pyproject.toml's [project].dependencies"]
+    return []
+
+
+def node_install(c: dict, versions: dict, wheel, workspace=None) -> tuple[dict, str]:
+    """(file mounts, setup) that install this machine's torch and mlws (`wheel`), then the workspace's
+    dependencies, on a node."""
+    mounts = {f"{REMOTE_DIST}/{Path(wheel).name}": str(wheel)} if wheel else {}
+    requirements = project_requirements(workspace) if workspace else []
+    return mounts, setup_script(c, versions, Path(wheel).name if wheel else None, requirements)
+
+
+def _wheel_version(wheel_name: str) -> str | None:
+    parts = wheel_name.split("-")
+    return parts[1] if len(parts) >= 5 else None
+
+
+def setup_script(c: dict, versions: dict, wheel_name: str | None, requirements=()) -> str:
+    from .torch_wheels import torch_index
+    lines = []
+    torch = (versions or {}).get("torch", "").split("+")[0]  # the laptop's torch, built for this node
+    if torch:
+        index = torch_index(c, versions.get("torch"))
+        lines.append(f"pip install torch=={torch}" + (f" --index-url {index}" if index else ""))
+    # the node runs the laptop's own mlws (a wheel of it, mounted)
+    lines.append(f"pip install {REMOTE_DIST}/{wheel_name}" if wheel_name else "pip install mlws")
+    pins = ([f"torch=={torch}"] if torch else []) + (
+        [f"mlws=={_wheel_version(wheel_name)}"] if wheel_name and _wheel_version(wheel_name) else [])
+    lines.append(f"MLWS_CONSTRAINTS=$(mktemp) && printf '%s\\n' {' '.join(shlex.quote(p) for p in pins)} > {CONSTRAINTS}")
+    # the workspace's dependencies, never `pip install -e .` (its pyproject may not build)
+    if requirements:
+        lines.append("pip install " + " ".join(shlex.quote(r) for r in requirements) + f" -c {CONSTRAINTS}")
+    lines.append(f"if [ -f requirements.txt ]; then pip install -r requirements.txt -c {CONSTRAINTS}; fi")
+    if c.get("pip"):
+        lines.append("pip install " + " ".join(shlex.quote(str(p)) for p in c["pip"]) + f" -c {CONSTRAINTS}")
+    lines += [str(cmd) for cmd in c.get("setup") or []]
+    body = "\n".join(lines)
+    limit = c.get("setup_timeout_minutes")
+    if not limit:
+        return f"set -e\n{body}\n"
+    # a hung install (a mirror that never answers) must not keep a GPU VM billing: cut it off. The
+    # script is an argument, not stdin: a command that reads stdin must not swallow the rest of it.
+    return f"set -e\ntimeout {int(limit)}m bash -e -c {shlex.quote(body)} </dev/null\n"
