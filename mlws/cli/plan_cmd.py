@@ -12,7 +12,7 @@ def add_arguments(p) -> None:
     p.add_argument("--json", action="store_true", help="the RunSpec (and task and estimate) as JSON")
     p.add_argument("-o", "--output", metavar="DIR",
                    help="write DIR/spec.json and, for a backend that compiles a task, DIR/task.yaml mounting it "
-                        "(sky launch DIR/task.yaml launches it by hand, unrecorded)")
+                        "(launched by hand with the command printed, unrecorded)")
 
 
 def run(args) -> int:
@@ -50,11 +50,11 @@ def _write(output: str, task, planned: dict) -> int:
     print(f"wrote {folder / 'spec.json'} (the frozen run spec)")
     if task is not None:
         write_atomic(folder / "task.yaml", _yaml(task))
-        secrets = "".join(f" --secret {name}" for name in task.get("secrets") or {})  # values from your env
-        print(f"wrote {folder / 'task.yaml'} (mounts the spec; launch it by hand with: "
-              f"sky launch {folder / 'task.yaml'}{secrets})")
-        for line in planned.get("lines") or []:
+        print(f"wrote {folder / 'task.yaml'} (mounts the spec)")
+        for line in planned.get("lines") or []:  # the backend's: price, how to launch it, which guards act
             print(f"# {line}")
+        for note in planned.get("notes") or []:
+            print(f"# note: {note}")
         print("# launched by hand, the run is not recorded in the registry (mlws train records it)")
     return 0
 

@@ -23,6 +23,16 @@ def _price_line(estimate: dict) -> str:
     return line
 
 
+def _upload_excludes(workspace) -> None:
+    """A workspace outside git without .skyignore: write one, and say so (SkyPilot would upload it all)."""
+    import sys
+
+    from .workdir import ensure_skyignore
+    warning = ensure_skyignore(workspace)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
 def _wheel() -> Path:
     """This machine's mlws as a wheel for the node to install (built once per content)."""
     from .wheel import build
@@ -36,7 +46,9 @@ class SkyBackend(Backend):
         """Compile, validate with SkyPilot, price; raises MlwsError before anything is recorded."""
         from .compile import secret_values
         secret_values(spec.config["compute"])  # fail now if a named secret is missing here
-        return self._priced(spec, price_required=True)
+        prepared = self._priced(spec, price_required=True)
+        _upload_excludes(spec.workspace)
+        return prepared
 
     def plan(self, spec, spec_path: str | None = None) -> dict:
         """The same checks as a launch, except that secrets' values and a known price are not needed
@@ -44,9 +56,17 @@ class SkyBackend(Backend):
         planned = self._priced(spec, price_required=False, spec_path=spec_path)
         planned["lines"] = [_price_line(planned["estimate"])]
         c = spec.config["compute"]
+        notes = planned.setdefault("notes", [])
         if c.get("use_spot") and not c.get("bucket"):
-            planned["notes"] = ["without compute.bucket the run directory lives on the VM, so a preempted spot run "
-                                "restarts from scratch instead of from last.ckpt"]
+            notes.append("without compute.bucket the run directory lives on the VM, so a preempted spot run "
+                         "restarts from scratch instead of from last.ckpt")
+        from .node_setup import notes as setup_notes
+        from .workdir import plan_note
+        notes += [n for n in [plan_note(spec.workspace), *setup_notes(spec.workspace)] if n]
+        if spec_path:
+            from .by_hand import launch_lines
+            planned["lines"] += launch_lines(planned["task"], c, planned["estimate"], Path(spec_path).parent,
+                                             name=f"mlws-{spec.run_id}")
         return planned
 
     def _priced(self, spec, *, price_required: bool, spec_path: str | None = None) -> dict:
@@ -201,6 +221,8 @@ class SkyBackend(Backend):
         token = args.get("token")
         task_config = compile_serve_task(compute, str(workspace.root), run_id, str(args_path),
                                          str(local_checkpoint), args["port"], token=bool(token), wheel=_wheel())
+        if not dry_run:
+            _upload_excludes(workspace.root)
         task = client.validate(task_config, secrets={"MLWS_SERVE_TOKEN": token} if token else None)
         estimate = client.estimate(task, compute.get("max_runtime_minutes") or 240)
         lines = ([f"{estimate['instance_type']} at ${estimate['hourly_price']:.2f}/hour; stops itself after "
@@ -243,6 +265,7 @@ class SkyBackend(Backend):
                   "tunnel": None if expose else f"ssh -N -L {port}:localhost:{port} {cluster}"}
         if dry_run:
             return result
+        _upload_excludes(workspace.root)
         task = client.validate(task_config, secrets={"MLWS_NOTEBOOK_TOKEN": token})
         launched = client.launch_notebook(task, cluster, port if expose else None)
         url = launched.get("url") if expose else f"http://localhost:{port}"
@@ -272,7 +295,12 @@ class SkyBackend(Backend):
     @classmethod
     def run_fit(cls, spec, fit):
         """Every GPU of every node trains, with Lightning's DDP from SkyPilot's node variables."""
+        from .node_run import mark_transient
         from .nodes import check_gpus, trainer_overrides
-        check_gpus()
+        check_gpus()  # a node whose torch cannot see its GPUs: failed, never retried
         overrides = trainer_overrides()
-        return fit(spec, extend=lambda pl: (overrides, []))
+        try:
+            return fit(spec, extend=lambda pl: (overrides, []))
+        except Exception as e:  # an NCCL timeout, say: node_run exits with the code SkyPilot recovers
+            mark_transient(e)
+            raise
