@@ -3,7 +3,8 @@
 The run's compute backend may wrap training (`Backend.run_fit`: DDP across nodes, Ray Train).
 
 It trains the frozen RunSpec and records the outcome in the registry: succeeded, failed
-(with the error; the traceback goes to RUN_DIR/error.log) or stopped (Ctrl-C or SIGTERM).
+(with the error; the traceback goes to RUN_DIR/error.log) or stopped (Ctrl-C or SIGTERM): a stopped
+run keeps its metrics and best checkpoint as a finished one does, and the process exits 128 + the signal.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import os
 import signal
 import sys
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import MlwsError, RunFailed
@@ -22,8 +24,45 @@ from .workspace import Workspace
 SPEC_FROM_ENV = "--spec-from-env"  # a backend that uploads no run directory passes the spec in the environment
 
 
-def _sigterm_as_interrupt(signum, frame):
-    raise KeyboardInterrupt("SIGTERM")
+_stopped_by: list[int] = []  # the signal that stopped the latest run of this process, if one did
+
+
+def _stop(signum, frame):
+    """Ctrl-C (SIGINT) or SIGTERM (mlws stop, kill): Lightning shuts down gracefully on KeyboardInterrupt."""
+    if not _stopped_by:
+        _stopped_by.append(signum)
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+@contextmanager
+def stopping_on_signals():
+    """While inside, SIGINT and SIGTERM raise KeyboardInterrupt (a graceful stop) and `stop_signal()`
+    says which came first: the CLI wraps a foreground run in it, the worker wraps training."""
+    _stopped_by.clear()
+    previous = _install(_stop)
+    try:
+        yield
+    finally:
+        _install(previous)  # Lightning leaves SIGINT ignored after an interrupt
+
+
+def stop_signal() -> int | None:
+    """The signal number that stopped the latest run of this process (None: it was not stopped so)."""
+    return _stopped_by[0] if _stopped_by else None
+
+
+def exit_code(record: dict) -> int:
+    """A shell's code for the run's outcome: 0, 1 (failed), or 128 + the signal that stopped it
+    (130 Ctrl-C, 143 SIGTERM); a run a guard stopped (time limit, early stopping) ended as asked: 0."""
+    if record.get("status") == "stopped" and stop_signal() is not None:
+        return 128 + stop_signal()
+    return 0 if record.get("status") in ("succeeded", "running", "stopped") else 1
+
+
+def _stop_reason() -> str:
+    sig = stop_signal()
+    how = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM: mlws stop or kill"}.get(sig, "mlws stop, SIGTERM or Ctrl-C")
+    return f"stopped by user ({how})"
 
 
 RESULT_MARKER = "MLWS_RESULT "
@@ -89,26 +128,45 @@ def run(spec_path: str | os.PathLike) -> dict:
     backend.setup_node()  # a multi-node backend sets the rank variables first
     registry = _open_registry(spec) if _is_rank_zero() else _NoRegistry(None)
     registry.set_owner(spec.run_id, os.getpid())
-    previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     try:
         from .training.builder import fit
-        result = backend.run_fit(spec, fit)
+        with stopping_on_signals():
+            result = backend.run_fit(spec, fit)
     except (KeyboardInterrupt, SystemExit):
-        # Lightning turns Ctrl-C into a graceful shutdown and then SystemExit.
-        registry.finish(spec.run_id, "stopped", artifacts=_artifacts_on_disk(spec),
-                        stop_reason="stopped by user (mlws stop, SIGTERM or Ctrl-C)")
+        # Stopped outside Lightning's fit (while building, or after): what the run directory holds.
+        registry.finish(spec.run_id, "stopped", metrics=_metrics_on_disk(spec), artifacts=_artifacts_on_disk(spec),
+                        stop_reason=_stop_reason())
         return registry.get(spec.run_id)
     except BaseException as e:
         (Path(spec.run_dir) / "error.log").write_text(traceback.format_exc())
         message = str(e) if isinstance(e, MlwsError) else f"{type(e).__name__}: {e}"
         registry.finish(spec.run_id, "failed", artifacts=_artifacts_on_disk(spec), error=message)
         raise RunFailed(f"run {spec.run_id} failed: {message}\n  traceback: {Path(spec.run_dir) / 'error.log'}") from e
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    reason = result.stop_reason or ("stopped by user (mlws stop, SIGTERM or Ctrl-C)" if result.interrupted else None)
+    reason = result.stop_reason or (_stop_reason() if result.interrupted else None)
     registry.finish(spec.run_id, "stopped" if reason else "succeeded", metrics=result.metrics,
                     artifacts=result.artifacts, stop_reason=reason)
     return registry.get(spec.run_id)
+
+
+def _install(handlers) -> dict:
+    """Set the SIGINT and SIGTERM handlers (one for both, or {signal: handler}); returns the previous."""
+    import threading
+    if threading.current_thread() is not threading.main_thread():  # only the main thread gets signals
+        return {}
+    wanted = handlers if isinstance(handlers, dict) else {signal.SIGINT: handlers, signal.SIGTERM: handlers}
+    return {sig: signal.signal(sig, handler) for sig, handler in wanted.items() if handler is not None}
+
+
+def _metrics_on_disk(spec: RunSpec) -> dict:
+    """The last validation's metrics from metrics.jsonl (the recorder writes one line per validation)."""
+    import json
+    path = Path(spec.run_dir) / "metrics.jsonl"
+    lines = path.read_text().splitlines() if path.is_file() else []
+    try:
+        last = json.loads(lines[-1]) if lines else {}
+    except ValueError:  # a line cut short by the stop
+        last = json.loads(lines[-2]) if len(lines) > 1 else {}
+    return {k: v for k, v in last.items() if k not in ("time", "epoch", "step")}
 
 
 def _artifacts_on_disk(spec: RunSpec) -> dict:
@@ -124,11 +182,11 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     try:
-        run(argv[0])
+        record = run(argv[0])
     except MlwsError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
-    return 0
+    return exit_code(record)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,14 @@ from mlws.history.keymetric import shown_metrics
 from .render import console, format_metrics, print_json
 
 
+EXIT_CODES = ("exit codes: 0 the run succeeded, was started (--detach) or stopped by one of its guards "
+              "(time limit, early stopping); 1 it failed; 2 bad input, nothing run; 130 stopped by Ctrl-C "
+              "(SIGINT); 143 stopped by SIGTERM (mlws stop N, kill). A stopped run keeps its metrics and "
+              "best checkpoint.")
+
+
 def add_arguments(p) -> None:
+    p.epilog = EXIT_CODES
     p.add_argument("overrides", nargs="*", help="Hydra overrides: +experiment=NAME, key=value, +key=value, ~key, group=option")
     p.add_argument("--detach", action="store_true", help="run in the background and return the run id at once")
     p.add_argument("--json", action="store_true", help="print the run record as JSON")
@@ -44,7 +51,6 @@ def _at_least(minimum: int):
 
 def run(args) -> int:
     from mlws import api
-    from mlws.errors import RunFailed
 
     if args.multirun:
         from .sweep_cmd import run_sweep
@@ -53,21 +59,40 @@ def run(args) -> int:
         from mlws.errors import MlwsError
         raise MlwsError("--parallel, --max-failures, --resume and --force are for sweeps: add -m")
     command = shlex.join(["mlws", "train", *args.overrides] + (["--detach"] if args.detach else []))
-    try:
-        # With --json, stdout carries only the JSON; training's own output goes to stderr.
-        with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
-            record = api.train(args.overrides, detach=args.detach, command=command, labels=args.label,
-                               note=args.note)
-    except RunFailed as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
+    record = run_foreground(lambda: api.train(args.overrides, detach=args.detach, command=command,
+                                              labels=args.label, note=args.note), quiet_stdout=args.json)
+    if isinstance(record, int):
+        return record
     if args.json:
         print_json(api.summary(record) | {"artifacts": record.get("artifacts")})
     elif args.detach:
         print(f"run {record['id']} {record['message']}; follow with: mlws logs {record['id']} --follow")
     else:
         _closing_summary(record)
-    return 0 if record["status"] in ("succeeded", "running", "stopped") else 1
+    return exit_code(record)
+
+
+def run_foreground(start, *, quiet_stdout: bool = False):
+    """The run's record, or the exit code when it failed or was interrupted before it was recorded.
+    Ctrl-C and SIGTERM stop the run gracefully (it is recorded with its metrics and checkpoints);
+    `exit_code(record)` then gives 130 or 143, as shells expect."""
+    from mlws.errors import RunFailed
+    from mlws.worker import stop_signal, stopping_on_signals
+    try:
+        # With --json, stdout carries only the JSON; training's own output goes to stderr.
+        with stopping_on_signals(), contextlib.redirect_stdout(sys.stderr) if quiet_stdout else contextlib.nullcontext():
+            return start()
+    except RunFailed as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:  # before the run was recorded, or while a backend launched it
+        print("interrupted", file=sys.stderr)
+        return 128 + (stop_signal() or 2)
+
+
+def exit_code(record: dict) -> int:
+    from mlws.worker import exit_code as of_record
+    return of_record(record)
 
 
 def _closing_summary(record: dict) -> None:
@@ -82,10 +107,15 @@ def _closing_summary(record: dict) -> None:
     t.add_row("metrics", format_metrics(record.get("metrics"), shown_metrics(record)))
     if record.get("stop_reason"):
         t.add_row("stopped", record["stop_reason"])
+    if record.get("rerun_of") is not None:
+        t.add_row("rerun of", f"run {record['rerun_of']}")
     t.add_row("run dir", record["run_dir"])
     for name in ("best", "last"):
         if name in ckpts:
             t.add_row(f"{name} checkpoint", ckpts[name])
+    if artifacts.get("log"):  # the libraries' notices and warnings, kept off the terminal
+        n = artifacts.get("warnings") or 0
+        t.add_row("log", artifacts["log"] + (f" ({n} warning{'s' if n != 1 else ''})" if n else ""))
     if artifacts.get("wandb_dir"):
         hint = " (offline: upload with `wandb sync <dir>`)" if artifacts.get("wandb_mode") == "offline" else ""
         t.add_row("W&B run", artifacts["wandb_dir"] + hint)

@@ -82,6 +82,10 @@ def build_callbacks(cfg: dict, run_dir: Path, pl) -> list:
     if interval > 0:
         callbacks.append(adopt(HardwareMonitor(run_dir, interval_s=interval), pl, "hardware"))
     callbacks.append(adopt(RunRecorder(run_dir), pl, "recorder"))
+    if (cfg.get("trainer") or {}).get("enable_model_summary", True) is not False and \
+            not any(isinstance(cb, pl.callbacks.ModelSummary) for cb in callbacks):
+        # the plain summary logs (to the run's log); the rich one Lightning picks prints to the terminal
+        callbacks.append(pl.callbacks.ModelSummary(max_depth=1))
     return callbacks
 
 
@@ -112,12 +116,32 @@ def build_logger(spec: RunSpec, run_dir: Path, package: str):
                                                   "git": spec.git}}
         node["settings"] = wandb.Settings(silent=True, console="off")
     node["save_dir"] = str(run_dir)
-    return cls(**node)
+    logger = cls(**node)
+    init = getattr(logger, "_wandb_init", None)
+    if isinstance(init, dict):
+        # WandbLogger passes `anonymous` (W&B warns it has no effect, whatever its value) and
+        # resume="allow" (W&B warns it is ignored offline): neither does anything for this run.
+        init.pop("anonymous", None)
+        if "offline" in (node.get("mode"), os.environ.get("WANDB_MODE")):
+            init.pop("resume", None)
+    return logger
 
 
 def fit(spec: RunSpec, extend=None) -> FitResult:
     """Train the run. A compute backend may add Trainer arguments and callbacks, built for the run's
-    Lightning package: `extend(pl) -> (trainer arguments, callbacks)` (a DDP strategy, Ray Train's)."""
+    Lightning package: `extend(pl) -> (trainer arguments, callbacks)` (a DDP strategy, Ray Train's).
+    The libraries' notices and warnings go to RUN_DIR/train.log (mlws/training/quiet.py)."""
+    import pytorch_lightning
+
+    from .quiet import chatter_to_log
+    with chatter_to_log(spec.run_dir) as log:
+        result = _fit(spec, extend, log)
+    result.artifacts["log"] = log.stats["path"]
+    result.artifacts["warnings"] = log.stats["warnings"]
+    return result
+
+
+def _fit(spec: RunSpec, extend, log) -> FitResult:
     import pytorch_lightning
 
     from . import flavour
@@ -128,6 +152,7 @@ def fit(spec: RunSpec, extend=None) -> FitResult:
     package = flavour.package_of(model)
     flavour.check_data(datamodule, package)
     pl = flavour.load(package)
+    log.claim()  # the package's first import gave its logger a terminal handler
     overrides, extra_callbacks = extend(pl) if extend is not None else ({}, [])
     callbacks = build_callbacks(cfg, run_dir, pl) + list(extra_callbacks)
     logger = build_logger(spec, run_dir, package)
@@ -144,8 +169,10 @@ def fit(spec: RunSpec, extend=None) -> FitResult:
                     weights_only=False if last.exists() else None)
         ok = True
     except (KeyboardInterrupt, SystemExit):
-        ok = stopped = True  # a stop the user asked for: W&B records a finished run tagged "stopped"
-        raise
+        # A stop the user asked for (Lightning turns Ctrl-C and SIGTERM into a graceful shutdown, then
+        # SystemExit): the run is recorded like a finished one, metrics and best checkpoint included,
+        # and W&B records a finished run tagged "stopped".
+        ok = stopped = True
     finally:
         reason = _guard_stop_reason(trainer, pl)
         if stopped or trainer.interrupted or reason:
@@ -154,7 +181,7 @@ def fit(spec: RunSpec, extend=None) -> FitResult:
     artifacts = {**_artifacts(trainer, logger, run_dir, pl), "lightning": f"{package} {pl.__version__}",
                  **_data_input(datamodule)}
     return FitResult(metrics=scalar_metrics(trainer.callback_metrics), artifacts=artifacts,
-                     interrupted=trainer.interrupted, stop_reason=reason)
+                     interrupted=stopped or trainer.interrupted, stop_reason=reason)
 
 
 def _data_input(datamodule) -> dict:
