@@ -1,4 +1,7 @@
-"""mlws init [--name N] [--model pkg.Module] [--data pkg.DataModule] [--metric M --mode min|max] [--force]"""
+"""mlws init [--name N] [--model pkg.Module] [--data pkg.DataModule] [--metric M --mode min|max] [--force]
+
+The model's and data module's __init__ arguments are written under their `_target_` with their
+defaults (read from the source; nothing is imported), `???` where a class has no default."""
 from __future__ import annotations
 
 import sys
@@ -30,6 +33,8 @@ def run(args) -> int:
     print(f"mlws workspace in {result['root']}:")
     for path in result["written"]:
         print(f"  wrote {path}")
+    for path, keys in result["missing"].items():  # arguments without a default are `???` there
+        print(f"  fill in {path}: {', '.join(keys)} (no default in the class; `???` until given)")
     print(f"next: {result['next']}   (mlws's trainer, logger, callbacks, compute and serve blocks come "
           "from the package; a file of the same name under conf/ replaces one)")
     return 0
