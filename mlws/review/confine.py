@@ -26,8 +26,11 @@ def inside(path: str | Path, roots: list[Path]) -> bool:
     return any(p == r or r in p.parents for r in roots)
 
 
-def escapes_package(config_path: str) -> bool:
-    """Pure: a package-relative config path that is absolute or climbs out with `..`."""
+def climbs(config_path: str) -> bool:
+    """Pure: a config path that is absolute or has a `..` part. One that does neither stays under
+    its source's folder by its letters alone: the reviewed copy holds no symbolic link a branch made
+    (sandbox.py copies regular files only), so only such paths need resolving (Hydra probes
+    thousands of paths per composition)."""
     parts = PurePosixPath(config_path.replace("\\", "/")).parts
     return config_path.startswith(("/", "\\")) or ".." in parts
 
@@ -50,6 +53,8 @@ def _install() -> None:
     def file_guard(method, normalize: bool):
         def guarded(self, config_path, *args, **kwargs):
             name = self._normalize_file_name(config_path) if normalize else config_path
+            if not climbs(name):
+                return method(self, config_path, *args, **kwargs)
             # its own folder (a config source never climbs out of it), or the reviewed copy (the
             # experiments are reached through a link from mlws's own source)
             if not inside(os.path.join(self.path, name), [*_ROOTS, Path(os.path.realpath(self.path))]):
@@ -59,7 +64,7 @@ def _install() -> None:
 
     def package_guard(method):
         def guarded(self, config_path, *args, **kwargs):
-            if escapes_package(config_path):
+            if climbs(config_path):  # importlib.resources would follow it out of the package
                 raise _refusal(config_path)
             return method(self, config_path, *args, **kwargs)
         return guarded

@@ -1,8 +1,8 @@
 """A branch's YAML file, measured before anything builds it: one file must not hide the review.
 
 A few hundred bytes of nested aliases expand to millions of nodes when OmegaConf copies them, and
-20,000 nested `[` overflow the recursive composer. PyYAML's event parser is a loop with its own
-stack, so the file is walked event by event here: nesting depth and the size the file would expand
+20,000 nested `[` overflow the recursive composer. PyYAML's event parser (libyaml's, where
+installed) is a loop with its own stack, so the file is walked event by event here: nesting depth and the size the file would expand
 to (each alias counted at its anchor's full size) are bounded without building anything.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ def yaml_bound_problem(text: str) -> str | None:
     open_anchors: set[str] = set()
     total = 0
     try:
-        for i, event in enumerate(yaml.parse(text, Loader=yaml.SafeLoader)):
+        for i, event in enumerate(yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))):
             if i % 1000 == 0 and time.monotonic() - started > MAX_SECONDS:
                 return f"takes over {MAX_SECONDS:.0f} s to read"
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
@@ -55,6 +55,8 @@ def yaml_bound_problem(text: str) -> str | None:
                 total += size
                 if total > MAX_NODES:
                     return f"expands to over {MAX_NODES:,} values (YAML aliases)"
-    except yaml.YAMLError:
-        return None
+    except yaml.YAMLError as e:
+        if "nesting depth" in str(e):  # libyaml's own limit, met before the events get here
+            return f"nests deeper than {MAX_DEPTH} levels"
+        return None  # a syntax error: composing names its line
     return None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mlws.review.confine import escapes_package, inside
+from mlws.review.confine import climbs, inside
 from mlws.review.inert import md_block, md_span, shown
 from mlws.review.sandbox import unsafe_reason
 from mlws.review.yaml_bounds import yaml_bound_problem
@@ -69,7 +69,7 @@ def test_path_rules():
     root = Path("/tmp/review-copy")
     assert inside(root / "conf" / "model.yaml", [root])
     assert not inside(root / ".." / "secret.yaml", [root])
-    assert escapes_package("../../etc/x") and escapes_package("/etc/x") and not escapes_package("model/net/cnn")
+    assert climbs("../../etc/x") and climbs("/etc/x") and climbs("a/../../x") and not climbs("model/net/cnn")
 
 
 CONFINED = textwrap.dedent("""
