@@ -99,6 +99,12 @@ def compose(ws: Workspace, overrides: list[str]) -> Composed:
     return Composed(config=plain, experiment=experiment, choices=choices)
 
 
+def package_header(text: str) -> str | None:
+    """A config file's `# @package` header as Hydra reads it (its own parser, first 512 characters)."""
+    from hydra.plugins.config_source import ConfigSource
+    return ConfigSource._get_header_dict(text[:512]).get("package")
+
+
 def _check_experiment_exists(ws: Workspace, overrides: list[str]) -> None:
     for o in overrides:
         m = re.fullmatch(r"\+{0,2}experiment=(.*)", o)

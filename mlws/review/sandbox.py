@@ -119,10 +119,9 @@ def _file_problem(path: Path, read_yaml, yaml_bound_problem) -> str | None:
 
 
 def _header_package(text: str) -> str | None:
-    """The `# @package` header as Hydra reads it (its own parser, over the first 512 characters)."""
-    from hydra.plugins.config_source import ConfigSource
+    from ..config import package_header
     try:
-        return ConfigSource._get_header_dict(text[:512]).get("package")
+        return package_header(text)
     except ValueError as e:
         raise ValueError(f"bad header: {e}") from None
 

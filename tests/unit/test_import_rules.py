@@ -16,7 +16,8 @@ ALLOWED = {
     "torch": ["training/", "serving/", "examples/", "compute/sky/nodes.py"],  # nodes: the GPU check on a node
     "pytorch_lightning": ["training/", "examples/"],
     "lightning": ["training/", "examples/"],
-    "hydra": ["config.py", "training/builder.py", "serving/", "sweeps/space.py", "sweeps/multirun.py"],
+    "hydra": ["config.py", "training/builder.py", "serving/", "sweeps/space.py", "sweeps/multirun.py",
+              "review/confine.py"],  # confine: guards the paths Hydra's own config sources open
     "optuna": ["sweeps/study.py"],
     "wandb": ["training/", "history/wandb_mirror.py"],
     "fastapi": ["serving/"],
