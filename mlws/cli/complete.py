@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-RUN_COMMANDS = ("show", "watch", "stop", "logs", "label", "note", "diff", "lineage", "rerun", "serve", "cp")
-OVERRIDE_COMMANDS = ("train", "plan", "check", "down", "notebook")
+from .commands import COMMANDS, OVERRIDES, RUN_IDS, SWEEP_IDS
 
 # bash splits words at COMP_WORDBREAKS (= and : among them), so it gets the line up to the cursor
 # and its answers are the rest of bash's own current word (after the last = or :).
@@ -44,7 +43,6 @@ def script(shell: str) -> str:
 
 def candidates(cword: int, words: list[str]) -> list[str]:
     """What may come at position `cword` of `words` (words[0] is `mlws`)."""
-    from .main import COMMANDS
     current = words[cword] if cword < len(words) else ""
     if cword <= 1:
         return _starting(current, [*COMMANDS, "--help"])
@@ -55,13 +53,14 @@ def candidates(cword: int, words: list[str]) -> list[str]:
         return []
     if current.startswith("-"):
         return _starting(current, _options(command))
-    if command in RUN_COMMANDS or (command == "serve" and cword == 2):
-        if command == "cp" and ":" not in current and cword == 2:
+    completes = COMMANDS[command].completes
+    if completes == RUN_IDS:
+        if command == "cp" and ":" not in current and cword == 2:  # cp RUN:PATH DEST
             return [i + ":" for i in _starting(current, _ids("runs"))]
         return _starting(current, _ids("runs"))
-    if command == "sweep":
+    if completes == SWEEP_IDS:
         return _starting(current, _ids("sweeps"))
-    if command in OVERRIDE_COMMANDS:
+    if completes == OVERRIDES:
         return _overrides(current)
     return []
 
@@ -137,18 +136,28 @@ def _group_options(ws, group: str) -> list[str]:
 
 def _keys(ws) -> list[str]:
     """Config keys as the root config's chosen blocks declare them (their YAML files, flattened)."""
-    from mlws.experiments import load_yaml
     from mlws.flatten import flatten
-    root = load_yaml(ws.conf_dir / "config.yaml")
+    root = _light_yaml(ws.conf_dir / "config.yaml")
     keys = set(flatten({k: v for k, v in root.items() if k != "defaults"}))
     for entry in root.get("defaults") or []:
         for group, option in (entry.items() if isinstance(entry, dict) else ()):
             for name in option if isinstance(option, list) else [option]:
                 found = [d / f"{name}.yaml" for d in ws.group_dirs(str(group)) if (d / f"{name}.yaml").is_file()]
                 if found:  # the workspace's file wins, as in Hydra
-                    block = {k: v for k, v in load_yaml(found[0]).items() if k != "defaults"}
+                    block = {k: v for k, v in _light_yaml(found[0]).items() if k != "defaults"}
                     keys |= {f"{group}.{k}" for k in flatten(block)}
     return sorted(keys)
+
+
+def _light_yaml(path) -> dict:
+    """A block's keys for a TAB: PyYAML alone (OmegaConf's exact loader costs ~0.2 s of imports,
+    and only keys are needed here); whatever cannot be read completes nothing."""
+    import yaml
+    try:
+        data = yaml.safe_load(path.read_text())
+    except Exception:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def from_line(line: str) -> list[str]:
