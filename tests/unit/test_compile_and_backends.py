@@ -155,7 +155,7 @@ GiB = 1024 ** 3
     ({"CPU": 1, "memory": 8 * GiB}, 1, [{"CPU": 4, "memory": 4 * GiB}], "8.0 GiB of memory"),
 ])
 def test_ray_placement(per_worker, workers, nodes, problem):
-    from mlws.compute.ray.backend import placement_problem
+    from mlws.compute.ray.resources import placement_problem
     found = placement_problem(per_worker, workers, nodes)
     assert (found is None) if problem is None else (problem in found), found
 

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 from ...errors import MlwsError
 from ..base import Backend, Status, Submission
+from .resources import placement_problem, worker_resources
 
 # Ray job states → registry status
 STATUS = {"PENDING": "running", "RUNNING": "running", "SUCCEEDED": "succeeded", "FAILED": "failed",
@@ -263,13 +264,6 @@ class RayBackend(Backend):
         return fit_with_ray_train(spec, fit, workers)
 
 
-def worker_resources(c: dict) -> dict[str, float]:
-    """What one worker reserves (the entrypoint, or each Ray Train worker), from the compute config."""
-    gpus = float(c.get("gpus") or 1) if c.get("use_gpu") else 0.0
-    return {"CPU": float(c.get("cpus") or 1), "GPU": gpus,
-            "memory": float(c["memory_gb"]) * 1024 ** 3 if c.get("memory_gb") else 0.0}
-
-
 def _call(fn, *args, what: str):
     try:
         return fn(*args)
@@ -286,24 +280,6 @@ def _node_resources(address: str) -> list[dict[str, float]]:
     except Exception as e:
         raise MlwsError(f"cannot read the Ray cluster's resources at {address}: {_message(e)}") from None
     return [{k: float(v) for k, v in (getattr(n, "resources_total", None) or {}).items()} for n in nodes]
-
-
-def placement_problem(per_worker: dict[str, float], workers: int, nodes: list[dict[str, float]]) -> str | None:
-    """Why `workers` workers of `per_worker` resources can never be placed on these nodes (None: they can).
-    Pure: each worker must fit on one node, and all of them on the cluster (greedily, node by node)."""
-    need = {k: v for k, v in per_worker.items() if v}
-    shown = {"memory": lambda x: f"{x / 1024 ** 3:.1f} GiB of memory"}
-    fmt = lambda key, x: shown[key](x) if key in shown else f"{x:g} {key}s"
-    for key, amount in need.items():
-        total = sum(n.get(key, 0.0) for n in nodes)
-        if amount * workers > total:
-            return (f"the run asks for {fmt(key, amount * workers)} ({workers} worker(s) × {fmt(key, amount)}) "
-                    f"but the cluster has {fmt(key, total)}")
-    placed = sum(int(min(n.get(k, 0.0) / v for k, v in need.items())) if need else workers for n in nodes)
-    if placed < workers:
-        return (f"no {workers} node slot(s) hold one worker each ({', '.join(fmt(k, v) for k, v in need.items())}); "
-                f"the cluster's nodes hold {placed}")
-    return None
 
 
 def _read_result(run_dir: str) -> dict:

@@ -115,7 +115,7 @@ def fit_with_ray_train(spec, fit, workers: int):
     from ray.train.torch import TorchTrainer
 
     from ...training.builder import FitResult
-    from .backend import worker_resources
+    from .resources import worker_resources
     c = spec.config.get("compute") or {}
     use_gpu = bool(c.get("use_gpu"))
     resources = {k: v for k, v in worker_resources(c).items() if v}
