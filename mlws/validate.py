@@ -12,7 +12,7 @@ from .config import Composed, compose
 from .errors import MlwsError
 from .experiments import chain, load_yaml
 from .flatten import flatten
-from .review.safe import is_redacted  # an ${oc.env:...} while reviewing a branch: its type is unknown
+from .redacted import is_redacted  # an ${oc.env:...} while reviewing a branch: its type is unknown
 from .workspace import Workspace
 
 

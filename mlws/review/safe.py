@@ -11,8 +11,8 @@ import os
 import sys
 from pathlib import Path
 
-# What `${oc.env:NAME}` becomes in anything check or diff prints.
-REDACTED = "<env:{}>"
+from ..redacted import REDACTED
+
 KNOWN_RESOLVERS = frozenset({"oc.create", "oc.decode", "oc.deprecated", "oc.env", "oc.select",
                              "oc.dict.keys", "oc.dict.values", "now", "hydra", "python_version"})
 
@@ -29,10 +29,6 @@ def runs_code_from(root: Path) -> bool:
     install in the repository itself): then `git checkout <pr>` swaps in the branch's own mlws/."""
     own = Path(__file__).resolve().parents[1]
     return _inside(own, Path(root).resolve())
-
-
-def is_redacted(value) -> bool:
-    return isinstance(value, str) and value.startswith("<env:") and value.endswith(">")
 
 
 def trusted_target(target) -> bool:
