@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+
+SCHEMA_VERSION = 1  # raise it when a field changes meaning or a reader must know a new one
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class RunSpec:
     run_id: int | None = None
     run_dir: str | None = None
     uid: str = ""                # unique across workspaces and time: keys the run's files in a shared bucket
+    schema: int = SCHEMA_VERSION  # the shape of this record; a reader refuses a newer one by name
 
     def with_run(self, run_id: int, run_dir: str) -> "RunSpec":
         import uuid
@@ -36,6 +39,16 @@ class RunSpec:
     @classmethod
     def from_json(cls, text: str) -> "RunSpec":
         data = json.loads(text)
+        schema = data.get("schema", 1)  # specs written before the field existed are version 1
+        if not isinstance(schema, int) or schema > SCHEMA_VERSION:
+            from .errors import MlwsError
+            raise MlwsError(f"this run's spec has schema version {schema!r}, newer than this mlws reads "
+                            f"({SCHEMA_VERSION}): install the mlws that wrote it (pip install -U mlws)")
+        unknown = set(data) - {f.name for f in fields(cls)}
+        if unknown:
+            from .errors import MlwsError
+            raise MlwsError(f"this run's spec has fields this mlws does not know: {', '.join(sorted(unknown))}")
+        data["schema"] = schema
         data["overrides"] = tuple(data.get("overrides", ()))
         data["labels"] = tuple(data.get("labels", ()))
         return cls(**data)

@@ -82,3 +82,16 @@ def test_reading_a_registry_with_remote_runs_imports_no_backend_library(argv, ws
     if argv == ["runs", "--json"]:
         rows = json.loads(out.stdout.split("MODULES=")[0])
         assert [r["backend"] for r in rows] == ["local", "ray", "sky"] and rows[2]["cost"]["hourly_price"] == 3.06
+
+
+def test_one_list_of_public_names():
+    """mlws/__init__.py's __all__ is the list; mlws.api exports exactly it, and every public function
+    the API module defines or imports is on it (the sweep functions were missing once)."""
+    import types
+
+    import mlws
+    import mlws.api
+    assert mlws.api.__all__ == mlws.__all__
+    public = {n for n, v in vars(mlws.api).items() if not n.startswith("_") and isinstance(v, types.FunctionType)}
+    assert public == set(mlws.__all__), public ^ set(mlws.__all__)
+    assert mlws.sweep is mlws.api.sweep and mlws.resume_sweep is mlws.api.resume_sweep

@@ -15,7 +15,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from mlws import api
     limit = args.limit if args.limit is not None else None if (args.json or args.all) else DEFAULT_TABLE_LIMIT
-    records = api.sweeps(limit=limit)
+    records = api.list_sweeps(limit=limit)
     if args.json:
         print_json(records)
         return 0
