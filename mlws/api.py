@@ -3,8 +3,10 @@
     import mlws
     mlws.train(["+experiment=model_12"]); mlws.runs(); mlws.show(12); mlws.diff(11, 12)
 
-Runs (train, plan, status, stop, logs, files) live in ops/runs.py, history (labels, notes, search,
-diff, lineage, rerun, report) in ops/history.py, serving in ops/serving.py, sweeps in ops/sweeps.py.
+Runs (train, plan, status, stop, logs, files, cost) live in ops/runs.py, history (labels, notes,
+search, diff, lineage, rerun, report) in ops/history.py, review (check, diff --git) in
+ops/review.py, serving in ops/serving.py, notebooks and the runs as a table in ops/notebook.py,
+sweeps in ops/sweeps.py. The public names are listed once, in mlws/__init__.py.
 """
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
-"""Operations behind `mlws.api`, grouped by domain: runs (train, status, stop, logs, files), history
-(labels, notes, search, diff, lineage, rerun, report) and serving. Each opens the registry through
-one session per command."""
+"""Operations behind `mlws.api`, one module per domain: runs (train, plan, status, stop, logs, files,
+cost), history (labels, notes, search, diff, lineage, rerun, report), review (check, diff --git),
+serving (serve, list, stop, export), notebook (JupyterLab, runs_frame, load_run), sweeps (launch,
+resume, view) and session (the registry opened once per command, status refreshed)."""
