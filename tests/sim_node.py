@@ -3,8 +3,8 @@ SkyPilot runs it on a VM, on this machine.
 
 - the VM's filesystem root is a folder: a task path `/mlws/spec.json` is `<node>/root/mlws/spec.json`
   (the one liberty taken: the task's absolute paths are rewritten under that folder);
-- a fresh HOME; the workdir synced to ~/sky_workdir by SkyPilot's own rsync (LocalProcessCommandRunner,
-  with its .skyignore/.gitignore rules);
+- a fresh HOME; the workdir zipped as SkyPilot's client zips it for the API server (its exclude rules:
+  .skyignore, else git's ignores, else nothing), then synced to ~/sky_workdir by SkyPilot's own rsync;
 - each file mount copied to its path; a bucket mount (s3://B/K) is the folder `<buckets>/B/K`, linked
   at its mount point (what MOUNT_CACHED shows the job: a folder that is kept);
 - `setup` and `run` run for real with bash as SkyPilot runs them: SkyPilot's user environment
@@ -55,10 +55,18 @@ class Node:
 
     def provision(self, task: dict) -> None:
         """The VM as SkyPilot leaves it before setup: workdir synced, file mounts in place."""
+        from sky.data import storage_utils
         from sky.utils.command_runner import LocalProcessCommandRunner
         self.home.mkdir(parents=True, exist_ok=True)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        LocalProcessCommandRunner().rsync(str(task["workdir"]).rstrip("/") + "/", str(self.workdir) + "/",
+        # what SkyPilot's client uploads to its API server (a zip made with its exclude rules: .skyignore,
+        # else what git ignores, else nothing), then the server's rsync to the VM
+        workdir = str(task["workdir"]).rstrip("/")
+        upload = self.folder / "upload"
+        storage_utils.zip_files_and_folders([workdir], self.folder / "upload.zip", relative_to_items=True)
+        with zipfile.ZipFile(self.folder / "upload.zip") as z:
+            z.extractall(upload)
+        LocalProcessCommandRunner().rsync(str(upload / Path(workdir).name) + "/", str(self.workdir) + "/",
                                           up=True, stream_logs=False)
         for remote, source in (task.get("file_mounts") or {}).items():
             target = Path(self.here(remote))
@@ -153,13 +161,15 @@ class PackageIndex:
         path.write_bytes(data)
         return path
 
-    def add_wheel(self, project: str, version: str, module: str, code: str = "") -> Path:
-        """A small pure-Python wheel that pip installs (module `module` with `code`)."""
+    def add_wheel(self, project: str, version: str, module: str, code: str = "", requires=()) -> Path:
+        """A small pure-Python wheel that pip installs (module `module` with `code`, Requires-Dist `requires`)."""
         import base64
         import hashlib
         dist = f"{project.replace('-', '_')}-{version}"
+        meta = f"Metadata-Version: 2.1\nName: {project}\nVersion: {version}\n" + "".join(
+            f"Requires-Dist: {r}\n" for r in requires)
         files = {f"{module}/__init__.py": code.encode(),
-                 f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {project}\nVersion: {version}\n".encode(),
+                 f"{dist}.dist-info/METADATA": meta.encode(),
                  f"{dist}.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: sim_node\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
 
         def digest(data):

@@ -6,7 +6,8 @@ enabled cloud (the credential/identity checks are patched), and, with --record F
 SDK's HTTP calls to the SkyPilot API server with a recorder that answers like the server would.
 Tests built on it prove the wiring, not a cloud.
 
-usage: python tests/skypilot_fakes.py [--record FILE] [--job-status STATUS] [--job-log FILE] [--buckets DIR] [--sky] -- mlws-args...
+usage: python tests/skypilot_fakes.py [--record FILE] [--job-status STATUS|CLUSTER_GONE] [--job-log FILE] [--sky] -- mlws-args...
+       (buckets: a real S3-compatible server on loopback, tests/s3_server.py, through boto3)
        (--sky: the arguments go to SkyPilot's own `sky` CLI instead of mlws)
 """
 import json
@@ -45,29 +46,6 @@ def enable_aws() -> None:
     check.check_capability = lambda *a, **k: None
     aws_catalog._get_az_mappings = lambda *a, **k: None
     backend_utils.check_owner_identity = lambda *a, **k: None
-
-
-def local_buckets(root: Path) -> None:
-    """s3://BUCKET/KEY is the folder ROOT/BUCKET/KEY: the bucket's network boundary, played by a
-    folder (what a simulated node's bucket mount writes into). mlws's own copy code runs as it is."""
-    import shlex
-
-    from sky import cloud_stores
-
-    class LocalBucket(cloud_stores.CloudStorage):
-        def _path(self, url: str) -> str:
-            return str(root / url.split("://", 1)[1])
-
-        def is_directory(self, url: str) -> bool:
-            return Path(self._path(url)).is_dir()
-
-        def make_sync_dir_command(self, source: str, destination: str) -> str:
-            return f"mkdir -p {destination} && cp -R {shlex.quote(self._path(source))}/. {destination}"
-
-        def make_sync_file_command(self, source: str, destination: str) -> str:
-            return f"cp {shlex.quote(self._path(source))} {destination}"
-
-    cloud_stores._REGISTRY["s3"] = LocalBucket()
 
 
 class FakeResponse:
@@ -114,10 +92,16 @@ def record_api(log_path: Path, job_status: str, job_log: str = "epoch 1 val/acc 
                 if not known:  # a state this SkyPilot does not know, as a newer server might send
                     value = {"jobs": [{"job_id": 7, "status": job_status}], "total": 1}
                     name = "unknown"
+            gone = name == "job_status" and job_status == "CLUSTER_GONE"  # autostop tore the cluster down
             req = requests_lib.Request(request_id=rid, name=name, entrypoint=print,
-                                       request_body=payloads.RequestBody(), status=requests_lib.RequestStatus.SUCCEEDED,
+                                       request_body=payloads.RequestBody(),
+                                       status=requests_lib.RequestStatus.FAILED if gone else requests_lib.RequestStatus.SUCCEEDED,
                                        created_at=time.time(), user_id="u")
-            req.set_return_value(value)
+            if gone:
+                from sky import exceptions
+                req.set_error(exceptions.ClusterDoesNotExist("Cluster does not exist (recorded API)"))
+            else:
+                req.set_return_value(value)
             return FakeResponse(body=json.loads(req.encode().model_dump_json()))
         if path.startswith("/api/stream"):  # the request's own output, then its result (/api/get)
             rid = (kwargs.get("params") or {}).get("request_id")
@@ -140,7 +124,7 @@ def record_api(log_path: Path, job_status: str, job_log: str = "epoch 1 val/acc 
 
 
 def main(argv: list[str]) -> int:
-    record, job_status, sky_cli, job_log, buckets = None, "RUNNING", False, None, None
+    record, job_status, sky_cli, job_log = None, "RUNNING", False, None
     while argv and argv[0] != "--":
         flag = argv.pop(0)
         if flag == "--record":
@@ -151,16 +135,12 @@ def main(argv: list[str]) -> int:
             sky_cli = True
         elif flag == "--job-log":  # a file: what the job's log holds (e.g. a real node's output)
             job_log = Path(argv.pop(0)).read_text()
-        elif flag == "--buckets":  # a folder that plays the s3:// buckets
-            buckets = Path(argv.pop(0))
     argv = argv[1:]
     home = Path(os.environ["HOME"])
     seed_catalog(home)
     enable_aws()
     if record:
         record_api(record, job_status, **({"job_log": job_log} if job_log is not None else {}))
-    if buckets:
-        local_buckets(buckets)
     if sky_cli:
         from sky.client.cli.command import cli
         try:

@@ -49,18 +49,28 @@ def no_real_skypilot_server(tmp_path):
     assert not started, "a test started a real SkyPilot API server"
 
 
+# the PyTorch index the plan checks: none here (offline: the plan says it was not checked) unless a test
+# serves one on loopback (tests/test_cloud_torch_index.py)
+NO_TORCH_INDEX = "http://127.0.0.1:9/whl"
 V100x2 = ["+experiment=model_12", "compute=sky", "compute.accelerators=V100:2"]
 
 
 def sky_mlws(ws: Path, env: dict, tmp: Path, *args, record: Path | None = None, job_status: str = "RUNNING",
-             job_log: Path | None = None, buckets: Path | None = None):
+             job_log: Path | None = None):
     home = tmp / "home"
     home.mkdir(exist_ok=True)
     pre = (["--record", str(record)] if record else []) + ["--job-status", job_status]
     pre += ["--job-log", str(job_log)] if job_log else []
-    pre += ["--buckets", str(buckets)] if buckets else []
     return subprocess.run([sys.executable, str(FAKES), *pre, "--", *args], cwd=ws, capture_output=True, text=True,
-                          env={**env, "HOME": str(home), "SKY_RUNTIME_DIR": str(home)}, timeout=300)
+                          env={"MLWS_TORCH_INDEX_BASE": NO_TORCH_INDEX, **env, "HOME": str(home),
+                               "SKY_RUNTIME_DIR": str(home)}, timeout=300)
+
+
+def job(ws: Path, run_id: int) -> str:
+    """A run's SkyPilot job/cluster name: its number and its unique id (from the frozen spec)."""
+    uid = json.loads((ws / "runs" / str(run_id) / "spec.json").read_text())["uid"]
+    assert len(uid) == 16
+    return f"mlws-{run_id}-{uid[:8]}"
 
 
 def calls(record: Path, path: str) -> list[dict]:
@@ -140,7 +150,7 @@ def test_recorded_api_launch_follow_stop(ws, env, tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert "run 1 launched on SkyPilot as managed job 7 at $1.84/hour" in out.stdout
     launch = calls(record, "/jobs/launch")
-    assert len(launch) == 1 and launch[0]["json"]["name"] == "mlws-1"
+    assert len(launch) == 1 and launch[0]["json"]["name"] == job(ws, 1)
     task = list(yaml.safe_load_all(launch[0]["json"]["task"]))[-1]
     assert task["run"] == "python -m mlws.compute.sky.node_run /mlws/spec.json"
     assert task["file_mounts"]["/mlws/spec.json"] == str(ws / "runs" / "1" / "spec.json")
@@ -166,7 +176,7 @@ def test_recorded_api_launch_follow_stop(ws, env, tmp_path):
                                                                  record=tmp_path / "t.json").stdout
     # the request id is the one the (recorded) API server issued for the launch call
     issued = f"req-{[c['path'] for c in json.loads(record.read_text())].index('/jobs/launch') + 1}"
-    assert run["artifacts"]["compute"] == {"managed": True, "job_id": 7, "request_id": issued, "name": "mlws-1"}
+    assert run["artifacts"]["compute"] == {"managed": True, "job_id": 7, "request_id": issued, "name": job(ws, 1)}
 
     # status follows SkyPilot's job table when asked
     status_rec = tmp_path / "status.json"
@@ -267,10 +277,13 @@ def test_fake_catalog_serve_on_a_vm_dry_run_and_recorded_launch(ws, env, tmp_pat
     assert launched.returncode == 0, launched.stderr[-2000:]
     body = calls(record, "/launch")[0]["json"]
     sent = list(yaml.safe_load_all(body["task"]))[-1]
-    assert body["cluster_name"] == "mlws-serve-1" and sent["resources"]["ports"] in ([8000], ["8000"], 8000, "8000")
-    assert calls(record, "/endpoints")[0]["json"]["cluster"] == "mlws-serve-1"
-    assert "served on SkyPilot cluster mlws-serve-1: http://203.0.113.7:8000/" in launched.stdout
-    assert "secrets" not in sent  # no token configured: none sent
+    from mlws.compute.sky.compile import workspace_tag
+    cluster = f"mlws-serve-1-{workspace_tag(ws)}"  # this workspace's run 1, not another's
+    assert body["cluster_name"] == cluster and sent["resources"]["ports"] in ([8000], ["8000"], 8000, "8000")
+    assert calls(record, "/endpoints")[0]["json"]["cluster"] == cluster
+    assert f"served on SkyPilot cluster {cluster}: http://203.0.113.7:8000/" in launched.stdout
+    # no serve.token_env: a token is generated for the public port (ops/serving.py), sent as an inline secret
+    assert list(sent.get("secrets") or {}) == ["MLWS_SERVE_TOKEN"]
 
 
 def test_recorded_api_a_cloud_server_requires_the_runs_token(ws, env, tmp_path):
@@ -298,19 +311,19 @@ def test_recorded_api_cluster_run_launch_logs_and_cancel(ws, env, tmp_path):
     record = tmp_path / "launch.json"
     out = sky_mlws(ws, env, tmp_path, "train", *V100x2, "compute.managed=false", "--detach", record=record)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "launched on SkyPilot as job on cluster mlws-1 3" in out.stdout
+    assert f"launched on SkyPilot as job on cluster {job(ws, 1)} 3" in out.stdout
     body = calls(record, "/launch")[0]["json"]
     sent = list(yaml.safe_load_all(body["task"]))[-1]
-    assert body["cluster_name"] == "mlws-1" and sent["resources"]["autostop"]["idle_minutes"] == 10  # no idle GPU overnight
+    assert body["cluster_name"] == job(ws, 1) and sent["resources"]["autostop"]["idle_minutes"] == 10  # no idle GPU overnight
     assert calls(record, "/jobs/launch") == []
     logs_rec = tmp_path / "logs.json"
     logs = sky_mlws(ws, env, tmp_path, "logs", "1", record=logs_rec)
-    assert logs.returncode == 0 and calls(logs_rec, "/logs")[0]["json"]["cluster_name"] == "mlws-1", logs.stderr[-2000:]
+    assert logs.returncode == 0 and calls(logs_rec, "/logs")[0]["json"]["cluster_name"] == job(ws, 1), logs.stderr[-2000:]
     stop_rec = tmp_path / "stop.json"
     stopped = sky_mlws(ws, env, tmp_path, "stop", "1", "--json", record=stop_rec)
     assert stopped.returncode == 0, stopped.stderr[-2000:]
     cancel = calls(stop_rec, "/cancel")[0]["json"]
-    assert cancel["cluster_name"] == "mlws-1" and cancel["job_ids"] == [3]
+    assert cancel["cluster_name"] == job(ws, 1) and cancel["job_ids"] == [3]
     assert json.loads(stopped.stdout)["status"] == "stopped"
 
 
@@ -430,7 +443,7 @@ def test_recorded_api_a_sweep_launches_each_trial_as_a_managed_job(ws, env, tmp_
                    record=record, job_status="SUCCEEDED")
     assert out.returncode == 0, out.stderr[-2000:]
     launches = calls(record, "/jobs/launch")
-    assert [c["json"]["name"] for c in launches] == ["mlws-1", "mlws-2"]
+    assert [c["json"]["name"] for c in launches] == [job(ws, 1), job(ws, 2)]
     specs = [json.loads((ws / "runs" / str(i) / "spec.json").read_text()) for i in (1, 2)]
     assert sorted(s["config"]["model"]["lr"] for s in specs) == [0.001, 0.003]
     for launch, i in zip(launches, (1, 2)):

@@ -1,7 +1,8 @@
 """compute=sky end to end on a simulated node (tests/sim_node.py): the task mlws sends to SkyPilot's
 API server (the recorded API: there is no cloud) is run the way SkyPilot runs it on a VM, its setup
-for real in a clean virtual environment. The bucket is a folder (s3:// played by tests/skypilot_fakes.py
---buckets, for the node's mount and for mlws's copies back)."""
+for real in SkyPilot's ~/sky-user-env. The node's bucket mount is a folder; what it writes back (as
+MOUNT_CACHED does) is uploaded to an S3-compatible server on loopback (moto, tests/s3_server.py), which
+mlws on the laptop reads through boto3."""
 import json
 import signal
 import socket
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from .s3_server import S3Server
 from .sim_node import Node
 from .test_cloud_skypilot import calls, sky_mlws
 
@@ -86,15 +88,22 @@ def test_a_cloud_run_on_a_simulated_node(ws, env, tmp_path):
     spend = json.loads((run_dir / "spend.json").read_text())["billed_seconds"]
     assert spend >= billed_before  # the spend carried over to the recovered job
 
-    # the laptop: SkyPilot says SUCCEEDED; the outcome and metrics come back from the bucket
-    refreshed = sky_mlws(ws, env, tmp_path, "runs", "--json", "--refresh", record=tmp_path / "refresh.json",
-                         job_status="SUCCEEDED", buckets=buckets)
-    assert refreshed.returncode == 0, refreshed.stderr[-2000:]
-    run = json.loads(refreshed.stdout)[0]
-    assert run["status"] == "succeeded" and run["metrics"]["val/acc"] > 0.9, run
-    copied = sky_mlws(ws, env, tmp_path, "cp", "1:checkpoints/", str(tmp_path / "back"), buckets=buckets)
-    assert copied.returncode == 0, copied.stderr[-2000:]
-    assert {"last.ckpt", "last.safetensors"} <= {p.name for p in (tmp_path / "back").iterdir()}
+    # the laptop: SkyPilot says SUCCEEDED; the outcome and metrics come back from the bucket (boto3)
+    s3 = S3Server(tmp_path / "moto.log")
+    try:
+        s3.client().create_bucket(Bucket="team-bucket")
+        assert s3.put_folder(buckets / "team-bucket", "team-bucket", "") > 3  # the mount's write-back
+        laptop = {**env, **s3.env}
+        refreshed = sky_mlws(ws, laptop, tmp_path, "runs", "--json", "--refresh", record=tmp_path / "refresh.json",
+                             job_status="SUCCEEDED")
+        assert refreshed.returncode == 0, refreshed.stderr[-2000:]
+        run = json.loads(refreshed.stdout)[0]
+        assert run["status"] == "succeeded" and run["metrics"]["val/acc"] > 0.9, run
+        copied = sky_mlws(ws, laptop, tmp_path, "cp", "1:checkpoints/", str(tmp_path / "back"))
+        assert copied.returncode == 0, copied.stderr[-2000:]
+        assert {"last.ckpt", "last.safetensors"} <= {p.name for p in (tmp_path / "back").iterdir()}
+    finally:
+        s3.stop()
 
     # two nodes (one process each, gloo on CPUs) train one run until the cost guard stops it: both ranks
     # stop at the same batch (a rank stopping alone would leave the other waiting in a collective)

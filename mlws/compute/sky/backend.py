@@ -41,6 +41,7 @@ def _wheel() -> Path:
 
 class SkyBackend(Backend):
     name = "sky"
+    extra = "sky"
 
     def prepare(self, spec) -> dict:
         """Compile, validate with SkyPilot, price; raises MlwsError before anything is recorded."""
@@ -48,6 +49,9 @@ class SkyBackend(Backend):
         secret_values(spec.config["compute"])  # fail now if a named secret is missing here
         prepared = self._priced(spec, price_required=True)
         _upload_excludes(spec.workspace)
+        import sys
+        for note in prepared.get("notes") or []:
+            print(f"warning: {note}", file=sys.stderr)
         return prepared
 
     def plan(self, spec, spec_path: str | None = None) -> dict:
@@ -77,6 +81,10 @@ class SkyBackend(Backend):
         # a task handed to `sky launch` (a plan's spec_path) mounts the wheel beside its spec, not from a cache
         task_config = compile_task(spec, spec_path, Path(spec_path).parent / wheel.name if spec_path else wheel)
         estimate = client.estimate(client.validate(task_config), c.get("max_runtime_minutes"))
+        from .torch_wheels import plan_notes
+        index_notes, refusal = plan_notes(c, (spec.versions or {}).get("torch"))
+        if refusal:  # the node's setup would fail after the VM is paid for
+            raise MlwsError(f"the node's torch: {refusal}")
         limit = c.get("max_cost")
         if limit is not None:
             if not estimate.get("available"):
@@ -88,7 +96,8 @@ class SkyBackend(Backend):
                 raise MlwsError(f"estimated cost ${estimate['max_runtime_cost']:.2f} "
                                 f"({estimate['instance_type']} × {estimate['num_nodes']} at ${estimate['hourly_price']:.2f}/h "
                                 f"for {c['max_runtime_minutes']} min) exceeds compute.max_cost ${limit:.2f}")
-        return {"task": task_config, "estimate": estimate, **({"files": {wheel.name: str(wheel)}} if spec_path else {})}
+        return {"task": task_config, "estimate": estimate, "notes": index_notes,
+                **({"files": {wheel.name: str(wheel)}} if spec_path else {})}
 
     def submit(self, spec_path: Path, *, detach: bool, prepared: dict | None = None) -> Submission:
         from ...spec import RunSpec
@@ -102,7 +111,8 @@ class SkyBackend(Backend):
         if estimate.get("available"):  # for the cost guard, which counts provisioning from the launch
             import time
             task.update_envs({"MLWS_HOURLY_PRICE": str(estimate["hourly_price"]), "MLWS_LAUNCHED_AT": f"{time.time():.0f}"})
-        handle = client.launch(task, managed=bool(c.get("managed")), name=f"mlws-{spec.run_id}",
+        from .compile import job_name
+        handle = client.launch(task, managed=bool(c.get("managed")), name=job_name(spec),
                                cluster_name=c.get("cluster_name"), autostop_minutes=c.get("autostop_minutes"),
                                progress=not detach)
         kind = "managed job" if handle.get("managed") else f"job on cluster {handle.get('cluster')}"
@@ -127,7 +137,9 @@ class SkyBackend(Backend):
         try:
             state = client.job_status(handle)
         except client.ClusterGone as gone:
-            outcome = self._outcome(record, handle, job_log=False)
+            # a bucket that cannot be read (no SDK, no credentials, offline) raises: status unknown, the
+            # run stays as recorded (a succeeded run is not recorded failed because a copy failed)
+            outcome = self._outcome(record, handle, job_log=False, strict=True)
             return outcome or Status("failed", artifacts=record.get("artifacts"),
                                      error=f"{gone} (torn down when idle) and its outcome was not kept: "
                                            "set compute.bucket to keep run directories")
@@ -139,19 +151,26 @@ class SkyBackend(Backend):
         return Status(state, metrics=outcome.metrics if outcome else None, artifacts=record.get("artifacts"),
                       stop_reason="cancelled" if state == "stopped" else None)
 
-    def _outcome(self, record: dict, handle: dict, *, job_log: bool) -> Status | None:
-        """The node's result: result.json in the bucket, else the MLWS_RESULT line of the job's log."""
+    def _outcome(self, record: dict, handle: dict, *, job_log: bool, strict: bool = False) -> Status | None:
+        """The node's result: result.json in the bucket, else the MLWS_RESULT line of the job's log.
+        `strict`: a bucket that could not be read raises (nothing else can tell); else a warning."""
         import json
+        import sys
         import tempfile
 
         from ...worker import RESULT_MARKER
         from . import client
+        from .artifacts import BucketUnreachable
         result = None
         if ((record.get("config") or {}).get("compute") or {}).get("bucket"):
             with tempfile.TemporaryDirectory(prefix="mlws-result-") as tmp:
                 try:
                     self.copy(record, "result.json", Path(tmp) / "result.json")
                     result = json.loads((Path(tmp) / "result.json").read_text())
+                except BucketUnreachable as e:
+                    if strict:
+                        raise MlwsError(f"its result.json could not be read ({e}); kept as recorded") from None
+                    print(f"warning: run {record['id']}: its result.json could not be read ({e})", file=sys.stderr)
                 except (MlwsError, OSError, ValueError):
                     result = None
         if result is None and job_log:
@@ -221,6 +240,7 @@ class SkyBackend(Backend):
         token = args.get("token")
         task_config = compile_serve_task(compute, str(workspace.root), run_id, str(args_path),
                                          str(local_checkpoint), args["port"], token=bool(token), wheel=_wheel())
+        cluster = task_config["name"]  # mlws-serve-N-<workspace tag>: unique across workspaces and teammates
         if not dry_run:
             _upload_excludes(workspace.root)
         task = client.validate(task_config, secrets={"MLWS_SERVE_TOKEN": token} if token else None)
@@ -229,7 +249,7 @@ class SkyBackend(Backend):
                   f"{task_config['resources']['autostop']['idle_minutes']} minutes"] if estimate.get("available") else [])
         if dry_run:
             return {"task": task_config, "estimate": estimate, "lines": lines}
-        launched = client.launch_server(task, f"mlws-serve-{run_id}", args["port"])
+        launched = client.launch_server(task, cluster, args["port"])
         return {"task": task_config, "estimate": estimate, "lines": lines,
                 "where": f"SkyPilot cluster {launched['cluster']}",
                 **launched}
@@ -259,7 +279,7 @@ class SkyBackend(Backend):
                                 f"${estimate['hourly_price']:.2f}/hour exceeds compute.max_cost ${limit:.2f}")
         lines = [_price_line(estimate) + (" (stops when idle, then the VM is torn down)" if estimate.get("available")
                                           else "")]
-        cluster = f"mlws-notebook-{name}"
+        cluster = task_config["name"]  # mlws-notebook-NAME-<workspace tag>
         result = {"name": name, "backend": self.name, "cluster": cluster, "token": token,
                   "idle_minutes": idle_minutes, "task": task_config, "estimate": estimate, "lines": lines,
                   "tunnel": None if expose else f"ssh -N -L {port}:localhost:{port} {cluster}"}

@@ -156,12 +156,17 @@ def job_status(cloud: dict) -> str:
             try:
                 records = _managed_jobs(cloud["job_id"], refresh=False)
             except exceptions.ClusterNotUpError:
-                # the jobs controller stops when idle; refresh starts it again to read the table
-                records = _managed_jobs(cloud["job_id"], refresh=True)
+                # the jobs controller stops when idle; refresh starts that VM again to read the table,
+                # which can take minutes: bounded, and said so (the start goes on on the API server)
+                records = _bounded(lambda: _managed_jobs(cloud["job_id"], refresh=True), CONTROLLER_WAIT_S,
+                                   f"SkyPilot's jobs controller is stopped; starting it to read job {cloud['job_id']} "
+                                   f"takes longer than {CONTROLLER_WAIT_S:.0f} s: try --refresh again in a few minutes")
             states = [r["status"] for r in records if r["job_id"] == cloud["job_id"]]
         else:
             statuses = sky.get(sky.job_status(cloud["cluster"], job_ids=[cloud["job_id"]]))
             states = [statuses.get(cloud["job_id"])]
+    except Slow:
+        raise
     except exceptions.ClusterDoesNotExist as e:
         if cloud.get("managed"):  # the jobs controller is gone, not the job: status unknown
             raise MlwsError(f"SkyPilot could not report job {cloud['job_id']}: {_message(e)}") from None
@@ -175,6 +180,33 @@ def job_status(cloud: dict) -> str:
     if name not in STATUS:
         raise MlwsError(f"job {cloud['job_id']} is in a state mlws does not know: {name}")
     return STATUS[name]
+
+
+CONTROLLER_WAIT_S = 30.0
+
+
+class Slow(MlwsError):
+    """A SkyPilot request that did not answer in its bound (it may still complete on the server)."""
+
+
+def _bounded(call, seconds: float, message: str):
+    """call() in a thread, for at most `seconds`; Slow(message) after that."""
+    import threading
+    out: dict = {}
+
+    def run():
+        try:
+            out["value"] = call()
+        except BaseException as e:  # handed to the caller's thread
+            out["error"] = e
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise Slow(message)
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
 
 
 def _managed_jobs(job_id: int, refresh: bool) -> list:

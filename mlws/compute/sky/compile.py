@@ -23,10 +23,33 @@ def bucket_run_url(bucket: str, spec) -> str:
     return f"{bucket.rstrip('/')}/runs/{key}"
 
 
+def job_name(spec) -> str:
+    """The run's managed job (or cluster) name: its number and its unique id, so two workspaces' (or two
+    teammates') run 3 never share a cluster, or resume each other's last.ckpt on a reused one."""
+    return f"mlws-{spec.run_id}" + (f"-{spec.uid[:8]}" if spec.uid else "")
+
+
+def workspace_tag(root) -> str:
+    """8 hex digits for this user's workspace on this machine: names of its servers' and notebooks'
+    clusters (the registry keeps no uid for those), unique across workspaces and teammates."""
+    import getpass
+    import hashlib
+    import socket
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = str(os.getuid())
+    return hashlib.sha256(f"{user}@{socket.gethostname()}:{Path(root).resolve()}".encode()).hexdigest()[:8]
+
+
 def split_bucket(url: str) -> tuple[str, str]:
-    """s3://team/mlws -> (s3://team, mlws): the bucket SkyPilot mounts, and the folder in it."""
+    """s3://team/mlws -> (s3://team, mlws): the bucket SkyPilot mounts, and the folder in it. Azure's
+    https://ACCOUNT.blob.core.windows.net/CONTAINER/mlws keeps its container in the root."""
     scheme, _, rest = url.rstrip("/").partition("://")
     name, _, prefix = rest.partition("/")
+    if name.endswith(".blob.core.windows.net"):
+        container, _, prefix = prefix.partition("/")
+        name = f"{name}/{container}"
     return f"{scheme}://{name}", prefix
 
 
@@ -34,7 +57,8 @@ def remote_run_dir(spec) -> str:
     """Where the run directory lives on the node: its folder in the mounted bucket, else under the workdir."""
     c = spec.config["compute"]
     if not c.get("bucket"):
-        return f"runs/{spec.run_id if spec.run_id is not None else 'N'}"
+        # keyed by the unique id too: a reused cluster's workdir keeps other runs' folders
+        return "runs/" + (f"{spec.run_id}-{spec.uid}" if spec.uid else str(spec.run_id if spec.run_id is not None else "N"))
     root, _ = split_bucket(c["bucket"])
     return REMOTE_BUCKET_DIR + bucket_run_url(c["bucket"], spec)[len(root):]
 
@@ -72,7 +96,7 @@ def compile_task(spec, spec_path: str | os.PathLike | None = None, wheel: str | 
         # The whole bucket: SkyPilot mounts only a bucket's root (a sub-path would be dropped silently).
         file_mounts[REMOTE_BUCKET_DIR] = {"source": split_bucket(c["bucket"])[0], "mode": "MOUNT_CACHED"}
     task = {
-        "name": f"mlws-{run_id}" + (f"-{spec.experiment}".replace("_", "-") if spec.experiment else ""),
+        "name": job_name(spec) + (f"-{spec.experiment}".replace("_", "-") if spec.experiment else ""),
         "workdir": spec.workspace,
         "num_nodes": int(c.get("num_nodes") or 1),
         "resources": resources,
@@ -107,7 +131,7 @@ def secret_values(c: dict, environ=os.environ) -> dict:
 
 
 def compile_serve_task(compute: dict, workspace: str, run_id: int, args_path: str, checkpoint: str,
-                       port: int, token: bool = False, wheel=None) -> dict:
+                       port: int, token: bool = False, wheel=None, cluster: str | None = None) -> dict:
     """A SkyPilot task that serves a run's model on a VM: the port opened, and a lifetime limit
     (autostop that does not wait for the always-running server job), so no demo runs forever.
     `token`: the server requires the run's bearer token, given at launch as the MLWS_SERVE_TOKEN secret."""
@@ -117,7 +141,7 @@ def compile_serve_task(compute: dict, workspace: str, run_id: int, args_path: st
     resources["autostop"] = {"idle_minutes": lifetime, "wait_for": "none", "down": True}
     mounts, setup = node_install(compute, package_versions(), wheel, workspace)
     return {
-        "name": f"mlws-serve-{run_id}",
+        "name": cluster or f"mlws-serve-{run_id}-{workspace_tag(workspace)}",
         "workdir": workspace,
         "resources": resources,
         "envs": {str(k): str(v) for k, v in (compute.get("env") or {}).items()},
@@ -127,6 +151,10 @@ def compile_serve_task(compute: dict, workspace: str, run_id: int, args_path: st
         "run": "python -m mlws.serving.server /mlws/serve-args.json",
         **({"secrets": {"MLWS_SERVE_TOKEN": None}} if token else {}),  # the value is added at launch
     }
+
+
+def notebook_cluster(workspace, name: str) -> str:
+    return f"mlws-notebook-{name}-{workspace_tag(workspace)}"
 
 
 NOTEBOOK_WORK = "/mlws-work"  # persistent: a bucket mounted with SkyPilot's cached mode
@@ -152,7 +180,7 @@ def compile_notebook_task(compute: dict, workspace: str, name: str, port: int, i
            f"python -m mlws.cli.main notebook compute=local --name {shlex.quote(name)} "
            f"--host {host} --port {int(port)} --idle-minutes {float(idle_minutes)} --token-env MLWS_NOTEBOOK_TOKEN")
     return {
-        "name": f"mlws-notebook-{name}",
+        "name": notebook_cluster(workspace, name),
         "workdir": workspace,
         "resources": resources,
         "envs": {str(k): str(v) for k, v in (compute.get("env") or {}).items()},

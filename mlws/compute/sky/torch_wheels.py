@@ -70,18 +70,31 @@ def accelerator_names(accelerators) -> list[str]:
 def check_index(index: str, torch_version: str, python: str = NODE_PYTHON, timeout: float = 2.0) -> str | None:
     """None when `index` (pip's simple API) lists a torch==VERSION wheel for CPython `python` on Linux;
     else why not. One bounded GET of INDEX/torch/ (the page pip itself reads), at most 8 MB."""
+    import threading
     import urllib.error
     import urllib.request
     version = torch_version.split("+")[0]
     tag = "cp" + python.replace(".", "")
     url = f"{index.rstrip('/')}/torch/"
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers={"Accept": "text/html"}), timeout=timeout) as r:
-            page = r.read(8 << 20).decode("utf-8", "replace")
-    except urllib.error.HTTPError as e:
-        return f"{url} answered HTTP {e.code}: no torch there"
-    except (OSError, ValueError) as e:
-        raise IndexUnreachable(f"could not check {url} ({getattr(e, 'reason', e)})") from None
+    answer: dict = {}
+
+    def fetch():  # in a thread: a name lookup that hangs offline is not bounded by the socket timeout
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers={"Accept": "text/html"}),
+                                        timeout=timeout) as r:
+                answer["page"] = r.read(8 << 20).decode("utf-8", "replace")
+        except urllib.error.HTTPError as e:
+            answer["status"] = e.code
+        except (OSError, ValueError) as e:
+            answer["error"] = str(getattr(e, "reason", e))
+    worker = threading.Thread(target=fetch, daemon=True)
+    worker.start()
+    worker.join(timeout + 0.5)
+    if "status" in answer:
+        return f"{url} answered HTTP {answer['status']}: no torch there"
+    if "page" not in answer:
+        raise IndexUnreachable(f"could not check {url} ({answer.get('error') or f'no answer in {timeout:.0f} s'})")
+    page = answer["page"]
     page = page.replace("%2B", "+").replace("%2b", "+")
     wheel = re.compile(rf"torch-{re.escape(version)}(\+[\w.]+)?-{tag}-{tag}-(manylinux|linux)[\w.]*x86_64\.whl")
     if not wheel.search(page):
