@@ -54,8 +54,13 @@ def run(args) -> int:
     out = console()
     filtered = any([args.label, args.experiment, args.status, args.search, args.where])
     out.print(t if records else "no runs match" if filtered else "no runs yet: mlws train +experiment=model_12")
-    if any(r["status"] == "running" for r in records) and not args.refresh:
+    if not args.refresh and _any_reported_by_a_backend(api, records):
         out.print("[dim]runs on a cluster or cloud show their last known status; --refresh asks their backends[/dim]")
     if total > len(records):
         out.print(f"[dim]showing {len(records)} of {total} runs; --limit N or --all for more[/dim]")
     return 0
+
+
+def _any_reported_by_a_backend(api, records: list[dict]) -> bool:
+    """A running run no process of this machine owns (pid NULL): its backend knows its status."""
+    return any(api.show(r["id"])["pid"] is None for r in records if r["status"] == "running")

@@ -24,15 +24,34 @@ def run(args) -> int:
                          ("ended", record["ended_at"]), ("metrics", format_metrics(record["metrics"], tuple(sorted(record["metrics"] or {})))),
                          ("git", f"{git.get('commit')} ({'dirty' if git.get('dirty') else 'clean'})"),
                          ("labels", ", ".join(record["labels"] or [])), ("note", record["note"]),
-                         ("parent", record["parent_id"]), ("stopped", record["stop_reason"]),
-                         ("cost", _cost_line(record)),
+                         ("parent", record["parent_id"]),
+                         ("rerun of", record.get("rerun_of") and f"run {record['rerun_of']}"),
+                         ("stopped", record["stop_reason"]), ("cost", _cost_line(record)),
                          ("run dir", record["run_dir"]), ("error", record["error"])]:
         if value:
             out.print(f"{label:>9}: {value}", highlight=False)
-    for name, path in ((record["artifacts"] or {}).get("checkpoints") or {}).items():
-        out.print(f"{'ckpt ' + name:>9}: {path}", highlight=False)
+    for label, value in _artifact_lines(record):
+        out.print(f"{label:>9}: {value}", highlight=False)
     print(yaml.safe_dump(record["config"], sort_keys=False), end="")
     return 0
+
+
+def _artifact_lines(record: dict) -> list[tuple[str, str]]:
+    """The best checkpoint with its score (by the run's monitor metric), the last, then any other."""
+    artifacts = record["artifacts"] or {}
+    ckpts = dict(artifacts.get("checkpoints") or {})
+    score, metric = ckpts.pop("best_score", None), (record.get("monitor") or {}).get("metric")
+    lines = []
+    if "best" in ckpts:
+        shown = f"  ({metric or 'score'} {score:.4f})" if isinstance(score, (int, float)) else ""
+        lines.append(("best ckpt", ckpts.pop("best") + shown))
+    if "last" in ckpts:
+        lines.append(("last ckpt", ckpts.pop("last")))
+    lines += [("ckpt", f"{path} ({name})") for name, path in ckpts.items()]
+    if artifacts.get("log"):
+        n = artifacts.get("warnings") or 0
+        lines.append(("log", artifacts["log"] + (f" ({n} warning{'s' if n != 1 else ''})" if n else "")))
+    return lines
 
 
 def _cost_line(record: dict) -> str | None:

@@ -16,11 +16,13 @@ has runs:
 A run of no experiment: rule 2 over earlier runs of any experiment, chosen once (`choose_parent`).
 
 Every parent ranks below its child by (depth of the experiment, plain before overrides, id), and a
-rerun or trial's parent is an older run of its own experiment, so no chain can loop.
+rerun or trial's parent is an older run of its experiment or of one it builds on, so no chain can
+loop. `derive_parents` applies the rules to a whole history; `relink`, run for each new run, changes
+only what the new run can change, and the tests hold the two equal over thousands of histories.
 """
 from __future__ import annotations
 
-from .diff import change_count, config_diff
+from ..flatten import flatten
 
 
 def has_extra_overrides(experiment: str | None, overrides: list[str]) -> bool:
@@ -61,21 +63,88 @@ def derive_parents(runs: list[dict], builds: dict[str, str | None], only: set[st
 
     `runs`: every run of the experiments concerned, each {id, experiment, overrides, config,
     rerun_of, sweep_id}; `builds`: {experiment: the experiment it builds on}."""
-    by_experiment: dict[str, list[dict]] = {}
-    for r in sorted(runs, key=lambda r: r["id"]):
-        by_experiment.setdefault(r["experiment"], []).append(r)
+    by_experiment = _by_experiment(runs)
+    flat: dict[int, dict] = {}
+    return {r["id"]: _derive(r, by_experiment, builds, flat) for r in runs
+            if not is_fixed(r) and (only is None or r["experiment"] in only)}
+
+
+def relink(new: dict, runs: list[dict], builds: dict[str, str | None], load_configs=None) -> dict[int, int | None]:
+    """The parents that recording `new` (the newest run) sets or changes: what `derive_parents`
+    would choose over all the runs, computed from what the new run can change (the tests hold the
+    two equal). `runs`: the runs of relevant(new's experiment), `new` included, with their current
+    `parent_id`; a run without its `config` gets it from `load_configs(ids) -> {id: config}` when
+    a comparison needs it (a sweep's trial usually needs none)."""
+    experiment = new["experiment"]
+    by_experiment = _by_experiment(runs)
+    by_id = {r["id"]: r for r in runs}
+    parent_of = lambda run: by_id.get(run.get("parent_id"))  # noqa: E731
+    # what to choose again, and how: "derive" by the rules, or "nearer" (is the new run closer
+    # than the current parent: it joined candidates that are otherwise unchanged)
+    todo: list[tuple[dict, str]] = [] if is_fixed(new) else [(new, "derive")]
+    if is_plain(new):  # a plain run is a candidate for its experiment's runs with overrides
+        todo += [(r, "nearer") for r in by_experiment.get(experiment, [])
+                 if r is not new and not is_fixed(r) and not is_plain(r)]
+    first = len(by_experiment.get(experiment, [])) == 1
+    for name in family(experiment, builds) - {experiment}:  # experiments that build on it...
+        chain = ancestors(name, builds)
+        if any(by_experiment.get(between) for between in chain[:chain.index(experiment)]):
+            continue  # ...with no runs in between: the new run is above their runs
+        for run in by_experiment.get(name, []):
+            current = parent_of(run)
+            if is_fixed(run):
+                continue
+            if is_plain(run) or (first and current is not None and current["experiment"] != name):
+                todo.append((run, "derive"))  # by ids alone; or its candidates above were another experiment's
+            else:
+                todo.append((run, "nearer"))  # its own experiment's candidates stay; the new run joins them
+    _load_missing(_compared(todo, new, by_experiment, builds, parent_of), load_configs)
+    flat: dict[int, dict] = {}
     out = {}
-    for r in runs:
-        if is_fixed(r) or (only is not None and r["experiment"] not in only):
-            continue
-        above = next((by_experiment[a] for a in ancestors(r["experiment"], builds) if by_experiment.get(a)), [])
-        own = [c for c in by_experiment.get(r["experiment"], []) if c["id"] != r["id"]]
-        if is_plain(r):
-            out[r["id"]] = _from_above(r["id"], above) if above else _latest([c for c in own if is_plain(c) and c["id"] < r["id"]])
+    for run, how in todo:
+        if how == "derive":
+            out[run["id"]] = _derive(run, by_experiment, builds, flat)
+        elif parent_of(run) is None or _differing(_flat_of(new, flat), _flat_of(run, flat)) <= \
+                _differing(_flat_of(parent_of(run), flat), _flat_of(run, flat)):  # ties: the newer run
+            out[run["id"]] = new["id"]
+    return {i: p for i, p in out.items() if by_id[i].get("parent_id") != p}
+
+
+def _compared(todo, new, by_experiment, builds, parent_of) -> list[dict]:
+    """The runs whose configs the choices in `todo` compare."""
+    runs = []
+    for run, how in todo:
+        if is_plain(run):
+            continue  # chosen by ids alone
+        if how == "nearer":
+            runs += [run, new] + ([parent_of(run)] if parent_of(run) is not None else [])
         else:
-            candidates = [c for c in own if is_plain(c) or c["id"] < r["id"]] + above
-            out[r["id"]] = _closest(r["config"], candidates)
+            above = next((by_experiment[a] for a in ancestors(run["experiment"], builds) if by_experiment.get(a)), [])
+            runs += [run, *by_experiment.get(run["experiment"], []), *above]
+    return runs
+
+
+def _load_missing(runs: list[dict], load_configs) -> None:
+    missing = {r["id"]: r for r in runs if "config" not in r}
+    ids = sorted(missing)
+    for start in range(0, len(ids), 500):  # a query's parameters are limited
+        for run_id, config in load_configs(ids[start:start + 500]).items():
+            missing[run_id]["config"] = config
+
+
+def _by_experiment(runs: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for r in sorted(runs, key=lambda r: r["id"]):
+        out.setdefault(r["experiment"], []).append(r)
     return out
+
+
+def _derive(r: dict, by_experiment: dict, builds: dict, flat: dict) -> int | None:
+    above = next((by_experiment[a] for a in ancestors(r["experiment"], builds) if by_experiment.get(a)), [])
+    own = [c for c in by_experiment.get(r["experiment"], []) if c["id"] != r["id"]]
+    if is_plain(r):
+        return _from_above(r["id"], above) if above else _latest([c for c in own if is_plain(c) and c["id"] < r["id"]])
+    return _closest(r["config"], [c for c in own if is_plain(c) or c["id"] < r["id"]] + above, flat)
 
 
 def _from_above(run_id: int, above: list[dict]) -> int:
@@ -93,10 +162,25 @@ def _latest(runs: list[dict]) -> int | None:
     return max((c["id"] for c in runs), default=None)
 
 
-def _closest(config: dict, candidates: list[dict]) -> int | None:
+def _closest(config: dict, candidates: list[dict], flat: dict[int, dict] | None = None) -> int | None:
+    """The candidate whose config differs from `config` in the fewest keys; ties: the highest id.
+    `flat`: flattened configs by run id, kept across calls (a relink compares each run with many)."""
     if not candidates:
         return None
-    return -min((change_count(config_diff(c["config"], config)), -c["id"]) for c in candidates)[1]
+    flat = {} if flat is None else flat
+    mine = flatten(config or {})
+    return -min((_differing(_flat_of(c, flat), mine), -c["id"]) for c in candidates)[1]
+
+
+def _flat_of(run: dict, flat: dict[int, dict]) -> dict:
+    if run["id"] not in flat:
+        flat[run["id"]] = flatten(run["config"] or {})
+    return flat[run["id"]]
+
+
+def _differing(a: dict, b: dict, ignore: tuple[str, ...] = ("description",)) -> int:
+    """How many keys differ (changed, added or removed), as change_count(config_diff(...)) counts."""
+    return sum(1 for k in a.keys() | b.keys() if k not in ignore and (k not in a or k not in b or a[k] != b[k]))
 
 
 def choose_parent(config: dict, experiment: str | None, builds_on: str | None, overrides: list[str],

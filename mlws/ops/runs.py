@@ -85,7 +85,7 @@ def launch(ws, spec, patch: str, *, detach: bool, labels=(), note: str = "", rer
                              labels=labels, note=spec.note, builds_on=spec.builds_on, parent_id=parent,
                              rerun_of=rerun_of, trial=trial)
     if spec.experiment:
-        relink(ws, registry, spec.experiment)
+        relink(ws, registry, run_id, spec.experiment)
     try:
         run_dir = ws.runs_dir / str(run_id)
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
@@ -115,17 +115,16 @@ def launch(ws, spec, patch: str, *, detach: bool, labels=(), note: str = "", rer
     return registry.get(run_id) | {"message": submitted.message}
 
 
-def relink(ws, registry, experiment: str) -> dict[int, int | None]:
-    """Choose again the parents of the runs a new run of `experiment` may change (its own runs and
-    those of experiments that build on it), so the lineage follows the experiments' inheritance
-    whatever the order runs were made in (mlws/history/parent.py). Returns the parents changed."""
+def relink(ws, registry, run_id: int, experiment: str) -> dict[int, int | None]:
+    """Set the new run's parent, and choose again those of the runs it may change (of its own
+    experiment and of experiments that build on it), so the lineage follows the experiments'
+    inheritance whatever the order runs were made in (mlws/history/parent.py). Returns the changes."""
     from ..experiments import links
-    from ..history.parent import derive_parents, family, relevant
+    from ..history import parent
     builds = {**registry.experiment_links(), **links(ws)}  # the files say what experiments build on now
-    runs = registry.lineage_runs(sorted(relevant(experiment, builds)))
-    chosen = derive_parents(runs, builds, only=family(experiment, builds))
-    stored = {r["id"]: r["parent_id"] for r in runs}
-    changed = {i: p for i, p in chosen.items() if stored.get(i) != p}
+    runs = registry.lineage_runs(sorted(parent.relevant(experiment, builds)))
+    new = next(r for r in runs if r["id"] == run_id)
+    changed = parent.relink(new, runs, builds, load_configs=registry.configs)
     if changed:
         registry.set_parents(changed)
     return changed

@@ -343,10 +343,11 @@ class Registry:
             return {dict(r)["experiment"]: dict(r)["builds_on"] for r in db.execute(sql).fetchall()}
 
     def lineage_runs(self, experiments: list[str]) -> list[dict]:
-        """The runs of these experiments with what the lineage rules read (config included)."""
+        """The runs of these experiments with what the lineage rules read but their configs
+        (`configs(ids)` reads those, for the runs a choice compares)."""
         if not experiments:
             return []
-        sql = ("SELECT id, experiment, overrides, config, rerun_of, sweep_id, parent_id FROM runs "
+        sql = ("SELECT id, experiment, overrides, rerun_of, sweep_id, parent_id FROM runs "
                f"WHERE experiment IN ({', '.join([self.p] * len(experiments))}) ORDER BY id")
         with self._db() as db:
             return [_decode(r) for r in db.execute(sql, tuple(experiments)).fetchall()]

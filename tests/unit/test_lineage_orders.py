@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from mlws.history.parent import derive_parents, family, relevant
+from mlws.history.parent import derive_parents, family, relevant, relink
 
 N = 12
 BUILDS = {f"model_{k:02d}": (f"model_{k - 1:02d}" if k > 1 else None) for k in range(1, N + 1)}
@@ -33,10 +33,9 @@ def record_in_order(order: list[tuple[str, tuple[str, ...]]], fixed: dict[int, d
                **(fixed or {}).get(run_id, {})}
         runs.append(run)
         names = relevant(experiment, BUILDS)
-        chosen = derive_parents([r for r in runs if r["experiment"] in names], BUILDS,
-                                only=family(experiment, BUILDS))
+        changed = relink(run, [r for r in runs if r["experiment"] in names], BUILDS)
         for r in runs:
-            r["parent_id"] = chosen.get(r["id"], r["parent_id"])
+            r["parent_id"] = changed.get(r["id"], r["parent_id"])
     return runs
 
 
@@ -133,7 +132,7 @@ def test_experiment_files_that_build_on_each_other_do_not_loop():
 
 def test_relink_through_a_real_registry_matches_the_rules(tmp_path):
     """mlws.ops.runs.relink with a SQLite registry and experiment files: the same parents."""
-    from mlws.ops.runs import relink
+    from mlws.ops.runs import relink as relink_recorded
     from mlws.registry import open_registry
     from mlws.spec import RunSpec
     from mlws.workspace import Workspace
@@ -149,10 +148,39 @@ def test_relink_through_a_real_registry_matches_the_rules(tmp_path):
             spec = RunSpec(experiment=experiment, overrides=(f"+experiment={experiment}", *extra),
                            config=config(experiment, extra), workspace=str(tmp_path), command="c",
                            created_at="2026-01-01")
-            registry.create(spec, "", "local", run_dir_for=str, builds_on=BUILDS[experiment])
-            relink(ws, registry, experiment)
+            run_id = registry.create(spec, "", "local", run_dir_for=str, builds_on=BUILDS[experiment])
+            relink_recorded(ws, registry, run_id, experiment)
         stored = {r["id"]: r["parent_id"] for r in registry.list()}
         assert stored == {r["id"]: r["parent_id"] for r in record_in_order(order)}
         last = registry.list()[-1]["id"]
         chain = registry.ancestors(last)
         assert [registry.get(i)["experiment"] for i in chain][0] == "model_01" and chain[-1] == last
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_relinking_each_new_run_equals_choosing_every_parent_at_the_end(seed):
+    """Random histories: runs of six experiments (some skipped), overrides at random distances,
+    reruns and sweep trials; after each run only what it may change is chosen again, and the end
+    state is what choosing every parent over the whole history gives."""
+    rng = random.Random(seed)
+    for _ in range(150):
+        runs: list[dict] = []
+        names = rng.sample([f"model_{k:02d}" for k in range(1, 7)], rng.randint(2, 6))
+        for run_id in range(1, rng.randint(2, 25)):
+            experiment = rng.choice(names)
+            extra = tuple(f"model.x{rng.randint(1, 3)}={rng.randint(1, 3)}" for _ in range(rng.choice((0, 0, 1, 2))))
+            earlier = [r for r in runs if r["experiment"] == experiment]
+            fixed = {}
+            if earlier and rng.random() < 0.2:
+                base = rng.choice(earlier)
+                extra = tuple(base["overrides"][1:])
+                fixed = {"rerun_of": base["id"]} if rng.random() < 0.5 else {"sweep_id": 1}
+                fixed["parent_id"] = base["id"]
+            run = {"id": run_id, "experiment": experiment, "overrides": [f"+experiment={experiment}", *extra],
+                   "config": config(experiment, extra), "rerun_of": None, "sweep_id": None, "parent_id": None, **fixed}
+            runs.append(run)
+            relevant_runs = [r for r in runs if r["experiment"] in relevant(experiment, BUILDS)]
+            for run_id_, parent in relink(run, relevant_runs, BUILDS).items():
+                next(r for r in runs if r["id"] == run_id_)["parent_id"] = parent
+        full = derive_parents(runs, BUILDS)
+        assert {i: r["parent_id"] for i, r in ((r["id"], r) for r in runs) if i in full} == full, runs
