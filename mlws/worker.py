@@ -4,7 +4,8 @@ The run's compute backend may wrap training (`Backend.run_fit`: DDP across nodes
 
 It trains the frozen RunSpec and records the outcome in the registry: succeeded, failed
 (with the error; the traceback goes to RUN_DIR/error.log) or stopped (Ctrl-C or SIGTERM): a stopped
-run keeps its metrics and best checkpoint as a finished one does, and the process exits 128 + the signal.
+run keeps its metrics and best checkpoint as a finished one does. `mlws train` in the foreground
+then exits 128 + the signal (`exit_code`).
 """
 from __future__ import annotations
 
@@ -182,11 +183,13 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     try:
-        record = run(argv[0])
+        run(argv[0])
     except MlwsError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
-    return exit_code(record)
+    # 0 for a stopped run too: a backend reads a node's exit code (SkyPilot: non-zero is a failure
+    # or a retry); the CLI gives the shell 130/143 (exit_code)
+    return 0
 
 
 if __name__ == "__main__":
