@@ -101,6 +101,9 @@ def init(root: Path, *, name: str | None = None, model: str | None = None, data:
         written.append(str(path.relative_to(root)))
     if _add_to_gitignore(root / ".gitignore"):
         written.append(".gitignore (runs/ and .mlws/ added)")
+    from .compute.sky.workdir import write_skyignore  # what a cloud launch leaves out, in git or not
+    if write_skyignore(root):
+        written.append(".skyignore (runs/, .mlws/, .venv/ never uploaded to a cloud node)")
     return {"root": str(root), "name": name, "written": written, "warnings": warnings, "missing": missing,
             "next": f"mlws train +experiment={name}_01"}
 

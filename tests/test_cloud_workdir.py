@@ -50,3 +50,12 @@ def test_fake_catalog_a_git_workspace_is_left_as_it_is(ws, env, tmp_path):
     assert out.returncode == 0 and "skyignore" not in out.stderr, out.stderr[-2000:]
     assert not (ws / ".skyignore").exists()
     assert not any(f.startswith(("runs", ".mlws")) for f in uploaded(ws, tmp_path))  # git's ignores apply
+
+
+def test_mlws_init_writes_a_skyignore(env, tmp_path):
+    from .helpers import mlws
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    done = mlws("init", "--name", "acme", cwd=repo, env=env)
+    assert done.returncode == 0 and ".skyignore" in done.stdout, done.stderr
+    assert {"runs/", ".mlws/", ".venv/"} <= set((repo / ".skyignore").read_text().split())
