@@ -7,6 +7,7 @@ as in the README, and the 15 runs take seconds each."""
 import pytest
 
 from .helpers import clean_env, make_workspace, mlws, mlws_json, use_record_only_backend
+from .test_team_registry_postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 ORDER = ["model_12", "model_03", "model_01", "model_02"] + [f"model_{k:02d}" for k in range(4, 13)]
 
@@ -68,3 +69,32 @@ def test_every_run_and_the_best_read_forwards(out_of_order):
     assert [i for i, parent in tree.items() if parent is None] == [3]  # one root: the baseline
     shown = mlws("lineage", "--all", cwd=ws, env=env).stdout
     assert shown.index("run 3 model_01") < shown.index("run 2 model_03") < shown.index("run 13 model_12")
+
+
+def test_relink_on_postgresql_matches_the_rules(postgres_url, tmp_path):
+    """The registry's lineage queries (experiment links, runs of a family, parents set, a chain whose
+    parent is newer than its child) on a real PostgreSQL server, in the README's order and reversed."""
+    import random
+
+    from mlws.ops.runs import relink
+    from mlws.registry import open_registry
+    from mlws.spec import RunSpec
+    from mlws.workspace import Workspace
+
+    from .unit.test_lineage_orders import BUILDS, README, config, record_in_order
+
+    (tmp_path / "experiments").mkdir()
+    for name, parent in BUILDS.items():
+        defaults = f"defaults:\n  - {parent}\n  - _self_\n" if parent else ""
+        (tmp_path / "experiments" / f"{name}.yaml").write_text(f"# @package _global_\n{defaults}")
+    registry = open_registry(postgres_url)
+    order = random.Random(3).sample(README, len(README))
+    for experiment, extra in order:
+        spec = RunSpec(experiment=experiment, overrides=(f"+experiment={experiment}", *extra),
+                       config=config(experiment, extra), workspace=str(tmp_path), command="c", created_at="2026-01-01")
+        run_id = registry.create(spec, "", "local", run_dir_for=str, builds_on=BUILDS[experiment])
+        relink(Workspace(tmp_path), registry, run_id, experiment)
+    assert {r["id"]: r["parent_id"] for r in registry.list()} == {r["id"]: r["parent_id"] for r in record_in_order(order)}
+    for run in registry.list():
+        chain = registry.ancestors(run["id"])
+        assert registry.get(chain[0])["experiment"] == "model_01" and chain[-1] == run["id"]
