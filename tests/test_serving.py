@@ -4,6 +4,7 @@ import http.client
 import json
 import pickle
 import socket
+import stat
 import uuid
 from pathlib import Path
 
@@ -31,8 +32,12 @@ def post(port: int, body: bytes, headers=None, conn=None):
 
 
 def get(port: int, path: str):
+    return get_with_headers(port, path, {})
+
+
+def get_with_headers(port: int, path: str, headers: dict):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("GET", path)
+    conn.request("GET", path, headers=headers)
     r = conn.getresponse()
     body = r.read()
     conn.close()
@@ -204,21 +209,42 @@ def post_with_headers(port: int, body: bytes, headers=None):
         conn.close()
 
 
-def page_prediction(port: int, query: str, pixels: list) -> tuple[str, str]:
-    """(prediction shown, error shown) after pressing Predict on the demo page opened with `query`."""
+def page_prediction(port: int, token: str, pixels: list) -> dict:
+    """The demo page of a server with a token, as a browser sees it: the token page first, the token
+    typed once, then Predict pressed (twice: the second time after a reload, from sessionStorage)."""
     from playwright.sync_api import sync_playwright
+    seen = {}
     with sync_playwright() as p:
         browser = launch_chromium(p)
         try:
             page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}/{query}")
-            page.evaluate("pixels => window.setPixels(pixels)", pixels)
-            page.click("#predict")
-            page.wait_for_function("document.getElementById('prediction').textContent !== '–' || "
-                                   "document.getElementById('error').textContent !== ''", timeout=30000)
-            return page.inner_text("#prediction"), page.inner_text("#error")
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            first = page.goto(f"http://127.0.0.1:{port}/")
+            seen["first_status"], seen["first_html"] = first.status, page.content()
+            page.fill("#token", token)
+            page.click("#enter")
+            page.wait_for_selector("#predict", timeout=30000)
+            for attempt in ("typed", "reloaded"):
+                page.evaluate("pixels => window.setPixels(pixels)", pixels)
+                page.click("#predict")
+                page.wait_for_function("document.getElementById('prediction').textContent !== '–' || "
+                                       "document.getElementById('error').textContent !== ''", timeout=30000)
+                seen[attempt] = (page.inner_text("#prediction"), page.inner_text("#error"))
+                if attempt == "typed":
+                    page.reload()
+                    page.wait_for_selector("#predict", timeout=30000)
+            seen["url"], seen["errors"] = page.url, errors
+            seen["stored"] = page.evaluate("() => sessionStorage.getItem('mlws-token')")
+            wrong = browser.new_page()  # a fresh tab has no token: a wrong one is refused on the token page
+            wrong.goto(f"http://127.0.0.1:{port}/")
+            wrong.fill("#token", "not-the-token")
+            wrong.click("#enter")
+            wrong.wait_for_function("document.getElementById('error').textContent !== ''", timeout=30000)
+            seen["wrong"] = wrong.inner_text("#error")
         finally:
             browser.close()
+    return seen
 
 
 def test_token_demo_page_replicas_and_batching(tmp_path):
@@ -249,16 +275,30 @@ def test_token_demo_page_replicas_and_batching(tmp_path):
         assert len({h["x-mlws-replica"] for _, h, _ in answers}) == 2
         for (_, _, data), img in zip(answers, images):  # each request got its own sample's answer
             assert data["predictions"] == post(port, json.dumps({"inputs": [img]}).encode(), auth)[1]["predictions"]
-        # the demo page sends ?token= as the bearer token; without it the page shows the refusal
+        # the scheme is case-insensitive; every path but /health needs the token
+        assert post(port, body, {"authorization": "bearer s3cret-token"})[0] == 200
+        for path in ("/info", "/", "/docs", "/openapi.json"):
+            status, page = get(port, path)
+            assert status == 401 and b"model_01" not in page and b"run 1" not in page, (path, page[:200])
+            assert get_with_headers(port, path, auth)[0] == 200, path
+        assert get(port, "/health")[0] == 200  # a load balancer's probe stays open
+        # the demo page asks for the token once, keeps it in the tab's sessionStorage, never in the URL
         pixels = [v for row in images[0] for v in row]
-        shown, error = page_prediction(port, "?token=s3cret-token", pixels)
-        assert error == "" and int(shown) == answers[0][2]["predictions"][0]
-        shown, error = page_prediction(port, "", pixels)
-        assert shown == "–" and error == "missing or wrong bearer token"
+        seen = page_prediction(port, "s3cret-token", pixels)
+        assert seen["first_status"] == 401 and "model_01" not in seen["first_html"]
+        for attempt in ("typed", "reloaded"):
+            shown, error = seen[attempt]
+            assert error == "" and int(shown) == answers[0][2]["predictions"][0], (attempt, seen)
+        assert seen["url"] == f"http://127.0.0.1:{port}/" and seen["stored"] == "s3cret-token" and seen["errors"] == []
+        assert seen["wrong"] == "wrong token"
         exported = mlws("serve", "1", "--export", str(tmp_path / "s.yaml"), cwd=ws, env=env)
         assert exported.returncode == 0 and "s3cret-token" not in (tmp_path / "s.yaml").read_text()
+        # the detached server got its token by the environment: its args file is private and has none
+        args_file = ws / ".mlws/serve/run-1.args.json"
+        assert stat.S_IMODE(args_file.stat().st_mode) == 0o600 and "s3cret-token" not in args_file.read_text()
     finally:
         mlws("serve", "stop", "1", cwd=ws, env=env, timeout=120)
+    assert not args_file.exists()
 
 
 def test_autoscaling_bounds_reach_ray_serves_deployment(tmp_path):

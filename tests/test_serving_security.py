@@ -298,3 +298,33 @@ def test_recorded_api_cloud_server_dry_run_list_stop_and_a_generated_token(ws, e
                       record=insecure_record)
     assert opened.returncode == 0 and "token" not in opened.stdout, opened.stderr[-2000:]
     assert "secrets" not in list(yaml.safe_load_all(calls(insecure_record, "/launch")[0]["json"]["task"]))[-1]
+
+
+def test_foreground_server_ends_with_143_on_sigterm_and_cleans_up(ws, env):
+    """SIGTERM (what `kill` and service managers send) stops a foreground server cleanly, with the
+    shell's status for it; Ray's own SIGTERM handler used to abort the process before its cleanup."""
+    import signal
+    import subprocess
+    import sys
+    assert mlws("train", "+experiment=model_01", "trainer.max_epochs=1", "logger=none", cwd=ws, env=env).returncode == 0
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "mlws.cli.main", "serve", "1", "--port", str(port)], cwd=ws,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        def healthy():
+            assert server.poll() is None, server.stdout.read()[-3000:]
+            try:
+                return request(port, "GET", "/health", timeout=2)[0] == 200
+            except OSError:
+                return False
+        wait_for(healthy, 300, interval=1, what="the foreground server")
+        assert (ws / ".mlws/serve/run-1.json").exists()
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=120) == 143
+        out = server.stdout.read()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert "starting Ray" in out and "deployment ready" in out and f"demo page http://127.0.0.1:{port}/" in out
+    assert not (ws / ".mlws/serve/run-1.json").exists()  # the server's own cleanup ran

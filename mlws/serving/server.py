@@ -70,8 +70,6 @@ def serve_forever(args: dict, state_file: Path | None = None, ready=print, progr
     """Serve until SIGTERM or Ctrl-C; returns the signal's number."""
     stopped_by: list[int] = []
     stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda signum, _: (stopped_by.append(signum), stop.set()))
     private_ray()
     progress("starting Ray (its own ports on 127.0.0.1)")
     import ray
@@ -81,6 +79,9 @@ def serve_forever(args: dict, state_file: Path | None = None, ready=print, progr
     # address="local": always a Ray of its own, never whatever RAY_ADDRESS or a running cluster says
     ray.init(address="local", num_cpus=max(2, os.cpu_count() or 2), include_dashboard=False, log_to_driver=False,
              configure_logging=False)
+    # after ray.init, which installs its own SIGTERM handler (an abort, skipping the cleanup below)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _: (stopped_by.append(signum), stop.set()))
     try:
         options = http_options(args)
         progress(f"starting the HTTP proxy on {args['host']}:{args['port']}")
