@@ -11,7 +11,8 @@ NOISE = ["litlogger", "limit_train_batches", "limit_val_batches", "anonymous set
 
 
 def test_a_training_run_prints_none_of_the_libraries_notices(ws, env):
-    out = mlws("train", "+experiment=model_12", "trainer.max_epochs=1", cwd=ws, env=env)
+    out = mlws("train", "+experiment=model_12", "trainer.max_epochs=1", "callbacks=[default,confusion_matrix]",
+               cwd=ws, env=env)
     assert out.returncode == 0, out.stderr[-3000:]
     terminal = out.stdout + out.stderr
     assert [n for n in NOISE if n in terminal] == [], terminal
@@ -24,6 +25,10 @@ def test_a_training_run_prints_none_of_the_libraries_notices(ws, env):
     # caused by mlws's own defaults, so nowhere any more
     assert "limit_train_batches" not in log and "anonymous setting" not in log
     assert f"train.log ({run['artifacts']['warnings']} warning" in terminal or run["artifacts"]["warnings"] == 0
+    # where the media views' images are, in the summary and the record
+    media = run["artifacts"]["media"]["confusion_matrix"]
+    assert list((ws / "runs/1/media/confusion_matrix").glob("*.png")) and media == str(ws / "runs/1/media/confusion_matrix")
+    assert "(confusion_matrix)" in terminal
 
 
 def test_the_route_takes_over_a_logger_a_later_import_configures(tmp_path):

@@ -48,6 +48,7 @@ def _artifact_lines(record: dict) -> list[tuple[str, str]]:
     if "last" in ckpts:
         lines.append(("last ckpt", ckpts.pop("last")))
     lines += [("ckpt", f"{path} ({name})") for name, path in ckpts.items()]
+    lines += [("media", f"{path} ({name})") for name, path in (artifacts.get("media") or {}).items()]
     if artifacts.get("log"):
         n = artifacts.get("warnings") or 0
         lines.append(("log", artifacts["log"] + (f" ({n} warning{'s' if n != 1 else ''})" if n else "")))

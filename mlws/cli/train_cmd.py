@@ -96,6 +96,8 @@ def exit_code(record: dict) -> int:
 
 
 def _closing_summary(record: dict) -> None:
+    from pathlib import Path
+
     from rich.table import Table
 
     artifacts = record.get("artifacts") or {}
@@ -113,6 +115,9 @@ def _closing_summary(record: dict) -> None:
     for name in ("best", "last"):
         if name in ckpts:
             t.add_row(f"{name} checkpoint", ckpts[name])
+    if artifacts.get("media"):  # the media callbacks' images (confusion matrix, worst samples, ...)
+        folders = artifacts["media"]
+        t.add_row("media", f"{Path(next(iter(folders.values()))).parent}/ ({', '.join(folders)})")
     if artifacts.get("log"):  # the libraries' notices and warnings, kept off the terminal
         n = artifacts.get("warnings") or 0
         t.add_row("log", artifacts["log"] + (f" ({n} warning{'s' if n != 1 else ''})" if n else ""))

@@ -220,6 +220,9 @@ def _artifacts(trainer, logger, run_dir: Path, pl) -> dict:
     last = run_dir / "checkpoints" / "last.ckpt"
     if "last" not in out["checkpoints"] and last.exists():
         out["checkpoints"]["last"] = str(last)
+    media = run_dir / "media"  # the media callbacks' images, one folder per view
+    if media.is_dir():
+        out["media"] = {p.name: str(p) for p in sorted(media.iterdir()) if p.is_dir()}
     wandb_dir = run_dir / "wandb"
     if wandb_dir.is_dir():
         runs = sorted(p for p in wandb_dir.iterdir() if p.is_dir() and "run-" in p.name)
