@@ -6,9 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup train test test-fast bench check docs clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -e '.[dev]'
+	# constraints.txt: this machine's torch (the CPU build on its disk); the package itself takes a range
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	# Optuna sweeps: the plugin's metadata pins optuna<3, its code runs on the optuna pyproject.toml pins
 	$(BIN)/pip install --quiet --no-deps 'hydra-optuna-sweeper==1.3.0'
 	touch $(STAMP)

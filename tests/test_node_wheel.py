@@ -15,7 +15,7 @@ def test_the_node_wheel_installs_and_imports_and_is_cached(tmp_path):
     assert "mlws/worker.py" in names and "hydra_plugins/mlws_launcher/mlws_launcher.py" in names
     assert "mlws/conf/trainer/default.yaml" in names and not any("__pycache__" in n for n in names)
     meta = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
-    assert "Requires-Dist: torch==2.13.0" in meta and "Requires-Dist: lightning" in meta
+    assert "Requires-Dist: torch>=2.4" in meta and "Requires-Dist: lightning" in meta  # a range: the node pins its own
     # the content is in the version: pip keeps an installed wheel of an equal version, so a reused
     # cluster with an older build would keep the old code
     content = wheel.parent.name

@@ -10,6 +10,8 @@ from .commands import COMMANDS
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mlws", description="Experiments as code: Hydra configs, Lightning training, a run registry.")
+    from mlws import __version__
+    parser.add_argument("--version", action="version", version=f"mlws {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, command in COMMANDS.items():
         module = importlib.import_module(f"mlws.cli.{name}_cmd")

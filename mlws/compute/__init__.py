@@ -33,6 +33,9 @@ def backend_class(compute: dict, workspace=None) -> type[Backend]:
         raise MlwsError(f"compute._target_: cannot import {target!r}: {e}") from None
     if not (isinstance(cls, type) and issubclass(cls, Backend)):
         raise MlwsError(f"compute._target_: {target!r} is not a subclass of mlws.compute.Backend")
+    if cls.extra:
+        from ..extras import require
+        require(cls.extra, f"compute={cls.name}")
     return cls
 
 

@@ -48,6 +48,7 @@ class Backend(ABC):
     """Subclass, set `name` (recorded with each run), implement `submit`; override what applies."""
 
     name: str = "custom"
+    extra: str | None = None  # the mlws extra its library comes with (mlws/extras.py), checked first
 
     def __init__(self, config: dict | None = None):
         self.config = dict(config or {})

@@ -164,7 +164,7 @@ class PostgresDialect:
             import psycopg
             from psycopg.rows import dict_row
         except ImportError:
-            raise MlwsError("a PostgreSQL registry needs psycopg: pip install 'psycopg[binary]'") from None
+            raise MlwsError("a PostgreSQL registry needs mlws[postgres]: pip install 'mlws[postgres]'") from None
         try:
             # lock_timeout: a writer stuck behind another's lock gives up with a clear error, like SQLite's
             return psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=10,

@@ -38,6 +38,7 @@ def _local_address(address: str) -> bool:
 
 class RayBackend(Backend):
     name = "ray"
+    extra = "ray"
 
     # -- reaching the cluster --------------------------------------------------------------------
     def _address(self, workspace: Path) -> str:
