@@ -91,3 +91,19 @@ def test_a_detached_run_stopped_keeps_its_results(ws, env):
 def test_train_help_names_the_exit_codes(ws, env):
     text = mlws("train", "--help", cwd=ws, env=env).stdout
     assert "130" in text and "143" in text
+
+
+def test_ctrl_c_right_after_the_first_step_exits_130(ws, env, tmp_path):
+    """Stopped before any validation: no metric to record yet, but the steps taken are kept."""
+    proc, out = start(ws, env, tmp_path, "+experiment=model_12", "trainer.max_epochs=1000", "logger=none")
+    try:
+        wait_for(lambda: (ws / "runs/1/progress.json").exists(), timeout=180, what="the first training step")
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=120) == 130, out.read_text()[-3000:]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    run = mlws_json("show", "1", cwd=ws, env=env)
+    assert run["status"] == "stopped" and "Ctrl-C" in run["stop_reason"]
+    assert Path(run["artifacts"]["checkpoints"]["last"]).is_file()  # where it got to, to resume from
+    assert "Traceback" not in out.read_text()
