@@ -102,3 +102,22 @@ def test_a_team_repository_sets_up_on_a_simulated_node(pyproject, user_env, inde
     assert value == "from the loopback index", where.stderr[-2000:]  # the project's dependency, installed
     assert built == "False"  # the project itself was never built or installed
     assert mlws_file.startswith(str(user_env))  # the laptop's mlws (its wheel), in the node's user env
+
+
+def test_each_task_installs_only_what_it_needs_of_mlws(tmp_path):
+    """Issue 24, point 8: the node's mlws goes in with --no-deps, then the task's share of its
+    dependencies (from the wheel's own metadata): no SkyPilot, Optuna or JupyterLab for training, Ray
+    Serve only to serve, JupyterLab only for a notebook."""
+    from mlws.compute.sky.compile import compile_notebook_task, compile_serve_task
+    from mlws.compute.sky.node_setup import node_install
+    from mlws.compute.sky.wheel import build
+    wheel = build(cache=tmp_path / "wheels")
+    setups = {"train": node_install({}, {"torch": "2.13.0"}, wheel, tmp_path)[1],
+              "serve": compile_serve_task({}, str(tmp_path), 1, "/a.json", "/w.safetensors", 8000, wheel=wheel)["setup"],
+              "notebook": compile_notebook_task({}, str(tmp_path), "nb", 8888, 30.0, False, "s", wheel=wheel)["setup"]}
+    for task, setup in setups.items():
+        assert f"pip install /mlws/dist/{wheel.name} --no-deps" in setup, task
+        assert "skypilot" not in setup and "optuna" not in setup and "lightning>=" in setup, task
+    assert "ray" not in setups["train"] and "jupyterlab" not in setups["train"]
+    assert "ray[" in setups["serve"] and "jupyterlab" not in setups["serve"]
+    assert "jupyterlab" in setups["notebook"] and "ray" not in setups["notebook"]

@@ -139,7 +139,7 @@ def compile_serve_task(compute: dict, workspace: str, run_id: int, args_path: st
     resources["ports"] = [int(port)]
     lifetime = int(compute.get("max_runtime_minutes") or 240)
     resources["autostop"] = {"idle_minutes": lifetime, "wait_for": "none", "down": True}
-    mounts, setup = node_install(compute, package_versions(), wheel, workspace)
+    mounts, setup = node_install(compute, package_versions(), wheel, workspace, task="serve")
     return {
         "name": cluster or f"mlws-serve-{run_id}-{workspace_tag(workspace)}",
         "workdir": workspace,
@@ -175,7 +175,7 @@ def compile_notebook_task(compute: dict, workspace: str, name: str, port: int, i
     storage = {"source": root, "mode": "MOUNT_CACHED"} if bucket else {"name": storage_name, "mode": "MOUNT_CACHED"}
     work = "/".join(p for p in (NOTEBOOK_WORK, prefix, "notebooks", name) if p) if bucket else NOTEBOOK_WORK
     host = "0.0.0.0" if expose else "127.0.0.1"
-    mounts, setup = node_install(compute, package_versions(), wheel, workspace)
+    mounts, setup = node_install(compute, package_versions(), wheel, workspace, task="notebook")
     run = (f"mkdir -p {shlex.quote(work)} && ln -sfn {shlex.quote(work)} work && "
            f"python -m mlws.cli.main notebook compute=local --name {shlex.quote(name)} "
            f"--host {host} --port {int(port)} --idle-minutes {float(idle_minutes)} --token-env MLWS_NOTEBOOK_TOKEN")

@@ -59,12 +59,55 @@ def notes(workspace) -> list[str]:
     return []
 
 
-def node_install(c: dict, versions: dict, wheel, workspace=None) -> tuple[dict, str]:
-    """(file mounts, setup) that install this machine's torch and mlws (`wheel`), then the workspace's
-    dependencies, on a node."""
+# What a node installs of mlws's own dependencies, by task: the core (never SkyPilot, Ray, JupyterLab,
+# Optuna where they are core), plus the task's extra. Each package is billed at GPU price × nodes on
+# every setup and every spot recovery.
+TASK_EXTRAS = {"train": (), "serve": ("serve",), "notebook": ("notebook",)}
+NOT_ON_NODE = {
+    "train": {"skypilot", "ray", "jupyterlab", "ipykernel", "optuna", "plotly", "pandas"},
+    "serve": {"skypilot", "jupyterlab", "ipykernel", "optuna", "plotly", "pandas"},
+    "notebook": {"skypilot", "ray", "optuna"},
+}
+_EXTRA = re.compile(r"""\s*(?:and\s+)?extra\s*==\s*["']([\w.-]+)["']\s*""")
+
+
+def wheel_requirements(wheel) -> list[tuple[str, str | None]]:
+    """(requirement, extra or None) for each Requires-Dist of the node's wheel (its METADATA; for a
+    wheel not yet copied where the task mounts it from, `mlws plan -o DIR`, what it is made of)."""
+    if Path(wheel).is_file():
+        import zipfile
+        with zipfile.ZipFile(wheel) as z:
+            meta = z.read(next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+        reqs = [line.split(":", 1)[1].strip() for line in meta.splitlines() if line.startswith("Requires-Dist:")]
+    else:
+        from .wheel import _requirements, _root
+        reqs = _requirements(_root())[0]
+    out = []
+    for r in reqs:
+        req, _, marker = r.partition(";")
+        found = _EXTRA.search(marker)
+        if not found:
+            out.append((r.strip(), None))
+            continue
+        rest = _EXTRA.sub(" ", marker).strip()
+        rest = rest[1:-1].strip() if rest.startswith("(") and rest.endswith(")") else rest
+        out.append((f"{req.strip()}; {rest}" if rest else req.strip(), found.group(1)))
+    return out
+
+
+def task_requirements(wheel, task: str) -> list[str]:
+    """mlws's dependencies that a node running `task` (train, serve, notebook) needs."""
+    return [r for r, extra in wheel_requirements(wheel)
+            if (extra is None and _name(r) not in NOT_ON_NODE[task]) or extra in TASK_EXTRAS[task]]
+
+
+def node_install(c: dict, versions: dict, wheel, workspace=None, task: str = "train") -> tuple[dict, str]:
+    """(file mounts, setup) that install this machine's torch and mlws (`wheel`) with what `task`
+    needs of its dependencies, then the workspace's dependencies, on a node."""
     mounts = {f"{REMOTE_DIST}/{Path(wheel).name}": str(wheel)} if wheel else {}
     requirements = project_requirements(workspace) if workspace else []
-    return mounts, setup_script(c, versions, Path(wheel).name if wheel else None, requirements)
+    own = task_requirements(wheel, task) if wheel else None
+    return mounts, setup_script(c, versions, Path(wheel).name if wheel else None, requirements, own)
 
 
 def _wheel_version(wheel_name: str) -> str | None:
@@ -72,18 +115,24 @@ def _wheel_version(wheel_name: str) -> str | None:
     return parts[1] if len(parts) >= 5 else None
 
 
-def setup_script(c: dict, versions: dict, wheel_name: str | None, requirements=()) -> str:
+def setup_script(c: dict, versions: dict, wheel_name: str | None, requirements=(), own=None) -> str:
+    """`own`: the wheel's dependencies for this task (then the wheel goes in with --no-deps); None: all."""
     from .torch_wheels import torch_index
     lines = []
     torch = (versions or {}).get("torch", "").split("+")[0]  # the laptop's torch, built for this node
     if torch:
         index = torch_index(c, versions.get("torch"))
         lines.append(f"pip install torch=={torch}" + (f" --index-url {index}" if index else ""))
-    # the node runs the laptop's own mlws (a wheel of it, mounted)
-    lines.append(f"pip install {REMOTE_DIST}/{wheel_name}" if wheel_name else "pip install mlws")
     pins = ([f"torch=={torch}"] if torch else []) + (
         [f"mlws=={_wheel_version(wheel_name)}"] if wheel_name and _wheel_version(wheel_name) else [])
     lines.append(f"MLWS_CONSTRAINTS=$(mktemp) && printf '%s\\n' {' '.join(shlex.quote(p) for p in pins)} > {CONSTRAINTS}")
+    # the node runs the laptop's own mlws (a wheel of it, mounted), with what this task needs of its dependencies
+    if wheel_name and own is not None:
+        lines.append(f"pip install {REMOTE_DIST}/{wheel_name} --no-deps")
+        if own:
+            lines.append("pip install " + " ".join(shlex.quote(r) for r in own) + f" -c {CONSTRAINTS}")
+    else:
+        lines.append(f"pip install {REMOTE_DIST}/{wheel_name}" if wheel_name else "pip install mlws")
     # the workspace's dependencies, never `pip install -e .` (its pyproject may not build)
     if requirements:
         lines.append("pip install " + " ".join(shlex.quote(r) for r in requirements) + f" -c {CONSTRAINTS}")
