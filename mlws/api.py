@@ -14,13 +14,23 @@ from .ops.history import (count_runs, diff, label, lineage, lineage_tree, note, 
                           search_runs)
 from .ops.runs import (copy_artifacts, cost, down, logs, plan, plan_compute, refresh, runs,
                        show, stop, summary, train, watch)
-from .ops.notebook import load_run, notebook, notebook_list, notebook_status, notebook_stop, runs_frame
+from .ops.notebook import load_run, notebook_list, notebook_status, notebook_stop
+from .ops.notebook import notebook as _notebook
+from .ops.notebook import runs_frame as _runs_frame
 from .ops.review import check, diff_git
 from .ops.sweeps import count_sweeps, sweep
 from .ops.sweeps import sweeps as list_sweeps  # `mlws.sweeps` is the subpackage's name
 from .ops.sweeps import resume as resume_sweep
 from .ops.sweeps import view as sweep_view
-from .ops.serving import serve, serve_export, serve_list, serve_remote, serve_stop
+from .ops.serving import serve as _serve
+from .ops.serving import serve_export, serve_list, serve_remote, serve_stop
+
+from .extras import needs as _needs  # noqa: E402
+
+# what needs an extra says so first, in one line, whether called from the CLI or from Python
+serve = _needs("serve", "mlws serve")(_serve)
+notebook = _needs("notebook", "mlws notebook")(_notebook)
+runs_frame = _needs("notebook", "mlws.runs_frame")(_runs_frame)
 
 from . import __all__ as _public  # noqa: E402 (the one list of public names: mlws/__init__.py)
 

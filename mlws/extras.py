@@ -33,6 +33,19 @@ def require(extra: str, feature: str) -> None:
         raise MlwsError(f"{feature} needs mlws[{extra}]: pip install 'mlws[{extra}]'")
 
 
+def needs(extra: str, feature: str):
+    """Decorator: the function first requires `extra` (see require)."""
+    import functools
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def checked(*args, **kwargs):
+            require(extra, feature)
+            return fn(*args, **kwargs)
+        return checked
+    return wrap
+
+
 def _importable(module: str) -> bool:
     try:
         return importlib.util.find_spec(module) is not None
