@@ -84,8 +84,12 @@ def test_a_detached_run_stopped_keeps_its_results(ws, env):
     out = mlws("train", *LONG, "--detach", cwd=ws, env=env)
     assert out.returncode == 0, out.stderr
     wait_for(lambda: len(validations(ws)) >= 2, timeout=180, what="two validations")
+    listing = mlws("runs", cwd=ws, env=env).stdout
+    assert "running" in listing and "cluster or cloud" not in listing  # a local run: no backend to ask
     assert mlws("stop", "1", cwd=ws, env=env).returncode == 0
     assert_recorded_like_a_finished_run(ws, env, mlws_json("show", "1", cwd=ws, env=env))
+    shown = mlws("show", "1", cwd=ws, env=env).stdout
+    assert "best ckpt: " in shown and "(val/acc 0." in shown and "last ckpt: " in shown and "best_score" not in shown
 
 
 def test_train_help_names_the_exit_codes(ws, env):
