@@ -1,6 +1,10 @@
-"""Sweeps: Hydra's sweepers decide the trials, mlws runs and records each one as a run.
+"""Sweeps: a sweeper adapter chooses the trials, mlws runs and records each one as a run.
 
-space.py (the command's overrides → fixed, swept, sweeper settings), multirun.py (Hydra's multirun
-with mlws's launcher plugin), driver.py (trials as runs on the run's backend, in parallel,
-resumable), study.py (Optuna's study in the registry's database), ranking.py (trials, best first).
+sweeper.py (the contract, and the adapter a config names), grid.py, optuna_sweeper.py and
+random_search.py (the adapters; distributions.py: Hydra's sweep grammar as Optuna distributions),
+space.py (the command's overrides → fixed, swept, sweeper settings), start.py (check, record, start
+or resume), drive.py (settle, then Hydra's multirun with mlws's sweeper and launcher plugins),
+driver.py (trials as runs on the run's backend, in parallel, resumable), records.py (which recorded
+sweep a command continues), study.py (where Optuna's study lives), views.py and ranking.py (trials,
+best first).
 """

@@ -1,5 +1,6 @@
-"""The sweep's driver: each job Hydra's sweeper hands to the mlws launcher becomes a run on the run's
-own backend (a fresh process, a Ray job, a managed job), up to `parallel` at a time.
+"""The sweep's driver: each job the sweeper asks for (through mlws's Hydra sweeper and launcher
+plugins) becomes a run on the run's own backend (a fresh process, a Ray job, a managed job), up to
+`parallel` at a time.
 
 A job whose effective config already succeeded in this sweep is not run again (its value is
 reused); one whose run still goes on (left by a driver that died) is waited for; everything else is
@@ -48,11 +49,11 @@ class Trial:
 
 class Driver:
     def __init__(self, ws, registry, sweep: dict, *, parallel: int = 1, max_failures: int | None = None,
-                 planned: dict | None = None, study=None, out=None, poll_s: float = 0.5, refresh_s: float = 2.0):
+                 planned: dict | None = None, sweeper=None, out=None, poll_s: float = 0.5, refresh_s: float = 2.0):
         self.ws, self.registry, self.sweep = ws, registry, sweep
         self.parallel, self.max_failures = parallel, max_failures
         self.planned = dict(planned or {})   # tuple(overrides) → (spec, patch), planned before recording
-        self.study = study                    # study.StudyLink for an Optuna sweep
+        self.sweeper = sweeper                # the sweeps.sweeper.Sweeper choosing the trials
         self.out = out or sys.stdout
         self.poll_s, self.refresh_s = poll_s, refresh_s
         self.failures = 0
@@ -158,7 +159,7 @@ class Driver:
         index = self._next_index
         trial = {"sweep_id": self.sweep["id"], "trial_key": t.key, "trial_index": index,
                  "parent_id": self.sweep.get("base_run_id"),
-                 "study_trial": self.study.claim(t.overrides) if self.study else None}
+                 "study_trial": self.sweeper.number_of(t.overrides) if self.sweeper else None}
         try:
             settings = self.sweep.get("settings") or {}
             t.run = launch(self.ws, t.spec, t.patch, detach=True, trial=trial, note=settings.get("note") or "",

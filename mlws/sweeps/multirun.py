@@ -1,11 +1,10 @@
-"""Hydra's multirun, driven with mlws's launcher: Hydra's sweeper (basic grid, Optuna, ...) decides
-the trials and hands them, batch by batch, to hydra_plugins.mlws_launcher."""
+"""Hydra's multirun with mlws's plugins: hydra_plugins.mlws_sweeper asks the sweep's adapter (grid,
+Optuna, random, ...) for jobs and hands them, batch by batch, to hydra_plugins.mlws_launcher."""
 from __future__ import annotations
 
 from contextlib import contextmanager
 
 from ..config import hydra_app, searchpath_override
-from ..errors import MlwsError
 from ..workspace import Workspace
 
 
@@ -19,11 +18,15 @@ def sweeper_settings(ws: Workspace, overrides: list[str]) -> dict:
         return OmegaConf.to_container(cfg.hydra.sweeper, resolve=True)
 
 
+PLUGINS = ["hydra/launcher=mlws", "hydra.sweeper._target_=hydra_plugins.mlws_sweeper.mlws_sweeper.MlwsSweeper"]
+
+
 def run(ws: Workspace, overrides: list[str]) -> None:
-    """Hydra's multirun over these overrides with the mlws launcher (the active driver gets the jobs)."""
+    """Hydra's multirun over these overrides with mlws's sweeper and launcher (the active driver and
+    its sweeper get the jobs). Hydra's own basic sweeper is run by mlws's plugin as the grid."""
 
     with hydra_app(ws, overrides) as hydra:
-        hydra.multirun("config", _not_called, [searchpath_override(ws), "hydra/launcher=mlws", *overrides],
+        hydra.multirun("config", _not_called, [searchpath_override(ws), *PLUGINS, *overrides],
                        with_log_configuration=False)
 
 
@@ -43,20 +46,3 @@ def hydra_set_aside():
     finally:
         if held is not None:
             Singleton._instances[GlobalHydra] = held
-
-
-def grid_jobs(params: dict, overrides: list[str]) -> list[list[str]]:
-    """The jobs Hydra's basic sweeper will ask for (its own expansion), to plan them all up front."""
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.errors import HydraException
-
-    args = [f"{k}={v}" for k, v in params.items()] + list(overrides)
-    try:
-        parsed = OverridesParser.create().parse_overrides(args)
-        return [list(job) for job in BasicSweeper.split_arguments(parsed, None)[0]]
-    except HydraException as e:
-        message = str(e).strip().splitlines()[0]
-        if "does not support sweep type" in message:
-            message = "the basic (grid) sweeper takes lists and ranges; interval(...) needs a sampling sweeper: add hydra/sweeper=optuna"
-        raise MlwsError(message) from None

@@ -17,8 +17,9 @@ ALLOWED = {
     "pytorch_lightning": ["training/", "examples/"],
     "lightning": ["training/", "examples/"],
     "hydra": ["config.py", "training/builder.py", "serving/", "sweeps/space.py", "sweeps/multirun.py",
+              "sweeps/grid.py", "sweeps/distributions.py", "sweeps/optuna_sweeper.py",
               "review/confine.py"],  # confine: guards the paths Hydra's own config sources open
-    "optuna": ["sweeps/study.py"],
+    "optuna": ["sweeps/study.py", "sweeps/distributions.py", "sweeps/optuna_sweeper.py", "sweeps/random_search.py"],
     "wandb": ["training/", "history/wandb_mirror.py"],
     "fastapi": ["serving/"],
     "psycopg": ["registry/dialects.py"],
