@@ -26,7 +26,8 @@ def out_of_order(tmp_path_factory):
         assert out.returncode == 0, out.stderr[-2000:]
     # run 14: model_12 with a change; run 15: a rerun of run 2 (model_03), derived from it
     assert mlws("train", "+experiment=model_12", "model.lr=3e-4", cwd=ws, env=env).returncode == 0
-    assert mlws("rerun", "2", cwd=ws, env=env).returncode == 0
+    rerun = mlws("rerun", "2", cwd=ws, env=env)
+    assert rerun.returncode == 0 and "rerun of │ run 2" in rerun.stdout, rerun.stdout
     return ws, env
 
 
