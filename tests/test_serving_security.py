@@ -287,11 +287,15 @@ def test_recorded_api_cloud_server_dry_run_list_stop_and_a_generated_token(ws, e
     token = sent["secrets"]["MLWS_SERVE_TOKEN"]  # no serve.token_env: one generated, sent as the secret
     assert len(token) >= 43 and launched.stdout.count(token) == 1  # printed once
     assert token not in "".join(p.read_text() for p in (ws / ".mlws").rglob("*.json"))  # and kept nowhere
-    assert [(s["run_id"], s["cluster"]) for s in mlws_json("serve", "list", cwd=ws, env=env)] == [(1, "mlws-serve-1")]
+    from mlws.compute.sky.compile import workspace_tag
+    cluster = f"mlws-serve-1-{workspace_tag(ws)}"
+    assert [(s["run_id"], s["cluster"]) for s in mlws_json("serve", "list", cwd=ws, env=env)] == [(1, cluster)]
+    assert f"run 1  http://203.0.113.7:8000  (SkyPilot cluster {cluster})" in mlws("serve", "list", cwd=ws, env=env).stdout
     stop_record = tmp_path / "stop.json"
     stopped = sky_mlws(ws, env, tmp_path, "serve", "stop", "1", record=stop_record)
     assert stopped.returncode == 0, stopped.stderr[-2000:]
-    assert [c["json"]["cluster_name"] for c in calls(stop_record, "/down")] == ["mlws-serve-1"]
+    assert [c["json"]["cluster_name"] for c in calls(stop_record, "/down")] == [cluster]
+    assert f"stopped the server for run 1 (SkyPilot cluster {cluster})" in stopped.stdout
     assert mlws_json("serve", "list", cwd=ws, env=env) == []
     insecure_record = tmp_path / "insecure.json"
     opened = sky_mlws(ws, env, tmp_path, "serve", "1", "compute=sky", "compute.cpus=8", "--insecure",
