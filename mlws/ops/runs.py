@@ -85,7 +85,10 @@ def launch(ws, spec, patch: str, *, detach: bool, labels=(), note: str = "", rer
                              labels=labels, note=spec.note, builds_on=spec.builds_on, parent_id=parent,
                              rerun_of=rerun_of, trial=trial)
     if spec.experiment:
-        relink(ws, registry, run_id, spec.experiment)
+        try:
+            relink(ws, registry, run_id, spec.experiment)
+        except MlwsError as e:  # the run goes ahead; its lineage is chosen again by the next run
+            print(f"warning: run {run_id}'s lineage parents not updated: {e}", file=sys.stderr)
     try:
         run_dir = ws.runs_dir / str(run_id)
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
