@@ -10,8 +10,6 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	# constraints.txt: this machine's torch (the CPU build on its disk); the package itself takes a range
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
-	# Optuna sweeps: the plugin's metadata pins optuna<3, its code runs on the optuna pyproject.toml pins
-	$(BIN)/pip install --quiet --no-deps 'hydra-optuna-sweeper==1.3.0'
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from ..config import hydra_app, searchpath_override
+from ..errors import MlwsError
 from ..workspace import Workspace
 
 
@@ -13,9 +14,15 @@ def sweeper_settings(ws: Workspace, overrides: list[str]) -> dict:
     from hydra.types import RunMode
     from omegaconf import OmegaConf
 
-    with hydra_app(ws, overrides) as hydra:
-        cfg = hydra.compose_config("config", [searchpath_override(ws), *overrides], run_mode=RunMode.MULTIRUN)
-        return OmegaConf.to_container(cfg.hydra.sweeper, resolve=True)
+    try:
+        with hydra_app(ws, overrides) as hydra:
+            cfg = hydra.compose_config("config", [searchpath_override(ws), *overrides], run_mode=RunMode.MULTIRUN)
+            return OmegaConf.to_container(cfg.hydra.sweeper, resolve=True)
+    except MlwsError as e:
+        if "validated against ConfigStore schema" in str(e):  # another package registers the same sweeper name
+            raise MlwsError(f"{e}: a sweeper plugin installed beside mlws registers the same name (mlws brings its "
+                            "own Optuna sweeper; remove the other one: pip uninstall hydra-optuna-sweeper)") from None
+        raise
 
 
 PLUGINS = ["hydra/launcher=mlws", "hydra.sweeper._target_=hydra_plugins.mlws_sweeper.mlws_sweeper.MlwsSweeper"]

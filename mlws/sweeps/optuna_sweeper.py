@@ -19,6 +19,7 @@ DIRECTIONS = {"max": "maximize", "min": "minimize"}
 
 class OptunaSweeper(Sweeper):
     name = "optuna"
+    extra = "sweeps"
 
     def __init__(self, args, *, params: dict | None = None, sampler: dict | None = None, direction=None,
                  storage: str | None = None, study_name: str | None = None, n_trials: int = 20,

@@ -16,6 +16,7 @@ from .sweeper import Job, SweepContext, Sweeper
 
 class RandomSearch(Sweeper):
     name = "random"
+    extra = "sweeps"
 
     def __init__(self, args, *, params: dict | None = None, n_trials: int = 20, seed: int | None = None):
         super().__init__(args, params=params)

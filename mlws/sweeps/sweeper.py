@@ -48,6 +48,7 @@ class SweepContext:
 
 class Sweeper(ABC):
     name: ClassVar[str]  # recorded as the sweep's sweeper ("basic", "optuna", "random")
+    extra: ClassVar[str | None] = None  # the mlws extra its libraries come with (`pip install 'mlws[sweeps]'`)
 
     def __init__(self, args: SweepArgs, *, params: dict | None = None):
         self.args = args
@@ -129,6 +130,9 @@ def sweeper_for(settings: dict, args: SweepArgs) -> Sweeper:
                         "default), hydra/sweeper=optuna or hydra/sweeper=mlws_random, or give its config an "
                         "`adapter:` (a mlws.sweeps.sweeper.Sweeper subclass)")
     cls = _load(str(path))
+    if cls.extra:
+        from ..extras import require
+        require(cls.extra, f"the {cls.name} sweeper")
     kwargs = {k: v for k, v in settings.items() if k not in NOT_SETTINGS}
     known = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "args")]
     unknown = sorted(set(kwargs) - set(known))
