@@ -90,13 +90,15 @@ def shell_lines(block: Block) -> list[str]:
 
 def mlws_commands(line: str) -> list[list[str]]:
     """The argv (after `mlws`) of every mlws command on a shell line: commands separated by `;`, `&&`,
-    `|`, and `$(...)` inside a quoted word; `#` starts a comment."""
+    `|`, and `$(...)` inside a quoted word; `#` starts a comment; `VAR=value` before it is skipped."""
     lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|<>()")
     lexer.whitespace_split = True
     tokens = list(lexer)
     found, segment = [], []
     for token in [*tokens, ";"]:
         if token and set(token) <= set(";&|<>()"):
+            while segment and re.fullmatch(r"[A-Za-z_]\w*=\S*", segment[0]):  # VAR=value mlws ...
+                segment = segment[1:]
             if segment[:1] == ["mlws"]:
                 found.append(segment[1:])
             segment = []
@@ -155,6 +157,7 @@ def test_commands_are_found_where_a_shell_would_run_them():
     assert mlws_commands("mlws runs; mlws show 1 --json  # a comment; mlws nope") == [["runs"], ["show", "1", "--json"]]
     assert mlws_commands('eval "$(mlws completion bash)"') == [["completion", "bash"]]
     assert mlws_commands("cd x && mlws plan +experiment=a -o plan/ > out.txt") == [["plan", "+experiment=a", "-o", "plan/"]]
+    assert mlws_commands("PYTHONPATH=. WANDB_MODE=offline mlws runs") == [["runs"]]
     assert parse_like_mlws(["train", "+experiment=model_12", "--label", "a", "model.lr=3"]) is None
 
 
