@@ -12,31 +12,7 @@ def _handle(record: dict) -> dict | None:
     return artifacts.get("compute") or artifacts.get("cloud")  # "cloud": runs recorded before 0.2
 
 
-def _price_line(estimate: dict) -> str:
-    if not estimate.get("available"):
-        return f"price unavailable: {estimate['reason']}"
-    line = (f"chosen: {estimate['cloud']} {estimate['instance_type']} in {estimate['region']}"
-            f"{' (spot)' if estimate['use_spot'] else ''} × {estimate['num_nodes']} node(s): "
-            f"${estimate['hourly_price']:.2f}/hour")
-    if "max_runtime_cost" in estimate:
-        line += f", at most ${estimate['max_runtime_cost']:.2f} for the time limit"
-    return line
-
-
-def _upload_excludes(workspace) -> None:
-    """A workspace outside git without .skyignore: write one, and say so (SkyPilot would upload it all)."""
-    import sys
-
-    from .workdir import ensure_skyignore
-    warning = ensure_skyignore(workspace)
-    if warning:
-        print(f"warning: {warning}", file=sys.stderr)
-
-
-def _wheel() -> Path:
-    """This machine's mlws as a wheel for the node to install (built once per content)."""
-    from .wheel import build
-    return build()
+from .shared import price_line, upload_excludes, node_wheel
 
 
 class SkyBackend(Backend):
@@ -48,7 +24,7 @@ class SkyBackend(Backend):
         from .compile import secret_values
         secret_values(spec.config["compute"])  # fail now if a named secret is missing here
         prepared = self._priced(spec, price_required=True)
-        _upload_excludes(spec.workspace)
+        upload_excludes(spec.workspace)
         import sys
         for note in prepared.get("notes") or []:
             print(f"warning: {note}", file=sys.stderr)
@@ -58,7 +34,7 @@ class SkyBackend(Backend):
         """The same checks as a launch, except that secrets' values and a known price are not needed
         (`mlws check` plans a branch's experiments where neither exists)."""
         planned = self._priced(spec, price_required=False, spec_path=spec_path)
-        planned["lines"] = [_price_line(planned["estimate"])]
+        planned["lines"] = [price_line(planned["estimate"])]
         c = spec.config["compute"]
         notes = planned.setdefault("notes", [])
         if c.get("use_spot") and not c.get("bucket"):
@@ -77,7 +53,7 @@ class SkyBackend(Backend):
         from . import client
         from .compile import compile_task
         c = spec.config["compute"]
-        wheel = _wheel()
+        wheel = node_wheel()
         # a task handed to `sky launch` (a plan's spec_path) mounts the wheel beside its spec, not from a cache
         task_config = compile_task(spec, spec_path, Path(spec_path).parent / wheel.name if spec_path else wheel)
         estimate = client.estimate(client.validate(task_config), c.get("max_runtime_minutes"))
@@ -105,7 +81,7 @@ class SkyBackend(Backend):
         from .compile import compile_task, secret_values
         spec = RunSpec.read(spec_path)
         c = spec.config["compute"]
-        task = client.validate(compile_task(spec, spec_path, _wheel()),
+        task = client.validate(compile_task(spec, spec_path, node_wheel()),
                                secrets=secret_values(c) if c.get("secrets") else None)
         estimate = (prepared or {}).get("estimate") or {}
         if estimate.get("available"):  # for the cost guard, which counts provisioning from the launch
@@ -224,72 +200,16 @@ class SkyBackend(Backend):
         return copy_from_bucket(self.artifact_root(record), path, dest)
 
     def serve(self, record: dict, args: dict, *, workspace, dry_run: bool = False) -> dict:
-        """Serve on a VM: the port opened, and a lifetime limit so no demo runs forever."""
-        import json
-
-        from . import client
-        from .compile import compile_serve_task
-        compute, run_id = self.config, int(record["id"])
-        states = workspace.state_dir / "serve"
-        states.mkdir(parents=True, exist_ok=True)
-        args_path = states / f"run-{run_id}.cloud-args.json"
-        local_checkpoint = args["checkpoint"]
-        remote_weights = f"/mlws/checkpoint{Path(local_checkpoint).suffix}"  # .safetensors (or an old run's .ckpt)
-        args = {**args, "checkpoint": remote_weights}
-        args_path.write_text(json.dumps({**args, "token": None}))  # the token travels as a secret only
-        token = args.get("token")
-        task_config = compile_serve_task(compute, str(workspace.root), run_id, str(args_path),
-                                         str(local_checkpoint), args["port"], token=bool(token), wheel=_wheel())
-        cluster = task_config["name"]  # mlws-serve-N-<workspace tag>: unique across workspaces and teammates
-        if not dry_run:
-            _upload_excludes(workspace.root)
-        task = client.validate(task_config, secrets={"MLWS_SERVE_TOKEN": token} if token else None)
-        estimate = client.estimate(task, compute.get("max_runtime_minutes") or 240)
-        lines = ([f"{estimate['instance_type']} at ${estimate['hourly_price']:.2f}/hour; stops itself after "
-                  f"{task_config['resources']['autostop']['idle_minutes']} minutes"] if estimate.get("available") else [])
-        if dry_run:
-            return {"task": task_config, "estimate": estimate, "lines": lines}
-        launched = client.launch_server(task, cluster, args["port"])
-        return {"task": task_config, "estimate": estimate, "lines": lines,
-                "where": f"SkyPilot cluster {launched['cluster']}",
-                **launched}
+        """Serve on a VM: the port opened, and a lifetime limit so no demo runs forever (servers.py)."""
+        from .servers import serve
+        return serve(self.config, record, args, workspace=workspace, dry_run=dry_run)
 
     def notebook(self, *, workspace, name: str, host: str, port: int, idle_minutes: float, token: str,
                  expose: bool, dry_run: bool = False) -> dict:
-        """JupyterLab on a VM: price first, then launch; reached through an SSH tunnel (or `expose`)."""
-        import hashlib
-
-        from . import client
-        from .compile import compile_notebook_task
-        compute = self.config
-        storage = "mlws-notebook-" + hashlib.sha256(f"{workspace.root}:{name}".encode()).hexdigest()[:12]
-        task_config = compile_notebook_task(compute, str(workspace.root), name, port, idle_minutes, expose, storage,
-                                            wheel=_wheel())
-        task = client.validate(task_config)
-        estimate = client.estimate(task, compute.get("max_runtime_minutes"))
-        limit = compute.get("max_cost")
-        if limit is not None:
-            hours = float(compute.get("max_runtime_minutes") or 0) / 60
-            if not estimate.get("available"):
-                raise MlwsError(f"compute.max_cost is set but the price is unknown ({estimate['reason']})")
-            if not hours:
-                raise MlwsError("compute.max_cost needs compute.max_runtime_minutes to bound a notebook's cost")
-            if estimate["hourly_price"] * hours > limit:
-                raise MlwsError(f"a notebook for {compute['max_runtime_minutes']} min at "
-                                f"${estimate['hourly_price']:.2f}/hour exceeds compute.max_cost ${limit:.2f}")
-        lines = [_price_line(estimate) + (" (stops when idle, then the VM is torn down)" if estimate.get("available")
-                                          else "")]
-        cluster = task_config["name"]  # mlws-notebook-NAME-<workspace tag>
-        result = {"name": name, "backend": self.name, "cluster": cluster, "token": token,
-                  "idle_minutes": idle_minutes, "task": task_config, "estimate": estimate, "lines": lines,
-                  "tunnel": None if expose else f"ssh -N -L {port}:localhost:{port} {cluster}"}
-        if dry_run:
-            return result
-        _upload_excludes(workspace.root)
-        task = client.validate(task_config, secrets={"MLWS_NOTEBOOK_TOKEN": token})
-        launched = client.launch_notebook(task, cluster, port if expose else None)
-        url = launched.get("url") if expose else f"http://localhost:{port}"
-        return {**result, **launched, "url": url}
+        """JupyterLab on a VM: price first, then launch; reached through an SSH tunnel (servers.py)."""
+        from .servers import notebook
+        return notebook(self.config, workspace=workspace, name=name, port=port, idle_minutes=idle_minutes,
+                        token=token, expose=expose, dry_run=dry_run)
 
     def notebook_down(self, state: dict, *, workspace) -> None:
         from . import client
@@ -297,14 +217,8 @@ class SkyBackend(Backend):
 
     def notebook_status(self, state: dict, *, workspace) -> dict | None:
         """The cluster's state from SkyPilot; the idle watcher itself runs on the VM."""
-        from . import client
-        cluster = state["cluster"]
-        status = client.cluster_state(cluster)
-        if status is None:
-            return {"active": False, "gone": True,
-                    "reasons": [f"cluster {cluster} no longer exists (torn down when idle)"]}
-        return {"active": status == "UP", "gone": False,
-                "reasons": [f"cluster {cluster} is {status}; the idle policy runs on the VM (sky logs {cluster})"]}
+        from .servers import notebook_status
+        return notebook_status(state)
 
     @classmethod
     def setup_node(cls) -> None:

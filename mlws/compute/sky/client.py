@@ -94,6 +94,12 @@ def _estimate_on_server(task) -> dict | None:
         "available": False, "reason": "the API server's optimizer printed no chosen offering"}
 
 
+def api_server_is_remote() -> bool:
+    """A team's API server (not one on this machine): it writes no ~/.ssh/config entries here."""
+    from sky.server import common as server_common
+    return not server_common.is_api_server_local()
+
+
 def chosen_row(table: str, num_nodes: int) -> dict | None:
     """The optimizer table's chosen (✔) row as an estimate; COST is per hour for all nodes."""
     lines = table.splitlines()
