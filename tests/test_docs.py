@@ -221,6 +221,14 @@ def test_the_site_builds_strictly(tmp_path):
     assert (tmp_path / "site" / "api" / "index.html").is_file()
 
 
+def test_every_test_file_the_docs_name_exists():
+    """"Tested by tests/x.py" is a claim: the file must be there."""
+    named = {(p, m) for p in [*DOC_FILES, REPO / "CONTRIBUTING.md"]
+             for m in re.findall(r"`(tests/[\w/.-]+)`", p.read_text())}
+    assert len(named) >= 10
+    assert not [f"{p.relative_to(REPO)}: {m}" for p, m in named if not (REPO / m).exists()]
+
+
 def test_the_readme_is_short_and_links_to_pages_that_exist():
     text = (REPO / "README.md").read_text()
     assert len(text.splitlines()) <= 200
