@@ -74,8 +74,8 @@ def _values(override) -> list:
     from hydra.errors import HydraException
     try:
         values = list(override.sweep_iterator(transformer=_choice))
-    except HydraException as e:  # glob(): it needs the config's groups
-        raise ValueError(f"{str(e).strip().splitlines()[0]}; sampled sweeps take interval(), range() and choice()") from None
+    except HydraException:  # glob(): it needs the config's groups, which are not read here
+        raise ValueError("sampled sweeps take interval(), range() and choice(), not glob()") from None
     if not values:
         raise ValueError("it has no value")
     return values
