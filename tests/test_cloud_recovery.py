@@ -105,3 +105,19 @@ def test_a_hung_run_is_stopped_by_the_hard_time_limit(ws, env, tmp_path):
     result = json.loads((tmp_path / "node" / "result.json").read_text())
     assert result["status"] == "stopped" and result["stop_reason"].startswith("hard time limit of 0.1 min"), result
     assert "MLWS_RESULT " in done.stdout and "hard time limit" in done.stdout.rsplit("MLWS_RESULT ", 1)[1]
+
+
+def test_a_notebooks_max_runtime_is_a_hard_limit_on_the_vm(tmp_path):
+    """A busy kernel keeps the idle policy from stopping a notebook: max_runtime_minutes (what max_cost is
+    priced on) bounds the server itself, then autostop (down) removes the VM. Run here with bash."""
+    import shlex
+
+    from mlws.compute.sky.compile import compile_notebook_task
+    task = compile_notebook_task({"max_runtime_minutes": 90}, "/ws", "nb", 8888, 30.0, False, "s")
+    assert task["run"].startswith("timeout --signal=TERM --kill-after=60 5400s bash -c ")
+    assert task["resources"]["autostop"]["down"] is True
+    assert "timeout" not in compile_notebook_task({}, "/ws", "nb", 8888, 30.0, False, "s")["run"]
+    inner = shlex.split(task["run"])[-1]
+    hung = task["run"].replace("5400s", "1s").replace(shlex.quote(inner), shlex.quote("sleep 30"))
+    done = subprocess.run(["bash", "-c", hung], capture_output=True, timeout=20)
+    assert done.returncode == 124  # cut off

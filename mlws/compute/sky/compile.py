@@ -179,6 +179,11 @@ def compile_notebook_task(compute: dict, workspace: str, name: str, port: int, i
     run = (f"mkdir -p {shlex.quote(work)} && ln -sfn {shlex.quote(work)} work && "
            f"python -m mlws.cli.main notebook compute=local --name {shlex.quote(name)} "
            f"--host {host} --port {int(port)} --idle-minutes {float(idle_minutes)} --token-env MLWS_NOTEBOOK_TOKEN")
+    if compute.get("max_runtime_minutes"):
+        # a hard limit: a busy kernel keeps the idle policy from ever stopping it (and max_cost is priced on
+        # this limit); then the cluster's autostop tears the VM down
+        run = (f"timeout --signal=TERM --kill-after=60 {int(float(compute['max_runtime_minutes']) * 60)}s "
+               f"bash -c {shlex.quote(run)}")
     return {
         "name": notebook_cluster(workspace, name),
         "workdir": workspace,
