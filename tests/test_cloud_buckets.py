@@ -120,3 +120,21 @@ def test_an_azure_bucket_keeps_its_container_in_the_root():
     assert split_bucket(url) == ("https://acct.blob.core.windows.net/cont", "mlws")  # what SkyPilot mounts
     assert split_bucket("s3://team/mlws") == ("s3://team", "mlws")
     assert parse(url + "/runs/1-ab") == ("azure", "acct.blob.core.windows.net", "cont", "mlws/runs/1-ab")
+
+
+def test_loopback_s3_an_odd_destination_is_just_a_path(s3, tmp_path, monkeypatch):
+    """No shell runs: a destination with a space and `;` is a folder name like any other."""
+    from mlws.compute.sky import artifacts
+    for k, v in s3.env.items():
+        monkeypatch.setenv(k, v)
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "run" / "checkpoints" / "last.ckpt").write_bytes(b"w" * 10)
+    s3.put_folder(tmp_path / "run", "team-bucket", "mlws/runs/3-ab")
+    dest = tmp_path / "my runs; touch pwned"
+    copied = artifacts.copy_from_bucket(f"{BUCKET}/runs/3-ab", "checkpoints/", dest)
+    assert copied == {"files": 1, "bytes": 10, "dest": str(dest)} and (dest / "last.ckpt").read_bytes() == b"w" * 10
+    assert not (tmp_path / "pwned").exists() and not any(p.name == "pwned" for p in tmp_path.iterdir())
+    artifacts.upload_to_bucket(dest / "last.ckpt", f"{BUCKET}/runs/3-ab/copy.ckpt")  # and written back
+    assert s3.client().head_object(Bucket="team-bucket", Key="mlws/runs/3-ab/copy.ckpt")["ContentLength"] == 10
+    with pytest.raises(artifacts.NotInBucket):
+        artifacts.copy_from_bucket(f"{BUCKET}/runs/3-ab", "nothing/", tmp_path / "x")
