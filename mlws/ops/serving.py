@@ -47,14 +47,8 @@ def serve(run_id: int, *, host: str | None = None, port: int | None = None, deta
           timeout: float = 180.0) -> dict:
     """Serve a run's model; foreground blocks until interrupted (the result says by which signal),
     detach returns once healthy, showing the server's progress (every line of its log if verbose)."""
-    import json
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
     from ..serving.loading import checkpoint_path, load_weights
-    from ..serving.server import PROGRESS, port_free, serve_forever, state_dir, write_private
+    from ..serving.server import port_free, serve_forever, state_dir
 
     ws = workspace_of(workspace)
     record, args = _serve_setup(run_id, host, port, ws)
@@ -65,22 +59,34 @@ def serve(run_id: int, *, host: str | None = None, port: int | None = None, deta
     states = state_dir(ws.root)
     states.mkdir(parents=True, exist_ok=True)
     state_file = states / f"run-{run_id}.json"
-    url = f"http://{_url_host(args['host'])}:{args['port']}"
     if not detach:
         signum = serve_forever(args, state_file, ready=ready, progress=progress)
-        return {"run_id": int(run_id), "url": url, "signal": int(signum)}
-    args_file = states / f"run-{run_id}.args.json"
+        return {"run_id": int(run_id), "url": _url(args), "signal": int(signum)}
+    return _start_detached(int(run_id), args, state_file, verbose=verbose, progress=progress, timeout=timeout)
+
+
+def _start_detached(run_id: int, args: dict, state_file: Path, *, verbose: bool, progress, timeout: float) -> dict:
+    """The server in its own session, logging to run-N.log; returns once /health answers. Its
+    progress lines are shown as they come (every line of the log if verbose)."""
+    import json
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from ..serving.server import PROGRESS, write_private
+    args_file = state_file.with_name(f"run-{run_id}.args.json")
     write_private(args_file, json.dumps({**args, "token": None}))  # the token goes by the environment
     env = {k: v for k, v in os.environ.items() if k != "MLWS_SERVE_TOKEN"}
     if args.get("token"):
         env["MLWS_SERVE_TOKEN"] = args["token"]
-    log = states / f"run-{run_id}.log"
+    log = state_file.with_name(f"run-{run_id}.log")
     with log.open("ab") as out:
         seen = out.tell()
         proc = subprocess.Popen([sys.executable, "-m", "mlws.serving.server", str(args_file), str(state_file)],
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
                                 env=env)
-    deadline = time.monotonic() + timeout
+    url, deadline, last = _url(args), time.monotonic() + timeout, [""]
 
     def show_new_lines() -> None:
         nonlocal seen
@@ -90,6 +96,7 @@ def serve(run_id: int, *, host: str | None = None, port: int | None = None, deta
         complete = data[:data.rfind(b"\n") + 1]
         seen += len(complete)
         for line in complete.decode(errors="replace").splitlines():
+            last[0] = line.strip() or last[0]
             if line.startswith(PROGRESS):
                 progress(line[len(PROGRESS):])
             elif verbose:
@@ -99,26 +106,28 @@ def serve(run_id: int, *, host: str | None = None, port: int | None = None, deta
         while time.monotonic() < deadline:
             show_new_lines()
             if proc.poll() is not None:
-                raise MlwsError(f"the server for run {run_id} exited (code {proc.returncode}); see {log}")
+                show_new_lines()
+                raise MlwsError(f"the server for run {run_id} exited (code {proc.returncode}): {last[0][:300]} "
+                                f"(see {log})")
             try:
                 with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
                     if r.status == 200 and state_file.exists():
                         show_new_lines()
-                        return {"run_id": int(run_id), "url": url, "pid": proc.pid, "log": str(log)}
+                        return {"run_id": run_id, "url": url, "pid": proc.pid, "log": str(log)}
             except OSError:
                 pass
             time.sleep(0.5)
-        proc.terminate()
         raise MlwsError(f"the server for run {run_id} was not healthy after {timeout:.0f} s; see {log}")
-    except BaseException:
+    except BaseException:  # no half-started server left behind, nor its args file
         if proc.poll() is None:
             proc.terminate()
         args_file.unlink(missing_ok=True)
         raise
 
 
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
+def _url(args: dict) -> str:
+    host = args["host"]
+    return f"http://[{host}]:{args['port']}" if ":" in host else f"http://{host}:{args['port']}"
 
 
 def _servers(ws: Workspace) -> dict[int, tuple[str, Path, dict]]:
