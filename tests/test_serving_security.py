@@ -261,9 +261,9 @@ def test_unit_host_and_bearer_rules():
     assert "evil.example:9" not in allowed_hosts("127.0.0.1", 9)
     assert is_loopback("127.0.0.2") and is_loopback("::1") and is_loopback("LocalHost")
     assert not is_loopback("0.0.0.0") and not is_loopback("localhost.evil.example")
-    for header in ("Bearer t0k", "bearer t0k", "BEARER  t0k", " Bearer t0k "):
+    for header in ("Bearer t0k", "bearer t0k", "BEARER t0k", "BeArEr t0k"):
         assert authorized(header, "t0k"), header
-    for header in (None, "", "t0k", "Basic t0k", "Bearer t0", "Bearer t0kx", "Bearert0k"):
+    for header in (None, "", "t0k", "Basic t0k", "Bearer t0", "Bearer t0kx", "Bearert0k", "Bearer t0k "):
         assert not authorized(header, "t0k"), header
 
 

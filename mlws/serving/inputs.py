@@ -40,8 +40,8 @@ def authorized(header: str | None, token: str | None) -> bool:
     is case-insensitive (RFC 9110: `bearer x` is the same), the token compared in constant time."""
     if not token:
         return True
-    scheme, _, given = (header or "").strip().partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+    scheme, _, given = (header or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode())
 
 
 def _flatten(value, where: str, depth: int = 0) -> list[float]:
