@@ -121,3 +121,17 @@ def test_a_notebooks_max_runtime_is_a_hard_limit_on_the_vm(tmp_path):
     hung = task["run"].replace("5400s", "1s").replace(shlex.quote(inner), shlex.quote("sleep 30"))
     done = subprocess.run(["bash", "-c", hung], capture_output=True, timeout=20)
     assert done.returncode == 124  # cut off
+
+
+def test_a_resumed_job_bills_the_minutes_since_the_preemption(ws, env, tmp_path):
+    """spend.json last saved 60 s ago (then the VM was preempted; a new one was provisioned and set up):
+    the node's runner adds those seconds before the worker's cost guard carries on from the ledger."""
+    spec_path = _node_spec(ws, tmp_path)
+    ledger = tmp_path / "node" / "spend.json"
+    ledger.parent.mkdir()
+    ledger.write_text(json.dumps({"billed_seconds": 100.0, "hourly_price": 3.6}))
+    then = ledger.stat().st_mtime - 60
+    os.utime(ledger, (then, then))
+    _node_run(ws, env, tmp_path, spec_path, MLWS_TEST_FAILURE="a user's bug", SKYPILOT_NUM_GPUS_PER_NODE="0")
+    data = json.loads(ledger.read_text())
+    assert 160 <= data["billed_seconds"] < 175 and 60 <= data["recovery_gaps_s"][0] < 75, data

@@ -10,6 +10,8 @@ It runs the worker (`python -m mlws.worker SPEC`) and turns its end into what Sk
 - a hard wall-clock limit: the guards stop training at a batch end, so a hung data loader or collective
   would bill on. After compute.max_runtime_minutes + GRACE the worker gets SIGTERM, then SIGKILL, and the
   run is recorded `stopped` with the reason.
+- a resumed job's cost ledger (spend.json) first gets the minutes between its last save and this start
+  (the preemption, provisioning, setup), which the cost guard would otherwise never count.
 """
 from __future__ import annotations
 
@@ -72,6 +74,23 @@ def _record_stopped(run_dir: Path, reason: str) -> None:
     print(f"{RESULT_MARKER}{json.dumps(outcome, default=str)}", flush=True)
 
 
+def bill_recovery_gap(run_dir: Path, now: float | None = None) -> float:
+    """A resumed job (spot recovery, a transient retry): the time since the cost ledger was last saved
+    (the preemption, a new VM, its setup) was billed but counted by nobody. Added to the ledger before
+    the worker's cost guard reads it; returns the seconds added."""
+    from ...fileio import write_atomic
+    ledger = run_dir / "spend.json"
+    try:
+        data = json.loads(ledger.read_text())
+        gap = max(0.0, (now or time.time()) - ledger.stat().st_mtime)
+        data["billed_seconds"] = round(float(data["billed_seconds"]) + gap, 1)
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0.0
+    data["recovery_gaps_s"] = [*data.get("recovery_gaps_s", []), round(gap, 1)]
+    write_atomic(ledger, json.dumps(data))
+    return gap
+
+
 def _count_transient(run_dir: Path) -> int:
     path = run_dir / "transient_failures.json"
     try:
@@ -102,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     spec_path = argv[0]
     limit = limit_seconds(spec_path)
     run_dir = Path(os.environ.get("MLWS_RUN_DIR") or ".").resolve()
+    if _rank_zero():
+        bill_recovery_gap(run_dir)
     fd, mark = tempfile.mkstemp(prefix="mlws-transient-")
     os.close(fd)
     os.unlink(mark)
