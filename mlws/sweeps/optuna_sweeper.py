@@ -34,14 +34,14 @@ class OptunaSweeper(Sweeper):
             raise MlwsError(f"hydra.sweeper.n_trials must be at least 1 (got {n_trials})")
         if n_jobs is not None and (not isinstance(n_jobs, int) or n_jobs < 1):
             raise MlwsError(f"hydra.sweeper.n_jobs must be at least 1 (got {n_jobs})")
-        if max_failure_rate is not None and not 0 <= max_failure_rate <= 1:
+        if max_failure_rate is not None and not (isinstance(max_failure_rate, (int, float)) and 0 <= max_failure_rate <= 1):
             raise MlwsError(f"hydra.sweeper.max_failure_rate must be between 0 and 1 (got {max_failure_rate})")
         self.direction, self.storage, self.study_name = direction, storage, study_name
         self.n_jobs, self.max_failure_rate = n_jobs, max_failure_rate
         # the sweeper's params first, then the command (as hydra-optuna-sweeper reads them)
         lines = [f"{k}={v}" for k, v in self.params.items()] + list(args.task)
         self._space = distributions.search_space(lines)
-        self._grid = self._grid_space(lines) if self._sampler_class().__name__ == "GridSampler" else None
+        self._grid = self._grid_space(lines) if _walks_a_grid(self._sampler_class()) else None
         self._n_trials = n_trials if self._grid is None else min(n_trials, math.prod(map(len, self._grid.values())))
         self._study = None
         self._left: int | None = None  # trials still to ask for, known once the study is settled
@@ -152,3 +152,9 @@ class OptunaSweeper(Sweeper):
             if key in swept:
                 grid[key] = distributions.grid_values(line)
         return grid
+
+
+def _walks_a_grid(sampler_class) -> bool:
+    """Optuna's grid sampler takes the whole grid up front, and the study ends with it."""
+    import optuna.samplers
+    return issubclass(sampler_class, optuna.samplers.GridSampler)

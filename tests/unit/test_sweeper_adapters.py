@@ -160,6 +160,20 @@ def test_an_optuna_resume_settles_what_was_left_open_and_asks_only_for_what_is_m
     assert not {_lr(done.overrides), _lr(left.overrides)} & {_lr(job) for job in resumed}
 
 
+def test_a_space_in_the_sweepers_params_comes_first_and_the_command_wins(tmp_path):
+    args = space.parse(["x=1", "data.batch_size=64"])
+    node = optuna_node(n_trials=3, params={"model.lr": "interval(0.1,0.2)", "data.batch_size": "choice(16,32)"})
+    sweeper = sweeper_for(node, args)
+    assert sweeper.space == {"model.lr": "interval(0.1,0.2)", "data.batch_size": "choice(16,32)"}
+    sweeper.check_objective("max")
+    sweeper.begin(context(tmp_path))
+    jobs = _run(sweeper)
+    assert len(jobs) == 3 and all(job[1:] == ["data.batch_size=64", "x=1"] for job in jobs)
+    assert all(0.1 <= _lr(job) <= 0.2 for job in jobs)
+    grid = sweeper_for(BASIC | {"params": {"model.lr": "1,2"}}, args)
+    assert grid.jobs_to_check() == [["model.lr=1", "x=1", "data.batch_size=64"], ["model.lr=2", "x=1", "data.batch_size=64"]]
+
+
 def test_the_optuna_direction_follows_monitor_mode():
     args = space.parse(["model.lr=interval(0.1,0.2)"])
     sweeper_for(optuna_node(direction="maximize"), args).check_objective("max")
@@ -174,6 +188,7 @@ def test_the_optuna_direction_follows_monitor_mode():
     ({"n_trials": 0}, "n_trials must be at least 1"),
     ({"n_jobs": 0}, "n_jobs must be at least 1"),
     ({"max_failure_rate": 2.0}, "max_failure_rate must be between 0 and 1"),
+    ({"max_failure_rate": "half"}, "max_failure_rate must be between 0 and 1"),
     ({"sampler": {"_target_": "os.system"}}, "name one of optuna.samplers"),
     ({"sampler": {"_target_": "optuna.samplers.NoSuchSampler"}}, "is not in optuna.samplers"),
 ])
