@@ -73,16 +73,18 @@ def test_random_search_runs_n_trials_and_the_same_command_again_runs_nothing(ws,
 
 
 def test_a_sweeper_is_one_class_and_one_yaml_without_touching_mlws(ws, env):
-    """A workspace adds its own sweeper: a Sweeper subclass in its code and a YAML in conf/hydra/sweeper."""
+    """A workspace adds its own sweeper: a Sweeper subclass in its code and a YAML in conf/hydra/sweeper.
+    The command runs in a subfolder: the workspace's root is importable as it is for a backend."""
     on = use_record_only_backend(ws)
     (ws / "my_sweepers.py").write_text(FIRST_AND_LAST)
     (ws / "conf" / "hydra" / "sweeper").mkdir(parents=True)
     (ws / "conf" / "hydra" / "sweeper" / "first_last.yaml").write_text(
         "_target_: hydra_plugins.mlws_sweeper.mlws_sweeper.MlwsSweeper\n"
         "adapter: my_sweepers.FirstAndLast\n"
-        "told_to: told.json\n")
+        f"told_to: {ws / 'told.json'}\n")
+    (ws / "notes").mkdir()
     out = mlws("train", "-m", *BASE, *on, "hydra/sweeper=first_last", "model.lr=1e-3,2e-3,3e-3",
-               "data.batch_size=16,32,64", "--json", cwd=ws, env=env)
+               "data.batch_size=16,32,64", "--json", cwd=ws / "notes", env=env)
     assert out.returncode == 0, out.stderr
     view = json.loads(out.stdout)
     assert view["sweep"]["sweeper"] == "first-and-last" and view["sweep"]["settings"]["n_trials"] == 2

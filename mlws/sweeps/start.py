@@ -45,7 +45,7 @@ def start(ws, registry, overrides: list[str], options: Options, out=None) -> int
         raise MlwsError(f"--max-failures must be at least 0 (got {options.max_failures})")
     overrides = [o for o in overrides if o.lstrip("+").split("=", 1)[0] not in OWNED_KEYS]
     args = space.parse(overrides)
-    sweeper = sweeper_for(multirun.sweeper_settings(ws, overrides), args)
+    sweeper = sweeper_for(multirun.sweeper_settings(ws, overrides), args, workspace=ws.root)
     if not sweeper.space:
         raise MlwsError("nothing to sweep: give a key several values (model.lr=1e-3,3e-4), a range, or a "
                         "sampled space (hydra/sweeper=optuna 'model.lr=interval(1e-4,1e-2)')")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Callable, ClassVar
@@ -121,15 +122,16 @@ def _key(overrides) -> tuple:
     return tuple(sorted(overrides))
 
 
-def sweeper_for(settings: dict, args: SweepArgs) -> Sweeper:
-    """The adapter the composed `hydra.sweeper` node names, built from its other keys."""
+def sweeper_for(settings: dict, args: SweepArgs, workspace=None) -> Sweeper:
+    """The adapter the composed `hydra.sweeper` node names, built from its other keys. `workspace`:
+    its root is importable, so a sweeper can live in the team's own code (as a backend can)."""
     target = str(settings.get("_target_", ""))
     path = settings.get("adapter") or HYDRA_SWEEPERS.get(target)
     if not path:
         raise MlwsError(f"hydra/sweeper: '{target}' is not a sweeper mlws can drive; choose basic (a grid, the "
                         "default), hydra/sweeper=optuna or hydra/sweeper=mlws_random, or give its config an "
                         "`adapter:` (a mlws.sweeps.sweeper.Sweeper subclass)")
-    cls = _load(str(path))
+    cls = _load(str(path), workspace)
     if cls.extra:
         from ..extras import require
         require(cls.extra, f"the {cls.name} sweeper")
@@ -142,8 +144,10 @@ def sweeper_for(settings: dict, args: SweepArgs) -> Sweeper:
     return cls(args, **kwargs)
 
 
-def _load(path: str) -> type[Sweeper]:
+def _load(path: str, workspace=None) -> type[Sweeper]:
     module, _, name = path.rpartition(".")
+    if workspace is not None and str(workspace) not in sys.path and not module.startswith("mlws."):
+        sys.path.insert(0, str(workspace))
     try:
         cls = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError, ValueError) as e:
