@@ -252,3 +252,23 @@ def test_the_loop_tells_each_job_its_value_until_the_sweeper_is_done():
     sweeper = Halving(space.parse(["x=1,2"]))
     assert _run(sweeper, value=lambda job: float(job[0][2:]) / 2) == [["x=0"], ["x=1"], ["x=2"]]
     assert sweeper.told == [(0, 0.0), (1, 0.5), (2, 1.0)]
+
+
+def test_nothing_outside_the_adapters_names_a_sweeper():
+    """Sweepers are chosen by config: ops/ and the sweep's driving code never compare against a
+    sweeper's (or sampler's) name, nor look for one inside a string."""
+    import ast
+    from pathlib import Path
+    package = Path(__file__).resolve().parents[2] / "mlws"
+    files = [*package.glob("ops/*.py"), *(package / "sweeps" / f for f in (
+        "start.py", "drive.py", "driver.py", "records.py", "views.py", "multirun.py", "sweeper.py"))]
+    names = ("basic", "grid", "optuna", "random", "mlws_random", "GridSampler", "TPESampler", "RandomSampler")
+    offenders = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Compare):
+                for const in ast.walk(node):
+                    if isinstance(const, ast.Constant) and isinstance(const.value, str) and any(
+                            n.lower() in const.value.lower() for n in names):
+                        offenders.append(f"{path.relative_to(package)}:{node.lineno} {const.value!r}")
+    assert len(files) > 10 and not offenders, offenders
