@@ -140,7 +140,7 @@ class OptunaSweeper(Sweeper):
         if self._grid is not None:
             node["search_space"] = self._grid
         try:
-            return instantiate(node)
+            return instantiate(node, _recursive_=False)  # a nested `_target_` stays a value
         except Exception as e:  # a wrong sampler argument: Hydra wraps the TypeError
             raise MlwsError(f"hydra.sweeper.sampler: {str(e).strip().splitlines()[0]}") from None
 
