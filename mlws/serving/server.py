@@ -66,6 +66,24 @@ def private_ray() -> None:
         constants.ENABLE_RAY_CLUSTER = False
 
 
+def start_ray(ray, progress, tries: int = 2) -> None:
+    """A Ray of its own (address="local": never whatever RAY_ADDRESS or a running cluster says).
+    On a busy machine its raylet can miss its 30 s start-up window; one more try usually makes it."""
+    for attempt in range(1, tries + 1):
+        try:
+            ray.init(address="local", num_cpus=max(2, os.cpu_count() or 2), include_dashboard=False,
+                     log_to_driver=False, configure_logging=False)
+            return
+        except Exception as e:
+            if attempt == tries or "timed out during startup" not in str(e):
+                raise
+            import psutil
+            ray.shutdown()
+            for leftover in psutil.Process().children(recursive=True):  # the failed try's GCS, agents, ...
+                leftover.kill()
+            progress("Ray did not start in time (a busy machine?); trying once more")
+
+
 def serve_forever(args: dict, state_file: Path | None = None, ready=print, progress=print) -> int:
     """Serve until SIGTERM or Ctrl-C; returns the signal's number."""
     stopped_by: list[int] = []
@@ -76,9 +94,7 @@ def serve_forever(args: dict, state_file: Path | None = None, ready=print, progr
     from ray import serve
 
     from .app import build_app
-    # address="local": always a Ray of its own, never whatever RAY_ADDRESS or a running cluster says
-    ray.init(address="local", num_cpus=max(2, os.cpu_count() or 2), include_dashboard=False, log_to_driver=False,
-             configure_logging=False)
+    start_ray(ray, progress)
     # after ray.init, which installs its own SIGTERM handler (an abort, skipping the cleanup below)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, _: (stopped_by.append(signum), stop.set()))
