@@ -163,6 +163,9 @@ def _fit(spec: RunSpec, extend, log) -> FitResult:
     # It is this run's own file, so its pickled hyperparameters (a `net`, partials) may load; nothing
     # else ever reads a .ckpt this way (inference reads the safetensors weights).
     last = run_dir / "checkpoints" / "last.ckpt"
+    if last.exists():  # said on the terminal: Lightning's own notice of it goes to the run's log
+        print(f"Restoring states from the checkpoint path {last} (the run was stopped or preempted: it "
+              "carries on from there)", flush=True)
     ok, stopped = False, False
     try:
         trainer.fit(model, datamodule=datamodule, ckpt_path=str(last) if last.exists() else None,
