@@ -7,7 +7,7 @@ from .helpers import mlws, mlws_json
 
 # What a newcomer met on every run (issue 32 point 6), with the default W&B logger offline.
 NOISE = ["litlogger", "limit_train_batches", "limit_val_batches", "anonymous setting", "`resume` will be ignored",
-         "LeafSpec", "Total FLOPs", "Total Flops", "GPU available", "TPU available", "`Trainer.fit` stopped"]
+         "LeafSpec", "Total FLOPs", "Total Flops", "GPU available: False", "TPU available", "`Trainer.fit` stopped"]
 
 
 def test_a_training_run_prints_none_of_the_libraries_notices(ws, env):
@@ -16,6 +16,8 @@ def test_a_training_run_prints_none_of_the_libraries_notices(ws, env):
     assert out.returncode == 0, out.stderr[-3000:]
     terminal = out.stdout + out.stderr
     assert [n for n in NOISE if n in terminal] == [], terminal
+    # one line in mlws's words instead: the device, and where the notices went
+    assert f"run 1: training on cpu (GPU available: no); notices and warnings: {ws / 'runs/1/train.log'}" in terminal
     run = mlws_json("show", "1", cwd=ws, env=env)
     assert run["status"] == "succeeded" and run["artifacts"]["wandb_mode"] == "offline"
     log = (ws / "runs/1/train.log").read_text()

@@ -159,6 +159,11 @@ def _fit(spec: RunSpec, extend, log) -> FitResult:
     trainer = _instantiate(flavour.retargeted(cfg["trainer"], package), "trainer", callbacks=callbacks,
                            logger=logger if logger is not None else False, default_root_dir=str(run_dir),
                            **overrides)
+    if trainer.is_global_zero:  # one line in mlws's words where Lightning printed several
+        import torch
+        print(f"run {spec.run_id}: training on {trainer.strategy.root_device} (GPU available: "
+              f"{'yes' if torch.cuda.is_available() else 'no'}); notices and warnings: {log.stats['path']}",
+              flush=True)
     # After a spot preemption SkyPilot reruns the job on a new VM: carry on from the last checkpoint.
     # It is this run's own file, so its pickled hyperparameters (a `net`, partials) may load; nothing
     # else ever reads a .ckpt this way (inference reads the safetensors weights).
