@@ -317,12 +317,11 @@ def test_foreground_server_ends_with_143_on_sigterm_and_cleans_up(ws, env):
     try:
         def healthy():
             assert server.poll() is None, server.stdout.read()[-3000:]
-            try:
-                return request(port, "GET", "/health", timeout=2)[0] == 200
+            try:  # the state file follows the deployment's readiness by a moment
+                return request(port, "GET", "/health", timeout=2)[0] == 200 and (ws / ".mlws/serve/run-1.json").exists()
             except OSError:
                 return False
         wait_for(healthy, 300, interval=1, what="the foreground server")
-        assert (ws / ".mlws/serve/run-1.json").exists()
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=120) == 143
         out = server.stdout.read()
