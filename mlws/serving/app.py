@@ -34,7 +34,9 @@ def build_app(args: dict):
         options = {"autoscaling_config": dict(cfg["autoscaling"])}
 
     from .guard import Guard
-    api.add_middleware(Guard, host=args["host"], port=args["port"], token=args.get("token"))
+    # an exported config (`serve run FILE` on a cluster) has no token: serve.token_env names it there
+    token = args.get("token") or (os.environ.get(cfg["token_env"]) if cfg.get("token_env") else None)
+    api.add_middleware(Guard, host=args["host"], port=args["port"], token=token)
     predictions = max(64, 2 * cfg["max_batch_size"])
 
     @serve.deployment(name=f"run-{args['run_id']}", max_ongoing_requests=predictions + HEADROOM, **options)
