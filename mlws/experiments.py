@@ -20,9 +20,17 @@ def builds_on(ws: Workspace, name: str | None) -> str | None:
     if not path.is_file():
         return None
     for entry in load_yaml(path).get("defaults", []):
-        if isinstance(entry, str) and entry != "_self_" and (ws.experiments_dir / f"{entry}.yaml").is_file():
+        # a plain name only: `/x/y` is another config group's path, and pathlib would let an absolute
+        # one replace the folder (a branch's entry must never make mlws read the machine's files)
+        if isinstance(entry, str) and entry != "_self_" and is_plain_name(entry) \
+                and (ws.experiments_dir / f"{entry}.yaml").is_file():
             return entry
     return None
+
+
+def is_plain_name(entry: str) -> bool:
+    """Pure: a file name in one folder (no separator, no `..`, nothing absolute)."""
+    return bool(entry) and "/" not in entry and "\\" not in entry and entry not in (".", "..")
 
 
 def chain(ws: Workspace, name: str | None) -> list[Path]:

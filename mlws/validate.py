@@ -131,6 +131,10 @@ def _ranges(ws: Workspace) -> dict:
     for path in (PACKAGED_CONF / "schema.yaml", ws.conf_dir / "schema.yaml"):
         if path.is_file():
             ranges.update(load_yaml(path) or {})
+    bad = sorted(k for k, rule in ranges.items() if not isinstance(rule, dict))
+    if bad:
+        raise MlwsError(f"conf/schema.yaml: {bad[0]}: a range rule must be a mapping (min, max, gt, lt or "
+                        f"choices), got {ranges[bad[0]]!r}")
     return ranges
 
 
@@ -142,5 +146,5 @@ def _origin(ws: Workspace, experiment: str | None, key: str, overrides: list[str
             return f"command-line override '{o}'"
     for path in reversed(chain(ws, experiment)):
         if key in flatten(load_yaml(path)):
-            return str(path.relative_to(ws.root))
+            return f"experiments/{path.name}"  # chain() holds the experiments folder's files only
     return "conf/"

@@ -29,7 +29,7 @@ def attacks() -> list[dict]:
 
 def lay(ws: Path, attack: dict, outside: Path) -> None:
     for f in attack["files"]:
-        path = ws / f["path"]
+        path = ws / f["path"].replace("{outside}", str(outside).lstrip("/"))
         path.parent.mkdir(parents=True, exist_ok=True)
         if "symlink" in f:
             path.symlink_to(f["symlink"])
@@ -58,14 +58,16 @@ def reviewed(tmp_path_factory):
     git("commit", "-qm", "attacks")
     env = {**clean_env(tmp), "MLWS_TEST_SECRET": ENV_SECRET}
     out = {
-        "check": mlws("check", cwd=ws, env=env, timeout=300),
-        "check_json": mlws("check", "--json", cwd=ws, env=env, timeout=300),
-        "diff": mlws("diff", "--git", "base", cwd=ws, env=env, timeout=300),
-        "diff_json": mlws("diff", "--git", "base", "--json", cwd=ws, env=env, timeout=300),
-        "markdown": mlws("diff", "--git", "base", "--format", "markdown", cwd=ws, env=env, timeout=300),
+        "check": mlws("check", cwd=ws, env=env, timeout=600),
+        "check_json": mlws("check", "--json", cwd=ws, env=env, timeout=600),
+        "diff": mlws("diff", "--git", "base", cwd=ws, env=env, timeout=600),
+        "diff_json": mlws("diff", "--git", "base", "--json", cwd=ws, env=env, timeout=600),
     }
     artifact = tmp / "diff.json"
     artifact.write_text(out["diff_json"].stdout)
+    # the same review on a runner without the secret file: a branch must not tell the two apart
+    (outside / "secret.yaml").unlink()
+    out["diff_json_without_the_file"] = mlws("diff", "--git", "base", "--json", cwd=ws, env=env, timeout=600)
     # as review-comment.yml renders it: standard library only (-S: no site-packages), nothing installed
     out["comment"] = subprocess.run([sys.executable, "-S", "-P", "-m", "mlws.review.comment", str(artifact)],
                                     env={"PYTHONPATH": str(REPO), "PATH": os.environ["PATH"]},
@@ -100,8 +102,17 @@ def test_each_attack_is_refused_with_its_reason(reviewed, attack):
                 assert expect[part] in entry["error"], entry["error"]
 
 
+def test_the_review_does_not_depend_on_the_runners_files(reviewed):
+    with_file = json.loads(reviewed["out"]["diff_json"].stdout)
+    without = json.loads(reviewed["out"]["diff_json_without_the_file"].stdout)
+    assert with_file["experiments"] == without["experiments"]
+    assert len(reviewed["out"]["diff_json"].stdout) < 5_000_000  # no config resolves to megabytes
+
+
 def test_nothing_from_a_branch_becomes_markup_in_the_comment(reviewed):
-    markdown, comment = reviewed["out"]["markdown"].stdout, reviewed["out"]["comment"].stdout
+    from mlws.review.markdown import render
+    comment = reviewed["out"]["comment"].stdout
+    markdown = render(json.loads(reviewed["out"]["diff_json"].stdout))  # what `--format markdown` prints
     assert comment == markdown  # the trusted job renders exactly what mlws would
     tokens = [t for a in attacks() for t in a.get("markup", [])]
     assert tokens

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import functools
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import MlwsError
 from ..workspace import Workspace
+from .bounded import limit_memory
 from .confine import confine
 from .safe import harden, trusted_target
 from .sandbox import private_copy
@@ -27,7 +27,8 @@ def check_experiments(ws: Workspace, names: list[str] | None = None) -> list[dic
     with tempfile.TemporaryDirectory(prefix="mlws-check-") as tmp:
         copy = Path(tmp) / "ws"
         refused = split_problems(private_copy(ws.root, copy))
-        confine(copy)  # before the workers fork: each inherits it
+        confine(copy)  # before the workers fork: each inherits it, and the memory cap
+        limit_memory()
         chunk = functools.partial(_check_chunk, str(copy), str(ws.root), refused)
         results = map_in_chunks(chunk, names, workers_for(len(names)))
     experiment_files = {r["file"] for r in results}
@@ -45,12 +46,14 @@ def _entry(name, file, *, error=None) -> dict:
 
 
 def _check_chunk(copy_root: str, real_root: str, refused: dict, names: list[str]) -> list[dict]:
+    from .bounded import Budget
     ws = Workspace(Path(copy_root))
     known = ws.experiment_names()
     base_cache: dict = {}
+    budget = Budget()
     out = []
     for name in names:
-        entry = check_one(ws, name, base_cache, known, Path(real_root), refused)
+        entry = check_one(ws, name, base_cache, known, budget, refused)
         # messages name the user's files, not the private copy
         entry["error"] = entry["error"] and entry["error"].replace(copy_root, real_root)
         entry["notes"] = [n.replace(copy_root, real_root) for n in entry["notes"]]
@@ -58,46 +61,28 @@ def _check_chunk(copy_root: str, real_root: str, refused: dict, names: list[str]
     return out
 
 
-def check_one(ws: Workspace, name: str, base_cache: dict, known: list[str], real_root: Path,
-              refused: dict) -> dict:
+def check_one(ws: Workspace, name: str, base_cache: dict, known: list[str], budget, refused: dict) -> dict:
+    from .bounded import reviewed
     file = f"experiments/{name}.yaml"
     entry = _entry(name, file)
     if file in refused:
         entry["error"] = refused[file]
         return entry
     try:
-        with time_limit(name):
-            if name in known:
-                yaml_problem(ws.experiments_dir / f"{name}.yaml")
-            config = compose_and_validate(ws, name, base_cache)
-        entry["compute"], entry["notes"] = plan_compute(real_root, name, config)
+        config = reviewed(name, budget, lambda: _composed(ws, name, base_cache, name in known))
+        # planned in the private copy (conf/ and experiments/ only): a backend reads nothing else of
+        # the branch (a pyproject.toml linked to a runner's file, say)
+        entry["compute"], entry["notes"] = reviewed(name, budget, lambda: plan_compute(ws.root, name, config))
         entry["ok"] = True
     except MlwsError as e:
         entry["error"] = str(e)
     return entry
 
 
-COMPOSE_SECONDS = 30  # one experiment; the example ones take well under a second
-
-
-@contextmanager
-def time_limit(name: str, seconds: float = COMPOSE_SECONDS):
-    """One experiment that keeps Hydra busy fails alone, with a line; the rest are still reviewed."""
-    import signal
-    import threading
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expired(*_):
-        raise MlwsError(f"{name}.yaml took over {seconds:.0f} s to compose; not reviewed")
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+def _composed(ws: Workspace, name: str, base_cache: dict, exists: bool) -> dict:
+    if exists:
+        yaml_problem(ws.experiments_dir / f"{name}.yaml")
+    return compose_and_validate(ws, name, base_cache)
 
 
 def compose_and_validate(ws: Workspace, name: str, base_cache: dict) -> dict:
@@ -127,7 +112,7 @@ def yaml_problem(path: Path) -> None:
         raise MlwsError(f"{path.name} must be a YAML mapping (keys and values), not {type(data).__name__}")
 
 
-def plan_compute(real_root: Path, name: str, config: dict) -> tuple[str | None, list[str]]:
+def plan_compute(root: Path, name: str, config: dict) -> tuple[str | None, list[str]]:
     """Plan the run's compute with its backend: (backend name, notes); raises MlwsError."""
     from ..compute import get_backend
     from ..spec import RunSpec
@@ -139,7 +124,7 @@ def plan_compute(real_root: Path, name: str, config: dict) -> tuple[str | None, 
     backend = get_backend(compute)  # no workspace: nothing from the checkout becomes importable
     compute, notes = without_local_mounts(compute)
     spec = RunSpec(experiment=name, overrides=(f"+experiment={name}",), config={**config, "compute": compute},
-                   workspace=str(real_root), command=f"mlws check {name}", created_at="", git={}, versions={})
+                   workspace=str(root), command=f"mlws check {name}", created_at="", git={}, versions={})
     planned = backend.plan(spec) or {}
     return backend.name, [*(planned.get("lines") or []), *(planned.get("notes") or []), *notes]
 

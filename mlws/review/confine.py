@@ -1,5 +1,5 @@
-"""Every config file Hydra opens during a review lies inside the reviewed copy, or inside the config
-source it was asked of (an installed package's own configs).
+"""What Hydra itself may reach during a review: config files inside the reviewed copy, or inside
+the config source it was asked of (an installed package's own configs), and no environment.
 
 The sandbox refuses what a branch's text says (`..`, interpolations in defaults entries), but Hydra
 resolves a defaults entry before it opens the file, so text checks alone can be got round. This
@@ -73,3 +73,17 @@ def _install() -> None:
         setattr(file_source, name, file_guard(getattr(file_source, name), normalize))
         setattr(package_source, name, package_guard(getattr(package_source, name)))
     file_source._mlws_confined = True
+
+
+class _NoEnvironment:
+    """Stands in for `os` inside Hydra's config loader: `hydra.job.env_copy`, however a branch
+    reaches it, finds no variable to copy (every one reads as unset, so none can be told apart)."""
+    environ: dict = {}
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+
+def hide_environment() -> None:
+    import hydra._internal.config_loader_impl as loader
+    loader.os = _NoEnvironment()

@@ -1,5 +1,6 @@
 """What `mlws diff --git REF` needs from git, with plumbing commands only (no hooks, no filters,
-nothing checked out into the user's tree)."""
+nothing checked out into the user's tree). Paths are bytes in git: one that is not UTF-8 is kept
+with its odd bytes escaped (surrogateescape), never a decoding error."""
 from __future__ import annotations
 
 import subprocess
@@ -46,7 +47,7 @@ def materialise(top: Path, commit: str, rel: str, dest: Path) -> Path:
         meta, _, path = line.partition(b"\t")
         mode, kind, sha = meta.split()
         if kind == b"blob" and mode in (b"100644", b"100755"):
-            entries.append((sha.decode(), path.decode()))
+            entries.append((sha.decode(errors="surrogateescape"), path.decode(errors="surrogateescape")))
     contents = _blobs(top, [sha for sha, _ in entries])
     dest = dest.resolve()
     for (sha, path), data in zip(entries, contents):
@@ -78,9 +79,9 @@ def renamed_experiments(top: Path, commit: str, rel: str) -> dict[str, str]:
     out = git(top, "diff", "-M", "--name-status", "-z", commit, "--", path).split(b"\0")
     renames, i = {}, 0
     while i < len(out) and out[i]:
-        status = out[i].decode()
+        status = out[i].decode(errors="surrogateescape")
         if status.startswith("R"):
-            old, new = out[i + 1].decode(), out[i + 2].decode()
+            old, new = out[i + 1].decode(errors="surrogateescape"), out[i + 2].decode(errors="surrogateescape")
             renames[Path(new).stem] = Path(old).stem
             i += 3
         else:
@@ -91,14 +92,14 @@ def renamed_experiments(top: Path, commit: str, rel: str) -> dict[str, str]:
 def changed_files(top: Path, commit: str, rel: str) -> list[str]:
     """Files under conf/ and experiments/ that differ from `commit` (committed or not, untracked too)."""
     paths = _composed(rel)
-    files = set(git(top, "diff", "--name-only", "-z", commit, "--", *paths).decode().split("\0"))
-    files |= set(git(top, "ls-files", "--others", "--exclude-standard", "-z", "--", *paths).decode().split("\0"))
+    files = set(git(top, "diff", "--name-only", "-z", commit, "--", *paths).decode(errors="surrogateescape").split("\0"))
+    files |= set(git(top, "ls-files", "--others", "--exclude-standard", "-z", "--", *paths).decode(errors="surrogateescape").split("\0"))
     return sorted(_strip(f, rel) for f in files if f)
 
 
 def uncommitted(top: Path, rel: str) -> list[str]:
     """Files under conf/ and experiments/ with changes not committed (untracked ones included)."""
-    out = git(top, "status", "--porcelain", "-z", "--untracked-files=all", "--", *_composed(rel)).decode().split("\0")
+    out = git(top, "status", "--porcelain", "-z", "--untracked-files=all", "--", *_composed(rel)).decode(errors="surrogateescape").split("\0")
     files, i = [], 0
     while i < len(out) and out[i]:
         files.append(_strip(out[i][3:], rel))

@@ -17,8 +17,8 @@ def shown(text) -> str:
     """Pure: text with every control or format character written as an escape (`\\x1b`, `\\n`)."""
     out = []
     for ch in str(text):
-        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
-            out.append(ch.encode("unicode_escape").decode("ascii"))
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):  # Cs: a file name's non-UTF-8 byte
+            out.append(ch.encode("unicode_escape", errors="backslashreplace").decode("ascii"))
         else:
             out.append(ch)
     return "".join(out)

@@ -9,7 +9,8 @@ from ..history.diff import short
 from .inert import md_block, md_code, md_span
 
 MARKER = "<!-- mlws-diff -->"
-LIMIT = 60_000          # GitHub refuses comments over 65,536 characters
+LIMIT = 60_000          # GitHub refuses comments over 65,536 characters (UTF-16 units, as JS counts)
+MAX_NOTES = 20
 FOLD_ROWS = 10          # longer tables are folded into <details>
 CELL_WIDTH = 60
 CUT = "\n_Details cut to fit a comment: `mlws diff --git` prints them all._\n"
@@ -21,33 +22,41 @@ def render(result: dict) -> str:
     head = [MARKER, f"### mlws: effective configs against {md_span(ref)} ({md_span(commit)})", ""]
     head.append(_summary(result))
     if result.get("files"):
-        head.append("Files: " + ", ".join(md_span(f) for f in result["files"][:30])
+        head.append("Files: " + ", ".join(md_span(short(f, CELL_WIDTH * 2)) for f in result["files"][:30])
                     + (f" and {len(result['files']) - 30} more" if len(result["files"]) > 30 else "") + ".")
     if result.get("uncommitted"):
         head.append(f"Compared with the working tree, which has uncommitted changes in "
                     f"{len(result['uncommitted'])} file(s).")
-    head += [f"> note: {md_span(note)}" for note in result.get("notes") or []]
+    notes = result.get("notes") or []
+    head += [f"> note: {md_span(short(note, CELL_WIDTH * 4))}" for note in notes[:MAX_NOTES]]
+    if len(notes) > MAX_NOTES:
+        head.append(f"> … and {len(notes) - MAX_NOTES} more notes (`mlws diff --git` prints them all)")
     out = "\n".join(head) + "\n"
     # Full sections while the rest still fits as one line each; then one line each; then a count.
     lines = [f"- {_title(e)}\n" for e in entries]
     rest = [0] * (len(entries) + 1)
     for i in range(len(entries) - 1, -1, -1):
-        rest[i] = rest[i + 1] + len(lines[i])
+        rest[i] = rest[i + 1] + _units(lines[i])
     shown = 0
     for i, entry in enumerate(entries):
         section = "\n" + _section(entry, ref)
-        if len(out) + len(section) + rest[i + 1] + len(CUT) + 100 > LIMIT:
+        if _units(out) + _units(section) + rest[i + 1] + _units(CUT) + 100 > LIMIT:
             break
         out, shown = out + section, shown + 1
     if shown == len(entries):
         return out
     out += "\n"
     for i in range(shown, len(entries)):
-        if len(out) + len(lines[i]) + len(CUT) + 100 > LIMIT:
+        if _units(out) + _units(lines[i]) + _units(CUT) + 100 > LIMIT:
             out += f"- … and {len(entries) - i} more\n"
             break
         out += lines[i]
     return out + CUT
+
+
+def _units(text: str) -> int:
+    """Length as GitHub and the comment job's JavaScript count it: UTF-16 code units."""
+    return len(text.encode("utf-16-le", errors="surrogatepass")) // 2
 
 
 def _summary(result: dict) -> str:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from ..redacted import REDACTED
 
-KNOWN_RESOLVERS = frozenset({"oc.create", "oc.decode", "oc.deprecated", "oc.env", "oc.select",
+# not oc.deprecated: it hands the branch's message to warnings.warn, raw
+KNOWN_RESOLVERS = frozenset({"oc.create", "oc.decode", "oc.env", "oc.select",
                              "oc.dict.keys", "oc.dict.values", "now", "hydra", "python_version"})
 
 
@@ -22,6 +23,20 @@ def harden(root: Path) -> None:
     _drop_from_sys_path(Path(root))
     _redact_env_resolver()
     _forget_unknown_resolvers()
+    from .confine import hide_environment
+    hide_environment()
+    _warnings_shown_inert()
+
+
+def _warnings_shown_inert() -> None:
+    """A warning may carry a branch's text (a resolver's message): its control characters are shown."""
+    import warnings
+
+    from .inert import shown
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        sys.stderr.write(shown(f"{category.__name__}: {message}") + "\n")
+    warnings.showwarning = show
 
 
 def runs_code_from(root: Path) -> bool:

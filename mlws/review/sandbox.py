@@ -16,6 +16,7 @@ A refused file is left out of the copy and reported as (path, reason).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -54,12 +55,26 @@ def private_copy(src_root: Path, dest_root: Path) -> list[Problem]:
                 rel = str(path.relative_to(src_root))
                 if path.is_symlink() or not path.is_file():
                     problems.append((rel, "a symbolic link; not read"))
+                elif name_problem(rel):
+                    problems.append((rel, name_problem(rel)))
                 elif path.stat().st_size > MAX_FILE_BYTES:
                     problems.append((rel, f"over {MAX_FILE_BYTES} bytes; not read"))
                 else:
                     (dest_root / rel).parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(path, dest_root / rel)
     return problems + refuse_unsafe(dest_root)
+
+
+EXPERIMENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")  # goes into `+experiment=NAME` unquoted
+
+
+def name_problem(rel: str) -> str | None:
+    """Pure: an experiment file whose name Hydra would read as something else (`42` an int,
+    `${now:%Y}` an interpolation, a space or newline a second override)."""
+    path = Path(rel)
+    if path.parts[:1] == ("experiments",) and path.suffix == ".yaml" and not EXPERIMENT_NAME.fullmatch(path.stem):
+        return "not an experiment name (letters, digits, _ and -, not starting with a digit); not read"
+    return None
 
 
 def _folder_problem(rel: str) -> str | None:
@@ -87,7 +102,7 @@ def refuse_unsafe(root: Path) -> list[Problem]:
                 problems.append((rel, _folder_problem(rel)))
                 shutil.rmtree(folder)
         for path in sorted((root / part).rglob("*.yaml")):
-            reason = _file_problem(path, read_yaml, yaml_bound_problem)
+            reason = name_problem(str(path.relative_to(root))) or _file_problem(path, read_yaml, yaml_bound_problem)
             if reason:
                 problems.append((str(path.relative_to(root)), reason))
                 path.unlink()
@@ -114,8 +129,21 @@ def _file_problem(path: Path, read_yaml, yaml_bound_problem) -> str | None:
         return f"{e}; refused"
     reason = _targets_hydra(header_package) and \
         f"its `# @package {header_package}` header writes Hydra's own settings"
-    reason = reason or unsafe_reason(data)
+    reason = reason or unsafe_reason(data) or (path.name == "schema.yaml" and schema_problem(data))
     return reason and f"{reason}; refused"
+
+
+def schema_problem(data) -> str | None:
+    """Pure: why a schema.yaml cannot be used (every experiment is validated against it, so a
+    broken one is refused alone and the experiments are checked against mlws's own ranges)."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        return "a schema must map keys to range rules"
+    for key, rule in data.items():
+        if not isinstance(rule, dict):
+            return f"{key}: a range rule must be a mapping (min, max, gt, lt or choices), got {rule!r}"
+    return None
 
 
 def _header_package(text: str) -> str | None:
@@ -153,9 +181,8 @@ def _defaults_word_problem(word: str) -> str | None:
         return "uses an interpolation (Hydra resolves it before opening a file)"
     if ".." in word:
         return "reaches outside the config folder"
-    name = word.strip()
-    for prefix in ("override ", "optional "):
-        name = name.removeprefix(prefix).strip()
+    # Hydra's keywords come in any order (`optional override /hydra/x`): the group is the last word
+    name = word.split()[-1] if word.split() else ""
     group, _, package = name.lstrip("/").partition("@")
     if group.startswith("hydra.") or _targets_hydra(package):
         return "sets Hydra's own settings"
@@ -165,10 +192,14 @@ def _defaults_word_problem(word: str) -> str | None:
 
 
 def _targets_hydra(package: str | None) -> bool:
-    """A package path that lands in the `hydra` node (`hydra.job`, `_global_.hydra`)."""
+    """A package path that lands in the `hydra` node (`hydra.job`, `_global_.hydra`, and
+    `x._global_.hydra.job`: Hydra keeps only what follows the last `_global_`)."""
     if not package:
         return False
-    package = package.strip().removeprefix("_global_").lstrip(".")
+    package = package.strip()
+    if "_global_" in package:
+        package = package[package.rfind("_global_") + len("_global_"):]
+    package = package.lstrip(".")
     return package == "hydra" or package.startswith("hydra.")
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import MlwsError
 from ..workspace import Workspace
+from .bounded import limit_memory
 from .confine import confine
 from .safe import harden
 
@@ -25,7 +26,8 @@ def snapshot(root: Path) -> dict:
     from .parallel import map_in_chunks, workers_for
     ws = Workspace(Path(root).resolve())
     harden(ws.root)
-    confine(ws.root)  # ws.root is the private copy; before the workers fork
+    confine(ws.root)  # ws.root is the private copy; before the workers fork, as the memory cap
+    limit_memory()
     names = ws.experiment_names()
     # the other side of the diff runs at the same time: half the cores each
     chunk = functools.partial(_snapshot_chunk, str(ws.root))
@@ -34,21 +36,25 @@ def snapshot(root: Path) -> dict:
 
 def _snapshot_chunk(root: str, names: list[str]) -> list[tuple[str, dict]]:
     from ..experiments import builds_on
-    from .check import compose_and_validate, time_limit, yaml_problem
+    from .bounded import Budget, reviewed
+    from .check import compose_and_validate, yaml_problem
     ws = Workspace(Path(root))
     base_cache: dict = {}
+    budget = Budget()
     out: dict = {}
+
+    def parent(name: str) -> str | None:
+        yaml_problem(ws.experiments_dir / f"{name}.yaml")  # its own message, with the line
+        return builds_on(ws, name)
     for name in names:
-        parent = None
+        parent_name = None
         try:
-            with time_limit(name):
-                yaml_problem(ws.experiments_dir / f"{name}.yaml")
-                parent = builds_on(ws, name)
-                config = compose_and_validate(ws, name, base_cache)
-            out[name] = {"config": _without_root(config, str(ws.root)), "error": None, "builds_on": parent}
+            parent_name = reviewed(name, budget, lambda: parent(name))
+            config = reviewed(name, budget, lambda: compose_and_validate(ws, name, base_cache))
+            out[name] = {"config": _without_root(config, str(ws.root)), "error": None, "builds_on": parent_name}
         except MlwsError as e:
             out[name] = {"config": None, "error": str(e).replace(str(ws.root), PLACEHOLDER),
-                         "builds_on": parent}
+                         "builds_on": parent_name}
     return list(out.items())
 
 

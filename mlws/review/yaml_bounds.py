@@ -12,6 +12,7 @@ import time
 MAX_DEPTH = 64            # real configs nest a handful of levels
 MAX_NODES = 100_000       # after alias expansion; the example experiments have a few hundred
 MAX_SECONDS = 5.0         # per file, whatever else goes wrong
+MAX_INTERPOLATION_DEPTH = 16  # `${a:${b:${c:...}}}`: OmegaConf's parser recurses per level
 
 
 def yaml_bound_problem(text: str) -> str | None:
@@ -38,6 +39,8 @@ def yaml_bound_problem(text: str) -> str | None:
                 size, anchor = stack.pop()
             elif isinstance(event, yaml.ScalarEvent):
                 size, anchor = 1, event.anchor
+                if "${" in event.value and interpolation_depth(event.value) > MAX_INTERPOLATION_DEPTH:
+                    return f"nests interpolations deeper than {MAX_INTERPOLATION_DEPTH} levels"
             elif isinstance(event, yaml.AliasEvent):
                 if event.anchor in open_anchors:
                     return "contains itself (a recursive YAML alias)"
@@ -60,3 +63,19 @@ def yaml_bound_problem(text: str) -> str | None:
             return f"nests deeper than {MAX_DEPTH} levels"
         return None  # a syntax error: composing names its line
     return None
+
+
+def interpolation_depth(text: str) -> int:
+    """Pure: how deep `${` opens nest in text (a close brace ends the innermost)."""
+    depth = deepest = 0
+    i = 0
+    while i < len(text):
+        if text.startswith("${", i):
+            depth += 1
+            deepest = max(deepest, depth)
+            i += 2
+            continue
+        if text[i] == "}" and depth:
+            depth -= 1
+        i += 1
+    return deepest

@@ -111,3 +111,18 @@ def test_hydra_cannot_open_a_file_outside_the_copy(tmp_path, confined):
         assert "CONFINE-SECRET" not in done.stdout
     else:
         assert "CONFINE-SECRET" in done.stdout  # what the guard stops
+
+
+def test_the_comment_stays_under_githubs_limit_however_many_notes_and_names():
+    """300 refused files once made an 89,255-character comment, which GitHub (and the comment job)
+    refuse: notes are capped, names shortened, and length counted as JavaScript counts it."""
+    from mlws.review.markdown import LIMIT, render, _units
+    name = "conf/" + "\x1b" * 200 + "😀" * 100 + ".yaml"
+    entry = {"experiment": "e" * 300, "status": "added", "renamed_from": None, "builds_on": None,
+             "error": "x" * 5000, "changed": {f"k{i}": [i, i + 1] for i in range(50)}, "added": {}, "removed": {}}
+    result = {"ref": "base", "commit": "0123456789abcdef", "compared_with": "working tree", "uncommitted": [],
+              "files": [name] * 2000, "notes": [f"working tree: {name}: a symbolic link; not read"] * 2000,
+              "experiments": [entry] * 300, "unchanged": [], "total": 300}
+    text = render(result)
+    assert _units(text) <= LIMIT and text.startswith("<!-- mlws-diff -->")
+    assert "and 1980 more notes" in text and "more\n" in text
