@@ -171,8 +171,13 @@ def _metrics_on_disk(spec: RunSpec) -> dict:
 
 
 def _artifacts_on_disk(spec: RunSpec) -> dict:
+    """The checkpoints found, named as a finished run's are: `last`, and `best` when one other file
+    is there (ModelCheckpoint's save_top_k=1 keeps only the best); several others keep their names."""
     ckpts = Path(spec.run_dir) / "checkpoints"
     found = {p.stem: str(p) for p in sorted(ckpts.glob("*.ckpt"))} if ckpts.is_dir() else {}
+    others = [name for name in found if name != "last"]
+    if len(others) == 1:
+        found["best"] = found.pop(others[0])
     return {"run_dir": spec.run_dir, "checkpoints": found}
 
 
