@@ -1,4 +1,6 @@
-"""Lineage parent rules (mlws.history.parent.choose_parent), one table row per rule."""
+"""The record-time parent choice (mlws.history.parent.choose_parent), one table row per rule: what a
+run of no experiment keeps and how a sweep's base run is chosen. Runs of an experiment are chosen
+again as later runs are recorded: tests/unit/test_lineage_orders.py."""
 import pytest
 
 from mlws.history.parent import choose_parent
