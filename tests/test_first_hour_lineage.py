@@ -99,3 +99,21 @@ def test_relink_on_postgresql_matches_the_rules(postgres_url, tmp_path):
     for run in registry.list():
         chain = registry.ancestors(run["id"])
         assert registry.get(chain[0])["experiment"] == "model_01" and chain[-1] == run["id"]
+
+
+def test_real_training_runs_out_of_order(tmp_path):
+    """Three plain runs that really train (the workspace's own trainer block keeps them to a few
+    batches an epoch), made child first: model_03, then model_01, then model_02."""
+    ws, env = make_workspace(tmp_path / "ws"), clean_env(tmp_path)
+    (ws / "conf" / "trainer").mkdir()
+    (ws / "conf" / "trainer" / "default.yaml").write_text(
+        "_target_: pytorch_lightning.Trainer\nmax_epochs: 1\naccelerator: cpu\ndevices: 1\ndeterministic: true\n"
+        "log_every_n_steps: 1\nlimit_train_batches: 2\nlimit_val_batches: 1\nenable_progress_bar: false\n")
+    config = ws / "conf" / "config.yaml"
+    config.write_text(config.read_text().replace("- logger: wandb", "- logger: none"))
+    for name in ("model_03", "model_01", "model_02"):
+        out = mlws("train", f"+experiment={name}", cwd=ws, env=env)
+        assert out.returncode == 0, out.stderr[-2000:]
+    chain = mlws_json("lineage", "1", cwd=ws, env=env)
+    assert [(s["id"], s["experiment"]) for s in chain] == [(2, "model_01"), (3, "model_02"), (1, "model_03")]
+    assert all(isinstance(s["metrics"].get("val/acc"), float) for s in chain)  # trained, with metrics
