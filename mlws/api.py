@@ -32,6 +32,6 @@ serve = _needs("serve", "mlws serve")(_serve)
 notebook = _needs("notebook", "mlws notebook")(_notebook)
 runs_frame = _needs("notebook", "mlws.runs_frame")(_runs_frame)
 
-from . import __all__ as _public  # noqa: E402 (the one list of public names: mlws/__init__.py)
+from .public import NAMES as _NAMES  # noqa: E402 (the one list of public names)
 
-__all__ = list(_public)
+__all__ = list(_NAMES)

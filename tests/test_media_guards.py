@@ -98,10 +98,11 @@ def test_time_limit_guard_records_why(ws, env):
     assert Path(run["artifacts"]["checkpoints"]["last"]).is_file()
 
 
-def test_readme_example_view_in_an_experiment_file(ws, env):
-    """The README's worked example: one class + one YAML file, switched on from an experiment."""
+def test_docs_example_view_in_an_experiment_file(ws, env):
+    """The docs' worked example (docs/extending.md): one class + one YAML file, switched on from an
+    experiment."""
     import re
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "extending.md").read_text()
     code = re.search(r"```python\n# acme/views.py\n(.*?)```", readme, re.S).group(1)
     yaml_text = re.search(r"```yaml\n# conf/callbacks/confidence.yaml\n(.*?)```", readme, re.S).group(1)
     (ws / "acme").mkdir()

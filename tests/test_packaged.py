@@ -77,10 +77,9 @@ def test_init_train_diff_serve_in_a_users_own_repository(wheel_python, tmp_path,
     run(wheel_python, "init", "--model", "acme.line.Regressor", "--data", "acme.line.LineData", "--metric",
         "val/mse", "--mode", "min", "--force", cwd=project, env=env)
 
-    # the user fills in their model's arguments and serving hooks; mlws's trainer block is replaced
-    # by a workspace file of the same name
-    with (project / "conf" / "model" / "acme.yaml").open("a") as f:
-        f.write("lr: 0.1\n")
+    # mlws init wrote the model's arguments with their defaults; the user adds serving hooks, and
+    # mlws's trainer block is replaced by a workspace file of the same name
+    assert "lr: 0.1" in (project / "conf" / "model" / "acme.yaml").read_text()
     (project / "experiments" / "acme_01.yaml").write_text(textwrap.dedent("""\
         # @package _global_
         description: "baseline"

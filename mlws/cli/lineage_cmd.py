@@ -50,7 +50,7 @@ def _tree(nodes: list[dict]):
         children.setdefault(n["parent"], []).append(n)
 
     def add(parent_branch, node):
-        from mlws.history.keymetric import monitor_of
+        from mlws.keymetric import monitor_of
         key = monitor_of(node)["metric"]
         value = (node["metrics"] or {}).get(key) if key else None
         label = f"run {node['id']} {node['experiment'] or '-'} {node['status']}" + \

@@ -41,7 +41,7 @@ def run(args) -> int:
         print_json(records)
         return 0
     from rich.table import Table
-    from mlws.history.keymetric import shown_metrics
+    from mlws.keymetric import shown_metrics
     t = Table("id", "experiment", "status", "metrics", "labels", "overrides", "created")
     colours = {"succeeded": "green", "failed": "red", "running": "yellow", "stopped": "magenta"}
     for r in records:

@@ -5,7 +5,7 @@ import contextlib
 import shlex
 import sys
 
-from mlws.history.keymetric import shown_metrics
+from mlws.keymetric import shown_metrics
 
 from .render import console, format_metrics, print_json
 

@@ -11,7 +11,7 @@ def metric_mode(metric: str) -> str:
 
 
 def key_metric(record: dict) -> str | None:
-    from .keymetric import monitor_of
+    from ..keymetric import monitor_of
     return monitor_of(record)["metric"]
 
 

@@ -5,7 +5,7 @@ import json
 import time
 from pathlib import Path
 
-from ..history.keymetric import watched
+from ..keymetric import watched
 from .alerts import Thresholds, alerts
 
 

@@ -148,7 +148,7 @@ def report(output, *, metric: str | None = None, runs_for_curves=None, workspace
     for that sweep instead (parallel coordinates of its trials)."""
     from ..fileio import write_atomic
     from ..history.chain import metric_mode
-    from ..history.keymetric import monitor_of
+    from ..keymetric import monitor_of
     from ..history.report import build_report, read_curves
 
     ws = workspace_of(workspace)

@@ -4,11 +4,10 @@ from __future__ import annotations
 import json
 import os
 import socket
-from contextlib import contextmanager
-from datetime import datetime, timezone
 from typing import Callable
 
 from ..errors import MlwsError
+from .database import Database, now_iso
 from .dialects import COLUMNS, MONITOR_COLUMNS, SCHEMA_VERSION, SWEEP_COLUMNS
 from .liveness import owned_here, process_alive, process_started
 
@@ -23,48 +22,17 @@ SUMMARY_COLUMNS = ["id", "experiment", "builds_on", "parent_id", "rerun_of", "ov
 MAX_CHAIN = 10_000  # steps a lineage query follows at most
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 class Registry:
     def __init__(self, dialect):
+        self.database = Database(dialect)
         self.dialect = dialect
         self.p = dialect.param
         self._ensure_schema()
 
     # -- plumbing ---------------------------------------------------------------------------
-    @contextmanager
     def _db(self, write: bool = False):
-        """A connection (in a write transaction when `write`); database errors become MlwsError."""
-        db = None
-        try:
-            db = self.dialect.connect()
-            if write:
-                self.dialect.begin_write(db)
-            yield db
-            if write:
-                db.execute("COMMIT")
-        except MlwsError:
-            self._rollback(db)
-            raise
-        except self.dialect.errors as e:
-            self._rollback(db)
-            raise MlwsError(self.dialect.explain(e) or str(e)) from None
-        except BaseException:
-            self._rollback(db)
-            raise
-        finally:
-            if db is not None:
-                db.close()
-
-    @staticmethod
-    def _rollback(db) -> None:
-        try:
-            if db is not None:
-                db.execute("ROLLBACK")
-        except Exception:
-            pass
+        """A connection of the one database object this registry shares with its sweeps table."""
+        return self.database.transaction(write)
 
     def _column_type(self, sqlite: str, pg: str) -> str:
         return sqlite if self.dialect.name == "sqlite" else pg
@@ -116,7 +84,7 @@ class Registry:
     def sweeps(self):
         """The sweeps table (mlws/registry/sweeps.py)."""
         from .sweeps import SweepTable
-        return SweepTable(self)
+        return SweepTable(self.database)
 
     def _write(self, sql: str, params: tuple) -> None:
         with self._db(write=True) as db:

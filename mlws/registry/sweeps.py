@@ -8,29 +8,31 @@ import os
 import socket
 
 from ..errors import MlwsError
+from .database import now_iso
 from .liveness import process_started
 
 JSON_FIELDS = ("overrides", "space", "settings")
 
 
 class SweepTable:
-    def __init__(self, registry):
-        self.registry = registry
-        self.p = registry.p
+    """The sweeps table, on the database object the runs table uses (database.py)."""
+
+    def __init__(self, database):
+        self.database = database
+        self.p = database.param
 
     def create(self, *, command: str, overrides: list[str], space: dict, sweeper: str, settings: dict,
                experiment: str | None, metric: str | None, mode: str | None, base_run_id: int | None,
                signature: str) -> int:
         """Record a new sweep driven by this process; returns its id."""
-        from .store import now_iso
         fields = {"created_at": now_iso(), "status": "running", "command": command, "overrides": overrides,
                   "space": space, "sweeper": sweeper, "settings": settings, "experiment": experiment,
                   "metric": metric, "mode": mode, "base_run_id": base_run_id, "signature": signature,
                   **self._owner(os.getpid())}
         names, values = list(fields), [_encode(k, v) for k, v in fields.items()]
         sql = f"INSERT INTO sweeps ({', '.join(names)}) VALUES ({', '.join([self.p] * len(names))})"
-        with self.registry._db(write=True) as db:
-            return self.registry.dialect.insert_returning_id(db, sql, tuple(values))
+        with self.database.transaction(write=True) as db:
+            return self.database.dialect.insert_returning_id(db, sql, tuple(values))
 
     @staticmethod
     def _owner(pid: int) -> dict:
@@ -40,7 +42,7 @@ class SweepTable:
         if not fields:
             return
         cols = ", ".join(f"{k} = {self.p}" for k in fields)
-        with self.registry._db(write=True) as db:
+        with self.database.transaction(write=True) as db:
             db.execute(f"UPDATE sweeps SET {cols} WHERE id = {self.p}",
                        (*(_encode(k, v) for k, v in fields.items()), int(sweep_id)))
 
@@ -49,26 +51,26 @@ class SweepTable:
         self.update(sweep_id, status="running", ended_at=None, error=None, **self._owner(pid or os.getpid()))
 
     def get(self, sweep_id: int) -> dict:
-        with self.registry._db() as db:
+        with self.database.transaction() as db:
             row = db.execute(f"SELECT * FROM sweeps WHERE id = {self.p}", (int(sweep_id),)).fetchone()
         if row is None:
-            raise MlwsError(f"no sweep {sweep_id} in the registry ({self.registry.dialect.describe()})")
+            raise MlwsError(f"no sweep {sweep_id} in the registry ({self.database.dialect.describe()})")
         return _decode(row)
 
     def list(self, newest: int | None = None) -> list[dict]:
         """Sweeps oldest first (`newest`: only the last N)."""
         sql = "SELECT * FROM sweeps ORDER BY id" + (f" DESC LIMIT {int(newest)}" if newest is not None else "")
-        with self.registry._db() as db:
+        with self.database.transaction() as db:
             rows = [_decode(r) for r in db.execute(sql).fetchall()]
         return rows[::-1] if newest is not None else rows
 
     def count(self) -> int:
-        with self.registry._db() as db:
+        with self.database.transaction() as db:
             return dict(db.execute("SELECT COUNT(*) AS n FROM sweeps").fetchone())["n"]
 
     def find(self, signature: str) -> dict | None:
         """The newest sweep with this signature (the same command, resumed by running it again)."""
-        with self.registry._db() as db:
+        with self.database.transaction() as db:
             row = db.execute(f"SELECT * FROM sweeps WHERE signature = {self.p} ORDER BY id DESC LIMIT 1",
                              (signature,)).fetchone()
         return _decode(row) if row is not None else None
@@ -78,7 +80,7 @@ class SweepTable:
         if not sweep_ids:
             return []
         marks = ", ".join([self.p] * len(sweep_ids))
-        with self.registry._db() as db:
+        with self.database.transaction() as db:
             rows = db.execute(f"SELECT id, sweep_id, status, metrics FROM runs WHERE sweep_id IN ({marks})",
                               tuple(sweep_ids)).fetchall()
         return [dict(r) | {"metrics": json.loads(dict(r)["metrics"] or "{}")} for r in rows]

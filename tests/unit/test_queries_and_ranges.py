@@ -101,7 +101,7 @@ def test_rerun_warnings(old, git_now, patch_now, versions_now, expected):
 
 
 def test_key_metric_comes_from_the_runs_own_config():
-    from mlws.history.keymetric import monitor_of, shown_metrics, watched
+    from mlws.keymetric import monitor_of, shown_metrics, watched
     regression = {"config": {"monitor": {"metric": "val/mse", "mode": "min", "loss": None}}}
     assert shown_metrics(regression) == ("val/mse",) and watched(regression) == ("val/mse", "min")
     digits = {"monitor": {"metric": "val/acc", "mode": "max", "loss": "val/loss"}}  # a registry summary

@@ -53,7 +53,7 @@ def test_markdown_stays_under_githubs_limit_with_the_marker_first(n):
     assert f"**{n}** of {n} experiment(s) differ: {n} changed." in text
     listed = text.count("\n- `exp_")
     if n == 600:
-        assert "<details><summary>exp_0000 — changed, 40 key(s)</summary>" in text  # in full, folded
+        assert "<details><summary><code>exp_0000</code> — changed, 40 key(s)</summary>" in text  # in full, folded
         assert listed + text.count("<details>") == n   # each named once: in full or on one line
     else:
         assert f"- … and {n - listed - text.count('<details>')} more\n" in text
