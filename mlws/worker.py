@@ -22,6 +22,7 @@ from .spec import RunSpec
 from .workspace import Workspace
 
 
+LOCAL_BACKEND = "mlws.compute.local.LocalBackend"  # a spec recorded before backends were chosen by _target_
 SPEC_FROM_ENV = "--spec-from-env"  # a backend that uploads no run directory passes the spec in the environment
 
 
@@ -124,8 +125,9 @@ def run(spec_path: str | os.PathLike) -> dict:
     # A workspace's own packages (models, data, a compute backend) import as for a script in its root.
     if spec.workspace not in sys.path:
         sys.path.insert(0, spec.workspace)
-    from .compute import backend_class
-    backend = backend_class(spec.config.get("compute") or {})
+    # the backend is a plugin the run's config names: loaded by its _target_, as Hydra would
+    from .targets import load_class
+    backend = load_class((spec.config.get("compute") or {}).get("_target_") or LOCAL_BACKEND, "compute._target_")
     backend.setup_node()  # a multi-node backend sets the rank variables first
     registry = _open_registry(spec) if _is_rank_zero() else _NoRegistry(None)
     registry.set_owner(spec.run_id, os.getpid())

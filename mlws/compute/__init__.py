@@ -5,10 +5,10 @@ Each backend module imports its heavy library (ray, sky) only inside the methods
 """
 from __future__ import annotations
 
-import importlib
 import sys
 
 from ..errors import MlwsError
+from ..targets import load_class
 from .base import Backend, Status, Submission
 
 # Runs recorded before backends were chosen by `_target_` named them with `backend: NAME`.
@@ -27,11 +27,8 @@ def backend_class(compute: dict, workspace=None) -> type[Backend]:
     module_name, _, cls_name = str(target).rpartition(".")
     if workspace is not None and str(workspace) not in sys.path and not module_name.startswith("mlws."):
         sys.path.insert(0, str(workspace))
-    try:
-        cls = getattr(importlib.import_module(module_name), cls_name)
-    except (ImportError, AttributeError, ValueError) as e:
-        raise MlwsError(f"compute._target_: cannot import {target!r}: {e}") from None
-    if not (isinstance(cls, type) and issubclass(cls, Backend)):
+    cls = load_class(target, "compute._target_")
+    if not issubclass(cls, Backend):
         raise MlwsError(f"compute._target_: {target!r} is not a subclass of mlws.compute.Backend")
     if cls.extra:
         from ..extras import require
