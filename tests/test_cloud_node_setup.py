@@ -121,3 +121,19 @@ def test_each_task_installs_only_what_it_needs_of_mlws(tmp_path):
     assert "ray" not in setups["train"] and "jupyterlab" not in setups["train"]
     assert "ray[" in setups["serve"] and "jupyterlab" not in setups["serve"]
     assert "jupyterlab" in setups["notebook"] and "ray" not in setups["notebook"]
+
+
+def test_the_node_needs_no_skypilot_to_pick_its_backend(monkeypatch):
+    """mlws[sky] is checked where runs are launched; the node's worker (MLWS_REMOTE=1) resolves the same
+    backend without SkyPilot, which its setup does not install. (SkyPilot's absence is played by the
+    extras check's own lookup answering "missing".)"""
+    from mlws import extras
+    from mlws.compute import backend_class
+    from mlws.errors import MlwsError
+    monkeypatch.setattr(extras, "missing", lambda extra: ["sky"] if extra == "sky" else [])
+    compute = {"_target_": "mlws.compute.sky.SkyBackend"}
+    monkeypatch.delenv("MLWS_REMOTE", raising=False)
+    with pytest.raises(MlwsError, match=r"needs mlws\[sky\]"):
+        backend_class(compute)
+    monkeypatch.setenv("MLWS_REMOTE", "1")
+    assert backend_class(compute).name == "sky"

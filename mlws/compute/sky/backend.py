@@ -15,9 +15,18 @@ def _handle(record: dict) -> dict | None:
 from .shared import price_line, upload_excludes, node_wheel
 
 
+class _OnTheLaptop:
+    """mlws[sky] where runs are launched; None on a node (MLWS_REMOTE=1), whose worker runs without
+    SkyPilot: the node installs only what its task needs (node_setup.py)."""
+
+    def __get__(self, obj, owner) -> str | None:
+        import os
+        return None if os.environ.get("MLWS_REMOTE") == "1" else "sky"
+
+
 class SkyBackend(Backend):
     name = "sky"
-    extra = "sky"
+    extra = _OnTheLaptop()
 
     def prepare(self, spec) -> dict:
         """Compile, validate with SkyPilot, price; raises MlwsError before anything is recorded."""
