@@ -199,11 +199,11 @@ def serve_stop(run_id: int, *, workspace=None, timeout: float = 60.0) -> dict:
 def _stop_cloud(run_id: int, state_file: Path, state: dict, ws: Workspace) -> dict:
     """Tear down the cluster the backend launched for this server."""
     from ..compute import get_backend
-    backend = get_backend(dict(state.get("compute") or {}), ws.root)
-    # The Backend contract has no serve_down yet; SkyBackend's notebook_down is the teardown of the
-    # cluster a state names (sky down), which is what a server's cluster needs too.
-    down = getattr(backend, "serve_down", None) or backend.notebook_down
-    try:
+    try:  # (its backend's extra may be missing here, or the API server unreachable)
+        backend = get_backend(dict(state.get("compute") or {}), ws.root)
+        # The Backend contract has no serve_down yet; SkyBackend's notebook_down is the teardown of
+        # the cluster a state names (sky down), which is what a server's cluster needs too.
+        down = getattr(backend, "serve_down", None) or backend.notebook_down
         down({"name": f"serve-{run_id}", "cluster": state["cluster"]}, workspace=ws)
     except MlwsError as e:
         raise MlwsError(f"{e}; tear it down yourself with: sky down {state['cluster']}") from None
