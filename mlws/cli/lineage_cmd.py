@@ -25,21 +25,49 @@ def run(args) -> int:
     if args.json:
         print_json(chain)
         return 0
-    out = console()
+    console().print(chain_view(chain))
+    return 0
+
+
+SHOWN_CHANGES = 4
+
+
+def chain_view(chain: list[dict]):
+    """The chain as a grid: the arrow in its own column, so every wrapped line (a long description,
+    a change) stays indented under its run instead of going back to column 0."""
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table.grid(padding=(0, 0))
+    grid.add_column(width=2, no_wrap=True)
+    grid.add_column()
     for i, step in enumerate(chain):
         value = "—" if step["value"] is None else f"{step['value']:.4f}"
         d = "" if step["delta"] is None else f" ({step['delta']:+.4f})"
         labels = f" [{', '.join(step['labels'])}]" if step["labels"] else ""
-        arrow = "  " if i == 0 else "→ "
-        out.print(f"{arrow}[bold]run {step['id']}[/bold] {step['experiment'] or '-'}{labels}  "
-                  f"{step['metric']}={value}{d}  [dim]{step['description'] or ''}[/dim]", highlight=False)
+        head = Text.assemble((f"run {step['id']}", "bold"), f" {step['experiment'] or '-'}{labels}  ",
+                             f"{step['metric']}={value}{d}")
+        parts = [head]
+        if step["description"]:
+            parts.append(Padding(Text(step["description"], style="dim"), (0, 0, 0, 2)))
         changes = step["summary"]
         if i and changes:
-            shown = changes[:4] + ([f"… {len(changes) - 4} more"] if len(changes) > 4 else [])
-            out.print("     " + "; ".join(shown), highlight=False, soft_wrap=True)
+            listed = Table.grid(padding=(0, 0))
+            listed.add_column(width=2, no_wrap=True)
+            listed.add_column()
+            for change in changes[:SHOWN_CHANGES]:
+                listed.add_row("· ", Text(change))
+            if len(changes) > SHOWN_CHANGES:
+                more = len(changes) - SHOWN_CHANGES
+                listed.add_row("… ", Text(f"{more} more key{'s' if more != 1 else ''}: "
+                                          f"mlws diff {chain[i - 1]['id']} {step['id']}", style="dim"))
+            parts.append(Padding(listed, (0, 0, 0, 2)))
         if step["note"]:
-            out.print(f"     note: {step['note'][:200]}", highlight=False)
-    return 0
+            parts.append(Padding(Text(f"note: {step['note'][:200]}"), (0, 0, 0, 2)))
+        grid.add_row("  " if i == 0 else "→ ", Group(*parts))
+    return grid
 
 
 def _tree(nodes: list[dict]):

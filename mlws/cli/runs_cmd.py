@@ -40,17 +40,8 @@ def run(args) -> int:
     if args.json:
         print_json(records)
         return 0
-    from rich.table import Table
     from mlws.keymetric import shown_metrics
-    t = Table("id", "experiment", "status", "metrics", "labels", "overrides", "created")
-    colours = {"succeeded": "green", "failed": "red", "running": "yellow", "stopped": "magenta"}
-    for r in records:
-        status = f"[{colours.get(r['status'], 'white')}]{r['status']}[/]"
-        extra = r["overrides"][1:] if r["overrides"][:1] == [f"+experiment={r['experiment']}"] else r["overrides"]
-        if r.get("cost"):
-            status += f"\n${r['cost']['spend']:.2f} @ ${r['cost']['hourly_price']:.2f}/h"
-        t.add_row(str(r["id"]), r["experiment"] or "-", status, format_metrics(r["metrics"], (args.sort,) if args.sort else shown_metrics(r)),
-                  ", ".join(r["labels"]), " ".join(extra), r["created_at"].replace("T", " ")[:19])
+    t = table(records, keys_of=(lambda r: (args.sort,)) if args.sort else shown_metrics)
     out = console()
     filtered = any([args.label, args.experiment, args.status, args.search, args.where])
     out.print(t if records else "no runs match" if filtered else "no runs yet: mlws train +experiment=model_12")
@@ -64,3 +55,32 @@ def run(args) -> int:
 def _any_reported_by_a_backend(api, records: list[dict]) -> bool:
     """A running run no process of this machine owns (pid NULL): its backend knows its status."""
     return any(api.show(r["id"])["pid"] is None for r in records if r["status"] == "running")
+
+
+def table(records: list[dict], keys_of):
+    """The runs at any width: the key metric's value (and the loss) never cut; at 80 columns the
+    date is short and labels and overrides wrap or give way with an ellipsis first."""
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    from .render import metric_columns, short_time
+    headers, cells = metric_columns(records, keys_of)
+    t = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, show_edge=False)
+    t.add_column("id", no_wrap=True, justify="right")
+    t.add_column("experiment", overflow="ellipsis", min_width=8)
+    t.add_column("status", no_wrap=True)
+    for header in headers:  # the key metric: rich never shortens a no_wrap column to fit
+        t.add_column(header, no_wrap=True, justify="right" if header != "metrics" else "left")
+    t.add_column("labels", overflow="ellipsis")
+    t.add_column("overrides", overflow="ellipsis")
+    t.add_column("created", no_wrap=True)
+    colours = {"succeeded": "green", "failed": "red", "running": "yellow", "stopped": "magenta"}
+    for r, metric_cells in zip(records, cells):
+        status = f"[{colours.get(r['status'], 'white')}]{r['status']}[/]"
+        extra = r["overrides"][1:] if r["overrides"][:1] == [f"+experiment={r['experiment']}"] else r["overrides"]
+        if r.get("cost"):
+            status += f"\n${r['cost']['spend']:.2f} @ ${r['cost']['hourly_price']:.2f}/h"
+        t.add_row(str(r["id"]), escape(r["experiment"] or "-"), status, *(escape(c) for c in metric_cells),
+                  escape(", ".join(r["labels"])), escape("\n".join(extra)), short_time(r["created_at"]))
+    return t

@@ -17,9 +17,10 @@ def run(args) -> int:
         print_json(record)
         return 0
     import yaml
+    from rich.markup import escape
     git = record["git"]
     out = console()
-    out.print(f"[bold]run {record['id']}[/bold] · {record['experiment']} · {record['status']}", highlight=False)
+    out.print(f"[bold]run {record['id']}[/bold] · {escape(str(record['experiment']))} · {record['status']}", highlight=False)
     for label, value in [("command", record["command"]), ("created", record["created_at"]),
                          ("ended", record["ended_at"]), ("metrics", format_metrics(record["metrics"], tuple(sorted(record["metrics"] or {})))),
                          ("git", f"{git.get('commit')} ({'dirty' if git.get('dirty') else 'clean'})"),
@@ -28,10 +29,10 @@ def run(args) -> int:
                          ("rerun of", record.get("rerun_of") and f"run {record['rerun_of']}"),
                          ("stopped", record["stop_reason"]), ("cost", _cost_line(record)),
                          ("run dir", record["run_dir"]), ("error", record["error"])]:
-        if value:
-            out.print(f"{label:>9}: {value}", highlight=False)
+        if value:  # soft-wrapped by the terminal, never folded: a path or a command copies whole
+            out.print(f"{label:>9}: {value}", highlight=False, markup=False, soft_wrap=True)
     for label, value in _artifact_lines(record):
-        out.print(f"{label:>9}: {value}", highlight=False)
+        out.print(f"{label:>9}: {value}", highlight=False, markup=False, soft_wrap=True)
     print(yaml.safe_dump(record["config"], sort_keys=False), end="")
     return 0
 
@@ -41,7 +42,8 @@ def _artifact_lines(record: dict) -> list[tuple[str, str]]:
     artifacts = record["artifacts"] or {}
     ckpts = dict(artifacts.get("checkpoints") or {})
     score, metric = ckpts.pop("best_score", None), (record.get("monitor") or {}).get("metric")
-    lines = []
+    from .render import weights_of
+    lines = [("weights", f"{path} ({name})") for name, path in weights_of(record)]
     if "best" in ckpts:
         shown = f"  ({metric or 'score'} {score:.4f})" if isinstance(score, (int, float)) else ""
         lines.append(("best ckpt", ckpts.pop("best") + shown))

@@ -96,32 +96,48 @@ def exit_code(record: dict) -> int:
 
 
 def _closing_summary(record: dict) -> None:
+    """The run's facts in a small table, then each path and command whole on its own line (an
+    80-column terminal soft-wraps them; copying gives them back in one piece)."""
     from pathlib import Path
 
     from rich.table import Table
+    from rich.text import Text
+
+    from .render import print_whole, weights_of
 
     artifacts = record.get("artifacts") or {}
     ckpts = artifacts.get("checkpoints") or {}
     t = Table(title=f"run {record['id']} · {record['experiment'] or '(no experiment)'} · {record['status']}",
               show_header=False, title_justify="left")
-    t.add_column(style="bold")
-    t.add_column(overflow="fold")
+    t.add_column(style="bold", no_wrap=True)
+    t.add_column()
     t.add_row("metrics", format_metrics(record.get("metrics"), shown_metrics(record)))
     if record.get("stop_reason"):
         t.add_row("stopped", record["stop_reason"])
     if record.get("rerun_of") is not None:
         t.add_row("rerun of", f"run {record['rerun_of']}")
-    t.add_row("run dir", record["run_dir"])
-    for name in ("best", "last"):
-        if name in ckpts:
-            t.add_row(f"{name} checkpoint", ckpts[name])
+    out = console()
+    out.print(t)
+    paths: list[tuple[str, list[str]]] = [("run dir", [record["run_dir"]])]
+    weights = weights_of(record)
+    for name, path in weights:
+        paths.append((f"{name} weights (safetensors: what mlws serve and mlws.load_run load)"
+                      if name == "best" or len(weights) == 1 else f"{name} weights", [path]))
+    resume = [ckpts[name] for name in ("best", "last") if isinstance(ckpts.get(name), str)]
+    if resume:
+        paths.append(("checkpoints (Lightning .ckpt, for resuming)" if weights else "checkpoints (best, last)", resume))
     if artifacts.get("media"):  # the media callbacks' images (confusion matrix, worst samples, ...)
         folders = artifacts["media"]
-        t.add_row("media", f"{Path(next(iter(folders.values()))).parent}/ ({', '.join(folders)})")
+        paths.append((f"media ({', '.join(folders)})", [f"{Path(next(iter(folders.values()))).parent}/"]))
     if artifacts.get("log"):  # the libraries' notices and warnings, kept off the terminal
         n = artifacts.get("warnings") or 0
-        t.add_row("log", artifacts["log"] + (f" ({n} warning{'s' if n != 1 else ''})" if n else ""))
+        paths.append(("log", [artifacts["log"] + (f" ({n} warning{'s' if n != 1 else ''})" if n else "")]))
     if artifacts.get("wandb_dir"):
-        hint = " (offline: upload with `wandb sync <dir>`)" if artifacts.get("wandb_mode") == "offline" else ""
-        t.add_row("W&B run", artifacts["wandb_dir"] + hint)
-    console().print(t)
+        if artifacts.get("wandb_mode") == "offline":
+            paths.append(("W&B run (offline), upload with", [f"wandb sync {artifacts['wandb_dir']}"]))
+        else:
+            paths.append(("W&B run", [artifacts["wandb_dir"]]))
+    for label, lines in paths:
+        out.print(Text(label + ":", style="bold"))
+        for line in lines:
+            print_whole(out, line)
