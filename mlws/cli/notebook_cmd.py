@@ -69,10 +69,11 @@ def _subcommand(args, which: str) -> int:
         if args.json:
             print_json(items)
         else:
-            for s in items:
-                print(f"{s['name']}  {s['backend']}  {s['link']}")
-            if not items:
-                print("no notebooks running")
+            from .render import aligned
+            # a header, and the link last: never padded or cut, so it copies whole
+            rows = [(s["name"], s["backend"], s["link"]) for s in items]
+            for line in aligned(("name", "backend", "link"), rows) if rows else ["no notebooks running"]:
+                print(line)
         return 0
     if len(args.args) != 2:
         raise MlwsError(f"usage: mlws notebook {which} NAME")

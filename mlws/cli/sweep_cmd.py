@@ -70,13 +70,25 @@ def _table(result: dict) -> None:
     metric = sweep["metric"] or "value"
     title = (f"sweep {sweep['id']} · {sweep['experiment'] or '(no experiment)'} · {sweep['sweeper']} · {sweep['status']}"
              f" · {metric} ({sweep['mode']} is better)")
-    t = Table("rank", "trial", "run", "status", metric, *keys, title=title, title_justify="left")
+    from rich import box
+    from rich.markup import escape
+
+    from .render import metric_text, param_text
+    t = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False,
+              show_edge=False)
+    for name in ("rank", "trial", "run"):
+        t.add_column(name, no_wrap=True, justify="right")
+    t.add_column("status", no_wrap=True)
+    t.add_column(escape(metric), no_wrap=True, justify="right")  # the objective's value: never cut
+    for k in keys:  # values to 4 significant digits (an Optuna draw is 0.0007197…); --json keeps them whole
+        t.add_column(escape(k), overflow="fold")
     colours = {"succeeded": "green", "failed": "red", "running": "yellow", "stopped": "magenta"}
     for r in result["trials"]:
         t.add_row(str(r["rank"] or "-"), str(r["trial"]), str(r["run"]),
                   f"[{colours.get(r['status'], 'white')}]{r['status']}[/]",
-                  f"{r['value']:.4f}" if r["value"] is not None else "-", *(str(r["params"][k]) for k in keys))
+                  metric_text(r["value"]), *(escape(param_text(r["params"][k])) for k in keys))
     out = console()
+    out.print(title, style="bold", highlight=False, markup=False)  # a line of its own: a title is as wide as its table
     out.print(t if result["trials"] else f"sweep {sweep['id']} has no trials yet")
     if sweep.get("error"):
         out.print(f"[red]{sweep['error']}[/]")

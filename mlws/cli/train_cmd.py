@@ -134,7 +134,7 @@ def _closing_summary(record: dict) -> None:
         paths.append(("log", [artifacts["log"] + (f" ({n} warning{'s' if n != 1 else ''})" if n else "")]))
     if artifacts.get("wandb_dir"):
         if artifacts.get("wandb_mode") == "offline":
-            paths.append(("W&B run (offline), upload with", [f"wandb sync {artifacts['wandb_dir']}"]))
+            paths.append(("W&B run (offline), upload with", [f"wandb sync {shlex.quote(artifacts['wandb_dir'])}"]))
         else:
             paths.append(("W&B run", [artifacts["wandb_dir"]]))
     for label, lines in paths:

@@ -33,16 +33,31 @@ def run(args) -> int:
     console = Console()
     if args.once:
         console.print(render(snap))
+        print_wandb_view(console, snap)
         return 0
     asked = time.monotonic()
     with Live(render(snap), console=console, refresh_per_second=4, screen=False) as live:
+        # printed above the live view, once: a command in the view itself would be cut to its width
+        shown = print_wandb_view(live.console, snap)
         while snap["status"] == "running":
             time.sleep(args.interval)
             refresh = time.monotonic() - asked >= args.refresh_every  # a backend call is bounded in rate
             asked = time.monotonic() if refresh else asked
             snap = api.watch(args.run_id, thresholds=thresholds, refresh=refresh)
             live.update(render(snap))
+            shown = shown or print_wandb_view(live.console, snap)
     return 0
+
+
+def print_wandb_view(console, snap: dict) -> bool:
+    """W&B's own terminal view of the run, the command whole on its own line (the terminal
+    soft-wraps it; copied, it is one piece)."""
+    from .render import print_whole
+    if not snap.get("wandb_view"):
+        return False
+    console.print("W&B's own terminal view:", style="dim", highlight=False)
+    print_whole(console, snap["wandb_view"])
+    return True
 
 
 def sparkline(values: list[float]) -> str:
@@ -84,6 +99,4 @@ def render(snap: dict):
     parts = [head, progress, Text(f"{snap.get('trend_metric') or 'metric'} trend {sparkline(snap['loss_trend'])}"), metrics, hardware]
     for warning in snap["warnings"]:
         parts.append(Text(f"⚠ {warning}", style="bold red"))
-    if snap.get("wandb_view"):
-        parts.append(Text(f"W&B's own terminal view: {snap['wandb_view']}", style="dim"))
     return Group(*parts)

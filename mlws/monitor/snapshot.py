@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import time
 from pathlib import Path
 
@@ -79,7 +80,7 @@ def snapshot(record: dict, thresholds: Thresholds | None = None, now: float | No
         "warnings": alerts(record["status"], evaluations, hardware_rows, last_update, now, thresholds or Thresholds(),
                            watched(record)),
         "wandb_dir": wandb_dir,
-        "wandb_view": f"wandb beta leet {wandb_dir}" if wandb_dir else None,
+        "wandb_view": f"wandb beta leet {shlex.quote(wandb_dir)}" if wandb_dir else None,  # a command to paste
     }
 
 
