@@ -43,7 +43,7 @@ def run(args) -> int:
         best = f"{r['metric']}={metric_text(r['best']['value'])}\nrun {r['best']['run']}" if r["best"] else "-"
         t.add_row(str(r["id"]), escape(r["experiment"] or "-"), escape(r["sweeper"]), r["status"],
                   done + (f", {extra}" if extra else ""), escape(best),
-                  escape("\n".join(f"{k}={param_text(v)}" for k, v in r["space"].items())), short_time(r["created_at"]))
+                  escape("\n".join(f"{k}: {param_text(v)}" for k, v in r["space"].items())), short_time(r["created_at"]))
     out = console()
     out.print(t)
     if limit is not None and len(records) == limit:
