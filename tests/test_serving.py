@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .helpers import PicklePayload, clean_env, launch_chromium, make_workspace, mlws, mlws_json
+from .helpers import (PicklePayload, clean_env, launch_chromium, make_workspace, mlws, mlws_json,
+                      stop_what_the_workspace_started)
 
 
 def free_port() -> int:
@@ -55,6 +56,7 @@ def served(tmp_path_factory):
     assert started.returncode == 0, started.stderr[-3000:]
     yield ws, env, port
     mlws("serve", "stop", "1", cwd=ws, env=env, timeout=120)
+    stop_what_the_workspace_started(ws)  # when the CLI could not stop it (it failed to import, say)
 
 
 def digits(n: int):
@@ -298,6 +300,7 @@ def test_token_demo_page_replicas_and_batching(tmp_path):
         assert stat.S_IMODE(args_file.stat().st_mode) == 0o600 and "s3cret-token" not in args_file.read_text()
     finally:
         mlws("serve", "stop", "1", cwd=ws, env=env, timeout=120)
+        stop_what_the_workspace_started(ws)
     assert not args_file.exists()
 
 

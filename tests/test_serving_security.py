@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .helpers import clean_env, make_workspace, mlws, mlws_json, wait_for
+from .helpers import clean_env, make_workspace, mlws, mlws_json, stop_what_the_workspace_started, wait_for
 from .test_serving import digits, free_port
 
 BODY_TIMEOUT_S = 3  # the served run's deadline for a whole body (the default is 10 s)
@@ -33,8 +33,8 @@ def open_server(tmp_path_factory):
     started = mlws("serve", "1", "--port", str(port), "--detach", cwd=ws, env=env, timeout=400)
     assert started.returncode == 0, started.stderr[-3000:]
     yield ws, env, port, started
-    if any(s["run_id"] == 1 for s in mlws_json("serve", "list", cwd=ws, env=env)):
-        mlws("serve", "stop", "1", cwd=ws, env=env, timeout=120)
+    mlws("serve", "stop", "1", cwd=ws, env=env, timeout=120)  # (a test may have stopped it already)
+    stop_what_the_workspace_started(ws)  # when the CLI could not stop it
 
 
 def request(port, method, path, body=None, headers=None, timeout=10):
