@@ -51,7 +51,7 @@ def test_good_bodies_nested_or_flat_give_the_same_tensor():
 
 @pytest.mark.parametrize("header, token, ok", [
     (None, None, True), ("anything", None, True), (None, "t0k", False), ("Bearer wrong", "t0k", False),
-    ("bearer t0k", "t0k", False), ("Bearer t0k ", "t0k", False), ("Bearer t0k", "t0k", True),
+    ("bearer t0k", "t0k", True), ("BEARER t0k", "t0k", True), ("Bearer t0k ", "t0k", False), ("Bearer t0k", "t0k", True),
 ])
 def test_bearer_token(header, token, ok):
     assert authorized(header, token) is ok
