@@ -137,7 +137,7 @@ def _explain_hydra_error(message: str, ws: Workspace, overrides: list[str]) -> s
     if "Could not find" in message or "Could not load" in message:
         text = " ".join(message.split("Config search path")[0].split())
         if "hydra/sweeper" in text:
-            text += " (sweepers: basic, the grid; optuna, from hydra-optuna-sweeper)"
+            text += " (sweepers: basic, the grid; optuna; mlws_random)"
         return text
     return first
 
