@@ -77,7 +77,7 @@ def test_relink_on_postgresql_matches_the_rules(postgres_url, tmp_path):
     parent is newer than its child) on a real PostgreSQL server, in the README's order and reversed."""
     import random
 
-    from mlws.ops.runs import relink
+    from mlws.lifecycle import relink
     from mlws.registry import open_registry
     from mlws.spec import RunSpec
     from mlws.workspace import Workspace

@@ -7,7 +7,8 @@ from __future__ import annotations
 import sys
 
 from ..errors import MlwsError
-from .session import refresh_status, session, workspace_of
+from ..lifecycle import refresh_status
+from .session import session, workspace_of
 
 # Fields of `mlws runs --json`; `show` adds config, git, versions, artifacts and the rest.
 SUMMARY_FIELDS = ("id", "experiment", "status", "overrides", "metrics", "monitor", "created_at", "ended_at",
@@ -60,77 +61,10 @@ def train(overrides=(), *, detach: bool = False, workspace=None, command: str | 
     return launch(ws, spec, patch, detach=detach, labels=labels, note=note)
 
 
-def launch(ws, spec, patch: str, *, detach: bool, labels=(), note: str = "", rerun_of: int | None = None,
-           trial: dict | None = None) -> dict:
-    """Record a planned run and hand it to its backend; the record comes back (with a `message`).
-
-    `trial`: a sweep's trial {sweep_id, trial_key, trial_index, study_trial, parent_id}; its lineage
-    parent is the sweep's base run (parent_id) when it has one."""
-    from dataclasses import replace
-
-    from ..compute import get_backend
-    from ..history.labels import check_label, check_note
-    from ..history.parent import choose_parent
-
-    labels = tuple(check_label(label) for label in labels)
-    spec = replace(spec, labels=labels, note=check_note(note))
-    backend = get_backend(spec.config.get("compute") or {}, ws.root)
-    prepared = backend.prepare(spec)  # validate, price, reach the cluster: before anything is recorded
-    registry = session(ws).registry
-    parent = rerun_of if rerun_of is not None else (trial or {}).get("parent_id")
-    if parent is None and (trial is not None or not spec.experiment):  # chosen once, from earlier runs
-        candidates = registry.parent_candidates([e for e in (spec.experiment, spec.builds_on) if e])
-        parent = choose_parent(spec.config, spec.experiment, spec.builds_on, list(spec.overrides), candidates)
-    run_id = registry.create(spec, patch, backend.name, run_dir_for=lambda i: str(ws.runs_dir / str(i)),
-                             labels=labels, note=spec.note, builds_on=spec.builds_on, parent_id=parent,
-                             rerun_of=rerun_of, trial=trial)
-    if spec.experiment:
-        try:
-            relink(ws, registry, run_id, spec.experiment)
-        except MlwsError as e:  # the run goes ahead; its lineage is chosen again by the next run
-            print(f"warning: run {run_id}'s lineage parents not updated: {e}", file=sys.stderr)
-    try:
-        run_dir = ws.runs_dir / str(run_id)
-        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-        if patch:
-            (run_dir / "git.patch").write_text(patch)
-        spec = spec.with_run(run_id, str(run_dir))
-        spec_path = spec.write(run_dir / "spec.json")
-    except BaseException as e:
-        registry.finish(run_id, "failed", error=f"could not prepare the run directory: {e}")
-        raise
-    try:
-        submitted = backend.submit(spec_path, detach=detach, prepared=prepared)
-    except MlwsError as e:
-        if registry.get(run_id)["status"] == "running":  # a local worker records its own failure
-            registry.finish(run_id, "failed", error=str(e))
-        raise
-    if submitted.remote:
-        # pid NULL: no process here owns the run; its backend answers for it (merged, never replacing
-        # what a worker on a shared machine may already have recorded)
-        registry.update(run_id, pid=None, artifacts={"compute": submitted.handle, **submitted.artifacts},
-                        **({"run_dir": submitted.run_dir} if submitted.run_dir else {}))
-        if not detach:  # recorded first, so `mlws stop` works from another shell meanwhile
-            backend.follow(submitted.handle)
-            refresh_status(registry, [registry.get(run_id)], ws.root)
-    elif submitted.pid is not None:
-        registry.set_owner(run_id, submitted.pid)
-    return registry.get(run_id) | {"message": submitted.message}
-
-
-def relink(ws, registry, run_id: int, experiment: str) -> dict[int, int | None]:
-    """Set the new run's parent, and choose again those of the runs it may change (of its own
-    experiment and of experiments that build on it), so the lineage follows the experiments'
-    inheritance whatever the order runs were made in (mlws/history/parent.py). Returns the changes."""
-    from ..experiments import links
-    from ..history import parent
-    builds = {**registry.experiment_links(), **links(ws)}  # the files say what experiments build on now
-    runs = registry.lineage_runs(sorted(parent.relevant(experiment, builds)))
-    new = next(r for r in runs if r["id"] == run_id)
-    changed = parent.relink(new, runs, builds, load_configs=registry.configs)
-    if changed:
-        registry.set_parents(changed)
-    return changed
+def launch(ws, spec, patch: str, **kwargs) -> dict:
+    """Record a planned run and hand it to its backend (mlws/lifecycle.py)."""
+    from ..lifecycle import launch as start
+    return start(ws, session(ws).registry, spec, patch, **kwargs)
 
 
 def runs(*, workspace=None, refresh: bool = False) -> list[dict]:
@@ -184,31 +118,10 @@ def watch(run_id: int, *, workspace=None, thresholds=None, refresh: bool = False
 
 
 def stop(run_id: int, *, workspace=None, timeout: float = 120.0, force: bool = False) -> dict:
-    """Stop a running run through its backend: it keeps its last checkpoint and is recorded 'stopped'.
-
-    `force`: when the backend cannot be reached (a cluster that is gone), record the run as stopped."""
-    from ..compute import backend_for
+    """Stop a running run through its backend (mlws/lifecycle.py)."""
+    from ..lifecycle import stop as stop_run
     s = session(workspace)
-    registry = s.registry
-    record = registry.get(int(run_id))
-    if record["status"] != "running":
-        raise MlwsError(f"run {run_id} is not running (status: {record['status']})")
-    try:
-        final = backend_for(record, s.workspace.root).cancel(record, timeout=timeout)
-    except MlwsError as e:
-        if not force:
-            raise MlwsError(f"{e} (mlws stop {run_id} --force records it as stopped without its backend)") from None
-        registry.finish(int(run_id), "stopped", stop_reason=f"marked stopped by mlws stop --force ({e})")
-        return registry.get(int(run_id))
-    if final is not None and registry.get(int(run_id))["status"] == "running":
-        registry.finish(int(run_id), final.status if final.final else "stopped", metrics=final.metrics,
-                        artifacts=final.artifacts,
-                        error=final.error, stop_reason=final.stop_reason or "stopped by mlws stop")
-    if registry.get(int(run_id))["status"] == "running":
-        registry.reap_dead()
-        if registry.get(int(run_id))["status"] == "failed":
-            raise MlwsError(f"run {run_id}'s process is gone; it is now recorded as failed")
-    return registry.get(int(run_id))
+    return stop_run(s.registry, s.workspace.root, run_id, timeout=timeout, force=force)
 
 
 def logs(run_id: int, *, follow: bool = False, workspace=None, out=None) -> int:

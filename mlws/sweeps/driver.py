@@ -155,14 +155,14 @@ class Driver:
                 self._finished(t)
 
     def _start(self, t: Trial) -> None:
-        from ..ops.runs import launch
+        from ..lifecycle import launch
         index = self._next_index
         trial = {"sweep_id": self.sweep["id"], "trial_key": t.key, "trial_index": index,
                  "parent_id": self.sweep.get("base_run_id"),
                  "study_trial": self.sweeper.number_of(t.overrides) if self.sweeper else None}
         try:
             settings = self.sweep.get("settings") or {}
-            t.run = launch(self.ws, t.spec, t.patch, detach=True, trial=trial, note=settings.get("note") or "",
+            t.run = launch(self.ws, self.registry, t.spec, t.patch, detach=True, trial=trial, note=settings.get("note") or "",
                            labels=(f"sweep-{self.sweep['id']}", *settings.get("labels", ())))
         except MlwsError as e:
             if not self.started:  # the first trial's backend refused: every trial would (an unreachable cluster)
@@ -182,7 +182,7 @@ class Driver:
 
     def _ended(self) -> list[dict]:
         """The active runs that have ended; remote ones are asked every `refresh_s`."""
-        from ..ops.session import refresh_status
+        from ..lifecycle import refresh_status
         from ..registry.liveness import owned_here
         rows = self.registry.list(ids=list(self.active))
         self.registry.reap_dead(rows)
@@ -212,11 +212,11 @@ class Driver:
 
     def stop_active(self, reason: str) -> list[int]:
         """Stop the trials still running (each keeps its last checkpoint and is recorded 'stopped')."""
-        from ..ops.runs import stop
+        from ..lifecycle import stop
         stopped = []
         for run_id in list(self.active):
             try:
-                stop(run_id, workspace=self.ws, timeout=60)
+                stop(self.registry, self.ws.root, run_id, timeout=60)
                 stopped.append(run_id)
             except MlwsError as e:
                 self.say(f"warning: could not stop run {run_id}: {e}")

@@ -2,7 +2,7 @@
 
 Runs are recorded one at a time in every order of a set (and many seeded orders of the README's
 runs); after each, the parents a new run may change are chosen again as `mlws train` does
-(mlws.ops.runs.relink). The story each run tells must be the same in every order."""
+(mlws.lifecycle.relink). The story each run tells must be the same in every order."""
 import itertools
 import random
 
@@ -131,8 +131,8 @@ def test_experiment_files_that_build_on_each_other_do_not_loop():
 
 
 def test_relink_through_a_real_registry_matches_the_rules(tmp_path):
-    """mlws.ops.runs.relink with a SQLite registry and experiment files: the same parents."""
-    from mlws.ops.runs import relink as relink_recorded
+    """mlws.lifecycle.relink with a SQLite registry and experiment files: the same parents."""
+    from mlws.lifecycle import relink as relink_recorded
     from mlws.registry import open_registry
     from mlws.spec import RunSpec
     from mlws.workspace import Workspace
