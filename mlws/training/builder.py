@@ -82,6 +82,9 @@ def build_callbacks(cfg: dict, run_dir: Path, pl) -> list:
     if interval > 0:
         callbacks.append(adopt(HardwareMonitor(run_dir, interval_s=interval), pl, "hardware"))
     callbacks.append(adopt(RunRecorder(run_dir), pl, "recorder"))
+    if cfg.get("monitor"):
+        from .monitored import MonitoredMetrics
+        callbacks.append(adopt(MonitoredMetrics(cfg["monitor"]), pl, "monitored metrics"))
     if (cfg.get("trainer") or {}).get("enable_model_summary", True) is not False and \
             not any(isinstance(cb, pl.callbacks.ModelSummary) for cb in callbacks):
         # the plain summary logs (to the run's log); the rich one Lightning picks prints to the terminal
