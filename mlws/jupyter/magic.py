@@ -18,9 +18,11 @@ def mlws_magic(line: str) -> int:
     if not argv:
         print("usage: %mlws COMMAND [ARGS]  (e.g. %mlws runs, %mlws train +experiment=model_13 --detach)")
         return 2
-    proc = subprocess.Popen([sys.executable, "-m", "mlws.cli.main", *argv], cwd=find_workspace().root,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-                            env=cell_environment(os.environ))
+    root, env = find_workspace().root, cell_environment(os.environ)
+    if argv[0] == "watch" and not {"--once", "--json", "-h", "--help"} & set(argv):
+        return watch_in_cell(argv, root, env)
+    proc = subprocess.Popen([sys.executable, "-m", "mlws.cli.main", *argv], cwd=root,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, env=env)
     try:
         for out in proc.stdout:
             print(out, end="", flush=True)
@@ -40,6 +42,49 @@ def cell_environment(environ) -> dict:
     env = {k: v for k, v in environ.items() if k not in ("FORCE_COLOR", "CLICOLOR_FORCE", "CLICOLOR")}
     env.update({"TTY_COMPATIBLE": "0", "NO_COLOR": "1", "TERM": "dumb"})
     return env
+
+
+def watch_in_cell(argv: list[str], root, env: dict) -> int:
+    """`%mlws watch N`: the snapshot (`mlws watch N --once`, plain text) redrawn in place in the cell,
+    as the terminal's live view is redrawn; it ends with the run, or when the kernel is interrupted.
+    (A terminal's live view moves the cursor: a cell would print those codes raw.)"""
+    import time
+
+    from IPython.display import display
+    interval = max(_option(argv, "--interval", 1.0), 1.0)
+    handle = display({"text/plain": "…"}, raw=True, display_id=True)
+    try:
+        while True:
+            out = subprocess.run([sys.executable, "-m", "mlws.cli.main", *argv, "--once"], cwd=root, env=env,
+                                 capture_output=True, text=True)
+            text = (out.stdout + out.stderr).rstrip("\n")
+            if handle is not None:
+                handle.update({"text/plain": text}, raw=True)
+            if out.returncode or not _running(text):
+                if handle is None:  # outside a kernel: printed once, at the end
+                    print(text)
+                return out.returncode
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _running(snapshot_text: str) -> bool:
+    """The view's first line reads `run N · EXPERIMENT · STATUS` (mlws watch's header)."""
+    first = snapshot_text.splitlines()[0] if snapshot_text else ""
+    return first.startswith("run ") and first.rstrip().endswith("· running")
+
+
+def _option(argv: list[str], name: str, default: float) -> float:
+    for i, arg in enumerate(argv):
+        try:
+            if arg == name and i + 1 < len(argv):
+                return float(argv[i + 1])
+            if arg.startswith(name + "="):
+                return float(arg.split("=", 1)[1])
+        except ValueError:
+            return default  # the command itself says what is wrong with it
+    return default
 
 
 def load_ipython_extension(ipython) -> None:

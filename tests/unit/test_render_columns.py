@@ -166,3 +166,34 @@ def test_a_notebook_cell_gets_plain_text(name):
     from mlws.jupyter.magic import cell_environment
     env = cell_environment({name: "1", "PATH": "/bin", "TERM": "xterm-color"})
     assert name not in env and env["PATH"] == "/bin" and env["NO_COLOR"] == "1" and env["TTY_COMPATIBLE"] == "0"
+
+
+def test_watch_in_a_cell_is_redrawn_in_place_until_the_run_ends(monkeypatch):
+    """`%mlws watch N`: one display, updated with each plain-text snapshot, not a stream of cursor codes."""
+    import subprocess
+    import types
+
+    import IPython.display
+    from mlws.jupyter import magic
+
+    shown, calls = [], []
+
+    class Handle:
+        def update(self, data, raw):
+            shown.append(data["text/plain"])
+
+    screens = iter(["run 3 · model_12 · running\nstep 1/9", "run 3 · model_12 · running\nstep 5/9",
+                    "run 3 · model_12 · succeeded\nstep 9/9"])
+
+    def fake_run(cmd, **kw):
+        calls.append(cmd[3:])
+        assert "FORCE_COLOR" not in kw["env"]
+        return types.SimpleNamespace(stdout=next(screens), stderr="", returncode=0)
+
+    monkeypatch.setattr(IPython.display, "display", lambda *a, **kw: Handle())
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    monkeypatch.setattr("time.sleep", lambda s: None)
+    env = magic.cell_environment({"FORCE_COLOR": "1"})
+    assert magic.watch_in_cell(["watch", "3", "--interval", "0.5"], "/ws", env) == 0
+    assert calls == [["watch", "3", "--interval", "0.5", "--once"]] * 3
+    assert [s.splitlines()[1] for s in shown] == ["step 1/9", "step 5/9", "step 9/9"]
