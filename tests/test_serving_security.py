@@ -204,8 +204,50 @@ def test_host_header_must_name_this_server(open_server, host, status):
     _, _, port, _ = open_server
     for method, path, body in (("GET", "/health", None), ("GET", "/info", None),
                                ("POST", "/predict", json.dumps({"inputs": digits(1)[0]}))):
-        got, data = request(port, method, path, body, {"host": host.format(port=port)})
+        got, data = request(port, method, path, body, {"host": host.format(port=port), "content-type": "application/json"})
         assert got == status, (method, path, data)
+
+
+def test_bodies_an_attacker_shapes_get_a_4xx(open_server):
+    """A 5,000-digit integer once gave a 500 (Python's digit limit, then a float overflow); a
+    text/plain POST (what another site's page may send without a preflight) once predicted; two Host
+    headers let the last one win."""
+    _, _, port, _ = open_server
+    json_type = {"content-type": "application/json"}
+    for digits_ in (400, 5000):
+        got, data = request(port, "POST", "/predict", '{"inputs": [[' + "9" * digits_ + "]]}", json_type)
+        assert got in (400, 422) and b"error" in data, (digits_, got, data)
+    got, data = request(port, "POST", "/predict", json.dumps({"inputs": digits(1)[0]}),
+                        {"content-type": "text/plain", "origin": "http://evil.example"})
+    assert got == 415 and b"application/json" in data
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(f"GET /info HTTP/1.1\r\nHost: evil.example\r\nHost: 127.0.0.1:{port}\r\n"
+                     "Connection: close\r\n\r\n".encode())
+        assert status_line(sock, 10) == 400
+    assert request(port, "GET", "/health")[0] == 200  # and the server is still there
+
+
+def test_the_same_run_is_not_served_twice_and_stop_checks_the_process(open_server, tmp_path):
+    """A second server of run 1 would take over its state file and leave the first one untracked;
+    a state file whose pid now names another process must not make `serve stop` kill that process."""
+    import subprocess
+    ws, env, port, _ = open_server
+    again = mlws("serve", "1", "--port", str(free_port()), "--detach", cwd=ws, env=env, timeout=120)
+    assert again.returncode == 2 and "already served at" in again.stderr, again.stderr[-1000:]
+    listed = mlws_json("serve", "list", cwd=ws, env=env)
+    assert [s["url"] for s in listed] == [f"http://127.0.0.1:{port}"]
+    assert listed[0]["process_started"]  # what a reused pid is told apart by
+    bystander = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    try:
+        fake = ws / ".mlws" / "serve" / "run-77.json"
+        fake.write_text(json.dumps({"run_id": 77, "pid": bystander.pid, "url": "http://127.0.0.1:1",
+                                    "process_started": 12345.0}))  # not the bystander's start time
+        out = mlws("serve", "stop", "77", cwd=ws, env=env, timeout=60)
+        assert out.returncode == 2 and "not being served" in out.stderr
+        assert bystander.poll() is None  # alive
+    finally:
+        bystander.kill()
+        bystander.wait()
 
 
 def test_rays_own_ports_listen_on_loopback_only(open_server):

@@ -53,6 +53,9 @@ def serve(run_id: int, *, host: str | None = None, port: int | None = None, deta
     ws = workspace_of(workspace)
     record, args = _serve_setup(run_id, host, port, ws)
     _refuse_open_public(args, insecure)
+    running = {s["run_id"]: s for s in serve_list(workspace=ws)}.get(int(run_id))
+    if running:  # two servers of one run would share its state file: the first would be lost track of
+        raise MlwsError(f"run {run_id} is already served at {running.get('url')} (mlws serve stop {run_id} first)")
     load_weights(checkpoint_path(record))  # refuse a bad or malicious checkpoint before starting Ray
     if not port_free(args["host"], args["port"]):
         raise MlwsError(f"port {args['port']} on {args['host']} is in use; choose another with --port")
@@ -160,7 +163,7 @@ def serve_list(*, workspace=None) -> list[dict]:
     for run_id, (kind, f, state) in _servers(ws).items():
         if kind == "cloud":
             out.append({k: v for k, v in state.items() if k != "compute"})
-        elif isinstance(state.get("pid"), int) and process_alive(state["pid"], None):
+        elif isinstance(state.get("pid"), int) and process_alive(state["pid"], state.get("process_started")):
             out.append(state)
         else:  # a server that died without cleaning up
             f.unlink(missing_ok=True)
@@ -180,11 +183,12 @@ def serve_stop(run_id: int, *, workspace=None, timeout: float = 60.0) -> dict:
     kind, state_file, state = _servers(ws)[int(run_id)]
     if kind == "cloud":
         return _stop_cloud(int(run_id), state_file, state, ws)
-    os.kill(state["pid"], signal.SIGTERM)
+    os.kill(state["pid"], signal.SIGTERM)  # serve_list checked it is still the server (pid and start time)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and process_alive(state["pid"], None):
+    started = state.get("process_started")
+    while time.monotonic() < deadline and process_alive(state["pid"], started):
         time.sleep(0.2)
-    if process_alive(state["pid"], None):
+    if process_alive(state["pid"], started):
         raise MlwsError(f"the server for run {run_id} (pid {state['pid']}) did not stop in {timeout:.0f} s")
     try:  # Ray's agent processes can outlive their raylet: end the server's whole session
         os.killpg(state["pid"], signal.SIGTERM)

@@ -4,12 +4,14 @@
 `serve run serve.yaml` (see `mlws serve RUN --export`), or on KubeRay.
 """
 # No `from __future__ import annotations` here: FastAPI reads the route signatures' real types.
+import asyncio
 import os
 from pathlib import Path
 
 from fastapi import Request  # only the serving process imports this module
 
 BODY_TIMEOUT_S = 10.0  # a whole body (1 MB at most) within this: 100 kB/s is a slow client, not an attack
+PARSE_INLINE_BYTES = 64_000  # larger bodies are parsed in a thread (a digits sample is ~200 bytes)
 HEADROOM = 32  # replica slots above the predictions' limit: /health, /info and the page answer under load
 
 
@@ -78,7 +80,10 @@ def build_app(args: dict):
                 with self.admission:
                     body = await read_body(request, serve_cfg["max_body_bytes"],
                                            float(serve_cfg.get("body_timeout_s") or BODY_TIMEOUT_S))
-                    x = self.to_tensor(parse_body(body, serve_cfg["max_samples"]))
+                    parse = lambda: self.to_tensor(parse_body(body, serve_cfg["max_samples"]))
+                    # a large body (deep nesting, many numbers) is parsed off the event loop, so
+                    # /health and the other requests of this replica keep being answered meanwhile
+                    x = await asyncio.to_thread(parse) if len(body) > PARSE_INLINE_BYTES else parse()
                     outputs, batched = await self.predict_batch(x)
             except BadRequest as e:
                 headers = {"retry-after": "1"} if e.status == 503 else None

@@ -1,5 +1,6 @@
-"""What every request passes before a route runs: the Host header names this server (DNS rebinding),
-and, when the server has a token, the request carries it (every path but /health).
+"""What every request passes before a route runs: one Host header, naming this server (DNS
+rebinding); when the server has a token, the request carries it (every path but /health); a POST
+says it is JSON (a form or text/plain POST from another site's page needs no CORS preflight).
 
 A plain ASGI middleware, so FastAPI's own routes (/docs, /openapi.json) are covered as well as ours.
 """
@@ -62,7 +63,11 @@ class Guard:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
+        pairs = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope.get("headers") or []]
+        headers = dict(pairs)
+        names = [k for k, _ in pairs]
+        if names.count("host") > 1 or names.count("authorization") > 1:  # which one counts is ambiguous
+            return await _answer(send, 400, {"error": "more than one Host or Authorization header"})
         host = headers.get("host", "")
         if self.hosts is not None and host.lower() not in self.hosts:
             return await _answer(send, 421, {"error": f"this server does not answer for host {host[:100]!r}"})
@@ -70,6 +75,9 @@ class Guard:
             if scope["path"] == "/" and scope["method"] == "GET":
                 return await _answer(send, 401, TOKEN_PAGE, html=True)
             return await _answer(send, 401, {"error": "missing or wrong bearer token"})
+        if scope["method"] == "POST" and not headers.get("content-type", "").lower().startswith("application/json"):
+            # a page elsewhere can POST text/plain without asking first (no CORS preflight); JSON cannot
+            return await _answer(send, 415, {"error": "send the body as application/json"})
         return await self.app(scope, receive, send)
 
 

@@ -18,11 +18,13 @@ class BadRequest(Exception):
 def parse_body(body: bytes, max_samples: int) -> list:
     """{"inputs": [sample, ...]} → the list of samples (each still plain JSON)."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BadRequest(400, f"body is not valid JSON: {e}") from None
+        # integers as floats: a 5,000-digit integer becomes inf (refused as not finite) instead of
+        # Python's digit-limit ValueError or an overflow deeper in
+        data = json.loads(body, parse_int=float)
     except RecursionError:
         raise BadRequest(400, "body is nested too deeply") from None
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError and the digit limit among them
+        raise BadRequest(400, f"body is not valid JSON: {str(e)[:200]}") from None
     if not isinstance(data, dict) or "inputs" not in data:
         raise BadRequest(400, 'expected a JSON object {"inputs": [sample, ...]}')
     samples = data["inputs"]
@@ -50,7 +52,7 @@ def _flatten(value, where: str, depth: int = 0) -> list[float]:
     if isinstance(value, bool) or value is None or isinstance(value, (str, dict)):
         raise BadRequest(422, f"{where}: expected numbers, got {type(value).__name__} {value!r:.40}")
     if isinstance(value, (int, float)):
-        if not math.isfinite(value):
+        if isinstance(value, int) and abs(value) > 1e308 or not math.isfinite(value):
             raise BadRequest(422, f"{where}: numbers must be finite, got {value}")
         return [float(value)]
     if isinstance(value, list):

@@ -106,9 +106,11 @@ def serve_forever(args: dict, state_file: Path | None = None, ready=print, progr
         progress(f"loading the model's weights into {replicas} replica(s)")
         serve.run(build_app(args), name=f"run-{args['run_id']}", route_prefix="/")
         url = f"http://{args['host']}:{args['port']}"
-        if state_file:
+        if state_file:  # the process's start time too: a pid alone may name another process later
+            from ..registry.liveness import process_started
             write_private(state_file, json.dumps({"run_id": args["run_id"], "pid": os.getpid(), "url": url,
-                                                  "started": time.time()}))
+                                                  "started": time.time(),
+                                                  "process_started": process_started(os.getpid())}))
         progress("deployment ready")
         ready(url)
         while not stop.wait(0.5):
@@ -119,8 +121,18 @@ def serve_forever(args: dict, state_file: Path | None = None, ready=print, progr
         finally:
             ray.shutdown()
             if state_file:
-                state_file.unlink(missing_ok=True)
+                remove_if_own(state_file)
     return stopped_by[0] if stopped_by else signal.SIGTERM
+
+
+def remove_if_own(state_file: Path) -> None:
+    """Remove a server's state file only while it is this process's (another server of the same run
+    may have written it since)."""
+    try:
+        if json.loads(state_file.read_text()).get("pid") == os.getpid():
+            state_file.unlink(missing_ok=True)
+    except (OSError, ValueError):
+        pass
 
 
 def with_token_from_env(args: dict, environ=os.environ) -> dict:
@@ -138,8 +150,8 @@ def main(argv: list[str]) -> int:
         serve_forever(args, state_file, ready=lambda url: print(f"serving run {args['run_id']} at {url}", flush=True),
                       progress=say)
     finally:
-        if state_file:  # a detached server on this machine: its args file goes with it
-            args_file.unlink(missing_ok=True)
+        if state_file and not state_file.exists():  # a detached server: its args file goes with it,
+            args_file.unlink(missing_ok=True)  # unless another server of the run took it over
     return 0
 
 
