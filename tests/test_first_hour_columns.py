@@ -11,7 +11,8 @@ import pytest
 
 from mlws.cli.render import metric_text, param_text
 
-from .helpers import mlws, mlws_json, use_record_only_backend, wait_for
+from .helpers import (clean_env, make_workspace, mlws, mlws_json, stop_what_the_workspace_started,
+                      use_record_only_backend, wait_for)
 
 WIDTH, HEIGHT = 80, 50
 
@@ -65,10 +66,20 @@ def test_train_summary_and_watch_print_paths_and_commands_whole(ws, env, term):
         assert f"  wandb beta leet {art['wandb_dir']}" in shown, shown
 
 
-@pytest.fixture
-def records(ws, env):
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
     """Runs recorded through the real launch path by a record-only backend (no training), with long
-    labels and overrides, a lineage of several steps, and an Optuna sweep of three trials."""
+    labels and overrides, a lineage of several steps, and an Optuna sweep of three trials; shared by
+    the tests that only read them (its own folder; what it started is stopped at the end)."""
+    tmp = tmp_path_factory.mktemp("columns")
+    ws, env = make_workspace(tmp / "ws"), clean_env(tmp)
+    try:
+        yield _record(ws, env)
+    finally:
+        stop_what_the_workspace_started(ws)
+
+
+def _record(ws, env):
     backend = use_record_only_backend(ws)
     for n in ("01", "02", "03", "04"):
         # model_02's run changes five keys from model_01's: the lineage lists four and names the diff
