@@ -177,8 +177,9 @@ class Driver:
         self.say(f"trial {index} → run {t.run['id']} started: {' '.join(self._varied(t))}")
 
     def _varied(self, t: Trial) -> list[str]:
+        """The trial's swept overrides, as shown: a sampled float to 4 significant digits."""
         swept = set(self.sweep["space"])
-        return [o for o in t.overrides if o.split("=", 1)[0] in swept] or t.overrides
+        return [_short_value(o) for o in t.overrides if o.split("=", 1)[0] in swept] or t.overrides
 
     def _ended(self) -> list[dict]:
         """The active runs that have ended; remote ones are asked every `refresh_s`."""
@@ -250,3 +251,13 @@ class Driver:
             raise SweepInterrupted(f"sweep {self.sweep['id']} interrupted; resume with: "
                                    f"mlws sweep {self.sweep['id']} --resume") from None
         return finals
+
+
+def _short_value(override: str) -> str:
+    """Pure: `model.lr=0.005068463863636869` -> `model.lr=0.005068`; anything else as it is."""
+    key, sep, value = override.partition("=")
+    try:
+        number = float(value)
+    except ValueError:
+        return override
+    return f"{key}{sep}{number:.4g}" if "." in value or "e" in value.lower() else override
