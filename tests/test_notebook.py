@@ -2,6 +2,7 @@
 REST and websocket protocol; the notebook API and `%mlws` magic inside it; the idle policy; the
 example notebook run end to end with nbclient; `compute=sky` through SkyPilot's validation."""
 import json
+import re
 import os
 import signal
 import socket
@@ -227,20 +228,21 @@ def test_recorded_api_cloud_notebook_launch_and_stop(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     calls = json.loads(record.read_text())
     launch = [c for c in calls if c["path"] == "/launch"]
-    assert len(launch) == 1 and launch[0]["json"]["cluster_name"] == "mlws-notebook-sky"
+    from mlws.compute.sky.compile import workspace_tag
+    cluster = f"mlws-notebook-sky-{workspace_tag(ws)}"  # per workspace and teammate
+    assert len(launch) == 1 and launch[0]["json"]["cluster_name"] == cluster
     sent = launch[0]["json"]["task"]
     assert "MLWS_NOTEBOOK_TOKEN" in sent  # the token travels inline with the launch request,
     assert "managed_secrets" not in sent  # not as a managed-secret reference (refused without a provider)
     state = json.loads((ws / ".mlws/notebooks/sky/state.json").read_text())
     assert state["token"] in sent and len(state["token"]) >= 43
-    assert "tunnel: ssh -N -L 8888:localhost:8888 mlws-notebook-sky" in out.stdout
+    assert re.search(rf"tunnel: ssh -N -L \d+:localhost:8888 {cluster}\b", out.stdout), out.stdout
     assert state["token"] not in out.stdout + out.stderr
     listed = sky_notebook(ws, env, tmp_path, "list", "--json")
-    assert [(n["name"], n["cluster"]) for n in json.loads(listed.stdout)] == [("sky", "mlws-notebook-sky")]
+    assert [(n["name"], n["cluster"]) for n in json.loads(listed.stdout)] == [("sky", cluster)]
     stopped = sky_notebook(ws, env, tmp_path, "stop", "sky", record=record)
     assert stopped.returncode == 0, stopped.stderr[-2000:]
-    assert [c["json"]["cluster_name"] for c in json.loads(record.read_text()) if c["path"] == "/down"] == \
-        ["mlws-notebook-sky"]
+    assert [c["json"]["cluster_name"] for c in json.loads(record.read_text()) if c["path"] == "/down"] == [cluster]
     assert not (ws / ".mlws/notebooks/sky/state.json").exists()
 
 
@@ -251,6 +253,7 @@ def test_recorded_api_a_cloud_notebook_torn_down_by_autostop_is_reported_gone(tm
     assert sky_notebook(ws, env, tmp_path, "compute=sky", "compute.accelerators=V100:1", record=record).returncode == 0
     out = sky_notebook(ws, env, tmp_path, "status", "sky", record=record)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "cluster mlws-notebook-sky no longer exists (torn down when idle)" in out.stdout
+    from mlws.compute.sky.compile import workspace_tag
+    assert f"cluster mlws-notebook-sky-{workspace_tag(ws)} no longer exists (torn down when idle)" in out.stdout
     assert [c["path"] for c in json.loads(record.read_text())][:1] == ["/status"]
     assert not (ws / ".mlws/notebooks/sky/state.json").exists()
