@@ -32,7 +32,7 @@ check: setup
 ## The documentation site: docs/ → site/, --strict (a broken link or a missing API reference fails).
 DOCS_STAMP := $(VENV)/.docs-installed
 $(DOCS_STAMP): $(STAMP) pyproject.toml
-	$(BIN)/pip install --quiet -e '.[docs]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[docs]'
 	touch $(DOCS_STAMP)
 
 docs: $(DOCS_STAMP)
