@@ -160,3 +160,27 @@ def test_check_warns_when_the_reviewed_checkout_is_its_own_code(ws, env):
     assert own.returncode == 0 and "imported from inside the checkout it reviews" in own.stderr
     other = mlws("check", "model_01", cwd=ws, env=env)
     assert other.returncode == 0 and "warning" not in other.stderr
+
+
+def test_checking_from_python_leaves_the_calling_process_as_it_was(tmp_path):
+    """mlws.check() from a notebook or a test session composes in forked workers: the hardening
+    (import path, Hydra's environment, warnings), the confinement and the memory cap stay there. In
+    the calling process they once broke every later composition and capped its children's memory."""
+    script = tmp_path / "probe.py"
+    script.write_text(
+        "import json, resource, sys, warnings\n"
+        "from pathlib import Path\n"
+        f"sys.path.insert(0, {str(REPO)!r})\n"
+        "from tests.helpers import make_workspace\n"
+        "ws = make_workspace(Path(sys.argv[1]))\n"
+        "state = lambda: (list(sys.path), resource.getrlimit(resource.RLIMIT_AS), warnings.showwarning)\n"
+        "before = state()\n"
+        "import mlws\n"
+        "results = mlws.check(workspace=ws)\n"
+        "import hydra._internal.config_loader_impl as loader\n"
+        "print(json.dumps({'ok': sum(r['ok'] for r in results), 'same': before == state(),\n"
+        "                  'env': type(loader.os).__name__}))\n")
+    done = subprocess.run([sys.executable, str(script), str(tmp_path / "ws")], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"ok": 12, "same": True, "env": "module"}

@@ -22,18 +22,25 @@ def check_experiments(ws: Workspace, names: list[str] | None = None) -> list[dic
     """One entry per experiment file: {experiment, file, ok, error, compute, notes}; a config file
     refused before composing gets an entry of its own (experiment None)."""
     from .parallel import map_in_chunks, workers_for
-    harden(ws.root)
     names = list(names or ws.experiment_names())
     with tempfile.TemporaryDirectory(prefix="mlws-check-") as tmp:
         copy = Path(tmp) / "ws"
         refused = split_problems(private_copy(ws.root, copy))
-        confine(copy)  # before the workers fork: each inherits it, and the memory cap
-        limit_memory()
         chunk = functools.partial(_check_chunk, str(copy), str(ws.root), refused)
-        results = map_in_chunks(chunk, names, workers_for(len(names)))
+        # composed in forked workers only: the hardening, the confinement and the memory cap stay
+        # there, never in the calling process (a notebook, a test session calling mlws.check)
+        results = map_in_chunks(chunk, names, workers_for(len(names)), isolated=True,
+                                initializer=_hardened, initargs=(str(ws.root), str(copy)))
     experiment_files = {r["file"] for r in results}
     others = [_entry(None, file, error=reason) for file, reason in refused.items() if file not in experiment_files]
     return others + results
+
+
+def _hardened(root: str, copy: str) -> None:
+    """A review worker's set-up (see safe.py, confine.py, bounded.py)."""
+    harden(Path(root))
+    confine(Path(copy))
+    limit_memory()
 
 
 def split_problems(problems: list[tuple[str, str]]) -> dict[str, str]:
