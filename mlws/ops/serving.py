@@ -53,12 +53,12 @@ def serve(run_id: int, *, host: str | None = None, port: int | None = None, deta
     ws = workspace_of(workspace)
     record, args = _serve_setup(run_id, host, port, ws)
     _refuse_open_public(args, insecure)
-    running = {s["run_id"]: s for s in serve_list(workspace=ws)}.get(int(run_id))
-    if running:  # two servers of one run would share its state file: the first would be lost track of
-        raise MlwsError(f"run {run_id} is already served at {running.get('url')} (mlws serve stop {run_id} first)")
     load_weights(checkpoint_path(record))  # refuse a bad or malicious checkpoint before starting Ray
     if not port_free(args["host"], args["port"]):
         raise MlwsError(f"port {args['port']} on {args['host']} is in use; choose another with --port")
+    running = {s["run_id"]: s for s in serve_list(workspace=ws)}.get(int(run_id))
+    if running:  # two servers of one run would share its state file: the first would be lost track of
+        raise MlwsError(f"run {run_id} is already served at {running.get('url')} (mlws serve stop {run_id} first)")
     states = state_dir(ws.root)
     states.mkdir(parents=True, exist_ok=True)
     state_file = states / f"run-{run_id}.json"
