@@ -90,8 +90,6 @@ def _folder_problem(rel: str) -> str | None:
 def refuse_unsafe(root: Path) -> list[Problem]:
     """Delete (and name) each file under root that could reach outside the copy or the
     environment, or hide the review (too big, too deep, expanding too far)."""
-    from ..yaml_read import read_yaml
-    from .yaml_bounds import yaml_bound_problem
     problems: list[Problem] = []
     for part in COMPOSED_DIRS:
         if not (root / part).is_dir():
@@ -102,15 +100,18 @@ def refuse_unsafe(root: Path) -> list[Problem]:
                 problems.append((rel, _folder_problem(rel)))
                 shutil.rmtree(folder)
         for path in sorted((root / part).rglob("*.yaml")):
-            reason = name_problem(str(path.relative_to(root))) or _file_problem(path, read_yaml, yaml_bound_problem)
+            reason = name_problem(str(path.relative_to(root))) or _file_problem(path)
             if reason:
                 problems.append((str(path.relative_to(root)), reason))
                 path.unlink()
     return problems
 
 
-def _file_problem(path: Path, read_yaml, yaml_bound_problem) -> str | None:
+def _file_problem(path: Path) -> str | None:
     import yaml
+
+    from ..yaml_read import read_yaml
+    from .yaml_bounds import yaml_bound_problem
     if path.stat().st_size > MAX_FILE_BYTES:
         return f"over {MAX_FILE_BYTES} bytes; not read"
     try:
