@@ -55,6 +55,7 @@ def build_callbacks(cfg: dict, run_dir: Path, pl) -> list:
     from .flavour import adopt, retargeted
     from .hardware import HardwareMonitor
     from .recorder import RunRecorder
+    from .uninterrupted import save_uninterrupted
 
     callbacks = []
     for name, node in (cfg.get("callbacks") or {}).items():
@@ -67,6 +68,7 @@ def build_callbacks(cfg: dict, run_dir: Path, pl) -> list:
             if cfg.get("safe_weights", True):
                 from .safe_weights import add_safe_weights
                 add_safe_weights(cb)
+            save_uninterrupted(cb)
         callbacks.append(cb)
     compute = cfg.get("compute") or {}
     if compute.get("max_runtime_minutes"):
