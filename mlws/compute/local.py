@@ -17,7 +17,7 @@ class LocalBackend(Backend):
 
     def notebook(self, *, workspace, name: str, host: str, port: int, idle_minutes: float, token: str,
                  expose: bool, dry_run: bool = False) -> dict:
-        """JupyterLab on this machine (mlws/notebook/local.py)."""
+        """JupyterLab on this machine (mlws/jupyter/local.py)."""
         from ..jupyter import local
         if expose:
             raise MlwsError("--expose opens a cloud notebook's port; here, bind with --host instead")
