@@ -22,8 +22,10 @@ train: setup
 test: setup
 	$(BIN)/python -m pytest -q --durations=15
 
+## Unit tests and every test that needs no external system (see the markers in pyproject.toml).
+SYSTEMS := ray or serve or jupyter or postgres or sky or chromium or tmux
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not (slow or $(SYSTEMS))" --durations=10
 
 ## Every experiment composes and validates.
 check: setup

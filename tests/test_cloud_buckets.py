@@ -13,6 +13,8 @@ from .helpers import mlws_json
 from .s3_server import S3Server
 from .test_cloud_skypilot import V100x2, sky_mlws
 
+pytestmark = [pytest.mark.sky]
+
 BUCKET = "s3://team-bucket/mlws"
 
 

@@ -7,6 +7,8 @@ import pytest
 
 from mlws.errors import MlwsError
 
+pytestmark = [pytest.mark.sky]
+
 
 def test_a_stopped_controller_is_waited_for_a_bounded_time(monkeypatch):
     from sky import exceptions

@@ -2,7 +2,11 @@
 job/cluster and its bucket-less run directory carry its unique id; a server's and a notebook's cluster a
 tag of the user, machine and workspace. Run 1 of one workspace must never reuse another's cluster, or
 resume its last.ckpt from a reused cluster's workdir."""
+import pytest
+
 from .helpers import make_workspace
+
+pytestmark = [pytest.mark.sky]
 
 
 def _task(ws, **compute):

@@ -18,6 +18,8 @@ from .helpers import mlws
 from .sim_node import Node, PackageIndex
 from .test_cloud_skypilot import calls, sky_mlws
 
+pytestmark = [pytest.mark.sky]
+
 RUFF_ONLY = "[tool.ruff]\nline-length = 100\n"
 MINIMAL_PROJECT = ('[project]\nname = "acme"\nversion = "0.1.0"\ndependencies = ["acme-dep==1.0", "mlws"]\n\n'
                    "[tool.ruff]\nline-length = 100\n")

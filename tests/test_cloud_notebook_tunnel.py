@@ -5,7 +5,11 @@ Fake catalog and recorded API: nothing reaches a cloud, and no tunnel is opened.
 import json
 import socket
 
+import pytest
+
 from .test_cloud_skypilot import sky_mlws
+
+pytestmark = [pytest.mark.sky]
 
 
 def _taken():

@@ -4,9 +4,12 @@ with down in its YAML), and the plan says which guards need mlws on the node. Sk
 the printed command (fake catalog, recorded API server: nothing reaches a cloud)."""
 import shlex
 
+import pytest
 import yaml
 
 from .test_cloud_skypilot import V100x2, calls, sky_cli, sky_mlws
+
+pytestmark = [pytest.mark.sky]
 
 
 def test_fake_catalog_a_managed_plan_prints_sky_jobs_launch_and_skypilots_cli_takes_it(ws, env, tmp_path):

@@ -18,6 +18,8 @@ import pytest
 
 from .test_cloud_skypilot import V100x2, sky_mlws
 
+pytestmark = [pytest.mark.sky]
+
 FAILING = '''import os, time
 from mlws.examples.digits import DigitsClassifier
 

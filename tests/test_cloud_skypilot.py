@@ -17,6 +17,8 @@ import yaml
 
 from .helpers import REPO, mlws, mlws_json
 
+pytestmark = [pytest.mark.sky]
+
 FAKES = REPO / "tests" / "skypilot_fakes.py"
 
 

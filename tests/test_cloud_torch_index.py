@@ -12,6 +12,8 @@ import pytest
 from .sim_node import PackageIndex
 from .test_cloud_skypilot import V100x2, sky_mlws
 
+pytestmark = [pytest.mark.sky]
+
 
 @pytest.mark.parametrize("torch, accelerators, expected", [
     ("2.13.0+cpu", None, "cpu"),

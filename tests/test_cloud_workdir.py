@@ -4,8 +4,12 @@ as the client calls it): outside git, a .gitignore is not read, so runs/ (checkp
 registry, notebook tokens) and .venv went up unless a .skyignore says otherwise."""
 import zipfile
 
+import pytest
+
 from .helpers import make_workspace
 from .test_cloud_skypilot import V100x2, sky_mlws
+
+pytestmark = [pytest.mark.sky]
 
 
 def uploaded(ws, tmp_path) -> set[str]:

@@ -7,7 +7,11 @@ import subprocess
 import sys
 import uuid
 
+import pytest
+
 from .helpers import mlws, use_record_only_backend, wait_for
+
+pytestmark = [pytest.mark.tmux]
 
 
 def complete(ws, env, line: str) -> list[str]:

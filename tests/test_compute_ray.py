@@ -12,6 +12,8 @@ import pytest
 from .helpers import mlws, mlws_json, wait_for
 from .ray_cluster import isolated_ray_env, job_client, ray_head  # noqa: F401  (module fixture)
 
+pytestmark = [pytest.mark.ray]
+
 
 @pytest.fixture
 def renv(env):

@@ -2,8 +2,12 @@
 --head --block` on free ports), reuses it for the next run, and stopping it ends only its processes."""
 import json
 
+import pytest
+
 from .helpers import mlws, mlws_json
 from .ray_cluster import head_alive, isolated_ray_env
+
+pytestmark = [pytest.mark.ray]
 
 
 def test_a_local_head_is_started_on_demand_and_reused(ws, env):

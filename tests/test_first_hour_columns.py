@@ -14,6 +14,8 @@ from mlws.cli.render import metric_text, param_text
 from .helpers import (clean_env, make_workspace, mlws, mlws_json, stop_what_the_workspace_started,
                       use_record_only_backend, wait_for)
 
+pytestmark = [pytest.mark.tmux]
+
 WIDTH, HEIGHT = 80, 50
 
 

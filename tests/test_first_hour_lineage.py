@@ -9,6 +9,8 @@ import pytest
 from .helpers import clean_env, make_workspace, mlws, mlws_json, use_record_only_backend
 from .test_team_registry_postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
+pytestmark = [pytest.mark.postgres]
+
 ORDER = ["model_12", "model_03", "model_01", "model_02"] + [f"model_{k:02d}" for k in range(4, 13)]
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from .helpers import REPO, clean_env
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serve]
 
 MODEL = '''
 import pytorch_lightning as pl

@@ -164,6 +164,7 @@ def test_rerun_same_config_and_warns_when_code_changed(tmp_path):
     assert runs[2]["metrics"]["val/acc"] == pytest.approx(runs[1]["metrics"]["val/acc"])  # seeded: same result
 
 
+@pytest.mark.chromium
 def test_report_renders_in_chromium(history, tmp_path):
     ws, env = history
     out = mlws("report", "-o", str(tmp_path / "report.html"), cwd=ws, env=env)

@@ -17,6 +17,8 @@ import yaml
 from .helpers import REPO, clean_env, make_workspace, mlws, mlws_json, wait_for
 from .jupyter_ws import execute, request, start_kernel
 
+pytestmark = [pytest.mark.jupyter]
+
 
 def free_port() -> int:
     with socket.socket() as s:

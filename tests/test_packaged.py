@@ -17,7 +17,7 @@ from .helpers import REPO
 from .test_serving import free_port, post
 from .test_user_module import USER_CODE
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serve]
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,8 @@ import yaml
 from .helpers import (PicklePayload, clean_env, launch_chromium, make_workspace, mlws, mlws_json,
                       stop_what_the_workspace_started)
 
+pytestmark = [pytest.mark.serve, pytest.mark.chromium]
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -6,8 +6,12 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from .helpers import mlws, wait_for
 from .test_serving import digits, free_port
+
+pytestmark = [pytest.mark.serve]
 
 OWN_INPUT = '''
 import torch

@@ -17,6 +17,8 @@ import yaml
 from .helpers import clean_env, make_workspace, mlws, mlws_json, stop_what_the_workspace_started, wait_for
 from .test_serving import digits, free_port
 
+pytestmark = [pytest.mark.serve]
+
 BODY_TIMEOUT_S = 3  # the served run's deadline for a whole body (the default is 10 s)
 SLOW = 80  # more slow bodies than a replica had slots (64): today they froze the whole server
 

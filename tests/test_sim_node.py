@@ -16,7 +16,7 @@ from .s3_server import S3Server
 from .sim_node import Node
 from .test_cloud_skypilot import calls, sky_mlws
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sky]
 BUCKET = "s3://team-bucket/mlws"
 
 

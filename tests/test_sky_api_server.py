@@ -13,7 +13,7 @@ import yaml
 from .helpers import REPO, mlws
 from .sky_api_server import start, stop
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sky]
 SKY = REPO / ".venv" / "bin" / "sky"
 V100 = ["+experiment=model_12", "compute=sky", "compute.infra=aws", "compute.accelerators=V100:1",
         "compute.secrets=[HF_TOKEN]"]

@@ -12,7 +12,7 @@ import pytest
 
 from .helpers import launch_chromium, mlws, mlws_json, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.chromium]
 
 SHORT = ["+experiment=model_12", "trainer.max_epochs=1", "trainer.limit_train_batches=6",
          "trainer.limit_val_batches=2", "logger=none"]

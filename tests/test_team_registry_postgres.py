@@ -11,6 +11,8 @@ import pytest
 
 from .helpers import create_runs_concurrently, mlws, mlws_json, wait_for
 
+pytestmark = [pytest.mark.postgres]
+
 
 def _pg_bin(name: str) -> str:
     found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))), None)

@@ -11,6 +11,8 @@ import pytest
 
 from .helpers import PicklePayload, forget_user_package, mlws, mlws_json
 
+pytestmark = [pytest.mark.serve]
+
 TEMPLATE_MODULE = '''
 import torch
 from lightning import LightningModule

@@ -1,7 +1,11 @@
 """A user's own LightningModule and LightningDataModule, from a package outside mlws, via _target_."""
 import textwrap
 
+import pytest
+
 from .helpers import forget_user_package, mlws, mlws_json
+
+pytestmark = [pytest.mark.serve, pytest.mark.chromium]
 
 USER_CODE = '''
 import pytorch_lightning as pl

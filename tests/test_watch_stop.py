@@ -9,6 +9,8 @@ import pytest
 
 from .helpers import mlws, mlws_json, wait_for, wandb_records
 
+pytestmark = [pytest.mark.tmux]
+
 
 @pytest.fixture
 def tmux():
