@@ -1,5 +1,9 @@
 """One self-contained HTML page: runs table, key metric along the lineage, training curves,
-lineage graph, and each step's diff. Charts are plotly figures with plotly.js embedded once."""
+lineage graph, and each step's diff. Charts are plotly figures with plotly.js embedded once.
+
+Each run drawn gets one colour, the same in every chart (the legend, the curves, the chain, the
+graph and the story). With thousands of runs only the chain and the top-N curves are drawn; the
+graph keeps those runs and their ancestors, and the table lists every run."""
 from __future__ import annotations
 
 import html
@@ -24,13 +28,17 @@ def build_report(runs: list[dict], chain: list[dict], curves: dict[int, list[dic
     import plotly.graph_objects as go
     from plotly.offline import get_plotlyjs
 
-    figures = [("key metric along the lineage", _chain_figure(go, chain, metric)),
-               ("training curves", _curves_figure(go, curves, runs, [k for k in (metric, loss) if k])),
-               ("lineage graph", _graph_figure(go, runs, metric))]
+    colours = run_colours([s["id"] for s in chain] + list(curves))
+    drawn = graph_runs(runs, colours)
+    graph_heading = "lineage graph" if len(drawn) == len(runs) else (
+        f"lineage graph ({len(drawn)} of {len(runs)} runs: the coloured ones and their ancestors; all in the table)")
+    figures = [("key metric along the lineage", _chain_figure(go, chain, metric, colours)),
+               ("training curves", _curves_figure(go, curves, runs, [k for k in (metric, loss) if k], colours)),
+               (graph_heading, _graph_figure(go, drawn, metric, colours))]
     parts = [f"<h1>{html.escape(title)}</h1>",
              f"<p>{len(runs)} runs · generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · "
              f"key metric <code>{html.escape(metric)}</code> ({mode} is better)</p>",
-             _story(chain, metric)]
+             _story(chain, metric, colours)]
     for heading, fig in figures:
         fig.update_layout(height=380, margin=dict(l=40, r=20, t=30, b=40), template="plotly_white")
         parts.append(f"<h2>{heading}</h2>" + fig.to_html(full_html=False, include_plotlyjs=False,
@@ -41,11 +49,56 @@ def build_report(runs: list[dict], chain: list[dict], curves: dict[int, list[dic
             f"<style>{CSS}</style><script>{get_plotlyjs()}</script></head><body>{body}</body></html>")
 
 
+PALETTE = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692", "#b6e880",
+           "#ff97ff", "#fecb52")  # plotly's own ten; past ten, hues a golden angle apart
+OTHER = "#c4c4c4"  # a run drawn without a colour of its own (the graph's other nodes)
+GRAPH_LIMIT = 400  # past this many runs the graph keeps the coloured runs and their ancestors
+TOP_N = 5          # the best runs whose curves join the chain's
+
+
+def run_colours(ids) -> dict[int, str]:
+    """{run id: colour}, in first-seen order; every id its own colour."""
+    import colorsys
+    out: dict[int, str] = {}
+    for run_id in ids:
+        if run_id in out:
+            continue
+        n = len(out)
+        if n < len(PALETTE):
+            out[run_id] = PALETTE[n]
+        else:
+            r, g, b = colorsys.hls_to_rgb(((n - len(PALETTE)) * 0.381966 + 0.05) % 1.0, 0.45, 0.75)
+            out[run_id] = "#%02x%02x%02x" % (round(r * 255), round(g * 255), round(b * 255))
+    return out
+
+
+def curve_ids(runs: list[dict], chain: list[dict], metric: str, mode: str, n: int = TOP_N) -> list[int]:
+    """The runs whose curves are drawn: the chain's last 8 steps, then the n best runs besides."""
+    ids = [s["id"] for s in chain][-8:]
+    scored = [r for r in runs if r.get("status") == "succeeded"
+              and isinstance((r.get("metrics") or {}).get(metric), (int, float))]
+    scored.sort(key=lambda r: (r["metrics"][metric] * (-1 if mode == "max" else 1), r["id"]))
+    return ids + [r["id"] for r in scored if r["id"] not in ids][:n]
+
+
+def graph_runs(runs: list[dict], colours: dict[int, str], limit: int = GRAPH_LIMIT) -> list[dict]:
+    """Every run when there are few; else the coloured runs and their ancestors, in registry order."""
+    if len(runs) <= limit:
+        return runs
+    by_id = {r["id"]: r for r in runs}
+    keep: set[int] = set()
+    for run_id in colours:
+        while run_id in by_id and run_id not in keep:
+            keep.add(run_id)
+            run_id = by_id[run_id].get("parent_id")
+    return [r for r in runs if r["id"] in keep]
+
+
 def _fmt(v) -> str:
     return "—" if v is None else f"{v:.4f}" if isinstance(v, float) else html.escape(str(v))
 
 
-def _story(chain: list[dict], metric: str) -> str:
+def _story(chain: list[dict], metric: str, colours: dict[int, str] | None = None) -> str:
     if not chain:
         return "<p>No lineage yet.</p>"
     out = [f"<h2>from baseline to run {chain[-1]['id']}: {len(chain)} steps</h2>"]
@@ -54,23 +107,29 @@ def _story(chain: list[dict], metric: str) -> str:
         labels = "".join(f"<span class='label'>{html.escape(l)}</span>" for l in step["labels"])
         changes = "".join(f"<li><code>{html.escape(line)}</code></li>" for line in step["summary"])
         note = f"<p><em>{html.escape(step['note'])}</em></p>" if step["note"] else ""
-        out.append(f"<div class='step'><b>run {step['id']}</b> {html.escape(step['experiment'] or '-')} {labels} "
+        colour = (colours or {}).get(step["id"], OTHER)
+        out.append(f"<div class='step' style='border-left-color:{colour}'><b>run {step['id']}</b> {html.escape(step['experiment'] or '-')} {labels} "
                    f"· {html.escape(metric)} = {_fmt(step['value'])}{delta}<br>"
                    f"{html.escape(step['description'] or '')}<ul>{changes}</ul>{note}</div>")
     return "\n".join(out)
 
 
-def _chain_figure(go, chain, metric):
+def _chain_figure(go, chain, metric, colours=None):
+    colours = colours or run_colours([s["id"] for s in chain])
     fig = go.Figure(go.Scatter(x=[f"run {s['id']}<br>{s['experiment']}" for s in chain],
                                y=[s["value"] for s in chain], mode="lines+markers",
+                               line=dict(color=OTHER), marker=dict(size=11, color=[colours[s["id"]] for s in chain]),
+                               customdata=[s["id"] for s in chain], showlegend=False,
                                text=[s["description"] for s in chain], hovertemplate="%{x}<br>%{y:.4f}<br>%{text}"))
     fig.update_yaxes(title=metric)
     return fig
 
 
-def _curves_figure(go, curves, runs, keys: list[str]):
-    """One panel per key (the key metric, and the loss when the runs have one), a curve per run."""
+def _curves_figure(go, curves, runs, keys: list[str], colours: dict[int, str] | None = None):
+    """One panel per key (the key metric, and the loss when the runs have one), a curve per run,
+    in the run's one colour in every panel (the panels share one legend)."""
     from plotly.subplots import make_subplots
+    colours = colours or run_colours(curves)
     names = {r["id"]: r.get("experiment") or "-" for r in runs}
     fig = make_subplots(rows=1, cols=len(keys), subplot_titles=tuple(keys))
     for run_id, rows in curves.items():
@@ -78,6 +137,7 @@ def _curves_figure(go, curves, runs, keys: list[str]):
             points = [(r["epoch"], r[key]) for r in rows if key in r]
             if points:
                 fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers",
+                                         line=dict(color=colours[run_id]), marker=dict(color=colours[run_id]),
                                          name=f"run {run_id} {names.get(run_id, '')}", legendgroup=str(run_id),
                                          showlegend=col == 1), row=1, col=col)
     fig.update_xaxes(title="epoch")
@@ -100,8 +160,10 @@ def chain_depths(runs: list[dict]) -> dict[int, int]:
     return depth
 
 
-def _graph_figure(go, runs, metric):
-    """Runs as nodes (x: depth from a root, y: order), parent → child as lines."""
+def _graph_figure(go, runs, metric, colours=None):
+    """Runs as nodes (x: depth from a root, y: order), parent → child as lines; a run drawn elsewhere
+    in its colour, the others grey (their metric in the hover text)."""
+    colours = colours or {}
     by_id = {r["id"]: r for r in runs}
     depth = chain_depths(runs)
     row_of: dict[int, int] = {}
@@ -121,8 +183,9 @@ def _graph_figure(go, runs, metric):
         go.Scatter(x=ex, y=ey, mode="lines", line=dict(color="#bbb", width=1), hoverinfo="skip", showlegend=False),
         go.Scatter(x=[depth[r["id"]] for r in runs], y=[row_of[r["id"]] for r in runs], mode="markers+text",
                    text=[str(r["id"]) for r in runs] if len(runs) <= 200 else None, textposition="top center",
-                   marker=dict(size=9, color=[v if v is not None else 0 for v in values], colorscale="Viridis",
-                               showscale=True, colorbar=dict(title=metric)),
+                   marker=dict(size=[13 if r["id"] in colours else 8 for r in runs],
+                               color=[colours.get(r["id"], OTHER) for r in runs]),
+                   customdata=[r["id"] for r in runs],
                    hovertext=[f"run {r['id']} {r.get('experiment') or '-'} {r['status']} {metric}={_fmt(v)}"
                               for r, v in zip(runs, values)], hoverinfo="text", showlegend=False)])
     fig.update_xaxes(title="steps from the first baseline")

@@ -55,10 +55,10 @@ def search_runs(*, label=None, experiment=None, status=None, search=None, where=
         # The database filters and sorts on the metrics they name; whole rows are read for the
         # runs that are shown.
         ids = registry.select_by_metrics([condition_parts(c) for c in where or ()], sort, ascending, limit, **filters)
-        by_id = {r["id"]: r for r in registry.list(ids=ids)}
+        by_id = {r["id"]: r for r in registry.list(ids=ids, with_config=True)}
         rows = [by_id[i] for i in ids if i in by_id]
     else:  # the newest `limit` runs come straight from SQL
-        rows = registry.list(**filters, newest=limit)
+        rows = registry.list(**filters, newest=limit, with_config=True)  # config: the run's cost
     return [summary(r) | {"labels": r["labels"], "note": r["note"], "parent": r["parent_id"]} for r in rows]
 
 
@@ -149,7 +149,7 @@ def report(output, *, metric: str | None = None, runs_for_curves=None, workspace
     from ..fileio import write_atomic
     from ..history.chain import metric_mode
     from ..keymetric import monitor_of
-    from ..history.report import build_report, read_curves
+    from ..history.report import build_report, curve_ids, read_curves
 
     ws = workspace_of(workspace)
     registry = session(ws).registry
@@ -172,7 +172,7 @@ def report(output, *, metric: str | None = None, runs_for_curves=None, workspace
     chain = []
     if any(isinstance((r.get("metrics") or {}).get(metric), (int, float)) for r in rows if r["status"] == "succeeded"):
         chain = lineage(best_run_id(registry, metric, mode), metric=metric, workspace=ws)
-    ids = list(runs_for_curves) if runs_for_curves else [s["id"] for s in chain][-8:]
+    ids = list(runs_for_curves) if runs_for_curves else curve_ids(rows, chain, metric, mode)
     page = build_report(rows, chain, read_curves(rows, ids), metric, mode, newest["loss"],
                         title=f"mlws report · {ws.root.name}")
     path = Path(output)
