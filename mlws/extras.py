@@ -13,6 +13,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "ray": ("ray",),
     "sky": ("sky",),
     "serve": ("ray", "fastapi", "uvicorn"),
+    "demo": ("gradio",),  # mlws serve's Gradio page; without it, the plain page
     "notebook": ("jupyterlab", "ipykernel", "pandas"),
     "sweeps": ("optuna",),
     "postgres": ("psycopg",),
