@@ -16,6 +16,7 @@ import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import node_env
 from .errors import MlwsError, RunFailed
 from .registry import open_registry
 from .spec import RunSpec
@@ -96,42 +97,42 @@ class _NoRegistry:
 
 
 def _remote_spec(spec: RunSpec) -> RunSpec:
-    """On a cloud node (MLWS_REMOTE=1): the run directory and workspace are the node's."""
+    """On a cloud node (node_env.is_remote()): the run directory and workspace are the node's."""
     from dataclasses import replace
-    run_dir = os.path.abspath(os.environ.get("MLWS_RUN_DIR", spec.run_dir))
+    run_dir = os.path.abspath(node_env.run_dir(spec.run_dir))
     Path(run_dir, "checkpoints").mkdir(parents=True, exist_ok=True)
     return replace(spec, run_dir=run_dir, workspace=os.getcwd())
 
 
 def _open_registry(spec: RunSpec):
-    if os.environ.get("MLWS_REMOTE") == "1":
+    if node_env.is_remote():
         # A team registry on PostgreSQL is reachable from nodes; a workspace's SQLite file only when the
         # backend says the node shares this file system (a Ray head on the same machine).
-        url = os.environ.get("MLWS_REGISTRY_URL")
-        reachable = url and (not url.startswith("sqlite") or os.environ.get("MLWS_REGISTRY_SHARED") == "1")
-        return open_registry(url) if reachable else _NoRegistry(spec.run_dir)
+        url = node_env.shared_registry_url()
+        return open_registry(url) if url else _NoRegistry(spec.run_dir)
     return open_registry(Workspace(Path(spec.workspace)).registry_url)
-
-
-def _is_rank_zero() -> bool:
-    return os.environ.get("NODE_RANK", "0") == "0" and os.environ.get("LOCAL_RANK", "0") == "0"
 
 
 def run(spec_path: str | os.PathLike) -> dict:
     """Train the run; return its final registry record. Raises RunFailed if training raised."""
-    spec = RunSpec.read(spec_path) if str(spec_path) != SPEC_FROM_ENV else RunSpec.from_json(os.environ["MLWS_SPEC_JSON"])
-    if os.environ.get("MLWS_REMOTE") == "1":
+    spec = RunSpec.read(spec_path) if str(spec_path) != SPEC_FROM_ENV else RunSpec.from_json(node_env.spec_json())
+    if node_env.is_remote():
         spec = _remote_spec(spec)
     # A workspace's own packages (models, data, a compute backend) import as for a script in its root.
     if spec.workspace not in sys.path:
         sys.path.insert(0, spec.workspace)
+    from .training.exact import use_run_code
+    use_run_code()  # rerun --exact: the run's own commit, checked out in a git worktree, before the workspace
     # the backend is a plugin the run's config names: loaded by its _target_, as Hydra would
     from .targets import load_class
     backend = load_class((spec.config.get("compute") or {}).get("_target_") or LOCAL_BACKEND, "compute._target_")
     backend.setup_node()  # a multi-node backend sets the rank variables first
-    registry = _open_registry(spec) if _is_rank_zero() else _NoRegistry(None)
+    registry = _open_registry(spec) if node_env.is_rank_zero() else _NoRegistry(None)
     registry.set_owner(spec.run_id, os.getpid())
     try:
+        if node_env.is_rank_zero():  # the data this run sees, recorded before training (a killed run has it too)
+            from .training.fingerprint import record_at_start
+            record_at_start(registry, spec)
         from .training.builder import fit
         with stopping_on_signals():
             result = backend.run_fit(spec, fit)

@@ -73,13 +73,6 @@ def build_callbacks(cfg: dict, run_dir: Path, pl) -> list:
     compute = cfg.get("compute") or {}
     if compute.get("max_runtime_minutes"):
         callbacks.append(pl.callbacks.Timer(duration={"minutes": float(compute["max_runtime_minutes"])}, interval="step"))
-    price = os.environ.get("MLWS_HOURLY_PRICE")
-    if compute.get("max_cost") and price:
-        from .guards import CostLimit
-        launched = os.environ.get("MLWS_LAUNCHED_AT")
-        guard = CostLimit(hourly_price=float(price), max_cost=float(compute["max_cost"]), run_dir=run_dir,
-                          launched_at=float(launched) if launched else None)
-        callbacks.append(adopt(guard, pl, "cost"))
     interval = float((cfg.get("monitor") or {}).get("hardware_interval_s", 2.0))
     if interval > 0:
         callbacks.append(adopt(HardwareMonitor(run_dir, interval_s=interval), pl, "hardware"))
@@ -120,6 +113,9 @@ def build_logger(spec: RunSpec, run_dir: Path, package: str):
         node["config"] = {**spec.config, "mlws": {"run_id": spec.run_id, "overrides": list(spec.overrides),
                                                   "git": spec.git}}
         node["settings"] = wandb.Settings(silent=True, console="off")
+        if (run_dir / "checkpoints" / "last.ckpt").exists():  # carrying on (mlws resume): the same W&B run
+            from .resuming import wandb_resume
+            node.update(wandb_resume(run_dir))
     node["save_dir"] = str(run_dir)
     logger = cls(**node)
     init = getattr(logger, "_wandb_init", None)
@@ -159,7 +155,10 @@ def _fit(spec: RunSpec, extend, log) -> FitResult:
     pl = flavour.load(package)
     log.claim()  # the package's first import gave its logger a terminal handler
     overrides, extra_callbacks = extend(pl) if extend is not None else ({}, [])
-    callbacks = build_callbacks(cfg, run_dir, pl) + list(extra_callbacks)
+    from .exact import trainer_arguments
+    from .resuming import RngState
+    overrides = {**trainer_arguments(), **overrides}  # rerun --exact: deterministic algorithms
+    callbacks = build_callbacks(cfg, run_dir, pl) + list(extra_callbacks) + [flavour.adopt(RngState(), pl, "rng state")]
     logger = build_logger(spec, run_dir, package)
     trainer = _instantiate(flavour.retargeted(cfg["trainer"], package), "trainer", callbacks=callbacks,
                            logger=logger if logger is not None else False, default_root_dir=str(run_dir),
@@ -174,6 +173,8 @@ def _fit(spec: RunSpec, extend, log) -> FitResult:
     # else ever reads a .ckpt this way (inference reads the safetensors weights).
     last = run_dir / "checkpoints" / "last.ckpt"
     if last.exists():  # said on the terminal: Lightning's own notice of it goes to the run's log
+        from .resuming import before_resume
+        before_resume(run_dir, last)  # metrics past the checkpoint are written again, once
         print(f"Restoring states from the checkpoint path {last} (the run was stopped or preempted: it "
               "carries on from there)", flush=True)
     ok, stopped = False, False

@@ -19,6 +19,18 @@ SAVE_EVERY_S = 10.0
 SHARE_EVERY = 20  # batches between shared decisions on several ranks (a collective each time)
 
 
+def cost_guards(spec, pl, *, hourly_price: float, launched_at: float | None = None) -> list:
+    """What a backend that knows its price adds through `extend`: the guard for compute.max_cost
+    (none when the run sets no limit), as a callback of the run's Lightning package."""
+    limit = (spec.config.get("compute") or {}).get("max_cost")
+    if not limit:
+        return []
+    from .flavour import adopt
+    guard = CostLimit(hourly_price=float(hourly_price), max_cost=float(limit), run_dir=spec.run_dir,
+                      launched_at=launched_at)
+    return [adopt(guard, pl, "cost")]
+
+
 class CostLimit(Hooks):
     def __init__(self, hourly_price: float, max_cost: float, run_dir: str | os.PathLike | None = None,
                  launched_at: float | None = None):

@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
+from ... import node_env
 from ...errors import MlwsError
 from ..base import Backend, Status, Submission
 from .resources import placement_problem, worker_resources
@@ -114,7 +115,7 @@ class RayBackend(Backend):
         import mlws
         excludes = EXCLUDES + [str(e) for e in self.config.get("excludes") or []]
         env = {str(k): str(v) for k, v in (self.config.get("env") or {}).items()}
-        env.update({"MLWS_REMOTE": "1", "RAY_JOB_STOP_WAIT_TIME_S": str(STOP_GRACE_S),
+        env.update({**node_env.for_worker(), "RAY_JOB_STOP_WAIT_TIME_S": str(STOP_GRACE_S),
                     "PYTHONUNBUFFERED": "1"})
         if os.environ.get("WANDB_MODE"):
             env["WANDB_MODE"] = os.environ["WANDB_MODE"]
@@ -136,10 +137,9 @@ class RayBackend(Backend):
         run_dir = spec.run_dir if local and not c.get("storage") else \
             f"{str(c['storage']).rstrip('/')}/{submission_id}"
         env = dict(prepared["runtime_env"]["env_vars"])
-        env.update({"MLWS_RUN_DIR": run_dir, "MLWS_SPEC_JSON": spec.to_json()})
-        if local and not c.get("storage"):  # the job writes into this workspace: it records into its registry
-            env.update({"MLWS_REGISTRY_URL": Workspace(Path(spec.workspace)).registry_url,
-                        "MLWS_REGISTRY_SHARED": "1"})
+        shared = local and not c.get("storage")  # the job writes into this workspace: it records into its registry
+        env.update(node_env.for_worker(run_dir=run_dir, spec_json=spec.to_json(), registry_shared=bool(shared),
+                                       registry_url=Workspace(Path(spec.workspace)).registry_url if shared else None))
         runtime_env = {**prepared["runtime_env"], "env_vars": env}
         workers = int(c.get("num_workers") or 1)
         per_worker = worker_resources(c)
@@ -206,6 +206,11 @@ class RayBackend(Backend):
         if not healthy(handle["address"], timeout=5):
             raise MlwsError(f"the Ray cluster at {handle['address']} does not answer")
         return self.client(handle["address"])
+
+    def cost(self, record: dict) -> dict:
+        """Worker-hours × compute.hourly_rate (unset: worker-hours only); mlws/cost/reckon.py."""
+        from ...cost.reckon import workers
+        return workers(record, self.config)
 
     def status(self, record: dict) -> Status | None:
         handle = self._handle(record)

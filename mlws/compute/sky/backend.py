@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ... import node_env
 from ...errors import MlwsError
 from ..base import Backend, Status, Submission
 
@@ -20,8 +21,7 @@ class _OnTheLaptop:
     SkyPilot: the node installs only what its task needs (node_setup.py)."""
 
     def __get__(self, obj, owner) -> str | None:
-        import os
-        return None if os.environ.get("MLWS_REMOTE") == "1" else "sky"
+        return None if node_env.is_remote() else "sky"
 
 
 class SkyBackend(Backend):
@@ -95,7 +95,7 @@ class SkyBackend(Backend):
         estimate = (prepared or {}).get("estimate") or {}
         if estimate.get("available"):  # for the cost guard, which counts provisioning from the launch
             import time
-            task.update_envs({"MLWS_HOURLY_PRICE": str(estimate["hourly_price"]), "MLWS_LAUNCHED_AT": f"{time.time():.0f}"})
+            task.update_envs(node_env.billing_env(estimate["hourly_price"], launched_at=time.time()))
         from .compile import job_name
         handle = client.launch(task, managed=bool(c.get("managed")), name=job_name(spec),
                                cluster_name=c.get("cluster_name"), autostop_minutes=c.get("autostop_minutes"),
@@ -186,16 +186,10 @@ class SkyBackend(Backend):
         return client.tail_logs(handle, follow=follow)
 
     def cost(self, record: dict) -> dict | None:
-        """The hourly price (SkyPilot's catalog at launch) and the spend so far."""
-        from datetime import datetime, timezone
-        estimate = (record.get("artifacts") or {}).get("estimate") or {}
-        if not estimate.get("available") or not record.get("started_at"):
-            return None
-        start = datetime.fromisoformat(record["started_at"])
-        end = datetime.fromisoformat(record["ended_at"]) if record.get("ended_at") else datetime.now(timezone.utc)
-        hours = max((end - start).total_seconds(), 0) / 3600
-        return {"hourly_price": estimate["hourly_price"], "spend": round(estimate["hourly_price"] * hours, 4),
-                "instance_type": estimate.get("instance_type")}
+        """The node's spend ledger (copied into the record when the run ended), else wall time × the
+        hourly price SkyPilot's catalog gave at launch; mlws/cost/reckon.py."""
+        from ...cost.reckon import cloud
+        return cloud(record)
 
     def artifact_root(self, record: dict) -> str:
         bucket = ((record.get("config") or {}).get("compute") or {}).get("bucket")
@@ -242,8 +236,14 @@ class SkyBackend(Backend):
         from .nodes import check_gpus, trainer_overrides
         check_gpus()  # a node whose torch cannot see its GPUs: failed, never retried
         overrides = trainer_overrides()
+        billing = node_env.billing()  # the price the launch passed: the cost guard's
+
+        def extend(pl):
+            from ...training.guards import cost_guards
+            guards = cost_guards(spec, pl, hourly_price=billing[0], launched_at=billing[1]) if billing else []
+            return overrides, guards
         try:
-            return fit(spec, extend=lambda pl: (overrides, []))
+            return fit(spec, extend=extend)
         except Exception as e:  # an NCCL timeout, say: node_run exits with the code SkyPilot recovers
             mark_transient(e)
             raise

@@ -12,7 +12,8 @@ def launch_lines(task: dict, c: dict, estimate: dict, folder: Path, *, name: str
     carries its autostop (down) in the YAML itself. The price is written into the task's envs, so the
     cost guard on the node has it (a launch through mlws passes it at launch)."""
     if estimate.get("available"):
-        task.setdefault("envs", {})["MLWS_HOURLY_PRICE"] = str(estimate["hourly_price"])
+        from ... import node_env
+        task.setdefault("envs", {}).update(node_env.billing_env(estimate["hourly_price"]))
     path = shlex.quote(str(folder / "task.yaml"))
     secrets = "".join(f" --secret {name_}" for name_ in task.get("secrets") or {})  # values from your env
     if c.get("managed"):

@@ -5,6 +5,7 @@ import os
 import shlex
 from pathlib import Path
 
+from ... import node_env
 from ...errors import MlwsError
 from ...provenance import package_versions
 from .node_run import TRANSIENT_EXIT
@@ -80,7 +81,7 @@ def compile_task(spec, spec_path: str | os.PathLike | None = None, wheel: str | 
         # down: an idle cluster is deleted, not stopped (a stopped VM keeps billing for its disk)
         resources["autostop"] = {"idle_minutes": int(c["autostop_minutes"]), "down": True}
     envs = {str(k): str(v) for k, v in (c.get("env") or {}).items()}
-    envs.update({"MLWS_REMOTE": "1", "MLWS_RUN_ID": str(run_id), "MLWS_RUN_DIR": remote_run_dir(spec),
+    envs.update({**node_env.for_worker(run_id=run_id, run_dir=remote_run_dir(spec)),
                  "WANDB_MODE": os.environ.get("WANDB_MODE", "") or "auto"})
     if envs["WANDB_MODE"] == "auto":
         del envs["WANDB_MODE"]

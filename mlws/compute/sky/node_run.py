@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ... import node_env
+
 TRANSIENT_EXIT = 75
 MAX_TRANSIENT = 3
 GRACE_S = 300.0      # beyond max_runtime_minutes: the time guard stops first when training is not hung
@@ -67,7 +69,7 @@ def _record_stopped(run_dir: Path, reason: str) -> None:
     try:
         result = json.loads(path.read_text())
     except (OSError, ValueError):
-        result = {"id": os.environ.get("MLWS_RUN_ID")}
+        result = {"id": node_env.run_id()}
     result.update(status="stopped", stop_reason=reason)
     write_atomic(path, json.dumps(result, indent=2, default=str))
     outcome = {k: result.get(k) for k in ("status", "metrics", "stop_reason", "error")}
@@ -120,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     spec_path = argv[0]
     limit = limit_seconds(spec_path)
-    run_dir = Path(os.environ.get("MLWS_RUN_DIR") or ".").resolve()
+    run_dir = Path(node_env.run_dir(".")).resolve()
     if _rank_zero():
         bill_recovery_gap(run_dir)
     fd, mark = tempfile.mkstemp(prefix="mlws-transient-")
