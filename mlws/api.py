@@ -18,6 +18,8 @@ from .ops.notebook import load_run, notebook_list, notebook_status, notebook_sto
 from .ops.notebook import notebook as _notebook
 from .ops.notebook import runs_frame as _runs_frame
 from .ops.review import check, diff_git
+from .ops.replicates import group as replicate_group
+from .ops.replicates import rerun_seeds, train_seeds
 from .ops.sweeps import count_sweeps, sweep
 from .ops.sweeps import sweeps as list_sweeps  # `mlws.sweeps` is the subpackage's name
 from .ops.sweeps import resume as resume_sweep

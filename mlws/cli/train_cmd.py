@@ -23,6 +23,9 @@ def add_arguments(p) -> None:
     p.add_argument("--json", action="store_true", help="print the run record as JSON")
     p.add_argument("--label", action="append", default=[], help="label the run (repeatable)")
     p.add_argument("--note", default="", help="a note for the run")
+    p.add_argument("--seeds", type=_at_least(1), metavar="K",
+                   help="K runs differing only in seed (from the config's seed up), recorded as one replicate group: "
+                        "its metric as mean ± sd with a 95%% confidence interval (--parallel N runs N at a time)")
     sweep = p.add_argument_group("sweeps (-m)")
     sweep.add_argument("-m", "--multirun", action="store_true",
                        help="a sweep: model.lr=1e-3,3e-4 (grid), or hydra/sweeper=optuna 'model.lr=interval(1e-4,1e-2)'; "
@@ -52,6 +55,9 @@ def _at_least(minimum: int):
 def run(args) -> int:
     from mlws import api
 
+    if args.seeds is not None:
+        from .seeds_render import run_seeds
+        return run_seeds(args)
     if args.multirun:
         from .sweep_cmd import run_sweep
         return run_sweep(args)
