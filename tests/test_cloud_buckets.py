@@ -11,7 +11,7 @@ import pytest
 
 from .helpers import mlws_json
 from .s3_server import S3Server
-from .test_cloud_skypilot import V100x2, sky_mlws
+from .skypilot_cli import V100x2, sky_mlws
 
 pytestmark = [pytest.mark.sky]
 

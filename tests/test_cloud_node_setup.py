@@ -16,7 +16,7 @@ import yaml
 
 from .helpers import mlws
 from .sim_node import Node, PackageIndex
-from .test_cloud_skypilot import calls, sky_mlws
+from .skypilot_cli import calls, sky_mlws
 
 pytestmark = [pytest.mark.sky]
 

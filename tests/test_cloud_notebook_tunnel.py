@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from .test_cloud_skypilot import sky_mlws
+from .skypilot_cli import sky_mlws
 
 pytestmark = [pytest.mark.sky]
 

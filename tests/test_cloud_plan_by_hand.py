@@ -7,7 +7,7 @@ import shlex
 import pytest
 import yaml
 
-from .test_cloud_skypilot import V100x2, calls, sky_cli, sky_mlws
+from .skypilot_cli import V100x2, calls, sky_cli, sky_mlws
 
 pytestmark = [pytest.mark.sky]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_cloud_skypilot import V100x2, sky_mlws
+from .skypilot_cli import V100x2, sky_mlws
 
 pytestmark = [pytest.mark.sky]
 

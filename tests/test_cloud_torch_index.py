@@ -10,7 +10,7 @@ import venv
 import pytest
 
 from .sim_node import PackageIndex
-from .test_cloud_skypilot import V100x2, sky_mlws
+from .skypilot_cli import V100x2, sky_mlws
 
 pytestmark = [pytest.mark.sky]
 

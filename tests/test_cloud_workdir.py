@@ -7,7 +7,7 @@ import zipfile
 import pytest
 
 from .helpers import make_workspace
-from .test_cloud_skypilot import V100x2, sky_mlws
+from .skypilot_cli import V100x2, sky_mlws
 
 pytestmark = [pytest.mark.sky]
 

@@ -314,7 +314,7 @@ def test_unit_host_and_bearer_rules():
 # -- cloud servers (SkyPilot's recorded API) ---------------------------------------------------------
 
 def test_recorded_api_cloud_server_dry_run_list_stop_and_a_generated_token(ws, env, tmp_path):
-    from .test_cloud_skypilot import calls, sky_mlws
+    from .skypilot_cli import calls, sky_mlws
     assert mlws("train", "+experiment=model_01", "trainer.max_epochs=1", "logger=none", cwd=ws, env=env).returncode == 0
     dry = sky_mlws(ws, env, tmp_path, "serve", "1", "compute=sky", "compute.cpus=8", "--dry-run")
     assert dry.returncode == 0, dry.stderr[-2000:]

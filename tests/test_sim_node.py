@@ -14,7 +14,7 @@ import yaml
 
 from .s3_server import S3Server
 from .sim_node import Node
-from .test_cloud_skypilot import calls, sky_mlws
+from .skypilot_cli import calls, sky_mlws
 
 pytestmark = [pytest.mark.slow, pytest.mark.sky]
 BUCKET = "s3://team-bucket/mlws"
