@@ -33,6 +33,9 @@ description: "defaults from conf/"
 seed: 42
 # Next to each checkpoint, the weights as safetensors (loading them runs no code).
 safe_weights: true
+# What a run on this machine costs per hour of wall time (USD; 0: runs show their time only).
+cost:
+  local_hourly: 0.0
 # The metric that decides the best checkpoint and the best run (and its mode), and the loss to watch.
 monitor:
   metric: {metric}

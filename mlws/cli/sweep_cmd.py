@@ -35,11 +35,12 @@ def run_sweep(args) -> int:
     """`mlws train -m ...`"""
     from mlws import api
     command = shlex.join(["mlws", "train", "-m", *args.overrides]
-                         + (["--parallel", str(args.parallel)] if args.parallel != 1 else []))
+                         + (["--parallel", str(args.parallel)] if args.parallel != 1 else [])
+                         + (["--budget", f"{args.budget:g}"] if args.budget is not None else []))
     with _progress_to_stderr(args.json):
         result = api.sweep(args.overrides, parallel=args.parallel, max_failures=args.max_failures,
                            resume=args.resume, force=args.force, detach=args.detach, command=command,
-                           labels=args.label, note=args.note)
+                           labels=args.label, note=args.note, budget=args.budget)
     return show(result, as_json=args.json)
 
 
@@ -80,15 +81,36 @@ def _table(result: dict) -> None:
         t.add_column(name, no_wrap=True, justify="right")
     t.add_column("status", no_wrap=True)
     t.add_column(escape(metric), no_wrap=True, justify="right")  # the objective's value: never cut
+    priced = any((r.get("cost") or {}).get("usd") is not None for r in result["trials"])
+    if priced:  # each trial's cost, when a price is known (mlws/cost/reckon.py)
+        t.add_column("cost", no_wrap=True, justify="right")
     for k in keys:  # values to 4 significant digits (an Optuna draw is 0.0007197…); --json keeps them whole
         t.add_column(escape(k), overflow="fold")
     colours = {"succeeded": "green", "failed": "red", "running": "yellow", "stopped": "magenta"}
     for r in result["trials"]:
         t.add_row(str(r["rank"] or "-"), str(r["trial"]), str(r["run"]),
                   f"[{colours.get(r['status'], 'white')}]{r['status']}[/]",
-                  metric_text(r["value"]), *(escape(param_text(r["params"][k])) for k in keys))
+                  metric_text(r["value"]), *([_money(r.get("cost"))] if priced else []),
+                  *(escape(param_text(r["params"][k])) for k in keys))
     out = console()
     out.print(title, style="bold", highlight=False, markup=False)  # a line of its own: a title is as wide as its table
     out.print(t if result["trials"] else f"sweep {sweep['id']} has no trials yet")
+    if result.get("cost") and result["cost"]["runs"]:
+        from mlws.cost.reckon import duration
+        total = result["cost"]
+        out.print(f"cost: {_money(total)} over {total['runs']} run{'s' if total['runs'] != 1 else ''} "
+                  f"({duration(total['hours'])})" + _budget_text(sweep), highlight=False, markup=False)
     if sweep.get("error"):
         out.print(f"[red]{sweep['error']}[/]")
+
+
+def _money(cost: dict | None) -> str:
+    from mlws.cost.reckon import money
+    return "-" if not cost else money(cost.get("usd"), cost.get("hours"))
+
+
+def _budget_text(sweep: dict) -> str:
+    settings = sweep.get("settings") or {}
+    budget = settings.get("budget")
+    text = f" of a ${budget:g} budget" if budget else ""
+    return text + ("; " + settings["budget_reached"] if settings.get("budget_reached") else "")

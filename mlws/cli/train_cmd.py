@@ -36,6 +36,22 @@ def add_arguments(p) -> None:
     sweep.add_argument("--resume", action="store_true",
                        help="continue the earlier sweep of these overrides: only missing or failed trials run")
     sweep.add_argument("--force", action="store_true", help="with --resume: even though its search space changed")
+    sweep.add_argument("--budget", type=_dollars, metavar="USD",
+                       help="launch a trial only while the sweep's spend plus its expected cost stays within USD "
+                            "(held across --resume)")
+
+
+def _dollars(text: str) -> float:
+    """An argparse type: a positive amount of dollars."""
+    import argparse
+    import math
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an amount of dollars, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive amount of dollars, got {text}")
+    return value
 
 
 def _at_least(minimum: int):
@@ -61,9 +77,9 @@ def run(args) -> int:
     if args.multirun:
         from .sweep_cmd import run_sweep
         return run_sweep(args)
-    if args.resume or args.force or args.parallel != 1 or args.max_failures is not None:
+    if args.resume or args.force or args.parallel != 1 or args.max_failures is not None or args.budget is not None:
         from mlws.errors import MlwsError
-        raise MlwsError("--parallel, --max-failures, --resume and --force are for sweeps: add -m")
+        raise MlwsError("--parallel, --max-failures, --budget, --resume and --force are for sweeps: add -m")
     command = shlex.join(["mlws", "train", *args.overrides] + (["--detach"] if args.detach else []))
     record = run_foreground(lambda: api.train(args.overrides, detach=args.detach, command=command,
                                               labels=args.label, note=args.note), quiet_stdout=args.json)

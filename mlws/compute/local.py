@@ -56,6 +56,11 @@ class LocalBackend(Backend):
                             f"kill it with: kill -9 {pid}")
         return None
 
+    def cost(self, record: dict) -> dict:
+        """Wall time × cost.local_hourly (0: time only); mlws/cost/reckon.py."""
+        from ..cost.reckon import local
+        return local(record)
+
     def logs(self, record: dict, *, follow: bool = False, out=None) -> int:
         from ..registry.liveness import process_alive
         path = Path(record["run_dir"]) / "output.log"

@@ -8,13 +8,13 @@ from .session import session
 
 def sweep(overrides, *, parallel: int = 1, max_failures: int | None = None, resume: bool = False,
           force: bool = False, detach: bool = False, command: str | None = None, workspace=None,
-          sweep_id: int | None = None, out=None, labels=(), note: str = "") -> dict:
+          sweep_id: int | None = None, out=None, labels=(), note: str = "", budget: float | None = None) -> dict:
     """Start (or resume) the sweep these overrides describe; returns `view` of it when it ends.
     `labels`/`note` go on every trial (besides its `sweep-N` label); a resume keeps the sweep's own."""
     from ..sweeps.start import Options, start
     s = session(workspace)
     options = Options(parallel=parallel, max_failures=max_failures, resume=resume, force=force, detach=detach,
-                      command=command, sweep_id=sweep_id, labels=tuple(labels), note=note)
+                      command=command, sweep_id=sweep_id, labels=tuple(labels), note=note, budget=budget)
     return _result(s, start(s.workspace, s.registry, list(overrides), options, out=out), detach)
 
 
@@ -40,7 +40,9 @@ def _result(s, sweep_id: int, detached: bool) -> dict:
 def view(sweep_id: int, *, workspace=None) -> dict:
     """A sweep and its trials ranked best first, with the keys that vary between them."""
     from ..sweeps.views import view as sweep_view
-    return sweep_view(session(workspace).registry, sweep_id)
+    from .cost import sweep_costs
+    registry = session(workspace).registry
+    return sweep_costs(registry, sweep_view(registry, sweep_id))
 
 
 def sweeps(*, limit: int | None = None, workspace=None) -> list[dict]:

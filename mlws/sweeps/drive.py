@@ -11,6 +11,7 @@ from .sweeper import SweepContext, Sweeper
 def drive(ws, registry, record: dict, sweeper: Sweeper, overrides: list[str], planned: dict, *, parallel: int,
           max_failures: int | None, resumed: bool, out=None) -> None:
     from . import multirun
+    from .budget import BudgetReached
     from .driver import Driver, SweepInterrupted
     sweep_id = record["id"]
     out = out or sys.stdout
@@ -32,6 +33,10 @@ def drive(ws, registry, record: dict, sweeper: Sweeper, overrides: list[str], pl
             else:
                 given = [o for o in overrides if o.lstrip("+").split("=", 1)[0] != "hydra.sweep.dir"]
                 multirun.run(ws, given + [f"hydra.sweep.dir={_quoted(str(sweep_dir))}"])
+    except BudgetReached as e:  # a normal end: recorded with the sweep, shown by `mlws sweep ID`
+        print(str(e), file=out, flush=True)
+        settings = registry.sweeps.get(sweep_id).get("settings") or {}
+        registry.sweeps.update(sweep_id, settings=settings | {"budget_reached": str(e)})
     except SweepInterrupted as e:
         status, error = "interrupted", str(e)
         raise

@@ -62,6 +62,8 @@ class Driver:
         self._last_refresh = 0.0
         known = registry.list(sweep_id=sweep["id"])
         self._next_index = 1 + max((r["trial_index"] or 0 for r in known), default=0)
+        from .budget import check_budget
+        self.budget = check_budget((sweep.get("settings") or {}).get("budget"))  # USD; budget.py
 
     def __enter__(self):
         _ACTIVE.append(self)
@@ -142,6 +144,8 @@ class Driver:
                 self.active[t.run["id"]] = t
         while queue or self.active:
             while queue and len(self.active) < self.parallel:
+                if self.budget is not None and not self._within_budget():
+                    break
                 t = queue.pop(0)
                 self._start(t)
                 if t.run is not None:
@@ -149,10 +153,23 @@ class Driver:
             if not self.active:
                 continue
             time.sleep(self.poll_s)
+            if self.budget is not None:
+                self._within_budget()  # stops the running trials once the spend reaches the budget
             for record in self._ended():
                 t = self.active.pop(record["id"])
                 t.run = record
                 self._finished(t)
+
+    def _within_budget(self) -> bool:
+        """May one more trial start (False: wait for a running one)? Ends the sweep, stopping its
+        running trials, once nothing more fits in its budget (budget.py)."""
+        from .budget import GO, STOP, BudgetReached, verdict
+        v = verdict(self.registry, self.sweep["id"], self.budget, list(self.active))
+        if v.action == STOP:
+            stopped = self.stop_active("the sweep's budget is spent") if v.spent >= self.budget else []
+            raise BudgetReached(f"sweep {self.sweep['id']} stopped within its budget: {v.reason}"
+                                + (f"; stopped runs {', '.join(map(str, stopped))}" if stopped else ""))
+        return v.action == GO
 
     def _start(self, t: Trial) -> None:
         from ..lifecycle import launch

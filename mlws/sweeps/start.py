@@ -29,6 +29,7 @@ class Options:
     sweep_id: int | None = None
     labels: tuple = ()
     note: str = ""
+    budget: float | None = None  # USD for the whole sweep (budget.py); a resume keeps the recorded one
 
 
 def start(ws, registry, overrides: list[str], options: Options, out=None) -> int:
@@ -43,6 +44,8 @@ def start(ws, registry, overrides: list[str], options: Options, out=None) -> int
         raise MlwsError(f"--parallel must be at least 1 (got {options.parallel})")
     if options.max_failures is not None and options.max_failures < 0:
         raise MlwsError(f"--max-failures must be at least 0 (got {options.max_failures})")
+    from .budget import check_budget
+    check_budget(options.budget)
     overrides = [o for o in overrides if o.lstrip("+").split("=", 1)[0] not in OWNED_KEYS]
     args = space.parse(overrides)
     sweeper = sweeper_for(multirun.sweeper_settings(ws, overrides), args, workspace=ws.root)
@@ -57,9 +60,17 @@ def start(ws, registry, overrides: list[str], options: Options, out=None) -> int
     record = records.earlier_sweep(registry, args, sweeper.space, sweep_id=options.sweep_id, resume=options.resume,
                                    force=options.force)
     earlier = (record or {}).get("settings") or {}
+    budget = options.budget if options.budget is not None else earlier.get("budget")
+    if budget is not None:
+        from .budget import priced
+        unpriced = priced(spec.config)
+        if unpriced:
+            raise MlwsError(f"--budget needs a price for each trial, and these runs have none ({unpriced}); "
+                            "set cost.local_hourly (this machine), compute.hourly_rate (Ray) or use a priced cloud")
     settings = {"n_trials": sweeper.n_trials, "parallel": options.parallel, "max_failures": options.max_failures,
                 **sweeper.record(), "hydra": list(args.hydra), "labels": labels or earlier.get("labels") or [],
-                "note": options.note or earlier.get("note") or "", "state": earlier.get("state") or {}}
+                "note": options.note or earlier.get("note") or "", "state": earlier.get("state") or {},
+                **({"budget": budget} if budget is not None else {})}
     if record is None:
         sweep_id = registry.sweeps.create(
             command=options.command or shlex.join(["mlws", "train", "-m", *overrides]), overrides=list(overrides),

@@ -1,0 +1,1 @@
+"""What runs cost: reckoned from the registry's records alone (reckon.py), no cloud call."""

@@ -1,0 +1,28 @@
+"""A recorded run's spend as its backend reckons it (each backend's `cost()`, which reads the record
+alone), for the commands (ops/cost.py) and the sweep budget (sweeps/budget.py) alike."""
+from __future__ import annotations
+
+from ..errors import MlwsError
+from .reckon import time_only
+
+
+def run_cost(record: dict) -> dict:
+    """{usd, hours, basis, final}: the run's cost (its record needs its config); time only when its
+    backend knows no price or cannot be loaded on this machine."""
+    from ..compute import backend_for
+    try:
+        c = backend_for(record).cost(record)
+    except MlwsError:  # a backend this machine cannot import (its extra is missing)
+        c = None
+    return c or time_only(record)
+
+
+def with_configs(registry, rows: list[dict]) -> list[dict]:
+    """The rows, each with its config (read in one query for those listed without)."""
+    missing = [r["id"] for r in rows if "config" not in r]
+    configs = registry.configs(missing) if missing else {}
+    return [r if "config" in r else {**r, "config": configs.get(r["id"]) or {}} for r in rows]
+
+
+def costs_by_id(registry, rows: list[dict]) -> dict[int, dict]:
+    return {r["id"]: run_cost(r) for r in with_configs(registry, rows)}

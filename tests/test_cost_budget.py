@@ -1,0 +1,52 @@
+"""A sweep's budget for real: a local grid sweep whose trials are short model_12 trainings priced by
+cost.local_hourly stops once the next trial would not fit, and a resume keeps to the same budget."""
+from __future__ import annotations
+
+import pytest
+
+from .helpers import mlws, mlws_json
+
+TINY = ["+experiment=model_12", "trainer.max_epochs=1", "trainer.limit_train_batches=2",
+        "trainer.limit_val_batches=2", "logger=none"]
+RATE = ["cost.local_hourly=3600"]  # $1 a second
+GRID = "model.lr=0.01,0.02,0.03,0.04,0.05,0.06,0.07"
+N = 3
+
+
+def test_a_local_sweep_stops_after_its_budget_of_n_trials_and_a_resume_keeps_to_it(ws, env):
+    one = mlws_json("train", *TINY, *RATE, cwd=ws, env=env)  # what one such training costs here
+    trial_cost = mlws_json("show", str(one["id"]), cwd=ws, env=env)["cost"]["usd"]
+    budget = round(N * trial_cost, 2)
+    out = mlws("train", "-m", *TINY, *RATE, GRID, "--budget", str(budget), cwd=ws, env=env, timeout=600)
+    assert out.returncode in (0, 1), out.stderr[-3000:]  # 1: a trial still running was stopped at the budget
+    assert "stopped within its budget" in out.stdout + out.stderr
+    view = mlws_json("sweep", "1", cwd=ws, env=env)
+    costs = [t["cost"]["usd"] for t in view["trials"]]
+    assert abs(len(costs) - N) <= 1, (len(costs), costs, budget)
+    assert len(costs) < 7  # the grid was not run to its end
+    assert view["cost"]["usd"] == pytest.approx(sum(costs), abs=1e-4)
+    assert sum(costs) <= budget + max(costs) + 1e-6  # overshoot: at most one trial's cost
+    assert view["sweep"]["settings"]["budget"] == pytest.approx(budget)
+    text = mlws("sweep", "1", cwd=ws, env=env).stdout
+    assert " cost " in text and f"of a ${budget:g} budget" in text
+
+    resumed = mlws("sweep", "1", "--resume", cwd=ws, env=env, timeout=600)
+    assert "stopped within its budget" in resumed.stdout + resumed.stderr, resumed.stderr[-2000:]
+    assert len(mlws_json("sweep", "1", cwd=ws, env=env)["trials"]) == len(costs)  # nothing more was run
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--budget", "-5"], "--budget: must be a positive amount of dollars, got -5"),
+    (["--budget", "lots"], "--budget: expected an amount of dollars, got 'lots'"),
+    (["--budget", "5"], "--budget needs a price for each trial"),  # no cost.local_hourly: no price
+])
+def test_a_bad_budget_is_one_clear_line_and_records_nothing(ws, env, args, message):
+    out = mlws("train", "-m", *TINY, GRID, *args, cwd=ws, env=env)
+    assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr, out.stderr
+    assert mlws_json("sweeps", cwd=ws, env=env) == [] and mlws_json("runs", cwd=ws, env=env) == []
+
+
+def test_a_budget_is_for_sweeps(ws, env):
+    out = mlws("train", *TINY, *RATE, "--budget", "5", cwd=ws, env=env)
+    assert out.returncode == 2 and "are for sweeps: add -m" in out.stderr
+    assert mlws_json("runs", cwd=ws, env=env) == []
