@@ -79,7 +79,8 @@ def _runs(args) -> int:
         print_json(d)
         return 0
     if args.format == "markdown":
-        print(to_markdown(d), end="")
+        from .replicates_render import diff_markdown
+        print(to_markdown(d) + diff_markdown(d.get("replicates")), end="")
         return 0
     a, b = d["runs"]
     print(f"run {a} ({d['experiments'][0]}) → run {b} ({d['experiments'][1]})")
@@ -92,6 +93,9 @@ def _runs(args) -> int:
         dl = delta(x, y)
         fmt = lambda v: "—" if v is None else f"{v:.4f}"
         print(f"  {k}: {fmt(x)} → {fmt(y)}" + (f"  ({dl:+.4f})" if dl is not None else ""))
+    from .replicates_render import diff_lines
+    for line in diff_lines(d.get("replicates")):  # either run in a replicate group: is it seed noise?
+        print(line)
     code = d["code"]
     print("code: " + ("same commit" if code["same_commit"] else
                       "commits " + " → ".join((c or "none")[:10] for c in code["commit"]))

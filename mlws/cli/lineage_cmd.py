@@ -26,6 +26,9 @@ def run(args) -> int:
         print_json(chain)
         return 0
     console().print(chain_view(chain))
+    from .replicates_render import best_lines
+    for line in best_lines(chain[-1].get("best_groups") if chain else None):
+        console().print(line, highlight=False, markup=False, soft_wrap=True)
     return 0
 
 
@@ -43,7 +46,10 @@ def chain_view(chain: list[dict]):
     grid = Table.grid(padding=(0, 0))
     grid.add_column(width=2, no_wrap=True)
     grid.add_column()
+    from .replicates_render import step_lines
     for i, step in enumerate(chain):
+        if (step.get("replicates") or {}).get("same_group_as_previous"):
+            continue  # the same replicate group as the step shown before it: one step
         value = "—" if step["value"] is None else f"{step['value']:.4f}"
         d = "" if step["delta"] is None else f" ({step['delta']:+.4f})"
         labels = f" [{', '.join(step['labels'])}]" if step["labels"] else ""
@@ -64,6 +70,7 @@ def chain_view(chain: list[dict]):
                 listed.add_row("… ", Text(f"{more} more key{'s' if more != 1 else ''}: "
                                           f"mlws diff {chain[i - 1]['id']} {step['id']}", style="dim"))
             parts.append(Padding(listed, (0, 0, 0, 2)))
+        parts += [Padding(Text(line), (0, 0, 0, 2)) for line in step_lines(step)]
         if step["note"]:
             parts.append(Padding(Text(f"note: {step['note'][:200]}"), (0, 0, 0, 2)))
         grid.add_row("  " if i == 0 else "→ ", Group(*parts))

@@ -45,6 +45,9 @@ def run(args) -> int:
     out = console()
     filtered = any([args.label, args.experiment, args.status, args.search, args.where])
     out.print(t if records else "no runs match" if filtered else "no runs yet: mlws train +experiment=model_12")
+    from .replicates_render import group_line
+    for group in api.replicate_groups(records):  # runs that differ only in seed: mean ± sd [95% CI]
+        out.print(group_line(group), highlight=False, markup=False, soft_wrap=True)
     if not args.refresh and _any_reported_by_a_backend(api, records):
         out.print("[dim]runs on a cluster or cloud show their last known status; --refresh asks their backends[/dim]")
     if total > len(records):

@@ -40,11 +40,6 @@ def show(result: dict, *, as_json: bool = False) -> int:
     from .sweep_cmd import show as show_sweep
     code = show_sweep(result, as_json=as_json)
     if not as_json:
+        from .replicates_render import group_line
         print(group_line(result["group"]))
     return code
-
-
-def group_line(group: dict) -> str:
-    return (f"replicate group {group['group']} · {group['metric'] or '(no metric)'} ({group['mode']} is better): "
-            f"{group['text']}" + ("" if group["n"] > 1 else "  (fewer than 2 succeeded: no interval)"))
-

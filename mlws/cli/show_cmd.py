@@ -26,6 +26,9 @@ def run(args) -> int:
                          ("git", f"{git.get('commit')} ({'dirty' if git.get('dirty') else 'clean'})"),
                          ("labels", ", ".join(record["labels"] or [])), ("note", record["note"]),
                          ("parent", record["parent_id"]),
+                         ("replicates", record.get("replicate_group") and record["replicate_group"]["text"]
+                          + f" (group {record['replicate_group']['group']}: runs "
+                          + ", ".join(str(r) for r in record["replicate_group"]["runs"]) + ")"),
                          ("rerun of", record.get("rerun_of") and f"run {record['rerun_of']}"),
                          ("stopped", record["stop_reason"]), ("cost", _cost_line(record)),
                          ("run dir", record["run_dir"]), ("error", record["error"])]:

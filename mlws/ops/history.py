@@ -81,7 +81,9 @@ def count_runs(*, label=None, experiment=None, status=None, search=None, workspa
 def diff(a: int, b: int, *, workspace=None) -> dict:
     from ..history.diff import run_diff
     registry = session(workspace).registry
-    return run_diff(registry.get(int(a)), registry.get(int(b)))
+    first, second = registry.get(int(a)), registry.get(int(b))
+    from .replicate_views import diff as replicate_diff
+    return run_diff(first, second) | {"replicates": replicate_diff(registry, first, second)}
 
 
 def lineage(run_id: int | None = None, *, best: str | None = None, mode: str | None = None,
@@ -89,13 +91,17 @@ def lineage(run_id: int | None = None, *, best: str | None = None, mode: str | N
     """The chain from the root to `run_id` (or to the best run by `best`), one step per run."""
     from ..history.chain import steps
     registry = session(workspace).registry
-    if best:
-        run_id = best_run_id(registry, best, mode)
+    ranking = None
+    if best:  # with replicate groups recorded, the best group by its mean (and is it distinguishable?)
+        from .replicate_views import best_groups
+        ranking = best_groups(registry, best, mode)
+        run_id = ranking["target"] if ranking else best_run_id(registry, best, mode)
     if run_id is None:
         raise MlwsError("name a run, or --best METRIC")
     ids = registry.ancestors(int(run_id))
     records = {r["id"]: r for r in registry.list(ids=ids, full=True)}
-    return steps([records[i] for i in ids], metric=best or metric)
+    from .replicate_views import chain as with_replicates
+    return with_replicates(registry, steps([records[i] for i in ids], metric=best or metric), ranking)
 
 
 def lineage_tree(*, workspace=None) -> list[dict]:

@@ -89,3 +89,14 @@ def _base_seed(ws, overrides: list[str], rest: list[str]) -> int:
     if not isinstance(seed, int):
         raise MlwsError(f"the config's seed is {seed!r}, not a whole number: give seed=N with --seeds")
     return seed
+
+
+def groups_of(records: list[dict], *, workspace=None) -> list[dict]:
+    """The summaries of the replicate groups these runs (`runs --json` rows) belong to, oldest first."""
+    from ..history.groups import group_ids
+    wanted = sorted({r.get("sweep_id") for r in records if r.get("sweep_id") is not None})
+    if not wanted:
+        return []
+    registry = session(workspace).registry
+    groups = group_ids(registry)
+    return [group(g, workspace=workspace) for g in wanted if g in groups]

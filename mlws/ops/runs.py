@@ -91,6 +91,8 @@ def show(run_id: int, *, workspace=None, refresh: bool = False) -> dict:
             print(f"warning: {warning}", file=sys.stderr)
     record = registry.get(int(run_id))
     record["git"] = {**record["git"], "patch": record.pop("git_patch") or ""}
+    from .replicate_views import group_of_record
+    record["replicate_group"] = group_of_record(registry, record)  # None outside a replicate group
     return record
 
 
