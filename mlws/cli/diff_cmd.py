@@ -96,8 +96,21 @@ def _runs(args) -> int:
     from .replicates_render import diff_lines
     for line in diff_lines(d.get("replicates")):  # either run in a replicate group: is it seed noise?
         print(line)
+    if d.get("cost"):
+        print(_cost_line(d["cost"]))
     code = d["code"]
     print("code: " + ("same commit" if code["same_commit"] else
                       "commits " + " → ".join((c or "none")[:10] for c in code["commit"]))
           + ("; uncommitted changes differ" if code["patch_changed"] else ""))
     return 0
+
+
+def _cost_line(c: dict) -> str:
+    """`cost: $0.42 → $0.61  (+$0.19)`; hours where a run has no price (mlws/cost/reckon.py)."""
+    from mlws.cost.reckon import duration, money
+    if None in c["usd"]:
+        x, y = c["hours"]
+        sign = "+" if c["delta_hours"] >= 0 else "-"
+        return f"cost: {duration(x)} → {duration(y)}  ({sign}{duration(abs(c['delta_hours']))})"
+    sign = "+" if c["delta_usd"] >= 0 else "-"
+    return f"cost: {money(c['usd'][0])} → {money(c['usd'][1])}  ({sign}{money(abs(c['delta_usd']))})"

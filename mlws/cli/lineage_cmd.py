@@ -29,7 +29,25 @@ def run(args) -> int:
     from .replicates_render import best_lines
     for line in best_lines(chain[-1].get("best_groups") if chain else None):
         console().print(line, highlight=False, markup=False, soft_wrap=True)
+    if chain and chain[-1].get("cumulative"):
+        total = chain[-1]["cumulative"]
+        from mlws.cost.reckon import duration, money
+        console().print(f"total to reach run {chain[-1]['id']}: {money(total['usd'], total['hours'])} "
+                        f"({duration(total['hours'])} over {total['runs']} run{'s' if total['runs'] != 1 else ''})",
+                        highlight=False, markup=False)
     return 0
+
+
+def cost_text(step: dict) -> str:
+    """`cost $0.12 · $0.45 to reach (7 runs)`: the run's own, then every run on the way to it."""
+    from mlws.cost.reckon import money
+    own, total = step["cost"], step.get("cumulative") or {}
+    text = f"cost {money(own.get('usd'), own.get('hours'))}"
+    if total:
+        unpriced = total["runs"] - total["priced"] if total["usd"] is not None else 0
+        text += (f" · {money(total['usd'], total['hours'])} to reach ({total['runs']} run{'s' if total['runs'] != 1 else ''}"
+                 + (f", {unpriced} without a price" if unpriced else "") + ")")
+    return text
 
 
 SHOWN_CHANGES = 4
@@ -70,6 +88,8 @@ def chain_view(chain: list[dict]):
                 listed.add_row("… ", Text(f"{more} more key{'s' if more != 1 else ''}: "
                                           f"mlws diff {chain[i - 1]['id']} {step['id']}", style="dim"))
             parts.append(Padding(listed, (0, 0, 0, 2)))
+        if step.get("cost"):
+            parts.append(Padding(Text(cost_text(step), style="dim"), (0, 0, 0, 2)))
         parts += [Padding(Text(line), (0, 0, 0, 2)) for line in step_lines(step)]
         if step["note"]:
             parts.append(Padding(Text(f"note: {step['note'][:200]}"), (0, 0, 0, 2)))

@@ -75,6 +75,9 @@ def table(records: list[dict], keys_of):
     t.add_column("status", no_wrap=True)
     for header in headers:  # the key metric: rich never shortens a no_wrap column to fit
         t.add_column(header, no_wrap=True, justify="right" if header != "metrics" else "left")
+    priced = any((r.get("cost") or {}).get("usd") is not None for r in records)
+    if priced:  # a cost column only when some run has a price (mlws/cost/reckon.py)
+        t.add_column("cost", no_wrap=True, justify="right")
     t.add_column("labels", overflow="ellipsis")
     t.add_column("overrides", overflow="ellipsis")
     t.add_column("created", no_wrap=True)
@@ -82,8 +85,16 @@ def table(records: list[dict], keys_of):
     for r, metric_cells in zip(records, cells):
         status = f"[{colours.get(r['status'], 'white')}]{r['status']}[/]"
         extra = r["overrides"][1:] if r["overrides"][:1] == [f"+experiment={r['experiment']}"] else r["overrides"]
-        if r.get("cost"):
-            status += f"\n${r['cost']['spend']:.2f} @ ${r['cost']['hourly_price']:.2f}/h"
-        t.add_row(str(r["id"]), escape(r["experiment"] or "-"), status, *(escape(c) for c in metric_cells),
+        spent = [_cost_cell(r.get("cost"))] if priced else []
+        t.add_row(str(r["id"]), escape(r["experiment"] or "-"), status, *(escape(c) for c in metric_cells), *spent,
                   escape(", ".join(r["labels"])), escape("\n".join(extra)), short_time(r["created_at"]))
     return t
+
+
+def _cost_cell(cost: dict | None) -> str:
+    """$1.23 (a cloud run: its hourly price under it); `-` for a run without a price."""
+    from mlws.cost.reckon import money
+    if not cost or cost.get("usd") is None:
+        return "-"
+    hourly = f"\n@ ${cost['hourly_price']:.2f}/h" if cost.get("hourly_price") else ""
+    return money(cost["usd"]) + ("" if cost.get("final", True) else " so far") + hourly

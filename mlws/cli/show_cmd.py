@@ -61,6 +61,12 @@ def _artifact_lines(record: dict) -> list[tuple[str, str]]:
 
 
 def _cost_line(record: dict) -> str | None:
-    from mlws.api import cost
-    c = cost(record)
-    return f"${c['spend']:.2f} so far at ${c['hourly_price']:.2f}/hour ({c['instance_type']})" if c else None
+    """`$1.23 (0.52 h; local wall time × cost.local_hourly $2.4/h)`, or the hours alone when unpriced."""
+    from mlws.cost.reckon import duration, money
+    c = record.get("cost")
+    if not c:
+        return None
+    so_far = "" if c.get("final", True) else " so far"
+    if c.get("usd") is None:
+        return f"{duration(c['hours'])}{so_far} ({c['basis']})"
+    return f"{money(c['usd'])}{so_far} ({duration(c['hours'])}; {c['basis']})"

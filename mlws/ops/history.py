@@ -80,10 +80,11 @@ def count_runs(*, label=None, experiment=None, status=None, search=None, workspa
 
 def diff(a: int, b: int, *, workspace=None) -> dict:
     from ..history.diff import run_diff
+    from .cost import cost_diff
     registry = session(workspace).registry
     first, second = registry.get(int(a)), registry.get(int(b))
     from .replicate_views import diff as replicate_diff
-    return run_diff(first, second) | {"replicates": replicate_diff(registry, first, second)}
+    return run_diff(first, second) | {"cost": cost_diff(first, second), "replicates": replicate_diff(registry, first, second)}
 
 
 def lineage(run_id: int | None = None, *, best: str | None = None, mode: str | None = None,
@@ -100,8 +101,10 @@ def lineage(run_id: int | None = None, *, best: str | None = None, mode: str | N
         raise MlwsError("name a run, or --best METRIC")
     ids = registry.ancestors(int(run_id))
     records = {r["id"]: r for r in registry.list(ids=ids, full=True)}
+    from .cost import chain_costs
     from .replicate_views import chain as with_replicates
-    return with_replicates(registry, steps([records[i] for i in ids], metric=best or metric), ranking)
+    return with_replicates(registry, chain_costs(registry, steps([records[i] for i in ids], metric=best or metric)),
+                           ranking)
 
 
 def lineage_tree(*, workspace=None) -> list[dict]:

@@ -72,7 +72,7 @@ def runs(*, workspace=None, refresh: bool = False) -> list[dict]:
     s = session(workspace)
     if refresh:
         refresh_status(s.registry, s.registry.list(status="running"), s.workspace.root)
-    return [summary(r) for r in s.registry.list()]
+    return [summary(r) for r in s.registry.list(with_config=True)]
 
 
 def refresh(run_ids=None, *, workspace=None) -> list[str]:
@@ -93,24 +93,19 @@ def show(run_id: int, *, workspace=None, refresh: bool = False) -> dict:
     record["git"] = {**record["git"], "patch": record.pop("git_patch") or ""}
     from .replicate_views import group_of_record
     record["replicate_group"] = group_of_record(registry, record)  # None outside a replicate group
+    record["cost"] = cost(record)
     return record
 
 
 def summary(record: dict) -> dict:
-    out = {k: record.get(k) for k in SUMMARY_FIELDS}
-    c = cost(record)
-    if c is not None:
-        out["cost"] = c
-    return out
+    """The listing's fields and the run's `cost` (reckoned from the record: its config needed)."""
+    return {k: record.get(k) for k in SUMMARY_FIELDS} | {"cost": cost(record)}
 
 
-def cost(record: dict) -> dict | None:
-    """The run's price and spend where its backend knows them (a cloud VM); else None."""
-    from ..compute import backend_for
-    try:
-        return backend_for(record).cost(record)
-    except MlwsError:  # a listing row of a backend this machine cannot import
-        return None
+def cost(record: dict) -> dict:
+    """The run's spend and how it was reckoned ({usd, hours, basis, final}; mlws/ops/cost.py)."""
+    from ..cost.spend import run_cost
+    return run_cost(record)
 
 
 def watch(run_id: int, *, workspace=None, thresholds=None, refresh: bool = False) -> dict:
