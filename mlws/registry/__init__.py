@@ -5,6 +5,7 @@ MLWS_REGISTRY_URL=postgresql://user:pass@host/db (or `registry_url:` in the work
 """
 from __future__ import annotations
 
+from .records import RunRecord, RunStore
 from .store import Registry
 
 STATUSES = ("running", "succeeded", "failed", "stopped")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import MlwsError
@@ -69,22 +70,22 @@ class SqliteDialect:
         """SQL for a text value inside a JSON column (SQLite's JSON1)."""
         return f"json_extract({column}, '$.{'.'.join(keys)}')"
 
-    def json_member(self, column: str) -> tuple[str, callable]:
+    def json_member(self, column: str) -> tuple[str, Callable]:
         """(SQL with one placeholder, key → its parameter): a top-level member of a JSON object, as a
         number when it is one (metric names have slashes and dots, so the key is quoted)."""
         return f"json_extract({column}, {self.param})", lambda key: '$."' + key.replace('"', '\\"') + '"'
 
-    def json_is_number(self, column: str) -> tuple[str, callable]:
+    def json_is_number(self, column: str) -> tuple[str, Callable]:
         """(SQL, key → its parameters): is the member a number?"""
         return f"json_type({column}, {self.param}) IN ('integer', 'real')", lambda key: (self.json_member(column)[1](key),)
 
-    def json_number(self, column: str) -> tuple[str, callable]:
+    def json_number(self, column: str) -> tuple[str, Callable]:
         """(SQL, key → its parameters): the member as a number, NULL when it is missing or not one."""
         sql, param = self.json_member(column)
         is_number, _ = self.json_is_number(column)
         return f"(CASE WHEN {is_number} THEN {sql} END)", lambda key: (param(key),) * 2
 
-    def number_condition(self, column: str, op: str) -> tuple[str, callable]:
+    def number_condition(self, column: str, op: str) -> tuple[str, Callable]:
         """(SQL, (key, value) → its parameters): the member is a number and `op` value holds."""
         sql, param = self.json_member(column)
         is_number, _ = self.json_is_number(column)
@@ -144,18 +145,18 @@ class PostgresDialect:
     def json_text(column: str, *keys: str) -> str:
         return f"({column}::jsonb #>> '{{{','.join(keys)}}}')"
 
-    def json_member(self, column: str) -> tuple[str, callable]:
+    def json_member(self, column: str) -> tuple[str, Callable]:
         return f"({column}::jsonb -> {self.param})", lambda key: key
 
-    def json_is_number(self, column: str) -> tuple[str, callable]:
+    def json_is_number(self, column: str) -> tuple[str, Callable]:
         return f"jsonb_typeof({column}::jsonb -> {self.param}) = 'number'", lambda key: (key,)
 
-    def json_number(self, column: str) -> tuple[str, callable]:
+    def json_number(self, column: str) -> tuple[str, Callable]:
         p = self.param
         return (f"(CASE WHEN jsonb_typeof({column}::jsonb -> {p}) = 'number' THEN ({column}::jsonb ->> {p})::float8 END)",
                 lambda key: (key, key))
 
-    def number_condition(self, column: str, op: str) -> tuple[str, callable]:
+    def number_condition(self, column: str, op: str) -> tuple[str, Callable]:
         number, params = self.json_number(column)  # CASE: PostgreSQL may evaluate an AND's sides in any order
         return f"({number} {op} {self.param})", lambda key, value: (*params(key), value)
 

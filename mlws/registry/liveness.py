@@ -1,6 +1,9 @@
 """Is the process that owns a run still the same process? (pid plus start time, against reuse)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 
 def process_started(pid: int) -> float | None:
     import psutil
@@ -25,7 +28,7 @@ def process_alive(pid: int | None, started: float | None) -> bool:
         return True
 
 
-def owned_here(record: dict) -> bool:
+def owned_here(record: Mapping[str, Any]) -> bool:
     """Does a process (on the record's host) own this run? Else its compute backend answers for it.
     Runs elsewhere have no pid; "cloud" marks cloud runs recorded before 0.2, which kept the launcher's."""
     return record.get("pid") is not None and not (record.get("artifacts") or {}).get("cloud")

@@ -1,15 +1,18 @@
 """Registry operations over a SQL dialect: versioned schema, short write transactions, JSON columns."""
 from __future__ import annotations
 
+import builtins  # Registry.list shadows `list` in the annotations after it
 import json
 import os
 import socket
-from typing import Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from ..errors import MlwsError
 from .database import Database, now_iso
 from .dialects import COLUMNS, MONITOR_COLUMNS, SCHEMA_VERSION, SWEEP_COLUMNS
 from .liveness import owned_here, process_alive, process_started
+from .records import RunRecord
 
 JSON_COLUMNS = ("overrides", "config", "git", "versions", "metrics", "artifacts", "labels")
 # Columns a listing needs; config and the patch are only read for one run, or for search/lineage.
@@ -92,7 +95,7 @@ class Registry:
 
     # -- writing ----------------------------------------------------------------------------
     def create(self, spec, git_patch: str, backend: str, run_dir_for: Callable[[int], str], *,
-               labels: list[str] = (), note: str = "", builds_on: str | None = None,
+               labels: Sequence[str] = (), note: str = "", builds_on: str | None = None,
                parent_id: int | None = None, rerun_of: int | None = None, trial: dict | None = None) -> int:
         """Record a new running run owned by this process; returns its ascending id.
 
@@ -122,7 +125,8 @@ class Registry:
     def finish(self, run_id: int, status: str, metrics: dict | None = None, artifacts: dict | None = None,
                error: str | None = None, stop_reason: str | None = None) -> None:
         """Record the outcome; `artifacts` are merged over what the run already has (its backend's handle)."""
-        fields = {"status": status, "ended_at": now_iso(), "error": error, "stop_reason": stop_reason}
+        fields: dict[str, object] = {"status": status, "ended_at": now_iso(), "error": error,
+                                     "stop_reason": stop_reason}
         if metrics is not None:
             fields["metrics"] = metrics
         self.update(run_id, artifacts=artifacts, **fields)
@@ -144,7 +148,7 @@ class Registry:
                 db.execute(f"UPDATE runs SET {cols} WHERE id = {p}", (*fields.values(), run_id))
 
     # -- reading ----------------------------------------------------------------------------
-    def get(self, run_id: int) -> dict:
+    def get(self, run_id: int) -> RunRecord:
         with self._db() as db:
             row = db.execute(f"SELECT * FROM runs WHERE id = {self.p}", (run_id,)).fetchone()
         if row is None:
@@ -156,8 +160,9 @@ class Registry:
             return db.execute(f"SELECT 1 FROM runs WHERE id = {self.p}", (run_id,)).fetchone() is not None
 
     def list(self, *, experiment: str | None = None, status: str | None = None, label: str | None = None,
-             search: str | None = None, ids: list[int] | None = None, full: bool = False,
-             newest: int | None = None, with_config: bool = False, sweep_id: int | None = None) -> list[dict]:
+             search: str | None = None, ids: builtins.list[int] | None = None, full: bool = False,
+             newest: int | None = None, with_config: bool = False,
+             sweep_id: int | None = None) -> builtins.list[RunRecord]:
         """Runs oldest first, filtered in SQL; `full` adds config and patch (slower), `with_config` the
         config alone; `newest`: only the last N; `sweep_id`: that sweep's trials."""
         where, params = self._filters(experiment, status, label, search)
@@ -180,7 +185,7 @@ class Registry:
 
 
     def table(self, *, experiment: str | None = None, status: str | None = None, label: str | None = None,
-              search: str | None = None) -> list[tuple]:
+              search: str | None = None) -> builtins.list[tuple]:
         """(id, experiment, status, labels, note, parent_id, created_at, ended_at, metrics, config) per run,
         oldest first, the JSON columns still text: the notebook's DataFrame decodes only these."""
         where, params = self._filters(experiment, status, label, search)
@@ -195,8 +200,9 @@ class Registry:
         with self._db() as db:
             return dict(db.execute(sql, tuple(params)).fetchone())["n"]
 
-    def _filters(self, experiment, status, label, search) -> tuple[list[str], list]:
-        where, params = [], []
+    def _filters(self, experiment, status, label, search) -> tuple[builtins.list[str], builtins.list]:
+        where: list[str] = []
+        params: list = []
         p, like = self.p, self.dialect.like
         if experiment:
             where.append(f"experiment = {p}")
@@ -213,7 +219,7 @@ class Registry:
             params += [term] * 4
         return where, params
 
-    def configs(self, ids: list[int]) -> dict[int, dict]:
+    def configs(self, ids: builtins.list[int]) -> dict[int, dict]:
         """{id: resolved config} for these runs."""
         if not ids:
             return {}
@@ -222,11 +228,13 @@ class Registry:
                               tuple(ids)).fetchall()
         return {dict(r)["id"]: json.loads(dict(r)["config"]) for r in rows}
 
-    def parent_candidates(self, experiments: list[str], before: int | None = None, limit: int = 500) -> list[dict]:
+    def parent_candidates(self, experiments: builtins.list[str], before: int | None = None,
+                          limit: int = 500) -> builtins.list[RunRecord]:
         """Recent runs of these experiments (or, if none, of any) with their configs, newest first."""
         p = self.p
         base = "SELECT id, experiment, overrides, status, config FROM runs"
-        conds, params = [], []
+        conds: list[str] = []
+        params: list = []
         if before is not None:
             conds.append(f"id < {p}")
             params.append(before)
@@ -243,9 +251,10 @@ class Registry:
 
     SQL_OPS = {">=": ">=", "<=": "<=", "!=": "<>", "==": "=", "=": "=", ">": ">", "<": "<"}
 
-    def select_by_metrics(self, where: list[tuple[str, str, float]], sort: str | None = None, ascending: bool = False,
+    def select_by_metrics(self, where: builtins.list[tuple[str, str, float]], sort: str | None = None,
+                          ascending: bool = False,
                           limit: int | None = None, *, experiment=None, status=None, label=None,
-                          search=None) -> list[int]:
+                          search=None) -> builtins.list[int]:
         """Ids of the runs whose metrics meet `where` [(metric, op, number)], best first by `sort`
         (runs without it last), else oldest first; `limit`: the first N sorted, else the newest N.
         Evaluated by the database over the metrics alone (an index on SQLite)."""
@@ -284,7 +293,7 @@ class Registry:
             row = db.execute(sql, ("succeeded", *is_params(metric), *params_of(metric))).fetchone()
         return dict(row)["id"] if row is not None else None
 
-    def ancestors(self, run_id: int) -> list[int]:
+    def ancestors(self, run_id: int) -> builtins.list[int]:
         """The run's chain of parents, root first, ending with the run. A parent may be newer than its
         child (re-linked when an experiment's ancestor ran later); a loop, which the lineage rules
         never make, is cut at its first repeat."""
@@ -310,7 +319,7 @@ class Registry:
         with self._db() as db:
             return {dict(r)["experiment"]: dict(r)["builds_on"] for r in db.execute(sql).fetchall()}
 
-    def lineage_runs(self, experiments: list[str]) -> list[dict]:
+    def lineage_runs(self, experiments: builtins.list[str]) -> builtins.list[RunRecord]:
         """The runs of these experiments with what the lineage rules read but their configs
         (`configs(ids)` reads those, for the runs a choice compares)."""
         if not experiments:
@@ -333,7 +342,7 @@ class Registry:
                               (metric,)).fetchall()
         return {dict(r)["monitor_mode"] for r in rows} - {None}
 
-    def reap_dead(self, running: list[dict] | None = None) -> list[int]:
+    def reap_dead(self, running: Sequence[Mapping[str, Any]] | None = None) -> builtins.list[int]:
         """Mark failed the running runs of this host whose process is gone (SIGKILL, power loss).
 
         `running`: the running runs, when the caller has just listed them (saves a query)."""
@@ -352,8 +361,8 @@ def _text_or_none(value) -> str | None:
     return None if value is None else str(value)
 
 
-def _decode(row) -> dict:
-    record = dict(row)
+def _decode(row) -> RunRecord:
+    record: Any = dict(row)  # a RunRecord once its JSON columns are decoded
     for key in JSON_COLUMNS:
         if record.get(key) is not None:
             record[key] = json.loads(record[key])

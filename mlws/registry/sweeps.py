@@ -3,6 +3,7 @@
 Its trials are ordinary runs carrying the sweep's id (runs.sweep_id); this table never copies them."""
 from __future__ import annotations
 
+import builtins  # SweepTable.list shadows `list` in the annotations after it
 import json
 import os
 import socket
@@ -75,7 +76,7 @@ class SweepTable:
                              (signature,)).fetchone()
         return _decode(row) if row is not None else None
 
-    def trials_summary(self, sweep_ids: list[int]) -> list[dict]:
+    def trials_summary(self, sweep_ids: builtins.list[int]) -> builtins.list[dict]:
         """[{id, sweep_id, status, metrics}] of these sweeps' trials, in one query (by the sweep index)."""
         if not sweep_ids:
             return []
