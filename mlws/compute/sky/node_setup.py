@@ -115,6 +115,18 @@ def _wheel_version(wheel_name: str) -> str | None:
     return parts[1] if len(parts) >= 5 else None
 
 
+# exit 0 when the image's torch is VERSION built for BUILD (cu126, cpu; any: whichever build)
+HAS_TORCH = ('import sys, torch; version, build = sys.argv[1:3]; cuda = getattr(torch.version, "cuda", None); '
+             'have = "cu" + cuda.replace(".", "") if cuda else "cpu"; '
+             'sys.exit(0 if torch.__version__.split("+")[0] == version and build in ("any", have) else 1)')
+
+
+def index_build(index: str | None) -> str:
+    """The torch build an index serves, from its last path part (…/whl/cu126 → cu126); any: unknown."""
+    last = (index or "").rstrip("/").rsplit("/", 1)[-1]
+    return last if re.fullmatch(r"cu\d+|cpu|rocm[\d.]+", last) else "any"
+
+
 def setup_script(c: dict, versions: dict, wheel_name: str | None, requirements=(), own=None) -> str:
     """`own`: the wheel's dependencies for this task (then the wheel goes in with --no-deps); None: all."""
     from .torch_wheels import torch_index
@@ -122,7 +134,12 @@ def setup_script(c: dict, versions: dict, wheel_name: str | None, requirements=(
     torch = (versions or {}).get("torch", "").split("+")[0]  # the laptop's torch, built for this node
     if torch:
         index = torch_index(c, versions.get("torch"))
-        lines.append(f"pip install torch=={torch}" + (f" --index-url {index}" if index else ""))
+        install = f"pip install torch=={torch}" + (f" --index-url {index}" if index else "")
+        build = index_build(index)
+        # an image that already has this torch for these GPUs (a deep learning image) keeps it: the
+        # download and unpacking of a 1-3 GB wheel is most of a setup, billed at GPU price
+        lines.append(f"if python -c {shlex.quote(HAS_TORCH)} {torch} {build} 2>/dev/null; "
+                     f"then echo 'mlws: torch {torch} ({build}) is on this image: kept'; else {install}; fi")
     pins = ([f"torch=={torch}"] if torch else []) + (
         [f"mlws=={_wheel_version(wheel_name)}"] if wheel_name and _wheel_version(wheel_name) else [])
     lines.append(f"MLWS_CONSTRAINTS=$(mktemp) && printf '%s\\n' {' '.join(shlex.quote(p) for p in pins)} > {CONSTRAINTS}")
