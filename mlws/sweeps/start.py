@@ -59,6 +59,16 @@ def start(ws, registry, overrides: list[str], options: Options, out=None) -> int
 
     record = records.earlier_sweep(registry, args, sweeper.space, sweep_id=options.sweep_id, resume=options.resume,
                                    force=options.force)
+    follows = None
+    if record is not None:  # its trials and the ones to run must share their config outside the swept keys
+        from .comparable import changed_keys, refusal
+        changed = changed_keys(registry, record, planned, sweeper.space)
+        if changed and not options.force:
+            raise MlwsError(refusal(record, changed))
+        if changed:
+            follows, record = record["id"], None
+            print(f"sweep {follows}'s trials were built on another config ({', '.join(changed)}): "
+                  "a new sweep follows it", file=out or sys.stdout, flush=True)
     earlier = (record or {}).get("settings") or {}
     budget = options.budget if options.budget is not None else earlier.get("budget")
     if budget is not None:
@@ -70,7 +80,8 @@ def start(ws, registry, overrides: list[str], options: Options, out=None) -> int
     settings = {"n_trials": sweeper.n_trials, "parallel": options.parallel, "max_failures": options.max_failures,
                 **sweeper.record(), "hydra": list(args.hydra), "labels": labels or earlier.get("labels") or [],
                 "note": options.note or earlier.get("note") or "", "state": earlier.get("state") or {},
-                **({"budget": budget} if budget is not None else {})}
+                **({"budget": budget} if budget is not None else {}),
+                **({"follows": follows} if follows is not None else {})}
     if record is None:
         sweep_id = registry.sweeps.create(
             command=options.command or shlex.join(["mlws", "train", "-m", *overrides]), overrides=list(overrides),
