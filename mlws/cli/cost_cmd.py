@@ -39,7 +39,7 @@ def table(result: dict):
 
 
 def _cell(group: dict, key: str) -> str:
-    from mlws.cost.reckon import duration, money
+    from mlws.spend.reckon import duration, money
     if key == "usd":
         return money(group["usd"])
     if key == "hours":

@@ -106,8 +106,8 @@ def _runs(args) -> int:
 
 
 def _cost_line(c: dict) -> str:
-    """`cost: $0.42 → $0.61  (+$0.19)`; hours where a run has no price (mlws/cost/reckon.py)."""
-    from mlws.cost.reckon import duration, money
+    """`cost: $0.42 → $0.61  (+$0.19)`; hours where a run has no price (mlws/spend/reckon.py)."""
+    from mlws.spend.reckon import duration, money
     if None in c["usd"]:
         x, y = c["hours"]
         sign = "+" if c["delta_hours"] >= 0 else "-"

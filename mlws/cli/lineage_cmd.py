@@ -31,7 +31,7 @@ def run(args) -> int:
         console().print(line, highlight=False, markup=False, soft_wrap=True)
     if chain and chain[-1].get("cumulative"):
         total = chain[-1]["cumulative"]
-        from mlws.cost.reckon import duration, money
+        from mlws.spend.reckon import duration, money
         console().print(f"total to reach run {chain[-1]['id']}: {money(total['usd'], total['hours'])} "
                         f"({duration(total['hours'])} over {total['runs']} run{'s' if total['runs'] != 1 else ''})",
                         highlight=False, markup=False)
@@ -40,7 +40,7 @@ def run(args) -> int:
 
 def cost_text(step: dict) -> str:
     """`cost $0.12 · $0.45 to reach (7 runs)`: the run's own, then every run on the way to it."""
-    from mlws.cost.reckon import money
+    from mlws.spend.reckon import money
     own, total = step["cost"], step.get("cumulative") or {}
     text = f"cost {money(own.get('usd'), own.get('hours'))}"
     if total:

@@ -76,7 +76,7 @@ def table(records: list[dict], keys_of):
     for header in headers:  # the key metric: rich never shortens a no_wrap column to fit
         t.add_column(header, no_wrap=True, justify="right" if header != "metrics" else "left")
     priced = any((r.get("cost") or {}).get("usd") is not None for r in records)
-    if priced:  # a cost column only when some run has a price (mlws/cost/reckon.py)
+    if priced:  # a cost column only when some run has a price (mlws/spend/reckon.py)
         t.add_column("cost", no_wrap=True, justify="right")
     t.add_column("labels", overflow="ellipsis")
     t.add_column("overrides", overflow="ellipsis")
@@ -93,7 +93,7 @@ def table(records: list[dict], keys_of):
 
 def _cost_cell(cost: dict | None) -> str:
     """$1.23 (a cloud run: its hourly price under it); `-` for a run without a price."""
-    from mlws.cost.reckon import money
+    from mlws.spend.reckon import money
     if not cost or cost.get("usd") is None:
         return "-"
     hourly = f"\n@ ${cost['hourly_price']:.2f}/h" if cost.get("hourly_price") else ""

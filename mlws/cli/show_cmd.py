@@ -62,7 +62,7 @@ def _artifact_lines(record: dict) -> list[tuple[str, str]]:
 
 def _cost_line(record: dict) -> str | None:
     """`$1.23 (0.52 h; local wall time × cost.local_hourly $2.4/h)`, or the hours alone when unpriced."""
-    from mlws.cost.reckon import duration, money
+    from mlws.spend.reckon import duration, money
     c = record.get("cost")
     if not c:
         return None

@@ -82,7 +82,7 @@ def _table(result: dict) -> None:
     t.add_column("status", no_wrap=True)
     t.add_column(escape(metric), no_wrap=True, justify="right")  # the objective's value: never cut
     priced = any((r.get("cost") or {}).get("usd") is not None for r in result["trials"])
-    if priced:  # each trial's cost, when a price is known (mlws/cost/reckon.py)
+    if priced:  # each trial's cost, when a price is known (mlws/spend/reckon.py)
         t.add_column("cost", no_wrap=True, justify="right")
     for k in keys:  # values to 4 significant digits (an Optuna draw is 0.0007197…); --json keeps them whole
         t.add_column(escape(k), overflow="fold")
@@ -96,7 +96,7 @@ def _table(result: dict) -> None:
     out.print(title, style="bold", highlight=False, markup=False)  # a line of its own: a title is as wide as its table
     out.print(t if result["trials"] else f"sweep {sweep['id']} has no trials yet")
     if result.get("cost") and result["cost"]["runs"]:
-        from mlws.cost.reckon import duration
+        from mlws.spend.reckon import duration
         total = result["cost"]
         out.print(f"cost: {_money(total)} over {total['runs']} run{'s' if total['runs'] != 1 else ''} "
                   f"({duration(total['hours'])})" + _budget_text(sweep), highlight=False, markup=False)
@@ -105,7 +105,7 @@ def _table(result: dict) -> None:
 
 
 def _money(cost: dict | None) -> str:
-    from mlws.cost.reckon import money
+    from mlws.spend.reckon import money
     return "-" if not cost else money(cost.get("usd"), cost.get("hours"))
 
 

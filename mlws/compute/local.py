@@ -57,8 +57,8 @@ class LocalBackend(Backend):
         return None
 
     def cost(self, record: dict) -> dict:
-        """Wall time × cost.local_hourly (0: time only); mlws/cost/reckon.py."""
-        from ..cost.reckon import local
+        """Wall time × cost.local_hourly (0: time only); mlws/spend/reckon.py."""
+        from ..spend.reckon import local
         return local(record)
 
     def logs(self, record: dict, *, follow: bool = False, out=None) -> int:

@@ -1,9 +1,9 @@
-"""Spend: each run's cost (its backend reckons it from the record, mlws/cost/reckon.py), and the
+"""Spend: each run's cost (its backend reckons it from the record, mlws/spend/reckon.py), and the
 totals `mlws cost`, lineage and sweeps show. Everything here reads the registry alone: no cloud call."""
 from __future__ import annotations
 
-from ..cost.reckon import add_up
-from ..cost.spend import costs_by_id, run_cost
+from ..spend.reckon import add_up
+from ..spend.runs import costs_by_id, run_cost
 from ..errors import MlwsError
 from .session import session
 

@@ -104,7 +104,7 @@ def summary(record: dict) -> dict:
 
 def cost(record: dict) -> dict:
     """The run's spend and how it was reckoned ({usd, hours, basis, final}; mlws/ops/cost.py)."""
-    from ..cost.spend import run_cost
+    from ..spend.runs import run_cost
     return run_cost(record)
 
 

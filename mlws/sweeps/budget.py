@@ -2,7 +2,7 @@
 whether it may launch one more.
 
 The spend so far is every run of the sweep (those of earlier drivers too, so the budget holds across
-`--resume`), each reckoned as `mlws runs` shows it (mlws/cost/). The next trial is expected to cost
+`--resume`), each reckoned as `mlws runs` shows it (mlws/spend/). The next trial is expected to cost
 the mean of the sweep's finished trials; until one has finished, one trial runs at a time, so the
 sweep overshoots by at most one trial's cost. Running trials count at their expected cost (or what
 they have spent, if more). When the spend reaches the budget, running trials are stopped cleanly.
@@ -58,7 +58,7 @@ def decide(budget: float, finished: list[float], running: list[float], parallel_
 
 def verdict(registry, sweep_id: int, budget: float, active_ids) -> Verdict:
     """The sweep's spend from the registry, and whether one more trial fits."""
-    from ..cost.spend import costs_by_id
+    from ..spend.runs import costs_by_id
     rows = registry.list(sweep_id=int(sweep_id), with_config=True)
     costs = costs_by_id(registry, rows)
     active = set(active_ids)

@@ -1,9 +1,9 @@
-"""How a run's cost is reckoned from its record (mlws/cost/reckon.py): pure functions, no registry."""
+"""How a run's cost is reckoned from its record (mlws/spend/reckon.py): pure functions, no registry."""
 from __future__ import annotations
 
 import pytest
 
-from mlws.cost.reckon import add_up, cloud, ledger_spend, local, money, wall_hours, workers
+from mlws.spend.reckon import add_up, cloud, ledger_spend, local, money, wall_hours, workers
 
 ONE_HOUR = {"status": "succeeded", "started_at": "2026-01-01T10:00:00+00:00", "ended_at": "2026-01-01T11:00:00+00:00"}
 

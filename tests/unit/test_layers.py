@@ -22,7 +22,7 @@ FLOORS = {
     "errors": 1, "monitor": 1, "workspace": 1, "fileio": 1, "flatten": 1, "redacted": 1, "yaml_read": 1,
     "keymetric": 1, "extras": 1, "public": 1, "targets": 1, "stats": 1, "node_env": 1,
     "lifecycle": 5,
-    "cost": 5,  # reckon.py is pure; spend.py asks each run's backend (compute) to reckon it
+    "spend": 5,  # reckon.py is pure; runs.py asks each run's backend (compute) to reckon it
 }
 # The root package (`import mlws`: its version and location) is below everything: its API is
 # loaded lazily, on first attribute use, never by an import.

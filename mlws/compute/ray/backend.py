@@ -208,8 +208,8 @@ class RayBackend(Backend):
         return self.client(handle["address"])
 
     def cost(self, record: dict) -> dict:
-        """Worker-hours × compute.hourly_rate (unset: worker-hours only); mlws/cost/reckon.py."""
-        from ...cost.reckon import workers
+        """Worker-hours × compute.hourly_rate (unset: worker-hours only); mlws/spend/reckon.py."""
+        from ...spend.reckon import workers
         return workers(record, self.config)
 
     def status(self, record: dict) -> Status | None:

@@ -187,8 +187,8 @@ class SkyBackend(Backend):
 
     def cost(self, record: dict) -> dict | None:
         """The node's spend ledger (copied into the record when the run ended), else wall time × the
-        hourly price SkyPilot's catalog gave at launch; mlws/cost/reckon.py."""
-        from ...cost.reckon import cloud
+        hourly price SkyPilot's catalog gave at launch; mlws/spend/reckon.py."""
+        from ...spend.reckon import cloud
         return cloud(record)
 
     def artifact_root(self, record: dict) -> str:
