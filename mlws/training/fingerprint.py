@@ -77,9 +77,9 @@ def _module_fingerprint(data_cfg: dict) -> dict | None:
         return None
     if not callable(getattr(cls, "fingerprint", None)):
         return None
-    from hydra.utils import instantiate
+    from .builder import _instantiate
     started = time.perf_counter()
-    value = instantiate(data_cfg).fingerprint()
+    value = _instantiate(data_cfg, "data").fingerprint()
     return {"digest": str(value), "method": f"{cls.__name__}.fingerprint()",
             "seconds": round(time.perf_counter() - started, 3)}
 

@@ -1,0 +1,31 @@
+"""mlws resume RUN [--force] [--detach]: a killed or stopped local run carries on from its last.ckpt,
+as the same run (id, run directory, W&B run); refused when its code, config or data changed since."""
+from __future__ import annotations
+
+import sys
+
+
+def add_arguments(p) -> None:
+    from .train_cmd import EXIT_CODES
+    p.epilog = EXIT_CODES
+    p.add_argument("run_id", type=int)
+    p.add_argument("--force", action="store_true",
+                   help="carry on even though the code, config or data changed since (recorded with the run)")
+    p.add_argument("--detach", action="store_true", help="carry on in the background")
+
+
+def run(args) -> int:
+    from mlws.ops.resume import resume
+
+    from .train_cmd import _closing_summary, exit_code, run_foreground
+    started = run_foreground(lambda: resume(args.run_id, force=args.force, detach=args.detach))
+    if isinstance(started, int):
+        return started
+    record, changes = started
+    for change in changes:
+        print(f"warning: resumed although {change}", file=sys.stderr)
+    if args.detach:
+        print(f"run {record['id']} resumed in the background ({record.get('message') or ''})".rstrip(" ()"))
+    else:
+        _closing_summary(record)
+    return exit_code(record)

@@ -1,0 +1,113 @@
+"""mlws resume RUN: a local run that was killed (recorded `failed`) or stopped carries on from its
+last.ckpt, as the same run: the same id, run directory, config and W&B run.
+
+Refused, with the reason, when the run cannot carry on (running, finished, no last.ckpt, not local)
+or when what it was trained with changed since: the code (git commit, uncommitted patch), the config
+its experiment and overrides compose to now, or the data's fingerprint. `force=True` resumes anyway
+and records what had changed (artifacts["resumes"]). Nothing is recorded for a refused resume.
+"""
+from __future__ import annotations
+
+import os
+import socket
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..errors import MlwsError
+from .session import session, workspace_of
+
+RESUMABLE = ("failed", "stopped")
+
+
+def what_changed(ws, record: dict, *, compare_config: bool = True) -> list[str]:
+    """One line per thing that differs between the run's record and the workspace now."""
+    from ..provenance import git_state
+    from ..training.fingerprint import changed, data_fingerprint, short
+    out = []
+    git = git_state(ws.root)
+    then = (record.get("git") or {}).get("commit")
+    if then and git.get("commit") != then:
+        out.append(f"code: the workspace is at commit {str(git.get('commit'))[:10]}, the run used {then[:10]}")
+    if (record.get("git_patch") or "") != (git.get("patch") or ""):
+        out.append(f"code: uncommitted changes differ from the run's (its patch: {record.get('run_dir')}/git.patch)")
+    if compare_config:
+        out += _config_changes(ws, record)
+    recorded = (record.get("artifacts") or {}).get("data")
+    now = data_fingerprint((record.get("config") or {}).get("data"), ws.root)
+    line = changed(recorded, now)
+    if line:
+        out.append(line)
+    elif recorded and recorded.get("digest") and not now.get("digest"):
+        out.append(f"the data: fingerprint {short(recorded['digest'])} then, {now.get('reason')} now")
+    return out
+
+
+def _config_changes(ws, record: dict) -> list[str]:
+    """The config the run's experiment and overrides compose to now, against the recorded one."""
+    from ..history.diff import change_lines, config_diff
+    from ..planning import plan
+    try:
+        spec, _ = plan(ws, list(record.get("overrides") or []), command="mlws resume")
+    except MlwsError as e:
+        return [f"config: its overrides no longer compose: {e}"]
+    lines = change_lines(config_diff(record.get("config") or {}, spec.config))
+    if not lines:
+        return []
+    more = f" (and {len(lines) - 3} more)" if len(lines) > 3 else ""
+    return ["config: " + "; ".join(lines[:3]) + more]
+
+
+def check_resumable(registry, record: dict) -> Path:
+    """The run's spec.json, or an MlwsError saying why this run cannot carry on."""
+    run_id, status = record["id"], record["status"]
+    if status == "running":
+        raise MlwsError(f"run {run_id} is running: nothing to resume (mlws stop {run_id} stops it)")
+    if status not in RESUMABLE:
+        raise MlwsError(f"run {run_id} {status}: nothing to resume (mlws rerun {run_id} runs it again)")
+    if (record.get("artifacts") or {}).get("compute") or not record.get("pid"):  # a remote backend's job
+        raise MlwsError(f"run {run_id} ran on {record.get('backend')!r}, not in a process of this machine: mlws "
+                        "resume carries on local runs (a cloud run resumes from its last checkpoint after a "
+                        "preemption by itself)")
+    if record.get("host") and record["host"] != socket.gethostname():
+        raise MlwsError(f"run {run_id} ran on host {record['host']!r}: resume it there")
+    run_dir = Path(record.get("run_dir") or "")
+    spec_path, last = run_dir / "spec.json", run_dir / "checkpoints" / "last.ckpt"
+    if not spec_path.is_file():
+        raise MlwsError(f"run {run_id} has no spec.json in {run_dir}: it cannot carry on")
+    if not last.is_file():
+        raise MlwsError(f"run {run_id} has no last checkpoint ({last}): nothing to resume from; "
+                        f"mlws rerun {run_id} starts it again")
+    return spec_path
+
+
+def resume(run_id: int, *, force: bool = False, detach: bool = False, workspace=None) -> tuple[dict, list[str]]:
+    """Carry the run on from its last.ckpt; returns (its record, the changes --force went past)."""
+    from ..compute import get_backend
+    from ..registry.liveness import process_started
+    from ..spec import RunSpec
+    ws = workspace_of(workspace)
+    registry = session(ws).registry  # marks failed a run whose process was killed
+    record = registry.get(int(run_id))
+    spec_path = check_resumable(registry, record)
+    changes = what_changed(ws, record)
+    if changes and not force:
+        raise MlwsError(f"run {run_id} cannot resume: " + "; ".join(changes) +
+                        f" (mlws resume {run_id} --force carries on anyway and records what changed)")
+    spec = RunSpec.read(spec_path)
+    backend = get_backend(spec.config.get("compute") or {}, ws.root)
+    prepared = backend.prepare(spec)
+    history = list((record.get("artifacts") or {}).get("resumes") or [])
+    history.append({"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "from": record["status"],
+                    "forced": bool(changes), "changed": changes})
+    registry.update(int(run_id), status="running", ended_at=None, error=None, stop_reason=None,
+                    pid=os.getpid(), pid_started=process_started(os.getpid()), host=socket.gethostname(),
+                    artifacts={"resumes": history})
+    try:
+        submitted = backend.submit(spec_path, detach=detach, prepared=prepared)
+    except MlwsError as e:
+        if registry.get(int(run_id))["status"] == "running":
+            registry.finish(int(run_id), "failed", error=str(e))
+        raise
+    if submitted.pid is not None:
+        registry.set_owner(int(run_id), submitted.pid)
+    return registry.get(int(run_id)) | {"message": submitted.message}, changes

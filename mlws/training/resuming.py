@@ -1,0 +1,109 @@
+"""A run that carries on from its last.ckpt ends where an uninterrupted one would.
+
+Lightning's checkpoint holds the weights, the optimizer and the loops' progress, but not the random
+number generators: a resumed run would shuffle its next epoch as the first one was shuffled. So:
+- `RngState` saves Python's, NumPy's and torch's generators (CPU, and CUDA's where present) in the
+  checkpoint and puts them back right before training carries on (after Lightning's sanity
+  validation, which draws from them too);
+- `before_resume` drops the lines of metrics.jsonl written after the checkpoint (a run killed between
+  a validation and its checkpoint does that validation again: no step twice);
+- `wandb_resume` gives the W&B logger the id of the run's earlier W&B run, so it is continued.
+Exact from an epoch boundary; a checkpoint written mid-epoch (`mlws stop`) carries on with Lightning's
+own mid-epoch restart, whose data order is not the uninterrupted one's (docs/reproducibility.md).
+"""
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from .flavour import Hooks
+
+
+def collect_rng() -> dict:
+    import numpy as np
+    import torch
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng(state: dict) -> None:
+    import numpy as np
+    import torch
+    random.setstate(_tuples(state["python"]))
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _tuples(value):
+    """random.setstate wants tuples where a checkpoint round trip may give lists."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+class RngState(Hooks):
+    """The generators' states in each checkpoint; restored when training carries on from one."""
+
+    def __init__(self):
+        self._pending: dict | None = None
+
+    @property
+    def state_key(self) -> str:
+        return "mlws.RngState"
+
+    def state_dict(self) -> dict:
+        return {"rng": collect_rng()}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self._pending = state_dict.get("rng")
+        if self._pending is not None:
+            set_rng(self._pending)
+
+    def on_sanity_check_end(self, trainer, pl_module) -> None:
+        if self._pending is not None:  # the sanity validation drew from the generators: again
+            set_rng(self._pending)
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self._pending = None
+
+
+def checkpoint_step(path: Path) -> int | None:
+    """The global step a Lightning checkpoint was written at (None: unreadable)."""
+    import torch
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+    except Exception:
+        return None
+    step = ckpt.get("global_step") if isinstance(ckpt, dict) else None
+    return int(step) if step is not None else None
+
+
+def before_resume(run_dir: Path, last: Path) -> int | None:
+    """Drop metrics.jsonl's lines past the checkpoint's step; returns that step."""
+    step = checkpoint_step(last)
+    path = Path(run_dir) / "metrics.jsonl"
+    if step is None or not path.is_file():
+        return step
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:  # a line cut short by the kill
+            continue
+        if int(row.get("step", 0)) <= step:
+            kept.append(line)
+    from ..fileio import write_atomic
+    write_atomic(path, "".join(f"{line}\n" for line in kept))
+    return step
+
+
+def wandb_resume(run_dir: Path) -> dict:
+    """{"id": ..., "resume": "allow"} when the run directory holds an earlier W&B run of this run."""
+    wandb_dir = Path(run_dir) / "wandb"
+    runs = sorted(p for p in wandb_dir.glob("*run-*-*") if p.is_dir()) if wandb_dir.is_dir() else []
+    if not runs:
+        return {}
+    return {"id": runs[-1].name.rsplit("-", 1)[-1], "resume": "allow"}
