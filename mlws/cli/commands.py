@@ -36,6 +36,8 @@ COMMANDS: dict[str, Command] = {
     "diff": Command("What changed between two runs: effective config, metrics, code", RUN_IDS),
     "lineage": Command("The chain of runs from the first baseline to a run (or --best METRIC, or --all)", RUN_IDS),
     "rerun": Command("Run a recorded run again with the same resolved config", RUN_IDS),
+    "resume": Command("Carry a killed or stopped local run on from its last checkpoint, as the same run", RUN_IDS),
+    "cost": Command("What the runs cost, in total or --by experiment, label, month or backend (from the registry)"),
     "report": Command("Write a self-contained HTML report of the runs and their lineage"),
     "completion": Command("Shell completion: eval \"$(mlws completion bash)\" (or zsh)"),
 }
