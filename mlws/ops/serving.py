@@ -20,7 +20,14 @@ def _serve_setup(run_id: int, host: str | None, port: int | None, ws: Workspace)
     port = int(port or serve_cfg.get("port", 8000))
     if serve_cfg.get("token_env") and not os.environ.get(serve_cfg["token_env"]):
         raise MlwsError(f"serve.token_env names {serve_cfg['token_env']}, which is not set")
-    return record, app_args(record, serve_cfg, host, port)
+    args = app_args(record, serve_cfg, host, port)
+    from ..serving.card import run_card  # the demo page's header: the run and its step from its parent
+    try:
+        parent = session(ws).registry.get(int(record["parent_id"])) if record.get("parent_id") else None
+    except MlwsError:  # a parent since deleted: the card goes without its step
+        parent = None
+    args["card"] = run_card(record, parent)
+    return record, args
 
 
 def _default_serve_config(ws: Workspace, record: dict) -> dict:

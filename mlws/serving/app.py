@@ -1,4 +1,5 @@
-"""The Ray Serve application: POST /predict (batched), GET /health, GET /info, GET / (demo page).
+"""The Ray Serve application: POST /predict (batched), GET /health, GET /info, GET / (demo page),
+and with mlws[demo] the Gradio page under /demo/ (gradio_page.py, joined by demo_mount.py).
 
 `build_app(args)` is a Ray Serve application builder, so the same app runs from `mlws serve`, from
 `serve run serve.yaml` (see `mlws serve RUN --export`), or on KubeRay.
@@ -24,6 +25,16 @@ def app_args(record: dict, serve_cfg: dict, host: str, port: int) -> dict:
             "token": os.environ.get(serve_cfg["token_env"]) if serve_cfg.get("token_env") else None}
 
 
+def demo_wanted(serve_cfg: dict) -> str | None:
+    """None when the Gradio page is served, else why not (the plain page says it)."""
+    from ..extras import missing
+    if missing("demo"):
+        return "needs mlws[demo]: pip install 'mlws[demo]'"
+    if serve_cfg.get("autoscaling") or int(serve_cfg.get("num_replicas", 1)) != 1:
+        return "needs one replica (its event queue lives in one replica's memory; serve.num_replicas=1)"
+    return None
+
+
 def build_app(args: dict):
     from fastapi import FastAPI
     from fastapi.responses import HTMLResponse, JSONResponse
@@ -38,6 +49,10 @@ def build_app(args: dict):
     from .guard import Guard
     # an exported config (`serve run FILE` on a cluster) has no token: serve.token_env names it there
     token = args.get("token") or (os.environ.get(cfg["token_env"]) if cfg.get("token_env") else None)
+    args = {**args, "demo_missing": demo_wanted(cfg)}
+    if args["demo_missing"] is None:  # added first, so the Guard (added next) runs before it
+        from .demo_mount import DemoDispatch
+        api.add_middleware(DemoDispatch)
     api.add_middleware(Guard, host=args["host"], port=args["port"], token=token)
     predictions = max(64, 2 * cfg["max_batch_size"])
 
@@ -60,6 +75,20 @@ def build_app(args: dict):
             self.to_answer = output_hook(args["config"] | {"serve": args["serve"]})
             self.predict_batch.set_max_batch_size(args["serve"]["max_batch_size"])
             self.predict_batch.set_batch_wait_timeout_s(args["serve"]["batch_wait_timeout_s"])
+            if args["demo_missing"] is None:
+                self._build_demo()
+
+        def _build_demo(self):
+            """The Gradio page around this replica's model; a failure leaves the plain page saying why."""
+            import logging
+
+            from .demo_mount import install
+            try:
+                from .gradio_page import build
+                install(build(self))
+            except Exception as e:  # the page is a convenience: the JSON API serves regardless
+                logging.getLogger("ray.serve").exception("the Gradio demo page could not be built")
+                self.args = {**self.args, "demo_missing": f"could not be built here: {type(e).__name__}: {e}"}
 
         @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.002)
         async def predict_batch(self, inputs: list):
@@ -101,7 +130,8 @@ def build_app(args: dict):
             a = self.args
             return {"run_id": a["run_id"], "experiment": a["experiment"], "metrics": a["metrics"],
                     "labels": a["labels"], "input_shape": list(self.to_tensor.shape) if hasattr(self.to_tensor, "shape") else None,
-                    "max_batch_size": a["serve"]["max_batch_size"], "output": getattr(self.to_answer, "kind", None)}
+                    "max_batch_size": a["serve"]["max_batch_size"], "output": getattr(self.to_answer, "kind", None),
+                    "demo_page": "/demo/" if a.get("demo_missing") is None else None}
 
         @api.get("/")
         def page(self):

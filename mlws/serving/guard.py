@@ -3,15 +3,28 @@ rebinding); when the server has a token, the request carries it (every path but 
 says it is JSON (a form or text/plain POST from another site's page needs no CORS preflight).
 
 A plain ASGI middleware, so FastAPI's own routes (/docs, /openapi.json) are covered as well as ours.
+
+The Gradio page under /demo/ loads its scripts, uploads and event stream without a header the page
+could add, so there the token may come as a cookie instead: the token page POSTs the token once to
+`session` and gets an HttpOnly, SameSite=Strict cookie holding an HMAC of it (never the token itself,
+never in a URL), valid under /demo only. A POST under /demo must come from this server's own page
+(its Origin names this Host): Gradio uploads are multipart, which another site could otherwise send.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import json
+from urllib.parse import urlsplit
 
 from .inputs import authorized
 
 OPEN_PATHS = ("/health",)  # a load balancer's probe; it tells nothing but the run id
+DEMO = "/demo"  # the Gradio page's mount (mlws[demo])
+SESSION_PATHS = ("/session", DEMO + "/session")  # POST with the bearer token: the demo page's cookie
+COOKIE = "mlws-demo"
+PAGES = ("/", DEMO, DEMO + "/")  # a browser opening these without the token gets the token page
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 # What a browser gets at / without the token: a field for it, kept in sessionStorage (never the
@@ -22,7 +35,11 @@ TOKEN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>mlws · 
 <button id="enter" type="submit">Open</button></form><p id="error" style="color:#b00020"></p>
 <script>(() => {
   async function open(token) {
-    const r = await fetch(location.pathname, {headers: {authorization: 'Bearer ' + token}});
+    const headers = {authorization: 'Bearer ' + token};
+    const s = await fetch(new URL('session', location.href), {method: 'POST', body: '{}',
+      headers: {...headers, 'content-type': 'application/json'}});  // the cookie of the /demo/ page
+    if (s.ok && location.pathname.startsWith('/demo')) { location.reload(); return; }
+    const r = s.ok ? await fetch(location.pathname, {headers}) : s;
     if (!r.ok) { sessionStorage.removeItem('mlws-token'); document.getElementById('error').textContent = 'wrong token'; return; }
     const html = await r.text();
     document.open(); document.write(html); document.close();
@@ -35,6 +52,31 @@ TOKEN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>mlws · 
   };
   if (sessionStorage.getItem('mlws-token')) open(sessionStorage.getItem('mlws-token'));
 })();</script></body></html>"""
+
+
+def session_value(token: str) -> str:
+    """The demo page's cookie: an HMAC of the token (a stolen cookie does not give the bearer token)."""
+    return hmac.new(token.encode(), b"mlws demo page session", hashlib.sha256).hexdigest()
+
+
+def cookie_of(header: str | None) -> str | None:
+    for part in (header or "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == COOKIE:
+            return value
+    return None
+
+
+def same_origin(origin: str | None, host: str) -> bool:
+    """The Origin header names the Host this request was sent to (a page of this server)."""
+    if not origin:
+        return False
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and parts.netloc.lower() == host.lower()
+
+
+def under_demo(path: str) -> bool:
+    return path == DEMO or path.startswith(DEMO + "/")
 
 
 def allowed_hosts(host: str, port: int) -> set[str] | None:
@@ -71,14 +113,38 @@ class Guard:
         host = headers.get("host", "")
         if self.hosts is not None and host.lower() not in self.hosts:
             return await _answer(send, 421, {"error": f"this server does not answer for host {host[:100]!r}"})
-        if scope["path"] not in OPEN_PATHS and not authorized(headers.get("authorization"), self.token):
-            if scope["path"] == "/" and scope["method"] == "GET":
+        path, method = scope["path"], scope["method"]
+        bearer = authorized(headers.get("authorization"), self.token)
+        if path in SESSION_PATHS and method == "POST" and bearer:
+            return await _session(send, self.token)
+        demo = under_demo(path)
+        if path not in OPEN_PATHS and not bearer and not (demo and self._cookie_ok(headers.get("cookie"))):
+            if path in PAGES and method == "GET":
                 return await _answer(send, 401, TOKEN_PAGE, html=True)
             return await _answer(send, 401, {"error": "missing or wrong bearer token"})
-        if scope["method"] == "POST" and not headers.get("content-type", "").lower().startswith("application/json"):
+        if demo and method not in ("GET", "HEAD", "OPTIONS") and not same_origin(headers.get("origin"), host):
+            return await _answer(send, 403, {"error": "the demo page takes requests from its own pages only"})
+        if method == "POST" and not demo and not headers.get("content-type", "").lower().startswith("application/json"):
             # a page elsewhere can POST text/plain without asking first (no CORS preflight); JSON cannot
             return await _answer(send, 415, {"error": "send the body as application/json"})
         return await self.app(scope, receive, send)
+
+
+    def _cookie_ok(self, header: str | None) -> bool:
+        if not self.token:
+            return True
+        given = cookie_of(header)
+        return given is not None and hmac.compare_digest(given.encode(), session_value(self.token).encode())
+
+
+async def _session(send, token: str | None) -> None:
+    """204, with the demo page's cookie when the server has a token (HttpOnly: no script reads it)."""
+    headers = [(b"content-length", b"0")]
+    if token:
+        cookie = f"{COOKIE}={session_value(token)}; Path={DEMO}; HttpOnly; SameSite=Strict"
+        headers.append((b"set-cookie", cookie.encode()))
+    await send({"type": "http.response.start", "status": 204, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
 
 
 async def _answer(send, status: int, body, html: bool = False) -> None:

@@ -92,6 +92,12 @@ class ImageInput:
         x = torch.tensor(rows, dtype=torch.float32).reshape(len(rows), *self.shape)
         return x / self.divide_by if self.normalize else x
 
+    def to_sample(self, x) -> list:
+        """One model input back to what a request sends (the inverse of `normalize`): the demo
+        page's examples from the validation data, exact when sent to POST /predict."""
+        x = x * self.divide_by if self.normalize else x
+        return x.reshape(self.shape).tolist()
+
     def _vectorised(self, samples: list):
         """Well-formed bodies in one numpy pass (numbers only, right size, finite, in range); None
         sends anything else to the per-sample checks, which name the problem."""

@@ -11,7 +11,7 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>mlws · run __
 .bar{background:#4c78a8;height:14px}.row{display:flex;gap:8px;align-items:center;font-size:13px}.row span{width:1.5em}
 #prediction{font-size:48px;font-weight:bold}button{font-size:15px;margin-right:8px}textarea{width:100%;height:8em;font-family:monospace}
 pre{background:#f4f4f4;padding:.5em;overflow:auto}</style></head><body>
-<h1>Run __RUN__ · __EXPERIMENT__</h1><p>__METRICS__</p>
+<h1>Run __RUN__ · __EXPERIMENT__</h1><p>__METRICS__</p><p id="richer">__RICHER__</p>
 <div id="image-input" __IMAGE_STYLE__><p>Draw (hold the mouse button), then <b>Predict</b>.</p>
 <canvas id="grid" width="320" height="__HEIGHT__"></canvas><br></div>
 <div id="json-input" __JSON_STYLE__><p>Samples as JSON, then <b>Predict</b>:</p><textarea id="samples">__EXAMPLE__</textarea></div>
@@ -88,7 +88,17 @@ def demo_page(args: dict) -> str:
             .replace("__MAX__", json.dumps(float(top) if isinstance(top, (int, float)) and top > 0 else 1.0))
             .replace("__IMAGE__", "true" if image else "false").replace("__OUTPUT__", output)
             .replace("__IMAGE_STYLE__", "" if image else "hidden").replace("__JSON_STYLE__", "hidden" if image else "")
-            .replace("__EXAMPLE__", html.escape(example)))
+            .replace("__EXAMPLE__", html.escape(example))
+            .replace("__RICHER__", richer_line(args.get("demo_missing", "needs mlws[demo]: pip install 'mlws[demo]'"))))
+
+
+def richer_line(missing: str | None) -> str:
+    """A link to the Gradio page, or what it needs."""
+    if missing is None:
+        return ("The full demo page, with examples from the validation data, image upload and where the model "
+                "is wrong: <a id='demo-link' href='demo/'>demo/</a>")
+    return ("A richer page (examples from the validation data, image upload, where the model is wrong) "
+            + html.escape(missing))
 
 
 def _image_shape(input_cfg: dict) -> tuple[int, int] | None:

@@ -112,6 +112,9 @@ def serve_forever(args: dict, state_file: Path | None = None, ready=print, progr
                                                   "started": time.time(),
                                                   "process_started": process_started(os.getpid())}))
         progress("deployment ready")
+        from .app import demo_wanted
+        if demo_wanted(args["serve"]) is None:
+            progress(f"the demo page: {url}/demo/")
         ready(url)
         while not stop.wait(0.5):
             pass

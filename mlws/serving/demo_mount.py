@@ -1,0 +1,58 @@
+"""Where the Gradio page (mlws[demo]) joins the server's FastAPI app, without importing Gradio.
+
+Ray Serve freezes the ingress app when the deployment class is defined, on the machine that
+deploys; the page is built later, in each replica, around that replica's model. So the frozen app
+carries this small ASGI middleware, and a replica hands it the page it built (`install`): requests
+under /demo go to the page, the rest to the app's own routes. The page's startup (Gradio's queue)
+runs on the first request it gets, on the replica's event loop.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from .guard import DEMO, under_demo
+
+_PAGE: dict = {}  # this process's page: {"app": ASGI app, "stack": its lifespan, once started}
+
+
+def install(app) -> None:
+    """This replica's page (an ASGI app that answers paths under /demo)."""
+    _PAGE.clear()
+    _PAGE["app"] = app
+
+
+def installed() -> bool:
+    return "app" in _PAGE
+
+
+class DemoDispatch:
+    def __init__(self, app):
+        self.app = app
+        self._lock: asyncio.Lock | None = None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket") or not under_demo(scope["path"]) or not installed():
+            return await self.app(scope, receive, send)
+        if scope["path"] == DEMO:  # Gradio's page wants its trailing slash (relative asset paths)
+            return await _redirect(send, DEMO + "/")
+        await self._start()
+        return await _PAGE["app"](scope, receive, send)
+
+    async def _start(self) -> None:
+        if "stack" in _PAGE:
+            return
+        self._lock = self._lock or asyncio.Lock()
+        async with self._lock:
+            if "stack" in _PAGE:
+                return
+            page = _PAGE["app"]
+            stack = contextlib.AsyncExitStack()
+            await stack.enter_async_context(page.router.lifespan_context(page))
+            _PAGE["stack"] = stack
+
+
+async def _redirect(send, location: str) -> None:
+    await send({"type": "http.response.start", "status": 307,
+                "headers": [(b"location", location.encode()), (b"content-length", b"0")]})
+    await send({"type": "http.response.body", "body": b""})
