@@ -102,6 +102,8 @@ def _runs(args) -> int:
     print("code: " + ("same commit" if code["same_commit"] else
                       "commits " + " → ".join((c or "none")[:10] for c in code["commit"]))
           + ("; uncommitted changes differ" if code["patch_changed"] else ""))
+    from mlws.history.diff import data_line
+    print(data_line(d))
     return 0
 
 

@@ -31,7 +31,7 @@ def run(args) -> int:
                           + ", ".join(str(r) for r in record["replicate_group"]["runs"]) + ")"),
                          ("rerun of", record.get("rerun_of") and f"run {record['rerun_of']}"),
                          ("stopped", record["stop_reason"]), ("cost", _cost_line(record)),
-                         ("run dir", record["run_dir"]), ("error", record["error"])]:
+                         ("run dir", record["run_dir"]), ("data", _data_line(record)), ("error", record["error"])]:
         if value:  # soft-wrapped by the terminal, never folded: a path or a command copies whole
             out.print(f"{label:>9}: {value}", highlight=False, markup=False, soft_wrap=True)
     for label, value in _artifact_lines(record):
@@ -58,6 +58,21 @@ def _artifact_lines(record: dict) -> list[tuple[str, str]]:
         n = artifacts.get("warnings") or 0
         lines.append(("log", artifacts["log"] + (f" ({n} warning{'s' if n != 1 else ''})" if n else "")))
     return lines
+
+
+def _data_line(record: dict) -> str:
+    """The data the run saw: its fingerprint and how it was taken, or why it was not."""
+    fp = (record.get("artifacts") or {}).get("data")
+    if not fp:
+        return "not fingerprinted (recorded before fingerprints, or the run had not started)"
+    if not fp.get("digest"):
+        return fp.get("reason") or "not fingerprinted"
+    how = fp.get("method", "")
+    if how == "files":
+        n = fp.get("files")
+        paths = ", ".join(f"{k}={v}" for k, v in (fp.get("paths") or {}).items())
+        how = f"{n} file{'' if n == 1 else 's'}, {fp.get('bytes')} bytes under {paths}"
+    return f"{fp['digest']} ({how})"
 
 
 def _cost_line(record: dict) -> str | None:

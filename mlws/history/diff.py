@@ -30,12 +30,31 @@ def code_diff(a: dict, b: dict) -> dict:
             "patch_changed": (a.get("git_patch") or "") != (b.get("git_patch") or "")}
 
 
+def data_diff(a: dict, b: dict) -> dict:
+    """The runs' data fingerprints (artifacts["data"]["digest"], None where not fingerprinted) and
+    whether they differ: a changed fingerprint is a change, like a config key's."""
+    digests = [((r.get("artifacts") or {}).get("data") or {}).get("digest") for r in (a, b)]
+    return {"fingerprints": digests, "changed": None not in digests and digests[0] != digests[1]}
+
+
 def run_diff(a: dict, b: dict) -> dict:
     """The `mlws diff A B --json` contract; records need config, metrics, git and git_patch."""
     return {"runs": [a["id"], b["id"]], "experiments": [a.get("experiment"), b.get("experiment")],
             "config": config_diff(a.get("config"), b.get("config")),
             "metrics": metric_diff(a.get("metrics"), b.get("metrics")),
-            "code": code_diff(a, b)}
+            "code": code_diff(a, b), "data": data_diff(a, b)}
+
+
+def data_line(d: dict) -> str:
+    """`data: same fingerprint`, `data: changed (3f2a… → 9b1c…)`, or what was not fingerprinted."""
+    x, y = (d.get("data") or {}).get("fingerprints") or [None, None]
+    if x is None or y is None:
+        return "data: not fingerprinted (" + " → ".join(_digest(v) for v in (x, y)) + ")"
+    return "data: same fingerprint" if x == y else f"data: changed ({_digest(x)} → {_digest(y)})"
+
+
+def _digest(value) -> str:
+    return "none" if value is None else str(value).split(":", 1)[-1][:12]
 
 
 def short(value, width: int = 40) -> str:
@@ -72,5 +91,5 @@ def to_markdown(d: dict) -> str:
     code = d["code"]
     commits = " → ".join((c or "none")[:10] for c in code["commit"])
     out += ["", f"**code**: {'same commit' if code['same_commit'] else 'commits ' + commits}"
-            f"{'; uncommitted changes differ' if code['patch_changed'] else ''}"]
+            f"{'; uncommitted changes differ' if code['patch_changed'] else ''}", "", f"**{data_line(d)}**"]
     return "\n".join(out) + "\n"

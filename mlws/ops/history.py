@@ -127,6 +127,10 @@ def rerun(run_id: int, *, detach: bool = False, workspace=None) -> tuple[dict, l
     git = git_state(ws.root)
     patch = git.pop("patch")
     warnings = rerun_warnings(old, git, patch, package_versions())
+    from ..training.fingerprint import changed, data_fingerprint
+    data = changed((old.get("artifacts") or {}).get("data"), data_fingerprint((old["config"] or {}).get("data"), ws.root))
+    if data:  # by name: the rerun trains on other data than the run did
+        warnings.append(f"{data} since run {run_id}")
     spec = RunSpec(experiment=old["experiment"], overrides=tuple(old["overrides"]), config=old["config"],
                    workspace=str(ws.root), command=f"mlws rerun {run_id}",
                    created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), git=git,

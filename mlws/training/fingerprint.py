@@ -171,7 +171,14 @@ def changed(old: dict | None, new: dict | None) -> str | None:
     a, b = (old or {}).get("digest"), (new or {}).get("digest")
     if not a or not b or a == b:
         return None
-    return f"the data changed: fingerprint {short(a)} → {short(b)}"
+    return f"the data changed ({what(new)}): fingerprint {short(a)} → {short(b)}"
+
+
+def what(fp: dict) -> str:
+    """Which data a fingerprint covers: `data.data_dir=./images` or `DigitsDataModule.fingerprint()`."""
+    if fp.get("paths"):
+        return ", ".join(f"{k}={v}" for k, v in fp["paths"].items())
+    return fp.get("method") or "the data module"
 
 
 def short(digest: str | None) -> str:
