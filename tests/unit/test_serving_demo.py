@@ -1,0 +1,140 @@
+"""The demo page's pure parts: the guard's cookie and origin rules (ASGI calls, no server), images to
+samples and back, the validation errors, the run card's escaping, and the plain page without Gradio."""
+import asyncio
+
+import pytest
+
+from mlws.serving import guard
+from mlws.serving.card import run_card
+from mlws.serving.examples import where_wrong
+from mlws.serving.images import layout, to_picture, to_sample
+
+TOKEN = "t0k"
+
+
+def call(path: str, method: str = "GET", token: str | None = TOKEN, **headers) -> tuple[int, dict, bool]:
+    """(status, response headers, whether the app behind the guard was reached)."""
+    reached, sent = [], []
+
+    async def app(scope, receive, send):
+        reached.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    raw = [(b"host", b"127.0.0.1:9")] + [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()]
+    scope = {"type": "http", "path": path, "method": method, "headers": raw}
+    asyncio.run(guard.Guard(app, host="127.0.0.1", port=9, token=token)(scope, receive, send))
+    start = sent[0]
+    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, bool(reached)
+
+
+def test_the_session_cookie_opens_the_demo_paths_only():
+    status, headers, _ = call("/session", "POST", authorization=f"Bearer {TOKEN}", content_type="application/json")
+    cookie = headers["set-cookie"]
+    assert status == 204 and cookie.startswith(f"mlws-demo={guard.session_value(TOKEN)};") and TOKEN + ";" not in cookie
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/demo" in cookie
+    jar = cookie.split(";")[0]
+    assert call("/demo/config", cookie=jar)[2] is True
+    assert call("/demo/config", cookie="a=b; " + jar)[2] is True
+    for path in ("/predict", "/info", "/", "/docs"):
+        assert call(path, cookie=jar)[:1] == (401,), path
+    assert call("/demo/config", cookie="mlws-demo=" + guard.session_value("other"))[0] == 401
+    assert call("/demo/config")[0] == 401 and call("/session", "POST", content_type="application/json")[0] == 401
+
+
+def test_the_token_page_answers_browsers_at_both_pages():
+    for path in ("/", "/demo", "/demo/"):
+        status, headers, _ = call(path)
+        assert status == 401 and headers["content-type"].startswith("text/html"), path
+    assert call("/demo/config")[1]["content-type"] == "application/json"
+
+
+def test_a_demo_post_must_come_from_its_own_page():
+    jar = "mlws-demo=" + guard.session_value(TOKEN)
+    form = "multipart/form-data; boundary=x"
+    assert call("/demo/gradio_api/upload", "POST", cookie=jar, content_type=form, origin="http://127.0.0.1:9")[2]
+    for origin in (None, "http://evil.example", "http://127.0.0.1:10", "null", "file://"):
+        extra = {"origin": origin} if origin else {}
+        assert call("/demo/gradio_api/upload", "POST", cookie=jar, content_type=form, **extra)[0] == 403, origin
+    # outside /demo nothing changed: a POST still has to say JSON
+    assert call("/predict", "POST", authorization=f"Bearer {TOKEN}", content_type="text/plain",
+                origin="http://127.0.0.1:9")[0] == 415
+    # no token: the page is open, its POSTs still same-origin only
+    assert call("/demo/gradio_api/queue/join", "POST", token=None, content_type="application/json")[0] == 403
+    assert call("/demo/gradio_api/queue/join", "POST", token=None, content_type="application/json",
+                origin="http://127.0.0.1:9")[2]
+
+
+@pytest.mark.parametrize("shape", [[1, 8, 8], [8, 8], [1, 28, 28], [1, 4, 6]])
+def test_a_sample_survives_its_picture_and_a_picture_is_scaled_to_the_shape(shape):
+    import numpy as np
+    channels, h, w = layout(shape)
+    rng = np.random.default_rng(0)
+    sample = rng.integers(0, 17, size=(h, w)).astype(float)
+    sample[0, :] = sample[-1, :] = sample[:, 0] = sample[:, -1] = 0  # paper around the edges
+    picture = to_picture(sample.reshape(shape).tolist(), shape, 0, 16, size=60)
+    assert picture.shape[0] % h == 0 and picture.shape[0] // h == picture.shape[1] // w and picture.dtype == np.uint8
+    back = np.asarray(to_sample(picture, shape, 0, 16)).reshape(h, w)
+    assert np.abs(back - sample).max() <= 16 / 255 / 2 + 1e-6
+    rgba = np.dstack([np.stack([picture] * 3, axis=2), np.full(picture.shape, 255)])  # RGBA, opaque
+    assert np.asarray(to_sample(rgba, shape, 0, 16)).shape == tuple(shape)
+
+
+def test_an_image_reading_takes_the_paper_from_the_border_and_transparency_as_paper():
+    import numpy as np
+    dark = np.zeros((16, 16))
+    dark[4:12, 6:10] = 255                    # light ink on black
+    light = 255 - dark                        # dark ink on white
+    for picture in (dark, light):
+        got = np.asarray(to_sample(picture, [1, 8, 8], 0, 1))[0]
+        assert got[2:6, 3:5].min() == 1.0 and got[0].max() == 0.0
+    clear = np.zeros((16, 16, 4))             # an untouched sketch pad: transparent everywhere
+    assert np.asarray(to_sample(clear, [1, 8, 8], 0, 16)).max() == 0.0
+    assert layout([1, 5]) is None and layout([64]) is None and layout([2, 8, 8]) is None and layout([3, 8, 8]) == (3, 8, 8)
+
+
+def test_where_wrong_lists_the_misclassified_and_the_largest_errors():
+    rows = [{"index": i, "sample": [i], "target": t} for i, t in enumerate([1, 2, 3, 4])]
+    assert [r["index"] for r in where_wrong(rows, [1, 0, 3, 0], "classification")] == [1, 3]
+    assert where_wrong(rows, [1, 0, 3, 0], "classification")[0]["prediction"] == 0
+    got = where_wrong(rows, [1.0, 2.5, 0.0, 4.0], "regression", top=2)
+    assert [(r["index"], r["error"]) for r in got] == [(2, 3.0), (1, 0.5)]
+    assert where_wrong(rows, [[0.1]] * 4, "raw") == []
+
+
+def test_the_card_says_what_changed_and_escapes_the_registrys_strings():
+    from mlws.serving.gradio_page import card_html
+    parent = {"id": 4, "experiment": "model_01", "config": {"model": {"lr": 0.1}, "monitor": {"metric": "val/acc"}},
+              "metrics": {"val/acc": 0.5}}
+    record = {"id": 5, "experiment": "<script>x</script>", "labels": ["<b>l</b>"], "note": "n<img src=x>",
+              "config": {"model": {"lr": 0.2}, "monitor": {"metric": "val/acc"}, "description": "d&d"},
+              "metrics": {"val/acc": 0.75}}
+    card = run_card(record, parent)
+    assert card["changes"] == ["model.lr: 0.1 → 0.2"] and card["parent"] == 4 and card["value"] == 0.75
+    page = card_html(card)
+    assert "<script>" not in page and "<img" not in page and "<b>l</b>" not in page
+    assert "&lt;script&gt;" in page and "+0.2500 from run 4" in page and "model.lr: 0.1 → 0.2" in page
+    assert "changed from" not in card_html(run_card(record, None))
+
+
+def test_without_the_extra_the_plain_page_says_what_the_richer_one_needs(monkeypatch):
+    from mlws import extras
+    from mlws.serving.app import demo_wanted
+    from mlws.serving.page import demo_page
+    monkeypatch.setattr(extras, "_importable", lambda m: m != "gradio")
+    reason = demo_wanted({"num_replicas": 1})
+    assert reason == "needs mlws[demo]: pip install 'mlws[demo]'"
+    args = {"run_id": 3, "serve": {"input": {"_target_": "mlws.serving.inputs.ImageInput", "shape": [1, 8, 8]}}}
+    page = demo_page({**args, "demo_missing": reason})
+    assert "A richer page (examples from the validation data, image upload, where the model is wrong) " \
+           "needs mlws[demo]: pip install &#x27;mlws[demo]&#x27;" in page and "href='demo/'" not in page
+    assert "href='demo/'" in demo_page({**args, "demo_missing": None})
+    monkeypatch.setattr(extras, "_importable", lambda m: True)
+    assert demo_wanted({"num_replicas": 1}) is None
+    assert "one replica" in demo_wanted({"num_replicas": 2}) and "one replica" in demo_wanted({"autoscaling": {"min_replicas": 1}})
