@@ -34,7 +34,9 @@ def path_values(node, prefix: str = "data") -> dict[str, str]:
     found: dict[str, str] = {}
     if isinstance(node, dict):
         for key, value in node.items():
-            if isinstance(value, (dict, list)):
+            if isinstance(value, list) and is_path_key(str(key)) and all(isinstance(v, str) for v in value):
+                found.update({f"{prefix}.{key}.{i}": v for i, v in enumerate(value) if v and "://" not in v})
+            elif isinstance(value, (dict, list)):
                 found.update(path_values(value, f"{prefix}.{key}"))
             elif isinstance(value, str) and value and is_path_key(str(key)) and "://" not in value:
                 found[f"{prefix}.{key}"] = value
