@@ -146,12 +146,13 @@ class SkyBackend(Backend):
         from ...worker import RESULT_MARKER
         from . import client
         from .artifacts import BucketUnreachable
-        result = None
+        result, ledger = None, None
         if ((record.get("config") or {}).get("compute") or {}).get("bucket"):
             with tempfile.TemporaryDirectory(prefix="mlws-result-") as tmp:
                 try:
                     self.copy(record, "result.json", Path(tmp) / "result.json")
                     result = json.loads((Path(tmp) / "result.json").read_text())
+                    ledger = _ledger(self, record, Path(tmp))
                 except BucketUnreachable as e:
                     if strict:
                         raise MlwsError(f"its result.json could not be read ({e}); kept as recorded") from None
@@ -167,7 +168,8 @@ class SkyBackend(Backend):
                     result = None
         if not result or result.get("status") not in ("succeeded", "failed", "stopped"):
             return None
-        return Status(result["status"], metrics=result.get("metrics") or None, artifacts=record.get("artifacts"),
+        artifacts = {**(record.get("artifacts") or {}), **({"ledger": ledger} if ledger else {})}  # the run's cost
+        return Status(result["status"], metrics=result.get("metrics") or None, artifacts=artifacts,
                       error=result.get("error"), stop_reason=result.get("stop_reason"))
 
     def cancel(self, record: dict, *, timeout: float = 120.0) -> Status:
@@ -247,3 +249,15 @@ class SkyBackend(Backend):
         except Exception as e:  # an NCCL timeout, say: node_run exits with the code SkyPilot recovers
             mark_transient(e)
             raise
+
+
+def _ledger(backend, record: dict, tmp: Path) -> dict | None:
+    """The node's spend ledger (spend.json, beside result.json in the bucket): kept with the record,
+    so the run's cost is reckoned from what was billed (mlws/spend/reckon.py). None if it has none."""
+    import json
+    try:
+        backend.copy(record, "spend.json", tmp / "spend.json")
+        ledger = json.loads((tmp / "spend.json").read_text())
+    except (MlwsError, OSError, ValueError):
+        return None
+    return ledger if isinstance(ledger, dict) else None
