@@ -155,7 +155,7 @@ class BackendTestSuite:
         cls = backend_class(config["compute"], workspace=backend_workspace)
         assert issubclass(cls, Backend) and cls.name == self.backend_name
         assert config["compute"]["_target_"].endswith(cls.__name__)
-        abstract = getattr(cls, "__abstractmethods__", set())
+        abstract: frozenset[str] = getattr(cls, "__abstractmethods__", frozenset())
         assert not abstract, f"{cls.__name__} leaves {abstract} unimplemented"
         assert self.mlws_json(backend_workspace, backend_env, "runs") == []  # a plan records nothing
 
