@@ -28,6 +28,8 @@ def app_args(record: dict, serve_cfg: dict, host: str, port: int) -> dict:
 def demo_wanted(serve_cfg: dict) -> str | None:
     """None when the Gradio page is served, else why not (the plain page says it)."""
     from ..extras import missing
+    if os.environ.get("MLWS_SERVE_DEMO", "").lower() in ("0", "off", "false", "no"):
+        return "is off here (MLWS_SERVE_DEMO=off)"
     if missing("demo"):
         return "needs mlws[demo]: pip install 'mlws[demo]'"
     if serve_cfg.get("autoscaling") or int(serve_cfg.get("num_replicas", 1)) != 1:

@@ -30,6 +30,7 @@ class Demo:
         self.model, self.to_tensor, self.to_answer = server.model, server.to_tensor, server.to_answer
         self.args = server.args
         self.kind = getattr(self.to_answer, "kind", "raw")
+        self.own_output = None  # (component, answer -> its value) when the output hook declares one
         self.shape = list(getattr(self.to_tensor, "shape", ()) or ())
         hook = self.to_tensor
         self.image = layout(self.shape) if self.shape and input_kind(hook) == "image" else None
@@ -50,9 +51,12 @@ class Demo:
 
     def shown(self, answer: dict):
         """The answer as the page's result component takes it."""
-        if self.kind == "classification":
-            probs = answer["probabilities"][0]
-            return {self.label(k): p for k, p in enumerate(probs)}
+        if self.own_output:
+            return self.own_output[1](answer)
+        if self.kind == "classification" and answer.get("probabilities"):
+            return {self.label(k): p for k, p in enumerate(answer["probabilities"][0])}
+        if self.kind == "classification" and answer.get("predictions"):
+            return self.label(answer["predictions"][0])  # a hook without probabilities: the class alone
         return answer.get("predictions", answer.get("outputs"))
 
     def label(self, k) -> str:
@@ -108,7 +112,10 @@ def _blocks(gr, demo: Demo):
             with gr.Column():
                 source = _inputs(gr, demo)
             with gr.Column():
-                if demo.kind == "classification":
+                if hasattr(demo.to_answer, "gradio_output"):  # the hook's own: (component, answer -> its value)
+                    demo.own_output = demo.to_answer.gradio_output(gr)
+                    result = demo.own_output[0]
+                elif demo.kind == "classification":
                     result = gr.Label(num_top_classes=TOP_K, label="prediction", elem_id="mlws-result")
                 else:
                     result = gr.JSON(label="prediction", elem_id="mlws-result")
@@ -135,6 +142,11 @@ def _blocks(gr, demo: Demo):
 
 def _inputs(gr, demo: Demo):
     """The input components for the hook; returns a function wiring them to the outputs."""
+    own = getattr(demo.to_tensor, "gradio_input", None)
+    if own:  # the input hook's own component: (component, its value -> one request sample)
+        component, to_request = own(gr)
+        button = gr.Button("Predict", variant="primary", elem_id="mlws-predict")
+        return lambda outputs: button.click(lambda value: demo.run(to_request(value), "your input"), component, outputs)
     if demo.image:
         channels, height, width = demo.image
         k = max(1, 256 // max(height, width))
