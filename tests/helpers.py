@@ -47,6 +47,14 @@ def mlws_json(*args: str, cwd: Path, env: dict):
     return json.loads(out.stdout)
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free on this host now (the OS picks it; a server started next binds it)."""
+    import socket
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
 def wait_for(predicate, timeout: float, interval: float = 0.2, what: str = "condition"):
     """Poll `predicate` until it returns a truthy value, at most `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -7,7 +7,6 @@
   /jobs/queue receive. They prove the wiring, not a cloud: nothing here reached AWS or GCP.
 """
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .helpers import mlws, mlws_json
+from .helpers import free_port, mlws, mlws_json
 from .skypilot_cli import V100x2, _sky_api_servers_of, calls, job, no_real_skypilot_server, sky_cli, sky_mlws  # noqa: F401
 
 pytestmark = [pytest.mark.sky]
@@ -143,18 +142,12 @@ def test_recorded_api_stop_and_logs(ws, env, tmp_path):
     assert json.loads(stopped.stdout)["status"] == "stopped"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_two_nodes_train_with_gloo_from_skypilot_variables(ws, env, tmp_path):
     """Two worker processes on this machine, with the node variables SkyPilot would set."""
     from mlws import api
     spec = api.plan(["+experiment=model_04", "trainer.max_epochs=1", "logger=none", "compute=sky"], workspace=ws)
     spec_path = spec.with_run(1, str(tmp_path / "unused")).write(tmp_path / "spec.json")
-    port = str(_free_port())
+    port = str(free_port())
     procs = []
     for rank in (0, 1):
         node_env = {**env, "MLWS_REMOTE": "1", "MLWS_RUN_DIR": str(tmp_path / f"node{rank}"),

@@ -165,7 +165,7 @@ def test_a_sweep_runs_its_trials_as_ray_jobs(ray_head, ws, renv):
 def test_ray_train_workers_train_a_lightning_pytorch_module(ray_head, ws, renv):
     """A module written with `import lightning` (the template's style) under Ray Train's DDP: the
     strategy, environment and report callback are built on its package, not on the one Ray imported."""
-    from .test_template_module import DATA_CONFIG, MODEL_CONFIG, TEMPLATE_DATA, TEMPLATE_MODULE
+    from .user_projects import DATA_CONFIG, MODEL_CONFIG, TEMPLATE_DATA, TEMPLATE_MODULE
     (ws / "acme").mkdir()
     (ws / "acme" / "__init__.py").write_text("")
     (ws / "acme" / "lit.py").write_text(TEMPLATE_MODULE)  # in the workspace: it travels with the job

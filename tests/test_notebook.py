@@ -5,7 +5,6 @@ import json
 import re
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,16 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .helpers import REPO, clean_env, make_workspace, mlws, mlws_json, wait_for
+from .helpers import REPO, clean_env, free_port, make_workspace, mlws, mlws_json, wait_for
 from .jupyter_ws import execute, request, start_kernel
 
 pytestmark = [pytest.mark.jupyter]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(ws, env, *args, port=None):

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import REPO
-from .test_serving import free_port, post
-from .test_user_module import USER_CODE
+from .helpers import REPO, free_port
+from .serving_client import post
+from .user_projects import USER_CODE
 
 pytestmark = [pytest.mark.slow, pytest.mark.serve]
 

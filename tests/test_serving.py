@@ -3,7 +3,6 @@ headless Chromium; a malicious checkpoint refused."""
 import http.client
 import json
 import pickle
-import socket
 import stat
 import uuid
 from pathlib import Path
@@ -11,40 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .helpers import (PicklePayload, clean_env, launch_chromium, make_workspace, mlws, mlws_json,
+from .helpers import (PicklePayload, clean_env, free_port, launch_chromium, make_workspace, mlws, mlws_json,
                       stop_what_the_workspace_started)
+from .serving_client import digits, get, get_with_headers, post
 
 pytestmark = [pytest.mark.serve, pytest.mark.chromium]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def post(port: int, body: bytes, headers=None, conn=None):
-    own = conn is None
-    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("POST", "/predict", body=body, headers={"content-type": "application/json", **(headers or {})})
-    r = conn.getresponse()
-    data = json.loads(r.read() or b"null")
-    if own:
-        conn.close()
-    return r.status, data
-
-
-def get(port: int, path: str):
-    return get_with_headers(port, path, {})
-
-
-def get_with_headers(port: int, path: str, headers: dict):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("GET", path, headers=headers)
-    r = conn.getresponse()
-    body = r.read()
-    conn.close()
-    return r.status, body
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +29,6 @@ def served(tmp_path_factory):
     yield ws, env, port
     mlws("serve", "stop", "1", cwd=ws, env=env, timeout=120)
     stop_what_the_workspace_started(ws)  # when the CLI could not stop it (it failed to import, say)
-
-
-def digits(n: int):
-    from sklearn.datasets import load_digits
-    d = load_digits()
-    return d.images[:n].tolist(), d.target[:n].tolist()
 
 
 def test_predictions_match_the_model(served):

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from .helpers import mlws, wait_for
-from .test_serving import digits, free_port
+from .helpers import free_port, mlws, wait_for
+from .serving_client import digits
 
 pytestmark = [pytest.mark.serve]
 

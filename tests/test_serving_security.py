@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .helpers import clean_env, make_workspace, mlws, mlws_json, stop_what_the_workspace_started, wait_for
-from .test_serving import digits, free_port
+from .helpers import clean_env, free_port, make_workspace, mlws, mlws_json, stop_what_the_workspace_started, wait_for
+from .serving_client import digits
 
 pytestmark = [pytest.mark.serve]
 

@@ -5,13 +5,13 @@ MOUNT_CACHED does) is uploaded to an S3-compatible server on loopback (moto, tes
 mlws on the laptop reads through boto3."""
 import json
 import signal
-import socket
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
+from .helpers import free_port
 from .s3_server import S3Server
 from .sim_node import Node
 from .skypilot_cli import calls, sky_mlws
@@ -30,12 +30,6 @@ def wait_for_lines(path: Path, n: int, proc, timeout: float = 300) -> None:
         assert proc.poll() is None, proc.stdout.read()[-3000:]
         assert time.monotonic() < deadline, f"no {n} lines in {path}"
         time.sleep(0.2)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_a_cloud_run_on_a_simulated_node(ws, env, tmp_path):

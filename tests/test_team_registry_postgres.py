@@ -2,14 +2,13 @@
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from .helpers import create_runs_concurrently, mlws, mlws_json, wait_for
+from .helpers import create_runs_concurrently, free_port, mlws, mlws_json, wait_for
 
 pytestmark = [pytest.mark.postgres]
 
@@ -21,12 +20,6 @@ def _pg_bin(name: str) -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def postgres_server():
     """A throwaway PostgreSQL cluster on a free port, for this module; as root it runs as `postgres`."""
@@ -34,7 +27,7 @@ def postgres_server():
     as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     if as_user:
         shutil.chown(data, "postgres")
-    port = _free_port()
+    port = free_port()
     run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True, text=True, timeout=120)
     run(_pg_bin("initdb"), "-D", str(data / "db"), "-A", "trust", "-U", "postgres", "--no-sync")
     run(_pg_bin("pg_ctl"), "-D", str(data / "db"), "-l", str(data / "log"), "-w", "-t", "60",
@@ -92,7 +85,7 @@ def test_team_registry_on_postgresql(postgres_url, ws, env, tmp_path):
 
 
 def test_unreachable_team_registry_is_a_clear_error(ws, env):
-    out = mlws("runs", cwd=ws, env={**env, "MLWS_REGISTRY_URL": f"postgresql://u:secret@127.0.0.1:{_free_port()}/x"})
+    out = mlws("runs", cwd=ws, env={**env, "MLWS_REGISTRY_URL": f"postgresql://u:secret@127.0.0.1:{free_port()}/x"})
     assert out.returncode == 2 and "cannot reach the registry database" in out.stderr
     assert "secret" not in out.stderr and "Traceback" not in out.stderr
 

@@ -4,56 +4,9 @@ import textwrap
 import pytest
 
 from .helpers import forget_user_package, mlws, mlws_json
+from .user_projects import USER_CODE
 
 pytestmark = [pytest.mark.serve, pytest.mark.chromium]
-
-USER_CODE = '''
-import pytorch_lightning as pl
-import torch
-from torch.utils.data import DataLoader, TensorDataset
-
-
-class LineData(pl.LightningDataModule):
-    """y = 3x - 1 plus noise."""
-    input_shape = (1,)          # what serving takes when serve.input leaves its shape unset
-    input_range = (-5.0, 5.0)
-    def __init__(self, n: int = 256, noise: float = 0.1, batch_size: int = 32):
-        super().__init__()
-        g = torch.Generator().manual_seed(0)
-        x = torch.randn(n, 1, generator=g)
-        y = 3 * x - 1 + noise * torch.randn(n, 1, generator=g)
-        self.train_set, self.val_set = TensorDataset(x[:200], y[:200]), TensorDataset(x[200:], y[200:])
-        self.batch_size = batch_size
-
-    def train_dataloader(self):
-        return DataLoader(self.train_set, batch_size=self.batch_size, shuffle=True)
-
-    def val_dataloader(self):
-        return DataLoader(self.val_set, batch_size=64)
-
-
-class Regressor(pl.LightningModule):
-    def __init__(self, lr: float = 0.1):
-        super().__init__()
-        self.lr = lr
-        self.layer = torch.nn.Linear(1, 1)
-
-    def forward(self, x):
-        return self.layer(x)
-
-    def training_step(self, batch, batch_idx):
-        x, y = batch
-        loss = torch.nn.functional.mse_loss(self.layer(x), y)
-        self.log("train/loss", loss)
-        return loss
-
-    def validation_step(self, batch, batch_idx):
-        x, y = batch
-        self.log("val/mse", torch.nn.functional.mse_loss(self.layer(x), y))
-
-    def configure_optimizers(self):
-        return torch.optim.SGD(self.parameters(), lr=self.lr)
-'''
 
 
 def test_user_package_trains_like_the_examples(ws, env, tmp_path):
@@ -144,8 +97,8 @@ def test_a_regression_model_is_served_as_values(ws, env, tmp_path, monkeypatch):
     assert abs(local[0] - 5.0) < 0.3 and abs(local[1] + 1.0) < 0.3  # y = 3x - 1
     import json
 
-    from .helpers import launch_chromium
-    from .test_serving import free_port, get, post
+    from .helpers import free_port, launch_chromium
+    from .serving_client import get, post
     port = free_port()
     assert mlws("serve", "1", "--port", str(port), "--detach", cwd=ws, env=env, timeout=400).returncode == 0
     try:
