@@ -20,6 +20,7 @@ from .ops.notebook import notebook as _notebook
 from .ops.notebook import runs_frame as _runs_frame
 from .ops.review import check, diff_git
 from .ops.replicates import group as replicate_group
+from .ops.ablate import ablate
 from .ops.replicates import groups_of as replicate_groups
 from .ops.replicates import rerun_seeds, train_seeds
 from .ops.sweeps import count_sweeps, sweep

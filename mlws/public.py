@@ -5,4 +5,4 @@ NAMES = ("train", "plan", "plan_compute", "check", "diff_git", "runs", "refresh"
          "lineage", "lineage_tree", "rerun", "rerun_warnings", "report", "serve", "serve_list", "serve_stop",
          "serve_export", "serve_remote", "runs_frame", "load_run", "notebook", "notebook_list", "notebook_status",
          "notebook_stop", "sweep", "list_sweeps", "count_sweeps", "sweep_view", "resume_sweep",
-         "train_seeds", "rerun_seeds", "replicate_group", "replicate_groups")
+         "train_seeds", "rerun_seeds", "replicate_group", "replicate_groups", "ablate")

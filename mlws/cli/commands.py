@@ -35,6 +35,8 @@ COMMANDS: dict[str, Command] = {
     "note": Command("Set a run's note", RUN_IDS),
     "diff": Command("What changed between two runs: effective config, metrics, code", RUN_IDS),
     "lineage": Command("The chain of runs from the first baseline to a run (or --best METRIC, or --all)", RUN_IDS),
+    "ablate": Command("Which change of a lineage step bought its gain: leave-one-out and add-one runs over seeds",
+                      RUN_IDS),
     "rerun": Command("Run a recorded run again with the same resolved config", RUN_IDS),
     "resume": Command("Carry a killed or stopped local run on from its last checkpoint, as the same run", RUN_IDS),
     "cost": Command("What the runs cost, in total or --by experiment, label, month or backend (from the registry)"),

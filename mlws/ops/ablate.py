@@ -1,0 +1,249 @@
+"""`mlws ablate RUN`: which of the changes of the lineage step parent → RUN bought its gain.
+
+For the step's changed keys (grouped with --group a,b where keys must change together), the
+configurations are: the parent, the run, each change left out of the run (leave-one-out) and each
+change added alone to the parent (add-one), at most 2k + 2, each with K seeds from the run's seed
+up. A configuration is written as overrides (the run's or parent's own, every changed key pinned to
+the value it must have) and planned: the planned config must be exactly the one intended, or the
+ablation is refused before anything runs. A run already in the registry with the same effective
+config (seed included) is used again; the others are trained, N at a time, each as its own
+`mlws train` (labelled ablate-RUN), so running the same ablation again only trains what is missing.
+The arithmetic is mlws/stats/ablation.py."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+from ..errors import MlwsError
+from ..flatten import flatten
+from .session import session, workspace_of
+
+IGNORED = ("description", "seed")  # what the step's changes never include
+_MISSING = object()
+
+
+def ablate(run_id: int, *, seeds: int = 3, groups=(), parallel: int = 1, workspace=None, out=None) -> dict:
+    """Plan, run what is missing and report; returns the `--json` shape."""
+    from ..stats.ablation import ablation
+    from .replicates import check_seeds
+    check_seeds(seeds)
+    if parallel < 1:
+        raise MlwsError(f"--parallel must be at least 1 (got {parallel})")
+    ws = workspace_of(workspace)
+    registry = session(ws).registry
+    run = registry.get(int(run_id))
+    if run.get("parent_id") is None and not _step_file(ws, run_id).exists():
+        raise MlwsError(f"run {run_id} has no parent run: there is no lineage step to ablate (mlws lineage {run_id})")
+    parent = registry.get(_step_parent(ws, run))
+    changes = step_changes(parent["config"], run["config"], groups)
+    metric, mode = (run.get("monitor") or {}).get("metric"), (run.get("monitor") or {}).get("mode") or "max"
+    if not metric:
+        raise MlwsError(f"run {run_id} names no monitor.metric: nothing to ablate by")
+    first = run["config"].get("seed")
+    if not isinstance(first, int):
+        raise MlwsError(f"run {run_id} records no integer seed")
+    seed_list = [first + i for i in range(seeds)]
+    configs = plan_configs(ws, parent, run, changes, seed_list)
+    _keep_step(ws, int(run_id), parent["id"])
+    done = _reuse(registry, configs)
+    missing = [(c, s) for c in configs for s in seed_list if (c["name"], s) not in done]
+    say = (lambda m: print(m, file=out or sys.stderr, flush=True))
+    say(f"ablate run {run_id} (parent {parent['id']}): {len(changes)} change(s), {len(configs)} configurations × "
+        f"{seeds} seed(s); {len(configs) * seeds - len(missing)} in the registry already, {len(missing)} to train")
+    failed = _train(ws, run_id, missing, parallel, say)
+    done = _reuse(registry, configs)
+    values = {}
+    for c in configs:
+        runs = [done[(c["name"], s)] for s in seed_list if (c["name"], s) in done]
+        c["runs"] = [r["id"] for r in runs]
+        xs = [float(r["metrics"][metric]) for r in runs if isinstance((r.get("metrics") or {}).get(metric), (int, float))]
+        c["values"] = xs
+        for key in [c["key"], *c.get("aliases", [])]:
+            values[key] = xs
+    short = [c["name"] for c in configs if not c["values"]]
+    if short:
+        raise MlwsError(f"no {metric} for {', '.join(short)} ({len(failed)} run(s) failed); "
+                        f"run `mlws ablate {run_id}` again to retry what is missing")
+    names = [c["change"] for c in changes]
+    result = ablation(values, names)
+    return {"run": int(run_id), "parent": parent["id"], "metric": metric, "mode": mode, "seeds": seed_list,
+            "changes": [{k: v for k, v in c.items() if k != "_raw"} for c in changes], "configurations": [_public(c) for c in configs], "failed": failed, **result,
+            "trained": len(missing), "reused": len(configs) * seeds - len(missing)}
+
+
+def _step_file(ws, run_id: int):
+    return ws.state_dir / "ablations" / str(run_id) / "step.json"
+
+
+def _step_parent(ws, run: dict) -> int:
+    """The parent the first ablation of this run used: its variants are runs too, and a run recorded
+    with extra overrides may choose one of them as its closest parent afterwards (mlws/history/parent.py)."""
+    path = _step_file(ws, run["id"])
+    if path.exists():
+        return int(json.loads(path.read_text())["parent"])
+    return int(run["parent_id"])
+
+
+def _keep_step(ws, run_id: int, parent_id: int) -> None:
+    path = _step_file(ws, run_id)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"run": run_id, "parent": parent_id}))
+
+
+def step_changes(parent_config: dict, run_config: dict, groups=()) -> list[dict]:
+    """[{change, keys: {key: [parent value, run value]}}]: one per changed key, or per --group."""
+    a, b = flatten(parent_config or {}), flatten(run_config or {})
+    changed = {k: [a.get(k, _MISSING), b.get(k, _MISSING)] for k in sorted(a.keys() | b.keys())
+               if k not in IGNORED and a.get(k, _MISSING) != b.get(k, _MISSING)}
+    if not changed:
+        raise MlwsError("the run's config equals its parent's (apart from seed and description): nothing to ablate")
+    taken: dict[str, str] = {}
+    out = []
+    for text in groups:
+        items = [i.strip() for i in str(text).split(",") if i.strip()]
+        keys = []
+        for item in items:
+            hit = [k for k in changed if k == item or k.startswith(item + ".")]
+            if not hit:
+                raise MlwsError(f"--group {text}: {item} is not a key this step changes (it changes: "
+                                f"{', '.join(changed)})")
+            keys += [k for k in hit if k not in keys]
+        for k in keys:
+            if k in taken:
+                raise MlwsError(f"--group {text}: {k} is already in --group {taken[k]}")
+            taken[k] = text
+        out.append({"change": "+".join(items), "keys": {k: changed[k] for k in keys}})
+    out += [{"change": k, "keys": {k: v}} for k, v in changed.items() if k not in taken]
+    return [{"change": c["change"], "keys": {k: [_shown(x), _shown(y)] for k, (x, y) in c["keys"].items()},
+             "_raw": c["keys"]} for c in out]
+
+
+def plan_configs(ws, parent: dict, run: dict, changes: list[dict], seeds: list[int]) -> list[dict]:
+    """The configurations (parent, run, leave-one-out, add-one), each planned and checked."""
+    from ..planning import plan
+    every = {k: v for c in changes for k, v in c["_raw"].items()}
+    configs = [{"name": "parent", "kind": "parent", "change": None, "key": "parent",
+                "overrides": _own(parent)},
+               {"name": "run", "kind": "run", "change": None, "key": "run", "overrides": _own(run)}]
+    if len(changes) > 1:  # with one change, leaving it out is the parent and adding it is the run
+        for c in changes:
+            configs.append({"name": f"run without {c['change']}", "kind": "leave_out", "change": c["change"],
+                            "key": ("leave_out", c["change"]),
+                            "overrides": _own(run) + _pins(every, {k: 0 for k in c["_raw"]}, default=1)})
+            configs.append({"name": f"parent with {c['change']}", "kind": "add", "change": c["change"],
+                            "key": ("add", c["change"]),
+                            "overrides": _own(parent) + _pins(every, {k: 1 for k in c["_raw"]}, default=0)})
+    for c in configs:
+        try:
+            spec, _ = plan(ws, [*c["overrides"], f"seed={seeds[0]}"])
+        except MlwsError as e:
+            raise MlwsError(f"{c['name']}: {e}") from None
+        c["config"] = spec.config
+    by_name = {c["name"]: c for c in configs}
+    for c in configs:  # the planned config must be the one meant: the run's or parent's, keys swapped
+        source = run if c["kind"] in ("run", "leave_out") else parent
+        want = flatten({k: v for k, v in source["config"].items() if k not in IGNORED})
+        for k, pair in every.items():
+            side = (0 if c["kind"] == "leave_out" and c["change"] and k in _keys(changes, c["change"]) else
+                    1 if c["kind"] == "add" and k in _keys(changes, c["change"]) else
+                    None)
+            if side is not None:
+                want.pop(k, None)
+                if pair[side] is not _MISSING:
+                    want[k] = pair[side]
+        got = flatten({k: v for k, v in c["config"].items() if k not in IGNORED})
+        wrong = sorted(k for k in want.keys() | got.keys() if want.get(k, _MISSING) != got.get(k, _MISSING))
+        if wrong:
+            raise MlwsError(f"{c['name']}: its overrides do not give the intended config (keys {', '.join(wrong[:5])}); "
+                            "group keys that must change together with --group a,b")
+    if len(changes) == 1:
+        c = changes[0]["change"]
+        by_name["parent"]["aliases"] = [("leave_out", c)]
+        by_name["run"]["aliases"] = [("add", c)]
+    return configs
+
+
+def _keys(changes, name) -> set:
+    return next(set(c["_raw"]) for c in changes if c["change"] == name)
+
+
+def _own(record: dict) -> list[str]:
+    return [o for o in record["overrides"] if o.lstrip("+~").split("=", 1)[0] != "seed"]
+
+
+def _pins(every: dict, chosen: dict, default: int) -> list[str]:
+    """Overrides that set every changed key to its parent (0) or run (1) value."""
+    out = []
+    for k, pair in every.items():
+        value = pair[chosen.get(k, default)]
+        out.append(f"~{k}" if value is _MISSING else f"++{k}={hydra_value(value)}")
+    return out
+
+
+def hydra_value(value) -> str:
+    """A value in Hydra's override grammar, taken literally."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'").replace("${", "\\${") + "'"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(hydra_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{k}:{hydra_value(v)}" for k, v in value.items()) + "}"
+    raise MlwsError(f"cannot write {value!r} as an override")
+
+
+def _canonical(config: dict) -> str:
+    return json.dumps(config, sort_keys=True, default=str)
+
+
+def _reuse(registry, configs: list[dict]) -> dict:
+    """{(configuration name, seed): succeeded run} for runs whose effective config matches."""
+    wanted, by_config = {}, {}
+    for r in registry.list(status="succeeded", with_config=True):
+        if r.get("config"):
+            by_config.setdefault(_canonical({k: v for k, v in r["config"].items() if k != "seed"}), []).append(r)
+    for c in configs:
+        for r in by_config.get(_canonical({k: v for k, v in c["config"].items() if k != "seed"}), []):
+            seed = r["config"].get("seed")
+            wanted.setdefault((c["name"], seed), r)
+    return wanted
+
+
+def _train(ws, run_id: int, missing: list, parallel: int, say) -> list[dict]:
+    """Train each missing (configuration, seed) as `mlws train`, N at a time; returns the failures."""
+    logs = ws.state_dir / "ablations" / str(run_id)
+    logs.mkdir(parents=True, exist_ok=True)
+
+    def one(item):
+        c, seed = item
+        argv = [sys.executable, "-m", "mlws.cli.main", "train", *c["overrides"], f"seed={seed}",
+                "--label", f"ablate-{run_id}", "--json"]
+        log = logs / f"{len(c['overrides'])}-{abs(hash(c['name'])) % 10**8}-{seed}.log"
+        with log.open("w") as f:
+            done = subprocess.run(argv, cwd=ws.root, stdout=subprocess.PIPE, stderr=f, text=True)
+        try:
+            record = json.loads(done.stdout)
+        except ValueError:
+            record = {}
+        status = record.get("status") or "failed"
+        say(f"  {c['name']}, seed {seed}: run {record.get('id', '-')} {status}")
+        return None if status == "succeeded" else {"configuration": c["name"], "seed": seed, "log": str(log)}
+
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        return [f for f in pool.map(one, missing) if f]
+
+
+def _shown(value):
+    return "(none)" if value is _MISSING else value
+
+
+def _public(c: dict) -> dict:
+    return {k: c.get(k) for k in ("name", "kind", "change", "overrides", "runs", "values")}
