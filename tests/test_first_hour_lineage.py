@@ -7,7 +7,7 @@ as in the README, and the 15 runs take seconds each."""
 import pytest
 
 from .helpers import clean_env, make_workspace, mlws, mlws_json, use_record_only_backend
-from .test_team_registry_postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
+from .postgres_server import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.postgres]
 
