@@ -84,7 +84,7 @@ def test_relink_on_postgresql_matches_the_rules(postgres_url, tmp_path):
     from mlws.spec import RunSpec
     from mlws.workspace import Workspace
 
-    from .unit.test_lineage_orders import BUILDS, README, config, record_in_order
+    from .lineage_story import BUILDS, README, config, record_in_order
 
     (tmp_path / "experiments").mkdir()
     for name, parent in BUILDS.items():
