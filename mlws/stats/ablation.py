@@ -6,13 +6,16 @@ with changes c1..ck, from each configuration's metric over seeds:
   mean(run) - mean(run - c); its effect: the average of the two; its share: effect / gain
 - interaction: the gain minus the sum of the add-one effects (0 when the changes add up)
 
-Intervals (95%) come from a bootstrap that resamples each configuration's seeds on its own; with a
-single seed per configuration there are none. Pure."""
+Effects, the gain and the interaction are linear in the configurations' means: their 95% intervals
+are t-based (Welch-Satterthwaite degrees of freedom), calibrated for small seed counts, and decide
+whether a change matters. A share is a ratio: its interval comes from a bootstrap that resamples each
+configuration's seeds on its own. With a single seed per configuration there are no intervals. Pure."""
 from __future__ import annotations
 
 import math
 import random
 
+from . import student
 from .inference import compare
 
 DRAWS = 1000
@@ -63,16 +66,46 @@ def ablation(values: dict, changes: list[str], *, confidence: float = 0.95, seed
         low, high = interval(get)
         return {"estimate": estimate, "low": low, "high": high}
 
-    gain = number(point["gain"], lambda s: s["gain"])
+    def linear(estimate, coefficients):
+        low, high = _t_interval(values, coefficients, confidence)
+        return {"estimate": estimate, "low": low, "high": high}
+
+    k = len(changes)
+    gain = linear(point["gain"], [("run", 1.0), ("parent", -1.0)])
     test = compare(values["parent"], values["run"], confidence=confidence)
     gain |= {"verdict": test.verdict, "distinguishable": test.distinguishable, "p": test.p}
     effects = {}
     for c in changes:
         e = point["effects"][c]
-        effect = number(e["effect"], lambda s, c=c: s["effects"][c]["effect"])
+        effect = linear(e["effect"], [(("add", c), 0.5), ("parent", -0.5), ("run", 0.5), (("leave_out", c), -0.5)])
         share = number(e["share"], lambda s, c=c: s["effects"][c]["share"])
         matters = None if effect["low"] is None else not (effect["low"] <= 0 <= effect["high"])
         effects[c] = {"add": e["add"], "leave_out": e["leave_out"], "effect": effect, "share": share,
                       "matters": matters}
-    return {"gain": gain, "interaction": number(point["interaction"], lambda s: s["interaction"]),
+    interaction = linear(point["interaction"], [("run", 1.0), ("parent", k - 1.0)] + [(("add", c), -1.0) for c in changes])
+    return {"gain": gain, "interaction": interaction,
             "effects": effects}
+
+
+def _t_interval(values: dict, coefficients: list, confidence: float) -> tuple[float | None, float | None]:
+    """The t-based interval of sum(c * mean(values[key])); a configuration named twice (with one change,
+    leaving it out is the parent) counts once, with its coefficients added."""
+    merged: dict[int, list] = {}
+    for key, c in coefficients:
+        xs = values[key]
+        merged.setdefault(id(xs), [xs, 0.0])[1] += c
+    terms = [(xs, c) for xs, c in merged.values() if c]
+    if not terms or any(len(xs) < 2 for xs, _ in terms):
+        return None, None
+    estimate = math.fsum(c * _mean(xs) for xs, c in terms)
+    parts = []
+    for xs, c in terms:
+        m = _mean(xs)
+        variance = math.fsum((x - m) ** 2 for x in xs) / (len(xs) - 1)
+        parts.append((c * c * variance / len(xs), len(xs) - 1))
+    total = math.fsum(v for v, _ in parts)
+    if total == 0:
+        return estimate, estimate
+    df = total ** 2 / math.fsum(v * v / d for v, d in parts if v)
+    half = student.quantile(0.5 + confidence / 2, df) * math.sqrt(total)
+    return estimate - half, estimate + half
