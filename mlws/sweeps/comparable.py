@@ -15,7 +15,7 @@ def changed_keys(registry, record: dict, planned: dict, space: dict) -> dict:
     trials = [t for t in registry.list(sweep_id=int(record["id"]), with_config=True) if t.get("config")]
     if not trials or not planned:
         return {}
-    swept = [k.lstrip("+~") for k in space]
+    swept = [k.lstrip("+~") for k in {**(record.get("space") or {}), **space}]  # swept before or now
     old = flatten(trials[0]["config"])
     new = flatten(next(iter(planned.values()))[0].config)
 
