@@ -61,6 +61,7 @@ bench: setup
 	$(BIN)/python bench/bench_serve_start.py
 	$(BIN)/python bench/bench_sweeps.py
 	$(BIN)/python bench/bench_packaged.py
+	$(BIN)/python bench/bench_fingerprint.py
 
 clean:
 	rm -rf $(VENV) .mlws runs *.egg-info
