@@ -2,6 +2,7 @@
 totals `mlws cost`, lineage and sweeps show. Everything here reads the registry alone: no cloud call."""
 from __future__ import annotations
 
+from ..spend.query import cost_rows
 from ..spend.reckon import add_up
 from ..spend.runs import costs_by_id, run_cost
 from ..errors import MlwsError
@@ -16,7 +17,7 @@ def totals(by: str | None = None, *, workspace=None) -> dict:
     if by is not None and by not in GROUPINGS:
         raise MlwsError(f"--by {by!r}: choose one of {', '.join(GROUPINGS)}")
     registry = session(workspace).registry
-    rows = registry.list(with_config=True)
+    rows = cost_rows(registry)
     costs = costs_by_id(registry, rows)
     groups: dict[str, list[dict]] = {}
     for r in rows:
@@ -42,25 +43,42 @@ def chain_costs(registry, chain: list[dict]) -> list[dict]:
     """Each lineage step with its run's cost and the cumulative cost to reach it: every run, up to
     that step's, of the experiments on the way there (failed tries, sweep trials and replicate seeds
     included); a step without an experiment counts its own run."""
+    import bisect
     experiments = sorted({s["experiment"] for s in chain if s.get("experiment")})
-    rows = registry.list(with_config=True) if experiments else []
-    rows = [r for r in rows if r.get("experiment") in experiments]
-    own = registry.list(ids=[s["id"] for s in chain], with_config=True)
-    costs = costs_by_id(registry, rows + [r for r in own if r["id"] not in {x["id"] for x in rows}])
-    out, on_the_way, counted = [], set(), set()
+    rows = cost_rows(registry, experiments=experiments)
+    known = {r["id"] for r in rows}
+    own = [r for r in cost_rows(registry, ids=[s["id"] for s in chain]) if r["id"] not in known]
+    costs = costs_by_id(registry, rows + own)
+    # per experiment: its runs' ids in order and running sums, so "its runs up to id N" is a bisect
+    ids: dict[str, list[int]] = {}
+    sums: dict[str, list[tuple[float, float, int, int]]] = {}
+    for r in rows:
+        c = costs[r["id"]]
+        usd, hours, runs, priced = sums.setdefault(r["experiment"], [(0.0, 0.0, 0, 0)])[-1]
+        ids.setdefault(r["experiment"], []).append(r["id"])
+        sums[r["experiment"]].append((usd + (c.get("usd") or 0.0), hours + (c.get("hours") or 0.0), runs + 1,
+                                      priced + (c.get("usd") is not None)))
+    out, reach, loose = [], {}, {}
     for step in chain:
         if step.get("experiment"):
-            on_the_way.add(step["experiment"])
-        counted |= {r["id"] for r in rows if r["experiment"] in on_the_way and r["id"] <= step["id"]}
-        counted.add(step["id"])
-        out.append({**step, "cost": costs.get(step["id"]),
-                    "cumulative": add_up([costs[i] for i in sorted(counted) if i in costs])})
+            reach.setdefault(step["experiment"], 0)
+        for e in reach:  # each experiment on the way: its runs made before this step (or an earlier one)
+            reach[e] = max(reach[e], step["id"])
+        if step["id"] not in known:  # a step without an experiment counts its own run
+            loose[step["id"]] = costs.get(step["id"])
+        parts = [sums[e][bisect.bisect_right(ids[e], n)] for e, n in reach.items() if e in ids]
+        rest = add_up(list(loose.values()))
+        usd = sum(x[0] for x in parts) + (rest["usd"] or 0.0)
+        priced = sum(x[3] for x in parts) + rest["priced"]
+        total = {"usd": round(usd, 6) if priced else None, "hours": round(sum(x[1] for x in parts) + rest["hours"], 6),
+                 "runs": sum(x[2] for x in parts) + rest["runs"], "priced": priced}
+        out.append({**step, "cost": costs.get(step["id"]), "cumulative": total})
     return out
 
 
 def sweep_costs(registry, view: dict) -> dict:
     """A sweep's view with each trial's cost and the sweep's total (every run it started)."""
-    rows = registry.list(sweep_id=int(view["sweep"]["id"]), with_config=True)
+    rows = cost_rows(registry, sweep_id=int(view["sweep"]["id"]))
     costs = costs_by_id(registry, rows)
     trials = [{**t, "cost": costs.get(t["run"])} for t in view["trials"]]
     return {**view, "trials": trials, "cost": add_up(list(costs.values()))}

@@ -6,14 +6,21 @@ from ..errors import MlwsError
 from .reckon import time_only
 
 
-def run_cost(record: dict) -> dict:
+def run_cost(record: dict, classes: dict | None = None) -> dict:
     """{usd, hours, basis, final}: the run's cost (its record needs its config); time only when its
-    backend knows no price or cannot be loaded on this machine."""
-    from ..compute import backend_for
+    backend knows no price or cannot be loaded on this machine. `classes`: backend classes by
+    `_target_`, found once for many runs."""
+    from ..compute import LEGACY_TARGETS, backend_class
+    compute = dict((record.get("config") or {}).get("compute") or {})
+    target = compute.pop("_target_", None) or LEGACY_TARGETS.get(record.get("backend") or "", "")
+    classes = {} if classes is None else classes
     try:
-        c = backend_for(record).cost(record)
+        if target not in classes:
+            classes[target] = backend_class({"_target_": target}) if target else None
+        cls = classes[target]
+        c = cls(compute).cost(record) if cls is not None else None
     except MlwsError:  # a backend this machine cannot import (its extra is missing)
-        c = None
+        classes[target], c = None, None
     return c or time_only(record)
 
 
@@ -25,4 +32,5 @@ def with_configs(registry, rows: list[dict]) -> list[dict]:
 
 
 def costs_by_id(registry, rows: list[dict]) -> dict[int, dict]:
-    return {r["id"]: run_cost(r) for r in with_configs(registry, rows)}
+    classes: dict = {}
+    return {r["id"]: run_cost(r, classes) for r in with_configs(registry, rows)}

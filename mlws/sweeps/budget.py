@@ -58,8 +58,9 @@ def decide(budget: float, finished: list[float], running: list[float], parallel_
 
 def verdict(registry, sweep_id: int, budget: float, active_ids) -> Verdict:
     """The sweep's spend from the registry, and whether one more trial fits."""
+    from ..spend.query import cost_rows
     from ..spend.runs import costs_by_id
-    rows = registry.list(sweep_id=int(sweep_id), with_config=True)
+    rows = cost_rows(registry, sweep_id=int(sweep_id))
     costs = costs_by_id(registry, rows)
     active = set(active_ids)
     unpriced = [r["id"] for r in rows if costs[r["id"]].get("usd") is None and r["status"] != "running"]
