@@ -138,3 +138,6 @@ def test_changed_data_is_refused_by_exact_warned_by_rerun_and_a_change_in_diff(s
     assert "data: changed (" in diff.stdout, diff.stdout
     assert mlws_json("diff", "1", str(new), cwd=ws, env=env)["data"]["changed"] is True
     assert "data: same fingerprint" in mlws("diff", "1", "1", cwd=ws, env=env).stdout
+    lineage = mlws_json("lineage", str(new), cwd=ws, env=env)  # the rerun's parent is run 1
+    assert [s["id"] for s in lineage][-2:] == [1, new] and any(
+        line.startswith("data: changed (") for line in lineage[-1]["summary"]), lineage

@@ -1,7 +1,7 @@
 """Lineage queries over the registry: the chain root → run, the best run, the whole tree."""
 from __future__ import annotations
 
-from .diff import change_lines, config_diff, delta
+from .diff import change_lines, config_diff, data_diff, data_line, delta
 
 LOWER_IS_BETTER = ("loss", "err", "mse", "mae", "perplexity")
 
@@ -13,6 +13,12 @@ def metric_mode(metric: str) -> str:
 def key_metric(record: dict) -> str | None:
     from ..keymetric import monitor_of
     return monitor_of(record)["metric"]
+
+
+def _data_change(previous: dict | None, record: dict) -> list[str]:
+    """`data: changed (…)` when the step's data fingerprint differs from its parent's: a change too."""
+    data = data_diff(previous, record) if previous else {"changed": False}
+    return [data_line({"data": data})] if data["changed"] else []
 
 
 def steps(records: list[dict], metric: str | None = None) -> list[dict]:
@@ -27,7 +33,7 @@ def steps(records: list[dict], metric: str | None = None) -> list[dict]:
             "id": record["id"], "experiment": record.get("experiment"), "parent": record.get("parent_id"),
             "status": record.get("status"), "labels": record.get("labels") or [], "note": record.get("note") or "",
             "description": (record.get("config") or {}).get("description"),
-            "changes": changes, "summary": change_lines(changes, ignore=("description",)),
+            "changes": changes, "summary": change_lines(changes, ignore=("description",)) + _data_change(previous, record),
             "metrics": record.get("metrics") or {}, "metric": m, "value": value,
             "delta": delta(before, value),
         })
