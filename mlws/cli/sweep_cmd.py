@@ -57,6 +57,10 @@ def show(result: dict, *, as_json: bool = False, markdown: bool = False) -> int:
     elif markdown:
         from mlws.sweeps.ranking import markdown as to_markdown
         sys.stdout.write(to_markdown(sweep, result["varied"], result["trials"]))
+        from mlws.sweeps.seed_groups import lines as seed_lines
+        found = seed_lines(result.get("seed_groups"))
+        found = [line.replace("`", "'") for line in found]  # values inside a fence stay text
+        sys.stdout.write("\n" + "\n".join(["```text", *found, "```"]) + "\n" if found else "")
     else:
         _table(result)
     if result.get("message"):
@@ -95,6 +99,9 @@ def _table(result: dict) -> None:
     out = console()
     out.print(title, style="bold", highlight=False, markup=False)  # a line of its own: a title is as wide as its table
     out.print(t if result["trials"] else f"sweep {sweep['id']} has no trials yet")
+    from mlws.sweeps.seed_groups import lines as seed_lines
+    for line in seed_lines(result.get("seed_groups")):  # trials that differ only in seed, as groups
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
     if result.get("cost") and result["cost"]["runs"]:
         from mlws.spend.reckon import duration
         total = result["cost"]

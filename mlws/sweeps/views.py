@@ -15,7 +15,9 @@ def view(registry, sweep_id: int) -> dict:
     counts = {st: sum(1 for t in trials if t["status"] == st) for st in ("succeeded", "failed", "stopped", "running")}
     succeeded = {t["trial_key"] for t in trials if t["status"] == "succeeded"}
     unsucceeded = sorted({t["trial_key"] for t in trials if t["trial_key"] not in succeeded})
-    return {"sweep": record, "varied": keys, "trials": table, "counts": counts, "unsucceeded": len(unsucceeded)}
+    from .seed_groups import seed_groups  # a sweep that varies seed: its trials by everything else
+    return {"sweep": record, "varied": keys, "trials": table, "counts": counts, "unsucceeded": len(unsucceeded),
+            "seed_groups": seed_groups(keys, table, record["mode"])}
 
 
 def listing(registry, limit: int | None = None) -> list[dict]:
