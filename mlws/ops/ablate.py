@@ -64,8 +64,10 @@ def ablate(run_id: int, *, seeds: int = 3, groups=(), parallel: int = 1, workspa
             values[key] = xs
     short = [c["name"] for c in configs if not c["values"]]
     if short:
-        raise MlwsError(f"no {metric} for {', '.join(short)} ({len(failed)} run(s) failed); "
-                        f"run `mlws ablate {run_id}` again to retry what is missing")
+        logs = "; ".join(f["log"] for f in failed[:3])
+        raise MlwsError(f"no {metric} for {', '.join(short)} ({len(failed)} run(s) failed{': ' + logs if logs else ''}); "
+                        f"keys that only work together can be one change (--group a,b); `mlws ablate {run_id}` "
+                        "again retries what is missing")
     names = [c["change"] for c in changes]
     result = ablation(values, names)
     return {"run": int(run_id), "parent": parent["id"], "metric": metric, "mode": mode, "seeds": seed_list,
@@ -222,11 +224,16 @@ def _train(ws, run_id: int, missing: list, parallel: int, say) -> list[dict]:
     logs = ws.state_dir / "ablations" / str(run_id)
     logs.mkdir(parents=True, exist_ok=True)
 
+    names: dict[str, int] = {}
+    for c, _ in missing:  # numbered before the threads start: a log's name never depends on timing
+        names.setdefault(c["name"], len(names) + 1)
+
     def one(item):
         c, seed = item
+        number = names[c["name"]]
         argv = [sys.executable, "-m", "mlws.cli.main", "train", *c["overrides"], f"seed={seed}",
                 "--label", f"ablate-{run_id}", "--json"]
-        log = logs / f"{len(c['overrides'])}-{abs(hash(c['name'])) % 10**8}-{seed}.log"
+        log = logs / f"{c['kind']}-{number}-seed{seed}.log"
         with log.open("w") as f:
             done = subprocess.run(argv, cwd=ws.root, stdout=subprocess.PIPE, stderr=f, text=True)
         try:
