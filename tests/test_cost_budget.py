@@ -2,6 +2,8 @@
 cost.local_hourly stops once the next trial would not fit, and a resume keeps to the same budget."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from .helpers import mlws, mlws_json
@@ -53,3 +55,18 @@ def test_a_budget_is_for_sweeps(ws, env):
     out = mlws("train", *TINY, *RATE, "--budget", "5", cwd=ws, env=env)
     assert out.returncode == 2 and "are for sweeps: add -m" in out.stderr
     assert mlws_json("runs", cwd=ws, env=env) == []
+
+
+def test_a_trial_still_running_when_the_spend_reaches_the_budget_is_stopped_cleanly(ws, env):
+    """$1 a second and a $25 budget: the first trial (500 short epochs: longer than 25 s) is stopped
+    once the sweep's spend reaches the budget, is recorded `stopped` with what it has, and no second
+    trial starts. (A stop in a worker's first seconds, before it handles SIGTERM, records it failed.)"""
+    out = mlws("train", "-m", *TINY, *RATE, "trainer.max_epochs=500", GRID, "--budget", "25", cwd=ws, env=env,
+               timeout=600)
+    text = out.stdout + out.stderr
+    assert out.returncode == 1, text[-3000:]  # a trial that did not succeed: the table says which
+    assert "stopped within its budget" in text and "stopped runs 1" in text, text[-3000:]
+    view = json.loads(mlws("sweep", "1", "--json", cwd=ws, env=env).stdout)  # exit 1: a trial did not succeed
+    assert [t["status"] for t in view["trials"]] == ["stopped"]
+    assert 25 <= view["cost"]["usd"] <= 25 + 10  # stopped within a poll and a clean shutdown
+    assert mlws_json("show", "1", cwd=ws, env=env)["artifacts"]["checkpoints"]  # what it had is kept
