@@ -169,3 +169,21 @@ def test_resume_refuses_changed_code_and_config_unless_forced(tmp_path):
     assert record["config"]["model"]["net"]["channels"] == [32, 64]  # the run's own config, carried on
     assert any(c.startswith("config:") for c in record["artifacts"]["resumes"][0]["changed"])
     assert (no_ckpt / "last.ckpt").is_file()
+
+
+def test_a_resumed_run_continues_its_w_and_b_run(shared):
+    """W&B offline: the resumed run writes under the earlier W&B run's id (`wandb sync` makes them one)."""
+    ws, env = shared
+    run_id = new_run_id(ws, env)
+    with_wandb = [a for a in TINY if a != "logger=none"]
+    killed = mlws("train", *with_wandb, "+callbacks.killer.epoch=2", cwd=ws, env={**env, "KILL_AT": "1"})
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    first = sorted((ws / "runs" / str(run_id) / "wandb").glob("offline-run-*"))
+    assert len(first) == 1
+    resumed = mlws("resume", str(run_id), cwd=ws, env=env)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    dirs = sorted((ws / "runs" / str(run_id) / "wandb").glob("offline-run-*"))
+    assert len(dirs) == 2 and len({d.name.rsplit("-", 1)[-1] for d in dirs}) == 1, dirs
+    record = mlws_json("show", str(run_id), cwd=ws, env=env)
+    assert record["artifacts"]["wandb"]["id"] == dirs[0].name.rsplit("-", 1)[-1]
+    assert weights_hash(ws, run_id) == weights_hash(ws, 1)  # the logger changes nothing of the training
