@@ -73,6 +73,11 @@ def test_groups_are_compared_everywhere_a_metric_is(ws, env):
     best = " ".join(mlws("lineage", "--best", "val/acc", cwd=ws, env=env).stdout.split())
     assert "ranked by mean val/acc (max is better):" in best
     assert "are not distinguishable" in best  # the two model_12 groups differ only in their seeds
+    report = mlws("report", "-o", str(ws / "report.html"), cwd=ws, env=env)
+    assert report.returncode == 0, report.stderr
+    page = (ws / "report.html").read_text()
+    assert f"<p class='replicates'>replicate group {same['group']} (runs" in page or \
+        f"<p class='replicates'>replicate group {g12['group']} (runs" in page
     ranking = mlws_json("lineage", "--best", "val/acc", cwd=ws, env=env)[-1]["best_groups"]
     assert {s["group"] for s in ranking["ranking"][:2]} == {g12["group"], same["group"]}
     assert ranking["ranking"][2]["group"] == g11["group"] and ranking["top_two"]["distinguishable"] is False

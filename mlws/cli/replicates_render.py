@@ -2,6 +2,8 @@
 as `mean ± sd [95% CI] n=K`, a difference with its interval and whether seed noise explains it."""
 from __future__ import annotations
 
+from mlws.history.groups import comparison_words, step_lines  # noqa: F401 (lineage_cmd imports step_lines here)
+
 
 def group_line(group: dict) -> str:
     """`replicate group 3 · runs 6, 7 · val/acc (max is better): 0.18 ± 0.03 [0.1, 0.3] n=2`"""
@@ -13,14 +15,6 @@ def group_line(group: dict) -> str:
 
 def side_name(side: dict) -> str:
     return f"group {side['group']}" if side["group"] is not None else f"run {side['runs'][0]}"
-
-
-def comparison_words(c: dict | None) -> str:
-    if c is None:
-        return "no values to compare"
-    head, _, verdict = c["text"].partition(": ")
-    better = {True: ", better", False: ", worse"}.get(c.get("better"), "")
-    return f"{head}{better}: {verdict}"
 
 
 def diff_lines(rep: dict | None) -> list[str]:
@@ -41,18 +35,6 @@ def diff_markdown(rep: dict | None) -> str:
              f"| {side_name(a)} | {side_name(b)} | difference |", "|---|---|---|",
              f"| {a['text']} | {b['text']} | {comparison_words(rep['comparison'])} |"]
     return "\n".join(lines) + "\n"
-
-
-def step_lines(step: dict) -> list[str]:
-    """Under a lineage step: its group's summary and how it differs from the step before."""
-    rep = step.get("replicates") or {}
-    out = []
-    if rep.get("group"):
-        g = rep["group"]
-        out.append(f"replicate group {g['group']} (runs {', '.join(str(r) for r in g['runs'])}): {g['text']}")
-    if rep.get("vs_previous"):
-        out.append(f"vs the step before: {comparison_words(rep['vs_previous'])}")
-    return out
 
 
 def best_lines(ranking: dict | None) -> list[str]:

@@ -70,3 +70,24 @@ def side(registry, record: dict, groups: set[int] | None = None) -> dict:
     """A run's side of a comparison: its whole replicate group's summary, or the run alone."""
     g = group_of(registry, record, groups)
     return summary(g, group_runs(registry, g) if g is not None else [record])
+
+
+def comparison_words(c: dict | None) -> str:
+    """`+0.031 [+0.012, +0.050], better: distinguishable from seed noise (Welch's t-test, p=0.004)`"""
+    if c is None:
+        return "no values to compare"
+    head, _, verdict = c["text"].partition(": ")
+    better = {True: ", better", False: ", worse"}.get(c.get("better"), "")
+    return f"{head}{better}: {verdict}"
+
+
+def step_lines(step: dict) -> list[str]:
+    """Under a lineage step (terminal or report): its group's summary and how it differs from the step before."""
+    rep = step.get("replicates") or {}
+    out = []
+    if rep.get("group"):
+        g = rep["group"]
+        out.append(f"replicate group {g['group']} (runs {', '.join(str(r) for r in g['runs'])}): {g['text']}")
+    if rep.get("vs_previous"):
+        out.append(f"vs the step before: {comparison_words(rep['vs_previous'])}")
+    return out

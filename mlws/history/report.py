@@ -102,11 +102,15 @@ def _story(chain: list[dict], metric: str, colours: dict[int, str] | None = None
     if not chain:
         return "<p>No lineage yet.</p>"
     out = [f"<h2>from baseline to run {chain[-1]['id']}: {len(chain)} steps</h2>"]
+    from .groups import step_lines
     for step in chain:
+        if (step.get("replicates") or {}).get("same_group_as_previous"):
+            continue  # the same replicate group as the step before: one step
         delta = "" if step["delta"] is None else f" ({step['delta']:+.4f})"
         labels = "".join(f"<span class='label'>{html.escape(l)}</span>" for l in step["labels"])
         changes = "".join(f"<li><code>{html.escape(line)}</code></li>" for line in step["summary"])
         note = f"<p><em>{html.escape(step['note'])}</em></p>" if step["note"] else ""
+        note += "".join(f"<p class='replicates'>{html.escape(line)}</p>" for line in step_lines(step))
         colour = (colours or {}).get(step["id"], OTHER)
         out.append(f"<div class='step' style='border-left-color:{colour}'><b>run {step['id']}</b> {html.escape(step['experiment'] or '-')} {labels} "
                    f"· {html.escape(metric)} = {_fmt(step['value'])}{delta}<br>"
