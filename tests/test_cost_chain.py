@@ -1,5 +1,6 @@
-"""The cumulative cost to reach each lineage step, in-process on a real SQLite registry seeded with
-runs of known duration (mlws/ops/cost.py chain_costs; mlws/spend/query.py reads them back)."""
+"""The cumulative cost to reach each lineage step, in-process on a real registry (SQLite, and a
+throwaway PostgreSQL server: the config keys are extracted by each database's own JSON functions)
+seeded with runs of known duration (mlws/ops/cost.py chain_costs; mlws/spend/query.py)."""
 from __future__ import annotations
 
 import pytest
@@ -8,7 +9,16 @@ from mlws.ops.cost import chain_costs
 from mlws.registry import open_registry
 from mlws.spec import RunSpec
 
+from .postgres_server import postgres_server, postgres_url  # noqa: F401  (fixtures)
+
 LOCAL = {"compute": {"_target_": "mlws.compute.local.LocalBackend"}, "cost": {"local_hourly": 3600.0}}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def registry(request, tmp_path):
+    if request.param == "sqlite":
+        return open_registry(f"sqlite:///{tmp_path / 'registry.db'}")
+    return open_registry(request.getfixturevalue("postgres_url"))
 
 
 def _run(registry, experiment, seconds, status="succeeded", config=LOCAL):
@@ -20,8 +30,7 @@ def _run(registry, experiment, seconds, status="succeeded", config=LOCAL):
     return run_id
 
 
-def test_each_step_counts_every_run_of_the_experiments_on_the_way_up_to_it(tmp_path):
-    registry = open_registry(f"sqlite:///{tmp_path / 'registry.db'}")
+def test_each_step_counts_every_run_of_the_experiments_on_the_way_up_to_it(registry):
     a1 = _run(registry, "a", 10)
     _run(registry, "a", 5, status="failed")           # a failed try of a: off the chain, counted
     b1 = _run(registry, "b", 20)
@@ -38,8 +47,7 @@ def test_each_step_counts_every_run_of_the_experiments_on_the_way_up_to_it(tmp_p
     assert steps[-1]["cumulative"]["hours"] == pytest.approx((10 + 5 + 20 + 7 + 30) / 3600, abs=1e-5)
 
 
-def test_a_step_without_an_experiment_counts_its_own_run_and_a_newer_parent_its_runs_up_to_it(tmp_path):
-    registry = open_registry(f"sqlite:///{tmp_path / 'registry.db'}")
+def test_a_step_without_an_experiment_counts_its_own_run_and_a_newer_parent_its_runs_up_to_it(registry):
     loose = _run(registry, None, 4)
     early = _run(registry, "a", 6)
     child = _run(registry, "b", 9)
