@@ -42,7 +42,7 @@ def cost_text(step: dict) -> str:
     """`cost $0.12 · $0.45 to reach (7 runs)`: the run's own, then every run on the way to it."""
     from mlws.spend.reckon import money
     own, total = step["cost"], step.get("cumulative") or {}
-    text = f"cost {money(own.get('usd'), own.get('hours'))}"
+    text = f"{'time' if own.get('usd') is None else 'cost'} {money(own.get('usd'), own.get('hours'))}"
     if total:
         unpriced = total["runs"] - total["priced"] if total["usd"] is not None else 0
         text += (f" · {money(total['usd'], total['hours'])} to reach ({total['runs']} run{'s' if total['runs'] != 1 else ''}"
