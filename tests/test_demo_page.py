@@ -196,6 +196,35 @@ def test_an_uploaded_png_is_scaled_to_the_input_shape(served, truth, tmp_path):
     assert answer["predictions"] == predict(port, sent)["predictions"]
 
 
+def test_a_drawing_is_what_the_model_gets(served):
+    """A vertical stroke down the sketch pad's middle: ink in the middle columns, paper at the sides."""
+    _, _, port, _ = served
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page, seen = open_demo(browser, port)
+            page.click("#mlws-pad button[aria-label=Brush]")
+            box = page.locator("#mlws-pad canvas").last.bounding_box()
+            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+            page.mouse.move(x, y - 100)
+            page.mouse.down()
+            page.mouse.move(x, y + 100, steps=15)
+            page.mouse.up()
+            before = page.input_value("#mlws-answer textarea")
+            page.click("#mlws-predict")
+            wait_answer(page, before)
+            sent, answer, caption = shown(page)
+        finally:
+            browser.close()
+    import numpy as np
+    grid = np.asarray(sent)[0]
+    assert seen["errors"] == [] and caption == "your drawing" and grid.shape == (8, 8)
+    columns = grid.sum(axis=0)
+    assert columns[3:5].min() > 40 and columns[:2].max() == 0 and columns[6:].max() == 0, grid
+    assert answer["predictions"] == predict(port, sent)["predictions"]
+
+
 def test_where_it_is_wrong_lists_exactly_the_validation_errors(served, truth):
     _, _, port, _ = served
     from playwright.sync_api import sync_playwright
