@@ -39,6 +39,12 @@ def test_a_local_sweep_stops_after_its_budget_of_n_trials_and_a_resume_keeps_to_
     assert "stopped within its budget" in resumed.stdout + resumed.stderr, resumed.stderr[-2000:]
     assert len(mlws_json("sweep", "1", cwd=ws, env=env)["trials"]) == len(costs)  # nothing more was run
 
+    # a bigger budget, given as it resumes: more trials run, and the new budget is the one recorded
+    more = mlws("sweep", "1", "--resume", "--budget", f"{budget + 2 * max(costs):g}", cwd=ws, env=env, timeout=600)
+    assert more.returncode in (0, 1), more.stderr[-2000:]
+    after = json.loads(mlws("sweep", "1", "--json", cwd=ws, env=env).stdout)
+    assert len(after["trials"]) > len(costs) and after["sweep"]["settings"]["budget"] == pytest.approx(budget + 2 * max(costs))
+
 
 @pytest.mark.parametrize("args,message", [
     (["--budget", "-5"], "--budget: must be a positive amount of dollars, got -5"),
@@ -54,6 +60,8 @@ def test_a_bad_budget_is_one_clear_line_and_records_nothing(ws, env, args, messa
 def test_a_budget_is_for_sweeps(ws, env):
     out = mlws("train", *TINY, *RATE, "--budget", "5", cwd=ws, env=env)
     assert out.returncode == 2 and "are for sweeps: add -m" in out.stderr
+    shown = mlws("sweep", "1", "--budget", "5", cwd=ws, env=env)
+    assert shown.returncode == 2 and "--budget changes a sweep's budget as it resumes" in shown.stderr
     assert mlws_json("runs", cwd=ws, env=env) == []
 
 

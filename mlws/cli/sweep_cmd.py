@@ -18,14 +18,19 @@ def add_arguments(p) -> None:
     p.add_argument("--max-failures", type=int, metavar="K")
     p.add_argument("--force", action="store_true", help="with --resume: even though its search space changed")
     p.add_argument("--detach", action="store_true", help="with --resume: drive the sweep in the background")
+    from .train_cmd import _dollars
+    p.add_argument("--budget", type=_dollars, metavar="USD", help="with --resume: a new budget for the whole sweep")
 
 
 def run(args) -> int:
     from mlws import api
+    if args.budget is not None and not args.resume:
+        from mlws.errors import MlwsError
+        raise MlwsError(f"--budget changes a sweep's budget as it resumes: mlws sweep {args.sweep_id} --resume --budget USD")
     if args.resume:
         with _progress_to_stderr(args.json or args.format == "markdown"):
             result = api.resume_sweep(args.sweep_id, parallel=args.parallel, max_failures=args.max_failures,
-                                      force=args.force, detach=args.detach)
+                                      force=args.force, detach=args.detach, budget=args.budget)
     else:
         result = api.sweep_view(args.sweep_id)
     return show(result, as_json=args.json, markdown=args.format == "markdown")

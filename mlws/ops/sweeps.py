@@ -19,12 +19,12 @@ def sweep(overrides, *, parallel: int = 1, max_failures: int | None = None, resu
 
 
 def resume(sweep_id: int, *, parallel: int | None = None, max_failures: int | None = None, force: bool = False,
-           detach: bool = False, workspace=None, out=None) -> dict:
-    """Run what a sweep still misses, with its recorded overrides."""
+           detach: bool = False, workspace=None, out=None, budget: float | None = None) -> dict:
+    """Run what a sweep still misses, with its recorded overrides (and budget, unless `budget`)."""
     from ..sweeps.start import resume as resume_sweep
     s = session(workspace)
     return _result(s, resume_sweep(s.workspace, s.registry, sweep_id, parallel=parallel, max_failures=max_failures,
-                                   force=force, detach=detach, out=out), detach)
+                                   force=force, detach=detach, out=out, budget=budget), detach)
 
 
 def _result(s, sweep_id: int, detached: bool) -> dict:

@@ -114,13 +114,14 @@ def _check(ws, sweeper) -> dict:
 
 
 def resume(ws, registry, sweep_id: int, *, parallel: int | None, max_failures: int | None, force: bool,
-           detach: bool, out=None) -> int:
+           detach: bool, out=None, budget: float | None = None) -> int:
     """Run what a sweep still misses, with its recorded overrides."""
     record = registry.sweeps.get(int(sweep_id))
     stored = record["settings"] or {}
     options = Options(parallel=parallel or stored.get("parallel") or 1,
                       max_failures=max_failures if max_failures is not None else stored.get("max_failures"),
-                      resume=True, force=force, detach=detach, command=record["command"], sweep_id=int(sweep_id))
+                      resume=True, force=force, detach=detach, command=record["command"], sweep_id=int(sweep_id),
+                      budget=budget)
     return start(ws, registry, record["overrides"], options, out=out)
 
 
