@@ -3,7 +3,6 @@ JupyterLab started by hand with the same port and token, both measured here (med
 `mlws.runs_frame()` at 10,000 synthetic runs against `mlws.runs()` on the same registry.
 Goal: runs_frame() at 10,000 runs under 1 s.
 """
-import os
 import secrets
 import socket
 import statistics

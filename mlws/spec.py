@@ -29,7 +29,7 @@ class RunSpec:
     uid: str = ""                # unique across workspaces and time: keys the run's files in a shared bucket
     schema: int = SCHEMA_VERSION  # the shape of this record; a reader refuses a newer one by name
 
-    def with_run(self, run_id: int, run_dir: str) -> "RunSpec":
+    def with_run(self, run_id: int, run_dir: str) -> RunSpec:
         import uuid
         return replace(self, run_id=run_id, run_dir=run_dir, uid=self.uid or uuid.uuid4().hex[:16])
 
@@ -37,7 +37,7 @@ class RunSpec:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "RunSpec":
+    def from_json(cls, text: str) -> RunSpec:
         data = json.loads(text)
         schema = data.get("schema", 1)  # specs written before the field existed are version 1
         if not isinstance(schema, int) or schema > SCHEMA_VERSION:
@@ -58,5 +58,5 @@ class RunSpec:
         return write_atomic(path, self.to_json())
 
     @classmethod
-    def read(cls, path: str | os.PathLike) -> "RunSpec":
+    def read(cls, path: str | os.PathLike) -> RunSpec:
         return cls.from_json(Path(path).read_text())

@@ -8,7 +8,6 @@ a package index on loopback."""
 import json
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest

@@ -7,7 +7,6 @@
   this machine with a model that fails in a chosen way: it exits 75 for an NCCL timeout, 1 for a
   user's exception and for a node whose torch cannot see its GPUs.
 """
-import asyncio
 import json
 import os
 import subprocess

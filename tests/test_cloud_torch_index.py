@@ -4,7 +4,6 @@ index on loopback plays download.pytorch.org: pip's simple API over a folder), a
 constraints file while the workspace's own requirements install (real pip, tiny wheels on loopback)."""
 import os
 import subprocess
-import sys
 import venv
 
 import pytest

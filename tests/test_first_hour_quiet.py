@@ -45,7 +45,7 @@ def test_the_route_takes_over_a_logger_a_later_import_configures(tmp_path):
         route.claim()
         assert added not in logger.handlers
         logger.info("a notice")
-        warnings.warn("a deprecation", FutureWarning)
+        warnings.warn("a deprecation", FutureWarning, stacklevel=1)
     assert logger.handlers == before + [added]
     logger.removeHandler(added)
     text = (tmp_path / "train.log").read_text()

@@ -19,7 +19,7 @@ def test_the_node_wheel_installs_and_imports_and_is_cached(tmp_path):
     # the content is in the version: pip keeps an installed wheel of an equal version, so a reused
     # cluster with an older build would keep the old code
     content = wheel.parent.name
-    assert wheel.name.endswith(f"+{content}-py3-none-any.whl") and f"Version: " in meta and f"+{content}" in meta
+    assert wheel.name.endswith(f"+{content}-py3-none-any.whl") and "Version: " in meta and f"+{content}" in meta
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "mlws = mlws.cli.main:main" in entry_points  # the `mlws` command on the node too
     target = tmp_path / "site"

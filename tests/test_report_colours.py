@@ -4,7 +4,6 @@ Chromium drew them); with thousands of runs only the chain and the top-N curves 
 import json
 import time
 
-import pytest
 
 from mlws.history.report import GRAPH_LIMIT, OTHER, TOP_N, build_report, curve_ids
 

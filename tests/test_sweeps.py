@@ -1,7 +1,6 @@
 """Sweeps for real: short model_12 trainings as trials, in parallel, killed and resumed, interrupted,
 failing, and an Optuna study resumed to its full trial count."""
 import json
-import os
 import signal
 import sqlite3
 import subprocess

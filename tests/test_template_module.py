@@ -90,7 +90,7 @@ def test_pickled_hyperparameters_never_run_and_tampered_weights_are_refused(temp
     assert not marker.exists()  # inference never unpickled the .ckpt
     best.with_suffix(".safetensors").write_bytes(b"\x00" * 64)
     with pytest.raises(MlwsError, match="refusing weights file .* not a readable safetensors file"):
-        api.load_run(1, workspace=ws).model
+        _ = api.load_run(1, workspace=ws).model
     out = mlws("serve", "1", cwd=ws, env=env)
     assert out.returncode == 2 and "refusing weights file" in out.stderr and "Traceback" not in out.stderr
     assert not marker.exists()

@@ -3,8 +3,8 @@ becomes an mlws run, started by the sweep's driver on the run's own compute back
 
 Hydra instantiates launchers only from the `hydra_plugins` package, hence this thin adapter; the
 work is in mlws.sweeps.driver."""
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from hydra.core.config_store import ConfigStore
 from hydra.core.utils import JobReturn, JobStatus

@@ -6,7 +6,7 @@ Its config nodes are YAML in mlws's packaged conf (mlws/conf/hydra/sweeper/: `op
 `mlws_random`), each naming its adapter; Hydra instantiates sweepers only from the `hydra_plugins`
 package, hence this thin class. The adapter is the one the sweep's driver holds (built from the
 same composed node before anything was recorded), so its trials and the runs agree."""
-from typing import Any, List
+from typing import Any
 
 from hydra.core.plugins import Plugins
 from hydra.plugins.sweeper import Sweeper
@@ -24,13 +24,13 @@ class MlwsSweeper(Sweeper):
         self.launcher = Plugins.instance().instantiate_launcher(
             config=config, hydra_context=hydra_context, task_function=task_function)
 
-    def sweep(self, arguments: List[str]) -> None:
+    def sweep(self, arguments: list[str]) -> None:
         from mlws.sweeps.driver import active_driver
         from mlws.sweeps.sweeper import run_trials
 
         driver = active_driver()
 
-        def launch(jobs: List[List[str]]) -> list:
+        def launch(jobs: list[list[str]]) -> list:
             returns = self.launcher.launch(jobs, initial_job_idx=self.job_idx)
             self.job_idx += len(returns)
             return [r.return_value for r in returns]

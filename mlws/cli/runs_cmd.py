@@ -1,7 +1,7 @@
 """mlws runs [--label L] [--experiment E] [--status S] [--search TEXT] [--where 'val/acc>0.9'] [--sort M] [--limit N] [--json]"""
 from __future__ import annotations
 
-from .render import console, format_metrics, print_json
+from .render import console, print_json
 
 DEFAULT_TABLE_LIMIT = 50
 

@@ -1,7 +1,7 @@
 """scikit-learn's bundled digits as a LightningDataModule, and a generic classifier module."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytorch_lightning as pl
 import torch

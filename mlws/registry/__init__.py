@@ -9,6 +9,7 @@ from .records import RunRecord, RunStore
 from .store import Registry
 
 STATUSES = ("running", "succeeded", "failed", "stopped")
+__all__ = ["Registry", "RunRecord", "RunStore", "STATUSES", "open_registry"]
 
 
 def open_registry(url: str) -> Registry:

@@ -50,7 +50,7 @@ def materialise(top: Path, commit: str, rel: str, dest: Path) -> Path:
             entries.append((sha.decode(errors="surrogateescape"), path.decode(errors="surrogateescape")))
     contents = _blobs(top, [sha for sha, _ in entries])
     dest = dest.resolve()
-    for (sha, path), data in zip(entries, contents):
+    for (_sha, path), data in zip(entries, contents):
         target = (dest / path).resolve()
         if dest not in target.parents:
             continue

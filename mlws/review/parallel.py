@@ -6,7 +6,7 @@ resolvers) and imports nothing new from the checkout.
 from __future__ import annotations
 
 import os
-from typing import Callable
+from collections.abc import Callable
 
 MIN_PER_WORKER = 8  # fewer than this: a worker costs more than it saves
 

@@ -49,8 +49,8 @@ def _snapshot_chunk(root: str, names: list[str]) -> list[tuple[str, dict]]:
     for name in names:
         parent_name = None
         try:
-            parent_name = reviewed(name, budget, lambda: parent(name))
-            config = reviewed(name, budget, lambda: compose_and_validate(ws, name, base_cache))
+            parent_name = reviewed(name, budget, lambda name=name: parent(name))
+            config = reviewed(name, budget, lambda name=name: compose_and_validate(ws, name, base_cache))
             out[name] = {"config": _without_root(config, str(ws.root)), "error": None, "builds_on": parent_name}
         except MlwsError as e:
             out[name] = {"config": None, "error": str(e).replace(str(ws.root), PLACEHOLDER),

@@ -21,7 +21,7 @@ _ACTIVE: list = []
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def active_driver() -> "Driver":
+def active_driver() -> Driver:
     if not _ACTIVE:
         raise RuntimeError("hydra/launcher=mlws is used by `mlws train -m`, not on its own")
     return _ACTIVE[-1]
@@ -44,7 +44,7 @@ class Trial:
     action: str = "new"          # new | done | adopt | same (as an earlier job of this batch) | invalid
     run: dict | None = None      # the run that answers for this job
     error: str | None = None
-    twin: "Trial | None" = None
+    twin: Trial | None = None
 
 
 class Driver:

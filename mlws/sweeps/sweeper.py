@@ -18,8 +18,9 @@ import importlib
 import inspect
 import sys
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 from ..errors import MlwsError
 from .space import SweepArgs

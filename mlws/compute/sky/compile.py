@@ -9,7 +9,7 @@ from ... import node_env
 from ...errors import MlwsError
 from ...provenance import package_versions
 from .node_run import TRANSIENT_EXIT
-from .node_setup import REMOTE_DIST, node_install
+from .node_setup import node_install
 from .torch_wheels import accelerator_names, torch_index  # noqa: F401  (where they used to live)
 
 REMOTE_SPEC = "/mlws/spec.json"
