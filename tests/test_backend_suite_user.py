@@ -46,7 +46,8 @@ class TestScriptBackend(BackendTestSuite):
         (ws / "acme" / "__init__.py").write_text("")
         (ws / "acme" / "compute.py").write_text(BACKEND)
         (ws / "conf" / "compute").mkdir(exist_ok=True)  # beside mlws's packaged compute blocks
-        (ws / "conf" / "compute" / "script.yaml").write_text("_target_: acme.compute.ScriptBackend\\ngreeting: hello\\n")
+        yaml = "_target_: acme.compute.ScriptBackend\\ngreeting: hello\\n"
+        (ws / "conf" / "compute" / "script.yaml").write_text(yaml)
 
 
 def test_nothing_came_from_mlws_own_tests():

@@ -70,9 +70,9 @@ class BackendTestSuite:
     def backend_env(self, tmp_path) -> dict:
         """The environment of every command: no W&B credentials or MLWS_* settings from this machine."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "MLWS_"))}
-        env.update({"NETRC": str(tmp_path / "no-netrc"), "WANDB_MODE": "offline",
-                    "WANDB_CONFIG_DIR": str(tmp_path / "wandb-config"), "WANDB_CACHE_DIR": str(tmp_path / "wandb-cache"),
-                    "WANDB_DATA_DIR": str(tmp_path / "wandb-data"), "PYTHONHASHSEED": "0"})
+        env.update({"NETRC": str(tmp_path / "no-netrc"), "WANDB_MODE": "offline", "PYTHONHASHSEED": "0",
+                    "WANDB_CONFIG_DIR": str(tmp_path / "wandb-config"),
+                    "WANDB_CACHE_DIR": str(tmp_path / "wandb-cache"), "WANDB_DATA_DIR": str(tmp_path / "wandb-data")})
         return env
 
     @pytest.fixture
@@ -83,8 +83,9 @@ class BackendTestSuite:
         ws.mkdir()
         git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
         subprocess.run([*git, "init", "-q"], cwd=ws, check=True)
-        out = self.run_mlws(ws, backend_env, "init", "--name", "suite", "--model", "mlws.examples.digits.DigitsClassifier",
-                            "--data", "mlws.examples.digits.DigitsDataModule", "--metric", "val/acc", "--mode", "max")
+        example = "mlws.examples.digits"
+        out = self.run_mlws(ws, backend_env, "init", "--name", "suite", "--model", f"{example}.DigitsClassifier",
+                            "--data", f"{example}.DigitsDataModule", "--metric", "val/acc", "--mode", "max")
         assert out.returncode == 0, out.stderr[-3000:]
         model = ws / "conf" / "model" / "suite.yaml"
         model.write_text(model.read_text().replace("net: ???\n", _NET))
