@@ -11,6 +11,19 @@ def add_arguments(p) -> None:
     p.add_argument("--json", action="store_true")
 
 
+def dollars(text: str) -> float:
+    """An argparse type (--budget): a positive amount of dollars."""
+    import argparse
+    import math
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an amount of dollars, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive amount of dollars, got {text}")
+    return value
+
+
 def run(args) -> int:
     from mlws import api
     result = api.cost_totals(args.by)

@@ -18,8 +18,8 @@ def add_arguments(p) -> None:
     p.add_argument("--max-failures", type=int, metavar="K")
     p.add_argument("--force", action="store_true", help="with --resume: even though its search space changed")
     p.add_argument("--detach", action="store_true", help="with --resume: drive the sweep in the background")
-    from .train_cmd import _dollars
-    p.add_argument("--budget", type=_dollars, metavar="USD", help="with --resume: a new budget for the whole sweep")
+    from .cost_cmd import dollars
+    p.add_argument("--budget", type=dollars, metavar="USD", help="with --resume: a new budget for the whole sweep")
 
 
 def run(args) -> int:

@@ -36,22 +36,10 @@ def add_arguments(p) -> None:
     sweep.add_argument("--resume", action="store_true",
                        help="continue the earlier sweep of these overrides: only missing or failed trials run")
     sweep.add_argument("--force", action="store_true", help="with --resume: even though its search space changed")
-    sweep.add_argument("--budget", type=_dollars, metavar="USD",
+    from .cost_cmd import dollars
+    sweep.add_argument("--budget", type=dollars, metavar="USD",
                        help="launch a trial only while the sweep's spend plus its expected cost stays within USD "
                             "(held across --resume)")
-
-
-def _dollars(text: str) -> float:
-    """An argparse type: a positive amount of dollars."""
-    import argparse
-    import math
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an amount of dollars, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive amount of dollars, got {text}")
-    return value
 
 
 def _at_least(minimum: int):
