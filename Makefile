@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup train test test-fast lint bench check docs clean
+.PHONY: setup train test test-fast test-unit lint bench check docs clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: setup
 SYSTEMS := ray or serve or jupyter or postgres or sky or chromium or tmux
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not (slow or $(SYSTEMS))" --durations=10
+
+## The unit tier alone: pure logic, no subprocess or server (seconds).
+test-unit: setup
+	$(BIN)/python -m pytest -q tests/unit
 
 ## Lint, format and types (seconds; pyproject.toml configures each). `ruff check --fix` and `ruff format`
 ## fix most of what the first two report.
