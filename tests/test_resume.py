@@ -29,13 +29,27 @@ class KillAt(pl.Callback):
     def __init__(self, epoch: int = 2, batch: int = 0):
         self.epoch, self.batch = epoch, batch
 
+    def target(self):
+        """KILL_PLAN="1:1,2:0,3:-1": the i-th process of the run dies at the i-th place (kills.txt counts)."""
+        plan = os.environ.get("KILL_PLAN")
+        if not plan:
+            return (self.epoch, self.batch) if os.environ.get("KILL_AT") else None
+        done = len(open("kills.txt").read().split()) if os.path.exists("kills.txt") else 0
+        places = [tuple(int(n) for n in p.split(":")) for p in plan.split(",")]
+        return places[done] if done < len(places) else None
+
+    def die(self):
+        with open("kills.txt", "a") as f:
+            f.write("x\\n")
+        os.kill(os.getpid(), signal.SIGKILL)
+
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-        if os.environ.get("KILL_AT") and (trainer.current_epoch, batch_idx) == (self.epoch, self.batch):
-            os.kill(os.getpid(), signal.SIGKILL)
+        if self.target() == (trainer.current_epoch, batch_idx):
+            self.die()
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint):
-        if os.environ.get("KILL_AT") and self.batch == -1 and trainer.current_epoch == self.epoch:
-            os.kill(os.getpid(), signal.SIGKILL)
+        if self.target() == (trainer.current_epoch, -1):
+            self.die()
 '''
 
 TINY = ["+experiment=model_12", "trainer.max_epochs=4", "trainer.limit_train_batches=3", "trainer.limit_val_batches=2",
@@ -187,3 +201,25 @@ def test_a_resumed_run_continues_its_w_and_b_run(shared):
     record = mlws_json("show", str(run_id), cwd=ws, env=env)
     assert record["artifacts"]["wandb"]["id"] == dirs[0].name.rsplit("-", 1)[-1]
     assert weights_hash(ws, run_id) == weights_hash(ws, 1)  # the logger changes nothing of the training
+
+
+def test_several_kills_in_one_run_end_as_the_uninterrupted_run(shared):
+    """Killed three times (mid-epoch, at a boundary, between a validation and its checkpoint),
+    resumed each time: still the uninterrupted run's weights, one run id, every validation once."""
+    ws, env = shared
+    run_id = new_run_id(ws, env)
+    (ws / "kills.txt").unlink(missing_ok=True)
+    plan = {**env, "KILL_PLAN": "1:1,2:0,2:-1"}
+    assert mlws("train", *TINY, cwd=ws, env=plan).returncode == -9
+    for kill in (2, 3):
+        again = mlws("resume", str(run_id), cwd=ws, env=plan)
+        assert again.returncode == -9, again.stderr[-2000:]
+        assert len((ws / "kills.txt").read_text().split()) == kill
+    last = mlws("resume", str(run_id), cwd=ws, env=plan)  # the plan is spent: it ends
+    assert last.returncode == 0, last.stderr[-3000:]
+    record = mlws_json("show", str(run_id), cwd=ws, env=env)
+    assert record["status"] == "succeeded" and len(record["artifacts"]["resumes"]) == 3
+    assert new_run_id(ws, env) == run_id + 1
+    assert weights_hash(ws, run_id) == weights_hash(ws, 1)
+    assert [(v["epoch"], v["step"]) for v in validations(ws, run_id)] == \
+        [(v["epoch"], v["step"]) for v in validations(ws, 1)]
