@@ -55,6 +55,12 @@ def test_ablate_finds_the_change_that_bought_the_gain(ws, env):
     assert md.startswith(f"### mlws ablate: run {run['id']} (parent: run {parent['id']})")
     assert "| `model.net.channels` | [16, 32] → [32, 64] |" in md
 
+    report = mlws("report", "-o", str(ws / "report.html"), cwd=ws, env=env)
+    assert report.returncode == 0, report.stderr
+    page = (ws / "report.html").read_text()
+    assert f"<h3>run {run['id']} against its parent, run {parent['id']}</h3>" in page
+    assert "<tr><td><code>model.net.channels</code></td>" in page and "within seed noise" in page
+
     grouped = mlws_json("ablate", str(run["id"]), "--seeds", "3", "--group", "trainer.max_epochs,model.scheduler",
                         cwd=ws, env=env)
     assert [c["change"] for c in grouped["changes"]] == ["trainer.max_epochs+model.scheduler", "model.net.channels"]

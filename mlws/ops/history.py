@@ -188,6 +188,8 @@ def report(output, *, metric: str | None = None, runs_for_curves=None, workspace
     ids = list(runs_for_curves) if runs_for_curves else curve_ids(rows, chain, metric, mode)
     page = build_report(rows, chain, read_curves(rows, ids), metric, mode, newest["loss"],
                         title=f"mlws report · {ws.root.name}")
+    from ..history.ablation_report import stored, with_section
+    page = with_section(page, stored(ws.state_dir))  # each `mlws ablate RUN` kept in the workspace
     path = Path(output)
     write_atomic(path, page)
     return path
