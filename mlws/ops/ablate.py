@@ -70,11 +70,13 @@ def ablate(run_id: int, *, seeds: int = 3, groups=(), parallel: int = 1, workspa
                         "again retries what is missing")
     names = [c["change"] for c in changes]
     result = ablation(values, names)
-    out = {"run": int(run_id), "parent": parent["id"], "metric": metric, "mode": mode, "seeds": seed_list,
-            "changes": [{k: v for k, v in c.items() if k != "_raw"} for c in changes], "configurations": [_public(c) for c in configs], "failed": failed, **result,
-            "trained": len(missing), "reused": len(configs) * seeds - len(missing)}
-    (ws.state_dir / "ablations" / str(run_id) / "result.json").write_text(json.dumps(out, default=str))
-    return out
+    report = {"run": int(run_id), "parent": parent["id"], "metric": metric, "mode": mode, "seeds": seed_list,
+              "changes": [{k: v for k, v in c.items() if k != "_raw"} for c in changes],
+              "configurations": [_public(c) for c in configs], "failed": failed, **result,
+              "trained": len(missing), "reused": len(configs) * seeds - len(missing)}
+    # kept for `mlws report`'s ablation section
+    (ws.state_dir / "ablations" / str(run_id) / "result.json").write_text(json.dumps(report, default=str))
+    return report
 
 
 def _step_file(ws, run_id: int):
