@@ -74,7 +74,8 @@ def test_bad_ablate_input_is_one_line_and_records_nothing(ws, env):
     cases = [(["ablate", "99"], "no run 99"),
              (["ablate", str(parent["id"])], "has no parent run"),
              (["ablate", str(run["id"]), "--seeds", "0"], "--seeds: must be at least 1"),
-             (["ablate", str(run["id"]), "--group", "model.lr"], "--group model.lr: model.lr is not a key this step changes"),
+             (["ablate", str(run["id"]), "--group", "model.lr"],
+              "--group model.lr: model.lr is not a key this step changes"),
              (["ablate", str(run["id"]), "--group", "trainer.max_epochs", "--group", "trainer"],
               "trainer.max_epochs is already in --group trainer.max_epochs"),
              (["ablate", str(run["id"]), "--parallel", "0"], "--parallel: must be at least 1")]

@@ -12,7 +12,9 @@ def stored(state_dir: Path) -> list[dict]:
     """The ablation results kept under the workspace's state, by run id."""
     folder = Path(state_dir) / "ablations"
     out = []
-    for path in sorted(folder.glob("*/result.json"), key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0):
+    def number(path: Path) -> int:
+        return int(path.parent.name) if path.parent.name.isdigit() else 0
+    for path in sorted(folder.glob("*/result.json"), key=number):
         try:
             out.append(json.loads(path.read_text()))
         except (OSError, ValueError):

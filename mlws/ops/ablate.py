@@ -58,14 +58,16 @@ def ablate(run_id: int, *, seeds: int = 3, groups=(), parallel: int = 1, workspa
     for c in configs:
         runs = [done[(c["name"], s)] for s in seed_list if (c["name"], s) in done]
         c["runs"] = [r["id"] for r in runs]
-        xs = [float(r["metrics"][metric]) for r in runs if isinstance((r.get("metrics") or {}).get(metric), (int, float))]
+        xs = [float(r["metrics"][metric]) for r in runs
+              if isinstance((r.get("metrics") or {}).get(metric), (int, float))]
         c["values"] = xs
         for key in [c["key"], *c.get("aliases", [])]:
             values[key] = xs
     short = [c["name"] for c in configs if not c["values"]]
     if short:
         logs = "; ".join(f["log"] for f in failed[:3])
-        raise MlwsError(f"no {metric} for {', '.join(short)} ({len(failed)} run(s) failed{': ' + logs if logs else ''}); "
+        raise MlwsError(f"no {metric} for {', '.join(short)} "
+                        f"({len(failed)} run(s) failed{': ' + logs if logs else ''}); "
                         f"keys that only work together can be one change (--group a,b); `mlws ablate {run_id}` "
                         "again retries what is missing")
     names = [c["change"] for c in changes]
@@ -163,7 +165,8 @@ def plan_configs(ws, parent: dict, run: dict, changes: list[dict], seeds: list[i
         got = flatten({k: v for k, v in c["config"].items() if k not in IGNORED})
         wrong = sorted(k for k in want.keys() | got.keys() if want.get(k, _MISSING) != got.get(k, _MISSING))
         if wrong:
-            raise MlwsError(f"{c['name']}: its overrides do not give the intended config (keys {', '.join(wrong[:5])}); "
+            raise MlwsError(f"{c['name']}: its overrides do not give the intended config "
+                            f"(keys {', '.join(wrong[:5])}); "
                             "group keys that must change together with --group a,b")
     if len(changes) == 1:
         c = changes[0]["change"]

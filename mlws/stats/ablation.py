@@ -82,7 +82,8 @@ def ablation(values: dict, changes: list[str], *, confidence: float = 0.95, seed
         matters = None if effect["low"] is None else not (effect["low"] <= 0 <= effect["high"])
         effects[c] = {"add": e["add"], "leave_out": e["leave_out"], "effect": effect, "share": share,
                       "matters": matters}
-    interaction = linear(point["interaction"], [("run", 1.0), ("parent", k - 1.0)] + [(("add", c), -1.0) for c in changes])
+    interaction = linear(point["interaction"],
+                         [("run", 1.0), ("parent", k - 1.0)] + [(("add", c), -1.0) for c in changes])
     return {"gain": gain, "interaction": interaction,
             "effects": effects}
 

@@ -7,8 +7,7 @@ import random
 
 import pytest
 
-from mlws.stats import compare, comparison_text, rank, summarize, summary_text
-from mlws.stats import student
+from mlws.stats import compare, comparison_text, rank, student, summarize, summary_text
 
 
 def test_t_quantiles_and_tails_match_the_tables():
@@ -105,4 +104,5 @@ def test_a_thousand_groups_compare_in_well_under_a_second_of_work():
     student.quantile.cache_clear()
     for i in range(1000):
         compare(groups[i], groups[i + 1])
-    assert student.quantile.cache_info().currsize <= 1001  # one Newton solve per comparison at most (+1 for the groups' own df)
+    # one Newton solve per comparison at most (+1 for the groups' own df)
+    assert student.quantile.cache_info().currsize <= 1001

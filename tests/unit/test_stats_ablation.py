@@ -56,7 +56,8 @@ def test_one_seed_gives_estimates_without_intervals():
 
 def test_step_changes_and_groups():
     parent = {"description": "p", "seed": 1, "model": {"lr": 0.1, "net": {"w": 16, "d": 2}}, "trainer": {"e": 3}}
-    run = {"description": "r", "seed": 2, "model": {"lr": 0.2, "net": {"w": 32, "d": 2}, "tag": "x"}, "trainer": {"e": 3}}
+    run = {"description": "r", "seed": 2, "model": {"lr": 0.2, "net": {"w": 32, "d": 2}, "tag": "x"},
+           "trainer": {"e": 3}}
     changes = step_changes(parent, run)
     assert [c["change"] for c in changes] == ["model.lr", "model.net.w", "model.tag"]
     assert changes[2]["keys"] == {"model.tag": ["(none)", "x"]}
