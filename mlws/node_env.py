@@ -3,6 +3,7 @@ a SkyPilot node) and that the worker and the trainer read there. Both sides use 
 a name cannot drift between the writer and the reader."""
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 
@@ -13,6 +14,8 @@ SPEC_JSON = "MLWS_SPEC_JSON"  # the RunSpec itself, for a backend that uploads n
 REGISTRY_URL = "MLWS_REGISTRY_URL"
 REGISTRY_SHARED = "MLWS_REGISTRY_SHARED"  # "1": a SQLite registry the node can open (the same disk)
 HOURLY_PRICE = "MLWS_HOURLY_PRICE"  # what the node costs per hour, for compute.max_cost
+REGION_PRICES = "MLWS_REGION_PRICES"  # JSON {"CLOUD/region": hourly price}: a recovery elsewhere's price
+CLUSTER_INFO = "SKYPILOT_CLUSTER_INFO"  # SkyPilot's, on every node: JSON with the VM's cloud and region
 LAUNCHED_AT = "MLWS_LAUNCHED_AT"  # unix time of the launch: provisioning and setup are billed too
 
 
@@ -29,11 +32,14 @@ def for_worker(*, run_id: int | None = None, run_dir: str | None = None, spec_js
     return env
 
 
-def billing_env(hourly_price: float, launched_at: float | None = None) -> dict[str, str]:
+def billing_env(hourly_price: float, launched_at: float | None = None,
+                region_prices: dict[str, float] | None = None) -> dict[str, str]:
     """The price a backend passes to the node's cost guard (read back by `billing`)."""
     env = {HOURLY_PRICE: str(hourly_price)}
     if launched_at is not None:
         env[LAUNCHED_AT] = f"{launched_at:.0f}"
+    if region_prices:
+        env[REGION_PRICES] = json.dumps(region_prices, sort_keys=True, separators=(",", ":"))
     return env
 
 
@@ -63,12 +69,24 @@ def shared_registry_url(environ: Mapping[str, str] = os.environ) -> str | None:
 
 
 def billing(environ: Mapping[str, str] = os.environ) -> tuple[float, float | None] | None:
-    """(hourly price, launched at) where the backend priced the node; None elsewhere."""
+    """(hourly price, launched at) where the backend priced the node; None elsewhere. The price is
+    this VM's region's when the launch passed a table that has it (a spot recovery may bring the
+    job up elsewhere), else the launch's."""
     price = environ.get(HOURLY_PRICE)
     if not price:
         return None
     launched = environ.get(LAUNCHED_AT)
-    return float(price), float(launched) if launched else None
+    return _region_price(environ) or float(price), float(launched) if launched else None
+
+
+def _region_price(environ: Mapping[str, str]) -> float | None:
+    try:
+        table = json.loads(environ.get(REGION_PRICES) or "{}")
+        where = json.loads(environ.get(CLUSTER_INFO) or "{}")
+        price = table.get(f"{where.get('cloud')}/{where.get('region')}")
+        return float(price) if isinstance(price, (int, float)) and price > 0 else None
+    except (ValueError, AttributeError, TypeError):
+        return None
 
 
 def is_rank_zero(environ: Mapping[str, str] = os.environ) -> bool:

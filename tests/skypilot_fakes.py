@@ -25,6 +25,8 @@ m6i.2xlarge,,,8.0,32.0,,0.384,0.12,us-east-1,us-east-1a,x86_64
 """
 # A fake V100:2 offering so that the issue's example (compute.accelerators=V100:2) has a price.
 VMS += "p3.4xlarge-fake,V100,2.0,16.0,122.0,,6.12,1.84,us-east-1,us-east-1a,x86_64\n"
+# ... and in a second region, dearer: where a spot recovery may bring the job up (region prices)
+VMS += "p3.4xlarge-fake,V100,2.0,16.0,122.0,,6.73,2.02,eu-west-1,eu-west-1a,x86_64\n"
 
 
 def seed_catalog(home: Path) -> None:

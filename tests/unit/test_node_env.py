@@ -27,3 +27,12 @@ def test_the_price_reaches_the_node_and_is_absent_elsewhere():
 def test_rank_zero_is_the_first_process_of_the_first_node():
     assert node_env.is_rank_zero({}) and node_env.is_rank_zero({"NODE_RANK": "0", "LOCAL_RANK": "0"})
     assert not node_env.is_rank_zero({"NODE_RANK": "1"}) and not node_env.is_rank_zero({"LOCAL_RANK": "2"})
+
+
+def test_a_vm_in_another_region_is_billed_at_that_regions_price():
+    env = node_env.billing_env(2.0, launched_at=1000, region_prices={"AWS/us-east-1": 2.0, "AWS/eu-west-1": 3.5})
+    here = lambda region: {**env, "SKYPILOT_CLUSTER_INFO": f'{{"cloud": "AWS", "region": "{region}"}}'}
+    assert node_env.billing(here("eu-west-1")) == (3.5, 1000.0)
+    assert node_env.billing(here("us-east-1")) == (2.0, 1000.0)
+    assert node_env.billing(here("ap-south-1")) == (2.0, 1000.0)  # not in the table: the launch's price
+    assert node_env.billing({**env, "SKYPILOT_CLUSTER_INFO": "not json"}) == (2.0, 1000.0)

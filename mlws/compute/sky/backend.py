@@ -95,7 +95,8 @@ class SkyBackend(Backend):
         estimate = (prepared or {}).get("estimate") or {}
         if estimate.get("available"):  # for the cost guard, which counts provisioning from the launch
             import time
-            task.update_envs(node_env.billing_env(estimate["hourly_price"], launched_at=time.time()))
+            task.update_envs(node_env.billing_env(estimate["hourly_price"], launched_at=time.time(),
+                                                  region_prices=estimate.get("region_prices")))
         from .compile import job_name
         handle = client.launch(task, managed=bool(c.get("managed")), name=job_name(spec),
                                cluster_name=c.get("cluster_name"), autostop_minutes=c.get("autostop_minutes"),

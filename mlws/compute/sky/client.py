@@ -65,7 +65,30 @@ def estimate(task, max_runtime_minutes: float | None = None) -> dict:
     out = {"available": True, "cloud": str(best.cloud), "region": best.region, "instance_type": best.instance_type,
            "accelerators": best.accelerators, "use_spot": bool(best.use_spot), "num_nodes": task.num_nodes,
            "hourly_price": round(float(best.get_cost(3600)) * task.num_nodes, 4)}
+    prices = region_prices(best, task.num_nodes)
+    if prices:
+        out["region_prices"] = prices
     return _with_runtime_cost(out, max_runtime_minutes)
+
+
+MAX_REGIONS = 64  # the table travels in the task's envs
+
+
+def region_prices(best, num_nodes: int) -> dict[str, float]:
+    """{"CLOUD/region": hourly price for all nodes} of the chosen instance type in every region the
+    catalog offers it: a spot recovery may bring the job up in another region (EAGER_NEXT_REGION),
+    and the node prices its own time from this table. Empty when the catalog cannot say."""
+    from sky import catalog
+    cloud = str(best.cloud)
+    try:
+        regions = catalog.get_region_zones_for_instance_type(best.instance_type, bool(best.use_spot),
+                                                             clouds=cloud.lower())
+        prices = {f"{cloud}/{r.name}": round(float(catalog.get_hourly_cost(
+            best.instance_type, bool(best.use_spot), r.name, None, clouds=cloud.lower())) * num_nodes, 4)
+            for r in regions[:MAX_REGIONS]}
+    except Exception:  # a catalog without the instance's regions: the launch price stands for all
+        return {}
+    return prices
 
 
 def _with_runtime_cost(out: dict, max_runtime_minutes: float | None) -> dict:
