@@ -6,7 +6,7 @@ Goal: the user module starts no slower than model_12 (ratio <= 1.2: the same wei
 the model rebuilt from the recorded config).
 
 Then the Gradio demo page's cost (mlws[demo]): model_12 started with and without it (MLWS_SERVE_DEMO=off),
-alternating, to the first /predict answer and, with the page, to its first /demo/config answer.
+alternating, to the first /predict answer and, with the page, also to its first /demo/config answer.
 Goal: <= +3 s over the plain page. BENCH_PARTS=demo runs only that part."""
 import json
 import os
@@ -43,10 +43,11 @@ def start_to_first_answer(ws: Path, env: dict, run_id: int, sample, page: bool =
                                      headers={"content-type": "application/json"})
     with urllib.request.urlopen(request, timeout=60) as r:
         assert r.status == 200 and json.loads(r.read())["predictions"]
-    if page:  # the Gradio page answers too (its queue starts on its first request)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/demo/config", timeout=60) as r:
-            assert r.status == 200
     took = time.perf_counter() - start
+    if page:  # the Gradio page answers too (built in a thread of the replica; its queue starts on its first request)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/demo/config", timeout=120) as r:
+            assert r.status == 200
+        took = (took, time.perf_counter() - start)
     subprocess.run([*MLWS, "serve", "stop", str(run_id)], cwd=ws, env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
     return took
@@ -92,18 +93,21 @@ def template_module(ws: Path, env: dict, sample) -> None:
 def demo_page(ws: Path, env: dict, sample) -> None:
     """model_12 with the plain page only, then with the Gradio page too, alternating."""
     plain_env = {**env, "MLWS_SERVE_DEMO": "off"}
-    times = {"plain page": [], "with Gradio page": []}
+    times = {"plain page": [], "with Gradio page": [], "Gradio page itself": []}
     for _ in range(REPEATS):
         times["plain page"].append(start_to_first_answer(ws, plain_env, 1, sample))
-        times["with Gradio page"].append(start_to_first_answer(ws, env, 1, sample, page=True))
+        first_answer, page_answer = start_to_first_answer(ws, env, 1, sample, page=True)
+        times["with Gradio page"].append(first_answer)
+        times["Gradio page itself"].append(page_answer)
     base = statistics.median(times["plain page"])
     for name, values in times.items():
         median = statistics.median(values)
         print(f"serve start to first answer, {name:16s}: median {median:6.2f} s "
               f"(runs {', '.join(f'{v:.2f}' for v in values)})  ratio {median / base:.2f}")
-    extra = statistics.median(times["with Gradio page"]) - base
-    print(f"goal: the Gradio page costs <= +3 s: {'met' if extra <= 3 else 'NOT met'} ({extra:+.2f} s, "
-          f"{statistics.median(times['with Gradio page']) / base:.2f}x)")
+    extra = statistics.median(times["Gradio page itself"]) - base
+    print(f"goal: the Gradio page answers <= 3 s after the plain page would: {'met' if extra <= 3 else 'NOT met'} "
+          f"({extra:+.2f} s, {statistics.median(times['Gradio page itself']) / base:.2f}x); /predict with the page "
+          f"{statistics.median(times['with Gradio page']) / base:.2f}x")
 
 
 if __name__ == "__main__":

@@ -81,16 +81,25 @@ def build_app(args: dict):
                 self._build_demo()
 
         def _build_demo(self):
-            """The Gradio page around this replica's model; a failure leaves the plain page saying why."""
+            """The Gradio page around this replica's model, built in a thread (importing Gradio and
+            reading the validation data take seconds: /predict answers meanwhile); a failure leaves
+            the plain page saying why."""
             import logging
+            import threading
 
-            from .demo_mount import install
-            try:
-                from .gradio_page import build
-                install(build(self))
-            except Exception as e:  # the page is a convenience: the JSON API serves regardless
-                logging.getLogger("ray.serve").exception("the Gradio demo page could not be built")
-                self.args = {**self.args, "demo_missing": f"could not be built here: {type(e).__name__}: {e}"}
+            from . import demo_mount
+
+            def build():
+                try:
+                    from .gradio_page import build
+                    demo_mount.install(build(self))
+                except Exception as e:  # the page is a convenience: the JSON API serves regardless
+                    logging.getLogger("ray.serve").exception("the Gradio demo page could not be built")
+                    reason = f"could not be built here: {type(e).__name__}: {e}"
+                    self.args = {**self.args, "demo_missing": reason}
+                    demo_mount.failed(reason)
+            demo_mount.building()
+            threading.Thread(target=build, name="mlws-demo-page", daemon=True).start()
 
         @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.002)
         async def predict_batch(self, inputs: list):

@@ -138,3 +138,59 @@ def test_without_the_extra_the_plain_page_says_what_the_richer_one_needs(monkeyp
     monkeypatch.setattr(extras, "_importable", lambda m: True)
     assert demo_wanted({"num_replicas": 1}) is None
     assert "one replica" in demo_wanted({"num_replicas": 2}) and "one replica" in demo_wanted({"autoscaling": {"min_replicas": 1}})
+
+
+def test_the_mount_waits_for_the_page_and_says_why_it_is_missing():
+    """/predict never waits for the page; a page request waits for its build, or gets 503 with the reason."""
+    import contextlib
+
+    from mlws.serving import demo_mount
+
+    class Page:
+        def __init__(self):
+            self.router, self.started, self.paths = self, [], []
+
+        @contextlib.asynccontextmanager
+        async def lifespan_context(self, app):
+            self.started.append(True)
+            yield
+
+        async def __call__(self, scope, receive, send):
+            self.paths.append(scope["path"])
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+
+    async def own_routes(scope, receive, send):
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    def get(dispatch, path):
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+        return sent, dispatch({"type": "http", "path": path, "method": "GET", "headers": []}, None, send)
+
+    async def scenario():
+        dispatch, page = demo_mount.DemoDispatch(own_routes), Page()
+        demo_mount.building()
+        sent, waiting = get(dispatch, "/demo/config")
+        task = asyncio.ensure_future(waiting)
+        other, call = get(dispatch, "/predict")
+        await call                                     # answered while the page is being built
+        await asyncio.sleep(0.2)
+        assert other[0]["status"] == 204 and not task.done()
+        demo_mount.install(page)
+        await task
+        assert sent[0]["status"] == 200 and page.paths == ["/demo/config"] and page.started == [True]
+        redirect, call = get(dispatch, "/demo")
+        await call
+        assert redirect[0]["status"] == 307 and (b"location", b"/demo/") in redirect[0]["headers"]
+        demo_mount.failed("could not be built here: OSError: no data")
+        refused, call = get(dispatch, "/demo/")
+        await call
+        assert refused[0]["status"] == 503 and b"OSError: no data" in refused[1]["body"]
+    try:
+        asyncio.run(scenario())
+    finally:
+        demo_mount._PAGE.clear()
