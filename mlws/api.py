@@ -15,6 +15,8 @@ from .ops.history import (count_runs, diff, label, lineage, lineage_tree, note, 
 from .ops.runs import (copy_artifacts, cost, down, logs, plan, plan_compute, refresh, runs,
                        show, stop, summary, train, watch)
 from .ops.cost import totals as cost_totals
+from .ops.exact import rerun_exact
+from .ops.resume import resume
 from .ops.notebook import load_run, notebook_list, notebook_status, notebook_stop
 from .ops.notebook import notebook as _notebook
 from .ops.notebook import runs_frame as _runs_frame

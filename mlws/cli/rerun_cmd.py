@@ -32,8 +32,7 @@ def run(args) -> int:
         from mlws.errors import MlwsError
         raise MlwsError("--parallel and --json are for a replicate group: add --seeds K")
     if getattr(args, "exact", False):
-        from mlws.ops.exact import rerun_exact
-        started = run_foreground(lambda: rerun_exact(args.run_id, detach=args.detach))
+        started = run_foreground(lambda: api.rerun_exact(args.run_id, detach=args.detach))
     else:
         started = run_foreground(lambda: api.rerun(args.run_id, detach=args.detach))
     if isinstance(started, int):

@@ -15,10 +15,10 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from mlws.ops.resume import resume
+    from mlws import api
 
     from .train_cmd import _closing_summary, exit_code, run_foreground
-    started = run_foreground(lambda: resume(args.run_id, force=args.force, detach=args.detach))
+    started = run_foreground(lambda: api.resume(args.run_id, force=args.force, detach=args.detach))
     if isinstance(started, int):
         return started
     record, changes = started
