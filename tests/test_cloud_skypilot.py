@@ -115,8 +115,9 @@ def test_recorded_api_launch_follow_stop(ws, env, tmp_path):
     assert run["artifacts"]["estimate"]["hourly_price"] == 1.84
     listed = json.loads(sky_mlws(ws, env, tmp_path, "runs", "--json", record=tmp_path / "r.json").stdout)[0]
     assert listed["cost"]["hourly_price"] == 1.84 and 0 <= listed["cost"]["spend"] < 0.1
-    assert "so far at $1.84/hour (p3.4xlarge-fake)" in sky_mlws(ws, env, tmp_path, "show", "1",
-                                                                 record=tmp_path / "t.json").stdout
+    assert "so far (" in (shown := sky_mlws(ws, env, tmp_path, "show", "1",
+                                             record=tmp_path / "t.json").stdout)
+    assert "× $1.84/h (p3.4xlarge-fake price at launch, 1 node(s))" in shown
     # the request id is the one the (recorded) API server issued for the launch call
     issued = f"req-{[c['path'] for c in json.loads(record.read_text())].index('/jobs/launch') + 1}"
     assert run["artifacts"]["compute"] == {"managed": True, "job_id": 7, "request_id": issued, "name": job(ws, 1)}

@@ -93,7 +93,8 @@ def cloud(record: dict) -> dict | None:
     price = float(estimate["hourly_price"])
     hours = wall_hours(record)
     return {"usd": round(price * hours, 6), "hours": round(hours, 6), "final": _final(record),
-            "basis": f"wall time × ${price:g}/h (catalog price at launch, {estimate.get('num_nodes') or 1} node(s))",
+            "basis": f"wall time × ${price:g}/h ({estimate.get('instance_type') or 'catalog'} price at launch, "
+                     f"{estimate.get('num_nodes') or 1} node(s))",
             "hourly_price": price, "spend": round(price * hours, 4), **known}
 
 
