@@ -98,6 +98,7 @@ def resume(run_id: int, *, force: bool = False, detach: bool = False, workspace=
     prepared = backend.prepare(spec)
     history = list((record.get("artifacts") or {}).get("resumes") or [])
     history.append({"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "from": record["status"],
+                    "stopped_at": record.get("ended_at"),  # the cost leaves out the time it lay stopped
                     "forced": bool(changes), "changed": changes})
     registry.update(int(run_id), status="running", ended_at=None, error=None, stop_reason=None,
                     pid=os.getpid(), pid_started=process_started(os.getpid()), host=socket.gethostname(),

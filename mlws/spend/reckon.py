@@ -7,7 +7,8 @@ Every answer has the same shape, the `cost` of `mlws runs --json` / `show --json
      "basis": "...",       # one line: how the number was reckoned
      "final": True}        # False while the run goes on (the spend so far)
 
-- a run on this machine: wall time (recorded start to end) × `cost.local_hourly` (0: time only);
+- a run on this machine: wall time (recorded start to end, less the time a resumed run lay stopped)
+  × `cost.local_hourly` (0: time only);
 - a run on a cluster's workers: worker-hours (wall time × compute.num_workers) × compute.hourly_rate;
 - a cloud run: its node's spend ledger (the seconds billed, provisioning, setup and the gaps between
   a preemption and the resumed job included, each stretch at the price of the offering it ran on),
@@ -26,7 +27,20 @@ def wall_hours(record: dict, now: datetime | None = None) -> float:
     end = record.get("ended_at")
     begin = _when(start)
     finish = _when(end) if end else (now or datetime.now(timezone.utc))
-    return max((finish - begin).total_seconds(), 0.0) / 3600.0
+    return max((finish - begin).total_seconds() - _idle_seconds(record), 0.0) / 3600.0
+
+
+def _idle_seconds(record: dict) -> float:
+    """The time a resumed run lay stopped or killed: from each recorded end (`stopped_at` of
+    artifacts.resumes) to its `mlws resume`, which is not spent."""
+    idle = 0.0
+    for resumed in (record.get("artifacts") or {}).get("resumes") or []:
+        if isinstance(resumed, dict) and resumed.get("stopped_at") and resumed.get("at"):
+            try:
+                idle += max((_when(resumed["at"]) - _when(resumed["stopped_at"])).total_seconds(), 0.0)
+            except (TypeError, ValueError):
+                continue
+    return idle
 
 
 def _when(text: str) -> datetime:

@@ -34,6 +34,17 @@ def test_a_running_run_costs_its_time_so_far():
     assert local({"status": "running", "started_at": ONE_HOUR["started_at"]})["final"] is False
 
 
+def test_a_resumed_run_is_not_charged_for_the_time_it_lay_stopped():
+    """Stopped at 10:20, resumed at 12:20 (two idle hours), ended at 13:00: 1 hour ran."""
+    record = {**ONE_HOUR, "ended_at": "2026-01-01T13:00:00+00:00", "config": {"cost": {"local_hourly": 2.0}},
+              "artifacts": {"resumes": [{"at": "2026-01-01T12:20:00+00:00", "from": "stopped",
+                                         "stopped_at": "2026-01-01T10:20:00+00:00"}]}}
+    assert wall_hours(record) == pytest.approx(1.0)
+    assert local(record)["usd"] == pytest.approx(2.0)
+    older = {**record, "artifacts": {"resumes": [{"at": "2026-01-01T12:20:00+00:00", "from": "stopped"}]}}
+    assert wall_hours(older) == pytest.approx(3.0)  # recorded before stopped_at: start to end, as before
+
+
 def test_a_cloud_run_is_priced_from_its_ledger_each_stretch_at_its_offering():
     """Two VMs: 30 min at $2/h, then (a recovery in another region) 60 min at $3/h."""
     ledger = {"billed_seconds": 5400.0, "segments": [{"seconds": 1800, "hourly_price": 2.0},
