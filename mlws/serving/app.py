@@ -91,8 +91,8 @@ def build_app(args: dict):
 
             def build():
                 try:
-                    from .gradio_page import build
-                    demo_mount.install(build(self))
+                    from .gradio_page import build as build_page
+                    demo_mount.install(build_page(self))
                 except Exception as e:  # the page is a convenience: the JSON API serves regardless
                     logging.getLogger("ray.serve").exception("the Gradio demo page could not be built")
                     reason = f"could not be built here: {type(e).__name__}: {e}"
