@@ -136,7 +136,8 @@ def test_a_stopped_run_resumes_as_the_same_run(shared, tmp_path):
     before = len(validations(ws, run_id))
     resumed = mlws("resume", str(run_id), "--detach", cwd=ws, env=env)
     assert resumed.returncode == 0, resumed.stderr
-    assert f"run {run_id} resumed in the background" in resumed.stdout
+    assert f"run {run_id} resumed in the background (pid " in resumed.stdout
+    assert resumed.stdout.count("(") == resumed.stdout.count(")"), resumed.stdout  # one clear line
     wait_for(lambda: len(path.read_text().splitlines()) >= before + 2, timeout=180, what="validations after resume")
     assert mlws("stop", str(run_id), cwd=ws, env=env).returncode == 0
     record = mlws_json("show", str(run_id), cwd=ws, env=env)

@@ -25,7 +25,9 @@ def run(args) -> int:
     for change in changes:
         print(f"warning: resumed although {change}", file=sys.stderr)
     if args.detach:
-        print(f"run {record['id']} resumed in the background ({record.get('message') or ''})".rstrip(" ()"))
+        message = (record.get("message") or "").removeprefix("started in the background").strip()
+        print(f"run {record['id']} resumed in the background{' ' + message if message else ''}; "
+              f"follow with: mlws logs {record['id']} --follow")
     else:
         _closing_summary(record)
     return exit_code(record)
