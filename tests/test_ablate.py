@@ -85,3 +85,16 @@ def test_bad_ablate_input_is_one_line_and_records_nothing(ws, env):
         assert words in out.stderr and "Traceback" not in out.stderr, (args, out.stderr)
     assert len(mlws_json("runs", cwd=ws, env=env)) == 2
     assert not (ws / ".mlws" / "ablations").exists()
+
+
+def test_a_price_is_not_a_change_to_ablate():
+    """cost.local_hourly set on the run only prices it: ablating it trained the same model twice."""
+    import pytest
+
+    from mlws.errors import MlwsError
+    from mlws.ops.ablate import step_changes
+    parent = {"seed": 1, "model": {"lr": 0.1}, "cost": {"local_hourly": 0.0}}
+    run = {"seed": 2, "model": {"lr": 0.01}, "cost": {"local_hourly": 0.4}}
+    assert [c["change"] for c in step_changes(parent, run)] == ["model.lr"]
+    with pytest.raises(MlwsError, match="nothing to ablate"):
+        step_changes(parent, {**parent, "cost": {"local_hourly": 0.4}})

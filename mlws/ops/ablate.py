@@ -20,7 +20,8 @@ from ..errors import MlwsError
 from ..flatten import flatten
 from .session import session, workspace_of
 
-IGNORED = ("description", "seed")  # what the step's changes never include
+IGNORED = ("description", "seed", "cost")  # what the step's changes never include (cost.*: a price, not
+# what a run learns; ablating it only trained the same configuration twice)
 _MISSING = object()
 
 
@@ -105,9 +106,10 @@ def step_changes(parent_config: dict, run_config: dict, groups=()) -> list[dict]
     """[{change, keys: {key: [parent value, run value]}}]: one per changed key, or per --group."""
     a, b = flatten(parent_config or {}), flatten(run_config or {})
     changed = {k: [a.get(k, _MISSING), b.get(k, _MISSING)] for k in sorted(a.keys() | b.keys())
-               if k not in IGNORED and a.get(k, _MISSING) != b.get(k, _MISSING)}
+               if k.split(".", 1)[0] not in IGNORED and a.get(k, _MISSING) != b.get(k, _MISSING)}
     if not changed:
-        raise MlwsError("the run's config equals its parent's (apart from seed and description): nothing to ablate")
+        raise MlwsError("the run's config equals its parent's (apart from seed, description and cost): "
+                        "nothing to ablate")
     taken: dict[str, str] = {}
     out = []
     for text in groups:
