@@ -63,3 +63,16 @@ def test_bad_seeds_input_is_one_line_and_records_nothing(ws, env):
         assert words in out.stderr and "Traceback" not in out.stderr, (args, out.stderr)
     assert mlws_json("runs", cwd=ws, env=env) == [] and mlws_json("sweeps", cwd=ws, env=env) == []
     assert json.loads(mlws("runs", "--json", cwd=ws, env=env).stdout) == []
+
+
+def test_seeds_detached_says_where_the_summary_will_be(ws, env):
+    """With --detach the group has no runs yet: no empty `runs  · -` summary line, but where to look."""
+    from .helpers import wait_for
+    rec = use_record_only_backend(ws)
+    out = mlws("train", "+experiment=model_12", *rec, "--seeds", "2", "--detach", cwd=ws, env=env)
+    assert out.returncode == 0, out.stderr
+    sweep = mlws_json("sweeps", cwd=ws, env=env)[0]["id"]
+    assert f"replicate group {sweep}: its runs train in the background; mlws sweep {sweep}" in out.stdout, out.stdout
+    assert "runs  ·" not in out.stdout and "fewer than 2 succeeded" not in out.stdout, out.stdout
+    wait_for(lambda: mlws_json("sweep", str(sweep), cwd=ws, env=env)["sweep"]["status"] != "running", timeout=120,
+             what="the detached group's driver")

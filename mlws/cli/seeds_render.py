@@ -19,7 +19,7 @@ def run_seeds(args) -> int:
     with _progress_to_stderr(args.json):
         result = api.train_seeds(args.overrides, args.seeds, parallel=args.parallel, detach=args.detach,
                                  labels=args.label, note=args.note, command=command)
-    return show(result, as_json=args.json)
+    return show(result, as_json=args.json, detached=args.detach)
 
 
 def rerun_seeds(args) -> int:
@@ -27,7 +27,7 @@ def rerun_seeds(args) -> int:
     from mlws import api
     with _progress_to_stderr(args.json):
         result = api.rerun_seeds(args.run_id, args.seeds, parallel=args.parallel, detach=args.detach)
-    return show(result, as_json=args.json)
+    return show(result, as_json=args.json, detached=args.detach)
 
 
 def _progress_to_stderr(active: bool):
@@ -35,11 +35,15 @@ def _progress_to_stderr(active: bool):
     return quiet(active)
 
 
-def show(result: dict, *, as_json: bool = False) -> int:
-    """The sweep's table (or --json: the sweep's view with `group`), then the group's line."""
+def show(result: dict, *, as_json: bool = False, detached: bool = False) -> int:
+    """The sweep's table (or --json: the sweep's view with `group`), then the group's line (with
+    --detach, where the group's runs have only just started: where its summary will be)."""
     from .sweep_cmd import show as show_sweep
     code = show_sweep(result, as_json=as_json)
-    if not as_json:
+    if detached and not as_json and (result.get("sweep") or {}).get("status") == "running":
+        group = result["group"]["group"]
+        print(f"replicate group {group}: its runs train in the background; mlws sweep {group} shows its summary")
+    elif not as_json:
         from .replicates_render import group_line
         print(group_line(result["group"]))
     return code
