@@ -224,3 +224,22 @@ def test_several_kills_in_one_run_end_as_the_uninterrupted_run(shared):
     assert weights_hash(ws, run_id) == weights_hash(ws, 1)
     assert [(v["epoch"], v["step"]) for v in validations(ws, run_id)] == \
         [(v["epoch"], v["step"]) for v in validations(ws, 1)]
+
+
+def test_a_run_stopped_before_its_first_checkpoint_goes_on_writing_last_ckpt(tmp_path):
+    """Its restored ModelCheckpoint knows no last.ckpt: without being told, Lightning wrote
+    last-v1.ckpt after the resume and left last.ckpt at the stop (read by the next resume)."""
+    import pytorch_lightning as pl
+
+    from mlws.training.resuming import keep_writing_last
+    (tmp_path / "last.ckpt").write_bytes(b"")
+    cb = pl.callbacks.ModelCheckpoint(dirpath=str(tmp_path), save_last=True)
+    assert cb.last_model_path == ""  # as restored from a checkpoint written before any epoch end
+
+    class Trainer:
+        checkpoint_callbacks = [cb]
+    keep_writing_last(Trainer())
+    assert cb.last_model_path == str(tmp_path / "last.ckpt")
+    other = pl.callbacks.ModelCheckpoint(dirpath=str(tmp_path / "none"), save_last=True)
+    keep_writing_last(type("T", (), {"checkpoint_callbacks": [other]})())
+    assert other.last_model_path == ""  # no last.ckpt there: nothing to carry on writing

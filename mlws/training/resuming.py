@@ -68,6 +68,19 @@ class RngState(Hooks):
 
     def on_train_start(self, trainer, pl_module) -> None:
         self._pending = None
+        keep_writing_last(trainer)
+
+
+def keep_writing_last(trainer) -> None:
+    """A run stopped before its first epoch-end checkpoint restores a ModelCheckpoint that knows no
+    last.ckpt: Lightning would then write last-v1.ckpt beside it, and a later resume would read the
+    stale last.ckpt. The checkpoint it carries on from is its last: go on writing to it."""
+    for cb in getattr(trainer, "checkpoint_callbacks", None) or []:
+        if not getattr(cb, "save_last", None) or getattr(cb, "last_model_path", None) or not cb.dirpath:
+            continue
+        name = f"{cb.CHECKPOINT_NAME_LAST}{cb.FILE_EXTENSION}"
+        if (Path(cb.dirpath) / name).is_file():
+            cb.last_model_path = str(Path(cb.dirpath) / name)
 
 
 def checkpoint_step(path: Path) -> int | None:
