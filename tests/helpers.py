@@ -234,3 +234,14 @@ class PicklePayload:
 
     def __reduce__(self):
         return (os.system, (f"touch {self.marker}",))
+
+
+def plotly_figures(page: str) -> list[list[dict]]:
+    """The trace lists of every Plotly.newPlot call in the page, as plotly wrote them."""
+    out, decoder, at = [], json.JSONDecoder(), 0
+    while (at := page.find("Plotly.newPlot(", at)) >= 0:
+        at = page.index(",", at) + 1                      # past the element id
+        data, end = decoder.raw_decode(page[at:].lstrip())
+        out.append(data)
+        at += end
+    return out

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from .helpers import clean_env, make_workspace, mlws, mlws_json
+from .helpers import clean_env, make_workspace, mlws, mlws_json, plotly_figures
 
 TINY = ["trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.limit_val_batches=2", "logger=none"]
 RATE = 3600.0  # $1 a second: every run costs a few dollars, enough to tell the numbers apart
@@ -130,3 +130,18 @@ def test_bad_cost_input_is_one_clear_line_and_records_nothing(args, message, tmp
     assert out.returncode == 2, out
     assert message in out.stderr and "Traceback" not in out.stderr
     assert json.loads(mlws("runs", "--json", cwd=ws, env=env).stdout) == []
+
+
+def test_the_report_draws_cost_against_the_key_metric_with_the_cheapest_frontier(priced, tmp_path):
+    from mlws.history.cost_chart import frontier
+    ws, env, rows = priced
+    out = mlws("report", "-o", str(tmp_path / "report.html"), cwd=ws, env=env)
+    assert out.returncode == 0, out.stderr
+    page = (tmp_path / "report.html").read_text()
+    assert "cost against val/acc" in page
+    runs, edge = plotly_figures(page)[-1]
+    priced_runs = {r["id"]: r for r in rows if (r["cost"].get("usd") or 0) > 0 and "val/acc" in (r["metrics"] or {})}
+    assert sorted(runs["x"]) == sorted(r["cost"]["usd"] for r in priced_runs.values())
+    assert sorted(runs["y"]) == sorted(r["metrics"]["val/acc"] for r in priced_runs.values())
+    points = [(i, r["cost"]["usd"], r["metrics"]["val/acc"]) for i, r in priced_runs.items()]
+    assert list(zip(edge["x"], edge["y"])) == [(p[1], p[2]) for p in frontier(points, "max")]

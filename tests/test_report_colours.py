@@ -1,13 +1,12 @@
 """The report's charts agree: one colour per run in the legend, every curve panel, the chain and the
 graph, read back from the plotly figure data in the generated HTML (and, once, from the figures as
 Chromium drew them); with thousands of runs only the chain and the top-N curves are drawn."""
-import json
 import time
-
 
 from mlws.history.report import GRAPH_LIMIT, OTHER, TOP_N, build_report, curve_ids
 
 from .helpers import launch_chromium
+from .helpers import plotly_figures as figures
 
 
 def _run(i: int, parent: int | None, acc: float) -> dict:
@@ -38,17 +37,6 @@ def _story(n_runs: int, chain_ids: list[int]):
 def _curves(ids) -> dict[int, list[dict]]:
     return {i: [{"epoch": e, "val/acc": 0.1 * e + i / 100, "val/loss": 1 / (e + 1) + i / 100} for e in range(3)]
             for i in ids}
-
-
-def figures(page: str) -> list[list[dict]]:
-    """The trace lists of every Plotly.newPlot call in the page, as plotly wrote them."""
-    out, decoder, at = [], json.JSONDecoder(), 0
-    while (at := page.find("Plotly.newPlot(", at)) >= 0:
-        at = page.index(",", at) + 1                      # past the element id
-        data, end = decoder.raw_decode(page[at:].lstrip())
-        out.append(data)
-        at += end
-    return out
 
 
 def _colours(page: str):

@@ -23,8 +23,9 @@ th{background:#f4f4f4;position:sticky;top:0}.succeeded{color:#197a2e}.failed{col
 
 def build_report(runs: list[dict], chain: list[dict], curves: dict[int, list[dict]], metric: str, mode: str,
                  loss: str | None,
-                 title: str = "mlws report") -> str:
-    """runs: summaries; chain: lineage steps (root → best); curves: {run id: metrics.jsonl rows}."""
+                 title: str = "mlws report", costs: dict[int, dict] | None = None) -> str:
+    """runs: summaries; chain: lineage steps (root → best); curves: {run id: metrics.jsonl rows};
+    costs: {run id: cost} (mlws/spend), for the cost chart when any run has a price."""
     import plotly.graph_objects as go
     from plotly.offline import get_plotlyjs
 
@@ -35,6 +36,10 @@ def build_report(runs: list[dict], chain: list[dict], curves: dict[int, list[dic
     figures = [("key metric along the lineage", _chain_figure(go, chain, metric, colours)),
                ("training curves", _curves_figure(go, curves, runs, [k for k in (metric, loss) if k], colours)),
                (graph_heading, _graph_figure(go, drawn, metric, colours))]
+    from .cost_chart import cost_figure
+    spend = cost_figure(go, runs, costs or {}, metric, mode, colours, OTHER)
+    if spend is not None:
+        figures.append((f"cost against {html.escape(metric)} (the line: the cheapest run for each level)", spend))
     parts = [f"<h1>{html.escape(title)}</h1>",
              f"<p>{len(runs)} runs · generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · "
              f"key metric <code>{html.escape(metric)}</code> ({mode} is better)</p>",

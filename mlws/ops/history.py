@@ -186,8 +186,9 @@ def report(output, *, metric: str | None = None, runs_for_curves=None, workspace
     if any(isinstance((r.get("metrics") or {}).get(metric), (int, float)) for r in rows if r["status"] == "succeeded"):
         chain = lineage(best_run_id(registry, metric, mode), metric=metric, workspace=ws)
     ids = list(runs_for_curves) if runs_for_curves else curve_ids(rows, chain, metric, mode)
+    from ..spend.runs import costs_by_id
     page = build_report(rows, chain, read_curves(rows, ids), metric, mode, newest["loss"],
-                        title=f"mlws report · {ws.root.name}")
+                        title=f"mlws report · {ws.root.name}", costs=costs_by_id(registry, rows))
     from ..history.ablation_report import stored, with_section
     page = with_section(page, stored(ws.state_dir))  # each `mlws ablate RUN` kept in the workspace
     path = Path(output)
