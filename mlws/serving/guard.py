@@ -9,6 +9,9 @@ could add, so there the token may come as a cookie instead: the token page POSTs
 `session` and gets an HttpOnly, SameSite=Strict cookie holding an HMAC of it (never the token itself,
 never in a URL), valid under /demo only. A POST under /demo must come from this server's own page
 (its Origin names this Host): Gradio uploads are multipart, which another site could otherwise send.
+Any request under /demo naming another Origin is refused too, GETs included: Gradio's own CORS
+middleware would answer a page on another port of this host (same-site, so the cookie goes along)
+with Access-Control-Allow-Origin and credentials, letting it read the page's config and examples.
 """
 from __future__ import annotations
 
@@ -122,7 +125,12 @@ class Guard:
             if path in PAGES and method == "GET":
                 return await _answer(send, 401, TOKEN_PAGE, html=True)
             return await _answer(send, 401, {"error": "missing or wrong bearer token"})
-        if demo and method not in ("GET", "HEAD", "OPTIONS") and not same_origin(headers.get("origin"), host):
+        origin = headers.get("origin")
+        cross = origin is not None and not same_origin(origin, host)
+        if demo and (cross or (method not in ("GET", "HEAD", "OPTIONS") and not same_origin(origin, host))):
+            # any request naming another origin (a page on another port of this host is same-site: the
+            # cookie goes with it, and Gradio's CORS answers it with Allow-Origin and credentials);
+            # a browser sends no Origin on the page's own GETs
             return await _answer(send, 403, {"error": "the demo page takes requests from its own pages only"})
         if method == "POST" and not demo and not headers.get("content-type", "").lower().startswith("application/json"):
             # a page elsewhere can POST text/plain without asking first (no CORS preflight); JSON cannot

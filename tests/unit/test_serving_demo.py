@@ -71,6 +71,21 @@ def test_a_demo_post_must_come_from_its_own_page():
                 origin="http://127.0.0.1:9")[2]
 
 
+def test_a_demo_read_from_another_origin_is_refused():
+    """A page on another port of this host is same-site: the SameSite=Strict cookie goes with its
+    fetch, and Gradio's CORS middleware answers with Allow-Origin and credentials. The guard refuses
+    any /demo request naming another origin, so no such answer is ever made (GETs included)."""
+    jar = "mlws-demo=" + guard.session_value(TOKEN)
+    for token, extra in ((TOKEN, {"cookie": jar}), (None, {})):
+        for origin in ("http://localhost:3000", "http://127.0.0.1:10", "null", "http://evil.example"):
+            for method in ("GET", "HEAD", "OPTIONS"):
+                status, _, reached = call("/demo/config", method, token=token, origin=origin, **extra)
+                assert (status, reached) == (403, False), (token, origin, method)
+        # the page's own GETs: no Origin (a browser sends none same-origin), or its own
+        assert call("/demo/config", token=token, **extra)[2]
+        assert call("/demo/config", token=token, origin="http://127.0.0.1:9", **extra)[2]
+
+
 @pytest.mark.parametrize("shape", [[1, 8, 8], [8, 8], [1, 28, 28], [1, 4, 6]])
 def test_a_sample_survives_its_picture_and_a_picture_is_scaled_to_the_shape(shape):
     import numpy as np
