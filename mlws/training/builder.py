@@ -55,6 +55,7 @@ def build_callbacks(cfg: dict, run_dir: Path, pl) -> list:
     from .flavour import adopt, retargeted
     from .hardware import HardwareMonitor
     from .recorder import RunRecorder
+    from .last_checkpoint import keep_last_current
     from .uninterrupted import save_uninterrupted
 
     callbacks = []
@@ -68,6 +69,7 @@ def build_callbacks(cfg: dict, run_dir: Path, pl) -> list:
             if cfg.get("safe_weights", True):
                 from .safe_weights import add_safe_weights
                 add_safe_weights(cb)
+            keep_last_current(cb)
             save_uninterrupted(cb)
         callbacks.append(cb)
     compute = cfg.get("compute") or {}
