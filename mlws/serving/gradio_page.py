@@ -95,6 +95,12 @@ def build(server):
     import gradio as gr
     from fastapi import FastAPI
 
+    from PIL import Image
+
+    from .images import MAX_PIXELS
+    # Gradio decodes an upload before our function sees it: Pillow refuses over twice this (a PNG
+    # of a few hundred kB can hold a picture of gigabytes)
+    Image.MAX_IMAGE_PIXELS = min(Image.MAX_IMAGE_PIXELS or MAX_PIXELS, MAX_PIXELS)
     demo = Demo(server)
     blocks = _blocks(gr, demo)
     host = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
@@ -159,17 +165,23 @@ def _inputs(gr, demo: Demo):
             upload = gr.Image(type="numpy", label=f"an image (scaled to {height}×{width}, values "
                               f"{demo.lo:g}..{demo.hi:g})", elem_id="mlws-upload", sources=["upload", "clipboard"])
 
+        def scaled(picture):
+            try:
+                return to_sample(picture, demo.shape, demo.lo, demo.hi)
+            except BadRequest as e:  # too many pixels
+                raise gr.Error(e.message) from None
+
         def wire(outputs):
             def from_pad(value):
                 picture = (value or {}).get("composite")
                 if picture is None:
                     raise gr.Error("draw something first")
-                return demo.run(to_sample(picture, demo.shape, demo.lo, demo.hi), "your drawing")
+                return demo.run(scaled(picture), "your drawing")
 
             def from_upload(picture):
                 if picture is None:
                     raise gr.Error("no image")
-                return demo.run(to_sample(picture, demo.shape, demo.lo, demo.hi),
+                return demo.run(scaled(picture),
                                 f"your image, {picture.shape[0]}×{picture.shape[1]} scaled to {height}×{width}")
             drawn.click(from_pad, pad, outputs)
             upload.upload(from_upload, upload, outputs)

@@ -106,6 +106,8 @@ class Guard:
         self.app, self.token, self.hosts = app, token, allowed_hosts(host, port)
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket":
+            return await self._websocket(scope, receive, send)
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         pairs = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope.get("headers") or []]
@@ -137,6 +139,21 @@ class Guard:
             return await _answer(send, 415, {"error": "send the body as application/json"})
         return await self.app(scope, receive, send)
 
+
+    async def _websocket(self, scope, receive, send):
+        """A websocket (none of our routes, nor Gradio's, takes one today) passes the same checks, and
+        its Origin must be this server's (a browser opens one to any site, cookie included)."""
+        pairs = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope.get("headers") or []]
+        headers, names = dict(pairs), [k for k, _ in pairs]
+        host = headers.get("host", "")
+        ok = (names.count("host") <= 1 and names.count("authorization") <= 1
+              and (self.hosts is None or host.lower() in self.hosts)
+              and (authorized(headers.get("authorization"), self.token)
+                   or (under_demo(scope["path"]) and self._cookie_ok(headers.get("cookie"))))
+              and (headers.get("origin") is None or same_origin(headers.get("origin"), host)))
+        if not ok:
+            return await send({"type": "websocket.close", "code": 1008})
+        return await self.app(scope, receive, send)
 
     def _cookie_ok(self, header: str | None) -> bool:
         if not self.token:

@@ -8,6 +8,9 @@ ink on paper; a dark one as light ink on black (the border's median tells which)
 from __future__ import annotations
 
 SHOW = 224  # pixels on the longer side of a sample shown on the page
+# the most pixels a picture may have: a few hundred kB of PNG can hold 170 million blank pixels, and
+# reading one as float64 took ~50 bytes a pixel (8 GB); Pillow refuses to decode over twice this
+MAX_PIXELS = 4096 * 4096
 
 
 def layout(shape) -> tuple[int, int, int] | None:
@@ -35,6 +38,10 @@ def to_sample(array, shape, lo: float, hi: float) -> list:
     import numpy as np
     from PIL import Image
     channels, height, width = layout(shape)
+    size = np.shape(array)
+    if len(size) >= 2 and size[0] * size[1] > MAX_PIXELS:
+        from .inputs import BadRequest
+        raise BadRequest(413, f"the picture has {size[0]}×{size[1]} pixels; at most {MAX_PIXELS} are read")
     a = flat_image(array)
     if channels == 1:
         grey = a.mean(axis=2) if a.ndim == 3 else a

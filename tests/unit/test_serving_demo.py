@@ -101,6 +101,45 @@ def test_a_sample_survives_its_picture_and_a_picture_is_scaled_to_the_shape(shap
     assert np.asarray(to_sample(rgba, shape, 0, 16)).shape == tuple(shape)
 
 
+def test_a_websocket_passes_the_same_checks():
+    """The guard let every websocket through unchecked (Ray Serve's proxy takes them)."""
+    def ws(token=TOKEN, **headers):
+        reached, sent = [], []
+
+        async def app(scope, receive, send):
+            reached.append(scope["path"])
+
+        async def send(message):
+            sent.append(message)
+
+        async def receive():
+            return {"type": "websocket.connect"}
+        raw = [(b"host", b"127.0.0.1:9")] + [(k.encode(), v.encode()) for k, v in headers.items()]
+        scope = {"type": "websocket", "path": "/demo/gradio_api/queue/join", "headers": raw}
+        asyncio.run(guard.Guard(app, host="127.0.0.1", port=9, token=token)(scope, receive, send))
+        return bool(reached), sent
+    jar = "mlws-demo=" + guard.session_value(TOKEN)
+    assert ws() == (False, [{"type": "websocket.close", "code": 1008}])
+    assert ws(cookie=jar, origin="http://localhost:3000")[0] is False
+    assert ws(token=None, origin="http://evil.example")[0] is False
+    assert ws(cookie=jar, origin="http://127.0.0.1:9")[0] is True
+    assert ws(authorization=f"Bearer {TOKEN}")[0] is True
+
+
+def test_a_picture_of_too_many_pixels_is_refused_before_it_is_read():
+    """A PNG of ~200 kB can hold 13000×13000 blank pixels (under Pillow's own bomb limit); read as
+    float64 it took gigabytes and seconds of the replica. Refused by its shape, before any copy."""
+    import numpy as np
+
+    from mlws.serving.images import MAX_PIXELS
+    from mlws.serving.inputs import BadRequest
+    side = int(MAX_PIXELS ** 0.5) + 1
+    huge = np.broadcast_to(np.uint8(255), (side, side, 3))  # no memory behind it
+    with pytest.raises(BadRequest) as e:
+        to_sample(huge, [1, 8, 8], 0.0, 16.0)
+    assert e.value.status == 413
+
+
 def test_an_image_reading_takes_the_paper_from_the_border_and_transparency_as_paper():
     import numpy as np
     dark = np.zeros((16, 16))
