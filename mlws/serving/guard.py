@@ -29,6 +29,9 @@ SESSION_PATHS = ("/session", DEMO + "/session")  # POST with the bearer token: t
 COOKIE = "mlws-demo"
 PAGES = ("/", DEMO, DEMO + "/")  # a browser opening these without the token gets the token page
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+# a POST under /demo: one 5 MB file (the page's max_file_size) and its form; Gradio itself takes up to
+# 1000 files of 5 MB in one upload, all written to disk, and a queued event's JSON of any size
+DEMO_MAX_BODY = 6_000_000
 
 # What a browser gets at / without the token: a field for it, kept in sessionStorage (never the
 # URL), then the demo page fetched with the token and written in place. No run data in it.
@@ -134,6 +137,11 @@ class Guard:
             # cookie goes with it, and Gradio's CORS answers it with Allow-Origin and credentials);
             # a browser sends no Origin on the page's own GETs
             return await _answer(send, 403, {"error": "the demo page takes requests from its own pages only"})
+        length = headers.get("content-length")
+        if demo and method not in ("GET", "HEAD", "OPTIONS") and (
+                length is None or not length.isdigit() or int(length) > DEMO_MAX_BODY):
+            # a browser's upload or event says its length; a chunked body could not be capped here
+            return await _answer(send, 413, {"error": f"a demo page request has a Content-Length of at most {DEMO_MAX_BODY}"})
         if method == "POST" and not demo and not headers.get("content-type", "").lower().startswith("application/json"):
             # a page elsewhere can POST text/plain without asking first (no CORS preflight); JSON cannot
             return await _answer(send, 415, {"error": "send the body as application/json"})

@@ -58,7 +58,8 @@ def test_the_token_page_answers_browsers_at_both_pages():
 def test_a_demo_post_must_come_from_its_own_page():
     jar = "mlws-demo=" + guard.session_value(TOKEN)
     form = "multipart/form-data; boundary=x"
-    assert call("/demo/gradio_api/upload", "POST", cookie=jar, content_type=form, origin="http://127.0.0.1:9")[2]
+    assert call("/demo/gradio_api/upload", "POST", cookie=jar, content_type=form, origin="http://127.0.0.1:9",
+                content_length="100")[2]
     for origin in (None, "http://evil.example", "http://127.0.0.1:10", "null", "file://"):
         extra = {"origin": origin} if origin else {}
         assert call("/demo/gradio_api/upload", "POST", cookie=jar, content_type=form, **extra)[0] == 403, origin
@@ -68,7 +69,7 @@ def test_a_demo_post_must_come_from_its_own_page():
     # no token: the page is open, its POSTs still same-origin only
     assert call("/demo/gradio_api/queue/join", "POST", token=None, content_type="application/json")[0] == 403
     assert call("/demo/gradio_api/queue/join", "POST", token=None, content_type="application/json",
-                origin="http://127.0.0.1:9")[2]
+                origin="http://127.0.0.1:9", content_length="2")[2]
 
 
 def test_a_demo_read_from_another_origin_is_refused():
@@ -99,6 +100,19 @@ def test_a_sample_survives_its_picture_and_a_picture_is_scaled_to_the_shape(shap
     assert np.abs(back - sample).max() <= 16 / 255 / 2 + 1e-6
     rgba = np.dstack([np.stack([picture] * 3, axis=2), np.full(picture.shape, 255)])  # RGBA, opaque
     assert np.asarray(to_sample(rgba, shape, 0, 16)).shape == tuple(shape)
+
+
+def test_a_demo_post_is_capped_by_its_length():
+    """Gradio takes 1000 files of 5 MB in one upload (5 GB on disk) and a queued event's JSON of any
+    size; the guard caps a /demo POST at one file's size and its form, and wants its length said."""
+    jar, own = "mlws-demo=" + guard.session_value(TOKEN), "http://127.0.0.1:9"
+    form = "multipart/form-data; boundary=x"
+    ok = call("/demo/gradio_api/upload", "POST", cookie=jar, origin=own, content_type=form, content_length="5200000")
+    assert ok[2] is True
+    for length in (str(guard.DEMO_MAX_BODY + 1), "5000000000", None, "-1", "1e9"):
+        extra = {"content_length": length} if length else {}
+        status, _, reached = call("/demo/gradio_api/upload", "POST", cookie=jar, origin=own, content_type=form, **extra)
+        assert (status, reached) == (413, False), length
 
 
 def test_a_websocket_passes_the_same_checks():
