@@ -80,7 +80,7 @@ def table(records: list[dict], keys_of):
         t.add_column("cost", no_wrap=True, justify="right")
     t.add_column("labels", overflow="ellipsis")
     t.add_column("overrides", overflow="ellipsis")
-    t.add_column("created", no_wrap=True)
+    t.add_column("created", min_width=5)  # "12-07 14:18", or at its space on two lines when narrow
     colours = {"succeeded": "green", "failed": "red", "running": "yellow", "stopped": "magenta"}
     for r, metric_cells in zip(records, cells):
         status = f"[{colours.get(r['status'], 'white')}]{r['status']}[/]"
@@ -97,4 +97,4 @@ def _cost_cell(cost: dict | None) -> str:
     if not cost or cost.get("usd") is None:
         return "-"
     hourly = f"\n@ ${cost['hourly_price']:.2f}/h" if cost.get("hourly_price") else ""
-    return money(cost["usd"]) + ("" if cost.get("final", True) else " so far") + hourly
+    return money(cost["usd"]) + ("" if cost.get("final", True) else "\nso far") + hourly

@@ -197,3 +197,17 @@ def test_watch_in_a_cell_is_redrawn_in_place_until_the_run_ends(monkeypatch):
     assert magic.watch_in_cell(["watch", "3", "--interval", "0.5"], "/ws", env) == 0
     assert calls == [["watch", "3", "--interval", "0.5", "--once"]] * 3
     assert [s.splitlines()[1] for s in shown] == ["step 1/9", "step 5/9", "step 9/9"]
+
+
+def test_runs_table_with_a_cost_column_keeps_the_date_whole_at_80_columns():
+    from mlws.cli.runs_cmd import table
+    records = [{"id": i, "experiment": "model_12", "status": "succeeded",
+                "metrics": {"val/acc": 0.98, "val/loss": 0.07}, "labels": ["sweep-1"],
+                "cost": {"usd": 0.0034, "hours": 0.001, "final": i != 2, "hourly_price": 6.12 if i == 3 else None},
+                "overrides": ["+experiment=model_12", "trainer.max_epochs=2", "cost.local_hourly=10"],
+                "created_at": "2026-12-07T17:43:26+00:00"} for i in range(1, 4)]
+    text = rendered(table(records, lambda r: ("val/acc", "val/loss")), width=80)
+    assert max(len(l) for l in text.splitlines()) <= 80
+    flat = text.replace("\n", " ")
+    assert "12-07 17:43" in text or all(part in flat for part in ("12-07", "17:43")), text
+    assert "17:4 " not in text and "$0.0034" in text and "so far" in text and "@ $6.12/h" in text, text
