@@ -77,6 +77,8 @@ def test_mlws_cost_totals_from_the_registry(priced):
     assert [g["key"] for g in mlws_json("cost", "--by", "backend", cwd=ws, env=env)["groups"]] == ["local"]
     text = mlws("cost", "--by", "experiment", cwd=ws, env=env).stdout
     assert "model_02" in text and f"${total['usd']:.2f}" in text
+    plain = mlws("cost", cwd=ws, env=env).stdout.splitlines()
+    assert plain[0].split() == ["cost", "time", "runs", "priced"] and plain[-1].split()[0] == "all", plain
 
 
 def test_diff_shows_the_difference_in_cost(priced):

@@ -43,7 +43,7 @@ def table(result: dict):
     t = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, show_edge=False,
               show_footer=bool(result["by"]))
     total = result["total"]
-    t.add_column(result["by"] or "runs", footer="total")
+    t.add_column(result["by"] or "", footer="total")  # without --by: one row, `all`
     for name, key in (("cost", "usd"), ("time", "hours"), ("runs", "runs"), ("priced", "priced")):
         t.add_column(name, justify="right", no_wrap=True, footer=_cell(total, key))
     for group in result["groups"] or [{"key": "all", **total}]:
