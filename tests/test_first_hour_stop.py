@@ -111,3 +111,14 @@ def test_ctrl_c_right_after_the_first_step_exits_130(ws, env, tmp_path):
     assert run["status"] == "stopped" and "Ctrl-C" in run["stop_reason"]
     assert Path(run["artifacts"]["checkpoints"]["last"]).is_file()  # where it got to, to resume from
     assert "Traceback" not in out.read_text()
+
+
+def test_a_detached_run_stopped_in_its_first_second_is_stopped_not_failed(ws, env):
+    """The stop may land before the worker handles signals (SIGTERM's default ends it at once): the
+    run ended because it was asked to, so it is `stopped` and `mlws stop` succeeds."""
+    out = mlws("train", *LONG, "--detach", cwd=ws, env=env)
+    assert out.returncode == 0, out.stderr
+    stopped = mlws("stop", "1", cwd=ws, env=env)
+    assert stopped.returncode == 0, stopped.stderr
+    run = mlws_json("show", "1", cwd=ws, env=env)
+    assert run["status"] == "stopped" and run["error"] is None, run
