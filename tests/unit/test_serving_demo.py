@@ -140,6 +140,35 @@ def test_a_websocket_passes_the_same_checks():
     assert ws(authorization=f"Bearer {TOKEN}")[0] is True
 
 
+def test_the_sketch_pad_reads_its_composite_only(tmp_path):
+    """Gradio's pad decoded every layer a request named (the same big PNG, a thousand times: the
+    machine's memory), kept every posted blob, and grew a list to any layer index."""
+    gr = pytest.importorskip("gradio")
+    import numpy as np
+    from gradio.components.image_editor import AcceptBlobs, EditorData
+    from gradio.data_classes import FileData
+    from PIL import Image
+
+    from mlws.serving.gradio_page import MAX_BLOBS, composite_pad
+    png = tmp_path / "a.png"
+    Image.fromarray(np.full((40, 40, 4), 255, np.uint8)).save(png)
+    decoded = []
+    with gr.Blocks():
+        pad = composite_pad(gr)(type="numpy", layers=False)
+    real = pad.convert_and_format_image
+    pad.convert_and_format_image = lambda f, **k: decoded.append(f) or real(f, **k)
+    f = FileData(path=str(png))
+    value = pad.preprocess(EditorData(background=f, layers=[f] * 50, composite=f))
+    assert value["composite"].shape[:2] == (40, 40) and len([d for d in decoded if d is not None]) == 1
+    for i in range(3 * MAX_BLOBS):
+        pad.accept_blobs(AcceptBlobs(data={"type": "composite", "index": None, "file": b"1", "id": f"x{i}"},
+                                     files=[("f", b"1")]))
+    pad.accept_blobs(AcceptBlobs(data={"type": "layer", "index": 100_000, "file": b"1", "id": "y"},
+                                 files=[("f", b"1")]))
+    assert len(pad.blob_storage) == MAX_BLOBS and "y" not in pad.blob_storage
+    assert pad.get_block_name() == "imageeditor"
+
+
 def test_a_picture_of_too_many_pixels_is_refused_before_it_is_read():
     """A PNG of ~200 kB can hold 13000×13000 blank pixels (under Pillow's own bomb limit); read as
     float64 it took gigabytes and seconds of the replica. Refused by its shape, before any copy."""
