@@ -157,9 +157,10 @@ def _inputs(gr, demo: Demo):
         channels, height, width = demo.image
         k = max(1, 256 // max(height, width))
         with gr.Tab("draw"):
-            pad = composite_pad(gr)(canvas_size=(width * k, height * k), fixed_canvas=True, type="numpy",
+            pad = gr.Sketchpad(canvas_size=(width * k, height * k), fixed_canvas=True, type="numpy",
                                brush=gr.Brush(default_size=max(2, k), colors=["#000000"], color_mode="fixed"),
                                label=f"draw ({height}×{width} once scaled)", elem_id="mlws-pad", layers=False)
+            composite_only(pad)
             drawn = gr.Button("Predict the drawing", variant="primary", elem_id="mlws-predict")
         with gr.Tab("upload", elem_id="mlws-upload-tab"):
             upload = gr.Image(type="numpy", label=f"an image (scaled to {height}×{width}, values "
@@ -208,32 +209,30 @@ def _inputs(gr, demo: Demo):
 MAX_BLOBS = 16  # drawings held between a pad's upload of its picture and the event reading it
 
 
-def composite_pad(gr):
-    """A sketch pad that reads its composite only. Gradio's decodes every layer a request lists (one
+def composite_only(pad):
+    """The sketch pad reads its composite only. Gradio's decodes every layer a request lists (one
     uploaded 16-million-pixel PNG named 20 times took 1.3 GB; named a thousand times, the machine's
     memory), keeps every blob a client posts (`accept_blobs`, any id, never dropped unless read) and
-    grows a list to any layer index given."""
-    from gradio.components.base import server
-    from gradio.components.image_editor import AcceptBlobs, EditorDataBlobs
+    grows a list to any layer index given. (The instance's methods are replaced, not subclassed:
+    Gradio writes a .pyi beside the module of any component class.)"""
+    from gradio.components.image_editor import EditorDataBlobs
+    plain = pad.preprocess
 
-    class CompositePad(gr.Sketchpad):
-        def get_block_name(self) -> str:
-            return "imageeditor"  # the frontend's component, as for gr.Sketchpad
+    def preprocess(payload):
+        if payload is not None:
+            payload = payload.model_copy(update={"layers": [], "background": None})
+        return plain(payload)
 
-        @server
-        def accept_blobs(self, data: AcceptBlobs):
-            if data.data["type"] != "composite" or not data.files:
-                return
-            while len(self.blob_storage) >= MAX_BLOBS:
-                self.blob_storage.pop(next(iter(self.blob_storage)))
-            self.blob_storage[str(data.data["id"])] = EditorDataBlobs(background=None, layers=[],
-                                                                       composite=data.files[0][1])
-
-        def preprocess(self, payload):
-            if payload is not None:
-                payload = payload.model_copy(update={"layers": [], "background": None})
-            return super().preprocess(payload)
-    return CompositePad
+    def accept_blobs(data):
+        if data.data["type"] != "composite" or not data.files:
+            return
+        while len(pad.blob_storage) >= MAX_BLOBS:
+            pad.blob_storage.pop(next(iter(pad.blob_storage)))
+        pad.blob_storage[str(data.data["id"])] = EditorDataBlobs(background=None, layers=[],
+                                                                composite=data.files[0][1])
+    accept_blobs._is_server_fn = True  # what gradio.components.base.server marks
+    pad.preprocess, pad.accept_blobs = preprocess, accept_blobs
+    return pad
 
 
 def _listing(gr, demo: Demo, rows: list[dict], prefix: str, elem_id: str, outputs) -> None:
