@@ -30,6 +30,12 @@ def test_seeds_trains_a_replicate_group_for_real(ws, env):
     assert again.returncode == 0, again.stderr
     assert f"replicate group {group['group']} · runs " in again.stdout and "val/acc (max is better): " in again.stdout
     assert len(mlws_json("runs", cwd=ws, env=env)) == 2
+    # the demo page's card gives the run's key metric with its seeds' spread
+    from mlws.ops.serving import _serve_setup
+    from mlws.serving.gradio_page import card_html
+    from mlws.workspace import Workspace
+    _, args = _serve_setup(group["runs"][0], None, None, Workspace(ws))
+    assert args["card"]["replicates"] == group["text"] and group["text"] in card_html(args["card"])
 
 
 def test_rerun_seeds_repeats_a_run_and_refuses_when_its_files_changed(ws, env):

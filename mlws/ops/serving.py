@@ -26,7 +26,9 @@ def _serve_setup(run_id: int, host: str | None, port: int | None, ws: Workspace)
         parent = session(ws).registry.get(int(record["parent_id"])) if record.get("parent_id") else None
     except MlwsError:  # a parent since deleted: the card goes without its step
         parent = None
-    args["card"] = run_card(record, parent)
+    from .replicate_views import group_of_record
+    group = group_of_record(session(ws).registry, record)  # its seeds' spread, when it has replicates
+    args["card"] = run_card(record, parent, replicates=group["text"] if group and group.get("n", 0) > 1 else None)
     return record, args
 
 

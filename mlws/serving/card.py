@@ -8,7 +8,8 @@ from ..keymetric import monitor_of
 MAX_CHANGES = 12
 
 
-def run_card(record: dict, parent: dict | None) -> dict:
+def run_card(record: dict, parent: dict | None, replicates: str | None = None) -> dict:
+    """`replicates`: the key metric over the run's replicate group (mean ± sd [95% CI]), if it has one."""
     monitor = monitor_of(record)
     metric = monitor["metric"]
     changes = (change_lines(config_diff(parent.get("config"), record.get("config")), ignore=("description",))
@@ -19,4 +20,4 @@ def run_card(record: dict, parent: dict | None) -> dict:
             "changes": changes[:MAX_CHANGES], "more_changes": max(0, len(changes) - MAX_CHANGES),
             "metric": metric, "mode": monitor["mode"], "value": (record.get("metrics") or {}).get(metric),
             "parent_value": (parent.get("metrics") or {}).get(metric) if parent else None,
-            "labels": record.get("labels") or [], "note": record.get("note") or ""}
+            "labels": record.get("labels") or [], "note": record.get("note") or "", "replicates": replicates}

@@ -272,6 +272,8 @@ def card_html(card: dict) -> str:
         if isinstance(card.get("parent_value"), (int, float)):
             step = f" ({value - card['parent_value']:+.4f} from run {int(card['parent'])})"
         lines.append(f"<p><b>{e(metric)}</b> = {value:.4f}{step} · {e(card.get('mode') or 'max')} is better</p>")
+        if card.get("replicates"):  # the spread over the run's seeds
+            lines.append(f"<p>over its replicate seeds: {e(card['replicates'])}</p>")
     if card.get("parent"):
         changes = "".join(f"<li><code>{e(c)}</code></li>" for c in card.get("changes") or [])
         more = f"<li>… and {int(card['more_changes'])} more</li>" if card.get("more_changes") else ""

@@ -218,6 +218,9 @@ def test_the_card_says_what_changed_and_escapes_the_registrys_strings():
     assert "<script>" not in page and "<img" not in page and "<b>l</b>" not in page
     assert "&lt;script&gt;" in page and "+0.2500 from run 4" in page and "model.lr: 0.1 → 0.2" in page
     assert "changed from" not in card_html(run_card(record, None))
+    spread = card_html(run_card(record, parent, replicates="0.75 ± 0.01 [0.70, 0.80] <n=3>"))
+    assert "over its replicate seeds: 0.75 ± 0.01 [0.70, 0.80] &lt;n=3&gt;" in spread
+    assert "replicate" not in page
 
 
 def test_without_the_extra_the_plain_page_says_what_the_richer_one_needs(monkeypatch):
