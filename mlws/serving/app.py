@@ -147,6 +147,7 @@ def build_app(args: dict):
         @api.get("/")
         def page(self):
             from .page import demo_page
-            return HTMLResponse(demo_page(self.args))
+            # the output hook says what it answers (its `kind`), whatever its class is called
+            return HTMLResponse(demo_page({**self.args, "output_kind": getattr(self.to_answer, "kind", None)}))
 
     return ModelServer.bind(args)

@@ -77,7 +77,7 @@ def demo_page(args: dict) -> str:
     image = _image_shape(serve.get("input") or {})
     rows, cols = image or (1, 1)
     top = (serve.get("input") or {}).get("max_value")
-    output = _output_kind(serve.get("output") or {})
+    output = _output_kind(serve.get("output") or {}, args.get("output_kind"))
     example = json.dumps([[0.0] * math.prod(shape)] if shape and math.prod(shape) <= 64 else [[]])
     metrics = ", ".join(f"{k} = {v:.4f}" for k, v in sorted((args.get("metrics") or {}).items()) if isinstance(v, float))
     return (PAGE.replace("__RUN__", str(int(args["run_id"])))
@@ -111,7 +111,10 @@ def _image_shape(input_cfg: dict) -> tuple[int, int] | None:
     return (shape[0], shape[1]) if len(shape) == 2 and min(shape) > 1 else None
 
 
-def _output_kind(output_cfg: dict) -> str:
+def _output_kind(output_cfg: dict, kind: str | None = None) -> str:
+    """The hook's own `kind` (a user's hook says what it answers); else guessed from its class name."""
+    if kind in ("classification", "regression", "raw"):
+        return kind
     target = str(output_cfg.get("_target_") or "mlws.serving.outputs.Classification")
     name = target.rsplit(".", 1)[-1].lower()
     return name if name in ("classification", "regression", "raw") else "raw"

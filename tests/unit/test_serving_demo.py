@@ -294,3 +294,11 @@ def test_the_mount_waits_for_the_page_and_says_why_it_is_missing():
         asyncio.run(scenario())
     finally:
         demo_mount._PAGE.clear()
+
+
+def test_the_plain_page_renders_what_the_output_hook_says_it_answers():
+    from mlws.serving.page import demo_page
+    args = {"run_id": 3, "serve": {"input": {"shape": [3]}, "output": {"_target_": "acme.hooks.PriceInDollars"}}}
+    assert 'OUTPUT = "raw"' in demo_page(args)  # a class name that says nothing: raw values
+    assert 'OUTPUT = "regression"' in demo_page({**args, "output_kind": "regression"})
+    assert 'OUTPUT = "raw"' in demo_page({**args, "output_kind": "<script>"})  # only the kinds the page draws
