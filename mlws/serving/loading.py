@@ -90,11 +90,25 @@ def output_hook(config: dict):
         raise MlwsError(f"cannot build serve.output from the run's config: {e}") from None
 
 
+def _written_for_other_data(node: dict, seen: dict) -> bool:
+    """mlws's own input hook set to a shape of another size than the run's data module declared."""
+    import math
+    shape, declared = node.get("shape"), seen.get("shape")
+    if not shape or not declared or not str(node.get("_target_", "")).startswith("mlws.serving.inputs."):
+        return False
+    return math.prod(int(d) for d in shape) != math.prod(int(d) for d in declared)
+
+
 def completed_input(node: dict, artifacts: dict | None) -> dict:
     """serve.input with the shape and value range it leaves unset (null) taken from what the run's
     data module said of a sample at training (its `input_shape` and `input_range`)."""
     seen = (artifacts or {}).get("input") or {}
     node = dict(node)
+    if _written_for_other_data(node, seen):
+        # a workspace's serve block for another data set (the digits canvas for a model of 8 numbers):
+        # the model takes what it was trained on, as plain numbers of that shape and range
+        return {"_target_": "mlws.serving.inputs.TensorInput", "shape": list(seen["shape"]),
+                "min_value": seen.get("min_value"), "max_value": seen.get("max_value")}
     for key in ("shape", "min_value", "max_value"):
         if key in node and node[key] is None and seen.get(key) is not None:
             node[key] = seen[key]
