@@ -32,7 +32,7 @@ def run(args) -> int:
     if chain and chain[-1].get("cumulative"):
         total = chain[-1]["cumulative"]
         from mlws.spend.reckon import duration, money
-        console().print(f"total to reach run {chain[-1]['id']}: {money(total['usd'], total['hours'])} "
+        console().print(f"  total to reach run {chain[-1]['id']}: {money(total['usd'], total['hours'])} "
                         f"({duration(total['hours'])} over {total['runs']} run{'s' if total['runs'] != 1 else ''})",
                         highlight=False, markup=False)
     return 0
