@@ -34,12 +34,16 @@ def test_last_ckpt_follows_the_run_while_best_stays_at_the_best_epoch(tmp_path):
     cfg = {"callbacks": {"model_checkpoint": {
         "_target_": "pytorch_lightning.callbacks.ModelCheckpoint", "monitor": "val/acc", "mode": "max",
         "save_top_k": 1, "save_last": True, "filename": "best-epoch{epoch:02d}", "auto_insert_metric_name": False}}}
-    callbacks = build_callbacks(cfg, tmp_path, pl)
+    from mlws.training.resuming import RngState
+    from mlws.training.flavour import adopt
+    callbacks = build_callbacks(cfg, tmp_path, pl) + [adopt(RngState(), pl, "rng state")]  # as fit() adds it
     trainer = pl.Trainer(max_epochs=len(SCHEDULE), callbacks=callbacks, logger=False, enable_progress_bar=False,
                          enable_model_summary=False, default_root_dir=str(tmp_path), num_sanity_val_steps=0)
     trainer.fit(Scheduled(), loader(), loader())
     folder = tmp_path / "checkpoints"
-    last = torch.load(folder / "last.ckpt", weights_only=False)
+    # plain data only, generator states included: a checkpoint loads without running pickled code
+    last = torch.load(folder / "last.ckpt", weights_only=True)
+    assert "mlws.RngState" in str(last["callbacks"].keys())
     assert last["epoch"] == len(SCHEDULE) - 1 and last["global_step"] == trainer.global_step
     best = torch.load(folder / "best-epoch01.ckpt", weights_only=False)
     assert best["epoch"] == 1

@@ -23,7 +23,10 @@ from .flavour import Hooks
 def collect_rng() -> dict:
     import numpy as np
     import torch
-    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    # plain values only (numpy's key array as ints): the checkpoint stays loadable with weights_only
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {"python": random.getstate(), "numpy": [str(name), [int(k) for k in keys], int(pos), int(has_gauss),
+                                                    float(cached)], "torch": torch.get_rng_state()}
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -33,7 +36,8 @@ def set_rng(state: dict) -> None:
     import numpy as np
     import torch
     random.setstate(_tuples(state["python"]))
-    np.random.set_state(state["numpy"])
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
