@@ -88,12 +88,10 @@ def stop(registry, root, run_id: int, *, timeout: float = 120.0, force: bool = F
     record = registry.get(int(run_id))
     if record["status"] != "running":
         raise MlwsError(f"run {run_id} is not running (status: {record['status']})")
-    from .registry.liveness import owned_here, process_alive
+    from .registry.liveness import owner_alive_here
     # a process of this host alive now and gone after the stop ended by the stop, even one killed
     # before it could handle the signal (its first second): stopped, not failed
-    import socket
-    ours_alive = owned_here(record) and record.get("host") == socket.gethostname() and \
-        process_alive(record.get("pid"), record.get("pid_started"))
+    ours_alive = owner_alive_here(record)
     try:
         final = backend_for(record, root).cancel(record, timeout=timeout)
     except MlwsError as e:
@@ -105,8 +103,7 @@ def stop(registry, root, run_id: int, *, timeout: float = 120.0, force: bool = F
         registry.finish(int(run_id), final.status if final.final else "stopped", metrics=final.metrics,
                         artifacts=final.artifacts,
                         error=final.error, stop_reason=final.stop_reason or "stopped by mlws stop")
-    if registry.get(int(run_id))["status"] == "running" and ours_alive and \
-            not process_alive(record.get("pid"), record.get("pid_started")):
+    if registry.get(int(run_id))["status"] == "running" and ours_alive and not owner_alive_here(record):
         registry.finish(int(run_id), "stopped", stop_reason="stopped by mlws stop before the run could record "
                         "its own outcome (its first seconds)")
     if registry.get(int(run_id))["status"] == "running":

@@ -32,3 +32,10 @@ def owned_here(record: Mapping[str, Any]) -> bool:
     """Does a process (on the record's host) own this run? Else its compute backend answers for it.
     Runs elsewhere have no pid; "cloud" marks cloud runs recorded before 0.2, which kept the launcher's."""
     return record.get("pid") is not None and not (record.get("artifacts") or {}).get("cloud")
+
+
+def owner_alive_here(record: Mapping[str, Any]) -> bool:
+    """A run owned by a process of this host, and that process is still running."""
+    import socket
+    return owned_here(record) and record.get("host") == socket.gethostname() and \
+        process_alive(record.get("pid"), record.get("pid_started"))
