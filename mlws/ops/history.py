@@ -59,7 +59,8 @@ def search_runs(*, label=None, experiment=None, status=None, search=None, where=
         rows = [by_id[i] for i in ids if i in by_id]
     else:  # the newest `limit` runs come straight from SQL
         rows = registry.list(**filters, newest=limit, with_config=True)  # config: the run's cost
-    return [summary(r) | {"labels": r["labels"], "note": r["note"], "parent": r["parent_id"]} for r in rows]
+    classes: dict = {}  # each backend class found once for the whole listing
+    return [summary(r, classes) | {"labels": r["labels"], "note": r["note"], "parent": r["parent_id"]} for r in rows]
 
 
 def best_run_id(registry, metric: str, mode: str | None = None) -> int:

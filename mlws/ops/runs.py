@@ -72,7 +72,8 @@ def runs(*, workspace=None, refresh: bool = False) -> list[dict]:
     s = session(workspace)
     if refresh:
         refresh_status(s.registry, s.registry.list(status="running"), s.workspace.root)
-    return [summary(r) for r in s.registry.list(with_config=True)]
+    classes: dict = {}  # each backend class found once for the whole listing
+    return [summary(r, classes) for r in s.registry.list(with_config=True)]
 
 
 def refresh(run_ids=None, *, workspace=None) -> list[str]:
@@ -97,15 +98,16 @@ def show(run_id: int, *, workspace=None, refresh: bool = False) -> dict:
     return record
 
 
-def summary(record: dict) -> dict:
-    """The listing's fields and the run's `cost` (reckoned from the record: its config needed)."""
-    return {k: record.get(k) for k in SUMMARY_FIELDS} | {"cost": cost(record)}
+def summary(record: dict, classes: dict | None = None) -> dict:
+    """The listing's fields and the run's `cost` (reckoned from the record: its config needed).
+    `classes`: backend classes by `_target_`, shared across a listing (spend/runs.py)."""
+    return {k: record.get(k) for k in SUMMARY_FIELDS} | {"cost": cost(record, classes)}
 
 
-def cost(record: dict) -> dict:
+def cost(record: dict, classes: dict | None = None) -> dict:
     """The run's spend and how it was reckoned ({usd, hours, basis, final}; mlws/ops/cost.py)."""
     from ..spend.runs import run_cost
-    return run_cost(record)
+    return run_cost(record, classes)
 
 
 def watch(run_id: int, *, workspace=None, thresholds=None, refresh: bool = False) -> dict:
