@@ -5,6 +5,7 @@ configurations) with 3 seeds: wall time with --parallel 2 against the same ablat
 
     .venv/bin/python bench/bench_ablate.py [--seeds 3]
 """
+
 import argparse
 import json
 import subprocess
@@ -21,14 +22,27 @@ def ablate(parallel: int, seeds: int) -> tuple[float, dict]:
         ws = make_workspace(Path(tmp) / "ws")
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from mlws.examples.synthetic import install
+
         install(ws)
         env = offline_env(Path(tmp))
         for experiment in ("synth_base", "synth_four"):
-            subprocess.run([*MLWS, "train", f"+experiment={experiment}"], cwd=ws, env=env, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [*MLWS, "train", f"+experiment={experiment}"],
+                cwd=ws,
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         start = time.perf_counter()
-        out = subprocess.run([*MLWS, "ablate", "2", "--seeds", str(seeds), "--parallel", str(parallel), "--json"],
-                             cwd=ws, env=env, check=True, capture_output=True, text=True)
+        out = subprocess.run(
+            [*MLWS, "ablate", "2", "--seeds", str(seeds), "--parallel", str(parallel), "--json"],
+            cwd=ws,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         return time.perf_counter() - start, json.loads(out.stdout)
 
 
@@ -39,8 +53,10 @@ def main() -> None:
     for parallel in (1, 2):
         wall, result = ablate(parallel, args.seeds)
         share = result["effects"]["model.lr"]["share"]
-        print(f"--parallel {parallel}: {wall:.0f} s for {result['trained']} trainings "
-              f"({result['reused']} reused); model.lr share {share['estimate']:.0%} [{share['low']}, {share['high']}]")
+        print(
+            f"--parallel {parallel}: {wall:.0f} s for {result['trained']} trainings "
+            f"({result['reused']} reused); model.lr share {share['estimate']:.0%} [{share['low']}, {share['high']}]"
+        )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ Also: the wheel of mlws a node installs, built on the first plan (cold) and foun
 The plan checks the node's torch index (one bounded request): served here on loopback (a PackageIndex of
 tests/sim_node.py playing download.pytorch.org), and unreachable (offline: the plan says so and goes on).
 """
+
 import os
 import statistics
 import subprocess
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 
 from benchlib import REPO, make_workspace
+
 REPEATS = 3
 
 
@@ -36,6 +38,7 @@ def main() -> None:
         local = timed([sys.executable, "-m", "mlws.cli.main", *args], ws, env)
         sys.path.insert(0, str(REPO))
         from mlws.compute.sky.wheel import build
+
         start = time.perf_counter()
         build(cache=Path(tmp) / "wheels")
         cold = time.perf_counter() - start
@@ -43,10 +46,17 @@ def main() -> None:
         build(cache=Path(tmp) / "wheels")
         cached = time.perf_counter() - start
         from tests.sim_node import PackageIndex
+
         index = PackageIndex(Path(tmp) / "whl")
         index.add("cu126/torch", "torch-2.13.0+cu126-cp310-cp310-manylinux_2_28_x86_64.whl")
-        cloud_cmd = [sys.executable, str(REPO / "tests" / "skypilot_fakes.py"), "--", *args, "compute=sky",
-                     "compute.accelerators=V100:2"]
+        cloud_cmd = [
+            sys.executable,
+            str(REPO / "tests" / "skypilot_fakes.py"),
+            "--",
+            *args,
+            "compute=sky",
+            "compute.accelerators=V100:2",
+        ]
         cloud = timed(cloud_cmd, ws, {**env, "MLWS_TORCH_INDEX_BASE": index.url})
         offline = timed(cloud_cmd, ws, {**env, "MLWS_TORCH_INDEX_BASE": "http://127.0.0.1:9/whl"})
         index.close()
@@ -55,8 +65,10 @@ def main() -> None:
     print(f"  mlws plan compute=sky (fake cat.) {cloud:6.2f} s   goal < 3 s  {'OK' if cloud < 3 else 'MISSED'}")
     print(f"  the same, torch index unreachable {offline:6.2f} s")
     print(f"  ratio cloud/local: {cloud / local:.2f} (the difference is importing SkyPilot and its optimizer)")
-    print(f"  node wheel: built {cold * 1000:.0f} ms, from the cache {cached * 1000:.0f} ms "
-          f"(saves {max(cold - cached, 0) * 1000:.0f} ms a launch; hashing the sources stays)")
+    print(
+        f"  node wheel: built {cold * 1000:.0f} ms, from the cache {cached * 1000:.0f} ms "
+        f"(saves {max(cold - cached, 0) * 1000:.0f} ms a launch; hashing the sources stays)"
+    )
 
 
 if __name__ == "__main__":

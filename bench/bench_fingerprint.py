@@ -7,6 +7,7 @@
 - deterministic mode (what `mlws rerun --exact` turns on) on training steps/s: the same tiny digits
   run with MLWS_EXACT=1 against without, as whole `mlws train` processes (timing.json), median of 3.
 """
+
 import json
 import os
 import statistics
@@ -19,8 +20,13 @@ from pathlib import Path
 from benchlib import MLWS, make_workspace, offline_env
 
 FILES, SIZE = 10_000, 4096
-TRAIN = ["+experiment=model_12", "trainer.max_epochs=3", "trainer.limit_val_batches=1", "logger=none",
-         "monitor.hardware_interval_s=0"]
+TRAIN = [
+    "+experiment=model_12",
+    "trainer.max_epochs=3",
+    "trainer.limit_val_batches=1",
+    "logger=none",
+    "monitor.hardware_interval_s=0",
+]
 
 
 def median_time(fn, repeats: int) -> float:
@@ -34,16 +40,20 @@ def median_time(fn, repeats: int) -> float:
 
 def digits() -> None:
     from mlws.examples.digits import DigitsDataModule
+
     module = DigitsDataModule()
     module.fingerprint()  # imports (scikit-learn's loader) outside the timing
     setup = median_time(lambda: (setattr(module, "train_set", None), module.setup()), 5)
     fingerprint = median_time(module.fingerprint, 5)
-    print(f"digits: fingerprint() {fingerprint * 1000:.1f} ms, setup() {setup * 1000:.1f} ms "
-          f"(x{fingerprint / setup:.2f} of loading the data)")
+    print(
+        f"digits: fingerprint() {fingerprint * 1000:.1f} ms, setup() {setup * 1000:.1f} ms "
+        f"(x{fingerprint / setup:.2f} of loading the data)"
+    )
 
 
 def folder(tmp: Path) -> None:
     from mlws.training.fingerprint import files_fingerprint
+
     data = tmp / "data"
     for i in range(FILES):
         sub = data / f"{i // 1000:02d}"
@@ -65,15 +75,19 @@ def folder(tmp: Path) -> None:
     warm = median_time(lambda: files_fingerprint({"data.data_dir": str(data)}, tmp, cache_path=cache), 3)
     result = files_fingerprint({"data.data_dir": str(data)}, tmp, cache_path=cache)
     assert result["files"] == FILES and result["hashed"] == 0, result
-    print(f"{FILES:,} files of {SIZE // 1024} KiB: first {cold:.2f} s (x{cold / baseline:.2f} of reading them once, "
-          f"{baseline:.2f} s), cached {warm:.2f} s (x{warm / baseline:.2f}; no file read)")
+    print(
+        f"{FILES:,} files of {SIZE // 1024} KiB: first {cold:.2f} s (x{cold / baseline:.2f} of reading them once, "
+        f"{baseline:.2f} s), cached {warm:.2f} s (x{warm / baseline:.2f}; no file read)"
+    )
 
 
 def steps_per_sec(ws: Path, env: dict) -> float:
-    subprocess.run([*MLWS, "train", *TRAIN], cwd=ws, env=env, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    runs = json.loads(subprocess.run([*MLWS, "runs", "--json"], cwd=ws, env=env, check=True, capture_output=True,
-                                     text=True).stdout)
+    subprocess.run(
+        [*MLWS, "train", *TRAIN], cwd=ws, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    runs = json.loads(
+        subprocess.run([*MLWS, "runs", "--json"], cwd=ws, env=env, check=True, capture_output=True, text=True).stdout
+    )
     return json.loads((Path(runs[-1]["run_dir"]) / "timing.json").read_text())["train_steps_per_sec"]
 
 

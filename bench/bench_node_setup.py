@@ -4,6 +4,7 @@ cold (a fresh node: nothing in pip's cache, as on a new VM) and warm (a second n
 pip's cache: what a cached wheelhouse on the image would save), then the job's run start to its first
 training step. Also the node wheel itself, built cold vs found in mlws's cache.
 """
+
 import json
 import shutil
 import subprocess
@@ -13,7 +14,6 @@ import time
 from pathlib import Path
 
 import yaml
-
 from benchlib import REPO, make_workspace, offline_env
 
 sys.path.insert(0, str(REPO))
@@ -29,10 +29,27 @@ def main() -> None:
         home.mkdir()
         env = {**offline_env(tmp), "HOME": str(home), "SKY_RUNTIME_DIR": str(home)}
         record = tmp / "launch.json"
-        subprocess.run([sys.executable, str(REPO / "tests" / "skypilot_fakes.py"), "--record", str(record), "--",
-                        "train", "+experiment=model_12", "compute=sky", "compute.bucket=s3://bench/mlws",
-                        "compute.torch_index=pypi", "logger=none", "trainer.max_epochs=1", "--detach"],
-                       cwd=ws, env=env, check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(REPO / "tests" / "skypilot_fakes.py"),
+                "--record",
+                str(record),
+                "--",
+                "train",
+                "+experiment=model_12",
+                "compute=sky",
+                "compute.bucket=s3://bench/mlws",
+                "compute.torch_index=pypi",
+                "logger=none",
+                "trainer.max_epochs=1",
+                "--detach",
+            ],
+            cwd=ws,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         launch = [c for c in json.loads(record.read_text()) if c["path"] == "/jobs/launch"][-1]
         task = list(yaml.safe_load_all(launch["json"]["task"]))[-1]
         times = {}
@@ -54,6 +71,7 @@ def main() -> None:
         first_step = time.perf_counter() - start
         job.communicate(timeout=600)
         from mlws.compute.sky.wheel import build
+
         start = time.perf_counter()
         build(cache=tmp / "wheels")
         cold_wheel = time.perf_counter() - start
@@ -62,8 +80,10 @@ def main() -> None:
         warm_wheel = time.perf_counter() - start
     print("cloud node setup on the simulated node (one run each)")
     print(f"  setup, fresh node (no pip cache)   {times['cold']:6.1f} s")
-    print(f"  setup, pip's cache kept            {times['warm']:6.1f} s   ratio {times['warm'] / times['cold']:.2f} "
-          f"(a cached wheelhouse saves {times['cold'] - times['warm']:.0f} s)")
+    print(
+        f"  setup, pip's cache kept            {times['warm']:6.1f} s   ratio {times['warm'] / times['cold']:.2f} "
+        f"(a cached wheelhouse saves {times['cold'] - times['warm']:.0f} s)"
+    )
     print(f"  run start to first training step   {first_step:6.1f} s")
     print(f"  node wheel: built {cold_wheel * 1000:.0f} ms, from mlws's cache {warm_wheel * 1000:.0f} ms")
 

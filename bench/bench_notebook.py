@@ -3,6 +3,7 @@ JupyterLab started by hand with the same port and token, both measured here (med
 `mlws.runs_frame()` at 10,000 synthetic runs against `mlws.runs()` on the same registry.
 Goal: runs_frame() at 10,000 runs under 1 s.
 """
+
 import secrets
 import socket
 import statistics
@@ -13,8 +14,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchlib import MLWS, make_workspace  # noqa: E402
 from bench_registry import populate  # noqa: E402
+from benchlib import MLWS, make_workspace  # noqa: E402
+
 from tests.jupyter_ws import execute, request, start_kernel  # noqa: E402
 
 REPEATS = 3
@@ -38,9 +40,23 @@ def until_kernel_ran(url: str, token: str, deadline: float) -> None:
 def by_hand(ws: Path) -> float:
     port, token = free_port(), secrets.token_urlsafe(32)
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-                             f"--IdentityProvider.token={token}", "--allow-root", f"--ServerApp.root_dir={ws}"],
-                            cwd=ws, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            f"--IdentityProvider.token={token}",
+            "--allow-root",
+            f"--ServerApp.root_dir={ws}",
+        ],
+        cwd=ws,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         until_kernel_ran(f"http://127.0.0.1:{port}", token, time.monotonic() + 120)
         return time.perf_counter() - start
@@ -51,10 +67,15 @@ def by_hand(ws: Path) -> float:
 
 def with_mlws(ws: Path) -> float:
     import json
+
     port = free_port()
     start = time.perf_counter()
-    subprocess.run([*MLWS, "notebook", "--detach", "--port", str(port), "--name", f"b{port}"], cwd=ws, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [*MLWS, "notebook", "--detach", "--port", str(port), "--name", f"b{port}"],
+        cwd=ws,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     state = json.loads((ws / ".mlws" / "notebooks" / f"b{port}" / "state.json").read_text())
     try:
         until_kernel_ran(state["url"], state["token"], time.monotonic() + 120)
@@ -72,6 +93,7 @@ def main() -> None:
             ours.append(with_mlws(ws))
         populate(ws, 10_000)
         from mlws import api
+
         api.runs(workspace=ws)  # warm the session (registry opened once per process)
         runs_s, frame_s = [], []
         for _ in range(REPEATS):
@@ -87,8 +109,10 @@ def main() -> None:
     print(f"  jupyter lab by hand → kernel ran code   {h:6.2f} s")
     print(f"  mlws notebook        → kernel ran code   {o:6.2f} s   ratio {o / h:.2f}")
     print(f"  mlws.runs() at 10,000 runs               {r:6.3f} s")
-    print(f"  mlws.runs_frame() at 10,000 runs         {f:6.3f} s   ratio {f / r:.2f}  {frame.shape[1]} columns  "
-          f"goal < 1 s  {'OK' if f < 1 else 'MISSED'}")
+    print(
+        f"  mlws.runs_frame() at 10,000 runs         {f:6.3f} s   ratio {f / r:.2f}  {frame.shape[1]} columns  "
+        f"goal < 1 s  {'OK' if f < 1 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

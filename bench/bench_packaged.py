@@ -4,6 +4,7 @@ workspace that holds a copy of every block in its own conf/ (nothing from the pa
 
 Completion: median of 9 `mlws __complete` calls, against `mlws --help` (the interpreter floor);
 goal < 0.3 s. Start-up: command to first training step, 3 alternating rounds, medians."""
+
 import shutil
 import statistics
 import subprocess
@@ -35,8 +36,11 @@ def main() -> None:
             if block.is_dir() and not block.name.startswith("_"):
                 shutil.copytree(block, copied / "conf" / block.name, dirs_exist_ok=True)
         floor = wall(packaged, ["--help"])
-        lines = {"a command": ["__complete", "1", "mlws", "tr"], "a config key": ["__complete", "2", "mlws", "train", "model.l"],
-                 "a group's options": ["__complete", "2", "mlws", "train", "compute="]}
+        lines = {
+            "a command": ["__complete", "1", "mlws", "tr"],
+            "a config key": ["__complete", "2", "mlws", "train", "model.l"],
+            "a group's options": ["__complete", "2", "mlws", "train", "compute="],
+        }
         print("completion: median wall seconds of one TAB (a fresh process)")
         print(f"  mlws --help (floor)          {floor:.3f}")
         for name, args in lines.items():
@@ -45,7 +49,9 @@ def main() -> None:
         starts = {"packaged blocks": [], "blocks copied into conf/": []}
         for _ in range(ROUNDS):
             for name, ws in (("packaged blocks", packaged), ("blocks copied into conf/", copied)):
-                start, _, _, timing = train_timed(ws, env, ["+experiment=model_12", "trainer.max_epochs=1", "logger=none"])
+                start, _, _, timing = train_timed(
+                    ws, env, ["+experiment=model_12", "trainer.max_epochs=1", "logger=none"]
+                )
                 starts[name].append(timing["first_step_at"] - start)
         a, b = (statistics.median(v) for v in starts.values())
         print("mlws train +experiment=model_12 start-up (command to first step), median of 3")

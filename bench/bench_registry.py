@@ -7,6 +7,7 @@ Goals: at 10,000 runs, runs, runs --search, diff, lineage under 0.3 s and report
 100,000 runs, each query at most 2x its own time at 100 runs. The report (a page with every run)
 is not timed at 100,000.
 """
+
 import json
 import random
 import sqlite3
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 from benchlib import make_workspace
+
 SIZES = (100, 10_000, 100_000)
 SWEEP_SIZE = 20
 REPEATS = 3
@@ -43,23 +45,65 @@ def populate(ws: Path, n: int) -> None:
         labels = ["best"] if run_id % 97 == 0 else []
         note = "tried dropout and a wider net" if run_id % 50 == 0 else ""
         sweep = (run_id - 51) // SWEEP_SIZE + 1 if run_id > 50 else None
-        rows.append((run_id, exp, json.dumps([f"+experiment={exp}", f"model.lr={config['model']['lr']}"]),
-                     json.dumps(config), "mlws train", json.dumps({"commit": "a" * 40, "dirty": False}), "",
-                     json.dumps({"torch": "2.13.0"}), "local", "succeeded", "2026-11-01T00:00:00+00:00",
-                     json.dumps(metrics), "{}", str(ws / "runs" / str(run_id)), json.dumps(labels), note, parent,
-                     f"model_{k - 1:02d}" if k > 1 else None, sweep, f"key{run_id}" if sweep else None,
-                     (run_id - 51) % SWEEP_SIZE + 1 if sweep else None, *(str(config["monitor"].get(k)) if
-                     config["monitor"].get(k) is not None else None for k in ("metric", "mode", "loss"))))
+        rows.append(
+            (
+                run_id,
+                exp,
+                json.dumps([f"+experiment={exp}", f"model.lr={config['model']['lr']}"]),
+                json.dumps(config),
+                "mlws train",
+                json.dumps({"commit": "a" * 40, "dirty": False}),
+                "",
+                json.dumps({"torch": "2.13.0"}),
+                "local",
+                "succeeded",
+                "2026-11-01T00:00:00+00:00",
+                json.dumps(metrics),
+                "{}",
+                str(ws / "runs" / str(run_id)),
+                json.dumps(labels),
+                note,
+                parent,
+                f"model_{k - 1:02d}" if k > 1 else None,
+                sweep,
+                f"key{run_id}" if sweep else None,
+                (run_id - 51) % SWEEP_SIZE + 1 if sweep else None,
+                *(
+                    str(config["monitor"].get(k)) if config["monitor"].get(k) is not None else None
+                    for k in ("metric", "mode", "loss")
+                ),
+            )
+        )
     db = sqlite3.connect(ws / ".mlws" / "registry.db")
-    db.executemany("INSERT INTO runs (id, experiment, overrides, config, command, git, git_patch, versions, backend,"
-                   " status, created_at, metrics, artifacts, run_dir, labels, note, parent_id, builds_on, sweep_id,"
-                   " trial_key, trial_index, monitor_metric, monitor_mode, monitor_loss)"
-                   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    db.executemany(
+        "INSERT INTO runs (id, experiment, overrides, config, command, git, git_patch, versions, backend,"
+        " status, created_at, metrics, artifacts, run_dir, labels, note, parent_id, builds_on, sweep_id,"
+        " trial_key, trial_index, monitor_metric, monitor_mode, monitor_loss)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
     sweeps = sorted({r[18] for r in rows if r[18]})
-    db.executemany("INSERT INTO sweeps (id, created_at, status, command, overrides, space, sweeper, settings,"
-                   " experiment, metric, mode, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                   [(i, "2026-11-01T00:00:00+00:00", "finished", "mlws train -m", "[]", '{"model.lr": "1,2"}', "basic",
-                     json.dumps({"n_trials": SWEEP_SIZE}), None, "val/acc", "max", f"sig{i}") for i in sweeps])
+    db.executemany(
+        "INSERT INTO sweeps (id, created_at, status, command, overrides, space, sweeper, settings,"
+        " experiment, metric, mode, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        [
+            (
+                i,
+                "2026-11-01T00:00:00+00:00",
+                "finished",
+                "mlws train -m",
+                "[]",
+                '{"model.lr": "1,2"}',
+                "basic",
+                json.dumps({"n_trials": SWEEP_SIZE}),
+                None,
+                "val/acc",
+                "max",
+                f"sig{i}",
+            )
+            for i in sweeps
+        ],
+    )
     db.commit()
     db.close()
 
@@ -68,8 +112,13 @@ def timed(ws: Path, args: list[str]) -> float:
     samples = []
     for _ in range(REPEATS):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "mlws.cli.main", *args], cwd=ws, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "mlws.cli.main", *args],
+            cwd=ws,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)
 
@@ -81,15 +130,25 @@ def main() -> None:
             ws = Path(tmp) / f"ws{n}"
             make_workspace(ws)
             populate(ws, n)
-            commands = {"mlws --help": ["--help"], "mlws runs": ["runs"], "mlws runs --search dropout": ["runs", "--search", "dropout"],
-                        "mlws runs --label best --sort val/acc": ["runs", "--label", "best", "--sort", "val/acc"],
-                        "mlws runs --where val/acc>0.99 --sort val/acc": ["runs", "--where", "val/acc>0.99", "--sort", "val/acc"],
-                        "mlws diff (last two runs)": ["diff", str(n - 1), str(n)],
-                        "mlws lineage (last run)": ["lineage", str(n)],
-                        "mlws lineage --best val/acc": ["lineage", "--best", "val/acc"],
-                        "mlws sweep ID (the last sweep)": ["sweep", str((n - 51) // SWEEP_SIZE + 1)],
-                        "mlws sweeps": ["sweeps"],
-                        "mlws report": ["report", "-o", str(Path(tmp) / f"report{n}.html")]}
+            commands = {
+                "mlws --help": ["--help"],
+                "mlws runs": ["runs"],
+                "mlws runs --search dropout": ["runs", "--search", "dropout"],
+                "mlws runs --label best --sort val/acc": ["runs", "--label", "best", "--sort", "val/acc"],
+                "mlws runs --where val/acc>0.99 --sort val/acc": [
+                    "runs",
+                    "--where",
+                    "val/acc>0.99",
+                    "--sort",
+                    "val/acc",
+                ],
+                "mlws diff (last two runs)": ["diff", str(n - 1), str(n)],
+                "mlws lineage (last run)": ["lineage", str(n)],
+                "mlws lineage --best val/acc": ["lineage", "--best", "val/acc"],
+                "mlws sweep ID (the last sweep)": ["sweep", str((n - 51) // SWEEP_SIZE + 1)],
+                "mlws sweeps": ["sweeps"],
+                "mlws report": ["report", "-o", str(Path(tmp) / f"report{n}.html")],
+            }
             if n >= 100_000:
                 del commands["mlws report"]
             results[n] = {name: timed(ws, args) for name, args in commands.items()}

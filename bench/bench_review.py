@@ -6,6 +6,7 @@ The review's guards (issue 23: the YAML bounds and refusals over every file, and
 every path Hydra opens) cost at most 10%: `mlws check` of all 100 with the guards against the same
 command with them replaced by no-ops in this benchmark's process (nothing in mlws turns them off).
 """
+
 import os
 import statistics
 import subprocess
@@ -19,9 +20,13 @@ from benchlib import MLWS, make_workspace
 REPEATS = 3
 N = 100
 # the same CLI with the guards replaced by no-ops: the baseline for what they cost
-UNGUARDED = [sys.executable, "-c", "import sys, mlws.review.check as c, mlws.review.sandbox as s; "
-             "c.confine = lambda *a: None; s.refuse_unsafe = lambda root: []; "
-             "from mlws.cli.main import main; sys.exit(main(sys.argv[1:]))"]
+UNGUARDED = [
+    sys.executable,
+    "-c",
+    "import sys, mlws.review.check as c, mlws.review.sandbox as s; "
+    "c.confine = lambda *a: None; s.refuse_unsafe = lambda root: []; "
+    "from mlws.cli.main import main; sys.exit(main(sys.argv[1:]))",
+]
 GIT = ["git", "-c", "user.name=b", "-c", "user.email=b@example.com"]
 
 
@@ -40,7 +45,8 @@ def main() -> None:
         ws = make_workspace(Path(tmp) / "ws")
         for i in range(N - 12):  # siblings on top of the newest example: 100 experiment files in all
             (ws / "experiments" / f"sweep_{i:03d}.yaml").write_text(
-                f"# @package _global_\ndefaults:\n  - model_12\n  - _self_\nmodel:\n  lr: {0.0001 * (i + 1):.4f}\n")
+                f"# @package _global_\ndefaults:\n  - model_12\n  - _self_\nmodel:\n  lr: {0.0001 * (i + 1):.4f}\n"
+            )
         run = lambda *a: subprocess.run([*GIT, *a], cwd=ws, check=True, capture_output=True)
         run("init", "-q")
         run("add", "-A")
@@ -56,12 +62,18 @@ def main() -> None:
         diff = timed(["diff", "--git", "base", "--json"], ws, env)
     print(f"review benchmark, {N} experiment files, median of {REPEATS} whole processes")
     print(f"  mlws check model_12 (baseline)       {one:6.2f} s")
-    print(f"  mlws check (all {N})                 {check:6.2f} s   ratio {check / one:5.1f}×  "
-          f"goal < 10 s  {'OK' if check < 10 else 'MISSED'}")
-    print(f"  mlws check, guards as no-ops         {unguarded:6.2f} s   guards' cost: ratio {check / unguarded:5.2f}×  "
-          f"goal ≤ 1.10  {'OK' if check / unguarded <= 1.10 else 'MISSED'}")
-    print(f"  mlws diff --git base (block in all)  {diff:6.2f} s   ratio {diff / one:5.1f}×  "
-          f"goal < 10 s  {'OK' if diff < 10 else 'MISSED'}")
+    print(
+        f"  mlws check (all {N})                 {check:6.2f} s   ratio {check / one:5.1f}×  "
+        f"goal < 10 s  {'OK' if check < 10 else 'MISSED'}"
+    )
+    print(
+        f"  mlws check, guards as no-ops         {unguarded:6.2f} s   guards' cost: ratio {check / unguarded:5.2f}×  "
+        f"goal ≤ 1.10  {'OK' if check / unguarded <= 1.10 else 'MISSED'}"
+    )
+    print(
+        f"  mlws diff --git base (block in all)  {diff:6.2f} s   ratio {diff / one:5.1f}×  "
+        f"goal < 10 s  {'OK' if diff < 10 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ model >= 2x the plain server's throughput with p99 <= 0.5 s, and model_12 >= 0.8
 deployment's throughput. Also printed: mlws's own per-request work measured in-process (parsing and
 validating the body, the forward pass, encoding the answer).
 """
+
 import http.client
 import json
 import os
@@ -24,6 +25,7 @@ import urllib.request
 from pathlib import Path
 
 from benchlib import REPO, make_workspace
+
 DURATION = float(os.environ.get("BENCH_SERVE_SECONDS", "4"))
 CLIENTS = (1, 8, 32)
 
@@ -82,12 +84,14 @@ def measure(port: int, body: bytes) -> dict:
 def heavy_run(ws: Path, env: dict) -> int:
     """Record a run whose model is the heavy MLP (random weights: speed is what is measured)."""
     import torch
+
     sys.path.insert(0, str(REPO / "bench"))
     from heavy_model import HeavyClassifier
 
     from mlws import api
     from mlws.registry import open_registry
     from mlws.workspace import Workspace
+
     spec = api.plan(["+experiment=model_02", "logger=none"], workspace=ws)
     spec.config["model"] = {"_target_": "heavy_model.HeavyClassifier", "width": 4096, "depth": 5}
     registry = open_registry(Workspace(ws).registry_url)
@@ -101,6 +105,7 @@ def heavy_run(ws: Path, env: dict) -> int:
 
 def main() -> None:
     from sklearn.datasets import load_digits
+
     body = json.dumps({"inputs": [load_digits().images[7].tolist()]}).encode()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -108,13 +113,24 @@ def main() -> None:
         make_workspace(ws)
         env = {**os.environ, "PYTHONPATH": str(REPO / "bench"), "WANDB_MODE": "disabled"}
         cli = [sys.executable, "-m", "mlws.cli.main"]
-        subprocess.run([*cli, "train", "+experiment=model_12", "trainer.max_epochs=4", "logger=none"], cwd=ws,
-                       env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [*cli, "train", "+experiment=model_12", "trainer.max_epochs=4", "logger=none"],
+            cwd=ws,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         os.environ["MLWS_WORKSPACE"] = str(ws)
         runs = {"model_12": 1, "heavy (~10 ms/sample)": heavy_run(ws, env)}
         port = free_port()
-        trivial = subprocess.Popen([sys.executable, str(REPO / "bench" / "trivial_serve.py"), str(port)], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        trivial = subprocess.Popen(
+            [sys.executable, str(REPO / "bench" / "trivial_serve.py"), str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             wait_healthy(port)
             results[("(none)", "trivial Ray Serve")] = measure(port, body)
@@ -125,13 +141,18 @@ def main() -> None:
         for name, run_id in runs.items():
             from mlws import api
             from mlws.serving.app import app_args
+
             record = api.show(run_id, workspace=ws)
             serve_cfg = record["config"]["serve"]
             args_file = Path(tmp) / f"args{run_id}.json"
             args_file.write_text(json.dumps(app_args(record, serve_cfg, "127.0.0.1", 0)))
             port = free_port()
-            plain = subprocess.Popen([sys.executable, str(REPO / "bench" / "plain_server.py"), str(args_file), str(port)],
-                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            plain = subprocess.Popen(
+                [sys.executable, str(REPO / "bench" / "plain_server.py"), str(args_file), str(port)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             try:
                 wait_healthy(port)
                 results[(name, "plain")] = measure(port, body)
@@ -139,13 +160,26 @@ def main() -> None:
                 plain.terminate()
                 plain.wait(timeout=60)
             port = free_port()
-            subprocess.run([*cli, "serve", str(run_id), "--port", str(port), "--detach"], cwd=ws, env=env, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=400)
+            subprocess.run(
+                [*cli, "serve", str(run_id), "--port", str(port), "--detach"],
+                cwd=ws,
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=400,
+            )
             try:
                 results[(name, "mlws")] = measure(port, body)
             finally:
-                subprocess.run([*cli, "serve", "stop", str(run_id)], cwd=ws, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, timeout=120)
+                subprocess.run(
+                    [*cli, "serve", "stop", str(run_id)],
+                    cwd=ws,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    timeout=120,
+                )
     print(f"serving benchmark: {DURATION:.0f} s per point, one digit per request")
     print(f"{'model':24}{'server':20}" + "".join(f"{f'{c} client(s)':>28}" for c in CLIENTS))
     print(" " * 44 + "".join(f"{'req/s   p50 ms   p99 ms':>28}" for _ in CLIENTS))
@@ -153,18 +187,25 @@ def main() -> None:
         cells = "".join(f"{r['rps']:>11.0f}{r['p50']:>8.1f}{r['p99']:>9.1f}" for r in by_clients.values())
         print(f"{name:24}{server:20}{cells}")
     floor = results[("(none)", "trivial Ray Serve")]
-    print("mlws's own work per request, in-process (model_12): " +
-          ", ".join(f"{k} {v:.3f} ms" for k, v in stages.items()))
+    print(
+        "mlws's own work per request, in-process (model_12): " + ", ".join(f"{k} {v:.3f} ms" for k, v in stages.items())
+    )
     m12 = results[("model_12", "mlws")]
     ok = lambda cond: "OK" if cond else "MISSED"
-    print(f"model_12: p50 at 1 client {m12[1]['p50']:.1f} ms vs trivial Ray Serve {floor[1]['p50']:.1f} ms "
-          f"({m12[1]['p50'] - floor[1]['p50']:+.1f} ms; goal <= +2 ms: {ok(m12[1]['p50'] <= floor[1]['p50'] + 2)})")
-    print(f"model_12: throughput at 32 clients x{m12[32]['rps'] / floor[32]['rps']:.2f} of trivial Ray Serve "
-          f"(goal >= 0.8: {ok(m12[32]['rps'] >= 0.8 * floor[32]['rps'])})")
+    print(
+        f"model_12: p50 at 1 client {m12[1]['p50']:.1f} ms vs trivial Ray Serve {floor[1]['p50']:.1f} ms "
+        f"({m12[1]['p50'] - floor[1]['p50']:+.1f} ms; goal <= +2 ms: {ok(m12[1]['p50'] <= floor[1]['p50'] + 2)})"
+    )
+    print(
+        f"model_12: throughput at 32 clients x{m12[32]['rps'] / floor[32]['rps']:.2f} of trivial Ray Serve "
+        f"(goal >= 0.8: {ok(m12[32]['rps'] >= 0.8 * floor[32]['rps'])})"
+    )
     heavy, plain = results[("heavy (~10 ms/sample)", "mlws")], results[("heavy (~10 ms/sample)", "plain")]
-    print(f"heavy: throughput at 32 clients x{heavy[32]['rps'] / plain[32]['rps']:.2f} of plain, p99 "
-          f"{heavy[32]['p99']:.0f} ms (goal >= 2 and <= 500 ms: "
-          f"{ok(heavy[32]['rps'] >= 2 * plain[32]['rps'] and heavy[32]['p99'] <= 500)})")
+    print(
+        f"heavy: throughput at 32 clients x{heavy[32]['rps'] / plain[32]['rps']:.2f} of plain, p99 "
+        f"{heavy[32]['p99']:.0f} ms (goal >= 2 and <= 500 ms: "
+        f"{ok(heavy[32]['rps'] >= 2 * plain[32]['rps'] and heavy[32]['p99'] <= 500)})"
+    )
 
 
 def stage_costs(ws: Path, body: bytes, n: int = 2000) -> dict:
@@ -172,13 +213,13 @@ def stage_costs(ws: Path, body: bytes, n: int = 2000) -> dict:
     import statistics
 
     import torch
+    from starlette.responses import JSONResponse
 
     from mlws import api
     from mlws.serving.inputs import parse_body
-    from mlws.serving.loading import checkpoint_path, input_hook, load_model
-    from mlws.serving.loading import output_hook
+    from mlws.serving.loading import checkpoint_path, input_hook, load_model, output_hook
     from mlws.serving.predict import forward
-    from starlette.responses import JSONResponse
+
     torch.set_num_threads(1)
     record = api.show(1, workspace=ws)
     model, to_tensor = load_model(record["config"], checkpoint_path(record)), input_hook(record["config"])
@@ -190,11 +231,14 @@ def stage_costs(ws: Path, body: bytes, n: int = 2000) -> dict:
             fn()
             samples.append(time.perf_counter() - t)
         return 1000 * statistics.median(samples)
+
     x = to_tensor(parse_body(body, 256))
     outputs, to_answer = forward(model, x), output_hook(record["config"])
-    return {"parse+validate": timed(lambda: to_tensor(parse_body(body, 256))),
-            "forward": timed(lambda: forward(model, x)),
-            "answer+encode": timed(lambda: JSONResponse({**to_answer(outputs), "run_id": 1}).body)}
+    return {
+        "parse+validate": timed(lambda: to_tensor(parse_body(body, 256))),
+        "forward": timed(lambda: forward(model, x)),
+        "answer+encode": timed(lambda: JSONResponse({**to_answer(outputs), "run_id": 1}).body),
+    }
 
 
 if __name__ == "__main__":

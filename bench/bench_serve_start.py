@@ -8,6 +8,7 @@ the model rebuilt from the recorded config).
 Then the Gradio demo page's cost (mlws[demo]): model_12 started with and without it (MLWS_SERVE_DEMO=off),
 alternating, to the first /predict answer and, with the page, also to its first /demo/config answer.
 Goal: <= +3 s over the plain page. BENCH_PARTS=demo runs only that part."""
+
 import json
 import os
 import socket
@@ -36,11 +37,19 @@ def free_port() -> int:
 def start_to_first_answer(ws: Path, env: dict, run_id: int, sample, page: bool = False) -> float:
     port = free_port()
     start = time.perf_counter()
-    subprocess.run([*MLWS, "serve", str(run_id), "--port", str(port), "--detach"], cwd=ws, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=400)
+    subprocess.run(
+        [*MLWS, "serve", str(run_id), "--port", str(port), "--detach"],
+        cwd=ws,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=400,
+    )
     body = json.dumps({"inputs": [sample]}).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/predict", data=body,
-                                     headers={"content-type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/predict", data=body, headers={"content-type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=60) as r:
         assert r.status == 200 and json.loads(r.read())["predictions"]
     took = time.perf_counter() - start
@@ -48,8 +57,15 @@ def start_to_first_answer(ws: Path, env: dict, run_id: int, sample, page: bool =
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/demo/config", timeout=120) as r:
             assert r.status == 200
         took = (took, time.perf_counter() - start)
-    subprocess.run([*MLWS, "serve", "stop", str(run_id)], cwd=ws, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    subprocess.run(
+        [*MLWS, "serve", "stop", str(run_id)],
+        cwd=ws,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=120,
+    )
     return took
 
 
@@ -65,10 +81,18 @@ def main() -> None:
         (ws / "conf" / "data" / "lit.yaml").write_text(DATA_CONFIG)
         env = {**offline_env(tmp), "PYTHONPATH": str(ws)}
         parts = os.environ.get("BENCH_PARTS", "template,demo").split(",")
-        runs = [["+experiment=model_12"]] + ([["model=lit", "data=lit", "data.normalize=true"]] if "template" in parts else [])
+        runs = [["+experiment=model_12"]] + (
+            [["model=lit", "data=lit", "data.normalize=true"]] if "template" in parts else []
+        )
         for overrides in runs:
-            subprocess.run([*MLWS, "train", *overrides, "trainer.max_epochs=2", "logger=none"], cwd=ws, env=env,
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [*MLWS, "train", *overrides, "trainer.max_epochs=2", "logger=none"],
+                cwd=ws,
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         sample = [[0.0] * 8 for _ in range(8)]
         if "template" in parts:
             template_module(ws, env, sample)
@@ -84,8 +108,10 @@ def template_module(ws: Path, env: dict, sample) -> None:
     base = statistics.median(times["model_12"])
     for name, values in times.items():
         median = statistics.median(values)
-        print(f"serve start to first answer, {name:16s}: median {median:6.2f} s "
-              f"(runs {', '.join(f'{v:.2f}' for v in values)})  ratio {median / base:.2f}")
+        print(
+            f"serve start to first answer, {name:16s}: median {median:6.2f} s "
+            f"(runs {', '.join(f'{v:.2f}' for v in values)})  ratio {median / base:.2f}"
+        )
     ratio = statistics.median(times["template module"]) / base
     print(f"goal: user module <= 1.2x model_12: {'met' if ratio <= 1.2 else 'NOT met'} ({ratio:.2f}x)")
 
@@ -102,15 +128,21 @@ def demo_page(ws: Path, env: dict, sample) -> None:
     base = statistics.median(times["plain page"])
     for name, values in times.items():
         median = statistics.median(values)
-        print(f"serve start to first answer, {name:16s}: median {median:6.2f} s "
-              f"(runs {', '.join(f'{v:.2f}' for v in values)})  ratio {median / base:.2f}")
+        print(
+            f"serve start to first answer, {name:16s}: median {median:6.2f} s "
+            f"(runs {', '.join(f'{v:.2f}' for v in values)})  ratio {median / base:.2f}"
+        )
     after = [b - a for a, b in zip(times["with Gradio page"], times["Gradio page itself"])]
-    print(f"the Gradio page's first answer after the same server's first /predict: median {statistics.median(after):.2f} s "
-          f"(runs {', '.join(f'{v:.2f}' for v in after)})")
+    print(
+        f"the Gradio page's first answer after the same server's first /predict: median {statistics.median(after):.2f} s "
+        f"(runs {', '.join(f'{v:.2f}' for v in after)})"
+    )
     extra = statistics.median(times["Gradio page itself"]) - base
-    print(f"goal: the Gradio page answers <= 3 s after the plain page would: {'met' if extra <= 3 else 'NOT met'} "
-          f"({extra:+.2f} s, {statistics.median(times['Gradio page itself']) / base:.2f}x); /predict with the page "
-          f"{statistics.median(times['with Gradio page']) / base:.2f}x")
+    print(
+        f"goal: the Gradio page answers <= 3 s after the plain page would: {'met' if extra <= 3 else 'NOT met'} "
+        f"({extra:+.2f} s, {statistics.median(times['Gradio page itself']) / base:.2f}x); /predict with the page "
+        f"{statistics.median(times['with Gradio page']) / base:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ the pure statistics in mlws.stats, median of 5. Goal: under 1 s. Also the simula
 
     .venv/bin/python bench/bench_stats.py
 """
+
 import random
 import statistics
 import sys
@@ -31,12 +32,19 @@ def main() -> None:
         times.append(time.perf_counter() - start)
     median = statistics.median(times) * 1000
     print(f"1,000 group comparisons + a ranking of 1,000 groups: {median:.0f} ms (goal < 1000 ms)")
-    null = sum(compare(*([rng.gauss(0, 1) for _ in range(5)] for _ in range(2))).distinguishable
-               for _ in range(2000)) / 2000
+    null = (
+        sum(compare(*([rng.gauss(0, 1) for _ in range(5)] for _ in range(2))).distinguishable for _ in range(2000))
+        / 2000
+    )
     print(f"no-effect pairs called different at 95% (5 seeds each): {null:.1%} (goal <= 7%)")
     for n in (5, 6):
-        power = sum(compare([rng.gauss(0, 1) for _ in range(n)], [rng.gauss(2, 1) for _ in range(n)]).distinguishable
-                    for _ in range(2000)) / 2000
+        power = (
+            sum(
+                compare([rng.gauss(0, 1) for _ in range(n)], [rng.gauss(2, 1) for _ in range(n)]).distinguishable
+                for _ in range(2000)
+            )
+            / 2000
+        )
         print(f"2 sd effect found with {n} seeds each: {power:.1%}")
 
 

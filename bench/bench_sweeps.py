@@ -4,6 +4,7 @@ and the per-trial overhead of a sweep over a plain `mlws train` of the same conf
 Every variant runs in its own fresh workspace (nothing is skipped as already done), in this order:
 plain train, serial sweep, parallel sweep. Goal: parallel ≤ 0.65× the serial time on this 2-core
 machine; the overhead is (serial sweep / 8) − one plain train."""
+
 import subprocess
 import tempfile
 import time
@@ -26,7 +27,9 @@ def main() -> None:
         tmp = Path(tmp)
         env = offline_env(tmp)
         fresh = lambda name: make_workspace(tmp / name)
-        plain = [wall(fresh(f"plain{i}"), env, ["train", *TRIAL, "model.lr=2e-3", "data.batch_size=64"]) for i in range(2)]
+        plain = [
+            wall(fresh(f"plain{i}"), env, ["train", *TRIAL, "model.lr=2e-3", "data.batch_size=64"]) for i in range(2)
+        ]
         serial = wall(fresh("serial"), env, ["train", "-m", *TRIAL, *SWEEP])
         parallel = wall(fresh("parallel"), env, ["train", "-m", *TRIAL, *SWEEP, "--parallel", "2"])
     one = min(plain)

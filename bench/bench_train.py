@@ -5,6 +5,7 @@ variant, mlws with `safe_weights=false`, measures what writing safetensors next 
 Start-up is measured from launching the command to the first training step.
 Goal: steps/s ratio >= 0.95 and start-up at most 2 s more than the plain script.
 """
+
 import json
 import os
 import statistics
@@ -21,19 +22,34 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 
 def run_mlws(ws: Path, env: dict, extra=()) -> dict:
     start, wall, last, t = train_timed(ws, env, ["+experiment=model_12", *extra])
-    return {"wall": wall, "startup": t["first_step_at"] - start, "steps": t["steps"],
-            "steps_per_sec": t["steps_per_sec"], "val/acc": last["metrics"]["val/acc"]}
+    return {
+        "wall": wall,
+        "startup": t["first_step_at"] - start,
+        "steps": t["steps"],
+        "steps_per_sec": t["steps_per_sec"],
+        "val/acc": last["metrics"]["val/acc"],
+    }
 
 
 def run_plain(tmp: Path, env: dict, i: int) -> dict:
     out, run_dir = tmp / f"plain{i}.json", tmp / f"plain{i}"
     start = time.time()
-    subprocess.run([sys.executable, str(REPO / "bench" / "plain_lightning.py"), str(out), str(run_dir)], env=env,
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, str(REPO / "bench" / "plain_lightning.py"), str(out), str(run_dir)],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wall = time.time() - start
     t = json.loads(out.read_text())
-    return {"wall": wall, "startup": t["first_step_at"] - start, "steps": t["steps"],
-            "steps_per_sec": t["steps_per_sec"], "val/acc": t["val/acc"]}
+    return {
+        "wall": wall,
+        "startup": t["first_step_at"] - start,
+        "steps": t["steps"],
+        "steps_per_sec": t["steps_per_sec"],
+        "val/acc": t["val/acc"],
+    }
 
 
 def main() -> None:
@@ -58,8 +74,10 @@ def main() -> None:
     print(f"start-up overhead: {extra:+.2f} s (goal < 2 s)  {'OK' if extra < 2 else 'MISSED'}")
     print(f"wall-time ratio mlws/plain: {med['mlws']['wall'] / med['plain']['wall']:.3f}")
     safe = med["mlws"]["steps_per_sec"] / med["no-safe"]["steps_per_sec"]
-    print(f"steps/s with safetensors weights at each checkpoint / without (safe_weights=false): {safe:.3f} "
-          f"(goal: no measurable slowdown, >= 0.97)  {'OK' if safe >= 0.97 else 'MISSED'}")
+    print(
+        f"steps/s with safetensors weights at each checkpoint / without (safe_weights=false): {safe:.3f} "
+        f"(goal: no measurable slowdown, >= 0.97)  {'OK' if safe >= 0.97 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

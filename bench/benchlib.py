@@ -1,5 +1,6 @@
 """What the benchmarks share: a throwaway copy of the example workspace, an offline W&B
 environment, and timing one `mlws train` from command start to its recorded timings."""
+
 import json
 import os
 import shutil
@@ -27,10 +28,12 @@ def offline_env(tmp: Path) -> dict:
 def train_timed(ws: Path, env: dict, overrides: list[str]) -> tuple[float, float, dict, dict]:
     """(start time, wall seconds, the run's record, its timing.json) for one `mlws train`."""
     start = time.time()
-    subprocess.run([*MLWS, "train", *overrides], cwd=ws, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [*MLWS, "train", *overrides], cwd=ws, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     wall = time.time() - start
-    runs = json.loads(subprocess.run([*MLWS, "runs", "--json"], cwd=ws, env=env, check=True,
-                                     capture_output=True, text=True).stdout)
+    runs = json.loads(
+        subprocess.run([*MLWS, "runs", "--json"], cwd=ws, env=env, check=True, capture_output=True, text=True).stdout
+    )
     timing = json.loads((Path(runs[-1]["run_dir"]) / "timing.json").read_text())
     return start, wall, runs[-1], timing

@@ -1,5 +1,6 @@
 """A deliberately heavy digits classifier for the serving benchmark: a wide MLP whose single-sample
 forward pass takes about 10 ms on one core of these machines (weights dominate, so batching pays)."""
+
 from torch import nn
 
 from mlws.examples.digits import DigitsClassifier

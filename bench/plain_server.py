@@ -1,5 +1,6 @@
 """Baseline for bench_serve.py: one FastAPI/uvicorn process calling the same model once per request
 (same checkpoint loader, same input parsing), no batching, no Ray."""
+
 import json
 import sys
 from pathlib import Path

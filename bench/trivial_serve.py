@@ -1,5 +1,6 @@
 """Ray Serve's own floor for bench_serve.py: a deployment behind the same FastAPI ingress as mlws's
 that only echoes, started the way `mlws serve` starts its app (a local Ray, Ray Serve's HTTP proxy)."""
+
 import signal
 import sys
 import threading

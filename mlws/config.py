@@ -1,4 +1,5 @@
 """The only module that imports Hydra: compose conf/ + experiments/ + overrides into plain dicts."""
+
 from __future__ import annotations
 
 import difflib
@@ -18,9 +19,9 @@ EXPERIMENT_GROUP = "experiment"
 class Composed:
     """A composition's result, free of Hydra and OmegaConf types."""
 
-    config: dict                      # fully resolved, plain containers
-    experiment: str | None            # the +experiment=NAME choice
-    choices: dict = field(default_factory=dict)   # config group -> option, e.g. model/net -> cnn
+    config: dict  # fully resolved, plain containers
+    experiment: str | None  # the +experiment=NAME choice
+    choices: dict = field(default_factory=dict)  # config group -> option, e.g. model/net -> cnn
 
 
 def _searchpath_dir(ws: Workspace) -> Path:
@@ -46,6 +47,7 @@ def searchpath_override(ws: Workspace) -> str:
     """The experiments, then mlws's packaged blocks (after the workspace's conf/, so its files win).
     First in the overrides: Hydra takes the first `hydra.searchpath` it sees."""
     from .workspace import PACKAGED_SEARCHPATH
+
     return f"hydra.searchpath=[file://{_searchpath_dir(ws)},{PACKAGED_SEARCHPATH}]"
 
 
@@ -74,8 +76,9 @@ def compose_raw(ws: Workspace, overrides: list[str]):
 
     with hydra_app(ws, overrides):
         try:
-            return compose(config_name="config", overrides=[searchpath_override(ws), *overrides],
-                           return_hydra_config=True)
+            return compose(
+                config_name="config", overrides=[searchpath_override(ws), *overrides], return_hydra_config=True
+            )
         except KeyError as e:  # Hydra reads hydra.job.env_copy's variables with os.environ[...]
             raise MlwsError(f"environment variable {e} is not set (named in hydra.job.env_copy)") from None
 
@@ -86,10 +89,14 @@ def compose(ws: Workspace, overrides: list[str]) -> Composed:
     from omegaconf.errors import OmegaConfBaseException
 
     cfg = compose_raw(ws, overrides)
-    choices = {k: v for k, v in OmegaConf.to_container(cfg.hydra.runtime.choices).items()
-               if not k.startswith("hydra/") and v is not None}
+    choices = {
+        k: v
+        for k, v in OmegaConf.to_container(cfg.hydra.runtime.choices).items()
+        if not k.startswith("hydra/") and v is not None
+    }
     experiment = choices.pop(EXPERIMENT_GROUP, None)
     from omegaconf import open_dict
+
     with open_dict(cfg):
         del cfg["hydra"]
     try:
@@ -102,6 +109,7 @@ def compose(ws: Workspace, overrides: list[str]) -> Composed:
 def package_header(text: str) -> str | None:
     """A config file's `# @package` header as Hydra reads it (its own parser, first 512 characters)."""
     from hydra.plugins.config_source import ConfigSource
+
     return ConfigSource._get_header_dict(text[:512]).get("package")
 
 
@@ -155,6 +163,7 @@ def _known_keys(ws: Workspace, choices: list[str] = ()) -> list[str]:
     """Every key of the building blocks these group choices select (for "did you mean"); [] when
     they do not compose either."""
     from .flatten import flatten
+
     if ws.root in _EXPLAINING:  # composing the blocks failed the same way: no endless retry
         return []
     _EXPLAINING.add(ws.root)
@@ -168,10 +177,10 @@ def _known_keys(ws: Workspace, choices: list[str] = ()) -> list[str]:
 
 def _resolution_problem(e: Exception) -> str:
     import re
+
     m = re.search(r"Unsupported interpolation type (\S+)", str(e))
     if m:  # a resolver that nothing registered (mlws registers none of a branch's own)
-        return (f"unknown interpolation resolver '{m.group(1)}' (known: OmegaConf's oc.* and Hydra's)"
-                f"; {_first_line(e)}")
+        return f"unknown interpolation resolver '{m.group(1)}' (known: OmegaConf's oc.* and Hydra's); {_first_line(e)}"
     return _first_line(e)
 
 

@@ -1,4 +1,5 @@
 """Experiment files as files: which earlier experiment each builds on, without Hydra."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,6 +9,7 @@ from .workspace import Workspace
 
 def load_yaml(path: Path) -> dict:
     from .yaml_read import read_yaml
+
     data = read_yaml(path.read_text()) or {}
     return data if isinstance(data, dict) else {}
 
@@ -22,8 +24,12 @@ def builds_on(ws: Workspace, name: str | None) -> str | None:
     for entry in load_yaml(path).get("defaults", []):
         # a plain name only: `/x/y` is another config group's path, and pathlib would let an absolute
         # one replace the folder (a branch's entry must never make mlws read the machine's files)
-        if isinstance(entry, str) and entry != "_self_" and is_plain_name(entry) \
-                and (ws.experiments_dir / f"{entry}.yaml").is_file():
+        if (
+            isinstance(entry, str)
+            and entry != "_self_"
+            and is_plain_name(entry)
+            and (ws.experiments_dir / f"{entry}.yaml").is_file()
+        ):
             return entry
     return None
 

@@ -1,6 +1,7 @@
 """Optional features and the extra that installs each: `pip install mlws` trains locally with W&B,
 the registry, lineage, diff, report, check and review; the rest comes with an extra. A command
 that needs a missing one stops before anything is recorded, with one line naming it."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -43,7 +44,9 @@ def needs(extra: str, feature: str):
         def checked(*args, **kwargs):
             require(extra, feature)
             return fn(*args, **kwargs)
+
         return checked
+
     return wrap
 
 

@@ -1,4 +1,5 @@
 """Writing files that other processes read while we write them."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Nested dicts to dotted keys and back."""
+
 from __future__ import annotations
 
 

@@ -1,5 +1,6 @@
 """What matters for a run, from its own config: `monitor.metric` and its `mode`, and `monitor.loss`
 (the loss to watch, if the run has one). Nothing here knows a metric's name. Pure."""
+
 from __future__ import annotations
 
 

@@ -1,6 +1,7 @@
 """The node contract: the environment a backend gives the worker it starts somewhere else (a Ray job,
 a SkyPilot node) and that the worker and the trainer read there. Both sides use only this module, so
 a name cannot drift between the writer and the reader."""
+
 from __future__ import annotations
 
 import json
@@ -19,12 +20,17 @@ CLUSTER_INFO = "SKYPILOT_CLUSTER_INFO"  # SkyPilot's, on every node: JSON with t
 LAUNCHED_AT = "MLWS_LAUNCHED_AT"  # unix time of the launch: provisioning and setup are billed too
 
 
-def for_worker(*, run_id: int | None = None, run_dir: str | None = None, spec_json: str | None = None,
-               registry_url: str | None = None, registry_shared: bool = False) -> dict[str, str]:
+def for_worker(
+    *,
+    run_id: int | None = None,
+    run_dir: str | None = None,
+    spec_json: str | None = None,
+    registry_url: str | None = None,
+    registry_shared: bool = False,
+) -> dict[str, str]:
     """The variables a backend sets for a worker it starts elsewhere (None: left out)."""
     env = {REMOTE: "1"}
-    for name, value in ((RUN_ID, run_id), (RUN_DIR, run_dir), (SPEC_JSON, spec_json),
-                        (REGISTRY_URL, registry_url)):
+    for name, value in ((RUN_ID, run_id), (RUN_DIR, run_dir), (SPEC_JSON, spec_json), (REGISTRY_URL, registry_url)):
         if value is not None:
             env[name] = str(value)
     if registry_shared:
@@ -32,8 +38,9 @@ def for_worker(*, run_id: int | None = None, run_dir: str | None = None, spec_js
     return env
 
 
-def billing_env(hourly_price: float, launched_at: float | None = None,
-                region_prices: dict[str, float] | None = None) -> dict[str, str]:
+def billing_env(
+    hourly_price: float, launched_at: float | None = None, region_prices: dict[str, float] | None = None
+) -> dict[str, str]:
     """The price a backend passes to the node's cost guard (read back by `billing`)."""
     env = {HOURLY_PRICE: str(hourly_price)}
     if launched_at is not None:

@@ -1,4 +1,5 @@
 """Overrides -> validated, frozen RunSpec (no run recorded, nothing imported from user code)."""
+
 from __future__ import annotations
 
 import shlex

@@ -1,4 +1,5 @@
 """Where a run came from: the git state of the workspace and the versions of key packages."""
+
 from __future__ import annotations
 
 import platform
@@ -6,8 +7,19 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-TRACKED_PACKAGES = ("mlws", "torch", "lightning", "pytorch-lightning", "hydra-core", "omegaconf", "wandb",
-                    "scikit-learn", "numpy", "skypilot", "ray")
+TRACKED_PACKAGES = (
+    "mlws",
+    "torch",
+    "lightning",
+    "pytorch-lightning",
+    "hydra-core",
+    "omegaconf",
+    "wandb",
+    "scikit-learn",
+    "numpy",
+    "skypilot",
+    "ray",
+)
 
 
 def _git(root: Path, *args: str) -> str | None:
@@ -26,8 +38,13 @@ def git_state(root: Path) -> dict:
     patch = _git(root, "diff", "HEAD", "--binary") or ""
     untracked = (_git(root, "ls-files", "--others", "--exclude-standard") or "").split()
     branch = (_git(root, "rev-parse", "--abbrev-ref", "HEAD") or "").strip() or None
-    return {"commit": commit.strip(), "branch": branch, "dirty": bool(patch or untracked),
-            "patch": patch, "untracked": untracked}
+    return {
+        "commit": commit.strip(),
+        "branch": branch,
+        "dirty": bool(patch or untracked),
+        "patch": patch,
+        "untracked": untracked,
+    }
 
 
 def package_versions() -> dict:

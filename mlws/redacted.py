@@ -1,5 +1,6 @@
 """What `${oc.env:NAME}` becomes while a branch is reviewed: a placeholder naming the variable,
 never its value (review/safe.py registers it; validation accepts it for any type)."""
+
 from __future__ import annotations
 
 REDACTED = "<env:{}>"

@@ -6,6 +6,7 @@ Never overwrites a file unless told to; nothing of the user's code is imported o
 `ast`, each with its default (`???` where it has none), so `model.lr=1e-3` is a known key from the
 first run. A module or class that cannot be found yet is a warning: the user may not have written it.
 """
+
 from __future__ import annotations
 
 import ast
@@ -61,8 +62,16 @@ trainer:
 IGNORED = ("runs/", ".mlws/")
 
 
-def init(root: Path, *, name: str | None = None, model: str | None = None, data: str | None = None,
-         metric: str = "val/loss", mode: str = "min", force: bool = False) -> dict:
+def init(
+    root: Path,
+    *,
+    name: str | None = None,
+    model: str | None = None,
+    data: str | None = None,
+    metric: str = "val/loss",
+    mode: str = "min",
+    force: bool = False,
+) -> dict:
     """Write the workspace files; returns {written: [paths], warnings: [...]}. Refuses to overwrite."""
     root = Path(root).resolve()
     if mode not in ("min", "max"):
@@ -78,12 +87,16 @@ def init(root: Path, *, name: str | None = None, model: str | None = None, data:
     loss = metric if "loss" in metric else "null"
     warnings: list[str] = []
     blocks, missing = {}, {}
-    for flag, group, what, target in (("--model", "model", "The LightningModule", model),
-                                      ("--data", "data", "The LightningDataModule", data)):
+    for flag, group, what, target in (
+        ("--model", "model", "The LightningModule", model),
+        ("--data", "data", "The LightningDataModule", data),
+    ):
         arguments, problem = class_arguments(root, target)
         if problem:
-            warnings.append(f"{flag} {target}: {problem}; conf/{group}/{name}.yaml has only _target_ "
-                            "(add its __init__ arguments there)")
+            warnings.append(
+                f"{flag} {target}: {problem}; conf/{group}/{name}.yaml has only _target_ "
+                "(add its __init__ arguments there)"
+            )
         blocks[root / "conf" / group / f"{name}.yaml"] = TARGET.format(what=what, target=target) + arguments
         required = [line.split(":")[0] for line in arguments.splitlines() if line.endswith(f": {MISSING}")]
         if required:
@@ -95,8 +108,10 @@ def init(root: Path, *, name: str | None = None, model: str | None = None, data:
     }
     existing = [p for p in files if p.exists()]
     if existing and not force:
-        raise MlwsError(f"not overwriting {', '.join(str(p.relative_to(root)) for p in existing)} "
-                        "(this folder already has an mlws workspace; --force writes over these files)")
+        raise MlwsError(
+            f"not overwriting {', '.join(str(p.relative_to(root)) for p in existing)} "
+            "(this folder already has an mlws workspace; --force writes over these files)"
+        )
     written = []
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,10 +120,17 @@ def init(root: Path, *, name: str | None = None, model: str | None = None, data:
     if _add_to_gitignore(root / ".gitignore"):
         written.append(".gitignore (runs/ and .mlws/ added)")
     from .compute.sky.workdir import write_skyignore  # what a cloud launch leaves out, in git or not
+
     if write_skyignore(root):
         written.append(".skyignore (runs/, .mlws/, .venv/ never uploaded to a cloud node)")
-    return {"root": str(root), "name": name, "written": written, "warnings": warnings, "missing": missing,
-            "next": f"mlws train +experiment={name}_01"}
+    return {
+        "root": str(root),
+        "name": name,
+        "written": written,
+        "warnings": warnings,
+        "missing": missing,
+        "next": f"mlws train +experiment={name}_01",
+    }
 
 
 def _name_from(model: str | None, root: Path) -> str:
@@ -154,7 +176,7 @@ def _imported_from(tree: ast.Module, name: str, module: str, *, package: bool) -
             if not node.level:
                 return node.module, alias.name
             parts = module.split(".") if package else module.split(".")[:-1]
-            parts = parts[:len(parts) - (node.level - 1)]
+            parts = parts[: len(parts) - (node.level - 1)]
             return ".".join(parts + ([node.module] if node.module else [])), alias.name
     return None
 
@@ -200,6 +222,7 @@ def _argument_lines(init: ast.FunctionDef, source: str) -> list[str]:
     """`name: default` per argument (`???` without a default); a default that is not a plain value
     (an object, a call) becomes a comment showing it."""
     import yaml
+
     args = init.args
     positional = args.posonlyargs + args.args
     defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
@@ -211,8 +234,9 @@ def _argument_lines(init: ast.FunctionDef, source: str) -> list[str]:
             continue
         try:
             value = ast.literal_eval(default)
-            text = yaml.safe_dump({arg.arg: list(value) if isinstance(value, tuple) else value},
-                                  default_flow_style=True, width=10_000).strip()[1:-1]
+            text = yaml.safe_dump(
+                {arg.arg: list(value) if isinstance(value, tuple) else value}, default_flow_style=True, width=10_000
+            ).strip()[1:-1]
             lines.append(f"{text}\n")
         except (ValueError, TypeError, SyntaxError, yaml.YAMLError):
             shown = " ".join((ast.get_source_segment(source, default) or "...").split())[:80]

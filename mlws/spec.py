@@ -1,4 +1,5 @@
 """RunSpec: the frozen contract between planning and execution. Imports nothing heavy."""
+
 from __future__ import annotations
 
 import json
@@ -15,22 +16,23 @@ class RunSpec:
 
     experiment: str | None
     overrides: tuple[str, ...]
-    config: dict                 # fully resolved: no interpolation is evaluated again remotely
+    config: dict  # fully resolved: no interpolation is evaluated again remotely
     workspace: str
     command: str
-    created_at: str              # ISO 8601, UTC
-    git: dict = field(default_factory=dict)       # commit, branch, dirty (the patch lives in the registry)
+    created_at: str  # ISO 8601, UTC
+    git: dict = field(default_factory=dict)  # commit, branch, dirty (the patch lives in the registry)
     versions: dict = field(default_factory=dict)  # python and key package versions
     builds_on: str | None = None  # the experiment this one builds on (model_12 -> model_11)
     labels: tuple[str, ...] = ()
     note: str = ""
     run_id: int | None = None
     run_dir: str | None = None
-    uid: str = ""                # unique across workspaces and time: keys the run's files in a shared bucket
+    uid: str = ""  # unique across workspaces and time: keys the run's files in a shared bucket
     schema: int = SCHEMA_VERSION  # the shape of this record; a reader refuses a newer one by name
 
     def with_run(self, run_id: int, run_dir: str) -> RunSpec:
         import uuid
+
         return replace(self, run_id=run_id, run_dir=run_dir, uid=self.uid or uuid.uuid4().hex[:16])
 
     def to_json(self) -> str:
@@ -42,11 +44,15 @@ class RunSpec:
         schema = data.get("schema", 1)  # specs written before the field existed are version 1
         if not isinstance(schema, int) or schema > SCHEMA_VERSION:
             from .errors import MlwsError
-            raise MlwsError(f"this run's spec has schema version {schema!r}, newer than this mlws reads "
-                            f"({SCHEMA_VERSION}): install the mlws that wrote it (pip install -U mlws)")
+
+            raise MlwsError(
+                f"this run's spec has schema version {schema!r}, newer than this mlws reads "
+                f"({SCHEMA_VERSION}): install the mlws that wrote it (pip install -U mlws)"
+            )
         unknown = set(data) - {f.name for f in fields(cls)}
         if unknown:
             from .errors import MlwsError
+
             raise MlwsError(f"this run's spec has fields this mlws does not know: {', '.join(sorted(unknown))}")
         data["schema"] = schema
         data["overrides"] = tuple(data.get("overrides", ()))
@@ -55,6 +61,7 @@ class RunSpec:
 
     def write(self, path: str | os.PathLike) -> Path:
         from .fileio import write_atomic
+
         return write_atomic(path, self.to_json())
 
     @classmethod

@@ -1,6 +1,7 @@
 """A class named by a dotted `_target_` string, imported the way Hydra's instantiate imports one:
 how code below the compute layer (the worker on a node) reaches the run's backend, a plugin its
 config names, without importing the layer that defines backends."""
+
 from __future__ import annotations
 
 import importlib

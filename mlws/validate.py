@@ -4,6 +4,7 @@ The building blocks in conf/ declare every key and, by their defaults, its type;
 adds value ranges. An experiment or override may change those keys but not invent new ones
 (unless written with Hydra's `+key=` on the command line, which says "add").
 """
+
 from __future__ import annotations
 
 import difflib
@@ -116,8 +117,12 @@ def _range_problem(value, rule: dict) -> str | None:
         return None if value in rule["choices"] else f"must be one of {rule['choices']}, got {value!r}"
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return None  # a type problem, reported above
-    checks = [("min", lambda v, b: v >= b, ">="), ("max", lambda v, b: v <= b, "<="),
-              ("gt", lambda v, b: v > b, ">"), ("lt", lambda v, b: v < b, "<")]
+    checks = [
+        ("min", lambda v, b: v >= b, ">="),
+        ("max", lambda v, b: v <= b, "<="),
+        ("gt", lambda v, b: v > b, ">"),
+        ("lt", lambda v, b: v < b, "<"),
+    ]
     for name, ok, sign in checks:
         if name in rule and not ok(value, rule[name]):
             return f"must be {sign} {rule[name]}, got {value!r}"
@@ -127,14 +132,17 @@ def _range_problem(value, rule: dict) -> str | None:
 def _ranges(ws: Workspace) -> dict:
     """mlws's own value ranges, then the workspace's (which add keys, or replace a key's range whole)."""
     from .workspace import PACKAGED_CONF
+
     ranges = {}
     for path in (PACKAGED_CONF / "schema.yaml", ws.conf_dir / "schema.yaml"):
         if path.is_file():
             ranges.update(load_yaml(path) or {})
     bad = sorted(k for k, rule in ranges.items() if not isinstance(rule, dict))
     if bad:
-        raise MlwsError(f"conf/schema.yaml: {bad[0]}: a range rule must be a mapping (min, max, gt, lt or "
-                        f"choices), got {ranges[bad[0]]!r}")
+        raise MlwsError(
+            f"conf/schema.yaml: {bad[0]}: a range rule must be a mapping (min, max, gt, lt or "
+            f"choices), got {ranges[bad[0]]!r}"
+        )
     return ranges
 
 

@@ -7,6 +7,7 @@ It trains the frozen RunSpec and records the outcome in the registry: succeeded,
 run keeps its metrics and best checkpoint as a finished one does. `mlws train` in the foreground
 then exits 128 + the signal (`exit_code`).
 """
+
 from __future__ import annotations
 
 import os
@@ -21,7 +22,6 @@ from .errors import MlwsError, RunFailed
 from .registry import open_registry
 from .spec import RunSpec
 from .workspace import Workspace
-
 
 LOCAL_BACKEND = "mlws.compute.local.LocalBackend"  # a spec recorded before backends were chosen by _target_
 SPEC_FROM_ENV = "--spec-from-env"  # a backend that uploads no run directory passes the spec in the environment
@@ -64,7 +64,9 @@ def exit_code(record: dict) -> int:
 
 def _stop_reason() -> str:
     sig = stop_signal()
-    how = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM: mlws stop or kill"}.get(sig, "mlws stop, SIGTERM or Ctrl-C")
+    how = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM: mlws stop or kill"}.get(
+        sig, "mlws stop, SIGTERM or Ctrl-C"
+    )
     return f"stopped by user ({how})"
 
 
@@ -85,6 +87,7 @@ class _NoRegistry:
         import json
 
         from .fileio import write_atomic
+
         self.result = {"id": run_id, "status": status, **fields}
         if self.path:
             write_atomic(self.path, json.dumps(self.result, indent=2, default=str))
@@ -99,6 +102,7 @@ class _NoRegistry:
 def _remote_spec(spec: RunSpec) -> RunSpec:
     """On a cloud node (node_env.is_remote()): the run directory and workspace are the node's."""
     from dataclasses import replace
+
     run_dir = os.path.abspath(node_env.run_dir(spec.run_dir))
     Path(run_dir, "checkpoints").mkdir(parents=True, exist_ok=True)
     return replace(spec, run_dir=run_dir, workspace=os.getcwd())
@@ -122,9 +126,11 @@ def run(spec_path: str | os.PathLike) -> dict:
     if spec.workspace not in sys.path:
         sys.path.insert(0, spec.workspace)
     from .training.exact import use_run_code
+
     use_run_code()  # rerun --exact: the run's own commit, checked out in a git worktree, before the workspace
     # the backend is a plugin the run's config names: loaded by its _target_, as Hydra would
     from .targets import load_class
+
     backend = load_class((spec.config.get("compute") or {}).get("_target_") or LOCAL_BACKEND, "compute._target_")
     backend.setup_node()  # a multi-node backend sets the rank variables first
     registry = _open_registry(spec) if node_env.is_rank_zero() else _NoRegistry(None)
@@ -132,14 +138,21 @@ def run(spec_path: str | os.PathLike) -> dict:
     try:
         if node_env.is_rank_zero():  # the data this run sees, recorded before training (a killed run has it too)
             from .training.fingerprint import record_at_start
+
             record_at_start(registry, spec)
         from .training.builder import fit
+
         with stopping_on_signals():
             result = backend.run_fit(spec, fit)
     except (KeyboardInterrupt, SystemExit):
         # Stopped outside Lightning's fit (while building, or after): what the run directory holds.
-        registry.finish(spec.run_id, "stopped", metrics=_metrics_on_disk(spec), artifacts=_artifacts_on_disk(spec),
-                        stop_reason=_stop_reason())
+        registry.finish(
+            spec.run_id,
+            "stopped",
+            metrics=_metrics_on_disk(spec),
+            artifacts=_artifacts_on_disk(spec),
+            stop_reason=_stop_reason(),
+        )
         return registry.get(spec.run_id)
     except BaseException as e:
         (Path(spec.run_dir) / "error.log").write_text(traceback.format_exc())
@@ -147,14 +160,20 @@ def run(spec_path: str | os.PathLike) -> dict:
         registry.finish(spec.run_id, "failed", artifacts=_artifacts_on_disk(spec), error=message)
         raise RunFailed(f"run {spec.run_id} failed: {message}\n  traceback: {Path(spec.run_dir) / 'error.log'}") from e
     reason = result.stop_reason or (_stop_reason() if result.interrupted else None)
-    registry.finish(spec.run_id, "stopped" if reason else "succeeded", metrics=result.metrics,
-                    artifacts=result.artifacts, stop_reason=reason)
+    registry.finish(
+        spec.run_id,
+        "stopped" if reason else "succeeded",
+        metrics=result.metrics,
+        artifacts=result.artifacts,
+        stop_reason=reason,
+    )
     return registry.get(spec.run_id)
 
 
 def _install(handlers) -> dict:
     """Set the SIGINT and SIGTERM handlers (one for both, or {signal: handler}); returns the previous."""
     import threading
+
     if threading.current_thread() is not threading.main_thread():  # only the main thread gets signals
         return {}
     wanted = handlers if isinstance(handlers, dict) else {signal.SIGINT: handlers, signal.SIGTERM: handlers}
@@ -164,6 +183,7 @@ def _install(handlers) -> dict:
 def _metrics_on_disk(spec: RunSpec) -> dict:
     """The last validation's metrics from metrics.jsonl (the recorder writes one line per validation)."""
     import json
+
     path = Path(spec.run_dir) / "metrics.jsonl"
     lines = path.read_text().splitlines() if path.is_file() else []
     try:
@@ -187,8 +207,10 @@ def _artifacts_on_disk(spec: RunSpec) -> dict:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        print(f"usage: python -m mlws.worker RUN_DIR/spec.json (or {SPEC_FROM_ENV}: the spec in $MLWS_SPEC_JSON)",
-              file=sys.stderr)
+        print(
+            f"usage: python -m mlws.worker RUN_DIR/spec.json (or {SPEC_FROM_ENV}: the spec in $MLWS_SPEC_JSON)",
+            file=sys.stderr,
+        )
         return 2
     try:
         run(argv[0])

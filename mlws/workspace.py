@@ -1,4 +1,5 @@
 """Where a workspace's configs, experiments, registry and run directories live."""
+
 from __future__ import annotations
 
 import os
@@ -43,7 +44,9 @@ class Workspace:
         return [d for d in (self.conf_dir / group, PACKAGED_CONF / group) if d.is_dir()]
 
     def is_group(self, group: str) -> bool:
-        return bool(group) and not group.startswith(("hydra", "_")) and "." not in group and bool(self.group_dirs(group))
+        return (
+            bool(group) and not group.startswith(("hydra", "_")) and "." not in group and bool(self.group_dirs(group))
+        )
 
     def experiment_names(self) -> list[str]:
         return sorted(p.stem for p in self.experiments_dir.glob("*.yaml"))
@@ -56,5 +59,7 @@ def find_workspace(start: str | os.PathLike | None = None) -> Workspace:
     for candidate in (here, *here.parents):
         if (candidate / "conf" / "config.yaml").is_file():
             return Workspace(candidate)
-    raise MlwsError(f"no mlws workspace at or above {here} (looked for conf/config.yaml); "
-                    "run mlws from a workspace or set MLWS_WORKSPACE")
+    raise MlwsError(
+        f"no mlws workspace at or above {here} (looked for conf/config.yaml); "
+        "run mlws from a workspace or set MLWS_WORKSPACE"
+    )

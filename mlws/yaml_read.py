@@ -1,5 +1,6 @@
 """Reading a config file's YAML exactly as Hydra will (OmegaConf's loader), so what mlws checks is
 what Hydra composes: `description: 2001-13-45` stays a string instead of failing as a bad date."""
+
 from __future__ import annotations
 
 
@@ -7,8 +8,10 @@ def read_yaml(text: str):
     """The data; raises yaml.YAMLError for a syntax error, ValueError (one line) for anything else
     the loader rejects."""
     import yaml
+
     try:
         from omegaconf._utils import get_yaml_loader  # what OmegaConf.load uses
+
         loader = get_yaml_loader()
     except ImportError:  # pragma: no cover - an OmegaConf without it: every scalar a string
         loader = yaml.BaseLoader

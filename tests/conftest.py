@@ -6,6 +6,7 @@ on this machine the test is skipped with the reason; with CI=true it fails inste
 go green by skipping. `slow` marks long tests and needs nothing. `make test-fast` deselects every
 one of these markers (see the Makefile).
 """
+
 import glob
 import importlib.util
 import os
@@ -28,11 +29,14 @@ SYSTEMS = {
     "serve": (lambda: _modules("ray", "starlette", "uvicorn"), "pip install -e '.[serve]' (the dev extra has it)"),
     "jupyter": (lambda: _modules("jupyterlab", "ipykernel"), "pip install -e '.[notebook]' (the dev extra has it)"),
     "sky": (lambda: _modules("sky"), "pip install -e '.[sky]' (the dev extra has it)"),
-    "postgres": (lambda: _modules("psycopg") and bool(shutil.which("initdb")
-                                                       or glob.glob("/usr/lib/postgresql/*/bin/initdb")),
-                 "apt-get install postgresql, and pip install -e '.[postgres]' (.ci/run and the dev extra)"),
-    "chromium": (lambda: os.access("/usr/bin/chromium", os.X_OK) and _modules("playwright"),
-                 "apt-get install chromium (Debian's, at /usr/bin/chromium; .ci/run installs it)"),
+    "postgres": (
+        lambda: _modules("psycopg") and bool(shutil.which("initdb") or glob.glob("/usr/lib/postgresql/*/bin/initdb")),
+        "apt-get install postgresql, and pip install -e '.[postgres]' (.ci/run and the dev extra)",
+    ),
+    "chromium": (
+        lambda: os.access("/usr/bin/chromium", os.X_OK) and _modules("playwright"),
+        "apt-get install chromium (Debian's, at /usr/bin/chromium; .ci/run installs it)",
+    ),
     "tmux": (lambda: bool(shutil.which("tmux")), "apt-get install tmux (.ci/run installs it)"),
 }
 _present: dict[str, bool] = {}

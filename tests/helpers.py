@@ -1,4 +1,5 @@
 """Shared test helpers: a private workspace per test, the CLI in a subprocess, W&B file reading."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,11 @@ def make_workspace(dest: Path, git: bool = True) -> Path:
     shutil.copytree(REPO / "experiments", dest / "experiments")
     (dest / ".gitignore").write_text(".mlws/\nruns/\n")
     if git:
-        for args in (["init", "-q"], ["add", "-A"],
-                     ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "init"]):
+        for args in (
+            ["init", "-q"],
+            ["add", "-A"],
+            ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "init"],
+        ):
             subprocess.run(["git", *args], cwd=dest, check=True)
     return dest
 
@@ -29,16 +33,28 @@ def make_workspace(dest: Path, git: bool = True) -> Path:
 def clean_env(tmp: Path, **extra) -> dict:
     """No W&B credentials (so W&B runs offline) and W&B's own files kept in the test's folder."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "MLWS_"))}
-    env.update({"NETRC": str(tmp / "no-netrc"), "WANDB_CONFIG_DIR": str(tmp / "wandb-config"),
-                "WANDB_CACHE_DIR": str(tmp / "wandb-cache"), "WANDB_DATA_DIR": str(tmp / "wandb-data"),
-                "PYTHONHASHSEED": "0"})
+    env.update(
+        {
+            "NETRC": str(tmp / "no-netrc"),
+            "WANDB_CONFIG_DIR": str(tmp / "wandb-config"),
+            "WANDB_CACHE_DIR": str(tmp / "wandb-cache"),
+            "WANDB_DATA_DIR": str(tmp / "wandb-data"),
+            "PYTHONHASHSEED": "0",
+        }
+    )
     env.update(extra)
     return env
 
 
 def mlws(*args: str, cwd: Path, env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mlws.cli.main", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "mlws.cli.main", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def mlws_json(*args: str, cwd: Path, env: dict):
@@ -50,6 +66,7 @@ def mlws_json(*args: str, cwd: Path, env: dict):
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port free on this host now (the OS picks it; a server started next binds it)."""
     import socket
+
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
@@ -86,15 +103,17 @@ def wandb_records(run_dir: Path, record_type: str) -> list:
 
 def wandb_history(run_dir: Path) -> list[dict]:
     """History rows of an offline W&B run, read with wandb's own record reader."""
-    return [{(i.key or "/".join(i.nested_key)): json.loads(i.value_json) for i in r.history.item}
-            for r in wandb_records(run_dir, "history")]
-
+    return [
+        {(i.key or "/".join(i.nested_key)): json.loads(i.value_json) for i in r.history.item}
+        for r in wandb_records(run_dir, "history")
+    ]
 
 
 def _create_runs(url: str, n: int, out) -> None:
     """In a child process: record n runs, report their ids (module level so `spawn` can import it)."""
     from mlws.registry import open_registry
     from mlws.spec import RunSpec
+
     registry = open_registry(url)
     spec = RunSpec(experiment="x", overrides=(), config={}, workspace="/", command="c", created_at="2026-01-01")
     out.put([registry.create(spec, "", "local", run_dir_for=str) for _ in range(n)])
@@ -103,6 +122,7 @@ def _create_runs(url: str, n: int, out) -> None:
 def create_runs_concurrently(url: str, processes: int, per_process: int) -> list[int]:
     """The ids that `processes` processes got by recording `per_process` runs each, all at once."""
     import multiprocessing
+
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     procs = [ctx.Process(target=_create_runs, args=(url, per_process, queue)) for _ in range(processes)]
@@ -116,9 +136,17 @@ def create_runs_concurrently(url: str, processes: int, per_process: int) -> list
 
 def launch_chromium(playwright):
     """Debian's Chromium, headless, with the flags that keep it off this machine's closed network."""
-    return playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"])
+    return playwright.chromium.launch(
+        executable_path="/usr/bin/chromium",
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    )
 
 
 def stop_what_the_workspace_started(ws: Path) -> list[int]:
@@ -129,10 +157,12 @@ def stop_what_the_workspace_started(ws: Path) -> list[int]:
     import signal
 
     from mlws.registry.liveness import process_alive
+
     killed = []
     db = ws / ".mlws" / "registry.db"
     if db.exists():
         import sqlite3
+
         try:  # read-only and raw: a test may have left the file corrupt or from a newer schema on purpose
             with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
                 rows = conn.execute("SELECT pid, pid_started FROM runs WHERE status = 'running'").fetchall()
@@ -157,6 +187,7 @@ def stop_what_the_workspace_started(ws: Path) -> list[int]:
             _kill_group(state["pid"], signal.SIGKILL)
             killed.append(state["pid"])
     from mlws.compute.ray.head import stop_local_head
+
     stop_local_head(ws / ".mlws")  # checks the pid is still that head
     return killed
 
@@ -164,6 +195,7 @@ def stop_what_the_workspace_started(ws: Path) -> list[int]:
 def _runs(pid, needle: str) -> bool:
     """Is pid alive and running a command line that contains `needle`?"""
     import psutil
+
     try:
         return bool(pid) and needle in " ".join(psutil.Process(pid).cmdline())
     except (psutil.NoSuchProcess, psutil.AccessDenied):
@@ -172,6 +204,7 @@ def _runs(pid, needle: str) -> bool:
 
 def _kill_group(pid: int, sig) -> None:
     import os
+
     if pid == os.getpid():
         return  # a run this test process recorded for itself
     try:
@@ -189,7 +222,7 @@ def _kill_group(pid: int, sig) -> None:
 # A compute backend for tests that need run records, not models: `mlws train ... compute=record_only`
 # goes through the real launch path (compose, validate, lineage parent, registry, status refresh) and
 # the run succeeds at once with metrics derived from its config. Named for what it is in each test.
-RECORD_ONLY_BACKEND = '''
+RECORD_ONLY_BACKEND = """
 import hashlib, json
 from pathlib import Path
 
@@ -207,7 +240,7 @@ class RecordOnly(Backend):
 
     def status(self, record):
         return Status("succeeded", metrics=record["artifacts"]["compute"]["metrics"])
-'''
+"""
 
 
 def use_record_only_backend(ws: Path) -> list[str]:
@@ -240,7 +273,7 @@ def plotly_figures(page: str) -> list[list[dict]]:
     """The trace lists of every Plotly.newPlot call in the page, as plotly wrote them."""
     out, decoder, at = [], json.JSONDecoder(), 0
     while (at := page.find("Plotly.newPlot(", at)) >= 0:
-        at = page.index(",", at) + 1                      # past the element id
+        at = page.index(",", at) + 1  # past the element id
         data, end = decoder.raw_decode(page[at:].lstrip())
         out.append(data)
         at += end

@@ -1,5 +1,6 @@
 """Run code in a kernel of a real Jupyter server, over its REST API and kernel websocket (the
 messaging protocol JupyterLab itself speaks), and collect what the code printed."""
+
 from __future__ import annotations
 
 import json
@@ -37,12 +38,32 @@ def execute(url: str, token: str, kernel_id: str, code: str, timeout: float = 12
     ws_url = url.replace("http://", "ws://") + f"/api/kernels/{kernel_id}/channels?token={token}"
     conn = websocket.create_connection(ws_url, timeout=timeout)
     msg_id, session = uuid.uuid4().hex, uuid.uuid4().hex
-    conn.send(json.dumps({
-        "header": {"msg_id": msg_id, "msg_type": "execute_request", "session": session, "username": "test",
-                   "version": "5.3", "date": ""},
-        "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-        "content": {"code": code, "silent": False, "store_history": True, "user_expressions": {},
-                    "allow_stdin": False, "stop_on_error": True}}))
+    conn.send(
+        json.dumps(
+            {
+                "header": {
+                    "msg_id": msg_id,
+                    "msg_type": "execute_request",
+                    "session": session,
+                    "username": "test",
+                    "version": "5.3",
+                    "date": "",
+                },
+                "parent_header": {},
+                "metadata": {},
+                "channel": "shell",
+                "buffers": [],
+                "content": {
+                    "code": code,
+                    "silent": False,
+                    "store_history": True,
+                    "user_expressions": {},
+                    "allow_stdin": False,
+                    "stop_on_error": True,
+                },
+            }
+        )
+    )
     out, error, deadline = [], None, time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:

@@ -1,6 +1,7 @@
 """Runs recorded in a chosen order with the lineage re-linked after each, as `mlws train` does: the
 experiments model_01..model_12 each building on the one before (tests/unit/test_lineage_orders.py,
 and the same on PostgreSQL in tests/test_first_hour_lineage.py)."""
+
 from mlws.history.parent import relevant, relink
 
 N = 12
@@ -21,9 +22,16 @@ def record_in_order(order: list[tuple[str, tuple[str, ...]]], fixed: dict[int, d
     """Record the runs in this order, re-linking after each as `mlws train` does."""
     runs: list[dict] = []
     for run_id, (experiment, extra) in enumerate(order, start=1):
-        run = {"id": run_id, "experiment": experiment, "overrides": [f"+experiment={experiment}", *extra],
-               "config": config(experiment, extra), "rerun_of": None, "sweep_id": None, "parent_id": None,
-               **(fixed or {}).get(run_id, {})}
+        run = {
+            "id": run_id,
+            "experiment": experiment,
+            "overrides": [f"+experiment={experiment}", *extra],
+            "config": config(experiment, extra),
+            "rerun_of": None,
+            "sweep_id": None,
+            "parent_id": None,
+            **(fixed or {}).get(run_id, {}),
+        }
         runs.append(run)
         names = relevant(experiment, BUILDS)
         changed = relink(run, [r for r in runs if r["experiment"] in names], BUILDS)
@@ -34,6 +42,9 @@ def record_in_order(order: list[tuple[str, tuple[str, ...]]], fixed: dict[int, d
 
 # The README's runs: model_12 first, an lr change, model_03 with a batch size, model_12 again, then
 # every experiment 01..12 in turn.
-README = ([("model_12", ()), ("model_12", ("model.lr=3e-4", "trainer.max_epochs=20")),
-           ("model_03", ("data.batch_size=32",)), ("model_12", ())]
-          + [(f"model_{k:02d}", ()) for k in range(1, N + 1)])
+README = [
+    ("model_12", ()),
+    ("model_12", ("model.lr=3e-4", "trainer.max_epochs=20")),
+    ("model_03", ("data.batch_size=32",)),
+    ("model_12", ()),
+] + [(f"model_{k:02d}", ()) for k in range(1, N + 1)]

@@ -1,5 +1,6 @@
 """A throwaway PostgreSQL server for the tests that need one (initdb on the machine: .ci/run installs
 the postgresql package), and a database of its own for each test."""
+
 import glob
 import os
 import shutil
@@ -29,16 +30,31 @@ def postgres_server():
     port = free_port()
     run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True, text=True, timeout=120)
     run(_pg_bin("initdb"), "-D", str(data / "db"), "-A", "trust", "-U", "postgres", "--no-sync")
-    run(_pg_bin("pg_ctl"), "-D", str(data / "db"), "-l", str(data / "log"), "-w", "-t", "60",
-        "-o", f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+    run(
+        _pg_bin("pg_ctl"),
+        "-D",
+        str(data / "db"),
+        "-l",
+        str(data / "log"),
+        "-w",
+        "-t",
+        "60",
+        "-o",
+        f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off",
+        "start",
+    )
     try:
         url = f"postgresql://postgres@127.0.0.1:{port}"
         import psycopg
+
         wait_for(lambda: _can_connect(psycopg, url + "/postgres"), timeout=30, what="PostgreSQL to accept connections")
         yield url
     finally:
-        subprocess.run([*as_user, _pg_bin("pg_ctl"), "-D", str(data / "db"), "-m", "immediate", "stop"],
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            [*as_user, _pg_bin("pg_ctl"), "-D", str(data / "db"), "-m", "immediate", "stop"],
+            capture_output=True,
+            timeout=60,
+        )
         shutil.rmtree(data, ignore_errors=True)
 
 
@@ -46,6 +62,7 @@ def postgres_server():
 def postgres_url(postgres_server, request):
     """A database of its own for each test."""
     import psycopg
+
     name = "mlws_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
     with psycopg.connect(postgres_server + "/postgres", autocommit=True) as db:
         db.execute(f"DROP DATABASE IF EXISTS {name}")

@@ -1,5 +1,6 @@
 """A real Ray head for tests: `ray start --head --block` on free ports, in the test's own temp dir,
 stopped (its whole process group) when the test module ends."""
+
 from __future__ import annotations
 
 import json
@@ -20,6 +21,7 @@ def ray_head(tmp_path_factory):
     from mlws.compute.ray.head import start_head, stop_head
 
     from .helpers import clean_env
+
     folder = tmp_path_factory.mktemp("ray-head")
     state = start_head(folder / "head.json", num_cpus=4, env=isolated_ray_env(clean_env(folder)))
     try:
@@ -31,6 +33,7 @@ def ray_head(tmp_path_factory):
 def head_alive(state: dict) -> bool:
     """Is any process of the head's group still running (zombies awaiting init do not count)?"""
     import psutil
+
     for proc in psutil.process_iter(["pid", "status"]):
         try:
             if os.getpgid(proc.info["pid"]) == state["pid"] and proc.info["status"] != psutil.STATUS_ZOMBIE:
@@ -49,5 +52,6 @@ def job_client(address: str):
     from ray.job_submission import JobSubmissionClient
 
     from mlws.compute.ray.head import use_token_if_any
+
     use_token_if_any()
     return JobSubmissionClient(address)

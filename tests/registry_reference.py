@@ -1,22 +1,33 @@
 """Runs with metrics, and the registry's metric queries checked against the Python reference
 filters: shared by the SQLite unit test and the PostgreSQL test, which run the same SQL."""
+
 import pytest
 
 from mlws.history.query import apply_where, condition_parts, sort_runs
 from mlws.ops.history import best_run_id
 from mlws.spec import RunSpec
 
-ROWS = [{"id": 1, "metrics": {"val/acc": 0.9, "mse": 3.0}}, {"id": 2, "metrics": {"val/acc": 0.97}},
-        {"id": 3, "metrics": {"note": "n/a"}}, {"id": 4, "metrics": {"val/acc": 0.97, "mse": 1.0}},
-        {"id": 5, "metrics": {"val/acc": 0.5, "mse": 2}}]
+ROWS = [
+    {"id": 1, "metrics": {"val/acc": 0.9, "mse": 3.0}},
+    {"id": 2, "metrics": {"val/acc": 0.97}},
+    {"id": 3, "metrics": {"note": "n/a"}},
+    {"id": 4, "metrics": {"val/acc": 0.97, "mse": 1.0}},
+    {"id": 5, "metrics": {"val/acc": 0.5, "mse": 2}},
+]
 
 
 def fill(reg, tmp_path):
     """ROWS as runs (run 2 failed, run 5 monitors mse with mode min), each the parent of the next."""
     for i, row in enumerate(ROWS, start=1):
         monitor = {"metric": "mse", "mode": "min"} if i == 5 else {"metric": "val/acc", "mode": "max"}
-        spec = RunSpec(experiment="e", overrides=(), config={"monitor": monitor}, workspace=str(tmp_path),
-                       command="mlws train", created_at="2026-11-30T00:00:00+00:00")
+        spec = RunSpec(
+            experiment="e",
+            overrides=(),
+            config={"monitor": monitor},
+            workspace=str(tmp_path),
+            command="mlws train",
+            created_at="2026-11-30T00:00:00+00:00",
+        )
         run_id = reg.create(spec, "", "local", run_dir_for=lambda n: str(tmp_path / str(n)), parent_id=i - 1 or None)
         reg.finish(run_id, "succeeded" if i != 2 else "failed", metrics=row["metrics"])
     return reg
@@ -35,9 +46,9 @@ def check_against_reference(reg, where, sort, ascending, limit):
 
 
 def check_best_and_ancestors(reg):
-    assert best_run_id(reg, "val/acc") == 4        # succeeded only (run 2 failed); 0.97
+    assert best_run_id(reg, "val/acc") == 4  # succeeded only (run 2 failed); 0.97
     assert best_run_id(reg, "val/acc", "min") == 5
-    assert best_run_id(reg, "mse") == 4            # declared min by the run monitoring it
+    assert best_run_id(reg, "mse") == 4  # declared min by the run monitoring it
     assert best_run_id(reg, "mse", "max") == 1
     with pytest.raises(Exception, match="no succeeded run has the metric 'val/f1'"):
         best_run_id(reg, "val/f1")

@@ -1,6 +1,7 @@
 """An S3-compatible bucket on loopback for tests: moto's server mode (`python -m moto.server`, from
 moto[server]) in its own process, reached through boto3 with an endpoint override
 (AWS_ENDPOINT_URL_S3, which boto3 reads itself). Not AWS: it proves mlws's S3 calls, not a cloud."""
+
 from __future__ import annotations
 
 import contextlib
@@ -27,9 +28,13 @@ class S3Server:
         self.port = _free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         with open(log, "w") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-                                         stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             with contextlib.suppress(OSError):
@@ -43,14 +48,26 @@ class S3Server:
     @property
     def env(self) -> dict:
         """What a client process needs: the endpoint, and credentials moto accepts (never real ones)."""
-        return {"AWS_ENDPOINT_URL_S3": self.endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
-                "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+        return {
+            "AWS_ENDPOINT_URL_S3": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        }
 
     def client(self):
         import boto3
-        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id="testing",
-                            aws_secret_access_key="testing", region_name="us-east-1")
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name="us-east-1",
+        )
 
     def put_folder(self, folder: Path, bucket: str, prefix: str) -> int:
         """Upload a folder's files under PREFIX (what a node's MOUNT_CACHED bucket mount writes back)."""

@@ -1,4 +1,5 @@
 """Talking to a served model over real HTTP from a test: requests, and digits to send."""
+
 import http.client
 import json
 
@@ -29,5 +30,6 @@ def get_with_headers(port: int, path: str, headers: dict):
 
 def digits(n: int):
     from sklearn.datasets import load_digits
+
     d = load_digits()
     return d.images[:n].tolist(), d.target[:n].tolist()

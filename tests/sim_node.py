@@ -12,6 +12,7 @@ SkyPilot runs it on a VM, on this machine.
   node variables. Packages come from this machine's package sources, plus a package index on loopback
   (PackageIndex: pip's simple API over a folder) where a test serves its own packages.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 # what SkyPilot runs before a task's setup and run (sky/skylet/constants.py, log_lib.py): its user env
-ACTIVATE_USER_ENV = ('if [ -z "${CONDA_PREFIX:-}" ] && [ -f ~/sky-user-env/bin/activate ]; then '
-                     'source ~/sky-user-env/bin/activate; fi')
+ACTIVATE_USER_ENV = (
+    'if [ -z "${CONDA_PREFIX:-}" ] && [ -f ~/sky-user-env/bin/activate ]; then source ~/sky-user-env/bin/activate; fi'
+)
 
 
 class Node:
@@ -47,8 +49,10 @@ class Node:
     def _translate(self, text: str, task: dict) -> str:
         """The task's absolute mount paths (`/mlws/...`) as paths under the node's root folder."""
         import re
-        tops = {"/" + remote.lstrip("/").split("/")[0] for remote in task.get("file_mounts") or {}
-                if remote.startswith("/")}
+
+        tops = {
+            "/" + remote.lstrip("/").split("/")[0] for remote in task.get("file_mounts") or {} if remote.startswith("/")
+        }
         for top in tops:  # once each, and only where a path starts (not inside one already rewritten)
             text = re.sub(rf"(?<![\w./-]){re.escape(top)}(?=/|$|\s)", self.here(top), text)
         return text
@@ -57,6 +61,7 @@ class Node:
         """The VM as SkyPilot leaves it before setup: workdir synced, file mounts in place."""
         from sky.data import storage_utils
         from sky.utils.command_runner import LocalProcessCommandRunner
+
         self.home.mkdir(parents=True, exist_ok=True)
         self.workdir.mkdir(parents=True, exist_ok=True)
         # what SkyPilot's client uploads to its API server (a zip made with its exclude rules: .skyignore,
@@ -66,8 +71,9 @@ class Node:
         storage_utils.zip_files_and_folders([workdir], self.folder / "upload.zip", relative_to_items=True)
         with zipfile.ZipFile(self.folder / "upload.zip") as z:
             z.extractall(upload)
-        LocalProcessCommandRunner().rsync(str(upload / Path(workdir).name) + "/", str(self.workdir) + "/",
-                                          up=True, stream_logs=False)
+        LocalProcessCommandRunner().rsync(
+            str(upload / Path(workdir).name) + "/", str(self.workdir) + "/", up=True, stream_logs=False
+        )
         for remote, source in (task.get("file_mounts") or {}).items():
             target = Path(self.here(remote))
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -82,16 +88,30 @@ class Node:
                 shutil.copyfile(source, target)
 
     def env(self, task: dict, rank: int = 0, ips=("127.0.0.1",), gpus: int = 0, extra: dict | None = None) -> dict:
-        base = {k: v for k, v in os.environ.items()
-                if k in ("LANG", "LC_ALL", "TERM", "TMPDIR", "PIP_INDEX_URL", "PIP_FIND_LINKS", "PIP_CONFIG_FILE")}
-        env = {**base, "HOME": str(self.home), "PYTHONNOUSERSITE": "1", "PATH": "/usr/local/bin:/usr/bin:/bin",
-               "WANDB_MODE": "offline"}  # the user env is activated by the script, as SkyPilot does
+        base = {
+            k: v
+            for k, v in os.environ.items()
+            if k in ("LANG", "LC_ALL", "TERM", "TMPDIR", "PIP_INDEX_URL", "PIP_FIND_LINKS", "PIP_CONFIG_FILE")
+        }
+        env = {
+            **base,
+            "HOME": str(self.home),
+            "PYTHONNOUSERSITE": "1",
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "WANDB_MODE": "offline",
+        }  # the user env is activated by the script, as SkyPilot does
         if self.index_url:
             env["PIP_EXTRA_INDEX_URL"] = " ".join(filter(None, [os.environ.get("PIP_EXTRA_INDEX_URL"), self.index_url]))
         env.update({k: self._translate(str(v), task) for k, v in (task.get("envs") or {}).items()})
-        env.update({"SKYPILOT_NODE_RANK": str(rank), "SKYPILOT_NODE_IPS": "\n".join(ips),
-                    "SKYPILOT_NUM_NODES": str(len(ips)), "SKYPILOT_NUM_GPUS_PER_NODE": str(gpus),
-                    "SKYPILOT_TASK_ID": "sky-sim-node"})
+        env.update(
+            {
+                "SKYPILOT_NODE_RANK": str(rank),
+                "SKYPILOT_NODE_IPS": "\n".join(ips),
+                "SKYPILOT_NUM_NODES": str(len(ips)),
+                "SKYPILOT_NUM_GPUS_PER_NODE": str(gpus),
+                "SKYPILOT_TASK_ID": "sky-sim-node",
+            }
+        )
         return {**env, **(extra or {})}
 
     def _script(self, command: str, task: dict) -> list[str]:
@@ -103,8 +123,14 @@ class Node:
         user_env = self.home / "sky-user-env"
         if self.venv != user_env and not user_env.exists():
             user_env.symlink_to(self.venv, target_is_directory=True)
-        return subprocess.run(self._script(task["setup"], task), cwd=self.workdir,
-                              env=self.env(task), capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            self._script(task["setup"], task),
+            cwd=self.workdir,
+            env=self.env(task),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     def run(self, task: dict, **kwargs) -> subprocess.Popen:
         """The job's `run`, started (the caller waits, or kills it to play a preemption)."""
@@ -112,8 +138,15 @@ class Node:
         user_env = self.home / "sky-user-env"
         if self.venv != user_env and not user_env.exists():
             user_env.symlink_to(self.venv, target_is_directory=True)
-        return subprocess.Popen(self._script(task["run"], task), cwd=self.workdir, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        return subprocess.Popen(
+            self._script(task["run"], task),
+            cwd=self.workdir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
 
 
 def normalize(name: str) -> str:
@@ -140,13 +173,15 @@ class PackageIndex:
                 path = self.translate_path(self.path)
                 if os.path.isdir(path):  # an index page of links, pip's simple API
                     names = sorted(os.listdir(path))
-                    body = "".join(f'<a href="{n}{"/" if os.path.isdir(os.path.join(path, n)) else ""}">{n}</a>\n'
-                                   for n in names).encode()
+                    body = "".join(
+                        f'<a href="{n}{"/" if os.path.isdir(os.path.join(path, n)) else ""}">{n}</a>\n' for n in names
+                    ).encode()
                     self.send_response(200)
                     self.send_header("Content-Type", "text/html")
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     import io
+
                     return io.BytesIO(body)
                 return super().send_head()
 
@@ -165,15 +200,20 @@ class PackageIndex:
         """A small pure-Python wheel that pip installs (module `module` with `code`, Requires-Dist `requires`)."""
         import base64
         import hashlib
+
         dist = f"{project.replace('-', '_')}-{version}"
         meta = f"Metadata-Version: 2.1\nName: {project}\nVersion: {version}\n" + "".join(
-            f"Requires-Dist: {r}\n" for r in requires)
-        files = {f"{module}/__init__.py": code.encode(),
-                 f"{dist}.dist-info/METADATA": meta.encode(),
-                 f"{dist}.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: sim_node\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+            f"Requires-Dist: {r}\n" for r in requires
+        )
+        files = {
+            f"{module}/__init__.py": code.encode(),
+            f"{dist}.dist-info/METADATA": meta.encode(),
+            f"{dist}.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: sim_node\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        }
 
         def digest(data):
             return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
         record = "".join(f"{n},{digest(d)},{len(d)}\n" for n, d in files.items()) + f"{dist}.dist-info/RECORD,,\n"
         path = self.folder / normalize(project) / f"{dist}-py3-none-any.whl"
         path.parent.mkdir(parents=True, exist_ok=True)

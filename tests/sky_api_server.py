@@ -7,6 +7,7 @@ PYTHONPATH=<dir with a sitecustomize.py> that patches each module as it is impor
 call, EC2's DescribeImages for an AMI's root device. Clients only talk HTTP.
 Demo: python -m tests.sky_api_server
 """
+
 import contextlib
 import importlib.util
 import json
@@ -31,14 +32,16 @@ START_TIMEOUT_S = 120
 # Catalog files an AWS dry run also reads and seed_catalog() lacks; missing, SkyPilot downloads them from
 # GitHub (images.csv: fatal offline). AMI tags looked up for a V100 host: CPU, GPU, and the CUDA-12 GPU one.
 EXTRA_CATALOG = {
-    "images.csv": "Tag,Region,OS,OSVersion,ImageId,CreationDate\n" + "".join(
+    "images.csv": "Tag,Region,OS,OSVersion,ImageId,CreationDate\n"
+    + "".join(
         f"skypilot:{t},us-east-1,ubuntu,22.04,ami-0{i:016d},20250101\n"
-        for i, t in enumerate(["custom-cpu-ubuntu", "custom-gpu-ubuntu-cuda13", "custom-gpu-ubuntu"])),
+        for i, t in enumerate(["custom-cpu-ubuntu", "custom-gpu-ubuntu-cuda13", "custom-gpu-ubuntu"])
+    ),
     "instance_quota_mapping.csv": "InstanceType,OnDemandInstanceCode,SpotInstanceCode\n",  # no rows: no quota call
 }
 # skypilot_fakes.enable_aws()'s four patches, each applied right after its module has executed: enable_aws()
 # needs all three modules at once, but sky.catalog.aws_catalog is imported lazily, after the cloud check.
-SITECUSTOMIZE = '''import importlib.machinery, os, sys  # from tests/sky_api_server.py
+SITECUSTOMIZE = """import importlib.machinery, os, sys  # from tests/sky_api_server.py
 def _aws(*a, **k):
     from sky.clouds import AWS
     return [AWS()]
@@ -65,7 +68,7 @@ class _AfterImport:
         return spec
 if os.environ.get("MLWS_SKY_OFFLINE_FAKES") == "1":
     sys.meta_path.insert(0, _AfterImport())
-'''
+"""
 
 
 def _free_port() -> int:
@@ -112,22 +115,42 @@ def _start(home: Path, port: int | None) -> dict:
     endpoint, site = f"http://127.0.0.1:{port}", Path(tempfile.mkdtemp(prefix="mlws-sky-site-"))
     (site / "sitecustomize.py").write_text(SITECUSTOMIZE)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SKYPILOT_", "SKY_", "AWS_"))}
-    env.update(HOME=str(home), SKYPILOT_DISABLE_USAGE_COLLECTION="1",  # no telemetry upload
-               AWS_EC2_METADATA_DISABLED="true",  # boto3: no credential probe of 169.254.169.254
-               SKYPILOT_API_SERVER_ENDPOINT=endpoint)  # clients: a "remote" server, never one they auto-start
+    env.update(
+        HOME=str(home),
+        SKYPILOT_DISABLE_USAGE_COLLECTION="1",  # no telemetry upload
+        AWS_EC2_METADATA_DISABLED="true",  # boto3: no credential probe of 169.254.169.254
+        SKYPILOT_API_SERVER_ENDPOINT=endpoint,
+    )  # clients: a "remote" server, never one they auto-start
     # What `sky api start` sets (sky/server/common.py:_start_api_server), plus the fakes.
     server_env = {k: v for k, v in env.items() if k != "SKYPILOT_API_SERVER_ENDPOINT"}
-    server_env.update(IS_SKYPILOT_SERVER="true", SKYPILOT_API_SERVER_LOCAL_PORT=str(port), MLWS_SKY_OFFLINE_FAKES="1",
-                      PYTHONPATH=os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")])))
+    server_env.update(
+        IS_SKYPILOT_SERVER="true",
+        SKYPILOT_API_SERVER_LOCAL_PORT=str(port),
+        MLWS_SKY_OFFLINE_FAKES="1",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")])),
+    )
     log = home / ".sky" / "api_server" / "server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     with open(log, "w") as out:  # the command `sky api start` runs; run here to own its pid and session
-        proc = subprocess.Popen([str(PYTHON), "-m", "sky.server.server", "--host=127.0.0.1", f"--port={port}"],
-                                env=server_env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, cwd=home)
-    info = {"endpoint": endpoint, "env": env, "pid": proc.pid, "proc": proc, "site": str(site), "log": str(log),
-            "stop_env": dict(env, SKYPILOT_API_SERVER_LOCAL_PORT=str(port))}  # `sky api stop` finds it by port
+        proc = subprocess.Popen(
+            [str(PYTHON), "-m", "sky.server.server", "--host=127.0.0.1", f"--port={port}"],
+            env=server_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=home,
+        )
+    info = {
+        "endpoint": endpoint,
+        "env": env,
+        "pid": proc.pid,
+        "proc": proc,
+        "site": str(site),
+        "log": str(log),
+        "stop_env": dict(env, SKYPILOT_API_SERVER_LOCAL_PORT=str(port)),
+    }  # `sky api stop` finds it by port
     while not _healthy(endpoint):
         if proc.poll() is not None or time.monotonic() - t0 > START_TIMEOUT_S:
             stop(info)
@@ -149,11 +172,13 @@ def _group(pgid: int) -> list:
             return os.getpgid(p.pid) == pgid and p.status() != psutil.STATUS_ZOMBIE
         except (psutil.Error, OSError):
             return False
+
     return [p for p in psutil.process_iter() if member(p)]
 
 
 def stop(info: dict) -> None:
     import psutil
+
     subprocess.run([str(SKY), "api", "stop"], env=info["stop_env"], capture_output=True, timeout=60)
     left = _group(info["pid"])  # e.g. the executors of a server that died before `sky api stop`
     with contextlib.suppress(ProcessLookupError):
@@ -167,26 +192,35 @@ def stop(info: dict) -> None:
 
 def _demo(work: Path) -> None:
     info = start(work / "home")
-    print(f"server {info['endpoint']} pid {info['pid']} healthy after {info['start_s']}s; boto3 importable:",
-          importlib.util.find_spec("boto3") is not None)
+    print(
+        f"server {info['endpoint']} pid {info['pid']} healthy after {info['start_s']}s; boto3 importable:",
+        importlib.util.find_spec("boto3") is not None,
+    )
     try:
         (work / "data.txt").write_text("hello\n")
-        task = ("resources:\n  infra: aws\n  accelerators: V100:1\n"
-                f"file_mounts:\n  /data/data.txt: {work / 'data.txt'}\n"
-                "secrets:\n  API_TOKEN: null\nrun: echo $API_TOKEN\n")
+        task = (
+            "resources:\n  infra: aws\n  accelerators: V100:1\n"
+            f"file_mounts:\n  /data/data.txt: {work / 'data.txt'}\n"
+            "secrets:\n  API_TOKEN: null\nrun: echo $API_TOKEN\n"
+        )
         (work / "task.yaml").write_text(task)
         (work / "bad.yaml").write_text(task.replace("data.txt\n", "missing.txt\n"))
         # `sky jobs launch` has no --dryrun in 0.14.1; without -y the server validates and optimizes the
         # job, then the CLI asks to proceed: "n" stops it before a jobs controller is launched.
-        for args, answer in [(["launch", "--dryrun", "-y", "--secret", "API_TOKEN=s3cr3t", "task.yaml"], None),
-                             (["launch", "--dryrun", "-y", "--secret", "API_TOKEN=x", "bad.yaml"], None),
-                             (["launch", "--dryrun", "-y", "task.yaml"], None),  # secret without a value
-                             (["jobs", "launch", "--secret", "API_TOKEN=x", "task.yaml"], "n\n")]:
+        for args, answer in [
+            (["launch", "--dryrun", "-y", "--secret", "API_TOKEN=s3cr3t", "task.yaml"], None),
+            (["launch", "--dryrun", "-y", "--secret", "API_TOKEN=x", "bad.yaml"], None),
+            (["launch", "--dryrun", "-y", "task.yaml"], None),  # secret without a value
+            (["jobs", "launch", "--secret", "API_TOKEN=x", "task.yaml"], "n\n"),
+        ]:
             t0 = time.monotonic()
-            r = subprocess.run([str(SKY), *args], env=info["env"], cwd=work, input=answer, capture_output=True,
-                               text=True, timeout=300)
-            print(f"--- sky {' '.join(args)} -> rc {r.returncode} in {time.monotonic() - t0:.1f}s\n"
-                  + (r.stdout + r.stderr)[-2500:])
+            r = subprocess.run(
+                [str(SKY), *args], env=info["env"], cwd=work, input=answer, capture_output=True, text=True, timeout=300
+            )
+            print(
+                f"--- sky {' '.join(args)} -> rc {r.returncode} in {time.monotonic() - t0:.1f}s\n"
+                + (r.stdout + r.stderr)[-2500:]
+            )
     finally:
         stop(info)
         print(f"stopped; processes left by `sky api stop` (killed here): {info['left_after_api_stop']}")

@@ -1,5 +1,6 @@
 """Driving mlws and SkyPilot's own CLI against the fakes (tests/skypilot_fakes.py): SkyPilot's
 validation on a synthetic catalog, its API server answered and recorded. No cloud is reached."""
+
 from __future__ import annotations
 
 import json
@@ -19,11 +20,13 @@ def _sky_api_servers_of(tmp: Path) -> list:
     (every sky_mlws/sky_cli call gives the SDK HOME=tmp/home), so another test's or a developer's
     server is never touched."""
     import psutil  # a SkyPilot dependency
+
     found = []
     for p in psutil.process_iter(["cmdline"]):
         try:
-            if "sky.server.server" in " ".join(p.info["cmdline"] or []) and \
-                    p.environ().get("HOME", "").startswith(str(tmp)):
+            if "sky.server.server" in " ".join(p.info["cmdline"] or []) and p.environ().get("HOME", "").startswith(
+                str(tmp)
+            ):
                 found.append(p)
         except (psutil.Error, OSError):
             continue
@@ -36,6 +39,7 @@ def no_real_skypilot_server(tmp_path):
     this test started is stopped (only that one), and the test fails."""
     yield
     import psutil
+
     started = _sky_api_servers_of(tmp_path)
     for p in started:
         p.kill()
@@ -49,15 +53,27 @@ NO_TORCH_INDEX = "http://127.0.0.1:9/whl"
 V100x2 = ["+experiment=model_12", "compute=sky", "compute.accelerators=V100:2"]
 
 
-def sky_mlws(ws: Path, env: dict, tmp: Path, *args, record: Path | None = None, job_status: str = "RUNNING",
-             job_log: Path | None = None):
+def sky_mlws(
+    ws: Path,
+    env: dict,
+    tmp: Path,
+    *args,
+    record: Path | None = None,
+    job_status: str = "RUNNING",
+    job_log: Path | None = None,
+):
     home = tmp / "home"
     home.mkdir(exist_ok=True)
     pre = (["--record", str(record)] if record else []) + ["--job-status", job_status]
     pre += ["--job-log", str(job_log)] if job_log else []
-    return subprocess.run([sys.executable, str(FAKES), *pre, "--", *args], cwd=ws, capture_output=True, text=True,
-                          env={"MLWS_TORCH_INDEX_BASE": NO_TORCH_INDEX, **env, "HOME": str(home),
-                               "SKY_RUNTIME_DIR": str(home)}, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(FAKES), *pre, "--", *args],
+        cwd=ws,
+        capture_output=True,
+        text=True,
+        env={"MLWS_TORCH_INDEX_BASE": NO_TORCH_INDEX, **env, "HOME": str(home), "SKY_RUNTIME_DIR": str(home)},
+        timeout=300,
+    )
 
 
 def job(ws: Path, run_id: int) -> str:
@@ -71,11 +87,15 @@ def calls(record: Path, path: str) -> list[dict]:
     return [c for c in json.loads(record.read_text()) if c["path"] == path]
 
 
-
 def sky_cli(ws: Path, env: dict, tmp: Path, *args, record: Path):
     """SkyPilot's own `sky` CLI, in the fakes' process (fake catalog, recorded API server)."""
     home = tmp / "home"
     home.mkdir(exist_ok=True)
-    return subprocess.run([sys.executable, str(FAKES), "--record", str(record), "--sky", "--", *args], cwd=ws,
-                          capture_output=True, text=True, env={**env, "HOME": str(home), "SKY_RUNTIME_DIR": str(home)},
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, str(FAKES), "--record", str(record), "--sky", "--", *args],
+        cwd=ws,
+        capture_output=True,
+        text=True,
+        env={**env, "HOME": str(home), "SKY_RUNTIME_DIR": str(home)},
+        timeout=300,
+    )

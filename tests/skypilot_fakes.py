@@ -10,6 +10,7 @@ usage: python tests/skypilot_fakes.py [--record FILE] [--job-status STATUS|CLUST
        (buckets: a real S3-compatible server on loopback, tests/s3_server.py, through boto3)
        (--sky: the arguments go to SkyPilot's own `sky` CLI instead of mlws)
 """
+
 import json
 import os
 import sys
@@ -39,11 +40,13 @@ def seed_catalog(home: Path) -> None:
 
 
 def enable_aws() -> None:
-    import mlws.compute.sky.client  # noqa: F401  (as in the CLI: mlws's SkyPilot module before SkyPilot)
     from sky import check
     from sky.backends import backend_utils
     from sky.catalog import aws_catalog
     from sky.clouds import AWS
+
+    import mlws.compute.sky.client  # noqa: F401  (as in the CLI: mlws's SkyPilot module before SkyPilot)
+
     check.get_cached_enabled_clouds_or_refresh = lambda *a, **k: [AWS()]
     check.check_capability = lambda *a, **k: None
     aws_catalog._get_az_mappings = lambda *a, **k: None
@@ -72,8 +75,14 @@ def record_api(log_path: Path, job_status: str, job_log: str = "epoch 1 val/acc 
     from sky.server.requests import requests as requests_lib
 
     calls, names = [], {}
-    results = {"jobs.launch": ([7], None), "jobs.cancel": None, "jobs.queue": [],
-               "launch": (3, None), "cancel": None, "endpoints": {"8000": "203.0.113.7:8000"}}
+    results = {
+        "jobs.launch": ([7], None),
+        "jobs.cancel": None,
+        "jobs.queue": [],
+        "launch": (3, None),
+        "cancel": None,
+        "endpoints": {"8000": "203.0.113.7:8000"},
+    }
 
     def save():
         log_path.write_text(json.dumps(calls, indent=1, default=str))
@@ -88,6 +97,7 @@ def record_api(log_path: Path, job_status: str, job_log: str = "epoch 1 val/acc 
             if name == "jobs.queue.v2":  # what the server's queue_v2 returns (its own encoder runs below)
                 from sky.jobs.state import ManagedJobStatus
                 from sky.schemas.api.responses import ManagedJobRecord
+
                 known = job_status in ManagedJobStatus.__members__
                 record = ManagedJobRecord(job_id=7, status=ManagedJobStatus(job_status if known else "RUNNING"))
                 name, value = "sky.jobs.queue_v2", ([record], 1, {}, 1)
@@ -95,12 +105,18 @@ def record_api(log_path: Path, job_status: str, job_log: str = "epoch 1 val/acc 
                     value = {"jobs": [{"job_id": 7, "status": job_status}], "total": 1}
                     name = "unknown"
             gone = name == "job_status" and job_status == "CLUSTER_GONE"  # autostop tore the cluster down
-            req = requests_lib.Request(request_id=rid, name=name, entrypoint=print,
-                                       request_body=payloads.RequestBody(),
-                                       status=requests_lib.RequestStatus.FAILED if gone else requests_lib.RequestStatus.SUCCEEDED,
-                                       created_at=time.time(), user_id="u")
+            req = requests_lib.Request(
+                request_id=rid,
+                name=name,
+                entrypoint=print,
+                request_body=payloads.RequestBody(),
+                status=requests_lib.RequestStatus.FAILED if gone else requests_lib.RequestStatus.SUCCEEDED,
+                created_at=time.time(),
+                user_id="u",
+            )
             if gone:
                 from sky import exceptions
+
                 req.set_error(exceptions.ClusterDoesNotExist("Cluster does not exist (recorded API)"))
             else:
                 req.set_return_value(value)
@@ -120,6 +136,7 @@ def record_api(log_path: Path, job_status: str, job_log: str = "epoch 1 val/acc 
     server_common.check_server_healthy_or_start_fn = lambda *a, **k: None
     import sky.client.sdk as sdk
     import sky.jobs.client.sdk as jobs_sdk
+
     for module in (sdk, jobs_sdk):
         module.server_common.make_authenticated_request = fake
     save()
@@ -145,12 +162,14 @@ def main(argv: list[str]) -> int:
         record_api(record, job_status, **({"job_log": job_log} if job_log is not None else {}))
     if sky_cli:
         from sky.client.cli.command import cli
+
         try:
             cli.main(args=argv, prog_name="sky", standalone_mode=False)
         except SystemExit as e:
             return e.code or 0
         return 0
     from mlws.cli.main import main as mlws_main
+
     return mlws_main(argv)
 
 

@@ -3,6 +3,7 @@ the net's channels, the epochs, and the scheduler's T_max that follows the epoch
 recorded through mlws's real launch path with a test backend that trains nothing (named so): only
 the channels change its metric (+0.1), plus noise drawn from the seed. The real-training ablation of
 the synthetic example is tests/test_ablate_synthetic.py."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,9 @@ def _plain_runs_on_the_test_backend(ws) -> None:
     """The workspace's defaults choose the seeded backend and no logger, so runs are plain."""
     _seeded(ws)
     config = ws / "conf" / "config.yaml"
-    config.write_text(config.read_text().replace("- logger: wandb", "- logger: none")
-                      .replace("- compute: local", "- compute: seeded"))
+    config.write_text(
+        config.read_text().replace("- logger: wandb", "- logger: none").replace("- compute: local", "- compute: seeded")
+    )
 
 
 def test_ablate_finds_the_change_that_bought_the_gain(ws, env):
@@ -29,8 +31,11 @@ def test_ablate_finds_the_change_that_bought_the_gain(ws, env):
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["parent"] == parent["id"] and result["seeds"] == [42, 43, 44]
-    assert [c["change"] for c in result["changes"]] == ["model.net.channels", "model.scheduler.T_max",
-                                                         "trainer.max_epochs"]
+    assert [c["change"] for c in result["changes"]] == [
+        "model.net.channels",
+        "model.scheduler.T_max",
+        "trainer.max_epochs",
+    ]
     assert len(result["configurations"]) == 8 and result["reused"] == 2 and result["trained"] == 22
     channels = result["effects"]["model.net.channels"]
     assert channels["matters"] is True and 0.8 <= channels["share"]["estimate"] <= 1.2
@@ -61,8 +66,9 @@ def test_ablate_finds_the_change_that_bought_the_gain(ws, env):
     assert f"<h3>run {run['id']} against its parent, run {parent['id']}</h3>" in page
     assert "<tr><td><code>model.net.channels</code></td>" in page and "within seed noise" in page
 
-    grouped = mlws_json("ablate", str(run["id"]), "--seeds", "3", "--group", "trainer.max_epochs,model.scheduler",
-                        cwd=ws, env=env)
+    grouped = mlws_json(
+        "ablate", str(run["id"]), "--seeds", "3", "--group", "trainer.max_epochs,model.scheduler", cwd=ws, env=env
+    )
     assert [c["change"] for c in grouped["changes"]] == ["trainer.max_epochs+model.scheduler", "model.net.channels"]
     assert grouped["effects"]["model.net.channels"]["matters"] is True
 
@@ -71,14 +77,20 @@ def test_bad_ablate_input_is_one_line_and_records_nothing(ws, env):
     _plain_runs_on_the_test_backend(ws)
     parent = mlws_json("train", "+experiment=model_11", cwd=ws, env=env)
     run = mlws_json("train", "+experiment=model_12", cwd=ws, env=env)
-    cases = [(["ablate", "99"], "no run 99"),
-             (["ablate", str(parent["id"])], "has no parent run"),
-             (["ablate", str(run["id"]), "--seeds", "0"], "--seeds: must be at least 1"),
-             (["ablate", str(run["id"]), "--group", "model.lr"],
-              "--group model.lr: model.lr is not a key this step changes"),
-             (["ablate", str(run["id"]), "--group", "trainer.max_epochs", "--group", "trainer"],
-              "trainer.max_epochs is already in --group trainer.max_epochs"),
-             (["ablate", str(run["id"]), "--parallel", "0"], "--parallel: must be at least 1")]
+    cases = [
+        (["ablate", "99"], "no run 99"),
+        (["ablate", str(parent["id"])], "has no parent run"),
+        (["ablate", str(run["id"]), "--seeds", "0"], "--seeds: must be at least 1"),
+        (
+            ["ablate", str(run["id"]), "--group", "model.lr"],
+            "--group model.lr: model.lr is not a key this step changes",
+        ),
+        (
+            ["ablate", str(run["id"]), "--group", "trainer.max_epochs", "--group", "trainer"],
+            "trainer.max_epochs is already in --group trainer.max_epochs",
+        ),
+        (["ablate", str(run["id"]), "--parallel", "0"], "--parallel: must be at least 1"),
+    ]
     for args, words in cases:
         out = mlws(*args, cwd=ws, env=env)
         assert out.returncode == 2, (args, out.stderr)
@@ -93,6 +105,7 @@ def test_a_price_is_not_a_change_to_ablate():
 
     from mlws.errors import MlwsError
     from mlws.ops.ablate import step_changes
+
     parent = {"seed": 1, "model": {"lr": 0.1}, "cost": {"local_hourly": 0.0}}
     run = {"seed": 2, "model": {"lr": 0.01}, "cost": {"local_hourly": 0.4}}
     assert [c["change"] for c in step_changes(parent, run)] == ["model.lr"]

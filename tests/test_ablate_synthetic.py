@@ -1,6 +1,7 @@
 """`mlws ablate` of the synthetic example for real (Lightning trains each configuration): of the four
 keys synth_base → synth_four changes, only the learning rate matters, and the ablation gives it the
 whole gain. One seed per configuration keeps this to eight short trainings (two runs are reused)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The example story holds: model_12 reaches >= 0.97 validation accuracy, the baseline is clearly lower."""
+
 import pytest
 
 from .helpers import mlws, mlws_json

@@ -3,6 +3,7 @@ Hydra's LauncherTestSuite), driven through the CLI as a user would: local (this 
 real Ray head started by this module) and sky (SkyPilot's own validation on a fake catalog, its API
 server answered by the recorder in tests/skypilot_fakes.py: the wiring, not a cloud).
 """
+
 from __future__ import annotations
 
 import json
@@ -117,15 +118,30 @@ def test_a_users_own_backend_is_one_class_and_one_yaml(ws, env):
     """From the workspace's own package, through the installed `mlws` command (not `python -m`)."""
     import sys
     from pathlib import Path
+
     (ws / "acme").mkdir()
     (ws / "acme" / "__init__.py").write_text("")
     (ws / "acme" / "compute.py").write_text(USER_BACKEND)
     (ws / "conf" / "compute").mkdir(exist_ok=True)  # beside mlws's packaged compute blocks
     (ws / "conf" / "compute" / "script.yaml").write_text("_target_: acme.compute.ScriptBackend\ngreeting: hello\n")
     import subprocess
-    out = subprocess.run([str(Path(sys.executable).with_name("mlws")), "train", "+experiment=model_01",
-                          "trainer.max_epochs=1", "logger=none", "compute=script", "--json"],
-                         cwd=ws, env=env, capture_output=True, text=True, timeout=300)
+
+    out = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("mlws")),
+            "train",
+            "+experiment=model_01",
+            "trainer.max_epochs=1",
+            "logger=none",
+            "compute=script",
+            "--json",
+        ],
+        cwd=ws,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     record = json.loads(out.stdout)
     assert record["backend"] == "script" and record["status"] == "succeeded"

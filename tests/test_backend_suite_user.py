@@ -1,6 +1,7 @@
 """A team's own backend passes mlws.testing.BackendTestSuite the way a team would run it: a test file
 of theirs, outside this repository, that imports only the installed mlws package (no tests/, no
 conftest of ours), run by pytest in a child process."""
+
 import os
 import subprocess
 import sys
@@ -60,9 +61,25 @@ def test_a_users_script_backend_passes_the_suite_from_the_installed_package(tmp_
     project.mkdir()
     (project / "test_script_backend.py").write_text(USER_TESTS)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", "--basetemp",
-                          str(tmp_path / "bt"), "test_script_backend.py"], cwd=project, env=env,
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-rs",
+            "--basetemp",
+            str(tmp_path / "bt"),
+            "test_script_backend.py",
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
     summary = out.stdout.strip().splitlines()[-1]
     # the contract, the refusal, a foreground run's files; detach, stop and logs skipped as declared

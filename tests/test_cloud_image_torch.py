@@ -3,6 +3,7 @@ keeps it: the setup's first line checks with the image's own python and installs
 
 The line runs in bash as on the node, with this machine's python (torch 2.13.0, a CPU build) as the
 image's. `pip` is a stand-in that records its arguments: the network boundary (a download of torch)."""
+
 import os
 import stat
 import subprocess
@@ -33,14 +34,18 @@ def run_on_image(line: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess
     return done, calls.read_text() if calls.exists() else ""
 
 
-@pytest.mark.parametrize("compute, torch, installs", [
-    ({}, "2.13.0+cpu", None),  # a CPU node: the image's CPU build is the one wanted
-    ({"torch_index": "pypi"}, "2.13.0", None),  # no build asked for: the version decides
-    ({"accelerators": "V100:1"}, "2.13.0+cpu", "torch==2.13.0 --index-url https://download.pytorch.org/whl/cu126"),
-    ({}, "2.12.1+cpu", "torch==2.12.1 --index-url https://download.pytorch.org/whl/cpu"),  # another version
-])
+@pytest.mark.parametrize(
+    "compute, torch, installs",
+    [
+        ({}, "2.13.0+cpu", None),  # a CPU node: the image's CPU build is the one wanted
+        ({"torch_index": "pypi"}, "2.13.0", None),  # no build asked for: the version decides
+        ({"accelerators": "V100:1"}, "2.13.0+cpu", "torch==2.13.0 --index-url https://download.pytorch.org/whl/cu126"),
+        ({}, "2.12.1+cpu", "torch==2.12.1 --index-url https://download.pytorch.org/whl/cpu"),  # another version
+    ],
+)
 def test_the_images_torch_is_kept_only_when_it_is_the_runs(compute, torch, installs, tmp_path):
     import torch as here
+
     assert here.__version__.split("+")[0] == "2.13.0" and here.version.cuda is None  # the image this test plays
     done, calls = run_on_image(first_line(compute, torch), tmp_path)
     assert done.returncode == 0, done.stderr
@@ -52,4 +57,7 @@ def test_the_images_torch_is_kept_only_when_it_is_the_runs(compute, torch, insta
 
 def test_an_image_without_torch_installs_it(tmp_path):
     done, calls = run_on_image(first_line({}, "2.13.0+cpu").replace("python -c", "python -I -S -c"), tmp_path)
-    assert done.returncode == 0 and calls.strip() == "install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+    assert (
+        done.returncode == 0
+        and calls.strip() == "install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+    )

@@ -5,6 +5,7 @@ build of the project (`pip install -e .` fails on a flat layout or a pyproject w
 The slow tests run the task mlws sends (recorded API: no cloud) on the simulated node (tests/sim_node.py):
 SkyPilot's ~/sky-user-env activated, its setup for real with pip, the project's own dependency served by
 a package index on loopback."""
+
 import json
 import shlex
 import subprocess
@@ -20,8 +21,10 @@ from .skypilot_cli import calls, sky_mlws
 pytestmark = [pytest.mark.sky]
 
 RUFF_ONLY = "[tool.ruff]\nline-length = 100\n"
-MINIMAL_PROJECT = ('[project]\nname = "acme"\nversion = "0.1.0"\ndependencies = ["acme-dep==1.0", "mlws"]\n\n'
-                   "[tool.ruff]\nline-length = 100\n")
+MINIMAL_PROJECT = (
+    '[project]\nname = "acme"\nversion = "0.1.0"\ndependencies = ["acme-dep==1.0", "mlws"]\n\n'
+    "[tool.ruff]\nline-length = 100\n"
+)
 
 
 def team_repo(root: Path, pyproject: str, env: dict) -> Path:
@@ -33,15 +36,30 @@ def team_repo(root: Path, pyproject: str, env: dict) -> Path:
     (root / "pyproject.toml").write_text(pyproject)
     done = mlws("init", "--name", "acme", cwd=root, env=env)
     assert done.returncode == 0, done.stderr
-    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "init"]):
+    for args in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "init"],
+    ):
         subprocess.run(["git", *args], cwd=root, check=True)
     return root
 
 
 def launched_task(ws: Path, env: dict, tmp: Path, *args) -> dict:
     record = tmp / "launch.json"
-    out = sky_mlws(ws, env, tmp, "train", "+experiment=acme_01", "compute=sky", "compute.torch_index=pypi",
-                   "logger=none", *args, "--detach", record=record)
+    out = sky_mlws(
+        ws,
+        env,
+        tmp,
+        "train",
+        "+experiment=acme_01",
+        "compute=sky",
+        "compute.torch_index=pypi",
+        "logger=none",
+        *args,
+        "--detach",
+        record=record,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     return list(yaml.safe_load_all(calls(record, "/jobs/launch")[-1]["json"]["task"]))[-1]
 
@@ -58,8 +76,9 @@ def test_the_setup_installs_dependencies_never_the_project(pyproject, env, tmp_p
 def test_a_pyproject_that_is_not_toml_is_one_clear_message(env, tmp_path):
     repo = team_repo(tmp_path / "repo", RUFF_ONLY, env)
     (repo / "pyproject.toml").write_text('[project]\nname = "acme"\ndependencies = ["ok", "not a requirement!"]\n')
-    out = sky_mlws(repo, env, tmp_path, "train", "+experiment=acme_01", "compute=sky", "--detach",
-                   record=tmp_path / "api.json")
+    out = sky_mlws(
+        repo, env, tmp_path, "train", "+experiment=acme_01", "compute=sky", "--detach", record=tmp_path / "api.json"
+    )
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr[-2000:]
     assert "[project].dependencies: 'not a requirement!' is not a requirement" in out.stderr
     assert calls(tmp_path / "api.json", "/jobs/launch") == []
@@ -85,8 +104,9 @@ def index(tmp_path):
 @pytest.mark.parametrize("pyproject", [RUFF_ONLY, MINIMAL_PROJECT], ids=["tool-settings-only", "minimal-project"])
 def test_a_team_repository_sets_up_on_a_simulated_node(pyproject, user_env, index, env, tmp_path):
     repo = team_repo(tmp_path / "repo", pyproject, env)
-    (repo / "requirements.txt").write_text("# the team's extra needs\nacme-dep\n" if "dependencies" not in pyproject
-                                           else "")
+    (repo / "requirements.txt").write_text(
+        "# the team's extra needs\nacme-dep\n" if "dependencies" not in pyproject else ""
+    )
     task = launched_task(repo, env, tmp_path)
     node = Node(tmp_path / "node", tmp_path / "buckets", python_env=user_env, index_url=index.url)
     node.provision(task)
@@ -94,12 +114,21 @@ def test_a_team_repository_sets_up_on_a_simulated_node(pyproject, user_env, inde
     setup = node.setup(task)
     assert setup.returncode == 0, (setup.stdout + setup.stderr)[-4000:]
     assert "Multiple top-level packages" not in setup.stdout + setup.stderr
-    probe = ("import importlib.metadata as m, acme_dep, mlws\n"
-             "try:\n    m.version('acme')\n    built = True\nexcept m.PackageNotFoundError:\n    built = False\n"
-             "print(acme_dep.VALUE, '|', built, '|', mlws.__file__)")
-    where = subprocess.run(["bash", "-c", f"source ~/sky-user-env/bin/activate && cd ~/sky_workdir && python -c {shlex.quote(probe)}"],
-                           capture_output=True, text=True, env=node.env(task), timeout=120)
-    value, built, mlws_file = [part.strip() for part in where.stdout.split("|")] if where.returncode == 0 else (where.stderr, "", "")
+    probe = (
+        "import importlib.metadata as m, acme_dep, mlws\n"
+        "try:\n    m.version('acme')\n    built = True\nexcept m.PackageNotFoundError:\n    built = False\n"
+        "print(acme_dep.VALUE, '|', built, '|', mlws.__file__)"
+    )
+    where = subprocess.run(
+        ["bash", "-c", f"source ~/sky-user-env/bin/activate && cd ~/sky_workdir && python -c {shlex.quote(probe)}"],
+        capture_output=True,
+        text=True,
+        env=node.env(task),
+        timeout=120,
+    )
+    value, built, mlws_file = (
+        [part.strip() for part in where.stdout.split("|")] if where.returncode == 0 else (where.stderr, "", "")
+    )
     assert value == "from the loopback index", where.stderr[-2000:]  # the project's dependency, installed
     assert built == "False"  # the project itself was never built or installed
     assert mlws_file.startswith(str(user_env))  # the laptop's mlws (its wheel), in the node's user env
@@ -112,10 +141,13 @@ def test_each_task_installs_only_what_it_needs_of_mlws(tmp_path):
     from mlws.compute.sky.compile import compile_notebook_task, compile_serve_task
     from mlws.compute.sky.node_setup import node_install
     from mlws.compute.sky.wheel import build
+
     wheel = build(cache=tmp_path / "wheels")
-    setups = {"train": node_install({}, {"torch": "2.13.0"}, wheel, tmp_path)[1],
-              "serve": compile_serve_task({}, str(tmp_path), 1, "/a.json", "/w.safetensors", 8000, wheel=wheel)["setup"],
-              "notebook": compile_notebook_task({}, str(tmp_path), "nb", 8888, 30.0, False, "s", wheel=wheel)["setup"]}
+    setups = {
+        "train": node_install({}, {"torch": "2.13.0"}, wheel, tmp_path)[1],
+        "serve": compile_serve_task({}, str(tmp_path), 1, "/a.json", "/w.safetensors", 8000, wheel=wheel)["setup"],
+        "notebook": compile_notebook_task({}, str(tmp_path), "nb", 8888, 30.0, False, "s", wheel=wheel)["setup"],
+    }
     for task, setup in setups.items():
         assert f"pip install /mlws/dist/{wheel.name} --no-deps" in setup, task
         assert "skypilot" not in setup and "optuna" not in setup and "lightning>=" in setup, task
@@ -131,6 +163,7 @@ def test_the_node_needs_no_skypilot_to_pick_its_backend(monkeypatch):
     from mlws import extras
     from mlws.compute import backend_class
     from mlws.errors import MlwsError
+
     monkeypatch.setattr(extras, "missing", lambda extra: ["sky"] if extra == "sky" else [])
     compute = {"_target_": "mlws.compute.sky.SkyBackend"}
     monkeypatch.delenv("MLWS_REMOTE", raising=False)

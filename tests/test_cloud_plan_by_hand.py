@@ -2,6 +2,7 @@
 a managed task, whose recovery settings a plain `sky launch` ignores; a cluster task carries autostop
 with down in its YAML), and the plan says which guards need mlws on the node. SkyPilot's own CLI takes
 the printed command (fake catalog, recorded API server: nothing reaches a cloud)."""
+
 import shlex
 
 import pytest
@@ -13,8 +14,17 @@ pytestmark = [pytest.mark.sky]
 
 
 def test_fake_catalog_a_managed_plan_prints_sky_jobs_launch_and_skypilots_cli_takes_it(ws, env, tmp_path):
-    out = sky_mlws(ws, env, tmp_path, "plan", *V100x2, "compute.max_runtime_minutes=60", "compute.max_cost=20",
-                   "-o", str(tmp_path / "plan"))
+    out = sky_mlws(
+        ws,
+        env,
+        tmp_path,
+        "plan",
+        *V100x2,
+        "compute.max_runtime_minutes=60",
+        "compute.max_cost=20",
+        "-o",
+        str(tmp_path / "plan"),
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     line = next(l for l in out.stdout.splitlines() if "launch it by hand with:" in l)
     command = shlex.split(line.split("launch it by hand with:", 1)[1])

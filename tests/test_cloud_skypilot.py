@@ -6,6 +6,7 @@
   fake (tests/skypilot_fakes.py); the tests assert what /jobs/launch, /jobs/cancel, /jobs/logs and
   /jobs/queue receive. They prove the wiring, not a cloud: nothing here reached AWS or GCP.
 """
+
 import json
 import subprocess
 import sys
@@ -22,9 +23,19 @@ pytestmark = [pytest.mark.sky]
 
 def test_fake_catalog_plan_prints_a_valid_task_and_its_price(ws, env, tmp_path):
     env = {**env, "HF_TOKEN": "hf_plan_value"}
-    out = sky_mlws(ws, env, tmp_path, "plan", *V100x2, "compute.use_spot=true", "compute.max_runtime_minutes=90",
-                   "compute.secrets=[HF_TOKEN]", "compute.pip=[einops]", "+compute.env.FOO=bar",
-                   'compute.mounts=["s3://digits-data/v1:/data", "./experiments:/extra"]')
+    out = sky_mlws(
+        ws,
+        env,
+        tmp_path,
+        "plan",
+        *V100x2,
+        "compute.use_spot=true",
+        "compute.max_runtime_minutes=90",
+        "compute.secrets=[HF_TOKEN]",
+        "compute.pip=[einops]",
+        "+compute.env.FOO=bar",
+        'compute.mounts=["s3://digits-data/v1:/data", "./experiments:/extra"]',
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     task = yaml.safe_load(out.stdout.split("# chosen:")[0])
     assert task["resources"]["accelerators"] == "V100:2" and task["resources"]["use_spot"] is True
@@ -32,13 +43,24 @@ def test_fake_catalog_plan_prints_a_valid_task_and_its_price(ws, env, tmp_path):
     assert task["run"] == "python -m mlws.compute.sky.node_run /mlws/spec.json" and task["workdir"] == str(ws)
     assert "pip install -e ." not in task["setup"] and "pip install einops" in task["setup"]
     assert task["secrets"] == {"HF_TOKEN": None} and task["envs"]["FOO"] == "bar"
-    assert task["file_mounts"]["/data"] == "s3://digits-data/v1"  # a folder in a bucket: copied (SkyPilot mounts roots only)
+    assert (
+        task["file_mounts"]["/data"] == "s3://digits-data/v1"
+    )  # a folder in a bucket: copied (SkyPilot mounts roots only)
     assert task["file_mounts"]["/extra"] == str(ws / "experiments")
     assert "# chosen: AWS p3.4xlarge-fake in us-east-1 (spot) × 1 node(s): $1.84/hour, at most $2.76" in out.stdout
     # the printed task is accepted by SkyPilot's own validation, as `sky launch` would read it
-    check = subprocess.run([sys.executable, "-c", "import sys, yaml, sky; sky.Task.from_yaml_config("
-                            "yaml.safe_load(sys.stdin.read())); print('valid')"], input=out.stdout.split("# chosen:")[0],
-                           capture_output=True, text=True, env={**env, "HOME": str(tmp_path / "home")}, timeout=120)
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, yaml, sky; sky.Task.from_yaml_config(yaml.safe_load(sys.stdin.read())); print('valid')",
+        ],
+        input=out.stdout.split("# chosen:")[0],
+        capture_output=True,
+        text=True,
+        env={**env, "HOME": str(tmp_path / "home")},
+        timeout=120,
+    )
     assert check.stdout.strip() == "valid", check.stderr[-1000:]
     assert "hf_plan_value" not in out.stdout  # secrets by name only
     assert mlws_json("runs", cwd=ws, env=env) == []  # a plan records nothing
@@ -53,34 +75,67 @@ def test_fake_catalog_autostop_for_a_cluster_run_and_json(ws, env, tmp_path):
     assert data["spec"]["config"]["compute"]["_target_"] == "mlws.compute.sky.SkyBackend"
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["compute.num_nodes=0"], "compute.num_nodes: must be >= 1"),
-    (["compute.disk_size=-5"], "compute.disk_size: must be > 0"),
-    (['compute.mounts=["./no-such-dir:/data"]'], "compute.mounts: local path './no-such-dir' does not exist"),
-    (['compute.mounts=["just-a-path"]'], "is not SOURCE:REMOTE_PATH"),
-    (["compute.secrets=[MLWS_TEST_UNSET_SECRET]"], "MLWS_TEST_UNSET_SECRET not set"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["compute.num_nodes=0"], "compute.num_nodes: must be >= 1"),
+        (["compute.disk_size=-5"], "compute.disk_size: must be > 0"),
+        (['compute.mounts=["./no-such-dir:/data"]'], "compute.mounts: local path './no-such-dir' does not exist"),
+        (['compute.mounts=["just-a-path"]'], "is not SOURCE:REMOTE_PATH"),
+        (["compute.secrets=[MLWS_TEST_UNSET_SECRET]"], "MLWS_TEST_UNSET_SECRET not set"),
+    ],
+)
 def test_bad_cloud_input_caught_before_skypilot_is_imported(args, needle, ws, env):
     """Ranges, mount syntax and secrets are mlws's own checks: refused without importing SkyPilot."""
-    probe = ("import sys\nfrom mlws.cli.main import main\nrc = main(sys.argv[1:])\n"
-             "print('sky imported' if 'sky' in sys.modules else 'sky not imported', file=sys.stderr)\nsys.exit(rc)")
-    out = subprocess.run([sys.executable, "-c", probe, "train", "+experiment=model_12", "compute=sky",
-                          "compute.accelerators=V100:2", *args, "--detach"], cwd=ws, env=env,
-                         capture_output=True, text=True, timeout=120)
+    probe = (
+        "import sys\nfrom mlws.cli.main import main\nrc = main(sys.argv[1:])\n"
+        "print('sky imported' if 'sky' in sys.modules else 'sky not imported', file=sys.stderr)\nsys.exit(rc)"
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            probe,
+            "train",
+            "+experiment=model_12",
+            "compute=sky",
+            "compute.accelerators=V100:2",
+            *args,
+            "--detach",
+        ],
+        cwd=ws,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2 and needle in out.stderr and "Traceback" not in out.stderr, out.stderr[-2000:]
     assert out.stderr.strip().endswith("sky not imported")
     assert mlws_json("runs", cwd=ws, env=env) == []
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["compute.accelerators=V1000:2"], "no cloud offering matches compute (accelerators={'V1000': 2})"),
-    (["compute.infra=nocloud"], "SkyPilot rejects the task"),
-    (["compute.max_cost=5", "compute.max_runtime_minutes=120"], "estimated cost $12.24"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["compute.accelerators=V1000:2"], "no cloud offering matches compute (accelerators={'V1000': 2})"),
+        (["compute.infra=nocloud"], "SkyPilot rejects the task"),
+        (["compute.max_cost=5", "compute.max_runtime_minutes=120"], "estimated cost $12.24"),
+    ],
+)
 def test_fake_catalog_bad_cloud_input_is_refused_before_launch(args, needle, ws, env, tmp_path):
     record = tmp_path / "api.json"
-    out = sky_mlws(ws, env, tmp_path, "train", "+experiment=model_12", "compute=sky", "compute.accelerators=V100:2",
-                   *args, "--detach", record=record)
+    out = sky_mlws(
+        ws,
+        env,
+        tmp_path,
+        "train",
+        "+experiment=model_12",
+        "compute=sky",
+        "compute.accelerators=V100:2",
+        *args,
+        "--detach",
+        record=record,
+    )
     assert out.returncode == 2 and needle in out.stderr and "Traceback" not in out.stderr, out.stderr[-2000:]
     assert calls(record, "/jobs/launch") == []
     assert mlws_json("runs", cwd=ws, env=env) == []
@@ -88,8 +143,17 @@ def test_fake_catalog_bad_cloud_input_is_refused_before_launch(args, needle, ws,
 
 def test_recorded_api_launch_follow_stop(ws, env, tmp_path):
     record = tmp_path / "api.json"
-    out = sky_mlws(ws, {**env, "HF_TOKEN": "hf_secret_value"}, tmp_path, "train", *V100x2, "compute.use_spot=true",
-                   "compute.secrets=[HF_TOKEN]", "--detach", record=record)
+    out = sky_mlws(
+        ws,
+        {**env, "HF_TOKEN": "hf_secret_value"},
+        tmp_path,
+        "train",
+        *V100x2,
+        "compute.use_spot=true",
+        "compute.secrets=[HF_TOKEN]",
+        "--detach",
+        record=record,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "run 1 launched on SkyPilot as managed job 7 at $1.84/hour" in out.stdout
     launch = calls(record, "/jobs/launch")
@@ -115,8 +179,7 @@ def test_recorded_api_launch_follow_stop(ws, env, tmp_path):
     assert run["artifacts"]["estimate"]["hourly_price"] == 1.84
     listed = json.loads(sky_mlws(ws, env, tmp_path, "runs", "--json", record=tmp_path / "r.json").stdout)[0]
     assert listed["cost"]["hourly_price"] == 1.84 and 0 <= listed["cost"]["spend"] < 0.1
-    assert "so far (" in (shown := sky_mlws(ws, env, tmp_path, "show", "1",
-                                             record=tmp_path / "t.json").stdout)
+    assert "so far (" in (shown := sky_mlws(ws, env, tmp_path, "show", "1", record=tmp_path / "t.json").stdout)
     assert "× $1.84/h (p3.4xlarge-fake price at launch, 1 node(s))" in shown
     # the request id is the one the (recorded) API server issued for the launch call
     issued = f"req-{[c['path'] for c in json.loads(record.read_text())].index('/jobs/launch') + 1}"
@@ -146,16 +209,32 @@ def test_recorded_api_stop_and_logs(ws, env, tmp_path):
 def test_two_nodes_train_with_gloo_from_skypilot_variables(ws, env, tmp_path):
     """Two worker processes on this machine, with the node variables SkyPilot would set."""
     from mlws import api
+
     spec = api.plan(["+experiment=model_04", "trainer.max_epochs=1", "logger=none", "compute=sky"], workspace=ws)
     spec_path = spec.with_run(1, str(tmp_path / "unused")).write(tmp_path / "spec.json")
     port = str(free_port())
     procs = []
     for rank in (0, 1):
-        node_env = {**env, "MLWS_REMOTE": "1", "MLWS_RUN_DIR": str(tmp_path / f"node{rank}"),
-                    "SKYPILOT_NODE_RANK": str(rank), "SKYPILOT_NODE_IPS": "127.0.0.1\n127.0.0.1",
-                    "SKYPILOT_NUM_NODES": "2", "SKYPILOT_NUM_GPUS_PER_NODE": "0", "MLWS_MASTER_PORT": port}
-        procs.append(subprocess.Popen([sys.executable, "-m", "mlws.worker", str(spec_path)], cwd=ws, env=node_env,
-                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        node_env = {
+            **env,
+            "MLWS_REMOTE": "1",
+            "MLWS_RUN_DIR": str(tmp_path / f"node{rank}"),
+            "SKYPILOT_NODE_RANK": str(rank),
+            "SKYPILOT_NODE_IPS": "127.0.0.1\n127.0.0.1",
+            "SKYPILOT_NUM_NODES": "2",
+            "SKYPILOT_NUM_GPUS_PER_NODE": "0",
+            "MLWS_MASTER_PORT": port,
+        }
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "mlws.worker", str(spec_path)],
+                cwd=ws,
+                env=node_env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
     try:
         outputs = [p.communicate(timeout=300)[0] for p in procs]
     finally:  # a rank that hangs (its peer died) never outlives the test
@@ -184,7 +263,8 @@ def test_local_detach_logs_and_cp(ws, env, tmp_path):
     copied = mlws("cp", "1:checkpoints/", str(tmp_path / "ckpts"), cwd=ws, env=env)
     assert copied.returncode == 0, copied.stderr
     assert sorted(p.name for p in (tmp_path / "ckpts").iterdir()) == sorted(
-        p.name for p in (ws / "runs" / "1" / "checkpoints").iterdir())
+        p.name for p in (ws / "runs" / "1" / "checkpoints").iterdir()
+    )
     bad = mlws("cp", "1:../../etc/passwd", str(tmp_path / "x"), cwd=ws, env=env)
     assert bad.returncode == 2 and "outside run directory" in bad.stderr
 
@@ -194,7 +274,12 @@ def test_recorded_api_foreground_launch_follows_logs_then_status(ws, env, tmp_pa
     out = sky_mlws(ws, env, tmp_path, "train", *V100x2, record=record, job_status="SUCCEEDED")
     assert out.returncode == 0, out.stderr[-2000:]
     paths = [c["path"] for c in json.loads(record.read_text())]
-    assert paths.index("/jobs/launch") < paths.index("/api/stream") < paths.index("/jobs/logs") < paths.index("/jobs/queue/v2")
+    assert (
+        paths.index("/jobs/launch")
+        < paths.index("/api/stream")
+        < paths.index("/jobs/logs")
+        < paths.index("/jobs/queue/v2")
+    )
     assert "Launching (recorded API): provisioning" in out.stdout + out.stderr  # the launch's progress shown
     assert mlws_json("show", "1", cwd=ws, env=env)["status"] == "succeeded"
 
@@ -217,6 +302,7 @@ def test_fake_catalog_serve_on_a_vm_dry_run_and_recorded_launch(ws, env, tmp_pat
     body = calls(record, "/launch")[0]["json"]
     sent = list(yaml.safe_load_all(body["task"]))[-1]
     from mlws.compute.sky.compile import workspace_tag
+
     cluster = f"mlws-serve-1-{workspace_tag(ws)}"  # this workspace's run 1, not another's
     assert body["cluster_name"] == cluster and sent["resources"]["ports"] in ([8000], ["8000"], 8000, "8000")
     assert calls(record, "/endpoints")[0]["json"]["cluster"] == cluster
@@ -228,8 +314,18 @@ def test_fake_catalog_serve_on_a_vm_dry_run_and_recorded_launch(ws, env, tmp_pat
 def test_recorded_api_a_cloud_server_requires_the_runs_token(ws, env, tmp_path):
     """serve.token_env set: the VM's server gets the token as an inline secret (never in the args
     file or a managed-secret reference) and requires it (with_token_from_env on the node)."""
-    assert mlws("train", "+experiment=model_01", "trainer.max_epochs=1", "logger=none", "serve.token_env=MLWS_TOKEN",
-                cwd=ws, env=env).returncode == 0
+    assert (
+        mlws(
+            "train",
+            "+experiment=model_01",
+            "trainer.max_epochs=1",
+            "logger=none",
+            "serve.token_env=MLWS_TOKEN",
+            cwd=ws,
+            env=env,
+        ).returncode
+        == 0
+    )
     record = tmp_path / "api.json"
     env = {**env, "MLWS_TOKEN": "cloud-token-1234567890"}
     launched = sky_mlws(ws, env, tmp_path, "serve", "1", "compute=sky", "compute.cpus=8", record=record)
@@ -239,9 +335,13 @@ def test_recorded_api_a_cloud_server_requires_the_runs_token(ws, env, tmp_path):
     args_file = Path(sent["file_mounts"]["/mlws/serve-args.json"])
     assert "cloud-token" not in args_file.read_text() and json.loads(args_file.read_text())["token"] is None
     from mlws.serving.server import with_token_from_env
-    on_node = with_token_from_env(json.loads(args_file.read_text()), {"MLWS_SERVE_TOKEN": sent["secrets"]["MLWS_SERVE_TOKEN"]})
+
+    on_node = with_token_from_env(
+        json.loads(args_file.read_text()), {"MLWS_SERVE_TOKEN": sent["secrets"]["MLWS_SERVE_TOKEN"]}
+    )
     assert on_node["token"] == "cloud-token-1234567890"
     from mlws.serving.inputs import authorized
+
     assert not authorized(None, on_node["token"]) and authorized("Bearer cloud-token-1234567890", on_node["token"])
 
 
@@ -253,11 +353,15 @@ def test_recorded_api_cluster_run_launch_logs_and_cancel(ws, env, tmp_path):
     assert f"launched on SkyPilot as job on cluster {job(ws, 1)} 3" in out.stdout
     body = calls(record, "/launch")[0]["json"]
     sent = list(yaml.safe_load_all(body["task"]))[-1]
-    assert body["cluster_name"] == job(ws, 1) and sent["resources"]["autostop"]["idle_minutes"] == 10  # no idle GPU overnight
+    assert (
+        body["cluster_name"] == job(ws, 1) and sent["resources"]["autostop"]["idle_minutes"] == 10
+    )  # no idle GPU overnight
     assert calls(record, "/jobs/launch") == []
     logs_rec = tmp_path / "logs.json"
     logs = sky_mlws(ws, env, tmp_path, "logs", "1", record=logs_rec)
-    assert logs.returncode == 0 and calls(logs_rec, "/logs")[0]["json"]["cluster_name"] == job(ws, 1), logs.stderr[-2000:]
+    assert logs.returncode == 0 and calls(logs_rec, "/logs")[0]["json"]["cluster_name"] == job(ws, 1), logs.stderr[
+        -2000:
+    ]
     stop_rec = tmp_path / "stop.json"
     stopped = sky_mlws(ws, env, tmp_path, "stop", "1", "--json", record=stop_rec)
     assert stopped.returncode == 0, stopped.stderr[-2000:]
@@ -273,12 +377,18 @@ def test_a_preempted_node_resumes_from_last_ckpt(ws, env, tmp_path):
     import time
 
     from mlws import api
+
     spec = api.plan(["+experiment=model_12", "trainer.max_epochs=30", "logger=none", "compute=sky"], workspace=ws)
     spec_path = spec.with_run(1, str(tmp_path / "unused")).write(tmp_path / "spec.json")
     node_env = {**env, "MLWS_REMOTE": "1", "MLWS_RUN_DIR": str(tmp_path / "bucket")}
     metrics = tmp_path / "bucket" / "metrics.jsonl"
-    first = subprocess.Popen([sys.executable, "-m", "mlws.worker", str(spec_path)], cwd=ws, env=node_env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "mlws.worker", str(spec_path)],
+        cwd=ws,
+        env=node_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 180
         while not (metrics.exists() and len(metrics.read_text().splitlines()) >= 3) and time.monotonic() < deadline:
@@ -290,30 +400,47 @@ def test_a_preempted_node_resumes_from_last_ckpt(ws, env, tmp_path):
             first.kill()
     done_before = [json.loads(l)["epoch"] for l in metrics.read_text().splitlines()]
     assert len(done_before) >= 3 and not (tmp_path / "bucket" / "result.json").exists()
-    second = subprocess.run([sys.executable, "-m", "mlws.worker", str(spec_path)], cwd=ws, env=node_env,
-                            capture_output=True, text=True, timeout=300)
+    second = subprocess.run(
+        [sys.executable, "-m", "mlws.worker", str(spec_path)],
+        cwd=ws,
+        env=node_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert second.returncode == 0, second.stderr[-3000:]
     assert "Restoring states from the checkpoint path" in second.stdout + second.stderr
     epochs = [json.loads(l)["epoch"] for l in metrics.read_text().splitlines()]
-    resumed = epochs[len(done_before):]
+    resumed = epochs[len(done_before) :]
     # carried on from the last checkpoint (the kill may land between an epoch's metrics and its checkpoint)
     assert resumed[0] >= max(1, max(done_before) - 1) and resumed[-1] == 29 and len(resumed) < 30
     assert json.loads((tmp_path / "bucket" / "result.json").read_text())["status"] == "succeeded"
 
 
-@pytest.mark.parametrize("limit, reason", [
-    (["compute.max_cost=0.5"], "cost limit $0.50 reached (at $3600.00/hour)"),  # $1 a second: half a second
-    (["compute.max_runtime_minutes=0.02"], "time limit of 1 s reached"),
-])
+@pytest.mark.parametrize(
+    "limit, reason",
+    [
+        (["compute.max_cost=0.5"], "cost limit $0.50 reached (at $3600.00/hour)"),  # $1 a second: half a second
+        (["compute.max_runtime_minutes=0.02"], "time limit of 1 s reached"),
+    ],
+)
 def test_the_cost_and_time_guards_stop_a_run_on_the_node(limit, reason, ws, env, tmp_path):
     """The guards a node applies (the launcher passes the hourly price as MLWS_HOURLY_PRICE)."""
     from mlws import api
-    spec = api.plan(["+experiment=model_12", "trainer.max_epochs=500", "logger=none", "compute=sky", *limit],
-                    workspace=ws)
+
+    spec = api.plan(
+        ["+experiment=model_12", "trainer.max_epochs=500", "logger=none", "compute=sky", *limit], workspace=ws
+    )
     spec_path = spec.with_run(1, str(tmp_path / "unused")).write(tmp_path / "spec.json")
     node_env = {**env, "MLWS_REMOTE": "1", "MLWS_RUN_DIR": str(tmp_path / "node"), "MLWS_HOURLY_PRICE": "3600"}
-    done = subprocess.run([sys.executable, "-m", "mlws.worker", str(spec_path)], cwd=ws, env=node_env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "mlws.worker", str(spec_path)],
+        cwd=ws,
+        env=node_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads((tmp_path / "node" / "result.json").read_text())
     assert result["status"] == "stopped" and result["stop_reason"] == reason, result
@@ -326,18 +453,47 @@ def test_a_cloud_runs_outcome_comes_back_from_its_job_log(ws, env, tmp_path):
     `stopped` with the reason and the metrics. The node's real output (a worker run here, as on a VM)
     is what the recorded API answers for the job's log."""
     from mlws import api
-    assert sky_mlws(ws, env, tmp_path, "train", *V100x2, "compute.max_runtime_minutes=60", "compute.max_cost=10",
-                    "--detach", record=tmp_path / "launch.json").returncode == 0
-    spec = api.plan(["+experiment=model_12", "trainer.max_epochs=500", "logger=none", "compute=sky",
-                     "compute.max_cost=0.5"], workspace=ws)
+
+    assert (
+        sky_mlws(
+            ws,
+            env,
+            tmp_path,
+            "train",
+            *V100x2,
+            "compute.max_runtime_minutes=60",
+            "compute.max_cost=10",
+            "--detach",
+            record=tmp_path / "launch.json",
+        ).returncode
+        == 0
+    )
+    spec = api.plan(
+        ["+experiment=model_12", "trainer.max_epochs=500", "logger=none", "compute=sky", "compute.max_cost=0.5"],
+        workspace=ws,
+    )
     spec_path = spec.with_run(1, str(tmp_path / "unused")).write(tmp_path / "spec.json")
-    node = subprocess.run([sys.executable, "-m", "mlws.worker", str(spec_path)], cwd=ws, timeout=300,
-                          env={**env, "MLWS_REMOTE": "1", "MLWS_RUN_DIR": str(tmp_path / "node"),
-                               "MLWS_HOURLY_PRICE": "3600"}, capture_output=True, text=True)
+    node = subprocess.run(
+        [sys.executable, "-m", "mlws.worker", str(spec_path)],
+        cwd=ws,
+        timeout=300,
+        env={**env, "MLWS_REMOTE": "1", "MLWS_RUN_DIR": str(tmp_path / "node"), "MLWS_HOURLY_PRICE": "3600"},
+        capture_output=True,
+        text=True,
+    )
     assert node.returncode == 0, node.stderr[-3000:]
     (tmp_path / "job.log").write_text(node.stdout + node.stderr)
-    refreshed = sky_mlws(ws, env, tmp_path, "runs", "--json", "--refresh", record=tmp_path / "refresh.json",
-                         job_status="SUCCEEDED", job_log=tmp_path / "job.log")
+    refreshed = sky_mlws(
+        ws,
+        env,
+        tmp_path,
+        "runs",
+        "--json",
+        "--refresh",
+        record=tmp_path / "refresh.json",
+        job_status="SUCCEEDED",
+        job_log=tmp_path / "job.log",
+    )
     assert refreshed.returncode == 0, refreshed.stderr[-2000:]
     run = json.loads(refreshed.stdout)[0]
     assert run["status"] == "stopped" and run["stop_reason"].startswith("cost limit $0.50 reached"), run
@@ -349,8 +505,9 @@ def test_a_cloud_runs_outcome_comes_back_from_its_job_log(ws, env, tmp_path):
 
 def test_winding_down_is_running_and_an_unreadable_job_table_is_a_warning(ws, env, tmp_path):
     assert sky_mlws(ws, env, tmp_path, "train", *V100x2, "--detach", record=tmp_path / "a.json").returncode == 0
-    out = sky_mlws(ws, env, tmp_path, "runs", "--json", "--refresh", record=tmp_path / "b.json",
-                   job_status="WINDING_DOWN")
+    out = sky_mlws(
+        ws, env, tmp_path, "runs", "--json", "--refresh", record=tmp_path / "b.json", job_status="WINDING_DOWN"
+    )
     assert json.loads(out.stdout)[0]["status"] == "running" and "status unknown" not in out.stderr
     # a state SkyPilot's own client cannot decode: a warning, the run stays as recorded
     odd = sky_mlws(ws, env, tmp_path, "runs", "--refresh", record=tmp_path / "c.json", job_status="MYSTERY")
@@ -362,7 +519,8 @@ def test_fake_catalog_check_plans_cloud_experiments_with_skypilots_own_validatio
     need not be set (CI has none); a bad accelerator fails that file alone."""
     head = "# @package _global_\ndefaults:\n  - model_12\n  - override /compute: sky\n  - _self_\n"
     (ws / "experiments" / "model_13.yaml").write_text(
-        head + "compute:\n  accelerators: V100:2\n  use_spot: true\n  secrets: [MLWS_TEST_UNSET_SECRET]\n")
+        head + "compute:\n  accelerators: V100:2\n  use_spot: true\n  secrets: [MLWS_TEST_UNSET_SECRET]\n"
+    )
     (ws / "experiments" / "model_14.yaml").write_text(head + "compute:\n  accelerators: V1000:2\n")
     out = sky_mlws(ws, env, tmp_path, "check", "model_12", "model_13", "model_14")
     assert out.returncode == 1, out.stderr[-2000:]
@@ -378,8 +536,20 @@ def test_recorded_api_a_sweep_launches_each_trial_as_a_managed_job(ws, env, tmp_
     """`mlws train -m ... compute=sky`: one managed job per trial (each its own frozen spec), and the
     sweep ends when SkyPilot's job table says they did (recorded API: SUCCEEDED)."""
     record = tmp_path / "api.json"
-    out = sky_mlws(ws, env, tmp_path, "train", "-m", *V100x2, "model.lr=1e-3,3e-3", "--parallel", "2", "--json",
-                   record=record, job_status="SUCCEEDED")
+    out = sky_mlws(
+        ws,
+        env,
+        tmp_path,
+        "train",
+        "-m",
+        *V100x2,
+        "model.lr=1e-3,3e-3",
+        "--parallel",
+        "2",
+        "--json",
+        record=record,
+        job_status="SUCCEEDED",
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     launches = calls(record, "/jobs/launch")
     assert [c["json"]["name"] for c in launches] == [job(ws, 1), job(ws, 2)]
@@ -411,7 +581,9 @@ def test_plan_output_is_a_task_skypilots_own_cli_launches(ws, env, tmp_path):
     assert mlws_json("runs", cwd=ws, env=env) == []  # planned, not recorded
 
     record = tmp_path / "api.json"
-    launched = sky_cli(ws, env, tmp_path, "launch", "--dryrun", "-y", str(tmp_path / "plan" / "task.yaml"), record=record)
+    launched = sky_cli(
+        ws, env, tmp_path, "launch", "--dryrun", "-y", str(tmp_path / "plan" / "task.yaml"), record=record
+    )
     assert launched.returncode == 0 and "Error" not in launched.stderr, launched.stderr[-2000:]
     (launch,) = calls(record, "/launch")
     assert launch["json"]["dryrun"] is True
@@ -421,8 +593,9 @@ def test_plan_output_is_a_task_skypilots_own_cli_launches(ws, env, tmp_path):
 
     printed = sky_mlws(ws, env, tmp_path, "plan", *V100x2).stdout.split("# chosen:")[0]
     (tmp_path / "printed.yaml").write_text(printed)
-    refused = sky_cli(ws, env, tmp_path, "launch", "--dryrun", "-y", str(tmp_path / "printed.yaml"),
-                      record=tmp_path / "api2.json")
+    refused = sky_cli(
+        ws, env, tmp_path, "launch", "--dryrun", "-y", str(tmp_path / "printed.yaml"), record=tmp_path / "api2.json"
+    )
     assert "File mount source 'runs/N/spec.json' does not exist locally" in refused.stderr + refused.stdout
 
     bad = sky_mlws(ws, env, tmp_path, "plan", *V100x2, "compute.accelerators=V100:3", "-o", str(tmp_path / "bad"))
@@ -438,6 +611,7 @@ def test_the_fixture_stops_only_the_api_server_this_test_started(tmp_path):
     ours = subprocess.Popen(fake, env={"HOME": str(tmp_path / "home")})
     try:
         import time
+
         deadline = time.monotonic() + 10
         while {p.pid for p in _sky_api_servers_of(tmp_path)} != {ours.pid} and time.monotonic() < deadline:
             time.sleep(0.1)

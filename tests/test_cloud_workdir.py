@@ -2,6 +2,7 @@
 for its API server with SkyPilot's own exclude rules (storage_utils.zip_files_and_folders, called here
 as the client calls it): outside git, a .gitignore is not read, so runs/ (checkpoints), .mlws/ (the
 registry, notebook tokens) and .venv went up unless a .skyignore says otherwise."""
+
 import zipfile
 
 import pytest
@@ -15,6 +16,7 @@ pytestmark = [pytest.mark.sky]
 def uploaded(ws, tmp_path) -> set[str]:
     """The workspace's files as SkyPilot's client zips them for the API server."""
     from sky.data import storage_utils
+
     archive = tmp_path / "upload.zip"
     storage_utils.zip_files_and_folders([str(ws)], archive, relative_to_items=True)
     names = zipfile.ZipFile(archive).namelist()
@@ -23,6 +25,7 @@ def uploaded(ws, tmp_path) -> set[str]:
 
 def test_write_skyignore_is_what_skypilot_excludes_by(tmp_path):
     from mlws.compute.sky.workdir import write_skyignore
+
     ws = make_workspace(tmp_path / "ws", git=False)
     for folder in ("runs/1/checkpoints", ".mlws", ".venv/bin"):
         (ws / folder).mkdir(parents=True)
@@ -58,6 +61,7 @@ def test_fake_catalog_a_git_workspace_is_left_as_it_is(ws, env, tmp_path):
 
 def test_mlws_init_writes_a_skyignore(env, tmp_path):
     from .helpers import mlws
+
     repo = tmp_path / "repo"
     repo.mkdir()
     done = mlws("init", "--name", "acme", cwd=repo, env=env)

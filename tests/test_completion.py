@@ -2,6 +2,7 @@
 eval, answering partial command lines in a workspace (commands, options, experiments, groups and
 their options, packaged ones included, config keys, run ids from the registry), and a TAB typed
 into an interactive bash in tmux (where bash itself splits words at `=` and `:`)."""
+
 import shlex
 import subprocess
 import sys
@@ -18,9 +19,11 @@ def complete(ws, env, line: str) -> list[str]:
     """COMPREPLY for `line` with the cursor at its end, after eval "$(mlws completion bash)"; bash's
     COMP_LINE/COMP_POINT are set as bash sets them (COMP_WORDS is not what the script reads)."""
     shim = f'mlws() {{ {shlex.quote(sys.executable)} -m mlws.cli.main "$@"; }}'
-    script = (f"{shim}\neval \"$(mlws completion bash)\"\n"
-              f"COMP_LINE={shlex.quote(line)}; COMP_POINT={len(line)}\n"
-              "_mlws_complete; printf '%s\\n' \"${COMPREPLY[@]}\"")
+    script = (
+        f'{shim}\neval "$(mlws completion bash)"\n'
+        f"COMP_LINE={shlex.quote(line)}; COMP_POINT={len(line)}\n"
+        "_mlws_complete; printf '%s\\n' \"${COMPREPLY[@]}\""
+    )
     out = subprocess.run(["bash", "-c", script], cwd=ws, env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     return [c for c in out.stdout.splitlines() if c]
@@ -52,12 +55,22 @@ def test_a_tab_in_an_interactive_bash(ws, env):
     socket = f"mlws-complete-{uuid.uuid4().hex[:8]}"
     tmux = lambda *a: subprocess.run(["tmux", "-L", socket, *a], capture_output=True, text=True, timeout=30)
     rc = ws / "bashrc"
-    rc.write_text(f'PS1="$ "\nmlws() {{ {shlex.quote(sys.executable)} -m mlws.cli.main "$@"; }}\n'
-                  'eval "$(mlws completion bash)"\n')
+    rc.write_text(
+        f'PS1="$ "\nmlws() {{ {shlex.quote(sys.executable)} -m mlws.cli.main "$@"; }}\neval "$(mlws completion bash)"\n'
+    )
     envs = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items() if k in ("PATH", "PYTHONPATH", "HOME"))
     try:
-        tmux("new-session", "-d", "-s", "t", "-x", "150", "-y", "20",
-             f"cd {shlex.quote(str(ws))} && env {envs} bash --noprofile --rcfile {shlex.quote(str(rc))} -i")
+        tmux(
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "150",
+            "-y",
+            "20",
+            f"cd {shlex.quote(str(ws))} && env {envs} bash --noprofile --rcfile {shlex.quote(str(rc))} -i",
+        )
         screen = lambda: tmux("capture-pane", "-p", "-t", "t").stdout
         wait_for(lambda: screen().lstrip().startswith("$"), timeout=30, what="the prompt")  # (trailing spaces trimmed)
         tmux("send-keys", "-t", "t", "mlws train +experiment=model_1", "Tab", "Tab")

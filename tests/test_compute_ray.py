@@ -3,6 +3,7 @@
 Runs go through Ray's Jobs API for real: the workspace is uploaded as the job's working directory,
 `python -m mlws.worker` runs as the job's entrypoint, Ray Train starts the DDP workers. Nothing is faked.
 """
+
 import json
 import os
 import socket
@@ -56,8 +57,16 @@ def test_a_run_on_ray_succeeds_and_is_recorded_with_metrics_and_checkpoints(ray_
 
 
 def test_detached_run_on_ray_is_watched_logged_stopped_and_copied(ray_head, ws, renv, tmp_path):
-    out = mlws("train", "+experiment=model_12", "trainer.max_epochs=500", "logger=none", *on(ray_head), "--detach",
-               cwd=ws, env=renv)
+    out = mlws(
+        "train",
+        "+experiment=model_12",
+        "trainer.max_epochs=500",
+        "logger=none",
+        *on(ray_head),
+        "--detach",
+        cwd=ws,
+        env=renv,
+    )
     assert out.returncode == 0 and "submitted to Ray" in out.stdout, out.stderr[-3000:]
     progress = ws / "runs" / "1" / "progress.json"
     wait_for(lambda: progress.exists() and json.loads(progress.read_text())["step"] > 50, 180, what="training steps")
@@ -76,8 +85,16 @@ def test_detached_run_on_ray_is_watched_logged_stopped_and_copied(ray_head, ws, 
 
 
 def test_a_run_that_raises_on_ray_is_failed_with_the_error(ray_head, ws, renv):
-    out = mlws("train", "+experiment=model_01", "model.net._target_=mlws.examples.nets.NoSuchNet", "logger=none",
-               *on(ray_head), cwd=ws, env=renv, timeout=300)
+    out = mlws(
+        "train",
+        "+experiment=model_01",
+        "model.net._target_=mlws.examples.nets.NoSuchNet",
+        "logger=none",
+        *on(ray_head),
+        cwd=ws,
+        env=renv,
+        timeout=300,
+    )
     assert out.returncode == 1, out.stderr[-3000:]
     run = mlws_json("show", "1", cwd=ws, env=renv)
     assert run["status"] == "failed" and "NoSuchNet" in run["error"], run
@@ -85,8 +102,17 @@ def test_a_run_that_raises_on_ray_is_failed_with_the_error(ray_head, ws, renv):
 
 
 def test_two_ray_train_workers_train_with_ddp_and_one_run_is_recorded(ray_head, ws, renv):
-    out = mlws("train", "+experiment=model_04", "trainer.max_epochs=1", "logger=none", *on(ray_head),
-               "compute.num_workers=2", cwd=ws, env=renv, timeout=600)
+    out = mlws(
+        "train",
+        "+experiment=model_04",
+        "trainer.max_epochs=1",
+        "logger=none",
+        *on(ray_head),
+        "compute.num_workers=2",
+        cwd=ws,
+        env=renv,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     runs = mlws_json("runs", cwd=ws, env=renv)
     assert [(r["id"], r["status"]) for r in runs] == [(1, "succeeded")]
@@ -109,15 +135,21 @@ def _closed_port() -> int:
 def test_bad_ray_input_is_one_clear_message_and_nothing_is_recorded(case, ray_head, ws, renv):
     args = on(ray_head)
     if case == "unreachable":
-        args, needle = ["compute=ray", f"compute.address=http://127.0.0.1:{_closed_port()}"], "cannot reach the Ray cluster"
+        args, needle = (
+            ["compute=ray", f"compute.address=http://127.0.0.1:{_closed_port()}"],
+            "cannot reach the Ray cluster",
+        )
     elif case == "num_workers":
         args, needle = args + ["compute.num_workers=0"], "compute.num_workers: must be >= 1"
     elif case == "gpus":
-        args, needle = args + ["compute.use_gpu=true", "compute.num_workers=2"], "asks for 2 GPUs (2 worker(s) × 1 GPUs)"
+        args, needle = (
+            args + ["compute.use_gpu=true", "compute.num_workers=2"],
+            "asks for 2 GPUs (2 worker(s) × 1 GPUs)",
+        )
     else:  # Ray's own upload limit (its packaging constant, read from this environment), lowered for the test
         (ws / "data").mkdir()
-        (ws / "data" / "blob.bin").write_bytes(os.urandom(3 * 2 ** 20))
-        renv = {**renv, "RAY_max_grpc_message_size": str(2 * 2 ** 20)}
+        (ws / "data" / "blob.bin").write_bytes(os.urandom(3 * 2**20))
+        renv = {**renv, "RAY_max_grpc_message_size": str(2 * 2**20)}
         needle = "too large to upload to Ray"
     out = mlws("train", "+experiment=model_01", "logger=none", *args, cwd=ws, env=renv, timeout=300)
     assert out.returncode == 2 and needle in out.stderr and "Traceback" not in out.stderr, out.stderr[-3000:]
@@ -132,8 +164,17 @@ def test_with_shared_storage_the_outcome_comes_back_from_the_run_directory(ray_h
     """As on a cluster elsewhere: the job writes into compute.storage, never the workspace's registry,
     and the registry takes metrics and checkpoints from result.json there."""
     shared = tmp_path / "shared"
-    out = mlws("train", "+experiment=model_01", "trainer.max_epochs=2", "logger=none", *on(ray_head),
-               f"compute.storage={shared}", cwd=ws, env=renv, timeout=600)
+    out = mlws(
+        "train",
+        "+experiment=model_01",
+        "trainer.max_epochs=2",
+        "logger=none",
+        *on(ray_head),
+        f"compute.storage={shared}",
+        cwd=ws,
+        env=renv,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     run = mlws_json("show", "1", cwd=ws, env=renv)
     run_dir = shared / run["artifacts"]["compute"]["submission_id"]
@@ -147,17 +188,34 @@ def test_with_shared_storage_the_outcome_comes_back_from_the_run_directory(ray_h
 
 def test_a_sweep_runs_its_trials_as_ray_jobs(ray_head, ws, renv):
     """`mlws train -m ... compute=ray`: each trial is its own Ray job, two at a time on the head."""
-    out = mlws("train", "-m", "+experiment=model_04", "trainer.max_epochs=1", "logger=none", *on(ray_head),
-               "model.lr=1e-3,3e-3", "--parallel", "2", cwd=ws, env=renv, timeout=600)
+    out = mlws(
+        "train",
+        "-m",
+        "+experiment=model_04",
+        "trainer.max_epochs=1",
+        "logger=none",
+        *on(ray_head),
+        "model.lr=1e-3,3e-3",
+        "--parallel",
+        "2",
+        cwd=ws,
+        env=renv,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     runs = mlws_json("runs", cwd=ws, env=renv)
     assert [(r["sweep_id"], r["trial_index"], r["backend"], r["status"]) for r in runs] == [
-        (1, 1, "ray", "succeeded"), (1, 2, "ray", "succeeded")]
+        (1, 1, "ray", "succeeded"),
+        (1, 2, "ray", "succeeded"),
+    ]
     jobs = {mlws_json("show", str(r["id"]), cwd=ws, env=renv)["artifacts"]["compute"]["submission_id"] for r in runs}
     assert len(jobs) == 2
     # the worker records its result before the Ray job itself has ended
-    wait_for(lambda: all(str(ray_job(ray_head, j).status.value) == "SUCCEEDED" for j in jobs), timeout=60,
-             what="both Ray jobs SUCCEEDED")
+    wait_for(
+        lambda: all(str(ray_job(ray_head, j).status.value) == "SUCCEEDED" for j in jobs),
+        timeout=60,
+        what="both Ray jobs SUCCEEDED",
+    )
     view = mlws_json("sweep", "1", cwd=ws, env=renv)
     assert view["varied"] == ["model.lr"] and all(t["value"] > 0 for t in view["trials"])
 
@@ -166,14 +224,26 @@ def test_ray_train_workers_train_a_lightning_pytorch_module(ray_head, ws, renv):
     """A module written with `import lightning` (the template's style) under Ray Train's DDP: the
     strategy, environment and report callback are built on its package, not on the one Ray imported."""
     from .user_projects import DATA_CONFIG, MODEL_CONFIG, TEMPLATE_DATA, TEMPLATE_MODULE
+
     (ws / "acme").mkdir()
     (ws / "acme" / "__init__.py").write_text("")
     (ws / "acme" / "lit.py").write_text(TEMPLATE_MODULE)  # in the workspace: it travels with the job
     (ws / "acme" / "data.py").write_text(TEMPLATE_DATA)
     (ws / "conf" / "model" / "lit.yaml").write_text(MODEL_CONFIG)
     (ws / "conf" / "data" / "lit.yaml").write_text(DATA_CONFIG)
-    out = mlws("train", "model=lit", "data=lit", "data.normalize=true", "trainer.max_epochs=2", "logger=none",
-               *on(ray_head), "compute.num_workers=2", cwd=ws, env=renv, timeout=600)
+    out = mlws(
+        "train",
+        "model=lit",
+        "data=lit",
+        "data.normalize=true",
+        "trainer.max_epochs=2",
+        "logger=none",
+        *on(ray_head),
+        "compute.num_workers=2",
+        cwd=ws,
+        env=renv,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     run = mlws_json("show", "1", cwd=ws, env=renv)
     assert run["status"] == "succeeded" and run["artifacts"]["lightning"].startswith("lightning.pytorch ")

@@ -1,6 +1,7 @@
 """What runs cost, through the real CLI with real (tiny) Lightning training on the digits data: each
 run's spend in `runs`, `show`, `diff`, `lineage` (with the cumulative cost to reach each step) and
 `mlws cost --by ...`; and the bad inputs that must record nothing."""
+
 from __future__ import annotations
 
 import json
@@ -18,10 +19,12 @@ def priced(tmp_path_factory):
     """model_01 unpriced; model_01 priced; a failed model_02 try; model_02 (its child) priced."""
     tmp = tmp_path_factory.mktemp("cost")
     ws, env = make_workspace(tmp / "ws"), clean_env(tmp)
-    for args in (["+experiment=model_01", "--label", "base"],
-                 ["+experiment=model_01", f"cost.local_hourly={RATE}"],
-                 ["+experiment=model_02", f"cost.local_hourly={RATE}", "+trainer.no_such_option=1"],  # fails in the worker
-                 ["+experiment=model_02", f"cost.local_hourly={RATE}", "--label", "base"]):
+    for args in (
+        ["+experiment=model_01", "--label", "base"],
+        ["+experiment=model_01", f"cost.local_hourly={RATE}"],
+        ["+experiment=model_02", f"cost.local_hourly={RATE}", "+trainer.no_such_option=1"],  # fails in the worker
+        ["+experiment=model_02", f"cost.local_hourly={RATE}", "--label", "base"],
+    ):
         out = mlws("train", *args, *TINY, cwd=ws, env=env)
         assert out.returncode == (1 if "+trainer.no_such_option=1" in args else 0), out.stderr[-2000:]
     rows = mlws_json("runs", cwd=ws, env=env)
@@ -56,8 +59,9 @@ def test_runs_shows_a_cost_column_only_when_a_run_has_a_price(priced, tmp_path):
     assert f"${by_id(rows)[2]['cost']['usd']:.2f}" in table
     other, other_env = make_workspace(tmp_path / "ws"), clean_env(tmp_path)
     assert mlws("train", "+experiment=model_01", *TINY, cwd=other, env=other_env).returncode == 0
-    header = next(line for line in mlws("runs", cwd=other, env=other_env).stdout.splitlines()
-                  if line.strip().startswith("id"))
+    header = next(
+        line for line in mlws("runs", cwd=other, env=other_env).stdout.splitlines() if line.strip().startswith("id")
+    )
     assert "cost" not in header
 
 
@@ -120,12 +124,18 @@ def test_lineage_best_shows_the_total_to_reach_the_best_run(priced):
     assert total["runs"] >= len(chain)
 
 
-@pytest.mark.parametrize("args,message", [
-    (["cost", "--by", "colour"], "invalid choice: 'colour'"),
-    (["train", "+experiment=model_01", "cost.local_hourly=-1"], "cost.local_hourly: must be >= 0"),
-    (["train", "+experiment=model_01", "cost.local_hourly=cheap"], "cost.local_hourly: expected float"),
-    (["train", "+experiment=model_01", "compute=ray", "compute.hourly_rate=-2"], "compute.hourly_rate: must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["cost", "--by", "colour"], "invalid choice: 'colour'"),
+        (["train", "+experiment=model_01", "cost.local_hourly=-1"], "cost.local_hourly: must be >= 0"),
+        (["train", "+experiment=model_01", "cost.local_hourly=cheap"], "cost.local_hourly: expected float"),
+        (
+            ["train", "+experiment=model_01", "compute=ray", "compute.hourly_rate=-2"],
+            "compute.hourly_rate: must be >= 0",
+        ),
+    ],
+)
 def test_bad_cost_input_is_one_clear_line_and_records_nothing(args, message, tmp_path):
     ws, env = make_workspace(tmp_path / "ws"), clean_env(tmp_path)
     out = mlws(*args, *TINY, cwd=ws, env=env) if args[0] == "train" else mlws(*args, cwd=ws, env=env)
@@ -136,6 +146,7 @@ def test_bad_cost_input_is_one_clear_line_and_records_nothing(args, message, tmp
 
 def test_the_report_draws_cost_against_the_key_metric_with_the_cheapest_frontier(priced, tmp_path):
     from mlws.history.cost_chart import frontier
+
     ws, env, rows = priced
     out = mlws("report", "-o", str(tmp_path / "report.html"), cwd=ws, env=env)
     assert out.returncode == 0, out.stderr

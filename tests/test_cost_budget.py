@@ -1,5 +1,6 @@
 """A sweep's budget for real: a local grid sweep whose trials are short model_12 trainings priced by
 cost.local_hourly stops once the next trial would not fit, and a resume keeps to the same budget."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,13 @@ import pytest
 
 from .helpers import mlws, mlws_json
 
-TINY = ["+experiment=model_12", "trainer.max_epochs=1", "trainer.limit_train_batches=2",
-        "trainer.limit_val_batches=2", "logger=none"]
+TINY = [
+    "+experiment=model_12",
+    "trainer.max_epochs=1",
+    "trainer.limit_train_batches=2",
+    "trainer.limit_val_batches=2",
+    "logger=none",
+]
 RATE = ["cost.local_hourly=3600"]  # $1 a second
 GRID = "model.lr=0.01,0.02,0.03,0.04,0.05,0.06,0.07"
 N = 4  # the budget: four foreground runs' cost
@@ -43,14 +49,19 @@ def test_a_local_sweep_stops_after_its_budget_of_n_trials_and_a_resume_keeps_to_
     more = mlws("sweep", "1", "--resume", "--budget", f"{budget + 2 * max(costs):g}", cwd=ws, env=env, timeout=600)
     assert more.returncode in (0, 1), more.stderr[-2000:]
     after = json.loads(mlws("sweep", "1", "--json", cwd=ws, env=env).stdout)
-    assert len(after["trials"]) > len(costs) and after["sweep"]["settings"]["budget"] == pytest.approx(budget + 2 * max(costs))
+    assert len(after["trials"]) > len(costs) and after["sweep"]["settings"]["budget"] == pytest.approx(
+        budget + 2 * max(costs)
+    )
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--budget", "-5"], "--budget: must be a positive amount of dollars, got -5"),
-    (["--budget", "lots"], "--budget: expected an amount of dollars, got 'lots'"),
-    (["--budget", "5"], "--budget needs a price for each trial"),  # no cost.local_hourly: no price
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--budget", "-5"], "--budget: must be a positive amount of dollars, got -5"),
+        (["--budget", "lots"], "--budget: expected an amount of dollars, got 'lots'"),
+        (["--budget", "5"], "--budget needs a price for each trial"),  # no cost.local_hourly: no price
+    ],
+)
 def test_a_bad_budget_is_one_clear_line_and_records_nothing(ws, env, args, message):
     out = mlws("train", "-m", *TINY, GRID, *args, cwd=ws, env=env)
     assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr, out.stderr
@@ -69,8 +80,9 @@ def test_a_trial_still_running_when_the_spend_reaches_the_budget_is_stopped_clea
     """$1 a second and a $25 budget: the first trial (it never ends by itself) is stopped
     once the sweep's spend reaches the budget, is recorded `stopped` with what it has, and no second
     trial starts (a stop in the worker's first seconds too: lifecycle.stop records it stopped)."""
-    out = mlws("train", "-m", *TINY, *RATE, "trainer.max_epochs=1000000", GRID, "--budget", "25", cwd=ws, env=env,
-               timeout=600)
+    out = mlws(
+        "train", "-m", *TINY, *RATE, "trainer.max_epochs=1000000", GRID, "--budget", "25", cwd=ws, env=env, timeout=600
+    )
     text = out.stdout + out.stderr
     assert out.returncode == 1, text[-3000:]  # a trial that did not succeed: the table says which
     assert "stopped within its budget" in text and "stopped runs 1" in text, text[-3000:]

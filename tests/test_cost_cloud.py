@@ -4,6 +4,7 @@ point (`python -m mlws.compute.sky.node_run`) on this machine with a fake price,
 VMs (at fake prices, one in another region) left their segments in the run's ledger; the run folder
 is uploaded to an S3-compatible server on loopback (moto) as the bucket mount would, and the laptop's
 `mlws runs --refresh` reads the outcome and the ledger back through boto3. Not AWS, no VM."""
+
 from __future__ import annotations
 
 import json
@@ -21,9 +22,11 @@ from .skypilot_cli import V100x2, sky_mlws
 pytestmark = [pytest.mark.sky]
 
 BUCKET = "s3://team-bucket/mlws"
-EARLIER = [{"seconds": 600.0, "hourly_price": 2.0, "region": "us-east-1"},   # preempted
-           {"seconds": 900.0, "hourly_price": 2.0, "region": "us-east-1"},   # preempted
-           {"seconds": 300.0, "hourly_price": 3.5, "region": "eu-west-1"}]   # recovered elsewhere, preempted
+EARLIER = [
+    {"seconds": 600.0, "hourly_price": 2.0, "region": "us-east-1"},  # preempted
+    {"seconds": 900.0, "hourly_price": 2.0, "region": "us-east-1"},  # preempted
+    {"seconds": 300.0, "hourly_price": 3.5, "region": "eu-west-1"},
+]  # recovered elsewhere, preempted
 FOURTH_PRICE = 2.5
 GAP_S = 30.0  # the last save of the third VM to the start of the fourth's job
 
@@ -33,22 +36,46 @@ def test_a_cloud_runs_cost_is_its_ledger_across_three_preemptions(ws, env, tmp_p
     try:
         s3.client().create_bucket(Bucket="team-bucket")
         env = {**env, **s3.env}
-        out = sky_mlws(ws, env, tmp_path, "train", *V100x2, f"compute.bucket={BUCKET}", "trainer.max_epochs=1",
-                       "trainer.limit_train_batches=2", "trainer.limit_val_batches=2", "logger=none", "--detach",
-                       record=tmp_path / "launch.json")
+        out = sky_mlws(
+            ws,
+            env,
+            tmp_path,
+            "train",
+            *V100x2,
+            f"compute.bucket={BUCKET}",
+            "trainer.max_epochs=1",
+            "trainer.limit_train_batches=2",
+            "trainer.limit_val_batches=2",
+            "logger=none",
+            "--detach",
+            record=tmp_path / "launch.json",
+        )
         assert out.returncode == 0, out.stderr[-2000:]
         spec = json.loads((ws / "runs" / "1" / "spec.json").read_text())
         node = tmp_path / "node"
         node.mkdir()
         ledger = node / "spend.json"
-        ledger.write_text(json.dumps({"billed_seconds": 1800.0, "hourly_price": 3.5, "segments": EARLIER,
-                                      "recovery_gaps_s": [40.0, 55.0]}))
+        ledger.write_text(
+            json.dumps(
+                {"billed_seconds": 1800.0, "hourly_price": 3.5, "segments": EARLIER, "recovery_gaps_s": [40.0, 55.0]}
+            )
+        )
         saved = time.time() - GAP_S
         os.utime(ledger, (saved, saved))
-        job = subprocess.run([sys.executable, "-m", "mlws.compute.sky.node_run", str(ws / "runs" / "1" / "spec.json")],
-                             cwd=ws, capture_output=True, text=True, timeout=300,
-                             env={**env, "MLWS_REMOTE": "1", "MLWS_RUN_DIR": str(node),
-                                  "MLWS_HOURLY_PRICE": str(FOURTH_PRICE), "MLWS_LAUNCHED_AT": f"{saved:.0f}"})
+        job = subprocess.run(
+            [sys.executable, "-m", "mlws.compute.sky.node_run", str(ws / "runs" / "1" / "spec.json")],
+            cwd=ws,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={
+                **env,
+                "MLWS_REMOTE": "1",
+                "MLWS_RUN_DIR": str(node),
+                "MLWS_HOURLY_PRICE": str(FOURTH_PRICE),
+                "MLWS_LAUNCHED_AT": f"{saved:.0f}",
+            },
+        )
         assert job.returncode == 0, job.stderr[-3000:]
         kept = json.loads(ledger.read_text())
         assert len(kept["segments"]) == 4 and len(kept["recovery_gaps_s"]) == 3
@@ -57,8 +84,9 @@ def test_a_cloud_runs_cost_is_its_ledger_across_three_preemptions(ws, env, tmp_p
         assert kept["billed_seconds"] == pytest.approx(1800.0 + fourth["seconds"], abs=0.2)
         assert s3.put_folder(node, "team-bucket", f"mlws/runs/1-{spec['uid']}") > 3
 
-        refreshed = sky_mlws(ws, env, tmp_path, "runs", "--json", "--refresh", record=tmp_path / "r.json",
-                             job_status="SUCCEEDED")
+        refreshed = sky_mlws(
+            ws, env, tmp_path, "runs", "--json", "--refresh", record=tmp_path / "r.json", job_status="SUCCEEDED"
+        )
         assert refreshed.returncode == 0, refreshed.stderr[-2000:]
         assert json.loads(refreshed.stdout)[0]["status"] == "succeeded"
     finally:

@@ -1,6 +1,7 @@
 """The cost guard reaches training through the backend (`run_fit`'s `extend`), so a team's own
 backend that knows its price stops a run at compute.max_cost without touching mlws's files.
 Real CLI, real Lightning on the bundled digits; the backend is the workspace's own package."""
+
 import json
 
 from .helpers import mlws
@@ -26,8 +27,18 @@ def test_a_users_backend_adds_the_cost_guard_through_extend(ws, env):
     (ws / "acme" / "priced.py").write_text(PRICED_BACKEND)
     (ws / "conf" / "compute").mkdir(exist_ok=True)
     (ws / "conf" / "compute" / "priced.yaml").write_text("_target_: acme.priced.PricedLocal\nmax_cost: null\n")
-    out = mlws("train", "+experiment=model_12", "trainer.max_epochs=500", "logger=none", "compute=priced",
-               "compute.max_cost=0.5", "--json", cwd=ws, env=env, timeout=300)
+    out = mlws(
+        "train",
+        "+experiment=model_12",
+        "trainer.max_epochs=500",
+        "logger=none",
+        "compute=priced",
+        "compute.max_cost=0.5",
+        "--json",
+        cwd=ws,
+        env=env,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     record = json.loads(out.stdout)
     assert record["status"] == "stopped", record
@@ -36,6 +47,15 @@ def test_a_users_backend_adds_the_cost_guard_through_extend(ws, env):
     assert max(epochs) < 100  # stopped long before its 500 epochs
 
     # the same backend without a limit: no guard, the run ends as configured
-    out = mlws("train", "+experiment=model_12", "trainer.max_epochs=1", "logger=none", "compute=priced", "--json",
-               cwd=ws, env=env, timeout=300)
+    out = mlws(
+        "train",
+        "+experiment=model_12",
+        "trainer.max_epochs=1",
+        "logger=none",
+        "compute=priced",
+        "--json",
+        cwd=ws,
+        env=env,
+        timeout=300,
+    )
     assert out.returncode == 0 and json.loads(out.stdout)["status"] == "succeeded", out.stderr[-3000:]

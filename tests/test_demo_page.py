@@ -2,6 +2,7 @@
 headless Chromium: the token asked once, examples from the validation data that answer as
 POST /predict does, an uploaded PNG scaled to the input's shape, and the samples the model gets
 wrong, recomputed here from the weights. Gradio's own endpoints refuse a request without the token."""
+
 import http.client
 import json
 import re
@@ -32,8 +33,13 @@ def request(port: int, method: str, path: str, body: bytes | None = None, header
 
 
 def predict(port: int, sample) -> dict:
-    status, _, body = request(port, "POST", "/predict", json.dumps({"inputs": [sample]}).encode(),
-                              {"content-type": "application/json", "authorization": f"Bearer {TOKEN}"})
+    status, _, body = request(
+        port,
+        "POST",
+        "/predict",
+        json.dumps({"inputs": [sample]}).encode(),
+        {"content-type": "application/json", "authorization": f"Bearer {TOKEN}"},
+    )
     assert status == 200, body
     return json.loads(body)
 
@@ -43,8 +49,10 @@ def served(tmp_path_factory):
     """Run 1 (model_01) and its child run 2 (model_02, labelled, with a note), served with a token."""
     tmp = tmp_path_factory.mktemp("demo")
     ws, env = make_workspace(tmp / "ws"), clean_env(tmp)
-    for args in (["+experiment=model_01"],
-                 ["+experiment=model_02", "--label", "demo", "--note", "Normalised <input> pixels."]):
+    for args in (
+        ["+experiment=model_01"],
+        ["+experiment=model_02", "--label", "demo", "--note", "Normalised <input> pixels."],
+    ):
         out = mlws("train", *args, "trainer.max_epochs=2", "logger=none", "serve.token_env=MLWS_TOKEN", cwd=ws, env=env)
         assert out.returncode == 0, out.stderr[-2000:]
     env = {**env, "MLWS_TOKEN": TOKEN}
@@ -64,6 +72,7 @@ def truth(served):
 
     from mlws import api
     from mlws.serving.loading import checkpoint_path, load_model
+
     ws = served[0]
     record = api.show(2, workspace=ws)
     dm = instantiate(record["config"]["data"])
@@ -74,35 +83,43 @@ def truth(served):
     with torch.no_grad():
         predicted = model(x).argmax(-1)
     samples = (x * 16).reshape(len(x), 1, 8, 8).tolist()  # the run normalises: a request sends 0..16
-    return {"samples": samples, "targets": y.tolist(),
-            "wrong": {i for i, (p, t) in enumerate(zip(predicted.tolist(), y.tolist())) if p != t}}
+    return {
+        "samples": samples,
+        "targets": y.tolist(),
+        "wrong": {i for i, (p, t) in enumerate(zip(predicted.tolist(), y.tolist())) if p != t},
+    }
 
 
 def test_the_token_guards_gradio_endpoints_and_is_never_in_a_url(served):
     _, _, port, started = served
     assert f"the demo page: http://127.0.0.1:{port}/demo/" in started.stdout
     status, _, body = request(port, "GET", "/demo/")
-    assert status == 401 and b"This server needs its token" in body          # the token page, no run data
-    for method, path in (("GET", "/demo/config"), ("GET", "/demo/gradio_api/info"),
-                         ("POST", "/demo/gradio_api/queue/join"), ("POST", "/demo/gradio_api/upload")):
+    assert status == 401 and b"This server needs its token" in body  # the token page, no run data
+    for method, path in (
+        ("GET", "/demo/config"),
+        ("GET", "/demo/gradio_api/info"),
+        ("POST", "/demo/gradio_api/queue/join"),
+        ("POST", "/demo/gradio_api/upload"),
+    ):
         assert request(port, method, path, b"{}", {"content-type": "application/json"})[0] == 401, path
         wrong = {"content-type": "application/json", "cookie": "mlws-demo=" + "0" * 64}
         assert request(port, method, path, b"{}", wrong)[0] == 401, path
     status, headers, _ = request(port, "POST", "/session", b"{}", {"content-type": "application/json"})
     assert status == 401
-    status, headers, _ = request(port, "POST", "/session", b"{}", {"content-type": "application/json",
-                                                                    "authorization": f"Bearer {TOKEN}"})
+    status, headers, _ = request(
+        port, "POST", "/session", b"{}", {"content-type": "application/json", "authorization": f"Bearer {TOKEN}"}
+    )
     cookie = headers.get("set-cookie", "")
     assert status == 204 and "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/demo" in cookie
     assert TOKEN not in cookie
     jar = {"cookie": cookie.split(";")[0]}
     assert request(port, "GET", "/demo/config", headers=jar)[0] == 200
-    assert request(port, "GET", "/info", headers=jar)[0] == 401               # the cookie opens /demo only
+    assert request(port, "GET", "/info", headers=jar)[0] == 401  # the cookie opens /demo only
     # a POST from another site's page (its Origin) is refused even with the cookie: multipart needs no preflight
     evil = {**jar, "content-type": "multipart/form-data; boundary=x", "origin": "http://evil.example"}
     assert request(port, "POST", "/demo/gradio_api/upload", b"--x--\r\n", evil)[0] == 403
     status, _, body = request(port, "GET", "/", headers={"authorization": f"Bearer {TOKEN}"})
-    assert status == 200 and b"href='demo/'" in body                          # the plain page links to it
+    assert status == 200 and b"href='demo/'" in body  # the plain page links to it
 
 
 def open_demo(browser, port: int):
@@ -120,18 +137,25 @@ def open_demo(browser, port: int):
 
 def shown(page) -> tuple[list, dict, str]:
     """The sample sent, the answer shown, and the caption, once the answer box has a new value."""
-    return (json.loads(page.input_value("#mlws-sample textarea")), json.loads(page.input_value("#mlws-answer textarea")),
-            page.inner_text("#mlws-caption"))
+    return (
+        json.loads(page.input_value("#mlws-sample textarea")),
+        json.loads(page.input_value("#mlws-answer textarea")),
+        page.inner_text("#mlws-caption"),
+    )
 
 
 def wait_answer(page, before: str) -> None:
-    page.wait_for_function("b => { const t = document.querySelector('#mlws-answer textarea');"
-                           " return t && t.value && t.value !== b; }", arg=before, timeout=30000)
+    page.wait_for_function(
+        "b => { const t = document.querySelector('#mlws-answer textarea'); return t && t.value && t.value !== b; }",
+        arg=before,
+        timeout=30000,
+    )
 
 
 def test_examples_answer_as_the_json_api_and_come_from_the_validation_data(served, truth, tmp_path):
     _, _, port, _ = served
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         browser = launch_chromium(p)
         try:
@@ -151,7 +175,8 @@ def test_examples_answer_as_the_json_api_and_come_from_the_validation_data(serve
             browser.close()
     assert seen["errors"] == []
     assert all(u.startswith(f"http://127.0.0.1:{port}/") for u in seen["urls"]), [
-        u for u in seen["urls"] if not u.startswith(f"http://127.0.0.1:{port}/")]      # offline: nothing else
+        u for u in seen["urls"] if not u.startswith(f"http://127.0.0.1:{port}/")
+    ]  # offline: nothing else
     assert not any(TOKEN in u for u in seen["urls"])
     assert [c["httpOnly"] for c in cookies if c["name"] == "mlws-demo"] == [True]
     assert "Run 2 · model_02" in header and "changed from run 1 (model_01)" in header
@@ -169,12 +194,14 @@ def test_an_uploaded_png_is_scaled_to_the_input_shape(served, truth, tmp_path):
     _, _, port, _ = served
     import numpy as np
     from PIL import Image
-    sample = np.asarray(truth["samples"][7])[0]                      # 8x8, 0..16 ink
-    grey = np.round(255 - sample * 255 / 16).astype(np.uint8)         # dark ink on white paper
-    big = np.repeat(np.repeat(grey, 5, axis=0), 5, axis=1)            # 40x40: 5 pixels a cell
+
+    sample = np.asarray(truth["samples"][7])[0]  # 8x8, 0..16 ink
+    grey = np.round(255 - sample * 255 / 16).astype(np.uint8)  # dark ink on white paper
+    big = np.repeat(np.repeat(grey, 5, axis=0), 5, axis=1)  # 40x40: 5 pixels a cell
     png = tmp_path / "digit.png"
     Image.fromarray(big, mode="L").convert("RGB").save(png)
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         browser = launch_chromium(p)
         try:
@@ -191,7 +218,7 @@ def test_an_uploaded_png_is_scaled_to_the_input_shape(served, truth, tmp_path):
     assert "40×40 scaled to 8×8" in caption
     got = np.asarray(sent)
     assert got.shape == (1, 8, 8)
-    expected = (255 - grey.astype(float)) / 255 * 16                  # what the PNG's levels mean, per cell
+    expected = (255 - grey.astype(float)) / 255 * 16  # what the PNG's levels mean, per cell
     assert np.abs(got[0] - expected).max() < 1e-3 and np.abs(got[0] - sample).max() <= 16 / 255 / 2 + 1e-6
     assert answer["predictions"] == predict(port, sent)["predictions"]
 
@@ -200,6 +227,7 @@ def test_a_drawing_is_what_the_model_gets(served):
     """A vertical stroke down the sketch pad's middle: ink in the middle columns, paper at the sides."""
     _, _, port, _ = served
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         browser = launch_chromium(p)
         try:
@@ -218,6 +246,7 @@ def test_a_drawing_is_what_the_model_gets(served):
         finally:
             browser.close()
     import numpy as np
+
     grid = np.asarray(sent)[0]
     assert seen["errors"] == [] and caption == "your drawing" and grid.shape == (8, 8)
     columns = grid.sum(axis=0)
@@ -228,6 +257,7 @@ def test_a_drawing_is_what_the_model_gets(served):
 def test_where_it_is_wrong_lists_exactly_the_validation_errors(served, truth):
     _, _, port, _ = served
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         browser = launch_chromium(p)
         try:
@@ -256,13 +286,18 @@ def test_serving_without_gradio_imports_no_gradio():
     """The plain page's modules, the guard and the mount never import Gradio (only gradio_page does)."""
     import subprocess
     import sys
-    code = ("import sys, mlws.serving.app, mlws.serving.page, mlws.serving.demo_mount, mlws.serving.guard, "
-            "mlws.serving.examples, mlws.serving.images, mlws.serving.card; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'gradio'))")
+
+    code = (
+        "import sys, mlws.serving.app, mlws.serving.page, mlws.serving.demo_mount, mlws.serving.guard, "
+        "mlws.serving.examples, mlws.serving.images, mlws.serving.card; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'gradio'))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr[-2000:]
 
 
 def test_serve_list_still_knows_the_server(served):
     ws, env, port, _ = served
-    assert [(s["run_id"], s["url"]) for s in mlws_json("serve", "list", cwd=ws, env=env)] == [(2, f"http://127.0.0.1:{port}")]
+    assert [(s["run_id"], s["url"]) for s in mlws_json("serve", "list", cwd=ws, env=env)] == [
+        (2, f"http://127.0.0.1:{port}")
+    ]

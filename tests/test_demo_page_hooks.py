@@ -1,6 +1,7 @@
 """The demo page built in-process (no Ray) around a user's own serve hooks, as docs/extending.md
 shows them: the input hook's own Gradio component and `to_sample`, the output hook's own component,
 examples and errors from the digits validation data. Real Gradio and a real (untrained) model."""
+
 import json
 
 import pytest
@@ -16,6 +17,7 @@ class PixelsInput:
 
     def __call__(self, samples):
         import torch
+
         return torch.tensor([s["pixels"] for s in samples]).reshape(len(samples), 1, 8, 8) / 16.0
 
     def gradio_input(self, gr):
@@ -39,12 +41,14 @@ class TopClass:
 @pytest.fixture(scope="module")
 def server():
     import torch
+
     torch.manual_seed(0)
 
     class Server:
         model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10)).eval()
         to_tensor, to_answer = PixelsInput(), TopClass()
         args = {"run_id": 7, "experiment": "mine", "config": {"data": DATA}}
+
     return Server()
 
 
@@ -53,6 +57,7 @@ def test_examples_and_errors_come_back_in_the_hooks_own_request_form(server):
     from hydra.utils import instantiate
 
     from mlws.serving.gradio_page import Demo
+
     demo = Demo(server)
     dm = instantiate(DATA)
     dm.setup("validate")
@@ -61,7 +66,9 @@ def test_examples_and_errors_come_back_in_the_hooks_own_request_form(server):
         predicted = server.model(x).argmax(-1)
     assert demo.image is None and len(demo.examples) == 12 and len(demo.validation) == len(y)
     first = demo.examples[0]
-    assert set(first["sample"]) == {"pixels"} and first["sample"]["pixels"] == pytest.approx((x[0] * 16).flatten().tolist())
+    assert set(first["sample"]) == {"pixels"} and first["sample"]["pixels"] == pytest.approx(
+        (x[0] * 16).flatten().tolist()
+    )
     assert first["target"] == y[0].item()
     assert {r["index"] for r in demo.wrong} == {i for i in range(len(y)) if predicted[i] != y[i]}
     result, sent, answer, caption, picture = demo.run(first["sample"], "example")
@@ -72,6 +79,7 @@ def test_own_components_appear_on_the_page(server):
     from fastapi.testclient import TestClient
 
     from mlws.serving.gradio_page import build
+
     app = build(server)
     with TestClient(app) as client:
         config = client.get("/demo/config").json()

@@ -9,6 +9,7 @@
     any workspace). `<workspace>` and `<cwd>` in a shown line stand for those folders.
 (c) `mkdocs build --strict` passes (broken links, missing pages or API references fail).
 """
+
 from __future__ import annotations
 
 import io
@@ -38,7 +39,7 @@ FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>```+|~~~+)\s*(?P<lang>[\w-]*)")
 @dataclass
 class Block:
     path: Path
-    line: int        # 1-based line of the opening fence
+    line: int  # 1-based line of the opening fence
     lang: str
     lines: list[str]
     marker: str | None  # the options of a `<!-- test: run ... -->` right before the fence
@@ -64,8 +65,9 @@ def code_blocks(path: Path) -> list[Block]:
         while i < len(lines) and not lines[i].strip().startswith(fence):
             body.append(lines[i])
             i += 1
-        blocks.append(Block(path, start + 1, m.group("lang").lower(), body,
-                            marker.group("opts").strip() if marker else None))
+        blocks.append(
+            Block(path, start + 1, m.group("lang").lower(), body, marker.group("opts").strip() if marker else None)
+        )
         i += 1
     return blocks
 
@@ -104,8 +106,8 @@ def mlws_commands(line: str) -> list[list[str]]:
             segment = []
             continue
         if "$(" in token:  # eval "$(mlws completion bash)"
-            inner = token[token.index("$(") + 2:]
-            found += mlws_commands(inner[:inner.rindex(")")] if ")" in inner else inner)
+            inner = token[token.index("$(") + 2 :]
+            found += mlws_commands(inner[: inner.rindex(")")] if ")" in inner else inner)
             continue
         segment.append(token)
     return found
@@ -129,8 +131,13 @@ def parse_like_mlws(argv: list[str]) -> str | None:
 
 
 BLOCKS = [b for path in DOC_FILES for b in code_blocks(path)]
-COMMANDS = [(f"{b.where}: mlws {shlex.join(argv)}", argv)
-            for b in BLOCKS if b.lang in SHELL_LANGS for line in shell_lines(b) for argv in mlws_commands(line)]
+COMMANDS = [
+    (f"{b.where}: mlws {shlex.join(argv)}", argv)
+    for b in BLOCKS
+    if b.lang in SHELL_LANGS
+    for line in shell_lines(b)
+    for argv in mlws_commands(line)
+]
 RUN_BLOCKS = [b for b in BLOCKS if b.marker is not None]
 
 
@@ -147,8 +154,16 @@ def test_every_command_in_the_docs_is_one_this_cli_accepts(where, argv):
     assert problem is None, f"{where}: {problem}"
 
 
-@pytest.mark.parametrize("argv", [["trian", "+experiment=model_12"], ["runs", "--colour"],
-                                  ["show", "one"], ["diff", "--format", "html", "1", "2"], ["label"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["trian", "+experiment=model_12"],
+        ["runs", "--colour"],
+        ["show", "one"],
+        ["diff", "--format", "html", "1", "2"],
+        ["label"],
+    ],
+)
 def test_the_check_itself_rejects_what_mlws_rejects(argv):
     assert parse_like_mlws(argv) is not None
 
@@ -156,7 +171,9 @@ def test_the_check_itself_rejects_what_mlws_rejects(argv):
 def test_commands_are_found_where_a_shell_would_run_them():
     assert mlws_commands("mlws runs; mlws show 1 --json  # a comment; mlws nope") == [["runs"], ["show", "1", "--json"]]
     assert mlws_commands('eval "$(mlws completion bash)"') == [["completion", "bash"]]
-    assert mlws_commands("cd x && mlws plan +experiment=a -o plan/ > out.txt") == [["plan", "+experiment=a", "-o", "plan/"]]
+    assert mlws_commands("cd x && mlws plan +experiment=a -o plan/ > out.txt") == [
+        ["plan", "+experiment=a", "-o", "plan/"]
+    ]
     assert mlws_commands("PYTHONPATH=. WANDB_MODE=offline mlws runs") == [["runs"]]
     assert parse_like_mlws(["train", "+experiment=model_12", "--label", "a", "model.lr=3"]) is None
 
@@ -198,7 +215,9 @@ def test_the_docs_examples_print_what_the_docs_show(block, example):
         assert argv[0] == "mlws", f"{block.where}: only mlws commands are run ({command!r})"
         out = mlws(*argv[1:], cwd=cwd, env=env, timeout=180)
         text = (out.stdout + out.stderr).replace(str(ws), "<workspace>").replace(str(outside), "<cwd>")
-        assert out.returncode == int(opts.get("exit", 0)), f"{block.where}: `{command}` exited {out.returncode}:\n{text}"
+        assert out.returncode == int(opts.get("exit", 0)), (
+            f"{block.where}: `{command}` exited {out.returncode}:\n{text}"
+        )
         real = {line.rstrip() for line in text.splitlines()}
         missing = [line for line in shown if line.strip() not in ("", "...", "…") and line.rstrip() not in real]
         assert not missing, f"{block.where}: `{command}` no longer prints {missing}; it printed:\n{text}"
@@ -215,16 +234,23 @@ def test_the_site_builds_strictly(tmp_path):
     if cmd is None:
         pytest.skip("mkdocs is not installed here (pip install -e '.[docs]'; `make docs` and CI install it)")
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    out = subprocess.run([*cmd, "build", "--strict", "--site-dir", str(tmp_path / "site")], cwd=REPO, env=env,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [*cmd, "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-5000:]
     assert (tmp_path / "site" / "api" / "index.html").is_file()
 
 
 def test_every_test_file_the_docs_name_exists():
-    """"Tested by tests/x.py" is a claim: the file must be there."""
-    named = {(p, m) for p in [*DOC_FILES, REPO / "CONTRIBUTING.md"]
-             for m in re.findall(r"`(tests/[\w/.-]+)`", p.read_text())}
+    """ "Tested by tests/x.py" is a claim: the file must be there."""
+    named = {
+        (p, m) for p in [*DOC_FILES, REPO / "CONTRIBUTING.md"] for m in re.findall(r"`(tests/[\w/.-]+)`", p.read_text())
+    }
     assert len(named) >= 10
     assert not [f"{p.relative_to(REPO)}: {m}" for p, m in named if not (REPO / m).exists()]
 

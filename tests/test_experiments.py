@@ -1,4 +1,5 @@
 """Every experiment composes, validates and plans; Hydra's override grammar works as usual."""
+
 import json
 
 import pytest
@@ -16,6 +17,7 @@ EXPERIMENTS = sorted(p.stem for p in (REPO / "experiments").glob("*.yaml"))
 @pytest.fixture(scope="module")
 def repo_ws(tmp_path_factory):
     from .helpers import make_workspace
+
     return Workspace(make_workspace(tmp_path_factory.mktemp("exp") / "ws", git=False))
 
 
@@ -44,6 +46,7 @@ def test_later_experiment_changes_only_what_it_states(repo_ws):
     a = api.plan(["+experiment=model_11"], workspace=repo_ws).config
     b = api.plan(["+experiment=model_12"], workspace=repo_ws).config
     from mlws.flatten import flatten
+
     fa, fb = flatten(a), flatten(b)
     changed = {k for k in fa.keys() | fb.keys() if fa.get(k) != fb.get(k)}
     # model_12 states channels and epochs; T_max follows max_epochs by interpolation
@@ -51,9 +54,18 @@ def test_later_experiment_changes_only_what_it_states(repo_ws):
 
 
 def test_override_grammar(repo_ws):
-    spec = api.plan(["+experiment=model_03", "model.lr=3e-4", "trainer.max_epochs=20", "data.batch_size=32",
-                     "+trainer.fast_dev_run=true", "~callbacks.model_checkpoint", "model/net=cnn"],
-                    workspace=repo_ws)
+    spec = api.plan(
+        [
+            "+experiment=model_03",
+            "model.lr=3e-4",
+            "trainer.max_epochs=20",
+            "data.batch_size=32",
+            "+trainer.fast_dev_run=true",
+            "~callbacks.model_checkpoint",
+            "model/net=cnn",
+        ],
+        workspace=repo_ws,
+    )
     c = spec.config
     assert c["model"]["lr"] == 3e-4 and c["trainer"]["max_epochs"] == 20 and c["data"]["batch_size"] == 32
     assert c["trainer"]["fast_dev_run"] is True
@@ -64,5 +76,6 @@ def test_override_grammar(repo_ws):
 
 def test_check_command_reports_every_experiment(repo_ws):
     results = api.check(workspace=repo_ws)
-    assert [(r["experiment"], r["ok"], r["error"], r["compute"]) for r in results] == \
-        [(name, True, None, "local") for name in EXPERIMENTS]
+    assert [(r["experiment"], r["ok"], r["error"], r["compute"]) for r in results] == [
+        (name, True, None, "local") for name in EXPERIMENTS
+    ]

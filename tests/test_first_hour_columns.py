@@ -1,6 +1,7 @@
 """Issue 32 points 7 and 8, in a real terminal: tmux at 80x50 (a laptop's split terminal). Each
 command's screen is captured with `capture-pane -J`, which joins the lines the terminal soft-wrapped:
 a path or a command printed whole comes back whole; one folded by the program does not."""
+
 import json
 import shlex
 import subprocess
@@ -11,8 +12,15 @@ import pytest
 
 from mlws.cli.render import metric_text, param_text
 
-from .helpers import (clean_env, make_workspace, mlws, mlws_json, stop_what_the_workspace_started,
-                      use_record_only_backend, wait_for)
+from .helpers import (
+    clean_env,
+    make_workspace,
+    mlws,
+    mlws_json,
+    stop_what_the_workspace_started,
+    use_record_only_backend,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.tmux]
 
@@ -29,13 +37,17 @@ def term(tmp_path, env):
 
     def run(ws, *args, timeout: float = 240) -> str:
         name = f"w{next(count)}"
-        cmd = (f"cd {shlex.quote(str(ws))} && {shlex.quote(sys.executable)} -m mlws.cli.main "
-               f"{' '.join(shlex.quote(a) for a in args)}; echo __exit $?; sleep 600")
+        cmd = (
+            f"cd {shlex.quote(str(ws))} && {shlex.quote(sys.executable)} -m mlws.cli.main "
+            f"{' '.join(shlex.quote(a) for a in args)}; echo __exit $?; sleep 600"
+        )
         started = tmux("new-session", "-d", "-s", name, "-x", str(WIDTH), "-y", str(HEIGHT), cmd)
         assert started.returncode == 0, started.stderr
         tmux("set-option", "-t", name, "history-limit", "5000")
         screen = lambda: tmux("capture-pane", "-p", "-J", "-S", "-", "-t", name).stdout
-        text = wait_for(lambda: (s := screen()) and "__exit " in s and s, timeout=timeout, what=f"mlws {args[0]} to end")
+        text = wait_for(
+            lambda: (s := screen()) and "__exit " in s and s, timeout=timeout, what=f"mlws {args[0]} to end"
+        )
         assert "__exit 0" in text, text
         tmux("kill-session", "-t", name)
         return text
@@ -86,11 +98,30 @@ def _record(ws, env):
     for n in ("01", "02", "03", "04"):
         # model_02's run changes five keys from model_01's: the lineage lists four and names the diff
         epochs, batch = ("41", "64") if n == "02" else ("40", "128")
-        out = mlws("train", f"+experiment=model_{n}", *backend, f"trainer.max_epochs={epochs}", f"data.batch_size={batch}",
-                   "--label", f"a-rather-long-label-for-model-{n}", cwd=ws, env=env)
+        out = mlws(
+            "train",
+            f"+experiment=model_{n}",
+            *backend,
+            f"trainer.max_epochs={epochs}",
+            f"data.batch_size={batch}",
+            "--label",
+            f"a-rather-long-label-for-model-{n}",
+            cwd=ws,
+            env=env,
+        )
         assert out.returncode == 0, out.stderr
-    out = mlws("train", "-m", "+experiment=model_12", *backend, "hydra/sweeper=optuna",
-               "model.lr=interval(1e-4,1e-2)", "hydra.sweeper.n_trials=3", "--json", cwd=ws, env=env)
+    out = mlws(
+        "train",
+        "-m",
+        "+experiment=model_12",
+        *backend,
+        "hydra/sweeper=optuna",
+        "model.lr=interval(1e-4,1e-2)",
+        "hydra.sweeper.n_trials=3",
+        "--json",
+        cwd=ws,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr
     return ws
 
@@ -129,8 +160,17 @@ def test_notebook_list_has_a_header(ws, env, term):
     folder = ws / ".mlws" / "notebooks" / "sky"
     folder.mkdir(parents=True)
     token = "t" * 43
-    (folder / "state.json").write_text(json.dumps({"name": "sky", "backend": "sky", "url": "http://203.0.113.7:8888",
-                                                   "token": token, "cluster": "mlws-notebook-sky"}))
+    (folder / "state.json").write_text(
+        json.dumps(
+            {
+                "name": "sky",
+                "backend": "sky",
+                "url": "http://203.0.113.7:8888",
+                "token": token,
+                "cluster": "mlws-notebook-sky",
+            }
+        )
+    )
     lines = [line for line in lines_of(term(ws, "notebook", "list")) if line]
     assert lines[0].split() == ["name", "backend", "link"]
     assert lines[1].split() == ["sky", "sky", f"http://203.0.113.7:8888/lab?token={token}"]
@@ -141,8 +181,9 @@ def test_report_goes_under_runs_and_stays_out_of_git(records, env):
     assert out.returncode == 0, out.stderr
     assert (records / "runs" / "report.html").is_file() and not (records / "report.html").exists()
     assert f"  {records / 'runs' / 'report.html'}" in out.stdout.splitlines()
-    status = subprocess.run(["git", "status", "--porcelain", "--ignored=no"], cwd=records, capture_output=True,
-                            text=True).stdout
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored=no"], cwd=records, capture_output=True, text=True
+    ).stdout
     assert "report" not in status, status
     assert "runs/report.html" in mlws("report", "--help", cwd=records, env=env).stdout
 
@@ -150,6 +191,7 @@ def test_report_goes_under_runs_and_stays_out_of_git(records, env):
 def test_a_notebook_cell_prints_no_terminal_codes(records, env, monkeypatch, capsys):
     """`%mlws runs` in a Jupyter kernel, which sets FORCE_COLOR for the tools it starts."""
     from mlws.jupyter.magic import mlws_magic
+
     for key in list(__import__("os").environ):
         if key.startswith(("WANDB_", "MLWS_")):
             monkeypatch.delenv(key)
@@ -166,15 +208,36 @@ def cell_output(url: str, token: str, kernel_id: str, code: str, timeout: float 
     import time
 
     import websocket
+
     ws_url = url.replace("http://", "ws://") + f"/api/kernels/{kernel_id}/channels?token={token}"
     conn = websocket.create_connection(ws_url, timeout=timeout)
     msg_id = uuid.uuid4().hex
-    conn.send(json.dumps({
-        "header": {"msg_id": msg_id, "msg_type": "execute_request", "session": uuid.uuid4().hex, "username": "test",
-                   "version": "5.3", "date": ""},
-        "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-        "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
-                    "allow_stdin": False, "stop_on_error": True}}))
+    conn.send(
+        json.dumps(
+            {
+                "header": {
+                    "msg_id": msg_id,
+                    "msg_type": "execute_request",
+                    "session": uuid.uuid4().hex,
+                    "username": "test",
+                    "version": "5.3",
+                    "date": "",
+                },
+                "parent_header": {},
+                "metadata": {},
+                "channel": "shell",
+                "buffers": [],
+                "content": {
+                    "code": code,
+                    "silent": False,
+                    "store_history": False,
+                    "user_expressions": {},
+                    "allow_stdin": False,
+                    "stop_on_error": True,
+                },
+            }
+        )
+    )
     out, deadline = [], time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
@@ -201,11 +264,13 @@ def test_mlws_cells_in_a_real_kernel_print_no_terminal_codes(records, env):
     import socket
 
     from .jupyter_ws import start_kernel
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    out = mlws("notebook", "--detach", "--port", str(port), "--idle-minutes", "0", "--json", cwd=records, env=env,
-               timeout=180)
+    out = mlws(
+        "notebook", "--detach", "--port", str(port), "--idle-minutes", "0", "--json", cwd=records, env=env, timeout=180
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     name = json.loads(out.stdout)["name"]
     try:

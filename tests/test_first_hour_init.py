@@ -1,23 +1,24 @@
 """`mlws init --model acme.model.Net` in a new repository: the model's and the data module's
 __init__ arguments are config keys from the first command (read from the source, nothing imported)."""
+
 import subprocess
 
 from .helpers import mlws, mlws_json
 
-NET = '''
+NET = """
 from lightning import LightningModule
 
 class Net(LightningModule):
     def __init__(self, lr: float = 0.01, hidden: int = 64, dropout=0.1):
         super().__init__()
-'''
-DATA = '''
+"""
+DATA = """
 from lightning import LightningDataModule
 
 class Data(LightningDataModule):
     def __init__(self, root: str, batch_size: int = 32):
         super().__init__()
-'''
+"""
 
 
 def test_init_then_override_the_models_arguments(tmp_path, env):
@@ -27,8 +28,19 @@ def test_init_then_override_the_models_arguments(tmp_path, env):
     (repo / "acme" / "model.py").write_text(NET)
     (repo / "acme" / "data.py").write_text(DATA)
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    out = mlws("init", "--model", "acme.model.Net", "--data", "acme.data.Data", "--metric", "val/acc", "--mode", "max",
-               cwd=repo, env=env)
+    out = mlws(
+        "init",
+        "--model",
+        "acme.model.Net",
+        "--data",
+        "acme.data.Data",
+        "--metric",
+        "val/acc",
+        "--mode",
+        "max",
+        cwd=repo,
+        env=env,
+    )
     assert out.returncode == 0 and "warning" not in out.stderr, out.stderr
     assert "lr: 0.01\nhidden: 64\ndropout: 0.1\n" in (repo / "conf/model/acme.yaml").read_text()
     data = repo / "conf/data/acme.yaml"

@@ -4,6 +4,7 @@ model_03, then 01, 02, 04 ... 12. The story must still read model_01 → model_0
 The workspace's default compute block records runs without training them (the record-only backend
 of tests/helpers.py), so every run is a plain `mlws train +experiment=NAME` with no extra overrides,
 as in the README, and the 15 runs take seconds each."""
+
 import pytest
 
 from .helpers import clean_env, make_workspace, mlws, mlws_json, use_record_only_backend
@@ -20,7 +21,11 @@ def out_of_order(tmp_path_factory):
     ws, env = make_workspace(tmp / "ws"), clean_env(tmp)
     use_record_only_backend(ws)
     config = ws / "conf" / "config.yaml"
-    text = config.read_text().replace("- compute: local", "- compute: record_only").replace("- logger: wandb", "- logger: none")
+    text = (
+        config.read_text()
+        .replace("- compute: local", "- compute: record_only")
+        .replace("- logger: wandb", "- logger: none")
+    )
     assert "record_only" in text and "logger: none" in text
     config.write_text(text)
     for name in ORDER:
@@ -93,11 +98,19 @@ def test_relink_on_postgresql_matches_the_rules(postgres_url, tmp_path):
     registry = open_registry(postgres_url)
     order = random.Random(3).sample(README, len(README))
     for experiment, extra in order:
-        spec = RunSpec(experiment=experiment, overrides=(f"+experiment={experiment}", *extra),
-                       config=config(experiment, extra), workspace=str(tmp_path), command="c", created_at="2026-01-01")
+        spec = RunSpec(
+            experiment=experiment,
+            overrides=(f"+experiment={experiment}", *extra),
+            config=config(experiment, extra),
+            workspace=str(tmp_path),
+            command="c",
+            created_at="2026-01-01",
+        )
         run_id = registry.create(spec, "", "local", run_dir_for=str, builds_on=BUILDS[experiment])
         relink(Workspace(tmp_path), registry, run_id, experiment)
-    assert {r["id"]: r["parent_id"] for r in registry.list()} == {r["id"]: r["parent_id"] for r in record_in_order(order)}
+    assert {r["id"]: r["parent_id"] for r in registry.list()} == {
+        r["id"]: r["parent_id"] for r in record_in_order(order)
+    }
     for run in registry.list():
         chain = registry.ancestors(run["id"])
         assert registry.get(chain[0])["experiment"] == "model_01" and chain[-1] == run["id"]
@@ -110,7 +123,8 @@ def test_real_training_runs_out_of_order(tmp_path):
     (ws / "conf" / "trainer").mkdir()
     (ws / "conf" / "trainer" / "default.yaml").write_text(
         "_target_: pytorch_lightning.Trainer\nmax_epochs: 1\naccelerator: cpu\ndevices: 1\ndeterministic: true\n"
-        "log_every_n_steps: 1\nlimit_train_batches: 2\nlimit_val_batches: 1\nenable_progress_bar: false\n")
+        "log_every_n_steps: 1\nlimit_train_batches: 2\nlimit_val_batches: 1\nenable_progress_bar: false\n"
+    )
     config = ws / "conf" / "config.yaml"
     config.write_text(config.read_text().replace("- logger: wandb", "- logger: none"))
     for name in ("model_03", "model_01", "model_02"):

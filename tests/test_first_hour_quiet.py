@@ -1,18 +1,31 @@
 """A training run's terminal shows the progress bar and mlws's summary, not the libraries' notices:
 those mlws's own defaults caused are gone, the rest are in the run's log (RUN_DIR/train.log)."""
+
 import logging
 import warnings
 
 from .helpers import mlws, mlws_json
 
 # What a newcomer met on every run (issue 32 point 6), with the default W&B logger offline.
-NOISE = ["litlogger", "limit_train_batches", "limit_val_batches", "anonymous setting", "`resume` will be ignored",
-         "LeafSpec", "Total FLOPs", "Total Flops", "GPU available: False", "TPU available", "`Trainer.fit` stopped"]
+NOISE = [
+    "litlogger",
+    "limit_train_batches",
+    "limit_val_batches",
+    "anonymous setting",
+    "`resume` will be ignored",
+    "LeafSpec",
+    "Total FLOPs",
+    "Total Flops",
+    "GPU available: False",
+    "TPU available",
+    "`Trainer.fit` stopped",
+]
 
 
 def test_a_training_run_prints_none_of_the_libraries_notices(ws, env):
-    out = mlws("train", "+experiment=model_12", "trainer.max_epochs=1", "callbacks=[default,confusion_matrix]",
-               cwd=ws, env=env)
+    out = mlws(
+        "train", "+experiment=model_12", "trainer.max_epochs=1", "callbacks=[default,confusion_matrix]", cwd=ws, env=env
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     terminal = out.stdout + out.stderr
     assert [n for n in NOISE if n in terminal] == [], terminal
@@ -29,7 +42,9 @@ def test_a_training_run_prints_none_of_the_libraries_notices(ws, env):
     assert f"train.log ({run['artifacts']['warnings']} warning" in terminal or run["artifacts"]["warnings"] == 0
     # where the media views' images are, in the summary and the record
     media = run["artifacts"]["media"]["confusion_matrix"]
-    assert list((ws / "runs/1/media/confusion_matrix").glob("*.png")) and media == str(ws / "runs/1/media/confusion_matrix")
+    assert list((ws / "runs/1/media/confusion_matrix").glob("*.png")) and media == str(
+        ws / "runs/1/media/confusion_matrix"
+    )
     assert "(confusion_matrix)" in terminal
 
 
@@ -37,11 +52,12 @@ def test_the_route_takes_over_a_logger_a_later_import_configures(tmp_path):
     """A Lightning package imported during the run adds its terminal handler: claim() takes it over,
     and the handler is back afterwards."""
     from mlws.training.quiet import chatter_to_log
+
     logger = logging.getLogger("lightning.pytorch")
     before = logger.handlers[:]
     added = logging.StreamHandler()
     with chatter_to_log(tmp_path) as route:
-        logger.addHandler(added)   # what `import lightning.pytorch` does when the root has no handlers
+        logger.addHandler(added)  # what `import lightning.pytorch` does when the root has no handlers
         route.claim()
         assert added not in logger.handlers
         logger.info("a notice")

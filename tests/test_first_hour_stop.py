@@ -3,6 +3,7 @@
 
 Real CLI processes, real Lightning on the bundled digits, W&B offline; each process is started in
 its own process group (as a terminal's foreground job is), and only that group gets the signal."""
+
 import json
 import os
 import signal
@@ -15,15 +16,27 @@ import pytest
 from .helpers import mlws, mlws_json, wait_for
 
 # Short epochs so validations (and best checkpoints) come every second or two; never ends by itself.
-LONG = ["+experiment=model_12", "trainer.max_epochs=1000", "trainer.limit_train_batches=4",
-        "trainer.limit_val_batches=3", "monitor.hardware_interval_s=0"]
+LONG = [
+    "+experiment=model_12",
+    "trainer.max_epochs=1000",
+    "trainer.limit_train_batches=4",
+    "trainer.limit_val_batches=3",
+    "monitor.hardware_interval_s=0",
+]
 
 
 def start(ws: Path, env: dict, tmp_path: Path, *args: str) -> tuple[subprocess.Popen, Path]:
     out = tmp_path / "terminal.txt"
     with out.open("w") as f:
-        proc = subprocess.Popen([sys.executable, "-m", "mlws.cli.main", "train", *args], cwd=ws, env=env,
-                                stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mlws.cli.main", "train", *args],
+            cwd=ws,
+            env=env,
+            stdout=f,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     return proc, out
 
 

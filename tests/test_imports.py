@@ -1,4 +1,5 @@
 """`mlws --help`, `mlws runs` and `mlws show` stay light: no torch, lightning, ray, sky or wandb."""
+
 import json
 import subprocess
 import sys
@@ -19,11 +20,27 @@ print("MODULES=" + json.dumps(sorted(m for m in sys.modules if m.split(".")[0] i
 """
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["runs"], ["runs", "--json"], ["check", "--help"],
-                                  ["plan", "+experiment=model_01"], ["diff", "--help"], ["lineage", "--all"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["runs"],
+        ["runs", "--json"],
+        ["check", "--help"],
+        ["plan", "+experiment=model_01"],
+        ["diff", "--help"],
+        ["lineage", "--all"],
+    ],
+)
 def test_light_commands_do_not_import_heavy_libraries(argv, ws, env):
-    out = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv, heavy=HEAVY)], cwd=ws, env=env,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(argv=argv, heavy=HEAVY)],
+        cwd=ws,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     line = [l for l in out.stdout.splitlines() if l.startswith("MODULES=")]
     assert line, out.stdout + out.stderr
     assert json.loads(line[0].removeprefix("MODULES=")) == []
@@ -42,9 +59,11 @@ def test_api_names_are_not_shadowed_by_subpackages():
     import pkgutil
 
     import mlws
+
     for info in pkgutil.walk_packages(mlws.__path__, "mlws."):  # every module, as any command might
         importlib.import_module(info.name)
     import mlws.api
+
     for name in mlws.__all__:
         assert callable(getattr(mlws, name)) and getattr(mlws, name) is getattr(mlws.api, name), name
         assert getattr(mlws, name).__module__.startswith(("mlws.api", "mlws.ops.")), name
@@ -55,13 +74,23 @@ def _seed(ws):
     from mlws.registry import open_registry
     from mlws.spec import RunSpec
     from mlws.workspace import Workspace
+
     registry = open_registry(Workspace(ws).registry_url)
-    for i, (target, status) in enumerate([("mlws.compute.local.LocalBackend", "succeeded"),
-                                          ("mlws.compute.ray.RayBackend", "running"),
-                                          ("mlws.compute.sky.SkyBackend", "running")]):
-        spec = RunSpec(experiment="model_01", overrides=("+experiment=model_01",),
-                       config={"compute": {"_target_": target}, "model": {"lr": 0.1 * (i + 1)}}, workspace=str(ws),
-                       command="mlws train", created_at="2026-01-01T00:00:00+00:00")
+    for i, (target, status) in enumerate(
+        [
+            ("mlws.compute.local.LocalBackend", "succeeded"),
+            ("mlws.compute.ray.RayBackend", "running"),
+            ("mlws.compute.sky.SkyBackend", "running"),
+        ]
+    ):
+        spec = RunSpec(
+            experiment="model_01",
+            overrides=("+experiment=model_01",),
+            config={"compute": {"_target_": target}, "model": {"lr": 0.1 * (i + 1)}},
+            workspace=str(ws),
+            command="mlws train",
+            created_at="2026-01-01T00:00:00+00:00",
+        )
         run_id = registry.create(spec, "", target.split(".")[2], run_dir_for=lambda n: str(ws / "runs" / str(n)))
         estimate = {"available": True, "hourly_price": 3.06, "instance_type": "p3.2xlarge"}
         registry.update(run_id, pid=None, artifacts={"compute": {"job_id": 7}, "estimate": estimate})
@@ -69,13 +98,20 @@ def _seed(ws):
             registry.finish(run_id, status, metrics={"val/acc": 0.9})
 
 
-@pytest.mark.parametrize("argv", [["runs"], ["runs", "--json"], ["show", "2"], ["show", "3", "--json"],
-                                  ["diff", "1", "2"], ["lineage", "2"]])
+@pytest.mark.parametrize(
+    "argv", [["runs"], ["runs", "--json"], ["show", "2"], ["show", "3", "--json"], ["diff", "1", "2"], ["lineage", "2"]]
+)
 def test_reading_a_registry_with_remote_runs_imports_no_backend_library(argv, ws, env):
     """Reading never asks a cluster or cloud, so it never imports ray or sky (costs come from the record)."""
     _seed(ws)
-    out = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv, heavy=HEAVY)], cwd=ws, env=env,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(argv=argv, heavy=HEAVY)],
+        cwd=ws,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     line = [l for l in out.stdout.splitlines() if l.startswith("MODULES=")]
     assert line and "error" not in out.stderr, out.stdout + out.stderr
     assert json.loads(line[0].removeprefix("MODULES=")) == []
@@ -91,6 +127,7 @@ def test_one_list_of_public_names():
 
     import mlws
     import mlws.api
+
     assert mlws.api.__all__ == mlws.__all__
     public = {n for n, v in vars(mlws.api).items() if not n.startswith("_") and isinstance(v, types.FunctionType)}
     assert public == set(mlws.__all__), public ^ set(mlws.__all__)

@@ -3,6 +3,7 @@ package index into a clean virtual environment (only torch pinned, through the r
 constraints.txt, to the CPU build on this machine's disk). It trains a user's model with `mlws init`,
 lineage and report work, and each feature whose extra is missing stops with one line naming it,
 before anything is recorded."""
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ from .helpers import REPO, clean_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.serve]
 
-MODEL = '''
+MODEL = """
 import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, TensorDataset
@@ -60,7 +61,7 @@ class Regressor(pl.LightningModule):
 
     def configure_optimizers(self):
         return torch.optim.SGD(self.parameters(), lr=self.lr)
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -68,35 +69,65 @@ def core_install(tmp_path_factory):
     """(python, packages, MB): a venv with `pip install mlws` and nothing else."""
     tmp = tmp_path_factory.mktemp("core")
     source = tmp / "source"  # setuptools builds in the tree: build from a copy
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "runs", ".mlws", "build", "dist", "site", "*.egg-info", "__pycache__", "wandb"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(tmp / "dist"), str(source)], check=True, capture_output=True, timeout=300)
+    shutil.copytree(
+        REPO,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "runs", ".mlws", "build", "dist", "site", "*.egg-info", "__pycache__", "wandb"
+        ),
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp / "dist"),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     (wheel,) = (tmp / "dist").glob("mlws-*.whl")
     venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
-    done = subprocess.run([str(python), "-m", "pip", "install", "-q", "-c", str(REPO / "constraints.txt"), str(wheel)],
-                          capture_output=True, text=True, timeout=1800)
+    done = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "-c", str(REPO / "constraints.txt"), str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
-    listed = subprocess.run([str(python), "-m", "pip", "list", "--format", "json"], check=True,
-                            capture_output=True, text=True).stdout
-    size_mb = sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and not f.is_symlink()) / 2 ** 20
+    listed = subprocess.run(
+        [str(python), "-m", "pip", "list", "--format", "json"], check=True, capture_output=True, text=True
+    ).stdout
+    size_mb = sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and not f.is_symlink()) / 2**20
     packages = len(json.loads(listed))
     print(f"\npip install mlws (no extras): {packages} packages, {size_mb:.0f} MB")
     return python, packages, size_mb
 
 
 def run(python, *args, cwd, env):
-    return subprocess.run([str(python), "-m", "mlws.cli.main", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [str(python), "-m", "mlws.cli.main", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_no_extras_trains_and_names_the_extra_of_each_missing_feature(core_install, tmp_path):
     python, packages, _ = core_install
     for heavy in ("ray", "sky", "jupyterlab", "optuna", "psycopg"):
-        found = subprocess.run([str(python), "-c", f"import importlib.util as u; print(u.find_spec({heavy!r}))"],
-                               capture_output=True, text=True, check=True).stdout.strip()
+        found = subprocess.run(
+            [str(python), "-c", f"import importlib.util as u; print(u.find_spec({heavy!r}))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         assert found == "None", f"{heavy} came with the core install"
     project = tmp_path / "project"
     (project / "acme").mkdir(parents=True)
@@ -106,8 +137,20 @@ def test_no_extras_trains_and_names_the_extra_of_each_missing_feature(core_insta
     env = {**clean_env(tmp_path), "PYTHONPATH": str(project)}
 
     assert run(python, "--version", cwd=project, env=env).stdout.startswith("mlws ")
-    out = run(python, "init", "--model", "acme.line.Regressor", "--data", "acme.line.LineData", "--metric", "val/mse",
-              "--mode", "min", cwd=project, env=env)
+    out = run(
+        python,
+        "init",
+        "--model",
+        "acme.line.Regressor",
+        "--data",
+        "acme.line.LineData",
+        "--metric",
+        "val/mse",
+        "--mode",
+        "min",
+        cwd=project,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr
     out = run(python, "train", "+experiment=acme_01", "trainer.max_epochs=2", cwd=project, env=env)
     assert out.returncode == 0, out.stderr[-3000:]
@@ -120,8 +163,13 @@ def test_no_extras_trains_and_names_the_extra_of_each_missing_feature(core_insta
         ("train", "+experiment=acme_01", "compute=sky"): "compute=sky needs mlws[sky]: pip install 'mlws[sky]'",
         ("serve", "1"): "mlws serve needs mlws[serve]: pip install 'mlws[serve]'",
         ("notebook",): "mlws notebook needs mlws[notebook]: pip install 'mlws[notebook]'",
-        ("train", "-m", "+experiment=acme_01", "model.lr=interval(0.01,0.1)", "hydra/sweeper=optuna"):
-            "needs mlws[sweeps]: pip install 'mlws[sweeps]'",
+        (
+            "train",
+            "-m",
+            "+experiment=acme_01",
+            "model.lr=interval(0.01,0.1)",
+            "hydra/sweeper=optuna",
+        ): "needs mlws[sweeps]: pip install 'mlws[sweeps]'",
     }
     for args, message in refused.items():
         done = run(python, *args, cwd=project, env=env)

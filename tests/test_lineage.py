@@ -1,4 +1,5 @@
 """Lineage end to end through the CLI: labels, notes, search, diff, lineage, rerun, report."""
+
 import subprocess
 import sys
 
@@ -14,8 +15,12 @@ def history(tmp_path_factory):
     """Four short runs: model_01, model_02, model_03, and model_03 with a different lr."""
     tmp = tmp_path_factory.mktemp("lineage")
     ws, env = make_workspace(tmp / "ws"), clean_env(tmp)
-    for args in (["+experiment=model_01"], ["+experiment=model_02"], ["+experiment=model_03", "--label", "adam"],
-                 ["+experiment=model_03", "model.lr=0.02", "--note", "Trying a bigger step with Adam."]):
+    for args in (
+        ["+experiment=model_01"],
+        ["+experiment=model_02"],
+        ["+experiment=model_03", "--label", "adam"],
+        ["+experiment=model_03", "model.lr=0.02", "--note", "Trying a bigger step with Adam."],
+    ):
         out = mlws("train", *args, *SHORT, cwd=ws, env=env)
         assert out.returncode == 0, out.stderr[-2000:]
     return ws, env
@@ -68,17 +73,21 @@ def test_search_filters_and_sort(history):
     assert ids("--label", "adam") == [3]
     assert ids("--experiment", "model_03") == [3, 4]
     assert ids("--status", "succeeded") == [1, 2, 3, 4] and ids("--status", "failed") == []
-    assert ids("--search", "bigger step") == [4]                 # the note
-    assert ids("--search", "torch.optim.Adam") == [3, 4]         # config values
-    assert ids("--search", "model_01") == [1]                    # experiment names
+    assert ids("--search", "bigger step") == [4]  # the note
+    assert ids("--search", "torch.optim.Adam") == [3, 4]  # config values
+    assert ids("--search", "model_01") == [1]  # experiment names
     runs = mlws_json("runs", "--sort", "val/acc", cwd=ws, env=env)
     accs = [r["metrics"]["val/acc"] for r in runs]
     assert accs == sorted(accs, reverse=True)
     assert ids("--sort", "val/acc", "--limit", "1") == [runs[0]["id"]]
     threshold = sorted(accs)[1]
-    assert set(ids("--where", f"val/acc>={threshold}")) == {r["id"] for r in runs if r["metrics"]["val/acc"] >= threshold}
+    assert set(ids("--where", f"val/acc>={threshold}")) == {
+        r["id"] for r in runs if r["metrics"]["val/acc"] >= threshold
+    }
     assert ids("--label", "adam", "--search", "bigger") == []
-    assert [r["metrics"]["val/acc"] for r in mlws_json("runs", "--sort", "val/acc", "--asc", cwd=ws, env=env)] == sorted(accs)
+    assert [
+        r["metrics"]["val/acc"] for r in mlws_json("runs", "--sort", "val/acc", "--asc", cwd=ws, env=env)
+    ] == sorted(accs)
     assert ids("--search", "label_smoothing") == [1, 2, 3, 4] and ids("--search", "no_such_key") == []  # config keys
 
 
@@ -98,8 +107,12 @@ def test_a_dirty_workspace_shows_in_diff(tmp_path):
 def test_labels_and_notes(tmp_path):
     ws, env = make_workspace(tmp_path / "ws"), clean_env(tmp_path)
     record_only = use_record_only_backend(ws)
-    assert mlws("train", "+experiment=model_01", *record_only, "--label", "baseline", "--note", "first", cwd=ws,
-                env=env).returncode == 0
+    assert (
+        mlws(
+            "train", "+experiment=model_01", *record_only, "--label", "baseline", "--note", "first", cwd=ws, env=env
+        ).returncode
+        == 0
+    )
     assert mlws("label", "1", "best", "baseline-beater", cwd=ws, env=env).returncode == 0
     assert mlws_json("show", "1", cwd=ws, env=env)["labels"] == ["baseline", "best", "baseline-beater"]
     assert mlws("label", "1", "--remove", "baseline-beater", cwd=ws, env=env).returncode == 0
@@ -118,18 +131,21 @@ def one_record(tmp_path_factory):
     return ws, env
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["label", "1", "has space"], "invalid label 'has space'"),
-    (["label", "1", "bell\x07"], "invalid label"),
-    (["label", "9", "ok"], "no run 9"),
-    (["label", "1", "--remove", "never-set"], "has no label never-set"),
-    (["note", "9", "x"], "no run 9"),
-    (["diff", "1", "9"], "no run 9"),
-    (["lineage", "9"], "no run 9"),
-    (["rerun", "9"], "no run 9"),
-    (["runs", "--where", "val/acc>>1"], "cannot read condition"),
-    (["lineage", "--best", "val/nothing"], "no succeeded run has the metric 'val/nothing'"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["label", "1", "has space"], "invalid label 'has space'"),
+        (["label", "1", "bell\x07"], "invalid label"),
+        (["label", "9", "ok"], "no run 9"),
+        (["label", "1", "--remove", "never-set"], "has no label never-set"),
+        (["note", "9", "x"], "no run 9"),
+        (["diff", "1", "9"], "no run 9"),
+        (["lineage", "9"], "no run 9"),
+        (["rerun", "9"], "no run 9"),
+        (["runs", "--where", "val/acc>>1"], "cannot read condition"),
+        (["lineage", "--best", "val/nothing"], "no succeeded run has the metric 'val/nothing'"),
+    ],
+)
 def test_bad_lineage_input(args, needle, one_record):
     ws, env = one_record
     before = mlws_json("show", "1", cwd=ws, env=env)
@@ -142,8 +158,15 @@ def test_a_one_megabyte_note_is_refused(tmp_path):
     ws, env = make_workspace(tmp_path / "ws"), clean_env(tmp_path)
     SHORT = use_record_only_backend(ws)  # noqa: N806 - records, no training
     assert mlws("train", "+experiment=model_01", *SHORT, "--note", "kept", cwd=ws, env=env).returncode == 0
-    out = subprocess.run([sys.executable, "-m", "mlws.cli.main", "note", "1", "-"], input="x" * 1_000_000, cwd=ws, env=env,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "mlws.cli.main", "note", "1", "-"],
+        input="x" * 1_000_000,
+        cwd=ws,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2 and "limit is 65,536" in out.stderr
     assert mlws_json("show", "1", cwd=ws, env=env)["note"] == "kept"
     big = mlws("train", "+experiment=model_01", *SHORT, "--note", "y" * 70_000, cwd=ws, env=env)
@@ -173,6 +196,7 @@ def test_report_renders_in_chromium(history, tmp_path):
     text = page_file.read_text()
     assert "<script src=" not in text and "cdn" not in text.lower()[:2000]  # self-contained
     from playwright.sync_api import sync_playwright
+
     errors = []
     with sync_playwright() as p:
         browser = launch_chromium(p)

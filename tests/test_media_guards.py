@@ -1,4 +1,5 @@
 """Media views reach the run dir and the W&B offline run; guards stop runs and say why."""
+
 import json
 from pathlib import Path
 
@@ -26,8 +27,14 @@ class TinyAutoencoder(DigitsClassifier):
 
 
 def test_media_views_are_written_and_logged_to_wandb(ws, env):
-    out = mlws("train", "+experiment=model_12", "trainer.max_epochs=2",
-               "callbacks=[default,confusion_matrix,worst_samples,class_metrics]", cwd=ws, env=env)
+    out = mlws(
+        "train",
+        "+experiment=model_12",
+        "trainer.max_epochs=2",
+        "callbacks=[default,confusion_matrix,worst_samples,class_metrics]",
+        cwd=ws,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     run_dir = ws / "runs" / "1"
     for view in ("confusion_matrix", "worst_samples"):
@@ -48,7 +55,9 @@ def test_media_views_are_written_and_logged_to_wandb(ws, env):
     assert sorted(logged) == [f"class/{c}/{m}" for c in (3, 5, 8) for m in ("precision", "recall")]
     import torch
     from hydra.utils import instantiate
+
     from mlws.serving.loading import load_model
+
     record = mlws_json("show", "1", cwd=ws, env=env)
     model = load_model(record["config"], Path(record["artifacts"]["checkpoints"]["last"]))
     data = instantiate(record["config"]["data"])
@@ -59,7 +68,9 @@ def test_media_views_are_written_and_logged_to_wandb(ws, env):
     targets = torch.cat([y for _, y in batches])
     for c in (3, 5, 8):
         tp = int(((predicted == c) & (targets == c)).sum())
-        assert abs(logged[f"class/{c}/precision"] - tp / max(int((predicted == c).sum()), 1)) < 1e-6  # logged as float32
+        assert (
+            abs(logged[f"class/{c}/precision"] - tp / max(int((predicted == c).sum()), 1)) < 1e-6
+        )  # logged as float32
         assert abs(logged[f"class/{c}/recall"] - tp / int((targets == c).sum())) < 1e-6
     assert len({round(v, 6) for v in logged.values()}) > 1  # not one constant written everywhere
 
@@ -67,21 +78,40 @@ def test_media_views_are_written_and_logged_to_wandb(ws, env):
 def test_real_vs_generated_grid_for_a_generative_module(ws, env):
     (ws / "gen.py").write_text(AUTOENCODER)
     (ws / "conf" / "model" / "autoencoder.yaml").write_text("_target_: gen.TinyAutoencoder\nlr: 0.01\n")
-    out = mlws("train", "model=autoencoder", "data.normalize=true", "trainer.max_epochs=1", "logger=none",
-               "callbacks=[default,generated_grid]", cwd=ws, env=env)
+    out = mlws(
+        "train",
+        "model=autoencoder",
+        "data.normalize=true",
+        "trainer.max_epochs=1",
+        "logger=none",
+        "callbacks=[default,generated_grid]",
+        cwd=ws,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     from PIL import Image, ImageStat
+
     grid = Image.open(ws / "runs/1/media/real_vs_generated/epoch000.png").convert("L")
-    top, bottom = (grid.crop((0, 0, grid.width, grid.height // 2)),
-                   grid.crop((0, grid.height // 2, grid.width, grid.height)))
+    top, bottom = (
+        grid.crop((0, 0, grid.width, grid.height // 2)),
+        grid.crop((0, grid.height // 2, grid.width, grid.height)),
+    )
     # a real grid: both halves (real digits, generated ones) draw something, not a blank canvas
     assert grid.width >= 100 and all(ImageStat.Stat(half).stddev[0] > 5 for half in (top, bottom))
 
 
 def test_early_stopping_guard_records_why(ws, env):
-    out = mlws("train", "+experiment=model_04", "trainer.max_epochs=50", "logger=none",
-               "callbacks=[default,early_stopping]", "callbacks.early_stopping.patience=2",
-               "callbacks.early_stopping.min_delta=1.0", cwd=ws, env=env)  # nothing improves by 1.0
+    out = mlws(
+        "train",
+        "+experiment=model_04",
+        "trainer.max_epochs=50",
+        "logger=none",
+        "callbacks=[default,early_stopping]",
+        "callbacks.early_stopping.patience=2",
+        "callbacks.early_stopping.min_delta=1.0",
+        cwd=ws,
+        env=env,
+    )  # nothing improves by 1.0
     assert out.returncode == 0, out.stderr[-3000:]
     run = mlws_json("show", "1", cwd=ws, env=env)
     assert run["status"] == "stopped"
@@ -90,8 +120,16 @@ def test_early_stopping_guard_records_why(ws, env):
 
 
 def test_time_limit_guard_records_why(ws, env):
-    out = mlws("train", "+experiment=model_04", "trainer.max_epochs=100000", "logger=none",
-               "callbacks=[default,time_limit]", "callbacks.time_limit.duration=00:00:00:03", cwd=ws, env=env)
+    out = mlws(
+        "train",
+        "+experiment=model_04",
+        "trainer.max_epochs=100000",
+        "logger=none",
+        "callbacks=[default,time_limit]",
+        "callbacks.time_limit.duration=00:00:00:03",
+        cwd=ws,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     run = mlws_json("show", "1", cwd=ws, env=env)
     assert run["status"] == "stopped" and run["stop_reason"] == "time limit of 3 s reached"
@@ -102,6 +140,7 @@ def test_docs_example_view_in_an_experiment_file(ws, env):
     """The docs' worked example (docs/extending.md): one class + one YAML file, switched on from an
     experiment."""
     import re
+
     readme = (Path(__file__).resolve().parents[1] / "docs" / "extending.md").read_text()
     code = re.search(r"```python\n# acme/views.py\n(.*?)```", readme, re.S).group(1)
     yaml_text = re.search(r"```yaml\n# conf/callbacks/confidence.yaml\n(.*?)```", readme, re.S).group(1)
@@ -111,7 +150,8 @@ def test_docs_example_view_in_an_experiment_file(ws, env):
     (ws / "conf" / "callbacks" / "confidence.yaml").write_text(yaml_text)
     (ws / "experiments" / "model_13.yaml").write_text(
         "# @package _global_\ndefaults:\n  - model_12\n  - override /callbacks: [default, confidence]\n"
-        "  - _self_\ndescription: watch confidence\ntrainer: {max_epochs: 2}\n")
+        "  - _self_\ndescription: watch confidence\ntrainer: {max_epochs: 2}\n"
+    )
     out = mlws("train", "+experiment=model_13", "logger=none", cwd=ws, env=env)
     assert out.returncode == 0, out.stderr[-3000:]
     assert (ws / "runs/1/media/confidence/epoch001.png").is_file()

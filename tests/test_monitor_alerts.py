@@ -1,4 +1,5 @@
 """The plain-words warnings of `mlws watch`, on synthetic histories."""
+
 from mlws.cli.watch_cmd import sparkline
 from mlws.monitor.alerts import Thresholds, alerts
 
@@ -30,8 +31,9 @@ def test_no_improvement_follows_the_runs_own_metric_and_mode():
     evals = [{"val/r2": v} for v in (0.1, 0.5, 0.9, 0.8, 0.85, 0.7, 0.6, 0.88, 0.5)]
     out = alerts("succeeded", evals, [], None, NOW, Thresholds(patience=5), ("val/r2", "max"))
     assert out == ["val/r2 has not improved for 6 evaluations (best 0.9000)"]
-    assert alerts("succeeded", evals, [], None, NOW, Thresholds(patience=5), ("val/r2", "min")) == \
-        ["val/r2 has not improved for 8 evaluations (best 0.1000)"]  # minimised: the first was the best
+    assert alerts("succeeded", evals, [], None, NOW, Thresholds(patience=5), ("val/r2", "min")) == [
+        "val/r2 has not improved for 8 evaluations (best 0.1000)"
+    ]  # minimised: the first was the best
     assert alerts("succeeded", evals, [], None, NOW, Thresholds(patience=5), None) == []
 
 

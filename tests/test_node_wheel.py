@@ -1,6 +1,7 @@
 """The wheel of the running mlws that a cloud node installs (mlws/compute/sky/wheel.py): pip accepts
 it, it carries mlws and its Hydra launcher plugin and the installed metadata's dependencies, and the
 same code gives the same cached wheel."""
+
 import subprocess
 import sys
 import zipfile
@@ -23,10 +24,23 @@ def test_the_node_wheel_installs_and_imports_and_is_cached(tmp_path):
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "mlws = mlws.cli.main:main" in entry_points  # the `mlws` command on the node too
     target = tmp_path / "site"
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q", "--target",
-                           str(target), str(wheel)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q", "--target", str(target), str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr  # pip checks the RECORD's hashes
-    where = subprocess.run([sys.executable, "-c", "import mlws.worker, hydra_plugins.mlws_launcher as l; "
-                            "print(mlws.worker.__file__, l.__file__)"], cwd=tmp_path, capture_output=True, text=True,
-                           env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}, timeout=120)
+    where = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import mlws.worker, hydra_plugins.mlws_launcher as l; print(mlws.worker.__file__, l.__file__)",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
     assert where.returncode == 0 and where.stdout.count(str(target)) == 2, where.stderr

@@ -1,9 +1,10 @@
 """`mlws notebook`: a real JupyterLab server started here, its kernel driven over Jupyter's own
 REST and websocket protocol; the notebook API and `%mlws` magic inside it; the idle policy; the
 example notebook run end to end with nbclient; `compute=sky` through SkyPilot's validation."""
+
 import json
-import re
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -61,16 +62,22 @@ def test_the_token_is_required_and_long(server):
 def test_kernel_runs_the_notebook_api_against_real_runs(server):
     ws, env, state = server
     from sklearn.datasets import load_digits
+
     images = load_digits().images[:20].tolist()
     kernel = start_kernel(state["url"], state["token"])
-    out = execute(state["url"], state["token"], kernel, f"""
+    out = execute(
+        state["url"],
+        state["token"],
+        kernel,
+        f"""
 import json, mlws
 df = mlws.runs_frame()
 run = mlws.load_run(1)
 print(json.dumps({{"ids": df["id"].tolist(), "acc": df["metrics.val/acc"].tolist(),
                    "channels": df["params.model.net.channels"].tolist(), "experiment": run.experiment,
                    "pred": run.predict({images!r})["predictions"], "repr": repr(run)}}))
-""")
+""",
+    )
     got = json.loads(out.strip().splitlines()[-1])
     shown = mlws_json("show", "1", cwd=ws, env=env)
     assert got["ids"] == [1] and got["acc"] == [shown["metrics"]["val/acc"]]
@@ -80,6 +87,7 @@ print(json.dumps({{"ids": df["id"].tolist(), "acc": df["metrics.val/acc"].tolist
     import torch
 
     from mlws.serving.loading import checkpoint_path, load_model
+
     model = load_model(shown["config"], checkpoint_path(shown))
     with torch.no_grad():
         local = model(torch.tensor(images, dtype=torch.float32).unsqueeze(1) / 16).argmax(-1).tolist()
@@ -89,8 +97,13 @@ print(json.dumps({{"ids": df["id"].tolist(), "acc": df["metrics.val/acc"].tolist
 def test_mlws_magic_starts_a_real_run(server):
     ws, env, state = server
     kernel = start_kernel(state["url"], state["token"])
-    out = execute(state["url"], state["token"], kernel,
-                  "%load_ext mlws\n%mlws train +experiment=model_01 trainer.max_epochs=1 logger=none", timeout=300)
+    out = execute(
+        state["url"],
+        state["token"],
+        kernel,
+        "%load_ext mlws\n%mlws train +experiment=model_01 trainer.max_epochs=1 logger=none",
+        timeout=300,
+    )
     assert "run 2" in out, out[-2000:]
     runs = mlws_json("runs", cwd=ws, env=env)
     assert [(r["id"], r["experiment"], r["status"]) for r in runs][-1] == (2, "model_01", "succeeded")
@@ -107,12 +120,14 @@ def test_bad_input(server, tmp_path):
         assert out.returncode == 2 and "no notebook named 'nope' is running (running: local)" in out.stderr
     from mlws import api
     from mlws.errors import MlwsError
+
     with pytest.raises(MlwsError, match="no run 42"):
         api.load_run(42, workspace=ws)
     out = mlws("notebook", "--token-env", "MLWS_UNSET_TOKEN", "--detach", cwd=ws, env=env)
     assert out.returncode == 2 and "MLWS_UNSET_TOKEN: the variable is not set" in out.stderr
-    short = mlws("notebook", "--token-env", "SHORT", "--detach", "--port", str(free_port()), cwd=ws,
-                 env={**env, "SHORT": "abc"})
+    short = mlws(
+        "notebook", "--token-env", "SHORT", "--detach", "--port", str(free_port()), cwd=ws, env={**env, "SHORT": "abc"}
+    )
     assert short.returncode == 2 and "at least 32 characters" in short.stderr
 
 
@@ -130,13 +145,18 @@ def test_idle_server_stops_and_a_busy_one_does_not(trained):
     ws, env = trained
     env = {**env, "MLWS_NOTEBOOK_CHECK_S": "0.5"}
     from mlws.jupyter.local import alive
+
     busy = start(ws, env, "--idle-minutes", "0.05", "--name", "busy")
     idle = None
     try:
         kernel = start_kernel(busy["url"], busy["token"])
         import threading
-        cell = threading.Thread(target=execute, args=(busy["url"], busy["token"], kernel,
-                                                      "import time\ntime.sleep(12)\nprint('done')"), daemon=True)
+
+        cell = threading.Thread(
+            target=execute,
+            args=(busy["url"], busy["token"], kernel, "import time\ntime.sleep(12)\nprint('done')"),
+            daemon=True,
+        )
         cell.start()
         idle = start(ws, env, "--idle-minutes", "0.05", "--name", "idle")  # polled from its first second
         deadline, polled = time.monotonic() + 30, 0
@@ -163,6 +183,7 @@ def test_example_notebook_runs_end_to_end(trained, tmp_path):
     """notebooks/tour.ipynb on a copy of the workspace, with a 1-epoch experiment."""
     import nbformat
     from nbclient import NotebookClient
+
     ws, env = trained
     nb = nbformat.read(REPO / "notebooks" / "tour.ipynb", as_version=4)
     nb.cells[1].source = "epochs = 1"
@@ -173,8 +194,11 @@ def test_example_notebook_runs_end_to_end(trained, tmp_path):
     finally:
         os.environ.clear()
         os.environ.update(old)
-    outputs = {i: "".join(o.get("text", "") for o in c.get("outputs", [])) for i, c in enumerate(nb.cells)
-               if c.cell_type == "code"}
+    outputs = {
+        i: "".join(o.get("text", "") for o in c.get("outputs", []))
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+    }
     assert any(" wrong" in text and " of 300 wrong" in text for text in outputs.values()), outputs
     assert (ws / "experiments" / "model_13.yaml").is_file()
     runs = mlws_json("runs", cwd=ws, env=env)
@@ -188,15 +212,21 @@ def sky_notebook(ws, env, tmp, *args, record=None):
     home = tmp / "home"
     home.mkdir(exist_ok=True)
     pre = ["--record", str(record)] if record else []
-    return subprocess.run([sys.executable, str(REPO / "tests" / "skypilot_fakes.py"), *pre, "--", "notebook", *args],
-                          cwd=ws, capture_output=True, text=True, timeout=300,
-                          env={**env, "HOME": str(home), "SKY_RUNTIME_DIR": str(home)})
+    return subprocess.run(
+        [sys.executable, str(REPO / "tests" / "skypilot_fakes.py"), *pre, "--", "notebook", *args],
+        cwd=ws,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**env, "HOME": str(home), "SKY_RUNTIME_DIR": str(home)},
+    )
 
 
 def test_fake_catalog_cloud_notebook_task(tmp_path):
     ws, env = make_workspace(tmp_path / "ws"), clean_env(tmp_path)
-    out = sky_notebook(ws, env, tmp_path, "compute=sky", "compute.accelerators=V100:1", "--idle-minutes", "20",
-                       "--dry-run")
+    out = sky_notebook(
+        ws, env, tmp_path, "compute=sky", "compute.accelerators=V100:1", "--idle-minutes", "20", "--dry-run"
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     task = yaml.safe_load(out.stdout)  # the printed task (comment lines aside) is YAML
     assert task["resources"]["accelerators"] == "V100:1"
@@ -209,8 +239,9 @@ def test_fake_catalog_cloud_notebook_task(tmp_path):
     assert exposed.returncode == 0, exposed.stderr[-2000:]
     exposed_task = yaml.safe_load(exposed.stdout)
     assert exposed_task["resources"]["ports"] == [8888] and "--host 0.0.0.0" in exposed_task["run"]
-    refused = sky_notebook(ws, {**env, "SHORT": "abc"}, tmp_path, "compute=sky", "--expose", "--token-env", "SHORT",
-                           "--dry-run")
+    refused = sky_notebook(
+        ws, {**env, "SHORT": "abc"}, tmp_path, "compute=sky", "--expose", "--token-env", "SHORT", "--dry-run"
+    )
     assert refused.returncode == 2 and "token must have at least 32 characters (--expose never leaves" in refused.stderr
     bad = sky_notebook(ws, env, tmp_path, "compute=sky", "compute.accelerators=V1000:1", "--dry-run")
     assert bad.returncode == 2 and "no cloud offering matches" in bad.stderr
@@ -224,6 +255,7 @@ def test_recorded_api_cloud_notebook_launch_and_stop(tmp_path):
     calls = json.loads(record.read_text())
     launch = [c for c in calls if c["path"] == "/launch"]
     from mlws.compute.sky.compile import workspace_tag
+
     cluster = f"mlws-notebook-sky-{workspace_tag(ws)}"  # per workspace and teammate
     assert len(launch) == 1 and launch[0]["json"]["cluster_name"] == cluster
     sent = launch[0]["json"]["task"]
@@ -249,6 +281,7 @@ def test_recorded_api_a_cloud_notebook_torn_down_by_autostop_is_reported_gone(tm
     out = sky_notebook(ws, env, tmp_path, "status", "sky", record=record)
     assert out.returncode == 0, out.stderr[-2000:]
     from mlws.compute.sky.compile import workspace_tag
+
     assert f"cluster mlws-notebook-sky-{workspace_tag(ws)} no longer exists (torn down when idle)" in out.stdout
     assert [c["path"] for c in json.loads(record.read_text())][:1] == ["/status"]
     assert not (ws / ".mlws/notebooks/sky/state.json").exists()

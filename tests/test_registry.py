@@ -1,4 +1,5 @@
 """The SQLite registry: ascending ids, no lost records under concurrency, dead runs detected."""
+
 import subprocess
 import sys
 
@@ -9,9 +10,15 @@ from .helpers import create_runs_concurrently
 
 
 def _spec(i: int = 0) -> RunSpec:
-    return RunSpec(experiment=f"model_{i:02d}", overrides=("+experiment=x",), config={"seed": i},
-                   workspace="/tmp", command="mlws train", created_at="2026-01-01T00:00:00+00:00",
-                   git={"commit": "abc", "dirty": False})
+    return RunSpec(
+        experiment=f"model_{i:02d}",
+        overrides=("+experiment=x",),
+        config={"seed": i},
+        workspace="/tmp",
+        command="mlws train",
+        created_at="2026-01-01T00:00:00+00:00",
+        git={"commit": "abc", "dirty": False},
+    )
 
 
 def test_create_finish_get(tmp_path):
@@ -51,6 +58,7 @@ def test_corrupt_registry_is_a_clear_error(tmp_path):
     import pytest
 
     from mlws.errors import MlwsError
+
     path = tmp_path / "r.db"
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(MlwsError, match="unreadable"):

@@ -1,4 +1,5 @@
 """The registry migrates older schemas forward, and a locked, newer or corrupted file is a clear error."""
+
 import json
 import sqlite3
 
@@ -18,11 +19,17 @@ def _old_registry(ws):
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path)
     db.executescript(SCHEMA_1)
-    db.execute("INSERT INTO runs (experiment, overrides, config, command, git, versions, backend, status, created_at,"
-               " metrics, run_dir) VALUES ('model_01', ?, ?, 'mlws train', ?, '{}', 'local', 'succeeded',"
-               " '2026-01-01T00:00:00+00:00', ?, '/old/runs/1')",
-               (json.dumps(["+experiment=model_01"]), json.dumps({"seed": 1}), json.dumps({"commit": "abc"}),
-                json.dumps({"val/acc": 0.5})))
+    db.execute(
+        "INSERT INTO runs (experiment, overrides, config, command, git, versions, backend, status, created_at,"
+        " metrics, run_dir) VALUES ('model_01', ?, ?, 'mlws train', ?, '{}', 'local', 'succeeded',"
+        " '2026-01-01T00:00:00+00:00', ?, '/old/runs/1')",
+        (
+            json.dumps(["+experiment=model_01"]),
+            json.dumps({"seed": 1}),
+            json.dumps({"commit": "abc"}),
+            json.dumps({"val/acc": 0.5}),
+        ),
+    )
     db.commit()
     db.close()
     return path
@@ -31,8 +38,9 @@ def _old_registry(ws):
 def test_schema_1_registry_migrates_without_losing_runs(ws, env):
     path = _old_registry(ws)
     runs = mlws_json("runs", cwd=ws, env=env)
-    assert [(r["id"], r["experiment"], r["metrics"], r["labels"], r["note"]) for r in runs] == \
-        [(1, "model_01", {"val/acc": 0.5}, [], "")]
+    assert [(r["id"], r["experiment"], r["metrics"], r["labels"], r["note"]) for r in runs] == [
+        (1, "model_01", {"val/acc": 0.5}, [], "")
+    ]
     assert mlws("label", "1", "old-baseline", cwd=ws, env=env).returncode == 0
     db = sqlite3.connect(path)
     assert db.execute("SELECT value FROM mlws_meta WHERE key='schema_version'").fetchone() == ("3",)

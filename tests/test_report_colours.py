@@ -1,6 +1,7 @@
 """The report's charts agree: one colour per run in the legend, every curve panel, the chain and the
 graph, read back from the plotly figure data in the generated HTML (and, once, from the figures as
 Chromium drew them); with thousands of runs only the chain and the top-N curves are drawn."""
+
 import time
 
 from mlws.history.report import GRAPH_LIMIT, OTHER, TOP_N, build_report, curve_ids
@@ -10,22 +11,39 @@ from .helpers import plotly_figures as figures
 
 
 def _run(i: int, parent: int | None, acc: float) -> dict:
-    return {"id": i, "experiment": f"model_{i:02d}", "status": "succeeded", "parent_id": parent,
-            "metrics": {"val/acc": acc, "val/loss": 1 - acc}, "labels": [], "overrides": [], "note": "",
-            "created_at": f"2026-12-07T10:{i % 60:02d}:00"}
+    return {
+        "id": i,
+        "experiment": f"model_{i:02d}",
+        "status": "succeeded",
+        "parent_id": parent,
+        "metrics": {"val/acc": acc, "val/loss": 1 - acc},
+        "labels": [],
+        "overrides": [],
+        "note": "",
+        "created_at": f"2026-12-07T10:{i % 60:02d}:00",
+    }
 
 
 def _step(run: dict, before: float | None) -> dict:
     value = run["metrics"]["val/acc"]
-    return {"id": run["id"], "experiment": run["experiment"], "value": value, "labels": [], "note": "",
-            "delta": None if before is None else value - before, "description": f"step {run['id']}", "summary": []}
+    return {
+        "id": run["id"],
+        "experiment": run["experiment"],
+        "value": value,
+        "labels": [],
+        "note": "",
+        "delta": None if before is None else value - before,
+        "description": f"step {run['id']}",
+        "summary": [],
+    }
 
 
 def _story(n_runs: int, chain_ids: list[int]):
     """Runs 1..n: a chain along chain_ids, every other run a child of run 1; accuracies all differ."""
     parents = {c: p for p, c in zip([None] + chain_ids, chain_ids)}
-    runs = [_run(i, parents.get(i, 1 if i != 1 else None), 0.5 + (i % 97) / 1000 + i / 10**6)
-            for i in range(1, n_runs + 1)]
+    runs = [
+        _run(i, parents.get(i, 1 if i != 1 else None), 0.5 + (i % 97) / 1000 + i / 10**6) for i in range(1, n_runs + 1)
+    ]
     by_id = {r["id"]: r for r in runs}
     chain, before = [], None
     for i in chain_ids:
@@ -35,8 +53,10 @@ def _story(n_runs: int, chain_ids: list[int]):
 
 
 def _curves(ids) -> dict[int, list[dict]]:
-    return {i: [{"epoch": e, "val/acc": 0.1 * e + i / 100, "val/loss": 1 / (e + 1) + i / 100} for e in range(3)]
-            for i in ids}
+    return {
+        i: [{"epoch": e, "val/acc": 0.1 * e + i / 100, "val/loss": 1 / (e + 1) + i / 100} for e in range(3)]
+        for i in ids
+    }
 
 
 def _colours(page: str):
@@ -58,10 +78,10 @@ def test_every_chart_draws_a_run_in_the_same_colour():
     page = build_report(runs, chain, _curves(ids), "val/acc", "max", "val/loss")
     chain_colour, curve_colour, graph_colour, curves_fig = _colours(page)
 
-    assert all(len(c) == 1 for c in curve_colour.values())          # both panels, legend swatch: one colour
+    assert all(len(c) == 1 for c in curve_colour.values())  # both panels, legend swatch: one colour
     curve_colour = {run: c.pop() for run, c in curve_colour.items()}
     assert set(curve_colour) == set(ids)
-    assert len(set(curve_colour.values())) == len(curve_colour)      # no two runs share a colour
+    assert len(set(curve_colour.values())) == len(curve_colour)  # no two runs share a colour
     for run, colour in chain_colour.items():
         assert curve_colour[run] == colour == graph_colour[run]
     for run, colour in curve_colour.items():
@@ -90,10 +110,10 @@ def test_thousands_of_runs_draw_only_the_chain_and_the_top_curves():
     took = time.perf_counter() - started
     chain_colour, curve_colour, graph_colour, _ = _colours(page)
     assert len(ids) == len(chain_ids) + TOP_N and set(curve_colour) == set(ids)
-    assert set(graph_colour) == set(ids) | {1}             # the coloured runs and their ancestors
+    assert set(graph_colour) == set(ids) | {1}  # the coloured runs and their ancestors
     assert len(graph_colour) < GRAPH_LIMIT and OTHER not in {graph_colour[i] for i in ids}
     assert f"({len(graph_colour)} of 3000 runs" in page
-    assert page.count("<tr><td>") == 3000                   # the table keeps every run
+    assert page.count("<tr><td>") == 3000  # the table keeps every run
     assert took < 20, took
 
 
@@ -104,6 +124,7 @@ def test_chromium_draws_the_legend_in_the_curves_colours(tmp_path):
     path = tmp_path / "report.html"
     path.write_text(build_report(runs, chain, _curves(ids), "val/acc", "max", "val/loss"))
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         browser = launch_chromium(p)
         try:
@@ -127,7 +148,7 @@ def test_chromium_draws_the_legend_in_the_curves_colours(tmp_path):
     hex_of = lambda rgb: "#%02x%02x%02x" % tuple(int(v) for v in rgb[4:-1].split(","))
     legend = {name: hex_of(stroke) for name, stroke in drawn["legend"]}
     assert len(legend) == len(ids)
-    for name, colour, _axis in drawn["lines"]:                 # both panels' curves: the legend's colour
+    for name, colour, _axis in drawn["lines"]:  # both panels' curves: the legend's colour
         assert legend[name] == colour
     run_colour = {int(name.split()[1]): colour for name, colour in legend.items()}
     assert dict(zip(*drawn["chain"])) == {i: run_colour[i] for i in (1, 2, 4)}

@@ -5,6 +5,7 @@ is shown by `mlws show`, is a change in `mlws diff`, and `mlws rerun` warns when
 
 Real CLI, real Lightning on the bundled digits, through a workspace data module (userdata.py) that
 reads a scale from data/scale.txt: its data is the files under data_dir (it defines no fingerprint())."""
+
 import hashlib
 import sqlite3
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 
 from .helpers import clean_env, make_workspace, mlws, mlws_json, stop_what_the_workspace_started
 
-USERDATA = '''
+USERDATA = """
 from pathlib import Path
 
 from torch.utils.data import TensorDataset
@@ -38,11 +39,19 @@ class Digits(DigitsDataModule):
             scale = float(Path(self.data_dir, "scale.txt").read_text()) * FACTOR
             self.train_set = TensorDataset(self.train_set.tensors[0] * scale, self.train_set.tensors[1])
             self.val_set = TensorDataset(self.val_set.tensors[0] * scale, self.val_set.tensors[1])
-'''
+"""
 
-TINY = ["+experiment=model_12", "trainer.max_epochs=2", "trainer.limit_train_batches=3", "trainer.limit_val_batches=2",
-        "logger=none", "monitor.hardware_interval_s=0", "data._target_=userdata.Digits", "+data.data_dir=data",
-        "data.augment_shift=1"]  # random shifts: the data loader's generator matters too
+TINY = [
+    "+experiment=model_12",
+    "trainer.max_epochs=2",
+    "trainer.limit_train_batches=3",
+    "trainer.limit_val_batches=2",
+    "logger=none",
+    "monitor.hardware_interval_s=0",
+    "data._target_=userdata.Digits",
+    "+data.data_dir=data",
+    "data.augment_shift=1",
+]  # random shifts: the data loader's generator matters too
 
 
 def commit(ws: Path, message: str) -> None:
@@ -140,4 +149,5 @@ def test_changed_data_is_refused_by_exact_warned_by_rerun_and_a_change_in_diff(s
     assert "data: same fingerprint" in mlws("diff", "1", "1", cwd=ws, env=env).stdout
     lineage = mlws_json("lineage", str(new), cwd=ws, env=env)  # the rerun's parent is run 1
     assert [s["id"] for s in lineage][-2:] == [1, new] and any(
-        line.startswith("data: changed (") for line in lineage[-1]["summary"]), lineage
+        line.startswith("data: changed (") for line in lineage[-1]["summary"]
+    ), lineage

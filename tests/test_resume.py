@@ -6,6 +6,7 @@ Real CLI processes, real Lightning on the bundled digits. The kill is the run's 
 the test's workspace (killer.py) sends SIGKILL to its process at a chosen epoch and batch when
 KILL_AT is set, so where it dies is deterministic; without KILL_AT it does nothing (the reference
 run and the resumed run have it too, so all three share one config)."""
+
 import hashlib
 import json
 import subprocess
@@ -52,8 +53,15 @@ class KillAt(pl.Callback):
             self.die()
 '''
 
-TINY = ["+experiment=model_12", "trainer.max_epochs=4", "trainer.limit_train_batches=3", "trainer.limit_val_batches=2",
-        "logger=none", "monitor.hardware_interval_s=0", "+callbacks.killer._target_=killer.KillAt"]
+TINY = [
+    "+experiment=model_12",
+    "trainer.max_epochs=4",
+    "trainer.limit_train_batches=3",
+    "trainer.limit_val_batches=2",
+    "logger=none",
+    "monitor.hardware_interval_s=0",
+    "+callbacks.killer._target_=killer.KillAt",
+]
 
 
 def commit(ws: Path, message: str) -> None:
@@ -65,6 +73,7 @@ def commit(ws: Path, message: str) -> None:
 def shared(tmp_path_factory):
     """One workspace with killer.py committed, and one uninterrupted reference run (run 1)."""
     from .helpers import clean_env, stop_what_the_workspace_started
+
     tmp = tmp_path_factory.mktemp("resume")
     ws = make_workspace(tmp / "ws")
     (ws / "killer.py").write_text(KILLER)
@@ -91,13 +100,20 @@ def new_run_id(ws: Path, env: dict) -> int:
     return max(r["id"] for r in mlws_json("runs", cwd=ws, env=env)) + 1
 
 
-@pytest.mark.parametrize("epoch,batch", [(2, 0), (2, 2), (1, -1)],
-                         ids=["epoch-boundary", "mid-epoch", "between-validation-and-checkpoint"])
+@pytest.mark.parametrize(
+    "epoch,batch", [(2, 0), (2, 2), (1, -1)], ids=["epoch-boundary", "mid-epoch", "between-validation-and-checkpoint"]
+)
 def test_a_killed_run_resumes_to_the_uninterrupted_weights(shared, epoch, batch):
     ws, env = shared
     run_id = new_run_id(ws, env)
-    killed = mlws("train", *TINY, f"+callbacks.killer.epoch={epoch}", f"+callbacks.killer.batch={batch}", cwd=ws,
-                  env={**env, "KILL_AT": "1"})
+    killed = mlws(
+        "train",
+        *TINY,
+        f"+callbacks.killer.epoch={epoch}",
+        f"+callbacks.killer.batch={batch}",
+        cwd=ws,
+        env={**env, "KILL_AT": "1"},
+    )
     assert killed.returncode == -9, killed.stderr[-2000:]  # SIGKILL: nothing recorded the outcome
     record = mlws_json("show", str(run_id), cwd=ws, env=env)
     assert record["status"] == "failed"  # its process is gone
@@ -123,6 +139,7 @@ def test_a_killed_run_resumes_to_the_uninterrupted_weights(shared, epoch, batch)
 def test_a_stopped_run_resumes_as_the_same_run(shared, tmp_path):
     """mlws stop saves last.ckpt where the run was; resume carries on from there to the end."""
     from .helpers import wait_for
+
     ws, env = shared
     run_id = new_run_id(ws, env)
     long = [a for a in TINY if not a.startswith("trainer.max_epochs")] + ["trainer.max_epochs=1000"]
@@ -159,6 +176,7 @@ def test_resume_refuses_what_cannot_carry_on(shared):
 
 def test_resume_refuses_changed_code_and_config_unless_forced(tmp_path):
     from .helpers import clean_env
+
     ws = make_workspace(tmp_path / "ws")
     (ws / "killer.py").write_text(KILLER)
     commit(ws, "killer")
@@ -222,8 +240,9 @@ def test_several_kills_in_one_run_end_as_the_uninterrupted_run(shared):
     assert record["status"] == "succeeded" and len(record["artifacts"]["resumes"]) == 3
     assert new_run_id(ws, env) == run_id + 1
     assert weights_hash(ws, run_id) == weights_hash(ws, 1)
-    assert [(v["epoch"], v["step"]) for v in validations(ws, run_id)] == \
-        [(v["epoch"], v["step"]) for v in validations(ws, 1)]
+    assert [(v["epoch"], v["step"]) for v in validations(ws, run_id)] == [
+        (v["epoch"], v["step"]) for v in validations(ws, 1)
+    ]
 
 
 def test_a_run_stopped_before_its_first_checkpoint_goes_on_writing_last_ckpt(tmp_path):
@@ -232,12 +251,14 @@ def test_a_run_stopped_before_its_first_checkpoint_goes_on_writing_last_ckpt(tmp
     import pytorch_lightning as pl
 
     from mlws.training.resuming import keep_writing_last
+
     (tmp_path / "last.ckpt").write_bytes(b"")
     cb = pl.callbacks.ModelCheckpoint(dirpath=str(tmp_path), save_last=True)
     assert cb.last_model_path == ""  # as restored from a checkpoint written before any epoch end
 
     class Trainer:
         checkpoint_callbacks = [cb]
+
     keep_writing_last(Trainer())
     assert cb.last_model_path == str(tmp_path / "last.ckpt")
     other = pl.callbacks.ModelCheckpoint(dirpath=str(tmp_path / "none"), save_last=True)

@@ -1,5 +1,6 @@
 """Experiments reviewed like code: `mlws check` and `mlws diff --git REF` on real git repositories
 made here (the example workspace, committed, then a branch with changes)."""
+
 from __future__ import annotations
 
 import json
@@ -82,8 +83,9 @@ def test_a_change_every_experiment_overrides_lists_nothing(ws, env):
 def test_added_deleted_and_renamed_experiments(ws, env):
     branch(ws)
     exp = ws / "experiments"
-    (exp / "model_13.yaml").write_text("# @package _global_\ndefaults:\n  - model_12\n  - _self_\n"
-                                       "description: lower lr\nmodel:\n  lr: 0.001\n")
+    (exp / "model_13.yaml").write_text(
+        "# @package _global_\ndefaults:\n  - model_12\n  - _self_\ndescription: lower lr\nmodel:\n  lr: 0.001\n"
+    )
     git(ws, "rm", "-q", "experiments/model_12.yaml")
     (exp / "model_13.yaml").write_text((exp / "model_13.yaml").read_text().replace("model_12", "model_11"))
     git(ws, "mv", "experiments/model_10.yaml", "experiments/model_10_bn.yaml")
@@ -93,7 +95,7 @@ def test_added_deleted_and_renamed_experiments(ws, env):
     assert set(entries) == {"model_13", "model_12", "model_10_bn"}
     assert entries["model_12"]["status"] == "deleted"
     assert entries["model_10_bn"]["status"] == "renamed" and entries["model_10_bn"]["renamed_from"] == "model_10"
-    assert entries["model_10_bn"]["changed"] == {}            # same effective config under a new name
+    assert entries["model_10_bn"]["changed"] == {}  # same effective config under a new name
     added = entries["model_13"]
     assert added["status"] == "added" and added["builds_on"] == "model_11"
     assert added["changed"]["model.lr"] == [0.003, 0.001]
@@ -110,8 +112,10 @@ def test_an_experiment_that_no_longer_composes_is_reported_with_its_error(ws, en
     commit(ws)
     entries = by_name(diff_json(ws, env))
     assert entries["model_05"]["status"] == "broken"
-    assert "trainer.max_epochs: expected int, got str 'lots' (set in experiments/model_05.yaml)" in \
-        entries["model_05"]["error"]
+    assert (
+        "trainer.max_epochs: expected int, got str 'lots' (set in experiments/model_05.yaml)"
+        in entries["model_05"]["error"]
+    )
     check = mlws("check", cwd=ws, env=env)
     assert check.returncode == 1
     assert "FAIL  experiments/model_05.yaml: invalid config:" in check.stdout
@@ -139,11 +143,13 @@ def test_untrusted_branch_runs_nothing_and_leaks_no_secret(ws, env, tmp_path):
     exp = ws / "experiments"
     (exp / "model_13.yaml").write_text(
         head + "  - _self_\ndescription: 'token ${oc.env:MLWS_TEST_SECRET}'\n"
-        f"model:\n  _target_: os.system\n  _args_: ['touch {marker}']\ncompute:\n  _target_: evilpkg.B\n")
+        f"model:\n  _target_: os.system\n  _args_: ['touch {marker}']\ncompute:\n  _target_: evilpkg.B\n"
+    )
     (exp / "model_14.yaml").write_text(head + "  - _self_\ndescription: '${evil_resolver:x}'\n")
     # a file outside, through `..` in a defaults entry, and through a symbolic link
-    (exp / "model_15.yaml").write_text(head + f"  - /../../../../../../../..{outside}/config@logger.sky\n  - _self_\n"
-                                       "logger:\n  _target_: x.Y\n")  # a swapped _target_: free-form keys
+    (exp / "model_15.yaml").write_text(
+        head + f"  - /../../../../../../../..{outside}/config@logger.sky\n  - _self_\nlogger:\n  _target_: x.Y\n"
+    )  # a swapped _target_: free-form keys
     (exp / "model_16.yaml").symlink_to(outside / "config.yaml")
     # a module imported through a pkg:// config source (the group name hijacks Hydra's settings)
     (ws / "conf" / "hydra.searchpath" / "pkg:").mkdir(parents=True)
@@ -152,10 +158,13 @@ def test_untrusted_branch_runs_nothing_and_leaks_no_secret(ws, env, tmp_path):
     (exp / "model_18.yaml").write_text(head + "  - _self_\nhydra:\n  job:\n    env_copy: [MLWS_TEST_SECRET]\n")
     commit(ws)
     env = {**env, "MLWS_TEST_SECRET": secret, "PYTHONPATH": str(ws)}
-    outputs = [mlws("check", cwd=ws, env=env), mlws("check", "--json", cwd=ws, env=env),
-               mlws("diff", "--git", "base", cwd=ws, env=env),
-               mlws("diff", "--git", "base", "--json", cwd=ws, env=env),
-               mlws("diff", "--git", "base", "--format", "markdown", cwd=ws, env=env)]
+    outputs = [
+        mlws("check", cwd=ws, env=env),
+        mlws("check", "--json", cwd=ws, env=env),
+        mlws("diff", "--git", "base", cwd=ws, env=env),
+        mlws("diff", "--git", "base", "--json", cwd=ws, env=env),
+        mlws("diff", "--git", "base", "--format", "markdown", cwd=ws, env=env),
+    ]
     assert not marker.exists()
     for out in outputs:
         assert secret not in out.stdout + out.stderr and file_secret not in out.stdout + out.stderr
@@ -185,7 +194,8 @@ def test_a_branch_that_reads_outside_at_the_ref_side_is_refused_too(ws, env, tmp
     outside.write_text("api_token: REF-SIDE-SECRET\n")
     (ws / "experiments" / "model_15.yaml").write_text(  # a swapped _target_ makes the keys free-form
         f"# @package _global_\ndefaults:\n  - model_12\n  - /../../../../../../../..{outside.with_suffix('')}"
-        "@logger.sky\n  - _self_\nlogger:\n  _target_: x.Y\n")
+        "@logger.sky\n  - _self_\nlogger:\n  _target_: x.Y\n"
+    )
     commit(ws, "evil base")
     git(ws, "tag", "evil")
     (ws / "experiments" / "model_15.yaml").write_text("# @package _global_\ndefaults:\n  - model_12\n")
@@ -244,7 +254,8 @@ def test_golden_markdown(ws, env):
 def test_bad_input_gets_one_clear_message(ws, env, tmp_path):
     out = mlws("diff", "--git", "no-such-branch", cwd=ws, env=env)
     assert out.returncode == 2 and out.stderr.strip() == (
-        "error: git ref 'no-such-branch' does not exist here (try `git fetch`, or a branch, tag or commit)")
+        "error: git ref 'no-such-branch' does not exist here (try `git fetch`, or a branch, tag or commit)"
+    )
     nogit = tmp_path / "nogit"
     (nogit / "conf").mkdir(parents=True)
     (nogit / "conf/config.yaml").write_text("seed: 1\n")
@@ -255,11 +266,15 @@ def test_bad_input_gets_one_clear_message(ws, env, tmp_path):
     (ws / "experiments/model_13.yaml").write_text("model: [\n")
     out = mlws("diff", "--git", "base", cwd=ws, env=env)
     assert out.returncode == 0
-    assert "note: comparing base with the working tree, including uncommitted changes to " \
-           "experiments/model_13.yaml" in out.stderr
+    assert (
+        "note: comparing base with the working tree, including uncommitted changes to "
+        "experiments/model_13.yaml" in out.stderr
+    )
     assert "model_13  added\n  error: model_13.yaml is not valid YAML: line 2" in out.stdout
     check = mlws("check", "model_13", cwd=ws, env=env)
-    assert check.returncode == 1 and "FAIL  experiments/model_13.yaml: model_13.yaml is not valid YAML: line 2" \
-        in check.stdout
+    assert (
+        check.returncode == 1
+        and "FAIL  experiments/model_13.yaml: model_13.yaml is not valid YAML: line 2" in check.stdout
+    )
     out = mlws("diff", "1", "--git", "base", cwd=ws, env=env)
     assert out.returncode == 2 and "either two run ids or --git REF" in out.stderr

@@ -4,6 +4,7 @@ Every attack in tests/review_attacks/ is laid on one branch of the example works
 distinct files), then the branch is reviewed as CI reviews a pull request: check (text and JSON),
 diff --git (text, JSON, markdown), and the trusted job's comment rendered from the JSON.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,6 +45,7 @@ def lay(ws: Path, attack: dict, outside: Path) -> None:
 def reviewed(tmp_path_factory):
     """The branch with every attack, and what each review command printed."""
     from .helpers import clean_env, make_workspace
+
     tmp = tmp_path_factory.mktemp("attacks")
     ws = make_workspace(tmp / "ws")
     outside = tmp / "home" / "runner"
@@ -69,11 +71,14 @@ def reviewed(tmp_path_factory):
     (outside / "secret.yaml").unlink()
     out["diff_json_without_the_file"] = mlws("diff", "--git", "base", "--json", cwd=ws, env=env, timeout=600)
     # as review-comment.yml renders it: standard library only (-S: no site-packages), nothing installed
-    out["comment"] = subprocess.run([sys.executable, "-S", "-P", "-m", "mlws.review.comment", str(artifact)],
-                                    env={"PYTHONPATH": str(REPO), "PATH": os.environ["PATH"]},
-                                    capture_output=True, text=True, timeout=60)
-    return {"ws": ws, "out": out, "tmp": tmp,
-            "checked": {r["file"]: r for r in json.loads(out["check_json"].stdout)}}
+    out["comment"] = subprocess.run(
+        [sys.executable, "-S", "-P", "-m", "mlws.review.comment", str(artifact)],
+        env={"PYTHONPATH": str(REPO), "PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return {"ws": ws, "out": out, "tmp": tmp, "checked": {r["file"]: r for r in json.loads(out["check_json"].stdout)}}
 
 
 def test_every_review_command_finishes_without_a_traceback_or_a_secret(reviewed):
@@ -111,6 +116,7 @@ def test_the_review_does_not_depend_on_the_runners_files(reviewed):
 
 def test_nothing_from_a_branch_becomes_markup_in_the_comment(reviewed):
     from mlws.review.markdown import render
+
     comment = reviewed["out"]["comment"].stdout
     markdown = render(json.loads(reviewed["out"]["diff_json"].stdout))  # what `--format markdown` prints
     assert comment == markdown  # the trusted job renders exactly what mlws would
@@ -131,23 +137,48 @@ def test_the_terminal_shows_escapes_instead_of_acting_on_them(reviewed):
 
 def test_a_forged_artifact_is_refused_by_the_comment_job(tmp_path):
     """The untrusted job can upload anything: wrong shapes get one line and exit 2, nothing posted."""
-    good = {"ref": "base", "commit": "0123456789abcdef", "compared_with": "working tree", "uncommitted": [],
-            "files": [], "notes": [], "experiments": [], "unchanged": [], "total": 0}
+    good = {
+        "ref": "base",
+        "commit": "0123456789abcdef",
+        "compared_with": "working tree",
+        "uncommitted": [],
+        "files": [],
+        "notes": [],
+        "experiments": [],
+        "unchanged": [],
+        "total": 0,
+    }
     forged = {
         "markdown instead of data": "<!-- mlws-diff -->\n# Approved @org/admins",
         "an unexpected field": {**good, "body": "<!-- mlws-diff -->"},
-        "a status of its own": {**good, "experiments": [{"experiment": "x", "status": "<b>ok</b>",
-                                                          "renamed_from": None, "builds_on": None, "error": None,
-                                                          "changed": {}, "added": {}, "removed": {}}]},
+        "a status of its own": {
+            **good,
+            "experiments": [
+                {
+                    "experiment": "x",
+                    "status": "<b>ok</b>",
+                    "renamed_from": None,
+                    "builds_on": None,
+                    "error": None,
+                    "changed": {},
+                    "added": {},
+                    "removed": {},
+                }
+            ],
+        },
         "a commit that is text": {**good, "commit": "`@octocat`"},
         "a nesting bomb": "[" * 100_000,
     }
     for what, data in forged.items():
         path = tmp_path / "diff.json"
         path.write_text(data if isinstance(data, str) else json.dumps(data))
-        done = subprocess.run([sys.executable, "-P", "-m", "mlws.review.comment", str(path)],
-                              env={"PYTHONPATH": str(REPO), "PATH": os.environ["PATH"]},
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-P", "-m", "mlws.review.comment", str(path)],
+            env={"PYTHONPATH": str(REPO), "PATH": os.environ["PATH"]},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 2 and done.stdout == "", what
         assert done.stderr.startswith("error: diff.json is not an mlws diff result:"), (what, done.stderr)
         assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1, what
@@ -179,8 +210,10 @@ def test_checking_from_python_leaves_the_calling_process_as_it_was(tmp_path):
         "results = mlws.check(workspace=ws)\n"
         "import hydra._internal.config_loader_impl as loader\n"
         "print(json.dumps({'ok': sum(r['ok'] for r in results), 'same': before == state(),\n"
-        "                  'env': type(loader.os).__name__}))\n")
-    done = subprocess.run([sys.executable, str(script), str(tmp_path / "ws")], capture_output=True, text=True,
-                          timeout=300)
+        "                  'env': type(loader.os).__name__}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "ws")], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {"ok": 12, "same": True, "env": "module"}

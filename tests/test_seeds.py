@@ -2,14 +2,20 @@
 in `seed`, recorded as one replicate group (a sweep over `seed`), summarized as mean ± sd with a 95%
 interval. One test trains for real (tiny Lightning runs); the others record runs with the test
 backend that only records (named so), and bad input records nothing."""
+
 from __future__ import annotations
 
 import json
 
 from .helpers import mlws, mlws_json, use_record_only_backend
 
-TINY = ["+experiment=model_12", "trainer.max_epochs=1", "trainer.limit_train_batches=2",
-        "trainer.limit_val_batches=2", "logger=none"]
+TINY = [
+    "+experiment=model_12",
+    "trainer.max_epochs=1",
+    "trainer.limit_train_batches=2",
+    "trainer.limit_val_batches=2",
+    "logger=none",
+]
 
 
 def test_seeds_trains_a_replicate_group_for_real(ws, env):
@@ -19,8 +25,10 @@ def test_seeds_trains_a_replicate_group_for_real(ws, env):
     assert out["sweep"]["space"] == {"seed": "42,43"} and group["group"] == out["sweep"]["id"]
     a, b = (mlws_json("show", str(r), cwd=ws, env=env) for r in group["runs"])
     assert (a["config"]["seed"], b["config"]["seed"]) == (42, 43)
+
     def but_seed(config):
         return {k: v for k, v in config.items() if k != "seed"}
+
     assert but_seed(a["config"]) == but_seed(b["config"])
     assert a["status"] == b["status"] == "succeeded" and a["sweep_id"] == b["sweep_id"] == group["group"]
     mean = sum(group["values"]) / 2
@@ -34,6 +42,7 @@ def test_seeds_trains_a_replicate_group_for_real(ws, env):
     from mlws.ops.serving import _serve_setup
     from mlws.serving.gradio_page import card_html
     from mlws.workspace import Workspace
+
     _, args = _serve_setup(group["runs"][0], None, None, Workspace(ws))
     assert args["card"]["replicates"] == group["text"] and group["text"] in card_html(args["card"])
 
@@ -56,13 +65,15 @@ def test_rerun_seeds_repeats_a_run_and_refuses_when_its_files_changed(ws, env):
 
 def test_bad_seeds_input_is_one_line_and_records_nothing(ws, env):
     rec = use_record_only_backend(ws)
-    cases = [(["train", "+experiment=model_12", *rec, "--seeds", "0"], "--seeds: must be at least 1"),
-             (["train", "+experiment=model_12", *rec, "--seeds", "x"], "expected a whole number"),
-             (["rerun", "99", "--seeds", "2"], "no run 99"),
-             (["train", "+experiment=model_12", *rec, "model.lr=1e-3,3e-4", "--seeds", "2"], "model.lr has several"),
-             (["train", "-m", "+experiment=model_12", *rec, "model.lr=1e-3,3e-4", "--seeds", "2"], "in a sweep (-m)"),
-             (["train", "+experiment=model_12", *rec, "seed=abc", "--seeds", "2"], "seed=abc"),
-             (["rerun", "1", "--parallel", "2"], "add --seeds K")]
+    cases = [
+        (["train", "+experiment=model_12", *rec, "--seeds", "0"], "--seeds: must be at least 1"),
+        (["train", "+experiment=model_12", *rec, "--seeds", "x"], "expected a whole number"),
+        (["rerun", "99", "--seeds", "2"], "no run 99"),
+        (["train", "+experiment=model_12", *rec, "model.lr=1e-3,3e-4", "--seeds", "2"], "model.lr has several"),
+        (["train", "-m", "+experiment=model_12", *rec, "model.lr=1e-3,3e-4", "--seeds", "2"], "in a sweep (-m)"),
+        (["train", "+experiment=model_12", *rec, "seed=abc", "--seeds", "2"], "seed=abc"),
+        (["rerun", "1", "--parallel", "2"], "add --seeds K"),
+    ]
     for args, words in cases:
         out = mlws(*args, cwd=ws, env=env)
         assert out.returncode == 2, (args, out.stderr)
@@ -74,11 +85,15 @@ def test_bad_seeds_input_is_one_line_and_records_nothing(ws, env):
 def test_seeds_detached_says_where_the_summary_will_be(ws, env):
     """With --detach the group has no runs yet: no empty `runs  · -` summary line, but where to look."""
     from .helpers import wait_for
+
     rec = use_record_only_backend(ws)
     out = mlws("train", "+experiment=model_12", *rec, "--seeds", "2", "--detach", cwd=ws, env=env)
     assert out.returncode == 0, out.stderr
     sweep = mlws_json("sweeps", cwd=ws, env=env)[0]["id"]
     assert f"replicate group {sweep}: its runs train in the background; mlws sweep {sweep}" in out.stdout, out.stdout
     assert "runs  ·" not in out.stdout and "fewer than 2 succeeded" not in out.stdout, out.stdout
-    wait_for(lambda: mlws_json("sweep", str(sweep), cwd=ws, env=env)["sweep"]["status"] != "running", timeout=120,
-             what="the detached group's driver")
+    wait_for(
+        lambda: mlws_json("sweep", str(sweep), cwd=ws, env=env)["sweep"]["status"] != "running",
+        timeout=120,
+        what="the detached group's driver",
+    )

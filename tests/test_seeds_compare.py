@@ -3,11 +3,12 @@ markdown, --json), `lineage` and `lineage --best` show mean ± sd with a 95% int
 whether a difference is bigger than seed noise. The runs are recorded through mlws's real launch
 path with a test backend that trains nothing (named so): its metric is a known function of the
 config (model_12's wider net is better by 0.1) plus noise drawn from the seed."""
+
 from __future__ import annotations
 
 from .helpers import mlws, mlws_json
 
-SEEDED_BACKEND = '''
+SEEDED_BACKEND = """
 import json, random
 from pathlib import Path
 
@@ -25,7 +26,7 @@ class Seeded(Backend):
 
     def status(self, record):
         return Status("succeeded", metrics=record["artifacts"]["compute"]["metrics"])
-'''
+"""
 
 
 def _seeded(ws) -> list[str]:
@@ -45,8 +46,10 @@ def test_groups_are_compared_everywhere_a_metric_is(ws, env):
     assert g11["n"] == g12["n"] == 4 and abs(g12["mean"] - g11["mean"] - 0.1) < 0.03
 
     runs = " ".join(mlws("runs", cwd=ws, env=env).stdout.split())
-    assert f"replicate group {g11['group']} · runs {', '.join(map(str, g11['runs']))} · val/acc (max is better): " \
-           f"{g11['text']}" in runs
+    assert (
+        f"replicate group {g11['group']} · runs {', '.join(map(str, g11['runs']))} · val/acc (max is better): "
+        f"{g11['text']}" in runs
+    )
 
     shown = mlws("show", str(g12["runs"][1]), cwd=ws, env=env).stdout
     assert f"replicates: {g12['text']} (group {g12['group']}: runs" in shown
@@ -76,8 +79,10 @@ def test_groups_are_compared_everywhere_a_metric_is(ws, env):
     report = mlws("report", "-o", str(ws / "report.html"), cwd=ws, env=env)
     assert report.returncode == 0, report.stderr
     page = (ws / "report.html").read_text()
-    assert f"<p class='replicates'>replicate group {same['group']} (runs" in page or \
-        f"<p class='replicates'>replicate group {g12['group']} (runs" in page
+    assert (
+        f"<p class='replicates'>replicate group {same['group']} (runs" in page
+        or f"<p class='replicates'>replicate group {g12['group']} (runs" in page
+    )
     ranking = mlws_json("lineage", "--best", "val/acc", cwd=ws, env=env)[-1]["best_groups"]
     assert {s["group"] for s in ranking["ranking"][:2]} == {g12["group"], same["group"]}
     assert ranking["ranking"][2]["group"] == g11["group"] and ranking["top_two"]["distinguishable"] is False

@@ -2,6 +2,7 @@
 but the seed, ranks the groups by their mean with a 95% interval and says whether the best and the
 runner-up are distinguishable from seed noise (table, markdown, --json). Runs are recorded with the
 seeded test backend that trains nothing (named so): model_12's wider net is better by 0.1."""
+
 from __future__ import annotations
 
 from .helpers import mlws, mlws_json
@@ -10,8 +11,9 @@ from .test_seeds_compare import _seeded
 
 def test_a_sweep_over_seeds_ranks_its_groups_by_their_mean(ws, env):
     rec = _seeded(ws)
-    out = mlws_json("train", "-m", "+experiment=model_12", *rec, "model.net.channels=[16,32],[32,64]",
-                    "seed=1,2,3", cwd=ws, env=env)
+    out = mlws_json(
+        "train", "-m", "+experiment=model_12", *rec, "model.net.channels=[16,32],[32,64]", "seed=1,2,3", cwd=ws, env=env
+    )
     found = out["seed_groups"]
     assert found["keys"] == ["model.net.channels"]
     assert [g["params"]["model.net.channels"] for g in found["groups"]] == [[32, 64], [16, 32]]

@@ -1,5 +1,6 @@
 """A run's model behind Ray Serve, started for real; requests over real HTTP; the demo page in
 headless Chromium; a malicious checkpoint refused."""
+
 import http.client
 import json
 import pickle
@@ -10,8 +11,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .helpers import (PicklePayload, clean_env, free_port, launch_chromium, make_workspace, mlws, mlws_json,
-                      stop_what_the_workspace_started)
+from .helpers import (
+    PicklePayload,
+    clean_env,
+    free_port,
+    launch_chromium,
+    make_workspace,
+    mlws,
+    mlws_json,
+    stop_what_the_workspace_started,
+)
 from .serving_client import digits, get, get_with_headers, post
 
 pytestmark = [pytest.mark.serve, pytest.mark.chromium]
@@ -21,7 +30,9 @@ pytestmark = [pytest.mark.serve, pytest.mark.chromium]
 def served(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("serve")
     ws, env = make_workspace(tmp / "ws"), clean_env(tmp)
-    out = mlws("train", "+experiment=model_12", "trainer.max_epochs=4", "logger=none", "--label", "demo", cwd=ws, env=env)
+    out = mlws(
+        "train", "+experiment=model_12", "trainer.max_epochs=4", "logger=none", "--label", "demo", cwd=ws, env=env
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     port = free_port()
     started = mlws("serve", "1", "--port", str(port), "--detach", cwd=ws, env=env, timeout=400)
@@ -42,6 +53,7 @@ def test_predictions_match_the_model(served):
 
     from mlws import api
     from mlws.serving.loading import checkpoint_path, load_model
+
     record = api.show(1, workspace=ws)
     model = load_model(record["config"], checkpoint_path(record))
     with torch.no_grad():
@@ -50,8 +62,9 @@ def test_predictions_match_the_model(served):
     # the notebook API answers as the server does (mlws.load_run(N).predict, the same input hook)
     in_notebook = api.load_run(1, workspace=ws).predict(images)
     assert in_notebook["predictions"] == data["predictions"]
-    assert all(abs(a - b) < 1e-5 for p, q in zip(in_notebook["probabilities"], data["probabilities"])
-               for a, b in zip(p, q))
+    assert all(
+        abs(a - b) < 1e-5 for p, q in zip(in_notebook["probabilities"], data["probabilities"]) for a, b in zip(p, q)
+    )
     assert sum(p == t for p, t in zip(data["predictions"], targets)) >= 36
     flat = [sum(img, []) for img in images[:3]]  # 64 numbers per sample work too
     assert post(port, json.dumps({"inputs": flat}).encode())[1]["predictions"] == data["predictions"][:3]
@@ -59,12 +72,15 @@ def test_predictions_match_the_model(served):
 
 # Every case is a unit test of the request checks (tests/unit/test_serving_inputs.py); these prove
 # the server turns each kind into its status end to end, including the body limit only HTTP sees.
-@pytest.mark.parametrize("body, status, needle", [
-    (b"{not json", 400, "not valid JSON"),
-    (b'{"inputs": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400, "nested too deeply"),
-    (b'{"inputs": [[1, 2, 3]]}', 422, "expected 64 numbers"),
-    (b'{"inputs": "' + b"x" * 1_200_000 + b'"}', 413, "body over 1000000 bytes"),
-])
+@pytest.mark.parametrize(
+    "body, status, needle",
+    [
+        (b"{not json", 400, "not valid JSON"),
+        (b'{"inputs": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400, "nested too deeply"),
+        (b'{"inputs": [[1, 2, 3]]}', 422, "expected 64 numbers"),
+        (b'{"inputs": "' + b"x" * 1_200_000 + b'"}', 413, "body over 1000000 bytes"),
+    ],
+)
 def test_bad_requests_get_4xx_with_a_message(served, body, status, needle):
     _, _, port = served
     got, data = post(port, body)
@@ -106,6 +122,7 @@ def test_demo_page_in_chromium(served, tmp_path):
     pixels = [v for row in images[3] for v in row]
     _, api_answer = post(port, json.dumps({"inputs": [pixels]}).encode())
     from playwright.sync_api import sync_playwright
+
     errors = []
     with sync_playwright() as p:
         browser = launch_chromium(p)
@@ -147,10 +164,12 @@ def test_export_is_a_valid_ray_serve_config(served, tmp_path):
     assert out.returncode == 0, out.stderr
     config = yaml.safe_load((tmp_path / "serve.yaml").read_text())
     from ray.serve.schema import ServeDeploySchema
+
     schema = ServeDeploySchema(**config)
     app = schema.applications[0]
     assert app.import_path == "mlws.serving.app:build_app" and app.args["run_id"] == 1
     from mlws.serving.app import build_app
+
     assert type(build_app(app.args)).__name__ == "Application"  # what `serve run` would deploy
 
 
@@ -181,6 +200,7 @@ def page_prediction(port: int, token: str, pixels: list) -> dict:
     """The demo page of a server with a token, as a browser sees it: the token page first, the token
     typed once, then Predict pressed (twice: the second time after a reload, from sessionStorage)."""
     from playwright.sync_api import sync_playwright
+
     seen = {}
     with sync_playwright() as p:
         browser = launch_chromium(p)
@@ -196,8 +216,11 @@ def page_prediction(port: int, token: str, pixels: list) -> dict:
             for attempt in ("typed", "reloaded"):
                 page.evaluate("pixels => window.setPixels(pixels)", pixels)
                 page.click("#predict")
-                page.wait_for_function("document.getElementById('prediction').textContent !== '–' || "
-                                       "document.getElementById('error').textContent !== ''", timeout=30000)
+                page.wait_for_function(
+                    "document.getElementById('prediction').textContent !== '–' || "
+                    "document.getElementById('error').textContent !== ''",
+                    timeout=30000,
+                )
                 seen[attempt] = (page.inner_text("#prediction"), page.inner_text("#error"))
                 if attempt == "typed":
                     page.reload()
@@ -218,10 +241,23 @@ def page_prediction(port: int, token: str, pixels: list) -> dict:
 def test_token_demo_page_replicas_and_batching(tmp_path):
     """One server with a bearer token, two replicas and a batch window long enough to see batching."""
     from concurrent.futures import ThreadPoolExecutor
+
     ws, env = make_workspace(tmp_path / "ws"), clean_env(tmp_path)
-    assert mlws("train", "+experiment=model_01", "trainer.max_epochs=1", "logger=none", "serve.token_env=MLWS_TOKEN",
-                "serve.num_replicas=2", "serve.max_batch_size=8", "serve.batch_wait_timeout_s=0.5",
-                cwd=ws, env=env).returncode == 0
+    assert (
+        mlws(
+            "train",
+            "+experiment=model_01",
+            "trainer.max_epochs=1",
+            "logger=none",
+            "serve.token_env=MLWS_TOKEN",
+            "serve.num_replicas=2",
+            "serve.max_batch_size=8",
+            "serve.batch_wait_timeout_s=0.5",
+            cwd=ws,
+            env=env,
+        ).returncode
+        == 0
+    )
     assert "MLWS_TOKEN, which is not set" in mlws("serve", "1", cwd=ws, env=env).stderr
     env = {**env, "MLWS_TOKEN": "s3cret-token"}
     port = free_port()
@@ -273,10 +309,20 @@ def test_token_demo_page_replicas_and_batching(tmp_path):
 def test_autoscaling_bounds_reach_ray_serves_deployment(tmp_path):
     """serve.autoscaling becomes the deployment's autoscaling config, validated by Ray Serve itself."""
     from mlws.serving.app import build_app
+
     serve_cfg = yaml.safe_load((make_workspace(tmp_path / "ws", git=False) / "conf/serve/default.yaml").read_text())
-    args = {"run_id": 3, "experiment": "x", "metrics": {}, "labels": [], "config": {}, "checkpoint": "none",
-            "host": "127.0.0.1", "port": 8000, "token": None,
-            "serve": {**serve_cfg, "autoscaling": {"min_replicas": 1, "max_replicas": 3, "target_ongoing_requests": 4}}}
+    args = {
+        "run_id": 3,
+        "experiment": "x",
+        "metrics": {},
+        "labels": [],
+        "config": {},
+        "checkpoint": "none",
+        "host": "127.0.0.1",
+        "port": 8000,
+        "token": None,
+        "serve": {**serve_cfg, "autoscaling": {"min_replicas": 1, "max_replicas": 3, "target_ongoing_requests": 4}},
+    }
     deployment = build_app(args)._bound_deployment
     assert deployment._deployment_config.autoscaling_config.max_replicas == 3
     assert deployment._deployment_config.autoscaling_config.target_ongoing_requests == 4

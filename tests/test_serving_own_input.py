@@ -1,5 +1,6 @@
 """`mlws serve` in the foreground, bound with --host, with the workspace's own input hook
 (`serve.input._target_`): a real Ray Serve over real HTTP, stopped with Ctrl-C (SIGINT)."""
+
 import http.client
 import json
 import signal
@@ -46,19 +47,34 @@ def request(host, port, method, path, body=None):
 
 def test_foreground_server_on_another_host_with_the_workspaces_own_input_hook(ws, env):
     (ws / "acme_inputs.py").write_text(OWN_INPUT)
-    out = mlws("train", "+experiment=model_12", "trainer.max_epochs=3", "logger=none",
-               "serve.input._target_=acme_inputs.PixelsInput", cwd=ws, env=env)
+    out = mlws(
+        "train",
+        "+experiment=model_12",
+        "trainer.max_epochs=3",
+        "logger=none",
+        "serve.input._target_=acme_inputs.PixelsInput",
+        cwd=ws,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     host, port = "127.0.0.2", free_port()  # another loopback address than the default
-    server = subprocess.Popen([sys.executable, "-m", "mlws.cli.main", "serve", "1", "--host", host, "--port", str(port)],
-                              cwd=ws, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mlws.cli.main", "serve", "1", "--host", host, "--port", str(port)],
+        cwd=ws,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
+
         def healthy():
             try:
                 return request(host, port, "GET", "/health")[0] == 200
             except OSError:
                 assert server.poll() is None, server.stdout.read()[-3000:]
                 return False
+
         wait_for(healthy, 300, interval=1, what="the foreground server")
         images, targets = digits(20)
         samples = [{"pixels": [v for row in img for v in row]} for img in images]

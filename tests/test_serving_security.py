@@ -3,6 +3,7 @@ connections, a foreign Host header (DNS rebinding), plus what the CLI refuses (a
 server) and the state it leaves (cloud servers listed and stopped). Real `mlws serve` over real
 HTTP on 127.0.0.1; every attack is bounded in connections, bytes and seconds and ends by itself.
 The cloud cases use SkyPilot's recorded API (tests/skypilot_fakes.py): wiring, not a cloud."""
+
 import http.client
 import json
 import select
@@ -28,8 +29,15 @@ def open_server(tmp_path_factory):
     """A detached server with no token on 127.0.0.1 (the default), its body deadline shortened."""
     tmp = tmp_path_factory.mktemp("open")
     ws, env = make_workspace(tmp / "ws"), clean_env(tmp)
-    out = mlws("train", "+experiment=model_01", "trainer.max_epochs=1", "logger=none",
-               f"+serve.body_timeout_s={BODY_TIMEOUT_S}", cwd=ws, env=env)
+    out = mlws(
+        "train",
+        "+experiment=model_01",
+        "trainer.max_epochs=1",
+        "logger=none",
+        f"+serve.body_timeout_s={BODY_TIMEOUT_S}",
+        cwd=ws,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     port = free_port()
     started = mlws("serve", "1", "--port", str(port), "--detach", cwd=ws, env=env, timeout=400)
@@ -83,8 +91,10 @@ def test_slow_bodies_do_not_stall_the_server(open_server):
     _, _, port, _ = open_server
     held = []
     try:
-        head = (f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-                "Content-Length: 1000\r\n\r\n").encode()
+        head = (
+            f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+            "Content-Length: 1000\r\n\r\n"
+        ).encode()
         slow = []
         for _ in range(SLOW):
             s = connect(port)
@@ -119,6 +129,7 @@ def test_slow_bodies_do_not_stall_the_server(open_server):
 def server_processes(ws: Path) -> list:
     """The detached server and every process under it (Ray's workers lead process groups of their own)."""
     import psutil
+
     server = psutil.Process(json.loads((ws / ".mlws/serve/run-1.json").read_text())["pid"])
     return [server, *server.children(recursive=True)]
 
@@ -140,14 +151,16 @@ def test_a_chunked_body_is_refused_while_it_arrives(open_server):
     before = _replica_rss(ws)
     s = connect(port)
     try:
-        s.sendall(f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-                  "Transfer-Encoding: chunked\r\n\r\n".encode())
+        s.sendall(
+            f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n".encode()
+        )
         chunk = b"7" * 65536
         frame = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
         sent, offset, response = 0, 0, b""
         s.setblocking(False)
         deadline = time.monotonic() + 60
-        while sent < 256 * 2 ** 20 and time.monotonic() < deadline and b"\r\n" not in response:
+        while sent < 256 * 2**20 and time.monotonic() < deadline and b"\r\n" not in response:
             readable, writable, _ = select.select([s], [s], [], 1)
             if readable:
                 try:
@@ -177,8 +190,8 @@ def test_a_chunked_body_is_refused_while_it_arrives(open_server):
     finally:
         s.close()
     assert response.startswith(b"HTTP/1.1 413"), (response[:200], sent)
-    assert sent < 64 * 2 ** 20, sent
-    assert _replica_rss(ws) - before < 64 * 2 ** 20, (before, _replica_rss(ws))
+    assert sent < 64 * 2**20, sent
+    assert _replica_rss(ws) - before < 64 * 2**20, (before, _replica_rss(ws))
 
 
 def test_idle_keep_alive_connections_are_closed(open_server):
@@ -197,16 +210,29 @@ def test_idle_keep_alive_connections_are_closed(open_server):
         s.close()
 
 
-@pytest.mark.parametrize("host, status", [
-    ("evil.example:{port}", 421), ("evil.example", 421), ("127.0.0.1.evil.example:{port}", 421),
-    ("127.0.0.1:{port}", 200), ("localhost:{port}", 200), ("[::1]:{port}", 200), ("LOCALHOST:{port}", 200),
-])
+@pytest.mark.parametrize(
+    "host, status",
+    [
+        ("evil.example:{port}", 421),
+        ("evil.example", 421),
+        ("127.0.0.1.evil.example:{port}", 421),
+        ("127.0.0.1:{port}", 200),
+        ("localhost:{port}", 200),
+        ("[::1]:{port}", 200),
+        ("LOCALHOST:{port}", 200),
+    ],
+)
 def test_host_header_must_name_this_server(open_server, host, status):
     """A page on evil.example whose name was rebound to 127.0.0.1 sends Host: evil.example."""
     _, _, port, _ = open_server
-    for method, path, body in (("GET", "/health", None), ("GET", "/info", None),
-                               ("POST", "/predict", json.dumps({"inputs": digits(1)[0]}))):
-        got, data = request(port, method, path, body, {"host": host.format(port=port), "content-type": "application/json"})
+    for method, path, body in (
+        ("GET", "/health", None),
+        ("GET", "/info", None),
+        ("POST", "/predict", json.dumps({"inputs": digits(1)[0]})),
+    ):
+        got, data = request(
+            port, method, path, body, {"host": host.format(port=port), "content-type": "application/json"}
+        )
         assert got == status, (method, path, data)
 
 
@@ -219,12 +245,18 @@ def test_bodies_an_attacker_shapes_get_a_4xx(open_server):
     for digits_ in (400, 5000):
         got, data = request(port, "POST", "/predict", '{"inputs": [[' + "9" * digits_ + "]]}", json_type)
         assert got in (400, 422) and b"error" in data, (digits_, got, data)
-    got, data = request(port, "POST", "/predict", json.dumps({"inputs": digits(1)[0]}),
-                        {"content-type": "text/plain", "origin": "http://evil.example"})
+    got, data = request(
+        port,
+        "POST",
+        "/predict",
+        json.dumps({"inputs": digits(1)[0]}),
+        {"content-type": "text/plain", "origin": "http://evil.example"},
+    )
     assert got == 415 and b"application/json" in data
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(f"GET /info HTTP/1.1\r\nHost: evil.example\r\nHost: 127.0.0.1:{port}\r\n"
-                     "Connection: close\r\n\r\n".encode())
+        sock.sendall(
+            f"GET /info HTTP/1.1\r\nHost: evil.example\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode()
+        )
         assert status_line(sock, 10) == 400
     assert request(port, "GET", "/health")[0] == 200  # and the server is still there
 
@@ -233,6 +265,7 @@ def test_the_same_run_is_not_served_twice_and_stop_checks_the_process(open_serve
     """A second server of run 1 would take over its state file and leave the first one untracked;
     a state file whose pid now names another process must not make `serve stop` kill that process."""
     import subprocess
+
     ws, env, port, _ = open_server
     again = mlws("serve", "1", "--port", str(free_port()), "--detach", cwd=ws, env=env, timeout=120)
     assert again.returncode == 2 and "already served at" in again.stderr, again.stderr[-1000:]
@@ -242,8 +275,9 @@ def test_the_same_run_is_not_served_twice_and_stop_checks_the_process(open_serve
     bystander = subprocess.Popen(["sleep", "300"], start_new_session=True)
     try:
         fake = ws / ".mlws" / "serve" / "run-77.json"
-        fake.write_text(json.dumps({"run_id": 77, "pid": bystander.pid, "url": "http://127.0.0.1:1",
-                                    "process_started": 12345.0}))  # not the bystander's start time
+        fake.write_text(
+            json.dumps({"run_id": 77, "pid": bystander.pid, "url": "http://127.0.0.1:1", "process_started": 12345.0})
+        )  # not the bystander's start time
         out = mlws("serve", "stop", "77", cwd=ws, env=env, timeout=60)
         assert out.returncode == 2 and "not being served" in out.stderr
         assert bystander.poll() is None  # alive
@@ -254,12 +288,16 @@ def test_the_same_run_is_not_served_twice_and_stop_checks_the_process(open_serve
 
 def test_rays_own_ports_listen_on_loopback_only(open_server):
     import psutil
+
     ws, _, port, _ = open_server
     listening = []
     for p in server_processes(ws):
         try:
-            listening += [(p.name(), c.laddr.ip, c.laddr.port) for c in p.net_connections("inet")
-                          if c.status == psutil.CONN_LISTEN]
+            listening += [
+                (p.name(), c.laddr.ip, c.laddr.port)
+                for c in p.net_connections("inet")
+                if c.status == psutil.CONN_LISTEN
+            ]
         except psutil.Error:
             continue
     names = {name for name, _, _ in listening}
@@ -286,8 +324,11 @@ def test_a_public_host_without_a_token_is_refused(ws, env):
     for host in ("0.0.0.0", "::", "192.0.2.10", "example.com"):
         out = mlws("serve", "1", "--host", host, "--port", str(free_port()), cwd=ws, env=env)
         assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr[-2000:]
-        assert out.stderr.startswith(f"error: refusing to serve on {host} without a token") and \
-            out.stderr.count("\n") == 1 and "--insecure" in out.stderr
+        assert (
+            out.stderr.startswith(f"error: refusing to serve on {host} without a token")
+            and out.stderr.count("\n") == 1
+            and "--insecure" in out.stderr
+        )
     with socket.socket() as busy:  # --insecure passes the refusal: the next check (the port) answers
         busy.bind(("0.0.0.0", 0))
         busy.listen()
@@ -300,6 +341,7 @@ def test_a_public_host_without_a_token_is_refused(ws, env):
 def test_unit_host_and_bearer_rules():
     from mlws.serving.guard import allowed_hosts, is_loopback
     from mlws.serving.inputs import authorized
+
     assert allowed_hosts("0.0.0.0", 80) is None and allowed_hosts("::", 80) is None
     assert {"127.0.0.1:9", "localhost:9", "[::1]:9", "127.0.0.2:9"} <= allowed_hosts("127.0.0.2", 9)
     assert "evil.example:9" not in allowed_hosts("127.0.0.1", 9)
@@ -313,8 +355,10 @@ def test_unit_host_and_bearer_rules():
 
 # -- cloud servers (SkyPilot's recorded API) ---------------------------------------------------------
 
+
 def test_recorded_api_cloud_server_dry_run_list_stop_and_a_generated_token(ws, env, tmp_path):
     from .skypilot_cli import calls, sky_mlws
+
     assert mlws("train", "+experiment=model_01", "trainer.max_epochs=1", "logger=none", cwd=ws, env=env).returncode == 0
     dry = sky_mlws(ws, env, tmp_path, "serve", "1", "compute=sky", "compute.cpus=8", "--dry-run")
     assert dry.returncode == 0, dry.stderr[-2000:]
@@ -332,9 +376,12 @@ def test_recorded_api_cloud_server_dry_run_list_stop_and_a_generated_token(ws, e
     assert len(token) >= 43 and launched.stdout.count(token) == 1  # printed once
     assert token not in "".join(p.read_text() for p in (ws / ".mlws").rglob("*.json"))  # and kept nowhere
     from mlws.compute.sky.compile import workspace_tag
+
     cluster = f"mlws-serve-1-{workspace_tag(ws)}"
     assert [(s["run_id"], s["cluster"]) for s in mlws_json("serve", "list", cwd=ws, env=env)] == [(1, cluster)]
-    assert f"run 1  http://203.0.113.7:8000  (SkyPilot cluster {cluster})" in mlws("serve", "list", cwd=ws, env=env).stdout
+    assert (
+        f"run 1  http://203.0.113.7:8000  (SkyPilot cluster {cluster})" in mlws("serve", "list", cwd=ws, env=env).stdout
+    )
     stop_record = tmp_path / "stop.json"
     stopped = sky_mlws(ws, env, tmp_path, "serve", "stop", "1", record=stop_record)
     assert stopped.returncode == 0, stopped.stderr[-2000:]
@@ -342,8 +389,9 @@ def test_recorded_api_cloud_server_dry_run_list_stop_and_a_generated_token(ws, e
     assert f"stopped the server for run 1 (SkyPilot cluster {cluster})" in stopped.stdout
     assert mlws_json("serve", "list", cwd=ws, env=env) == []
     insecure_record = tmp_path / "insecure.json"
-    opened = sky_mlws(ws, env, tmp_path, "serve", "1", "compute=sky", "compute.cpus=8", "--insecure",
-                      record=insecure_record)
+    opened = sky_mlws(
+        ws, env, tmp_path, "serve", "1", "compute=sky", "compute.cpus=8", "--insecure", record=insecure_record
+    )
     assert opened.returncode == 0 and "token" not in opened.stdout, opened.stderr[-2000:]
     assert "secrets" not in list(yaml.safe_load_all(calls(insecure_record, "/launch")[0]["json"]["task"]))[-1]
 
@@ -354,17 +402,26 @@ def test_foreground_server_ends_with_143_on_sigterm_and_cleans_up(ws, env):
     import signal
     import subprocess
     import sys
+
     assert mlws("train", "+experiment=model_01", "trainer.max_epochs=1", "logger=none", cwd=ws, env=env).returncode == 0
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "mlws.cli.main", "serve", "1", "--port", str(port)], cwd=ws,
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mlws.cli.main", "serve", "1", "--port", str(port)],
+        cwd=ws,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
+
         def healthy():
             assert server.poll() is None, server.stdout.read()[-3000:]
             try:  # the state file follows the deployment's readiness by a moment
                 return request(port, "GET", "/health", timeout=2)[0] == 200 and (ws / ".mlws/serve/run-1.json").exists()
             except OSError:
                 return False
+
         wait_for(healthy, 300, interval=1, what="the foreground server")
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=120) == 143

@@ -3,6 +3,7 @@ API server (the recorded API: there is no cloud) is run the way SkyPilot runs it
 for real in SkyPilot's ~/sky-user-env. The node's bucket mount is a folder; what it writes back (as
 MOUNT_CACHED does) is uploaded to an S3-compatible server on loopback (moto, tests/s3_server.py), which
 mlws on the laptop reads through boto3."""
+
 import json
 import signal
 import time
@@ -37,10 +38,18 @@ def test_a_cloud_run_on_a_simulated_node(ws, env, tmp_path):
     (ws / ".gitignore").write_text("runs/\n.mlws/\nwandb/\n")  # what `mlws init` writes; SkyPilot honours it
     (ws / "runs").mkdir(exist_ok=True)
     (ws / "runs" / "stale.bin").write_bytes(b"x" * 1000)
-    common = ["+experiment=model_12", "compute=sky", f"compute.bucket={BUCKET}", "compute.torch_index=pypi",
-              "logger=none", "compute.max_runtime_minutes=60", "compute.max_cost=50"]
-    out = sky_mlws(ws, env, tmp_path, "train", *common, "trainer.max_epochs=8", "--detach",
-                   record=tmp_path / "launch.json")
+    common = [
+        "+experiment=model_12",
+        "compute=sky",
+        f"compute.bucket={BUCKET}",
+        "compute.torch_index=pypi",
+        "logger=none",
+        "compute.max_runtime_minutes=60",
+        "compute.max_cost=50",
+    ]
+    out = sky_mlws(
+        ws, env, tmp_path, "train", *common, "trainer.max_epochs=8", "--detach", record=tmp_path / "launch.json"
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     task = launched_task(tmp_path / "launch.json")
     node = Node(tmp_path / "node", buckets)
@@ -53,9 +62,17 @@ def test_a_cloud_run_on_a_simulated_node(ws, env, tmp_path):
     assert setup.returncode == 0, (setup.stdout + setup.stderr)[-4000:]
     node_python = node.venv / "bin" / "python"
     import subprocess
-    where = subprocess.run([str(node_python), "-c", "import mlws, torch; print(mlws.__file__, torch.__version__)"],
-                           capture_output=True, text=True, env=node.env(task), cwd=node.workdir)
-    assert str(node.venv) in where.stdout and "2.13.0" in where.stdout, where.stderr  # the laptop's mlws, in the node's venv
+
+    where = subprocess.run(
+        [str(node_python), "-c", "import mlws, torch; print(mlws.__file__, torch.__version__)"],
+        capture_output=True,
+        text=True,
+        env=node.env(task),
+        cwd=node.workdir,
+    )
+    assert str(node.venv) in where.stdout and "2.13.0" in where.stdout, (
+        where.stderr
+    )  # the laptop's mlws, in the node's venv
 
     # a spot preemption: the job is killed after a few epochs; the recovered job resumes from last.ckpt
     run_dir = Path(node.here(task["envs"]["MLWS_RUN_DIR"]))
@@ -69,10 +86,13 @@ def test_a_cloud_run_on_a_simulated_node(ws, env, tmp_path):
         wait_for_lines(run_dir / "metrics.jsonl", 3, first)
     finally:
         import os
+
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(timeout=30)
     before = len((run_dir / "metrics.jsonl").read_text().splitlines())
-    billed_before = json.loads((run_dir / "spend.json").read_text())["billed_seconds"] if (run_dir / "spend.json").exists() else 0
+    billed_before = (
+        json.loads((run_dir / "spend.json").read_text())["billed_seconds"] if (run_dir / "spend.json").exists() else 0
+    )
     second = node.run(task)
     log, _ = second.communicate(timeout=600)
     assert second.returncode == 0, log[-3000:]
@@ -88,8 +108,16 @@ def test_a_cloud_run_on_a_simulated_node(ws, env, tmp_path):
         s3.client().create_bucket(Bucket="team-bucket")
         assert s3.put_folder(buckets / "team-bucket", "team-bucket", "") > 3  # the mount's write-back
         laptop = {**env, **s3.env}
-        refreshed = sky_mlws(ws, laptop, tmp_path, "runs", "--json", "--refresh", record=tmp_path / "refresh.json",
-                             job_status="SUCCEEDED")
+        refreshed = sky_mlws(
+            ws,
+            laptop,
+            tmp_path,
+            "runs",
+            "--json",
+            "--refresh",
+            record=tmp_path / "refresh.json",
+            job_status="SUCCEEDED",
+        )
         assert refreshed.returncode == 0, refreshed.stderr[-2000:]
         run = json.loads(refreshed.stdout)[0]
         assert run["status"] == "succeeded" and run["metrics"]["val/acc"] > 0.9, run
@@ -101,8 +129,17 @@ def test_a_cloud_run_on_a_simulated_node(ws, env, tmp_path):
 
     # two nodes (one process each, gloo on CPUs) train one run until the cost guard stops it: both ranks
     # stop at the same batch (a rank stopping alone would leave the other waiting in a collective)
-    two = sky_mlws(ws, env, tmp_path, "train", *common, "trainer.max_epochs=500", "compute.num_nodes=2", "--detach",
-                   record=tmp_path / "launch2.json")
+    two = sky_mlws(
+        ws,
+        env,
+        tmp_path,
+        "train",
+        *common,
+        "trainer.max_epochs=500",
+        "compute.num_nodes=2",
+        "--detach",
+        record=tmp_path / "launch2.json",
+    )
     assert two.returncode == 0, two.stderr[-3000:]
     task2 = launched_task(tmp_path / "launch2.json")
     port = free_port()
@@ -110,14 +147,17 @@ def test_a_cloud_run_on_a_simulated_node(ws, env, tmp_path):
     for n in nodes:
         n.provision(task2)
     price = {"MLWS_HOURLY_PRICE": "18000", "MLWS_LAUNCHED_AT": f"{time.time():.0f}"}  # $5 a second: 10 s of $50
-    procs = [n.run(task2, rank=rank, ips=("127.0.0.1", "127.0.0.1"), extra={"MLWS_MASTER_PORT": str(port), **price})
-             for rank, n in enumerate(nodes)]
+    procs = [
+        n.run(task2, rank=rank, ips=("127.0.0.1", "127.0.0.1"), extra={"MLWS_MASTER_PORT": str(port), **price})
+        for rank, n in enumerate(nodes)
+    ]
     logs = [p.communicate(timeout=600)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], logs[0][-2000:] + logs[1][-2000:]
     result = json.loads((Path(nodes[0].here(task2["envs"]["MLWS_RUN_DIR"])) / "result.json").read_text())
     assert result["status"] == "stopped" and result["stop_reason"].startswith("cost limit $50.00"), result
     # Lightning's notice of the process group goes to the run's notices file (train.log), not the terminal
-    notices = "".join(p.read_text() for n in nodes
-                      for p in Path(n.here(task2["envs"]["MLWS_RUN_DIR"])).glob("train.log"))
+    notices = "".join(
+        p.read_text() for n in nodes for p in Path(n.here(task2["envs"]["MLWS_RUN_DIR"])).glob("train.log")
+    )
     assert "gloo" in (logs[0] + logs[1] + notices).lower()
     print(f"simulated node: setup {setup_s:.0f} s, run start to first training step {first_step_s:.1f} s")

@@ -3,6 +3,7 @@ server, started offline in a temporary HOME on the synthetic catalog, runs its s
 checks (task, secrets, resources, optimizer, file mounts uploaded) in a dry run. The only fakes are
 the calls that need AWS itself (credentials, identity, zones, an AMI's root device), inside the
 server's processes. Nothing is provisioned: SkyPilot stops at "Dryrun finished"."""
+
 import json
 import subprocess
 import sys
@@ -15,8 +16,13 @@ from .sky_api_server import start, stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.sky]
 SKY = REPO / ".venv" / "bin" / "sky"
-V100 = ["+experiment=model_12", "compute=sky", "compute.infra=aws", "compute.accelerators=V100:1",
-        "compute.secrets=[HF_TOKEN]"]
+V100 = [
+    "+experiment=model_12",
+    "compute=sky",
+    "compute.infra=aws",
+    "compute.accelerators=V100:1",
+    "compute.secrets=[HF_TOKEN]",
+]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +47,9 @@ def test_a_planned_task_passes_skypilots_server_side_dry_run(server, ws, env, tm
     wheel = [m for m in task["file_mounts"] if m.startswith("/mlws/dist/")]
     assert len(wheel) == 1 and (tmp_path / "plan" / wheel[0].rsplit("/", 1)[1]).is_file()  # mlws travels along
 
-    launched = sky(server, ws, "launch", "--dryrun", "-y", "--secret", "HF_TOKEN=hf_x", str(tmp_path / "plan" / "task.yaml"))
+    launched = sky(
+        server, ws, "launch", "--dryrun", "-y", "--secret", "HF_TOKEN=hf_x", str(tmp_path / "plan" / "task.yaml")
+    )
     assert launched.returncode == 0, (launched.stdout + launched.stderr)[-3000:]
     text = launched.stdout + launched.stderr
     assert "Dryrun finished." in text and "p3.2xlarge" in text  # the server's optimizer chose the V100 host
@@ -59,7 +67,16 @@ def test_a_planned_task_passes_skypilots_server_side_dry_run(server, ws, env, tm
 
 def test_the_server_is_the_one_answering(server):
     """The dry runs above went through this server: its request table holds them."""
-    out = subprocess.run([sys.executable, "-c", "import sky, json; print(json.dumps([r.name for r in sky.api_status(all_status=True)]))"],
-                         env=server["env"], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sky, json; print(json.dumps([r.name for r in sky.api_status(all_status=True)]))",
+        ],
+        env=server["env"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "sky.launch" in json.loads(out.stdout)

@@ -3,6 +3,7 @@ sweep is built on changes outside the swept keys, `mlws sweep N --resume`, the s
 the same `--seeds` command are refused with the keys named, and record nothing; `--force` starts a new
 sweep that follows the old one, which keeps its own trials. Runs are recorded with the test backend
 that trains nothing (named so)."""
+
 from __future__ import annotations
 
 from .helpers import mlws, mlws_json, use_record_only_backend
@@ -36,8 +37,10 @@ def test_a_changed_base_config_is_refused_then_forced_into_a_new_linked_sweep(ws
     assert len(mlws_json("sweep", str(first["id"]), cwd=ws, env=env)["trials"]) == 2  # never mixed
     new_trials = mlws_json("sweep", str(forced["id"]), cwd=ws, env=env)["trials"]
     assert len(new_trials) == 2
-    assert all(mlws_json("show", str(t["run"]), cwd=ws, env=env)["config"]["model"]["net"]["channels"] == [16, 64]
-               for t in new_trials)
+    assert all(
+        mlws_json("show", str(t["run"]), cwd=ws, env=env)["config"]["model"]["net"]["channels"] == [16, 64]
+        for t in new_trials
+    )
     # the same command again now continues the new sweep (nothing differs from its trials)
     assert mlws_json(*grid, cwd=ws, env=env)["sweep"]["id"] == forced["id"]
     assert group["n"] == 2

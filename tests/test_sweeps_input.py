@@ -3,6 +3,7 @@
 Trials here use the record-only test backend (tests/helpers.py: the real launch path, no model
 trained; its metric is derived from the trial's config), so resume rules and errors are checked
 in seconds; tests/test_sweeps.py trains for real."""
+
 import json
 import sqlite3
 
@@ -29,8 +30,10 @@ def test_bad_input_gets_one_clear_message_and_records_nothing(ws, env):
         (["model.lr=1e-3,-1"], "model.lr=-1"),  # one grid point fails validation: nothing starts
         (["+experiment=model_99", "model.lr=1e-3,3e-4"], "experiment 'model_99' not found"),
         (["model.lr=1e-3,3e-4", "--parallel", "0"], "must be at least 1"),
-        (["model.lr=interval(1e-4,1e-2)", "hydra/sweeper=optuna", "hydra.sweeper.direction=minimize"],
-         "contradicts monitor.mode=max"),
+        (
+            ["model.lr=interval(1e-4,1e-2)", "hydra/sweeper=optuna", "hydra.sweeper.direction=minimize"],
+            "contradicts monitor.mode=max",
+        ),
         (["model=glob(*)"], "not glob()"),
     ]
     for extra, message in cases:
@@ -48,11 +51,29 @@ def test_bad_input_gets_one_clear_message_and_records_nothing(ws, env):
 def test_resume_skips_what_succeeded_and_refuses_a_changed_space(ws, env):
     """Record-only trials: the same command again runs nothing; a changed space is refused on resume."""
     on = use_record_only_backend(ws)
-    first = mlws("train", "-m", *BASE, *on, "model.lr=1e-3,3e-4", "data.batch_size=32,64", "--parallel", "4",
-                 "--label", "lr-grid", "--note", "lr against batch size", cwd=ws, env=env)
+    first = mlws(
+        "train",
+        "-m",
+        *BASE,
+        *on,
+        "model.lr=1e-3,3e-4",
+        "data.batch_size=32,64",
+        "--parallel",
+        "4",
+        "--label",
+        "lr-grid",
+        "--note",
+        "lr against batch size",
+        cwd=ws,
+        env=env,
+    )
     assert first.returncode == 0, first.stderr
     runs = mlws_json("runs", cwd=ws, env=env)
-    assert len(runs) == 4 and {r["sweep_id"] for r in runs} == {1} and sorted(r["trial_index"] for r in runs) == [1, 2, 3, 4]
+    assert (
+        len(runs) == 4
+        and {r["sweep_id"] for r in runs} == {1}
+        and sorted(r["trial_index"] for r in runs) == [1, 2, 3, 4]
+    )
     assert all(r["labels"] == ["sweep-1", "lr-grid"] and r["status"] == "succeeded" for r in runs)
     assert all(r["note"] == "lr against batch size" for r in runs)
     assert mlws("train", "-m", *BASE, *on, "model.lr=1,2", "--label", "bad label", cwd=ws, env=env).returncode == 2
@@ -87,8 +108,20 @@ def test_resume_skips_what_succeeded_and_refuses_a_changed_space(ws, env):
 def test_sweep_ranks_trials_by_its_own_objective(ws, env):
     """The ranking follows monitor.metric/mode of the sweep's config: here a minimised loss."""
     on = use_record_only_backend(ws)
-    out = mlws("train", "-m", *BASE, *on, "monitor.metric=val/loss", "monitor.mode=min", "model.lr=1e-3,3e-4,1e-4",
-               "--parallel", "3", "--json", cwd=ws, env=env)
+    out = mlws(
+        "train",
+        "-m",
+        *BASE,
+        *on,
+        "monitor.metric=val/loss",
+        "monitor.mode=min",
+        "model.lr=1e-3,3e-4,1e-4",
+        "--parallel",
+        "3",
+        "--json",
+        cwd=ws,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr
     view = json.loads(out.stdout)
     values = [t["value"] for t in view["trials"]]
@@ -104,8 +137,20 @@ def test_sweep_ranks_trials_by_its_own_objective(ws, env):
 def test_swept_keys_before_fixed_ones_and_a_key_given_twice_are_planned_as_hydra_runs_them(ws, env):
     """The jobs Hydra's sweeper launches keep the command's order, and a repeated key counts once."""
     on = use_record_only_backend(ws)
-    out = mlws("train", "-m", "model.lr=1e-3,3e-4", *BASE, *on, "data.batch_size=16,32", "data.batch_size=64",
-               "--parallel", "4", "--json", cwd=ws, env=env)
+    out = mlws(
+        "train",
+        "-m",
+        "model.lr=1e-3,3e-4",
+        *BASE,
+        *on,
+        "data.batch_size=16,32",
+        "data.batch_size=64",
+        "--parallel",
+        "4",
+        "--json",
+        cwd=ws,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr
     view = json.loads(out.stdout)
     assert view["sweep"]["space"] == {"model.lr": "1e-3,3e-4"} and view["sweep"]["settings"]["n_trials"] == 2
@@ -116,24 +161,44 @@ def test_swept_keys_before_fixed_ones_and_a_key_given_twice_are_planned_as_hydra
 
 def test_optuna_study_lives_in_the_registry_database(ws, env):
     on = use_record_only_backend(ws)
-    out = mlws("train", "-m", *BASE, *on, "hydra/sweeper=optuna", "hydra.sweeper.n_trials=5",
-               "hydra.sweeper.sampler.seed=3", "model.lr=interval(1e-4,1e-2)", "data.batch_size=32,64",
-               "--parallel", "2", cwd=ws, env=env)
+    out = mlws(
+        "train",
+        "-m",
+        *BASE,
+        *on,
+        "hydra/sweeper=optuna",
+        "hydra.sweeper.n_trials=5",
+        "hydra.sweeper.sampler.seed=3",
+        "model.lr=interval(1e-4,1e-2)",
+        "data.batch_size=32,64",
+        "--parallel",
+        "2",
+        cwd=ws,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr
     db = sqlite3.connect(ws / ".mlws" / "registry.db")
-    states = dict(db.execute("SELECT t.state, COUNT(*) FROM trials t JOIN studies s ON s.study_id = t.study_id "
-                             "WHERE s.study_name = 'mlws-sweep-1' GROUP BY t.state").fetchall())
+    states = dict(
+        db.execute(
+            "SELECT t.state, COUNT(*) FROM trials t JOIN studies s ON s.study_id = t.study_id "
+            "WHERE s.study_name = 'mlws-sweep-1' GROUP BY t.state"
+        ).fetchall()
+    )
     assert states == {"COMPLETE": 5}
     runs = mlws_json("runs", cwd=ws, env=env)
     assert len(runs) == 5 and all(r["sweep_id"] == 1 for r in runs)
     # each run's overrides are the trial's: the sampled lr and one of the batch sizes
-    assert all(any(o.startswith("model.lr=") for o in r["overrides"]) and
-               any(o in ("data.batch_size=32", "data.batch_size=64") for o in r["overrides"]) for r in runs)
+    assert all(
+        any(o.startswith("model.lr=") for o in r["overrides"])
+        and any(o in ("data.batch_size=32", "data.batch_size=64") for o in r["overrides"])
+        for r in runs
+    )
     assert not list(ws.glob("*.db")) and not (ws / "multirun").exists() and not (ws / "outputs").exists()
 
 
 def test_detach_drives_the_sweep_in_the_background(ws, env):
     from .helpers import wait_for
+
     on = use_record_only_backend(ws)
     out = mlws("train", "-m", *BASE, *on, "model.lr=1e-3,3e-4", "--detach", cwd=ws, env=env)
     assert out.returncode == 0, out.stderr

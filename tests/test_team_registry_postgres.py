@@ -10,15 +10,22 @@ pytestmark = [pytest.mark.postgres]
 
 def test_team_registry_on_postgresql(postgres_url, ws, env, tmp_path):
     env = {**env, "MLWS_REGISTRY_URL": postgres_url}
-    out = mlws("train", "+experiment=model_01", "trainer.max_epochs=1", "logger=none", "--label", "shared",
-               cwd=ws, env=env)
+    out = mlws(
+        "train", "+experiment=model_01", "trainer.max_epochs=1", "logger=none", "--label", "shared", cwd=ws, env=env
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     # a teammate with another checkout sees the same history
     from .helpers import make_workspace
+
     other = make_workspace(tmp_path / "teammate")
-    assert mlws("train", "+experiment=model_02", "trainer.max_epochs=1", "logger=none", cwd=other, env=env).returncode == 0
+    assert (
+        mlws("train", "+experiment=model_02", "trainer.max_epochs=1", "logger=none", cwd=other, env=env).returncode == 0
+    )
     runs = mlws_json("runs", cwd=ws, env=env)
-    assert [(r["id"], r["experiment"], r["status"]) for r in runs] == [(1, "model_01", "succeeded"), (2, "model_02", "succeeded")]
+    assert [(r["id"], r["experiment"], r["status"]) for r in runs] == [
+        (1, "model_01", "succeeded"),
+        (2, "model_02", "succeeded"),
+    ]
     assert runs[0]["labels"] == ["shared"]
     assert mlws_json("lineage", "2", cwd=other, env=env)[-1]["parent"] == 1
     assert mlws_json("diff", "1", "2", cwd=ws, env=env)["config"]["changed"]["data.normalize"] == [False, True]
@@ -38,7 +45,7 @@ def test_unreachable_team_registry_is_a_clear_error(ws, env):
 
 # A compute backend that plays a cloud node: the worker runs in a folder of its own (the node's synced
 # copy of the workspace, without runs/ or .mlws/), told only the team registry's URL, as SkyPilot's node would be (MLWS_REMOTE=1).
-NODE_BACKEND = '''
+NODE_BACKEND = """
 import os, shutil, subprocess, sys
 from pathlib import Path
 
@@ -61,7 +68,7 @@ class NodeBackend(Backend):
         sys.stderr.write(done.stderr[-3000:])
         return Submission(handle={"node": str(node), "exit": done.returncode}, remote=True,
                           message=done.stderr[-2000:] if done.returncode else "ran on the node")
-'''
+"""
 
 
 def test_a_node_writes_its_outcome_straight_to_the_team_registry(postgres_url, ws, env, tmp_path):
@@ -95,21 +102,26 @@ CREATE TABLE runs (id BIGSERIAL PRIMARY KEY, experiment TEXT, overrides TEXT NOT
 
 def _old_pg_registry(url: str) -> None:
     import psycopg
+
     with psycopg.connect(url, autocommit=True) as db:
         db.execute(PG_SCHEMA_1)
-        db.execute("INSERT INTO runs (experiment, overrides, config, command, git, versions, backend, status, "
-                   "created_at, metrics, run_dir) VALUES ('model_01', '[\"+experiment=model_01\"]', '{\"seed\": 1}', "
-                   "'mlws train', '{}', '{}', 'local', 'succeeded', '2026-01-01T00:00:00+00:00', "
-                   "'{\"val/acc\": 0.5}', '/old/runs/1')")
+        db.execute(
+            "INSERT INTO runs (experiment, overrides, config, command, git, versions, backend, status, "
+            "created_at, metrics, run_dir) VALUES ('model_01', '[\"+experiment=model_01\"]', '{\"seed\": 1}', "
+            "'mlws train', '{}', '{}', 'local', 'succeeded', '2026-01-01T00:00:00+00:00', "
+            "'{\"val/acc\": 0.5}', '/old/runs/1')"
+        )
 
 
 def test_schema_1_on_postgresql_migrates_and_a_newer_schema_is_refused(postgres_url, ws, env):
     import psycopg
+
     _old_pg_registry(postgres_url)
     env = {**env, "MLWS_REGISTRY_URL": postgres_url}
     runs = mlws_json("runs", cwd=ws, env=env)
-    assert [(r["id"], r["experiment"], r["metrics"], r["labels"], r["note"]) for r in runs] == \
-        [(1, "model_01", {"val/acc": 0.5}, [], "")]
+    assert [(r["id"], r["experiment"], r["metrics"], r["labels"], r["note"]) for r in runs] == [
+        (1, "model_01", {"val/acc": 0.5}, [], "")
+    ]
     assert mlws("label", "1", "old-baseline", cwd=ws, env=env).returncode == 0
     with psycopg.connect(postgres_url, autocommit=True) as db:
         assert db.execute("SELECT value FROM mlws_meta WHERE key='schema_version'").fetchone() == ("3",)
@@ -121,6 +133,7 @@ def test_schema_1_on_postgresql_migrates_and_a_newer_schema_is_refused(postgres_
 
 def test_locked_team_registry_is_a_clear_error_and_loses_nothing(postgres_url, ws, env):
     import psycopg
+
     _old_pg_registry(postgres_url)
     env = {**env, "MLWS_REGISTRY_URL": postgres_url}
     mlws_json("runs", cwd=ws, env=env)  # migrated
@@ -142,15 +155,25 @@ def test_an_optuna_sweep_keeps_its_study_in_the_team_database(postgres_url, ws, 
     """Record-only trials (tests/helpers.py): the sweep, its trials and Optuna's study all land in
     the team's PostgreSQL, and resuming there finds the study complete."""
     from .helpers import use_record_only_backend
+
     env = {**env, "MLWS_REGISTRY_URL": postgres_url}
-    args = ["+experiment=model_12", *use_record_only_backend(ws), "hydra/sweeper=optuna", "hydra.sweeper.n_trials=3",
-            "hydra.sweeper.sampler.seed=1", "model.lr=interval(1e-4,1e-2)"]
+    args = [
+        "+experiment=model_12",
+        *use_record_only_backend(ws),
+        "hydra/sweeper=optuna",
+        "hydra.sweeper.n_trials=3",
+        "hydra.sweeper.sampler.seed=1",
+        "model.lr=interval(1e-4,1e-2)",
+    ]
     out = mlws("train", "-m", *args, cwd=ws, env=env)
     assert out.returncode == 0, out.stderr
     import psycopg
+
     with psycopg.connect(postgres_url) as db:
-        states = db.execute("SELECT t.state::text, COUNT(*) FROM trials t JOIN studies s ON s.study_id = t.study_id "
-                            "WHERE s.study_name = 'mlws-sweep-1' GROUP BY t.state").fetchall()
+        states = db.execute(
+            "SELECT t.state::text, COUNT(*) FROM trials t JOIN studies s ON s.study_id = t.study_id "
+            "WHERE s.study_name = 'mlws-sweep-1' GROUP BY t.state"
+        ).fetchall()
         assert states == [("COMPLETE", 3)]
         assert db.execute("SELECT COUNT(*) FROM runs WHERE sweep_id = 1 AND status = 'succeeded'").fetchone() == (3,)
     assert not (ws / ".mlws" / "registry.db").exists()
@@ -163,6 +186,7 @@ def test_metric_queries_on_postgresql_agree_with_the_reference(postgres_url, tmp
     from mlws.registry import open_registry
 
     from .registry_reference import SORTS, WHERES, check_against_reference, check_best_and_ancestors, fill
+
     reg = fill(open_registry(postgres_url), tmp_path)
     for where in WHERES:
         for sort, ascending in SORTS:

@@ -1,4 +1,5 @@
 """A real, short training through the CLI: registry record, run dir, checkpoints, W&B offline files."""
+
 import json
 from pathlib import Path
 
@@ -7,9 +8,11 @@ from .helpers import mlws, mlws_json, wandb_history
 
 def test_train_records_everything(ws, env):
     (ws / "experiments" / "model_12.yaml").write_text(
-        (ws / "experiments" / "model_12.yaml").read_text() + "# a local edit makes the tree dirty\n")
-    out = mlws("train", "+experiment=model_12", "trainer.max_epochs=2", "monitor.hardware_interval_s=0.2",
-               cwd=ws, env=env)
+        (ws / "experiments" / "model_12.yaml").read_text() + "# a local edit makes the tree dirty\n"
+    )
+    out = mlws(
+        "train", "+experiment=model_12", "trainer.max_epochs=2", "monitor.hardware_interval_s=0.2", cwd=ws, env=env
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert "run 1 · model_12 · succeeded" in out.stdout
 
@@ -54,6 +57,7 @@ def test_train_records_everything(ws, env):
 
 def test_python_api_mirrors_the_cli(ws, env, monkeypatch):
     import mlws
+
     for key in list(__import__("os").environ):
         if key.startswith("WANDB_"):
             monkeypatch.delenv(key)

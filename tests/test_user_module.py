@@ -1,4 +1,5 @@
 """A user's own LightningModule and LightningDataModule, from a package outside mlws, via _target_."""
+
 import textwrap
 
 import pytest
@@ -16,8 +17,10 @@ def test_user_package_trains_like_the_examples(ws, env, tmp_path):
     (pkg / "line.py").write_text(USER_CODE)
     (ws / "conf" / "model" / "regressor.yaml").write_text("_target_: acme.line.Regressor\nlr: 0.1\n")
     (ws / "conf" / "data" / "line.yaml").write_text(
-        "_target_: acme.line.LineData\nn: 256\nnoise: 0.1\nbatch_size: 32\n")
-    (ws / "experiments" / "line_01.yaml").write_text(textwrap.dedent("""\
+        "_target_: acme.line.LineData\nn: 256\nnoise: 0.1\nbatch_size: 32\n"
+    )
+    (ws / "experiments" / "line_01.yaml").write_text(
+        textwrap.dedent("""\
         # @package _global_
         defaults:
           - override /model: regressor
@@ -29,7 +32,8 @@ def test_user_package_trains_like_the_examples(ws, env, tmp_path):
         serve:
           input: {_target_: mlws.serving.inputs.TensorInput, shape: [1]}
           output: {_target_: mlws.serving.outputs.Regression}
-        """))
+        """)
+    )
     env = {**env, "PYTHONPATH": str(tmp_path / "userlib")}
     # the user's keys are validated too
     bad = mlws("train", "+experiment=line_01", "model.lrr=1", cwd=ws, env=env)
@@ -49,8 +53,12 @@ def test_the_runs_own_key_metric_everywhere(ws, env, tmp_path):
     use its metric, none the digits example's val/acc or val/loss."""
     test_user_package_trains_like_the_examples(ws, env, tmp_path)
     env = {**env, "PYTHONPATH": str(tmp_path / "userlib")}
-    assert mlws("train", "+experiment=line_01", "logger=none", "model.lr=0.01", "trainer.max_epochs=2", cwd=ws,
-                env=env).returncode == 0
+    assert (
+        mlws(
+            "train", "+experiment=line_01", "logger=none", "model.lr=0.01", "trainer.max_epochs=2", cwd=ws, env=env
+        ).returncode
+        == 0
+    )
     runs = {r["id"]: r for r in mlws_json("runs", cwd=ws, env=env)}
     assert runs[1]["monitor"] == {"metric": "val/mse", "mode": "min", "loss": None}
     better = min(runs, key=lambda i: runs[i]["metrics"]["val/mse"])
@@ -76,9 +84,11 @@ def test_a_target_that_cannot_be_built_names_the_real_cause(ws, env):
     (ws / "acme" / "__init__.py").write_text("")
     (ws / "acme" / "data.py").write_text("import a_package_that_is_not_installed\nclass D: pass\n")
     (ws / "acme" / "bad.py").write_text("def broken(:\n    pass\n")
-    cases = [("data._target_=acme.data.D", "ModuleNotFoundError: No module named 'a_package_that_is_not_installed'"),
-             ("data._target_=acme.bad.X", f"SyntaxError: invalid syntax ({ws / 'acme' / 'bad.py'}, line 1)"),
-             ("+data.nope=1", "TypeError: DigitsDataModule.__init__() got an unexpected keyword argument 'nope'")]
+    cases = [
+        ("data._target_=acme.data.D", "ModuleNotFoundError: No module named 'a_package_that_is_not_installed'"),
+        ("data._target_=acme.bad.X", f"SyntaxError: invalid syntax ({ws / 'acme' / 'bad.py'}, line 1)"),
+        ("+data.nope=1", "TypeError: DigitsDataModule.__init__() got an unexpected keyword argument 'nope'"),
+    ]
     for override, cause in cases:
         out = mlws("train", "+experiment=model_01", override, "logger=none", cwd=ws, env=env)
         assert out.returncode == 1 and cause in out.stderr, out.stderr[-2000:]
@@ -93,12 +103,14 @@ def test_a_regression_model_is_served_as_values(ws, env, tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path / "userlib"))
     forget_user_package(monkeypatch)
     from mlws import api
+
     local = api.load_run(1, workspace=ws).predict([[2.0], [0.0]])["predictions"]
     assert abs(local[0] - 5.0) < 0.3 and abs(local[1] + 1.0) < 0.3  # y = 3x - 1
     import json
 
     from .helpers import free_port, launch_chromium
     from .serving_client import get, post
+
     port = free_port()
     assert mlws("serve", "1", "--port", str(port), "--detach", cwd=ws, env=env, timeout=400).returncode == 0
     try:
@@ -106,6 +118,7 @@ def test_a_regression_model_is_served_as_values(ws, env, tmp_path, monkeypatch):
         assert status == 200 and served["predictions"] == local and "probabilities" not in served
         assert json.loads(get(port, "/info")[1])["output"] == "regression"
         from playwright.sync_api import sync_playwright
+
         with sync_playwright() as p:
             browser = launch_chromium(p)
             try:

@@ -1,5 +1,6 @@
 """Labels → W&B tags and note → W&B notes for online runs. W&B's network API is faked here
 (there is no W&B server or account on this machine): these tests check what mlws asks of it."""
+
 from mlws import api
 from mlws.history.wandb_mirror import mirror
 from mlws.registry import open_registry
@@ -29,16 +30,26 @@ class FakeApi:
 
 def _record(ws, mode):
     registry = open_registry(Workspace(ws).registry_url)
-    spec = RunSpec(experiment="model_01", overrides=(), config={}, workspace=str(ws), command="x",
-                   created_at="2026-01-01T00:00:00+00:00")
+    spec = RunSpec(
+        experiment="model_01",
+        overrides=(),
+        config={},
+        workspace=str(ws),
+        command="x",
+        created_at="2026-01-01T00:00:00+00:00",
+    )
     run_id = registry.create(spec, "", "local", run_dir_for=str)
-    registry.finish(run_id, "succeeded", artifacts={"wandb": {"mode": mode, "id": "abc123", "project": "mlws-digits",
-                                                              "entity": "team"}})
+    registry.finish(
+        run_id,
+        "succeeded",
+        artifacts={"wandb": {"mode": mode, "id": "abc123", "project": "mlws-digits", "entity": "team"}},
+    )
     return run_id
 
 
 def test_fake_wandb_api_receives_labels_and_note_for_online_runs(ws, monkeypatch):
     import wandb
+
     FakeApi.runs = {}
     monkeypatch.setattr(wandb, "Api", FakeApi)
     run_id = _record(ws, "online")
@@ -53,6 +64,7 @@ def test_fake_wandb_api_receives_labels_and_note_for_online_runs(ws, monkeypatch
 
 def test_offline_runs_are_not_mirrored(ws, monkeypatch):
     import wandb
+
     FakeApi.runs = {}
     monkeypatch.setattr(wandb, "Api", FakeApi)
     run_id = _record(ws, "offline")
@@ -63,6 +75,7 @@ def test_offline_runs_are_not_mirrored(ws, monkeypatch):
 def test_an_unreachable_wandb_leaves_the_registry_change_in_place(ws, capsys):
     def broken():
         raise ConnectionError("no route to api.wandb.ai")
+
     record = {"artifacts": {"wandb": {"mode": "online", "id": "x", "project": "p"}}}
     assert mirror(record, add_tags=["a"], api_factory=broken) is False
     assert "could not mirror to W&B run p/x" in capsys.readouterr().err

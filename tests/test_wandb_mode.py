@@ -1,4 +1,5 @@
 """W&B runs online with credentials, offline without, and WANDB_MODE wins over both."""
+
 import pytest
 
 from mlws.training.wandb_mode import resolve_mode

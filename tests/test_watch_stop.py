@@ -1,4 +1,5 @@
 """A detached training run, watched live in a real terminal (tmux), snapshotted, then stopped."""
+
 import shlex
 import subprocess
 import sys
@@ -23,6 +24,7 @@ def tmux():
 def _gpus_here() -> int:
     try:
         import pynvml
+
         pynvml.nvmlInit()
         return pynvml.nvmlDeviceGetCount()
     except Exception:  # no driver: no GPU
@@ -30,13 +32,23 @@ def _gpus_here() -> int:
 
 
 def test_watch_live_then_stop(ws, env, tmux):
-    out = mlws("train", "+experiment=model_12", "trainer.max_epochs=1000", "monitor.hardware_interval_s=0.2",
-               "--detach", cwd=ws, env=env)
+    out = mlws(
+        "train",
+        "+experiment=model_12",
+        "trainer.max_epochs=1000",
+        "monitor.hardware_interval_s=0.2",
+        "--detach",
+        cwd=ws,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr
     assert "run 1 started in the background" in out.stdout
     try:
-        wait_for(lambda: (ws / "runs/1/metrics.jsonl").exists() and (ws / "runs/1/hardware.jsonl").exists(),
-                 timeout=120, what="first metrics")
+        wait_for(
+            lambda: (ws / "runs/1/metrics.jsonl").exists() and (ws / "runs/1/hardware.jsonl").exists(),
+            timeout=120,
+            what="first metrics",
+        )
         snap = mlws_json("watch", "1", "--once", cwd=ws, env=env)
         assert snap["status"] == "running"
         assert "val/acc" in snap["metrics"] and "train/loss" in snap["metrics"]
@@ -55,8 +67,11 @@ def test_watch_live_then_stop(ws, env, tmux):
         screen = lambda: tmux("capture-pane", "-p", "-t", "w").stdout
         first = wait_for(lambda: (s := screen()) and "steps/s" in s and s, timeout=60, what="watch screen")
         step_line = lambda s: next(l for l in s.splitlines() if l.startswith("step "))
-        wait_for(lambda: "steps/s" in screen() and step_line(screen()) != step_line(first), timeout=60,
-                 what="the step count to change on screen")
+        wait_for(
+            lambda: "steps/s" in screen() and step_line(screen()) != step_line(first),
+            timeout=60,
+            what="the step count to change on screen",
+        )
         assert "CPU (system)" in first and "run 1 · model_12 · running" in first
 
         stopped = mlws_json("stop", "1", cwd=ws, env=env)

@@ -1,7 +1,7 @@
 """The source of small user projects that tests write into a workspace (no test module imports another)."""
 
 # A LightningModule as the most used Lightning + Hydra template writes it (tests/test_template_module.py)
-TEMPLATE_MODULE = '''
+TEMPLATE_MODULE = """
 import torch
 from lightning import LightningModule
 from torchmetrics import MeanMetric
@@ -41,7 +41,7 @@ class LitDigits(LightningModule):
         scheduler = self.hparams.scheduler(optimizer=optimizer)
         return {"optimizer": optimizer,
                 "lr_scheduler": {"scheduler": scheduler, "monitor": "val/loss", "interval": "epoch", "frequency": 1}}
-'''
+"""
 
 TEMPLATE_DATA = '''
 import lightning as L

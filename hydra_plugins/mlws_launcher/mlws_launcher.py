@@ -3,6 +3,7 @@ becomes an mlws run, started by the sweep's driver on the run's own compute back
 
 Hydra instantiates launchers only from the `hydra_plugins` package, hence this thin adapter; the
 work is in mlws.sweeps.driver."""
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,5 +33,7 @@ class MlwsLauncher(Launcher):
         values = active_driver().launch([list(o) for o in job_overrides])
         # A failed trial is COMPLETED with no value: Hydra's basic sweeper goes on (a FAILED job
         # would end the sweep), Optuna's sweeper records it as a failed trial (it needs a number).
-        return [JobReturn(overrides=list(o), status=JobStatus.COMPLETED, _return_value=v)
-                for o, v in zip(job_overrides, values)]
+        return [
+            JobReturn(overrides=list(o), status=JobStatus.COMPLETED, _return_value=v)
+            for o, v in zip(job_overrides, values)
+        ]

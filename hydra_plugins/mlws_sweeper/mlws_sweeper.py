@@ -6,6 +6,7 @@ Its config nodes are YAML in mlws's packaged conf (mlws/conf/hydra/sweeper/: `op
 `mlws_random`), each naming its adapter; Hydra instantiates sweepers only from the `hydra_plugins`
 package, hence this thin class. The adapter is the one the sweep's driver holds (built from the
 same composed node before anything was recorded), so its trials and the runs agree."""
+
 from typing import Any
 
 from hydra.core.plugins import Plugins
@@ -22,7 +23,8 @@ class MlwsSweeper(Sweeper):
         self.config = config
         self.hydra_context = hydra_context
         self.launcher = Plugins.instance().instantiate_launcher(
-            config=config, hydra_context=hydra_context, task_function=task_function)
+            config=config, hydra_context=hydra_context, task_function=task_function
+        )
 
     def sweep(self, arguments: list[str]) -> None:
         from mlws.sweeps.driver import active_driver

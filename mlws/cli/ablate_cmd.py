@@ -1,4 +1,5 @@
 """mlws ablate RUN [--seeds K] [--group a,b ...] [--parallel N] [--json | --format markdown]"""
+
 from __future__ import annotations
 
 import sys
@@ -8,10 +9,16 @@ from .render import print_json
 
 def add_arguments(p) -> None:
     from .train_cmd import _at_least
+
     p.add_argument("run_id", type=int)
     p.add_argument("--seeds", type=_at_least(1), default=3, metavar="K", help="seeds per configuration (default 3)")
-    p.add_argument("--group", action="append", default=[], metavar="a,b",
-                   help="keys that change together, ablated as one change (a key or a prefix; repeatable)")
+    p.add_argument(
+        "--group",
+        action="append",
+        default=[],
+        metavar="a,b",
+        help="keys that change together, ablated as one change (a key or a prefix; repeatable)",
+    )
     p.add_argument("--parallel", type=_at_least(1), default=1, metavar="N", help="runs trained at a time (default 1)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--format", choices=["text", "markdown"], default="text", help="markdown: a pull-request comment")
@@ -21,6 +28,7 @@ def run(args) -> int:
     import contextlib
 
     from mlws import api
+
     with contextlib.redirect_stdout(sys.stderr):  # training's own output never mixes with the report
         result = api.ablate(args.run_id, seeds=args.seeds, groups=args.group, parallel=args.parallel)
     if args.json:
@@ -44,8 +52,11 @@ def _interval(x: dict, percent: bool = False) -> str:
     est = f"{x['estimate'] * scale:.0f}{unit}" if percent else _n(x["estimate"])
     if x["low"] is None:
         return est
-    low, high = (f"{x['low'] * scale:.0f}{unit}", f"{x['high'] * scale:.0f}{unit}") if percent else \
-        (_n(x["low"]), _n(x["high"]))
+    low, high = (
+        (f"{x['low'] * scale:.0f}{unit}", f"{x['high'] * scale:.0f}{unit}")
+        if percent
+        else (_n(x["low"]), _n(x["high"]))
+    )
     return f"{est} [{low}, {high}]"
 
 
@@ -59,10 +70,13 @@ def _rows(result: dict) -> list[tuple[str, str, str, str]]:
 
 def text(result: dict) -> str:
     g = result["gain"]
-    lines = [f"ablation of run {result['run']} against its parent, run {result['parent']} · {result['metric']} "
-             f"({result['mode']} is better) · seeds {', '.join(map(str, result['seeds']))} · "
-             f"{result['trained']} trained, {result['reused']} reused",
-             f"gain: {_interval(g)}: {g['verdict']}", ""]
+    lines = [
+        f"ablation of run {result['run']} against its parent, run {result['parent']} · {result['metric']} "
+        f"({result['mode']} is better) · seeds {', '.join(map(str, result['seeds']))} · "
+        f"{result['trained']} trained, {result['reused']} reused",
+        f"gain: {_interval(g)}: {g['verdict']}",
+        "",
+    ]
     rows = [("change", "effect [95% CI]", "share of gain", "")] + _rows(result)
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
@@ -72,12 +86,18 @@ def text(result: dict) -> str:
 
 def markdown(result: dict) -> str:
     from mlws.history.diff import short
+
     g = result["gain"]
     esc = lambda s: str(s).replace("|", "\\|").replace("`", "'").replace("<", "&lt;")
-    out = [f"### mlws ablate: run {result['run']} (parent: run {result['parent']})", "",
-           f"**gain** in `{esc(result['metric'])}`: {_interval(g)}, {esc(g['verdict'])} "
-           f"({len(result['seeds'])} seed(s) per configuration)", "",
-           "| change | values | effect [95% CI] | share of gain | |", "|---|---|---|---|---|"]
+    out = [
+        f"### mlws ablate: run {result['run']} (parent: run {result['parent']})",
+        "",
+        f"**gain** in `{esc(result['metric'])}`: {_interval(g)}, {esc(g['verdict'])} "
+        f"({len(result['seeds'])} seed(s) per configuration)",
+        "",
+        "| change | values | effect [95% CI] | share of gain | |",
+        "|---|---|---|---|---|",
+    ]
     changes = {c["change"]: c for c in result["changes"]}
     for name, effect, share, words in _rows(result):
         values = "; ".join(f"{short(a, 20)} → {short(b, 20)}" for a, b in changes[name]["keys"].values())

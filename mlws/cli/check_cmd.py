@@ -3,6 +3,7 @@
 Safe on a checkout of someone else's branch: nothing it names is imported or run, secrets from
 the environment are never read into what it prints.
 """
+
 from __future__ import annotations
 
 import sys
@@ -17,9 +18,11 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from mlws import api
+    from mlws.ops.review import own_code_warning
+
     # names and values from a branch: control characters shown as escapes, never acted on
     from mlws.review.inert import shown, shown_lines
-    from mlws.ops.review import own_code_warning
+
     warning = own_code_warning()
     if warning:
         print(warning, file=sys.stderr)

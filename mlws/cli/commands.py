@@ -1,5 +1,6 @@
 """The one table of mlws's commands: each command's help line and what its positional words
 complete to. The parser (main.py) and shell completion (complete.py) both read it."""
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -14,11 +15,13 @@ class Command(NamedTuple):
 
 COMMANDS: dict[str, Command] = {
     "init": Command("Make this repository an mlws workspace: conf/ pointing at your LightningModule and DataModule"),
-    "train": Command("Validate, record and run an experiment: mlws train +experiment=model_12 [key=value ...]",
-                     OVERRIDES),
+    "train": Command(
+        "Validate, record and run an experiment: mlws train +experiment=model_12 [key=value ...]", OVERRIDES
+    ),
     "sweeps": Command("List sweeps: their trials, status and best value"),
-    "sweep": Command("One sweep's trials ranked by its objective, with what varies (--resume runs what is missing)",
-                     SWEEP_IDS),
+    "sweep": Command(
+        "One sweep's trials ranked by its objective, with what varies (--resume runs what is missing)", SWEEP_IDS
+    ),
     "plan": Command("Show the resolved config a train would run, without running or recording it", OVERRIDES),
     "check": Command("Compose and validate every experiment (or the ones named)", OVERRIDES),
     "runs": Command("List recorded runs"),
@@ -29,17 +32,19 @@ COMMANDS: dict[str, Command] = {
     "cp": Command("Copy a run's artifacts: mlws cp 12:checkpoints/ ./ckpts", RUN_IDS),
     "down": Command("Stop what a compute backend started here for this workspace: mlws down compute=ray", OVERRIDES),
     "serve": Command("Serve a run's model with Ray Serve: API, demo page (serve list / serve stop RUN)", RUN_IDS),
-    "notebook": Command("JupyterLab in this project's environment, here or on a cloud GPU (notebook list/status/stop)",
-                        OVERRIDES),
+    "notebook": Command(
+        "JupyterLab in this project's environment, here or on a cloud GPU (notebook list/status/stop)", OVERRIDES
+    ),
     "label": Command("Add labels to a run (or --remove them)", RUN_IDS),
     "note": Command("Set a run's note", RUN_IDS),
     "diff": Command("What changed between two runs: effective config, metrics, code", RUN_IDS),
     "lineage": Command("The chain of runs from the first baseline to a run (or --best METRIC, or --all)", RUN_IDS),
-    "ablate": Command("Which change of a lineage step bought its gain: leave-one-out and add-one runs over seeds",
-                      RUN_IDS),
+    "ablate": Command(
+        "Which change of a lineage step bought its gain: leave-one-out and add-one runs over seeds", RUN_IDS
+    ),
     "rerun": Command("Run a recorded run again with the same resolved config", RUN_IDS),
     "resume": Command("Carry a killed or stopped local run on from its last checkpoint, as the same run", RUN_IDS),
     "cost": Command("What the runs cost, in total or --by experiment, label, month or backend (from the registry)"),
     "report": Command("Write a self-contained HTML report of the runs and their lineage"),
-    "completion": Command("Shell completion: eval \"$(mlws completion bash)\" (or zsh)"),
+    "completion": Command('Shell completion: eval "$(mlws completion bash)" (or zsh)'),
 }

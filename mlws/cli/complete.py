@@ -5,6 +5,7 @@ file directly (no Hydra, no heavy library), so a TAB answers at once.
 Completed: commands, options, run ids, sweep ids, experiment names, config groups and their
 options (the workspace's and mlws's own), and config keys (read from the building blocks the root
 config chooses, not composed)."""
+
 from __future__ import annotations
 
 import os
@@ -72,6 +73,7 @@ def _starting(prefix: str, options) -> list[str]:
 def _options(command: str) -> list[str]:
     import argparse
     import importlib
+
     module = importlib.import_module(f"mlws.cli.{command}_cmd") if command.isidentifier() else None
     if module is None:
         return []
@@ -83,6 +85,7 @@ def _options(command: str) -> list[str]:
 def _workspace():
     from mlws.errors import MlwsError
     from mlws.workspace import find_workspace
+
     try:
         return find_workspace()
     except MlwsError:
@@ -92,14 +95,16 @@ def _workspace():
 def _ids(table: str) -> list[str]:
     """Ids from the workspace's SQLite registry, newest first (a team database is not asked)."""
     import sqlite3
+
     ws = _workspace()
     if ws is None or not ws.registry_url.startswith("sqlite:///"):
         return []
-    path = ws.registry_url[len("sqlite:///"):]
+    path = ws.registry_url[len("sqlite:///") :]
     if not os.path.exists(path):
         return []
     try:
         from pathlib import Path
+
         with sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, timeout=0.2) as db:
             return [str(r[0]) for r in db.execute(f"SELECT id FROM {table} ORDER BY id DESC LIMIT 500")]
     except sqlite3.Error:
@@ -119,14 +124,22 @@ def _overrides(current: str) -> list[str]:
         if ws.is_group(key):
             return [f"{prefix}{key}={o}" for o in _starting(value, _group_options(ws, key))]
         return []
-    groups = sorted({p.name for d in (ws.conf_dir, _packaged()) if d.is_dir() for p in d.iterdir()
-                     if p.is_dir() and not p.name.startswith(("_", "."))})
+    groups = sorted(
+        {
+            p.name
+            for d in (ws.conf_dir, _packaged())
+            if d.is_dir()
+            for p in d.iterdir()
+            if p.is_dir() and not p.name.startswith(("_", "."))
+        }
+    )
     names = [prefix + n for n in [g + "=" for g in groups] + [k + "=" for k in _keys(ws)]]
     return _starting(current, ["+experiment=", *names])
 
 
 def _packaged():
     from mlws.workspace import PACKAGED_CONF
+
     return PACKAGED_CONF
 
 
@@ -137,10 +150,11 @@ def _group_options(ws, group: str) -> list[str]:
 def _keys(ws) -> list[str]:
     """Config keys as the root config's chosen blocks declare them (their YAML files, flattened)."""
     from mlws.flatten import flatten
+
     root = _light_yaml(ws.conf_dir / "config.yaml")
     keys = set(flatten({k: v for k, v in root.items() if k != "defaults"}))
     for entry in root.get("defaults") or []:
-        for group, option in (entry.items() if isinstance(entry, dict) else ()):
+        for group, option in entry.items() if isinstance(entry, dict) else ():
             for name in option if isinstance(option, list) else [option]:
                 found = [d / f"{name}.yaml" for d in ws.group_dirs(str(group)) if (d / f"{name}.yaml").is_file()]
                 if found:  # the workspace's file wins, as in Hydra
@@ -153,6 +167,7 @@ def _light_yaml(path) -> dict:
     """A block's keys for a TAB: PyYAML alone (OmegaConf's exact loader costs ~0.2 s of imports,
     and only keys are needed here); whatever cannot be read completes nothing."""
     import yaml
+
     try:
         data = yaml.safe_load(path.read_text())
     except Exception:
@@ -164,6 +179,7 @@ def from_line(line: str) -> list[str]:
     """Candidates for the end of `line` (bash's COMP_LINE up to the cursor), each cut to what
     follows the current word's last `=` or `:`, the part bash replaces."""
     import shlex
+
     try:
         words = shlex.split(line)
     except ValueError:  # an open quote: complete the words as typed

@@ -1,4 +1,5 @@
 """mlws completion bash|zsh: a completion script, e.g. eval "$(mlws completion bash)" in ~/.bashrc"""
+
 from __future__ import annotations
 
 
@@ -8,5 +9,6 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from .complete import script
+
     print(script(args.shell), end="")
     return 0

@@ -1,4 +1,5 @@
 """mlws cost [--by experiment|label|month|backend] [--json]: what the runs cost, from the registry alone."""
+
 from __future__ import annotations
 
 from .render import console, print_json
@@ -15,6 +16,7 @@ def dollars(text: str) -> float:
     """An argparse type (--budget): a positive amount of dollars."""
     import argparse
     import math
+
     try:
         value = float(text)
     except ValueError:
@@ -26,6 +28,7 @@ def dollars(text: str) -> float:
 
 def run(args) -> int:
     from mlws import api
+
     result = api.cost_totals(args.by)
     if args.json:
         print_json(result)
@@ -40,8 +43,9 @@ def table(result: dict):
     from rich.markup import escape
     from rich.table import Table
 
-    t = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, show_edge=False,
-              show_footer=bool(result["by"]))
+    t = Table(
+        box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, show_edge=False, show_footer=bool(result["by"])
+    )
     total = result["total"]
     t.add_column(result["by"] or "", footer="total")  # without --by: one row, `all`
     for name, key in (("cost", "usd"), ("time", "hours"), ("runs", "runs"), ("priced", "priced")):
@@ -53,6 +57,7 @@ def table(result: dict):
 
 def _cell(group: dict, key: str) -> str:
     from mlws.spend.reckon import duration, money
+
     if key == "usd":
         return money(group["usd"])
     if key == "hours":

@@ -1,4 +1,5 @@
 """mlws cp RUN:PATH DEST: copy a run's artifacts (checkpoints/, media/, ...) to DEST."""
+
 from __future__ import annotations
 
 
@@ -10,6 +11,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from mlws import api
     from mlws.errors import MlwsError
+
     run_part, sep, path = args.source.partition(":")
     if not sep or not run_part.isdigit():
         raise MlwsError(f"expected RUN:PATH (like 12:checkpoints/), got {args.source!r}")

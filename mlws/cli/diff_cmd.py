@@ -3,6 +3,7 @@
 Two runs: what changed between them (effective config, metrics, code). `--git REF`: every
 experiment whose effective config this branch changes against REF (a pull request's review).
 """
+
 from __future__ import annotations
 
 from .render import print_json
@@ -18,6 +19,7 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from mlws.errors import MlwsError
+
     if args.git is not None:
         if args.a is not None:
             raise MlwsError("give either two run ids or --git REF, not both")
@@ -32,19 +34,27 @@ def _branch(args) -> int:
 
     from mlws import api
     from mlws.ops.review import own_code_warning
+
     warning = own_code_warning()
     if warning:
         print(warning, file=sys.stderr)
     result = api.diff_git(args.git)
     from mlws.review.inert import shown
+
     if result["uncommitted"] and not args.json:
-        print(shown(f"note: comparing {args.git} with the working tree, including uncommitted changes to "
-                    + ", ".join(result["uncommitted"][:5]) + (" …" if len(result["uncommitted"]) > 5 else "")),
-              file=sys.stderr)
+        print(
+            shown(
+                f"note: comparing {args.git} with the working tree, including uncommitted changes to "
+                + ", ".join(result["uncommitted"][:5])
+                + (" …" if len(result["uncommitted"]) > 5 else "")
+            ),
+            file=sys.stderr,
+        )
     if args.json:
         print_json(result)
     elif args.format == "markdown":
         from mlws.review.markdown import render
+
         print(render(result), end="")
     else:
         _print_branch(result)
@@ -55,31 +65,41 @@ def _print_branch(result: dict) -> None:
     """Names, notes and values come from a branch: control characters are shown as escapes."""
     from mlws.history.diff import change_lines
     from mlws.review.inert import shown, shown_lines
+
     print(f"experiments at {shown(result['ref'])} ({result['commit'][:10]}) → the working tree")
     for note in result["notes"]:
         print(f"note: {shown(note)}")
     for e in result["experiments"]:
-        extra = "".join([f" (from {shown(e['renamed_from'])})" if e["renamed_from"] else "",
-                         f" (builds on {shown(e['builds_on'])})" if e["builds_on"] else ""])
+        extra = "".join(
+            [
+                f" (from {shown(e['renamed_from'])})" if e["renamed_from"] else "",
+                f" (builds on {shown(e['builds_on'])})" if e["builds_on"] else "",
+            ]
+        )
         print(f"{shown(e['experiment'])}  {e['status']}{extra}")
         if e["error"]:
             print(f"  error: {shown_lines(e['error'])}")
         for line in change_lines(e):
             print(f"  {shown(line)}")
     n = len(result["experiments"])
-    print(f"{n} of {result['total']} experiment(s) differ" if n else
-          f"no experiment's effective config differs ({result['total']} checked)")
+    print(
+        f"{n} of {result['total']} experiment(s) differ"
+        if n
+        else f"no experiment's effective config differs ({result['total']} checked)"
+    )
 
 
 def _runs(args) -> int:
     from mlws import api
     from mlws.history.diff import change_lines, delta, to_markdown
+
     d = api.diff(args.a, args.b)
     if args.json:
         print_json(d)
         return 0
     if args.format == "markdown":
         from .replicates_render import diff_markdown
+
         print(to_markdown(d) + diff_markdown(d.get("replicates")), end="")
         return 0
     a, b = d["runs"]
@@ -94,15 +114,23 @@ def _runs(args) -> int:
         fmt = lambda v: "—" if v is None else f"{v:.4f}"
         print(f"  {k}: {fmt(x)} → {fmt(y)}" + (f"  ({dl:+.4f})" if dl is not None else ""))
     from .replicates_render import diff_lines
+
     for line in diff_lines(d.get("replicates")):  # either run in a replicate group: is it seed noise?
         print(line)
     if d.get("cost"):
         print(_cost_line(d["cost"]))
     code = d["code"]
-    print("code: " + ("same commit" if code["same_commit"] else
-                      "commits " + " → ".join((c or "none")[:10] for c in code["commit"]))
-          + ("; uncommitted changes differ" if code["patch_changed"] else ""))
+    print(
+        "code: "
+        + (
+            "same commit"
+            if code["same_commit"]
+            else "commits " + " → ".join((c or "none")[:10] for c in code["commit"])
+        )
+        + ("; uncommitted changes differ" if code["patch_changed"] else "")
+    )
     from mlws.history.diff import data_line
+
     print(data_line(d))
     return 0
 
@@ -110,6 +138,7 @@ def _runs(args) -> int:
 def _cost_line(c: dict) -> str:
     """`cost: $0.42 → $0.61  (+$0.19)`; hours where a run has no price (mlws/spend/reckon.py)."""
     from mlws.spend.reckon import duration, money
+
     if None in c["usd"]:
         x, y = c["hours"]
         sign = "+" if c["delta_hours"] >= 0 else "-"

@@ -1,4 +1,5 @@
 """mlws down compute=NAME: stop what a compute backend started on this machine (a local Ray head)."""
+
 from __future__ import annotations
 
 
@@ -8,6 +9,7 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from mlws import api
+
     done = api.down(args.overrides)
     print(done or "nothing to stop")
     return 0

@@ -2,6 +2,7 @@
 
 The model's and data module's __init__ arguments are written under their `_target_` with their
 defaults (read from the source; nothing is imported), `???` where a class has no default."""
+
 from __future__ import annotations
 
 import sys
@@ -23,8 +24,16 @@ def run(args) -> int:
     from pathlib import Path
 
     from mlws.scaffold import init
-    result = init(Path.cwd(), name=args.name, model=args.model, data=args.data, metric=args.metric,
-                  mode=args.mode, force=args.force)
+
+    result = init(
+        Path.cwd(),
+        name=args.name,
+        model=args.model,
+        data=args.data,
+        metric=args.metric,
+        mode=args.mode,
+        force=args.force,
+    )
     for warning in result["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
     if args.json:
@@ -35,6 +44,8 @@ def run(args) -> int:
         print(f"  wrote {path}")
     for path, keys in result["missing"].items():  # arguments without a default are `???` there
         print(f"  fill in {path}: {', '.join(keys)} (no default in the class; `???` until given)")
-    print(f"next: {result['next']}   (mlws's trainer, logger, callbacks, compute and serve blocks come "
-          "from the package; a file of the same name under conf/ replaces one)")
+    print(
+        f"next: {result['next']}   (mlws's trainer, logger, callbacks, compute and serve blocks come "
+        "from the package; a file of the same name under conf/ replaces one)"
+    )
     return 0

@@ -1,4 +1,5 @@
 """mlws label RUN LABEL... [--remove]"""
+
 from __future__ import annotations
 
 from .render import print_json
@@ -13,6 +14,7 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from mlws import api
+
     result = api.label(args.run_id, args.labels, remove=args.remove)
     if args.json:
         print_json(result)

@@ -1,4 +1,5 @@
 """mlws lineage RUN | --best METRIC | --all"""
+
 from __future__ import annotations
 
 from .render import console, print_json
@@ -14,6 +15,7 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from mlws import api
+
     if args.all:
         nodes = api.lineage_tree()
         if args.json:
@@ -27,26 +29,35 @@ def run(args) -> int:
         return 0
     console().print(chain_view(chain))
     from .replicates_render import best_lines
+
     for line in best_lines(chain[-1].get("best_groups") if chain else None):
         console().print(line, highlight=False, markup=False, soft_wrap=True)
     if chain and chain[-1].get("cumulative"):
         total = chain[-1]["cumulative"]
         from mlws.spend.reckon import duration, money
-        console().print(f"  total to reach run {chain[-1]['id']}: {money(total['usd'], total['hours'])} "
-                        f"({duration(total['hours'])} over {total['runs']} run{'s' if total['runs'] != 1 else ''})",
-                        highlight=False, markup=False)
+
+        console().print(
+            f"  total to reach run {chain[-1]['id']}: {money(total['usd'], total['hours'])} "
+            f"({duration(total['hours'])} over {total['runs']} run{'s' if total['runs'] != 1 else ''})",
+            highlight=False,
+            markup=False,
+        )
     return 0
 
 
 def cost_text(step: dict) -> str:
     """`cost $0.12 · $0.45 to reach (7 runs)`: the run's own, then every run on the way to it."""
     from mlws.spend.reckon import money
+
     own, total = step["cost"], step.get("cumulative") or {}
     text = f"{'time' if own.get('usd') is None else 'cost'} {money(own.get('usd'), own.get('hours'))}"
     if total:
         unpriced = total["runs"] - total["priced"] if total["usd"] is not None else 0
-        text += (f" · {money(total['usd'], total['hours'])} to reach ({total['runs']} run{'s' if total['runs'] != 1 else ''}"
-                 + (f", {unpriced} without a price" if unpriced else "") + ")")
+        text += (
+            f" · {money(total['usd'], total['hours'])} to reach ({total['runs']} run{'s' if total['runs'] != 1 else ''}"
+            + (f", {unpriced} without a price" if unpriced else "")
+            + ")"
+        )
     return text
 
 
@@ -65,14 +76,16 @@ def chain_view(chain: list[dict]):
     grid.add_column(width=2, no_wrap=True)
     grid.add_column()
     from .replicates_render import step_lines
+
     for i, step in enumerate(chain):
         if (step.get("replicates") or {}).get("same_group_as_previous"):
             continue  # the same replicate group as the step shown before it: one step
         value = "—" if step["value"] is None else f"{step['value']:.4f}"
         d = "" if step["delta"] is None else f" ({step['delta']:+.4f})"
         labels = f" [{', '.join(step['labels'])}]" if step["labels"] else ""
-        head = Text.assemble((f"run {step['id']}", "bold"), f" {step['experiment'] or '-'}{labels}  ",
-                             f"{step['metric']}={value}{d}")
+        head = Text.assemble(
+            (f"run {step['id']}", "bold"), f" {step['experiment'] or '-'}{labels}  ", f"{step['metric']}={value}{d}"
+        )
         parts = [head]
         if step["description"]:
             parts.append(Padding(Text(step["description"], style="dim"), (0, 0, 0, 2)))
@@ -85,8 +98,13 @@ def chain_view(chain: list[dict]):
                 listed.add_row("· ", Text(change))
             if len(changes) > SHOWN_CHANGES:
                 more = len(changes) - SHOWN_CHANGES
-                listed.add_row("… ", Text(f"{more} more key{'s' if more != 1 else ''}: "
-                                          f"mlws diff {chain[i - 1]['id']} {step['id']}", style="dim"))
+                listed.add_row(
+                    "… ",
+                    Text(
+                        f"{more} more key{'s' if more != 1 else ''}: mlws diff {chain[i - 1]['id']} {step['id']}",
+                        style="dim",
+                    ),
+                )
             parts.append(Padding(listed, (0, 0, 0, 2)))
         if step.get("cost"):
             parts.append(Padding(Text(cost_text(step), style="dim"), (0, 0, 0, 2)))
@@ -99,6 +117,7 @@ def chain_view(chain: list[dict]):
 
 def _tree(nodes: list[dict]):
     from rich.tree import Tree
+
     root = Tree("runs")
     branches, children = {}, {}
     for n in nodes:
@@ -106,10 +125,12 @@ def _tree(nodes: list[dict]):
 
     def add(parent_branch, node):
         from mlws.keymetric import monitor_of
+
         key = monitor_of(node)["metric"]
         value = (node["metrics"] or {}).get(key) if key else None
-        label = f"run {node['id']} {node['experiment'] or '-'} {node['status']}" + \
-            (f" {key}={value:.4f}" if isinstance(value, (int, float)) else "")
+        label = f"run {node['id']} {node['experiment'] or '-'} {node['status']}" + (
+            f" {key}={value:.4f}" if isinstance(value, (int, float)) else ""
+        )
         if node["labels"]:
             label += f" [{', '.join(node['labels'])}]"
         branch = parent_branch.add(label)

@@ -1,4 +1,5 @@
 """mlws logs RUN [--follow]: a detached local run's output, or its backend's job logs."""
+
 from __future__ import annotations
 
 
@@ -9,4 +10,5 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from mlws import api
+
     return api.logs(args.run_id, follow=args.follow)

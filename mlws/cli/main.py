@@ -1,4 +1,5 @@
 """`mlws` entry point: dispatches to one module per command; user errors print without a traceback."""
+
 from __future__ import annotations
 
 import argparse
@@ -7,10 +8,13 @@ import sys
 
 from .commands import COMMANDS
 
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="mlws", description="Experiments as code: Hydra configs, Lightning training, a run registry.")
+        prog="mlws", description="Experiments as code: Hydra configs, Lightning training, a run registry."
+    )
     from mlws import __version__
+
     parser.add_argument("--version", action="version", version=f"mlws {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, command in COMMANDS.items():
@@ -27,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     args_in = sys.argv[1:] if argv is None else argv
     if args_in[:1] == ["__complete"]:  # a TAB in the shell: answered without building every parser
         from .complete import main as complete
+
         return complete(args_in[1:])
 
     parser = build_parser()

@@ -1,4 +1,5 @@
 """mlws note RUN TEXT (use - to read the note from standard input)"""
+
 from __future__ import annotations
 
 import sys
@@ -14,6 +15,7 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from mlws import api
+
     text = sys.stdin.read() if args.text == "-" else args.text
     result = api.note(args.run_id, text)
     if args.json:

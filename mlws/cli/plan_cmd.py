@@ -2,6 +2,7 @@
 
 Nothing is launched or recorded.
 """
+
 from __future__ import annotations
 
 from .render import print_json
@@ -10,9 +11,13 @@ from .render import print_json
 def add_arguments(p) -> None:
     p.add_argument("overrides", nargs="*")
     p.add_argument("--json", action="store_true", help="the RunSpec (and task and estimate) as JSON")
-    p.add_argument("-o", "--output", metavar="DIR",
-                   help="write DIR/spec.json and, for a backend that compiles a task, DIR/task.yaml mounting it "
-                        "(launched by hand with the command printed, unrecorded)")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        help="write DIR/spec.json and, for a backend that compiles a task, DIR/task.yaml mounting it "
+        "(launched by hand with the command printed, unrecorded)",
+    )
 
 
 def run(args) -> int:
@@ -21,6 +26,7 @@ def run(args) -> int:
     import yaml
 
     from mlws import api
+
     planned = api.plan_compute(args.overrides, output=args.output)
     spec, task, estimate = planned["spec"], planned["task"], planned["estimate"]
     if args.output:
@@ -32,8 +38,11 @@ def run(args) -> int:
         print(f"# experiment: {spec.experiment}  overrides: {' '.join(spec.overrides) or '(none)'}")
         print(yaml.safe_dump(spec.config, sort_keys=False), end="")
         return 0
-    print("# task for compute backend " + str(spec.config["compute"].get("_target_")) +
-          " (runs/N/spec.json is written at launch)")
+    print(
+        "# task for compute backend "
+        + str(spec.config["compute"].get("_target_"))
+        + " (runs/N/spec.json is written at launch)"
+    )
     print(_yaml(task), end="")
     for line in planned.get("lines") or []:
         print(f"# {line}")
@@ -46,6 +55,7 @@ def _write(output: str, task, planned: dict) -> int:
     from pathlib import Path
 
     from mlws.fileio import write_atomic
+
     folder = Path(output).resolve()
     print(f"wrote {folder / 'spec.json'} (the frozen run spec)")
     if task is not None:

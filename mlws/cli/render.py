@@ -4,6 +4,7 @@ Written for an 80-column terminal (a laptop's split terminal): a path or a comma
 on its own line (`print_whole`: the terminal soft-wraps it and copying gives it back in one piece),
 and a table's key metric is a column rich never cuts; dates, labels and overrides give way first.
 The pure helpers here (formatting one value, choosing columns) are unit-tested."""
+
 from __future__ import annotations
 
 import json
@@ -92,4 +93,5 @@ def print_whole(out, text, style: str | None = None, indent: int = 2) -> None:
 
 def console():
     from rich.console import Console
+
     return Console()

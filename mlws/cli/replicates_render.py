@@ -1,5 +1,6 @@
 """Replicate groups in words for `runs`, `show`, `diff` (text and markdown) and `lineage`: a group
 as `mean ± sd [95% CI] n=K`, a difference with its interval and whether seed noise explains it."""
+
 from __future__ import annotations
 
 from mlws.history.groups import comparison_words, step_lines  # noqa: F401 (lineage_cmd imports step_lines here)
@@ -9,8 +10,10 @@ def group_line(group: dict) -> str:
     """`replicate group 3 · runs 6, 7 · val/acc (max is better): 0.18 ± 0.03 [0.1, 0.3] n=2`"""
     runs = ", ".join(str(r) for r in group["runs"])
     few = "" if group["n"] > 1 else "  (fewer than 2 succeeded: no interval)"
-    return (f"replicate group {group['group']} · runs {runs} · {group['metric'] or '(no metric)'} "
-            f"({group['mode']} is better): {group['text']}{few}")
+    return (
+        f"replicate group {group['group']} · runs {runs} · {group['metric'] or '(no metric)'} "
+        f"({group['mode']} is better): {group['text']}{few}"
+    )
 
 
 def side_name(side: dict) -> str:
@@ -22,18 +25,26 @@ def diff_lines(rep: dict | None) -> list[str]:
     if not rep:
         return []
     a, b = rep["a"], rep["b"]
-    return [f"replicates ({rep['metric']}):",
-            f"  {side_name(a)}: {a['text']}", f"  {side_name(b)}: {b['text']}",
-            f"  difference: {comparison_words(rep['comparison'])}"]
+    return [
+        f"replicates ({rep['metric']}):",
+        f"  {side_name(a)}: {a['text']}",
+        f"  {side_name(b)}: {b['text']}",
+        f"  difference: {comparison_words(rep['comparison'])}",
+    ]
 
 
 def diff_markdown(rep: dict | None) -> str:
     if not rep:
         return ""
     a, b = rep["a"], rep["b"]
-    lines = ["", f"**replicates** (`{rep['metric']}`, mean ± sd [95% CI]):", "",
-             f"| {side_name(a)} | {side_name(b)} | difference |", "|---|---|---|",
-             f"| {a['text']} | {b['text']} | {comparison_words(rep['comparison'])} |"]
+    lines = [
+        "",
+        f"**replicates** (`{rep['metric']}`, mean ± sd [95% CI]):",
+        "",
+        f"| {side_name(a)} | {side_name(b)} | difference |",
+        "|---|---|---|",
+        f"| {a['text']} | {b['text']} | {comparison_words(rep['comparison'])} |",
+    ]
     return "\n".join(lines) + "\n"
 
 

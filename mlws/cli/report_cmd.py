@@ -1,12 +1,19 @@
 """mlws report [-o PATH] [--metric M] [--runs 3,5,12] [--sweep ID]"""
+
 from __future__ import annotations
 
 
 def add_arguments(p) -> None:
-    p.add_argument("-o", "--output", metavar="PATH",
-                   help="where to write the page (default: runs/report.html, or runs/sweep-ID.html with --sweep, "
-                        "in the workspace: runs/ is git-ignored, so the page stays out of commits)")
-    p.add_argument("--metric", help="the key metric (default: the runs' own monitor.metric); the lineage leads to its best run")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="where to write the page (default: runs/report.html, or runs/sweep-ID.html with --sweep, "
+        "in the workspace: runs/ is git-ignored, so the page stays out of commits)",
+    )
+    p.add_argument(
+        "--metric", help="the key metric (default: the runs' own monitor.metric); the lineage leads to its best run"
+    )
     p.add_argument("--runs", help="comma-separated run ids whose training curves to overlay (default: the lineage)")
     p.add_argument("--sweep", type=int, metavar="ID", help="a page for one sweep: its trials in parallel coordinates")
 
@@ -14,6 +21,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from mlws import api
     from mlws.errors import MlwsError
+
     ids = None
     if args.runs:
         try:
@@ -30,6 +38,7 @@ def run(args) -> int:
 def default_output(sweep: int | None):
     """The workspace's runs/ folder: ignored by git (mlws init adds it to .gitignore)."""
     from mlws.workspace import find_workspace
+
     folder = find_workspace().runs_dir
     folder.mkdir(parents=True, exist_ok=True)
     return folder / ("report.html" if sweep is None else f"sweep-{sweep}.html")

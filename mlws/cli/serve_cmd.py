@@ -1,4 +1,5 @@
 """mlws serve RUN [--port P] [--host H] [--insecure] [--detach [--verbose]] [--export FILE] | serve list | serve stop RUN"""
+
 from __future__ import annotations
 
 from .render import print_json
@@ -9,10 +10,15 @@ def add_arguments(p) -> None:
     p.add_argument("overrides", nargs="*", help="with `stop`: the run id; else compute overrides, e.g. compute=sky")
     p.add_argument("--port", type=int)
     p.add_argument("--host", help="address to bind (default 127.0.0.1, from serve.host)")
-    p.add_argument("--insecure", action="store_true",
-                   help="serve without a token where other machines can reach it (a non-loopback --host; compute=sky)")
+    p.add_argument(
+        "--insecure",
+        action="store_true",
+        help="serve without a token where other machines can reach it (a non-loopback --host; compute=sky)",
+    )
     p.add_argument("--detach", action="store_true", help="serve in the background")
-    p.add_argument("--verbose", action="store_true", help="with --detach: show Ray's own lines too (else only in the log)")
+    p.add_argument(
+        "--verbose", action="store_true", help="with --detach: show Ray's own lines too (else only in the log)"
+    )
     p.add_argument("--export", metavar="FILE", help="write a Ray Serve config (serve run FILE / KubeRay) instead")
     p.add_argument("--dry-run", action="store_true", help="with compute overrides: print the task, launch nothing")
     p.add_argument("--json", action="store_true")
@@ -21,6 +27,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from mlws import api
     from mlws.errors import MlwsError
+
     if args.target == "list":
         servers = api.serve_list()
         if args.json:
@@ -47,6 +54,7 @@ def run(args) -> int:
             print_json(result)
             return 0
         from .plan_cmd import _yaml
+
         if args.dry_run:
             print("# task that would serve run %d (nothing launched)" % run_id)
             print(_yaml(result["task"]), end="")
@@ -55,8 +63,10 @@ def run(args) -> int:
         if not args.dry_run:
             print(f"run {run_id} served on {result['where']}: {result['url']}/ (API: {result['url']}/predict)")
         if result.get("token"):
-            print(f"token (shown once, kept nowhere): {result['token']}\n"
-                  f"  send `Authorization: Bearer <token>`; the demo page asks for it once")
+            print(
+                f"token (shown once, kept nowhere): {result['token']}\n"
+                f"  send `Authorization: Bearer <token>`; the demo page asks for it once"
+            )
         return 0
     if args.export:
         path = api.serve_export(run_id, args.export, host=args.host, port=args.port)
@@ -64,8 +74,16 @@ def run(args) -> int:
         return 0
     announce = lambda url: print(f"run {run_id}: API {url}/predict · demo page {url}/ · info {url}/info", flush=True)
     progress = (lambda line: None) if args.json else (lambda line: print(line, flush=True))
-    result = api.serve(run_id, host=args.host, port=args.port, detach=args.detach, insecure=args.insecure,
-                       verbose=args.verbose, ready=announce, progress=progress)
+    result = api.serve(
+        run_id,
+        host=args.host,
+        port=args.port,
+        detach=args.detach,
+        insecure=args.insecure,
+        verbose=args.verbose,
+        ready=announce,
+        progress=progress,
+    )
     if not args.detach:  # stopped by Ctrl-C or SIGTERM: the shell's exit status for that signal
         return 128 + result["signal"]
     if args.json:

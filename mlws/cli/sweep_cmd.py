@@ -1,4 +1,5 @@
 """mlws sweep ID [--json | --format markdown] [--resume [--parallel N] [--force] [--detach]]"""
+
 from __future__ import annotations
 
 import contextlib
@@ -11,26 +12,36 @@ from .render import console, print_json
 def add_arguments(p) -> None:
     p.add_argument("sweep_id", type=int)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--format", choices=["table", "markdown"], default="table",
-                   help="markdown: a pull-request comment")
+    p.add_argument("--format", choices=["table", "markdown"], default="table", help="markdown: a pull-request comment")
     p.add_argument("--resume", action="store_true", help="run the trials still missing (failed, stopped, never run)")
     p.add_argument("--parallel", type=int, metavar="N", help="with --resume: trials at a time (default: as before)")
     p.add_argument("--max-failures", type=int, metavar="K")
     p.add_argument("--force", action="store_true", help="with --resume: even though its search space changed")
     p.add_argument("--detach", action="store_true", help="with --resume: drive the sweep in the background")
     from .cost_cmd import dollars
+
     p.add_argument("--budget", type=dollars, metavar="USD", help="with --resume: a new budget for the whole sweep")
 
 
 def run(args) -> int:
     from mlws import api
+
     if args.budget is not None and not args.resume:
         from mlws.errors import MlwsError
-        raise MlwsError(f"--budget changes a sweep's budget as it resumes: mlws sweep {args.sweep_id} --resume --budget USD")
+
+        raise MlwsError(
+            f"--budget changes a sweep's budget as it resumes: mlws sweep {args.sweep_id} --resume --budget USD"
+        )
     if args.resume:
         with _progress_to_stderr(args.json or args.format == "markdown"):
-            result = api.resume_sweep(args.sweep_id, parallel=args.parallel, max_failures=args.max_failures,
-                                      force=args.force, detach=args.detach, budget=args.budget)
+            result = api.resume_sweep(
+                args.sweep_id,
+                parallel=args.parallel,
+                max_failures=args.max_failures,
+                force=args.force,
+                detach=args.detach,
+                budget=args.budget,
+            )
     else:
         result = api.sweep_view(args.sweep_id)
     return show(result, as_json=args.json, markdown=args.format == "markdown")
@@ -39,13 +50,25 @@ def run(args) -> int:
 def run_sweep(args) -> int:
     """`mlws train -m ...`"""
     from mlws import api
-    command = shlex.join(["mlws", "train", "-m", *args.overrides]
-                         + (["--parallel", str(args.parallel)] if args.parallel != 1 else [])
-                         + (["--budget", f"{args.budget:g}"] if args.budget is not None else []))
+
+    command = shlex.join(
+        ["mlws", "train", "-m", *args.overrides]
+        + (["--parallel", str(args.parallel)] if args.parallel != 1 else [])
+        + (["--budget", f"{args.budget:g}"] if args.budget is not None else [])
+    )
     with _progress_to_stderr(args.json):
-        result = api.sweep(args.overrides, parallel=args.parallel, max_failures=args.max_failures,
-                           resume=args.resume, force=args.force, detach=args.detach, command=command,
-                           labels=args.label, note=args.note, budget=args.budget)
+        result = api.sweep(
+            args.overrides,
+            parallel=args.parallel,
+            max_failures=args.max_failures,
+            resume=args.resume,
+            force=args.force,
+            detach=args.detach,
+            command=command,
+            labels=args.label,
+            note=args.note,
+            budget=args.budget,
+        )
     return show(result, as_json=args.json)
 
 
@@ -61,8 +84,10 @@ def show(result: dict, *, as_json: bool = False, markdown: bool = False) -> int:
         print_json(result)
     elif markdown:
         from mlws.sweeps.ranking import markdown as to_markdown
+
         sys.stdout.write(to_markdown(sweep, result["varied"], result["trials"]))
         from mlws.sweeps.seed_groups import lines as seed_lines
+
         found = seed_lines(result.get("seed_groups"))
         found = [line.replace("`", "'") for line in found]  # values inside a fence stay text
         sys.stdout.write("\n" + "\n".join(["```text", *found, "```"]) + "\n" if found else "")
@@ -76,16 +101,19 @@ def show(result: dict, *, as_json: bool = False, markdown: bool = False) -> int:
 
 def _table(result: dict) -> None:
     from rich.table import Table
+
     sweep, keys = result["sweep"], result["varied"]
     metric = sweep["metric"] or "value"
-    title = (f"sweep {sweep['id']} · {sweep['experiment'] or '(no experiment)'} · {sweep['sweeper']} · {sweep['status']}"
-             f" · {metric} ({sweep['mode']} is better)")
+    title = (
+        f"sweep {sweep['id']} · {sweep['experiment'] or '(no experiment)'} · {sweep['sweeper']} · {sweep['status']}"
+        f" · {metric} ({sweep['mode']} is better)"
+    )
     from rich import box
     from rich.markup import escape
 
     from .render import metric_text, param_text
-    t = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False,
-              show_edge=False)
+
+    t = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, show_edge=False)
     for name in ("rank", "trial", "run"):
         t.add_column(name, no_wrap=True, justify="right")
     t.add_column("status", no_wrap=True)
@@ -97,27 +125,39 @@ def _table(result: dict) -> None:
         t.add_column(escape(k), overflow="fold")
     colours = {"succeeded": "green", "failed": "red", "running": "yellow", "stopped": "magenta"}
     for r in result["trials"]:
-        t.add_row(str(r["rank"] or "-"), str(r["trial"]), str(r["run"]),
-                  f"[{colours.get(r['status'], 'white')}]{r['status']}[/]",
-                  metric_text(r["value"]), *([_money(r.get("cost"))] if priced else []),
-                  *(escape(param_text(r["params"][k])) for k in keys))
+        t.add_row(
+            str(r["rank"] or "-"),
+            str(r["trial"]),
+            str(r["run"]),
+            f"[{colours.get(r['status'], 'white')}]{r['status']}[/]",
+            metric_text(r["value"]),
+            *([_money(r.get("cost"))] if priced else []),
+            *(escape(param_text(r["params"][k])) for k in keys),
+        )
     out = console()
     out.print(title, style="bold", highlight=False, markup=False)  # a line of its own: a title is as wide as its table
     out.print(t if result["trials"] else f"sweep {sweep['id']} has no trials yet")
     from mlws.sweeps.seed_groups import lines as seed_lines
+
     for line in seed_lines(result.get("seed_groups")):  # trials that differ only in seed, as groups
         out.print(line, highlight=False, markup=False, soft_wrap=True)
     if result.get("cost") and result["cost"]["runs"]:
         from mlws.spend.reckon import duration
+
         total = result["cost"]
-        out.print(f"cost: {_money(total)} over {total['runs']} run{'s' if total['runs'] != 1 else ''} "
-                  f"({duration(total['hours'])})" + _budget_text(sweep), highlight=False, markup=False)
+        out.print(
+            f"cost: {_money(total)} over {total['runs']} run{'s' if total['runs'] != 1 else ''} "
+            f"({duration(total['hours'])})" + _budget_text(sweep),
+            highlight=False,
+            markup=False,
+        )
     if sweep.get("error"):
         out.print(f"[red]{sweep['error']}[/]")
 
 
 def _money(cost: dict | None) -> str:
     from mlws.spend.reckon import money
+
     return "-" if not cost else money(cost.get("usd"), cost.get("hours"))
 
 

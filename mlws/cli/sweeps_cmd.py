@@ -1,4 +1,5 @@
 """mlws sweeps [--limit N | --all] [--json]"""
+
 from __future__ import annotations
 
 from .render import console, print_json
@@ -14,6 +15,7 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from mlws import api
+
     limit = args.limit if args.limit is not None else None if (args.json or args.all) else DEFAULT_TABLE_LIMIT
     records = api.list_sweeps(limit=limit)
     if args.json:
@@ -27,6 +29,7 @@ def run(args) -> int:
     from rich.table import Table
 
     from .render import metric_text, param_text, short_time
+
     t = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, show_edge=False)
     t.add_column("id", no_wrap=True, justify="right")
     t.add_column("experiment", overflow="ellipsis", min_width=8)
@@ -41,9 +44,16 @@ def run(args) -> int:
         done = f"{c.get('succeeded', 0)}/{r['settings'].get('n_trials', '?')} ok"
         extra = ", ".join(f"{n} {s}" for s, n in sorted(c.items()) if s != "succeeded")
         best = f"{r['metric']}={metric_text(r['best']['value'])}\nrun {r['best']['run']}" if r["best"] else "-"
-        t.add_row(str(r["id"]), escape(r["experiment"] or "-"), escape(r["sweeper"]), r["status"],
-                  done + (f", {extra}" if extra else ""), escape(best),
-                  escape("\n".join(f"{k}: {param_text(v)}" for k, v in r["space"].items())), short_time(r["created_at"]))
+        t.add_row(
+            str(r["id"]),
+            escape(r["experiment"] or "-"),
+            escape(r["sweeper"]),
+            r["status"],
+            done + (f", {extra}" if extra else ""),
+            escape(best),
+            escape("\n".join(f"{k}: {param_text(v)}" for k, v in r["space"].items())),
+            short_time(r["created_at"]),
+        )
     out = console()
     out.print(t)
     if limit is not None and len(records) == limit:

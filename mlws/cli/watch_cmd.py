@@ -1,4 +1,5 @@
 """mlws watch RUN [--once] [--json]: live metrics, loss trend, hardware use, step rate, ETA, warnings."""
+
 from __future__ import annotations
 
 import time
@@ -15,8 +16,12 @@ def add_arguments(p) -> None:
     p.add_argument("--interval", type=float, default=1.0, help="seconds between refreshes")
     p.add_argument("--patience", type=int, default=5, help="warn after this many evaluations without improvement")
     p.add_argument("--stall-minutes", type=float, default=5.0, help="warn when nothing new for this long")
-    p.add_argument("--refresh-every", type=float, default=15.0,
-                   help="seconds between asking a remote run's backend for its status (files are read every interval)")
+    p.add_argument(
+        "--refresh-every",
+        type=float,
+        default=15.0,
+        help="seconds between asking a remote run's backend for its status (files are read every interval)",
+    )
 
 
 def run(args) -> int:
@@ -30,6 +35,7 @@ def run(args) -> int:
         return 0
     from rich.console import Console
     from rich.live import Live
+
     console = Console()
     if args.once:
         console.print(render(snap))
@@ -53,6 +59,7 @@ def print_wandb_view(console, snap: dict) -> bool:
     """W&B's own terminal view of the run, the command whole on its own line (the terminal
     soft-wraps it; copied, it is one piece)."""
     from .render import print_whole
+
     if not snap.get("wandb_view"):
         return False
     console.print("W&B's own terminal view:", style="dim", highlight=False)
@@ -78,13 +85,17 @@ def render(snap: dict):
     from rich.text import Text
 
     p, hw = snap["progress"], snap["hardware"]
-    colour = {"running": "yellow", "succeeded": "green", "failed": "red", "stopped": "magenta"}.get(snap["status"], "white")
+    colour = {"running": "yellow", "succeeded": "green", "failed": "red", "stopped": "magenta"}.get(
+        snap["status"], "white"
+    )
     head = Text.assemble((f"run {snap['id']} · {snap['experiment']} · ", "bold"), (snap["status"], f"bold {colour}"))
     if snap.get("stop_reason"):
         head.append(f" ({snap['stop_reason']})")
-    progress = Text(f"step {p['step'] if p['step'] is not None else '-'}/{p['total_steps'] or '?'}  "
-                    f"epoch {p['epoch'] if p['epoch'] is not None else '-'}  "
-                    f"{_fmt(p['steps_per_sec'], ' steps/s')}  ETA {_fmt(p['eta_s'], ' s', 0)}")
+    progress = Text(
+        f"step {p['step'] if p['step'] is not None else '-'}/{p['total_steps'] or '?'}  "
+        f"epoch {p['epoch'] if p['epoch'] is not None else '-'}  "
+        f"{_fmt(p['steps_per_sec'], ' steps/s')}  ETA {_fmt(p['eta_s'], ' s', 0)}"
+    )
     metrics = Table("metric", "latest", title="metrics", title_justify="left")
     for key in sorted(snap["metrics"]):
         metrics.add_row(key, f"{snap['metrics'][key]:.4f}")
@@ -92,11 +103,22 @@ def render(snap: dict):
     hardware.add_row("CPU (system)", _fmt(hw.get("cpu_percent"), "%"))
     hardware.add_row("CPU (this run)", _fmt(hw.get("process_cpu_percent"), "%"))
     hardware.add_row("memory (this run)", _fmt(hw.get("memory_mb"), " MB", 0))
-    hardware.add_row("waiting for data", _fmt(100 * hw["data_wait_fraction"], "%") if "data_wait_fraction" in hw else "-")
+    hardware.add_row(
+        "waiting for data", _fmt(100 * hw["data_wait_fraction"], "%") if "data_wait_fraction" in hw else "-"
+    )
     for gpu in hw.get("gpus", []):
-        hardware.add_row(f"GPU {gpu['index']}", f"{_fmt(gpu.get('util_percent'), '%')} util, "
-                         f"{_fmt(gpu.get('memory_mb'), ' MB', 0)}, {_fmt(gpu.get('power_w'), ' W', 0)}")
-    parts = [head, progress, Text(f"{snap.get('trend_metric') or 'metric'} trend {sparkline(snap['loss_trend'])}"), metrics, hardware]
+        hardware.add_row(
+            f"GPU {gpu['index']}",
+            f"{_fmt(gpu.get('util_percent'), '%')} util, "
+            f"{_fmt(gpu.get('memory_mb'), ' MB', 0)}, {_fmt(gpu.get('power_w'), ' W', 0)}",
+        )
+    parts = [
+        head,
+        progress,
+        Text(f"{snap.get('trend_metric') or 'metric'} trend {sparkline(snap['loss_trend'])}"),
+        metrics,
+        hardware,
+    ]
     for warning in snap["warnings"]:
         parts.append(Text(f"⚠ {warning}", style="bold red"))
     return Group(*parts)

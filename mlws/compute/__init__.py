@@ -3,6 +3,7 @@
 Built-in: local (this machine), ray (a Ray cluster through its Jobs API), sky (SkyPilot).
 Each backend module imports its heavy library (ray, sky) only inside the methods that need it.
 """
+
 from __future__ import annotations
 
 import sys
@@ -12,8 +13,11 @@ from ..targets import load_class
 from .base import Backend, Status, Submission
 
 # Runs recorded before backends were chosen by `_target_` named them with `backend: NAME`.
-LEGACY_TARGETS = {"local": "mlws.compute.local.LocalBackend", "sky": "mlws.compute.sky.SkyBackend",
-                  "ray": "mlws.compute.ray.RayBackend"}
+LEGACY_TARGETS = {
+    "local": "mlws.compute.local.LocalBackend",
+    "sky": "mlws.compute.sky.SkyBackend",
+    "ray": "mlws.compute.ray.RayBackend",
+}
 
 __all__ = ["Backend", "Status", "Submission", "backend_class", "get_backend", "backend_for"]
 
@@ -32,6 +36,7 @@ def backend_class(compute: dict, workspace=None) -> type[Backend]:
         raise MlwsError(f"compute._target_: {target!r} is not a subclass of mlws.compute.Backend")
     if cls.extra:
         from ..extras import require
+
         require(cls.extra, f"compute={cls.name}")
     return cls
 

@@ -6,6 +6,7 @@ and where the run's files live. It is chosen by `_target_` in conf/compute/NAME.
 with that node as its config, so a user's own backend is one class and one YAML file. Nothing
 outside mlws/compute/ branches on a backend's name.
 """
+
 from __future__ import annotations
 
 import sys
@@ -22,9 +23,9 @@ class Submission:
     """What `submit` returns, for every backend."""
 
     handle: dict = field(default_factory=dict)  # the backend's ids for this run (job id, cluster, address)
-    pid: int | None = None      # a process on this host that now owns the run (a detached local worker)
-    remote: bool = True         # False: the worker runs on this host and records its own outcome
-    message: str = ""           # one line for the user after a detached submit
+    pid: int | None = None  # a process on this host that now owns the run (a detached local worker)
+    remote: bool = True  # False: the worker runs on this host and records its own outcome
+    message: str = ""  # one line for the user after a detached submit
     run_dir: str | None = None  # where the run's files are written, when not the workspace's runs/N
     artifacts: dict = field(default_factory=dict)  # extra facts kept with the run (a price estimate)
 
@@ -33,7 +34,7 @@ class Submission:
 class Status:
     """A run's outcome (or 'running') as the backend sees it."""
 
-    status: str                 # running | succeeded | failed | stopped
+    status: str  # running | succeeded | failed | stopped
     metrics: dict | None = None
     artifacts: dict | None = None
     error: str | None = None
@@ -95,6 +96,7 @@ class Backend(ABC):
     def copy(self, record: dict, path: str, dest) -> dict:
         """Copy RUN:PATH to dest. The default reads a local (or shared) artifact root."""
         from ..history.copy import copy_local
+
         return copy_local(Path(self.artifact_root(record)), path, Path(dest))
 
     def down(self, workspace) -> str | None:
@@ -103,15 +105,29 @@ class Backend(ABC):
 
     def serve(self, record: dict, args: dict, *, workspace, dry_run: bool = False) -> dict:
         """Serve a run's model where this backend runs things (see SkyBackend)."""
-        raise MlwsError(f"compute backend {self.name!r} cannot serve models; serve on this machine "
-                        "(mlws serve RUN) or choose a backend that can")
+        raise MlwsError(
+            f"compute backend {self.name!r} cannot serve models; serve on this machine "
+            "(mlws serve RUN) or choose a backend that can"
+        )
 
-    def notebook(self, *, workspace, name: str, host: str, port: int, idle_minutes: float, token: str,
-                 expose: bool, dry_run: bool = False) -> dict:
+    def notebook(
+        self,
+        *,
+        workspace,
+        name: str,
+        host: str,
+        port: int,
+        idle_minutes: float,
+        token: str,
+        expose: bool,
+        dry_run: bool = False,
+    ) -> dict:
         """Run JupyterLab where this backend runs things. Returns the notebook's state (kept in
         .mlws/notebooks/NAME/state.json); a "pid" means a server process on this machine."""
-        raise MlwsError(f"compute backend {self.name!r} cannot host notebooks; run `mlws notebook` here "
-                        "or choose a backend that can (compute=sky)")
+        raise MlwsError(
+            f"compute backend {self.name!r} cannot host notebooks; run `mlws notebook` here "
+            "or choose a backend that can (compute=sky)"
+        )
 
     def notebook_down(self, state: dict, *, workspace) -> None:
         """Stop a notebook this backend started (its recorded state)."""
@@ -132,10 +148,10 @@ class Backend(ABC):
         return fit(spec)
 
 
-def follow_file(path: Path, still_running: Callable[[], bool], *, follow: bool, out=None,
-                poll_s: float = 0.5) -> int:
+def follow_file(path: Path, still_running: Callable[[], bool], *, follow: bool, out=None, poll_s: float = 0.5) -> int:
     """Print a log file; with `follow`, keep printing until `still_running()` turns false."""
     import time
+
     out = out or sys.stdout
     with path.open(errors="replace") as f:
         while True:
@@ -153,6 +169,7 @@ def follow_file(path: Path, still_running: Callable[[], bool], *, follow: bool, 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, poll_s: float = 0.2) -> bool:
     import time
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

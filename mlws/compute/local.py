@@ -1,4 +1,5 @@
 """This machine: the worker in this process, or in a background process with --detach."""
+
 from __future__ import annotations
 
 import os
@@ -15,10 +16,21 @@ from .base import Backend, Submission, follow_file, wait_until
 class LocalBackend(Backend):
     name = "local"
 
-    def notebook(self, *, workspace, name: str, host: str, port: int, idle_minutes: float, token: str,
-                 expose: bool, dry_run: bool = False) -> dict:
+    def notebook(
+        self,
+        *,
+        workspace,
+        name: str,
+        host: str,
+        port: int,
+        idle_minutes: float,
+        token: str,
+        expose: bool,
+        dry_run: bool = False,
+    ) -> dict:
         """JupyterLab on this machine (mlws/jupyter/local.py)."""
         from ..jupyter import local
+
         if expose:
             raise MlwsError("--expose opens a cloud notebook's port; here, bind with --host instead")
         if dry_run:
@@ -27,24 +39,32 @@ class LocalBackend(Backend):
 
     def notebook_down(self, state: dict, *, workspace) -> None:
         from ..jupyter import local
+
         local.stop(workspace, state["name"])
 
     def submit(self, spec_path: Path, *, detach: bool, prepared: dict | None = None) -> Submission:
         if not detach:
             from .. import worker
+
             worker.run(spec_path)  # records its own outcome; raises RunFailed when training raised
             return Submission(remote=False)
         log = Path(spec_path).parent / "output.log"
         with log.open("ab") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "mlws.worker", str(spec_path)],
-                                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True)  # survives the terminal closing
-        return Submission(pid=proc.pid, remote=False,
-                          message=f"started in the background (pid {proc.pid}); output: {log}")
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "mlws.worker", str(spec_path)],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # survives the terminal closing
+        return Submission(
+            pid=proc.pid, remote=False, message=f"started in the background (pid {proc.pid}); output: {log}"
+        )
 
     def cancel(self, record: dict, *, timeout: float = 120.0) -> None:
         """SIGTERM: Lightning shuts down gracefully, the worker saves last.ckpt and records 'stopped'."""
         from ..registry.liveness import process_alive
+
         if record["host"] != socket.gethostname():
             raise MlwsError(f"run {record['id']} runs on host {record['host']!r}, not this one")
         pid, started = record["pid"], record["pid_started"]
@@ -52,17 +72,20 @@ class LocalBackend(Backend):
             return None  # the registry's reaper records it as failed
         os.kill(pid, signal.SIGTERM)
         if not wait_until(lambda: not process_alive(pid, started), timeout):
-            raise MlwsError(f"run {record['id']} did not stop within {timeout:.0f} s (pid {pid}); "
-                            f"kill it with: kill -9 {pid}")
+            raise MlwsError(
+                f"run {record['id']} did not stop within {timeout:.0f} s (pid {pid}); kill it with: kill -9 {pid}"
+            )
         return None
 
     def cost(self, record: dict) -> dict:
         """Wall time × cost.local_hourly (0: time only); mlws/spend/reckon.py."""
         from ..spend.reckon import local
+
         return local(record)
 
     def logs(self, record: dict, *, follow: bool = False, out=None) -> int:
         from ..registry.liveness import process_alive
+
         path = Path(record["run_dir"]) / "output.log"
         if not path.exists():
             raise MlwsError(f"run {record['id']} has no output log ({path}); foreground runs print to their terminal")

@@ -1,4 +1,5 @@
 """scikit-learn's bundled digits as a LightningDataModule, and a generic classifier module."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -15,8 +16,15 @@ class DigitsDataModule(pl.LightningDataModule):
 
     input_shape = (1, 8, 8)  # one sample, as the model sees it (what serving's input hook expects)
 
-    def __init__(self, batch_size: int = 64, val_fraction: float = 0.2, split_seed: int = 0,
-                 normalize: bool = False, augment_shift: int = 0, num_workers: int = 0):
+    def __init__(
+        self,
+        batch_size: int = 64,
+        val_fraction: float = 0.2,
+        split_seed: int = 0,
+        normalize: bool = False,
+        augment_shift: int = 0,
+        num_workers: int = 0,
+    ):
         super().__init__()
         self.save_hyperparameters()
         self.train_set: TensorDataset | None = None
@@ -31,6 +39,7 @@ class DigitsDataModule(pl.LightningDataModule):
         import hashlib
 
         from sklearn.datasets import load_digits
+
         digits = load_digits()
         h = hashlib.sha256()
         for array in (digits.images, digits.target):
@@ -56,9 +65,13 @@ class DigitsDataModule(pl.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         shift = self.hparams.augment_shift
-        return DataLoader(self.train_set, batch_size=self.hparams.batch_size, shuffle=True,
-                          num_workers=self.hparams.num_workers,
-                          collate_fn=_ShiftCollate(shift) if shift else None)
+        return DataLoader(
+            self.train_set,
+            batch_size=self.hparams.batch_size,
+            shuffle=True,
+            num_workers=self.hparams.num_workers,
+            collate_fn=_ShiftCollate(shift) if shift else None,
+        )
 
     def val_dataloader(self) -> DataLoader:
         return DataLoader(self.val_set, batch_size=256, num_workers=self.hparams.num_workers)
@@ -78,16 +91,22 @@ class _ShiftCollate:
         out = torch.empty_like(images)
         offsets = torch.randint(0, 2 * m + 1, (len(samples), 2))
         for i, (dy, dx) in enumerate(offsets.tolist()):
-            out[i] = padded[i, :, dy:dy + 8, dx:dx + 8]
+            out[i] = padded[i, :, dy : dy + 8, dx : dx + 8]
         return out, labels
 
 
 class DigitsClassifier(pl.LightningModule):
     """Cross-entropy classifier around any `net`; logs train/loss, val/loss and val/acc."""
 
-    def __init__(self, net: nn.Module, lr: float = 1e-3, weight_decay: float = 0.0,
-                 label_smoothing: float = 0.0, optimizer: Callable | None = None,
-                 scheduler: Callable | None = None):
+    def __init__(
+        self,
+        net: nn.Module,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        label_smoothing: float = 0.0,
+        optimizer: Callable | None = None,
+        scheduler: Callable | None = None,
+    ):
         super().__init__()
         self.save_hyperparameters(ignore=["net", "optimizer", "scheduler"])
         self.net = net
@@ -110,8 +129,9 @@ class DigitsClassifier(pl.LightningModule):
         self.log("val/acc", (logits.argmax(dim=1) == y).float().mean(), prog_bar=True)
 
     def configure_optimizers(self):
-        optimizer = self.optimizer_factory(self.parameters(), lr=self.hparams.lr,
-                                           weight_decay=self.hparams.weight_decay)
+        optimizer = self.optimizer_factory(
+            self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay
+        )
         if self.scheduler_factory is None:
             return optimizer
         return {"optimizer": optimizer, "lr_scheduler": self.scheduler_factory(optimizer)}

@@ -1,4 +1,5 @@
 """Architectures for 1x8x8 digit images."""
+
 from __future__ import annotations
 
 from torch import nn
@@ -7,8 +8,14 @@ from torch import nn
 class MLP(nn.Sequential):
     """Flatten, then `hidden` fully connected layers; `hidden=[]` is logistic regression."""
 
-    def __init__(self, in_features: int = 64, num_classes: int = 10, hidden: list[int] = (),
-                 dropout: float = 0.0, batch_norm: bool = False):
+    def __init__(
+        self,
+        in_features: int = 64,
+        num_classes: int = 10,
+        hidden: list[int] = (),
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+    ):
         layers: list[nn.Module] = [nn.Flatten()]
         width = in_features
         for units in hidden:
@@ -26,8 +33,14 @@ class MLP(nn.Sequential):
 class CNN(nn.Sequential):
     """3x3 convolutions (padding keeps 8x8), one 2x2 pooling per block, then a small head."""
 
-    def __init__(self, num_classes: int = 10, channels: list[int] = (16, 32), hidden: int = 64,
-                 dropout: float = 0.0, batch_norm: bool = False):
+    def __init__(
+        self,
+        num_classes: int = 10,
+        channels: list[int] = (16, 32),
+        hidden: int = 64,
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+    ):
         layers: list[nn.Module] = []
         in_ch, size = 1, 8
         for out_ch in channels:

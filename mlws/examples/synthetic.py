@@ -7,6 +7,7 @@ y, higher is better) rises with it; the tag, the validation batch size and the p
     mlws train +experiment=synth_base --seeds 3 && mlws train +experiment=synth_four --seeds 3
     mlws ablate RUN      # RUN: a synth_four run; its parent is a synth_base run
 """
+
 from __future__ import annotations
 
 import shutil
@@ -38,8 +39,15 @@ class SyntheticRegression(pl.LightningDataModule):
 
     input_shape = (8,)
 
-    def __init__(self, n_train: int = 256, n_val: int = 256, noise: float = 0.5, data_seed: int = 0,
-                 batch_size: int = 32, val_batch_size: int = 64):
+    def __init__(
+        self,
+        n_train: int = 256,
+        n_val: int = 256,
+        noise: float = 0.5,
+        data_seed: int = 0,
+        batch_size: int = 32,
+        val_batch_size: int = 64,
+    ):
         super().__init__()
         self.save_hyperparameters()
         self.train_set: TensorDataset | None = None
@@ -54,7 +62,7 @@ class SyntheticRegression(pl.LightningDataModule):
         x = torch.randn(n, 8, generator=g)
         y = x @ w + self.hparams.noise * torch.randn(n, 1, generator=g)
         self.train_set = TensorDataset(x[: self.hparams.n_train], y[: self.hparams.n_train])
-        self.val_set = TensorDataset(x[self.hparams.n_train:], y[self.hparams.n_train:])
+        self.val_set = TensorDataset(x[self.hparams.n_train :], y[self.hparams.n_train :])
 
     def train_dataloader(self) -> DataLoader:
         return DataLoader(self.train_set, batch_size=self.hparams.batch_size, shuffle=True)
@@ -91,7 +99,7 @@ class LinearRegressor(pl.LightningModule):
         s = self._sums
         s[0] += err
         s[1] += y.sum().item()
-        s[2] += (y ** 2).sum().item()
+        s[2] += (y**2).sum().item()
         s[3] += len(y)
 
     def on_validation_epoch_end(self) -> None:

@@ -1,6 +1,7 @@
 """The `mlws report` section for ablations: each `mlws ablate RUN` result kept in the workspace's
 state (.mlws/ablations/RUN/result.json) as a table of changes with their effect, share of the gain
 and verdict. Every string is escaped (keys and values come from configs). Pure."""
+
 from __future__ import annotations
 
 import html
@@ -12,8 +13,10 @@ def stored(state_dir: Path) -> list[dict]:
     """The ablation results kept under the workspace's state, by run id."""
     folder = Path(state_dir) / "ablations"
     out = []
+
     def number(path: Path) -> int:
         return int(path.parent.name) if path.parent.name.isdigit() else 0
+
     for path in sorted(folder.glob("*/result.json"), key=number):
         try:
             out.append(json.loads(path.read_text()))
@@ -37,14 +40,18 @@ def section(results: list[dict]) -> str:
     out = ["<h2>which change bought the gain (mlws ablate)</h2>"]
     for r in results:
         gain = r["gain"]
-        out.append(f"<h3>run {int(r['run'])} against its parent, run {int(r['parent'])}</h3>"
-                   f"<p>gain in {html.escape(str(r['metric']))}: {_number(gain)}, {html.escape(gain['verdict'])} "
-                   f"({len(r['seeds'])} seed(s) per configuration)</p>")
+        out.append(
+            f"<h3>run {int(r['run'])} against its parent, run {int(r['parent'])}</h3>"
+            f"<p>gain in {html.escape(str(r['metric']))}: {_number(gain)}, {html.escape(gain['verdict'])} "
+            f"({len(r['seeds'])} seed(s) per configuration)</p>"
+        )
         rows = ["<tr><th>change</th><th>effect [95% CI]</th><th>share of gain</th><th></th></tr>"]
         for name, e in r["effects"].items():
             words = {True: "matters", False: "within seed noise"}.get(e.get("matters"), "-")
-            rows.append(f"<tr><td><code>{html.escape(name)}</code></td><td>{_number(e['effect'])}</td>"
-                        f"<td>{_number(e['share'], percent=True)}</td><td>{words}</td></tr>")
+            rows.append(
+                f"<tr><td><code>{html.escape(name)}</code></td><td>{_number(e['effect'])}</td>"
+                f"<td>{_number(e['share'], percent=True)}</td><td>{words}</td></tr>"
+            )
         out.append("<table>" + "".join(rows) + "</table>")
         out.append(f"<p>interaction (gain minus the sum of single effects): {_number(r['interaction'])}</p>")
     return "".join(out)

@@ -1,4 +1,5 @@
 """Lineage queries over the registry: the chain root → run, the best run, the whole tree."""
+
 from __future__ import annotations
 
 from .diff import change_lines, config_diff, data_diff, data_line, delta
@@ -12,6 +13,7 @@ def metric_mode(metric: str) -> str:
 
 def key_metric(record: dict) -> str | None:
     from ..keymetric import monitor_of
+
     return monitor_of(record)["metric"]
 
 
@@ -28,14 +30,27 @@ def steps(records: list[dict], metric: str | None = None) -> list[dict]:
         m = metric or key_metric(record)
         value = (record.get("metrics") or {}).get(m)
         before = (previous.get("metrics") or {}).get(m) if previous else None
-        changes = config_diff(previous["config"], record["config"]) if previous else {"changed": {}, "added": {}, "removed": {}}
-        out.append({
-            "id": record["id"], "experiment": record.get("experiment"), "parent": record.get("parent_id"),
-            "status": record.get("status"), "labels": record.get("labels") or [], "note": record.get("note") or "",
-            "description": (record.get("config") or {}).get("description"),
-            "changes": changes, "summary": change_lines(changes, ignore=("description",)) + _data_change(previous, record),
-            "metrics": record.get("metrics") or {}, "metric": m, "value": value,
-            "delta": delta(before, value),
-        })
+        changes = (
+            config_diff(previous["config"], record["config"])
+            if previous
+            else {"changed": {}, "added": {}, "removed": {}}
+        )
+        out.append(
+            {
+                "id": record["id"],
+                "experiment": record.get("experiment"),
+                "parent": record.get("parent_id"),
+                "status": record.get("status"),
+                "labels": record.get("labels") or [],
+                "note": record.get("note") or "",
+                "description": (record.get("config") or {}).get("description"),
+                "changes": changes,
+                "summary": change_lines(changes, ignore=("description",)) + _data_change(previous, record),
+                "metrics": record.get("metrics") or {},
+                "metric": m,
+                "value": value,
+                "delta": delta(before, value),
+            }
+        )
         previous = record
     return out

@@ -1,4 +1,5 @@
 """Copy files out of a run directory, with a progress bar; refuses paths that leave it."""
+
 from __future__ import annotations
 
 import shutil
@@ -17,6 +18,7 @@ def copy_local(run_dir: Path, path: str, dest: Path) -> dict:
     base = source.parent if source.is_file() else source
     target_root = dest / source.name if source.is_file() and dest.is_dir() else dest
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
     total = sum(f.stat().st_size for f in files)
     with Progress(TextColumn("copying"), BarColumn(), DownloadColumn(), transient=True) as progress:
         bar = progress.add_task("copy", total=total)

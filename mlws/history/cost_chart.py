@@ -1,5 +1,6 @@
 """The report's cost chart: each priced run's spend against its key metric, and the frontier of the
 cheapest runs for each level of the metric (a run is on it when no cheaper run did as well)."""
+
 from __future__ import annotations
 
 import html
@@ -26,8 +27,15 @@ def priced_points(runs: list[dict], costs: dict[int, dict], metric: str) -> list
     return out
 
 
-def cost_figure(go, runs: list[dict], costs: dict[int, dict], metric: str, mode: str,
-                colours: dict[int, str] | None = None, other: str = "#c4c4c4"):
+def cost_figure(
+    go,
+    runs: list[dict],
+    costs: dict[int, dict],
+    metric: str,
+    mode: str,
+    colours: dict[int, str] | None = None,
+    other: str = "#c4c4c4",
+):
     """None when no run has a price."""
     points = priced_points(runs, costs, metric)
     if not points:
@@ -35,14 +43,27 @@ def cost_figure(go, runs: list[dict], costs: dict[int, dict], metric: str, mode:
     experiment = {r["id"]: str(r.get("experiment") or "-") for r in runs}
     edge = frontier(points, mode)
     colours = colours or {}
-    fig = go.Figure([
-        go.Scatter(x=[p[1] for p in points], y=[p[2] for p in points], mode="markers", name="runs",
-                   marker=dict(size=9, color=[colours.get(p[0], other) for p in points]),
-                   text=[f"run {p[0]} · {html.escape(experiment[p[0]])}" for p in points],
-                   hovertemplate="%{text}<br>$%{x:.2f} · " + html.escape(metric) + " %{y:.4f}<extra></extra>"),
-        go.Scatter(x=[p[1] for p in edge], y=[p[2] for p in edge], mode="lines", name="cheapest for its level",
-                   line=dict(shape="hv", color="#444", dash="dot"), hoverinfo="skip"),
-    ])
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=[p[1] for p in points],
+                y=[p[2] for p in points],
+                mode="markers",
+                name="runs",
+                marker=dict(size=9, color=[colours.get(p[0], other) for p in points]),
+                text=[f"run {p[0]} · {html.escape(experiment[p[0]])}" for p in points],
+                hovertemplate="%{text}<br>$%{x:.2f} · " + html.escape(metric) + " %{y:.4f}<extra></extra>",
+            ),
+            go.Scatter(
+                x=[p[1] for p in edge],
+                y=[p[2] for p in edge],
+                mode="lines",
+                name="cheapest for its level",
+                line=dict(shape="hv", color="#444", dash="dot"),
+                hoverinfo="skip",
+            ),
+        ]
+    )
     fig.update_xaxes(title_text="spend ($)")
     fig.update_yaxes(title_text=metric)
     return fig

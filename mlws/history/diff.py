@@ -1,4 +1,5 @@
 """What changed between two runs: effective config (dotted keys), metrics, code. Pure functions."""
+
 from __future__ import annotations
 
 from ..flatten import flatten
@@ -25,9 +26,12 @@ def metric_diff(a: dict, b: dict) -> dict:
 
 def code_diff(a: dict, b: dict) -> dict:
     ga, gb = a.get("git") or {}, b.get("git") or {}
-    return {"commit": [ga.get("commit"), gb.get("commit")], "same_commit": ga.get("commit") == gb.get("commit"),
-            "dirty": [ga.get("dirty"), gb.get("dirty")],
-            "patch_changed": (a.get("git_patch") or "") != (b.get("git_patch") or "")}
+    return {
+        "commit": [ga.get("commit"), gb.get("commit")],
+        "same_commit": ga.get("commit") == gb.get("commit"),
+        "dirty": [ga.get("dirty"), gb.get("dirty")],
+        "patch_changed": (a.get("git_patch") or "") != (b.get("git_patch") or ""),
+    }
 
 
 def data_diff(a: dict, b: dict) -> dict:
@@ -39,10 +43,14 @@ def data_diff(a: dict, b: dict) -> dict:
 
 def run_diff(a: dict, b: dict) -> dict:
     """The `mlws diff A B --json` contract; records need config, metrics, git and git_patch."""
-    return {"runs": [a["id"], b["id"]], "experiments": [a.get("experiment"), b.get("experiment")],
-            "config": config_diff(a.get("config"), b.get("config")),
-            "metrics": metric_diff(a.get("metrics"), b.get("metrics")),
-            "code": code_diff(a, b), "data": data_diff(a, b)}
+    return {
+        "runs": [a["id"], b["id"]],
+        "experiments": [a.get("experiment"), b.get("experiment")],
+        "config": config_diff(a.get("config"), b.get("config")),
+        "metrics": metric_diff(a.get("metrics"), b.get("metrics")),
+        "code": code_diff(a, b),
+        "data": data_diff(a, b),
+    }
 
 
 def data_line(d: dict) -> str:
@@ -77,11 +85,17 @@ def delta(a, b) -> float | None:
 def to_markdown(d: dict) -> str:
     """A pull-request comment: config changes, metric deltas, code state."""
     a, b = d["runs"]
-    out = [f"### mlws diff: run {a} ({d['experiments'][0]}) → run {b} ({d['experiments'][1]})", "",
-           "| config key | run %s | run %s |" % (a, b), "|---|---|---|"]
+    out = [
+        f"### mlws diff: run {a} ({d['experiments'][0]}) → run {b} ({d['experiments'][1]})",
+        "",
+        "| config key | run %s | run %s |" % (a, b),
+        "|---|---|---|",
+    ]
     cfg = d["config"]
     rows = [(k, short(x), short(y)) for k, (x, y) in cfg["changed"].items()]
-    rows += [(k, "—", short(v)) for k, v in cfg["added"].items()] + [(k, short(v), "—") for k, v in cfg["removed"].items()]
+    rows += [(k, "—", short(v)) for k, v in cfg["added"].items()] + [
+        (k, short(v), "—") for k, v in cfg["removed"].items()
+    ]
     out += [f"| `{k}` | {x} | {y} |" for k, x, y in rows] or ["| (no config changes) | | |"]
     out += ["", "| metric | run %s | run %s | Δ |" % (a, b), "|---|---|---|---|"]
     for k, (x, y) in d["metrics"].items():
@@ -90,6 +104,11 @@ def to_markdown(d: dict) -> str:
         out.append(f"| `{k}` | {fmt(x)} | {fmt(y)} | {'' if dl is None else f'{dl:+.4f}'} |")
     code = d["code"]
     commits = " → ".join((c or "none")[:10] for c in code["commit"])
-    out += ["", f"**code**: {'same commit' if code['same_commit'] else 'commits ' + commits}"
-            f"{'; uncommitted changes differ' if code['patch_changed'] else ''}", "", f"**{data_line(d)}**"]
+    out += [
+        "",
+        f"**code**: {'same commit' if code['same_commit'] else 'commits ' + commits}"
+        f"{'; uncommitted changes differ' if code['patch_changed'] else ''}",
+        "",
+        f"**{data_line(d)}**",
+    ]
     return "\n".join(out) + "\n"

@@ -2,6 +2,7 @@
 (`mlws train ... --seeds K`, `mlws rerun N --seeds K`). The group's id is that sweep's id. Here:
 which sweeps are groups, a group's summary of its key metric (mean ± sd, 95% CI), and the
 comparison of two groups (or a group and a run). Reads records handed in; pure."""
+
 from __future__ import annotations
 
 from ..keymetric import monitor_of
@@ -37,10 +38,15 @@ def summary(group_id: int | None, runs: list[dict], metric: str | None = None) -
     metric = metric or monitor["metric"]
     xs = values(runs, metric)
     s = summarize(xs)
-    return {"group": group_id, "runs": [r["id"] for r in runs], "metric": metric, "mode": monitor["mode"],
-            "values": xs, **(s.as_dict() if s else {"n": 0, "mean": None, "sd": None, "low": None, "high": None,
-                                                     "confidence": 0.95}),
-            "text": summary_text(s)}
+    return {
+        "group": group_id,
+        "runs": [r["id"] for r in runs],
+        "metric": metric,
+        "mode": monitor["mode"],
+        "values": xs,
+        **(s.as_dict() if s else {"n": 0, "mean": None, "sd": None, "low": None, "high": None, "confidence": 0.95}),
+        "text": summary_text(s),
+    }
 
 
 def comparison(a: dict, b: dict) -> dict | None:

@@ -20,6 +20,7 @@ rerun or trial's parent is an older run of its experiment or of one it builds on
 loop. `derive_parents` applies the rules to a whole history; `relink`, run for each new run, changes
 only what the new run can change, and the tests hold the two equal over thousands of histories.
 """
+
 from __future__ import annotations
 
 from ..flatten import flatten
@@ -58,15 +59,20 @@ def relevant(experiment: str, builds: dict[str, str | None]) -> set[str]:
     return family(experiment, builds) | set(ancestors(experiment, builds))
 
 
-def derive_parents(runs: list[dict], builds: dict[str, str | None], only: set[str] | None = None) -> dict[int, int | None]:
+def derive_parents(
+    runs: list[dict], builds: dict[str, str | None], only: set[str] | None = None
+) -> dict[int, int | None]:
     """{id: parent} for the runs (of experiments in `only`, if given) whose parent these rules choose.
 
     `runs`: every run of the experiments concerned, each {id, experiment, overrides, config,
     rerun_of, sweep_id}; `builds`: {experiment: the experiment it builds on}."""
     by_experiment = _by_experiment(runs)
     flat: dict[int, dict] = {}
-    return {r["id"]: _derive(r, by_experiment, builds, flat) for r in runs
-            if not is_fixed(r) and (only is None or r["experiment"] in only)}
+    return {
+        r["id"]: _derive(r, by_experiment, builds, flat)
+        for r in runs
+        if not is_fixed(r) and (only is None or r["experiment"] in only)
+    }
 
 
 def relink(new: dict, runs: list[dict], builds: dict[str, str | None], load_configs=None) -> dict[int, int | None]:
@@ -83,12 +89,15 @@ def relink(new: dict, runs: list[dict], builds: dict[str, str | None], load_conf
     # than the current parent: it joined candidates that are otherwise unchanged)
     todo: list[tuple[dict, str]] = [] if is_fixed(new) else [(new, "derive")]
     if is_plain(new):  # a plain run is a candidate for its experiment's runs with overrides
-        todo += [(r, "nearer") for r in by_experiment.get(experiment, [])
-                 if r is not new and not is_fixed(r) and not is_plain(r)]
+        todo += [
+            (r, "nearer")
+            for r in by_experiment.get(experiment, [])
+            if r is not new and not is_fixed(r) and not is_plain(r)
+        ]
     first = len(by_experiment.get(experiment, [])) == 1
     for name in family(experiment, builds) - {experiment}:  # experiments that build on it...
         chain = ancestors(name, builds)
-        if any(by_experiment.get(between) for between in chain[:chain.index(experiment)]):
+        if any(by_experiment.get(between) for between in chain[: chain.index(experiment)]):
             continue  # ...with no runs in between: the new run is above their runs
         for run in by_experiment.get(name, []):
             current = parent_of(run)
@@ -104,8 +113,9 @@ def relink(new: dict, runs: list[dict], builds: dict[str, str | None], load_conf
     for run, how in todo:
         if how == "derive":
             out[run["id"]] = _derive(run, by_experiment, builds, flat)
-        elif parent_of(run) is None or _differing(_flat_of(new, flat), _flat_of(run, flat)) <= \
-                _differing(_flat_of(parent_of(run), flat), _flat_of(run, flat)):  # ties: the newer run
+        elif parent_of(run) is None or _differing(_flat_of(new, flat), _flat_of(run, flat)) <= _differing(
+            _flat_of(parent_of(run), flat), _flat_of(run, flat)
+        ):  # ties: the newer run
             out[run["id"]] = new["id"]
     return {i: p for i, p in out.items() if by_id[i].get("parent_id") != p}
 
@@ -128,7 +138,7 @@ def _load_missing(runs: list[dict], load_configs) -> None:
     missing = {r["id"]: r for r in runs if "config" not in r}
     ids = sorted(missing)
     for start in range(0, len(ids), 500):  # a query's parameters are limited
-        for run_id, config in load_configs(ids[start:start + 500]).items():
+        for run_id, config in load_configs(ids[start : start + 500]).items():
             missing[run_id]["config"] = config
 
 
@@ -183,8 +193,9 @@ def _differing(a: dict, b: dict, ignore: tuple[str, ...] = ("description",)) -> 
     return sum(1 for k in a.keys() | b.keys() if k not in ignore and (k not in a or k not in b or a[k] != b[k]))
 
 
-def choose_parent(config: dict, experiment: str | None, builds_on: str | None, overrides: list[str],
-                  candidates: list[dict]) -> int | None:
+def choose_parent(
+    config: dict, experiment: str | None, builds_on: str | None, overrides: list[str], candidates: list[dict]
+) -> int | None:
     """A first choice at record time from earlier runs (a run of no experiment keeps it; a sweep's
     base run is chosen so). `candidates`: earlier runs, each {id, experiment, overrides, config}."""
     if not candidates:

@@ -1,4 +1,5 @@
 """Metric thresholds and sorting for `mlws runs` (filters that SQL cannot do on JSON portably)."""
+
 from __future__ import annotations
 
 import operator
@@ -6,8 +7,15 @@ import re
 
 from ..errors import MlwsError
 
-OPS = {">=": operator.ge, "<=": operator.le, "!=": operator.ne, "==": operator.eq, "=": operator.eq,
-       ">": operator.gt, "<": operator.lt}
+OPS = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    "!=": operator.ne,
+    "==": operator.eq,
+    "=": operator.eq,
+    ">": operator.gt,
+    "<": operator.lt,
+}
 CONDITION = re.compile(r"\s*([^<>=!\s]+)\s*(>=|<=|!=|==|=|>|<)\s*(-?[0-9.eE+-]+)\s*")
 
 
@@ -29,8 +37,13 @@ def condition_parts(text: str) -> tuple[str, str, float]:
 
 def apply_where(rows: list[dict], conditions) -> list[dict]:
     parsed = [parse_condition(c) for c in conditions or ()]
-    return [r for r in rows if all(isinstance((r.get("metrics") or {}).get(k), (int, float))
-                                   and op(r["metrics"][k], v) for k, op, v in parsed)]
+    return [
+        r
+        for r in rows
+        if all(
+            isinstance((r.get("metrics") or {}).get(k), (int, float)) and op(r["metrics"][k], v) for k, op, v in parsed
+        )
+    ]
 
 
 def sort_runs(rows: list[dict], metric: str | None, ascending: bool = False) -> list[dict]:

@@ -1,4 +1,5 @@
 """Mirror labels and notes to W&B for runs that were logged online (the registry stays the record)."""
+
 from __future__ import annotations
 
 
@@ -24,6 +25,7 @@ def mirror(record: dict, add_tags=(), remove_tags=(), notes: str | None = None, 
     try:
         if api_factory is None:
             import wandb
+
             api_factory = lambda: wandb.Api(timeout=10)
         run = api_factory().run(path)
         if add_tags or remove_tags:
@@ -34,5 +36,6 @@ def mirror(record: dict, add_tags=(), remove_tags=(), notes: str | None = None, 
         return True
     except Exception as e:  # W&B is only a mirror: say so, never fail the registry write
         import sys
+
         print(f"warning: could not mirror to W&B run {path}: {type(e).__name__}: {e}", file=sys.stderr)
         return False

@@ -9,6 +9,7 @@ Jupyter's kernel culling (configured by `mlws notebook`) frees idle kernels; thi
 Configured by environment: MLWS_NOTEBOOK_IDLE_S (0: never stop), MLWS_NOTEBOOK_CHECK_S, and
 MLWS_NOTEBOOK_STATUS (a JSON file where each check writes what it saw, for `mlws notebook status`).
 """
+
 from __future__ import annotations
 
 import json
@@ -24,6 +25,7 @@ def _jupyter_server_extension_points():
 
 def _load_jupyter_server_extension(serverapp) -> None:
     import threading
+
     idle_s = float(os.environ.get("MLWS_NOTEBOOK_IDLE_S", "0"))
     check_s = float(os.environ.get("MLWS_NOTEBOOK_CHECK_S", "30"))
     status = os.environ.get("MLWS_NOTEBOOK_STATUS")
@@ -46,8 +48,15 @@ def _epoch(value) -> float | None:
         return None
 
 
-def decide(now: float, started: float, idle_s: float, kernels: list[dict], terminals: list[dict],
-           runs: list[int] = (), saved: float | None = None) -> dict:
+def decide(
+    now: float,
+    started: float,
+    idle_s: float,
+    kernels: list[dict],
+    terminals: list[dict],
+    runs: list[int] = (),
+    saved: float | None = None,
+) -> dict:
     """Pure: whether the server is in use, and why. kernels/terminals: {name, state, last_activity
     (epoch)}, a terminal's state "busy" while a command runs in it; runs: mlws runs training here."""
     reasons, last = [], max(started, saved or 0)
@@ -66,8 +75,13 @@ def decide(now: float, started: float, idle_s: float, kernels: list[dict], termi
     if not reasons and idle_s and idle_for < idle_s:
         reasons.append(f"last activity {idle_for:.0f} s ago (stops after {idle_s:.0f} s without any)")
     stop = bool(idle_s) and not reasons
-    return {"active": not stop, "reasons": reasons, "idle_for_s": round(idle_for, 1), "idle_limit_s": idle_s,
-            "stop": stop}
+    return {
+        "active": not stop,
+        "reasons": reasons,
+        "idle_for_s": round(idle_for, 1),
+        "idle_limit_s": idle_s,
+        "stop": stop,
+    }
 
 
 class IdleWatcher:
@@ -83,8 +97,13 @@ class IdleWatcher:
     def _kernels(self) -> list[dict]:
         out = []
         for model in self.app.kernel_manager.list_kernels():
-            out.append({"name": f"{model.get('name')} {str(model.get('id'))[:8]}",
-                        "state": model.get("execution_state"), "last_activity": _epoch(model.get("last_activity"))})
+            out.append(
+                {
+                    "name": f"{model.get('name')} {str(model.get('id'))[:8]}",
+                    "state": model.get("execution_state"),
+                    "last_activity": _epoch(model.get("last_activity")),
+                }
+            )
         return out
 
     def _terminals(self) -> list[dict]:
@@ -95,8 +114,13 @@ class IdleWatcher:
         for m in manager.list():
             term = manager.terminals.get(m.get("name"))
             pid = getattr(getattr(term, "ptyproc", None), "pid", None)
-            out.append({"name": f"terminal {m.get('name')}", "last_activity": _epoch(m.get("last_activity")),
-                        "state": "busy" if pid and _has_children(pid) else "idle"})
+            out.append(
+                {
+                    "name": f"terminal {m.get('name')}",
+                    "last_activity": _epoch(m.get("last_activity")),
+                    "state": "busy" if pid and _has_children(pid) else "idle",
+                }
+            )
         return out
 
     def _runs(self) -> list[int]:
@@ -107,9 +131,13 @@ class IdleWatcher:
         from ..registry import open_registry
         from ..registry.liveness import owned_here, process_alive
         from ..workspace import Workspace
+
         registry = open_registry(Workspace(Path(root)).registry_url)
-        return [r["id"] for r in registry.list(status="running")
-                if owned_here(r) and process_alive(r["pid"], r.get("pid_started"))]
+        return [
+            r["id"]
+            for r in registry.list(status="running")
+            if owned_here(r) and process_alive(r["pid"], r.get("pid_started"))
+        ]
 
     def run(self, check_s: float) -> None:
         while True:
@@ -122,13 +150,18 @@ class IdleWatcher:
 
     def check(self) -> bool:
         kernels = self._kernels()
-        verdict = decide(time.time(), self.started, self.idle_s, kernels, self._terminals(), self._runs(),
-                         self.last_save)
-        verdict.update(checked_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                       kernels=[{k: v for k, v in kern.items()} for kern in kernels])
+        verdict = decide(
+            time.time(), self.started, self.idle_s, kernels, self._terminals(), self._runs(), self.last_save
+        )
+        verdict.update(
+            checked_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            kernels=[{k: v for k, v in kern.items()} for kern in kernels],
+        )
         if verdict["stop"]:
-            verdict["stopped"] = (f"idle for {verdict['idle_for_s']:.0f} s: no kernel ran, no terminal was used, "
-                                  "no file was saved and no run was training")
+            verdict["stopped"] = (
+                f"idle for {verdict['idle_for_s']:.0f} s: no kernel ran, no terminal was used, "
+                "no file was saved and no run was training"
+            )
         if self.status_file:
             tmp = self.status_file.with_suffix(".tmp")
             tmp.write_text(json.dumps(verdict))
@@ -141,6 +174,7 @@ class IdleWatcher:
 
 def _has_children(pid: int) -> bool:
     import psutil
+
     try:
         return bool(psutil.Process(pid).children())
     except psutil.Error:

@@ -1,5 +1,6 @@
 """`mlws.load_run(N)`: a recorded run in a notebook, its model rebuilt from the recorded config and
 loaded safely (plain weights only, as `mlws serve` does)."""
+
 from __future__ import annotations
 
 
@@ -18,6 +19,7 @@ class LoadedRun:
     @property
     def checkpoint(self):
         from ..serving.loading import checkpoint_path
+
         return checkpoint_path(self.record)
 
     @property
@@ -25,6 +27,7 @@ class LoadedRun:
         """The LightningModule with the best checkpoint's weights, in eval mode (loaded on first use)."""
         if self._model is None:
             from ..serving.loading import load_model
+
             self._model = load_model(self.config, self.checkpoint)
         return self._model
 
@@ -33,6 +36,7 @@ class LoadedRun:
         own serve.input hook (a tensor is used as it is)."""
         from ..serving.loading import input_hook, output_hook
         from ..serving.predict import forward
+
         if self._hooks is None:
             self._hooks = (input_hook(self.config, self.artifacts), output_hook(self.config))
         to_tensor, to_answer = self._hooks

@@ -4,6 +4,7 @@ Its token (32 random bytes) and settings go in a config file readable only by th
 the command line. State lives in .mlws/notebooks/NAME/: state.json (pid, url), status.json (what
 the idle watcher saw), jupyter_config.json, server.log.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,21 +32,46 @@ def new_token() -> str:
 
 
 def jupyter_config(ws: Workspace, host: str, port: int, token: str, idle_s: float) -> dict:
-    culling = {"cull_idle_timeout": int(idle_s), "cull_interval": max(10, min(300, int(idle_s) or 300)),
-               "cull_busy": False, "cull_connected": True} if idle_s else {}
+    culling = (
+        {
+            "cull_idle_timeout": int(idle_s),
+            "cull_interval": max(10, min(300, int(idle_s) or 300)),
+            "cull_busy": False,
+            "cull_connected": True,
+        }
+        if idle_s
+        else {}
+    )
     return {
-        "ServerApp": {"ip": host, "port": port, "port_retries": 0, "root_dir": str(ws.root), "open_browser": False,
-                      "disable_check_xsrf": False, "jpserver_extensions": {"mlws.jupyter.idle": True},
-                      "allow_root": os.geteuid() == 0},  # containers and CI run as root
+        "ServerApp": {
+            "ip": host,
+            "port": port,
+            "port_retries": 0,
+            "root_dir": str(ws.root),
+            "open_browser": False,
+            "disable_check_xsrf": False,
+            "jpserver_extensions": {"mlws.jupyter.idle": True},
+            "allow_root": os.geteuid() == 0,
+        },  # containers and CI run as root
         "IdentityProvider": {"token": token},
         "MappingKernelManager": culling,  # Jupyter's own culling frees idle kernels
     }
 
 
-def start(ws: Workspace, *, name: str, host: str, port: int, idle_minutes: float, token: str | None = None,
-          check_s: float | None = None, timeout: float = 120.0) -> dict:
+def start(
+    ws: Workspace,
+    *,
+    name: str,
+    host: str,
+    port: int,
+    idle_minutes: float,
+    token: str | None = None,
+    check_s: float | None = None,
+    timeout: float = 120.0,
+) -> dict:
     """Start the server in the background and return its state once it answers."""
     from ..serving.server import port_free
+
     token = token or new_token()
     # seconds between the idle watcher's looks (MLWS_NOTEBOOK_CHECK_S: tests look often)
     check_s = check_s or float(os.environ.get("MLWS_NOTEBOOK_CHECK_S", "30"))
@@ -53,8 +79,10 @@ def start(ws: Workspace, *, name: str, host: str, port: int, idle_minutes: float
         raise MlwsError(f"the notebook token must have at least {MIN_TOKEN_CHARS} characters")
     existing = read_state(ws, name)
     if existing and alive(existing):
-        raise MlwsError(f"a notebook named {name!r} is running at {existing['url']} "
-                        f"(mlws notebook stop {name}, or choose another --name)")
+        raise MlwsError(
+            f"a notebook named {name!r} is running at {existing['url']} "
+            f"(mlws notebook stop {name}, or choose another --name)"
+        )
     if not port_free(host, port):
         raise MlwsError(f"port {port} on {host} is in use; choose another with --port")
     folder = notebooks_dir(ws) / name
@@ -64,24 +92,49 @@ def start(ws: Workspace, *, name: str, host: str, port: int, idle_minutes: float
     _write_private(config, json.dumps(jupyter_config(ws, host, port, token, idle_s), indent=1))
     status = folder / "status.json"
     status.unlink(missing_ok=True)
-    env = {**os.environ, "MLWS_WORKSPACE": str(ws.root), "MLWS_NOTEBOOK_IDLE_S": str(idle_s),
-           "MLWS_NOTEBOOK_CHECK_S": str(check_s), "MLWS_NOTEBOOK_STATUS": str(status),
-           "JUPYTER_CONFIG_DIR": str(folder / "jupyter"), "JUPYTER_RUNTIME_DIR": str(folder / "runtime")}
+    env = {
+        **os.environ,
+        "MLWS_WORKSPACE": str(ws.root),
+        "MLWS_NOTEBOOK_IDLE_S": str(idle_s),
+        "MLWS_NOTEBOOK_CHECK_S": str(check_s),
+        "MLWS_NOTEBOOK_STATUS": str(status),
+        "JUPYTER_CONFIG_DIR": str(folder / "jupyter"),
+        "JUPYTER_RUNTIME_DIR": str(folder / "runtime"),
+    }
     with (folder / "server.log").open("ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "jupyterlab", f"--config={config}"], cwd=ws.root, env=env,
-                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab", f"--config={config}"],
+            cwd=ws.root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://{host}:{port}"
-    state = {"name": name, "backend": "local", "compute": {"_target_": "mlws.compute.local.LocalBackend"},
-             "pid": proc.pid, "pid_started": _started(proc.pid), "url": url,
-             "token": token, "host": host, "port": port, "idle_minutes": idle_minutes, "root": str(ws.root),
-             "started_at": time.time(), "log": str(folder / "server.log")}
+    state = {
+        "name": name,
+        "backend": "local",
+        "compute": {"_target_": "mlws.compute.local.LocalBackend"},
+        "pid": proc.pid,
+        "pid_started": _started(proc.pid),
+        "url": url,
+        "token": token,
+        "host": host,
+        "port": port,
+        "idle_minutes": idle_minutes,
+        "root": str(ws.root),
+        "started_at": time.time(),
+        "log": str(folder / "server.log"),
+    }
     _write_private(folder / "state.json", json.dumps(state, indent=1))  # `stop` works while it starts
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             (folder / "state.json").unlink(missing_ok=True)
-            raise MlwsError(f"JupyterLab exited (code {proc.returncode}) before it answered; see {folder / 'server.log'}")
+            raise MlwsError(
+                f"JupyterLab exited (code {proc.returncode}) before it answered; see {folder / 'server.log'}"
+            )
         if api(state, "/api/status", timeout=2) is not None:
             return state
         time.sleep(0.3)
@@ -167,19 +220,22 @@ def known(ws: Workspace, name: str) -> dict:
     state = read_state(ws, name)
     if state is None or (state.get("pid") and not alive(state)):
         running = [s["name"] for s in listing(ws)]
-        raise MlwsError(f"no notebook named {name!r} is running"
-                        + (f" (running: {', '.join(running)})" if running else ""))
+        raise MlwsError(
+            f"no notebook named {name!r} is running" + (f" (running: {', '.join(running)})" if running else "")
+        )
     return state
 
 
 def alive(state: dict) -> bool:
     """The recorded process still runs (and is the same process: its start time matches)."""
     from ..registry.liveness import process_alive
+
     return process_alive(state.get("pid"), state.get("pid_started"))
 
 
 def _started(pid: int) -> float | None:
     from ..registry.liveness import process_started
+
     return process_started(pid)
 
 

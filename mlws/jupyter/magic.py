@@ -4,6 +4,7 @@
 Each command runs as its own process in the kernel's Python (the project's environment), from the
 workspace, with its output streamed into the cell; Ctrl-C (interrupt the kernel) stops it.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,6 +15,7 @@ import sys
 
 def mlws_magic(line: str) -> int:
     from ..workspace import find_workspace
+
     argv = shlex.split(line)
     if not argv:
         print("usage: %mlws COMMAND [ARGS]  (e.g. %mlws runs, %mlws train +experiment=model_13 --detach)")
@@ -21,8 +23,15 @@ def mlws_magic(line: str) -> int:
     root, env = find_workspace().root, cell_environment(os.environ)
     if argv[0] == "watch" and not {"--once", "--json", "-h", "--help"} & set(argv):
         return watch_in_cell(argv, root, env)
-    proc = subprocess.Popen([sys.executable, "-m", "mlws.cli.main", *argv], cwd=root,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlws.cli.main", *argv],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+        env=env,
+    )
     try:
         for out in proc.stdout:
             print(out, end="", flush=True)
@@ -51,12 +60,18 @@ def watch_in_cell(argv: list[str], root, env: dict) -> int:
     import time
 
     from IPython.display import display
+
     interval = max(_option(argv, "--interval", 1.0), 1.0)
     handle = display({"text/plain": "…"}, raw=True, display_id=True)
     try:
         while True:
-            out = subprocess.run([sys.executable, "-m", "mlws.cli.main", *argv, "--once"], cwd=root, env=env,
-                                 capture_output=True, text=True)
+            out = subprocess.run(
+                [sys.executable, "-m", "mlws.cli.main", *argv, "--once"],
+                cwd=root,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
             text = (out.stdout + out.stderr).rstrip("\n")
             if handle is not None:
                 handle.update({"text/plain": text}, raw=True)
@@ -88,5 +103,6 @@ def _option(argv: list[str], name: str, default: float) -> float:
 
 
 def load_ipython_extension(ipython) -> None:
-    ipython.register_magic_function(lambda line: None if mlws_magic(line) == 0 else None,
-                                    magic_kind="line", magic_name="mlws")
+    ipython.register_magic_function(
+        lambda line: None if mlws_magic(line) == 0 else None, magic_kind="line", magic_name="mlws"
+    )

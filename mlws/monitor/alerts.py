@@ -1,4 +1,5 @@
 """Plain-words warnings about a run: idle GPU, input-bound steps, no improvement, stalled."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,12 +10,19 @@ class Thresholds:
     gpu_low_percent: float = 30.0
     gpu_low_minutes: float = 5.0
     data_wait_fraction: float = 0.5
-    patience: int = 5            # evaluations without a better watched metric (the run's loss, else its key metric)
+    patience: int = 5  # evaluations without a better watched metric (the run's loss, else its key metric)
     stall_minutes: float = 5.0
 
 
-def alerts(status: str, evaluations: list[dict], hardware: list[dict], last_update: float | None,
-           now: float, t: Thresholds, watched: tuple[str, str] | None = None) -> list[str]:
+def alerts(
+    status: str,
+    evaluations: list[dict],
+    hardware: list[dict],
+    last_update: float | None,
+    now: float,
+    t: Thresholds,
+    watched: tuple[str, str] | None = None,
+) -> list[str]:
     """`watched`: (metric, mode) whose lack of improvement is reported (from the run's monitor config)."""
     out: list[str] = []
     if status == "running":
@@ -35,16 +43,20 @@ def _gpu_idle(hardware: list[dict], now: float, t: Thresholds) -> list[str]:
     for key in indices:
         values = [h[key] for h in window if key in h]
         if values and max(values) < t.gpu_low_percent:
-            out.append(f"GPU {key[3:].split('_')[0]} utilisation under {t.gpu_low_percent:.0f}% for "
-                       f"{t.gpu_low_minutes:.0f} minutes — input pipeline bound?")
+            out.append(
+                f"GPU {key[3:].split('_')[0]} utilisation under {t.gpu_low_percent:.0f}% for "
+                f"{t.gpu_low_minutes:.0f} minutes — input pipeline bound?"
+            )
     return out
 
 
 def _input_bound(hardware: list[dict], t: Thresholds) -> list[str]:
     recent = [h["data_wait_fraction"] for h in hardware[-5:] if "data_wait_fraction" in h]
     if len(recent) >= 3 and min(recent) > t.data_wait_fraction:
-        return [f"{100 * sum(recent) / len(recent):.0f}% of each step is spent waiting for data — "
-                "input pipeline bound? (more data.num_workers?)"]
+        return [
+            f"{100 * sum(recent) / len(recent):.0f}% of each step is spent waiting for data — "
+            "input pipeline bound? (more data.num_workers?)"
+        ]
     return []
 
 

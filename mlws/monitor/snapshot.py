@@ -1,4 +1,5 @@
 """One view of a run: status, latest metrics, latest hardware sample, progress, warnings."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,6 @@ from pathlib import Path
 
 from ..keymetric import watched
 from .alerts import Thresholds, alerts
-
 
 MAX_LINE_BYTES = 2048  # a hardware sample with several GPUs stays well under this
 
@@ -68,17 +68,26 @@ def snapshot(record: dict, thresholds: Thresholds | None = None, now: float | No
     wandb_dir = (record.get("artifacts") or {}).get("wandb_dir") or _find_wandb_dir(run_dir)
     trend = (watched(record) or (None, None))[0]  # the run's loss, else its key metric
     return {
-        "id": record["id"], "experiment": record["experiment"], "status": record["status"],
-        "stop_reason": record.get("stop_reason"), "error": record.get("error"),
+        "id": record["id"],
+        "experiment": record["experiment"],
+        "status": record["status"],
+        "stop_reason": record.get("stop_reason"),
+        "error": record.get("error"),
         "metrics": metrics,
         "hardware": hardware,
-        "progress": {"step": step, "total_steps": total, "epoch": progress.get("epoch"),
-                     "steps_per_sec": rate, "eta_s": eta,
-                     "seconds_since_update": now - last_update if last_update else None},
+        "progress": {
+            "step": step,
+            "total_steps": total,
+            "epoch": progress.get("epoch"),
+            "steps_per_sec": rate,
+            "eta_s": eta,
+            "seconds_since_update": now - last_update if last_update else None,
+        },
         "trend_metric": trend,
         "loss_trend": [e[trend] for e in evaluations if trend and isinstance(e.get(trend), (int, float))][-20:],
-        "warnings": alerts(record["status"], evaluations, hardware_rows, last_update, now, thresholds or Thresholds(),
-                           watched(record)),
+        "warnings": alerts(
+            record["status"], evaluations, hardware_rows, last_update, now, thresholds or Thresholds(), watched(record)
+        ),
         "wandb_dir": wandb_dir,
         "wandb_view": f"wandb beta leet {shlex.quote(wandb_dir)}" if wandb_dir else None,  # a command to paste
     }

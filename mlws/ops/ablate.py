@@ -9,6 +9,7 @@ ablation is refused before anything runs. A run already in the registry with the
 config (seed included) is used again; the others are trained, N at a time, each as its own
 `mlws train` (labelled ablate-RUN), so running the same ablation again only trains what is missing.
 The arithmetic is mlws/stats/ablation.py."""
+
 from __future__ import annotations
 
 import json
@@ -29,6 +30,7 @@ def ablate(run_id: int, *, seeds: int = 3, groups=(), parallel: int = 1, workspa
     """Plan, run what is missing and report; returns the `--json` shape."""
     from ..stats.ablation import ablation
     from .replicates import check_seeds
+
     check_seeds(seeds)
     if parallel < 1:
         raise MlwsError(f"--parallel must be at least 1 (got {parallel})")
@@ -50,33 +52,47 @@ def ablate(run_id: int, *, seeds: int = 3, groups=(), parallel: int = 1, workspa
     _keep_step(ws, int(run_id), parent["id"])
     done = _reuse(registry, configs)
     missing = [(c, s) for c in configs for s in seed_list if (c["name"], s) not in done]
-    say = (lambda m: print(m, file=out or sys.stderr, flush=True))
-    say(f"ablate run {run_id} (parent {parent['id']}): {len(changes)} change(s), {len(configs)} configurations × "
-        f"{seeds} seed(s); {len(configs) * seeds - len(missing)} in the registry already, {len(missing)} to train")
+    say = lambda m: print(m, file=out or sys.stderr, flush=True)
+    say(
+        f"ablate run {run_id} (parent {parent['id']}): {len(changes)} change(s), {len(configs)} configurations × "
+        f"{seeds} seed(s); {len(configs) * seeds - len(missing)} in the registry already, {len(missing)} to train"
+    )
     failed = _train(ws, run_id, missing, parallel, say)
     done = _reuse(registry, configs)
     values = {}
     for c in configs:
         runs = [done[(c["name"], s)] for s in seed_list if (c["name"], s) in done]
         c["runs"] = [r["id"] for r in runs]
-        xs = [float(r["metrics"][metric]) for r in runs
-              if isinstance((r.get("metrics") or {}).get(metric), (int, float))]
+        xs = [
+            float(r["metrics"][metric]) for r in runs if isinstance((r.get("metrics") or {}).get(metric), (int, float))
+        ]
         c["values"] = xs
         for key in [c["key"], *c.get("aliases", [])]:
             values[key] = xs
     short = [c["name"] for c in configs if not c["values"]]
     if short:
         logs = "; ".join(f["log"] for f in failed[:3])
-        raise MlwsError(f"no {metric} for {', '.join(short)} "
-                        f"({len(failed)} run(s) failed{': ' + logs if logs else ''}); "
-                        f"keys that only work together can be one change (--group a,b); `mlws ablate {run_id}` "
-                        "again retries what is missing")
+        raise MlwsError(
+            f"no {metric} for {', '.join(short)} "
+            f"({len(failed)} run(s) failed{': ' + logs if logs else ''}); "
+            f"keys that only work together can be one change (--group a,b); `mlws ablate {run_id}` "
+            "again retries what is missing"
+        )
     names = [c["change"] for c in changes]
     result = ablation(values, names)
-    report = {"run": int(run_id), "parent": parent["id"], "metric": metric, "mode": mode, "seeds": seed_list,
-              "changes": [{k: v for k, v in c.items() if k != "_raw"} for c in changes],
-              "configurations": [_public(c) for c in configs], "failed": failed, **result,
-              "trained": len(missing), "reused": len(configs) * seeds - len(missing)}
+    report = {
+        "run": int(run_id),
+        "parent": parent["id"],
+        "metric": metric,
+        "mode": mode,
+        "seeds": seed_list,
+        "changes": [{k: v for k, v in c.items() if k != "_raw"} for c in changes],
+        "configurations": [_public(c) for c in configs],
+        "failed": failed,
+        **result,
+        "trained": len(missing),
+        "reused": len(configs) * seeds - len(missing),
+    }
     # kept for `mlws report`'s ablation section
     (ws.state_dir / "ablations" / str(run_id) / "result.json").write_text(json.dumps(report, default=str))
     return report
@@ -105,11 +121,15 @@ def _keep_step(ws, run_id: int, parent_id: int) -> None:
 def step_changes(parent_config: dict, run_config: dict, groups=()) -> list[dict]:
     """[{change, keys: {key: [parent value, run value]}}]: one per changed key, or per --group."""
     a, b = flatten(parent_config or {}), flatten(run_config or {})
-    changed = {k: [a.get(k, _MISSING), b.get(k, _MISSING)] for k in sorted(a.keys() | b.keys())
-               if k.split(".", 1)[0] not in IGNORED and a.get(k, _MISSING) != b.get(k, _MISSING)}
+    changed = {
+        k: [a.get(k, _MISSING), b.get(k, _MISSING)]
+        for k in sorted(a.keys() | b.keys())
+        if k.split(".", 1)[0] not in IGNORED and a.get(k, _MISSING) != b.get(k, _MISSING)
+    }
     if not changed:
-        raise MlwsError("the run's config equals its parent's (apart from seed, description and cost): "
-                        "nothing to ablate")
+        raise MlwsError(
+            "the run's config equals its parent's (apart from seed, description and cost): nothing to ablate"
+        )
     taken: dict[str, str] = {}
     out = []
     for text in groups:
@@ -118,8 +138,9 @@ def step_changes(parent_config: dict, run_config: dict, groups=()) -> list[dict]
         for item in items:
             hit = [k for k in changed if k == item or k.startswith(item + ".")]
             if not hit:
-                raise MlwsError(f"--group {text}: {item} is not a key this step changes (it changes: "
-                                f"{', '.join(changed)})")
+                raise MlwsError(
+                    f"--group {text}: {item} is not a key this step changes (it changes: {', '.join(changed)})"
+                )
             keys += [k for k in hit if k not in keys]
         for k in keys:
             if k in taken:
@@ -127,25 +148,45 @@ def step_changes(parent_config: dict, run_config: dict, groups=()) -> list[dict]
             taken[k] = text
         out.append({"change": "+".join(items), "keys": {k: changed[k] for k in keys}})
     out += [{"change": k, "keys": {k: v}} for k, v in changed.items() if k not in taken]
-    return [{"change": c["change"], "keys": {k: [_shown(x), _shown(y)] for k, (x, y) in c["keys"].items()},
-             "_raw": c["keys"]} for c in out]
+    return [
+        {
+            "change": c["change"],
+            "keys": {k: [_shown(x), _shown(y)] for k, (x, y) in c["keys"].items()},
+            "_raw": c["keys"],
+        }
+        for c in out
+    ]
 
 
 def plan_configs(ws, parent: dict, run: dict, changes: list[dict], seeds: list[int]) -> list[dict]:
     """The configurations (parent, run, leave-one-out, add-one), each planned and checked."""
     from ..planning import plan
+
     every = {k: v for c in changes for k, v in c["_raw"].items()}
-    configs = [{"name": "parent", "kind": "parent", "change": None, "key": "parent",
-                "overrides": _own(parent)},
-               {"name": "run", "kind": "run", "change": None, "key": "run", "overrides": _own(run)}]
+    configs = [
+        {"name": "parent", "kind": "parent", "change": None, "key": "parent", "overrides": _own(parent)},
+        {"name": "run", "kind": "run", "change": None, "key": "run", "overrides": _own(run)},
+    ]
     if len(changes) > 1:  # with one change, leaving it out is the parent and adding it is the run
         for c in changes:
-            configs.append({"name": f"run without {c['change']}", "kind": "leave_out", "change": c["change"],
-                            "key": ("leave_out", c["change"]),
-                            "overrides": _own(run) + _pins(every, {k: 0 for k in c["_raw"]}, default=1)})
-            configs.append({"name": f"parent with {c['change']}", "kind": "add", "change": c["change"],
-                            "key": ("add", c["change"]),
-                            "overrides": _own(parent) + _pins(every, {k: 1 for k in c["_raw"]}, default=0)})
+            configs.append(
+                {
+                    "name": f"run without {c['change']}",
+                    "kind": "leave_out",
+                    "change": c["change"],
+                    "key": ("leave_out", c["change"]),
+                    "overrides": _own(run) + _pins(every, {k: 0 for k in c["_raw"]}, default=1),
+                }
+            )
+            configs.append(
+                {
+                    "name": f"parent with {c['change']}",
+                    "kind": "add",
+                    "change": c["change"],
+                    "key": ("add", c["change"]),
+                    "overrides": _own(parent) + _pins(every, {k: 1 for k in c["_raw"]}, default=0),
+                }
+            )
     for c in configs:
         try:
             spec, _ = plan(ws, [*c["overrides"], f"seed={seeds[0]}"])
@@ -157,9 +198,13 @@ def plan_configs(ws, parent: dict, run: dict, changes: list[dict], seeds: list[i
         source = run if c["kind"] in ("run", "leave_out") else parent
         want = flatten({k: v for k, v in source["config"].items() if k not in IGNORED})
         for k, pair in every.items():
-            side = (0 if c["kind"] == "leave_out" and c["change"] and k in _keys(changes, c["change"]) else
-                    1 if c["kind"] == "add" and k in _keys(changes, c["change"]) else
-                    None)
+            side = (
+                0
+                if c["kind"] == "leave_out" and c["change"] and k in _keys(changes, c["change"])
+                else 1
+                if c["kind"] == "add" and k in _keys(changes, c["change"])
+                else None
+            )
             if side is not None:
                 want.pop(k, None)
                 if pair[side] is not _MISSING:
@@ -167,9 +212,11 @@ def plan_configs(ws, parent: dict, run: dict, changes: list[dict], seeds: list[i
         got = flatten({k: v for k, v in c["config"].items() if k not in IGNORED})
         wrong = sorted(k for k in want.keys() | got.keys() if want.get(k, _MISSING) != got.get(k, _MISSING))
         if wrong:
-            raise MlwsError(f"{c['name']}: its overrides do not give the intended config "
-                            f"(keys {', '.join(wrong[:5])}); "
-                            "group keys that must change together with --group a,b")
+            raise MlwsError(
+                f"{c['name']}: its overrides do not give the intended config "
+                f"(keys {', '.join(wrong[:5])}); "
+                "group keys that must change together with --group a,b"
+            )
     if len(changes) == 1:
         c = changes[0]["change"]
         by_name["parent"]["aliases"] = [("leave_out", c)]
@@ -240,8 +287,17 @@ def _train(ws, run_id: int, missing: list, parallel: int, say) -> list[dict]:
     def one(item):
         c, seed = item
         number = names[c["name"]]
-        argv = [sys.executable, "-m", "mlws.cli.main", "train", *c["overrides"], f"seed={seed}",
-                "--label", f"ablate-{run_id}", "--json"]
+        argv = [
+            sys.executable,
+            "-m",
+            "mlws.cli.main",
+            "train",
+            *c["overrides"],
+            f"seed={seed}",
+            "--label",
+            f"ablate-{run_id}",
+            "--json",
+        ]
         log = logs / f"{c['kind']}-{number}-seed{seed}.log"
         with log.open("w") as f:
             done = subprocess.run(argv, cwd=ws.root, stdout=subprocess.PIPE, stderr=f, text=True)

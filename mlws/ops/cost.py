@@ -1,11 +1,12 @@
 """Spend: each run's cost (its backend reckons it from the record, mlws/spend/reckon.py), and the
 totals `mlws cost`, lineage and sweeps show. Everything here reads the registry alone: no cloud call."""
+
 from __future__ import annotations
 
+from ..errors import MlwsError
 from ..spend.query import cost_rows
 from ..spend.reckon import add_up
 from ..spend.runs import costs_by_id, run_cost
-from ..errors import MlwsError
 from .session import session
 
 GROUPINGS = ("experiment", "label", "month", "backend")
@@ -23,8 +24,11 @@ def totals(by: str | None = None, *, workspace=None) -> dict:
     for r in rows:
         for key in _keys(r, by):
             groups.setdefault(key, []).append(costs[r["id"]])
-    return {"by": by, "total": add_up(list(costs.values())),
-            "groups": [{"key": key, **add_up(cs)} for key, cs in sorted(groups.items())] if by else []}
+    return {
+        "by": by,
+        "total": add_up(list(costs.values())),
+        "groups": [{"key": key, **add_up(cs)} for key, cs in sorted(groups.items())] if by else [],
+    }
 
 
 def _keys(record: dict, by: str | None) -> list[str]:
@@ -44,6 +48,7 @@ def chain_costs(registry, chain: list[dict]) -> list[dict]:
     that step's, of the experiments on the way there (failed tries, sweep trials and replicate seeds
     included); a step without an experiment counts its own run."""
     import bisect
+
     experiments = sorted({s["experiment"] for s in chain if s.get("experiment")})
     rows = cost_rows(registry, experiments=experiments)
     known = {r["id"] for r in rows}
@@ -56,8 +61,14 @@ def chain_costs(registry, chain: list[dict]) -> list[dict]:
         c = costs[r["id"]]
         usd, hours, runs, priced = sums.setdefault(r["experiment"], [(0.0, 0.0, 0, 0)])[-1]
         ids.setdefault(r["experiment"], []).append(r["id"])
-        sums[r["experiment"]].append((usd + (c.get("usd") or 0.0), hours + (c.get("hours") or 0.0), runs + 1,
-                                      priced + (c.get("usd") is not None)))
+        sums[r["experiment"]].append(
+            (
+                usd + (c.get("usd") or 0.0),
+                hours + (c.get("hours") or 0.0),
+                runs + 1,
+                priced + (c.get("usd") is not None),
+            )
+        )
     out, reach, loose = [], {}, {}
     for step in chain:
         if step.get("experiment"):
@@ -70,8 +81,12 @@ def chain_costs(registry, chain: list[dict]) -> list[dict]:
         rest = add_up(list(loose.values()))
         usd = sum(x[0] for x in parts) + (rest["usd"] or 0.0)
         priced = sum(x[3] for x in parts) + rest["priced"]
-        total = {"usd": round(usd, 6) if priced else None, "hours": round(sum(x[1] for x in parts) + rest["hours"], 6),
-                 "runs": sum(x[2] for x in parts) + rest["runs"], "priced": priced}
+        total = {
+            "usd": round(usd, 6) if priced else None,
+            "hours": round(sum(x[1] for x in parts) + rest["hours"], 6),
+            "runs": sum(x[2] for x in parts) + rest["runs"],
+            "priced": priced,
+        }
         out.append({**step, "cost": costs.get(step["id"]), "cumulative": total})
     return out
 
@@ -89,5 +104,10 @@ def cost_diff(a: dict, b: dict) -> dict:
     ca, cb = run_cost(a), run_cost(b)
     pair = lambda key: [ca.get(key), cb.get(key)]
     minus = lambda x, y: None if x is None or y is None else round(y - x, 6)
-    return {"usd": pair("usd"), "hours": pair("hours"), "delta_usd": minus(ca.get("usd"), cb.get("usd")),
-            "delta_hours": minus(ca.get("hours"), cb.get("hours")), "basis": pair("basis")}
+    return {
+        "usd": pair("usd"),
+        "hours": pair("hours"),
+        "delta_usd": minus(ca.get("usd"), cb.get("usd")),
+        "delta_hours": minus(ca.get("hours"), cb.get("hours")),
+        "basis": pair("basis"),
+    }

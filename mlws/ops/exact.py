@@ -9,6 +9,7 @@
 On CPU the final weights are then bit-identical to the original's; docs/reproducibility.md says what
 is and is not promised on a GPU. A refused rerun records nothing.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,11 @@ from .session import session, workspace_of
 
 def version_differences(recorded: dict, now: dict) -> list[str]:
     """`torch 2.4.0 → 2.13.0` for each recorded package whose version is not the one installed now."""
-    return [f"{name} {then} → {now.get(name) or 'not installed'}" for name, then in sorted((recorded or {}).items())
-            if now.get(name) != then]
+    return [
+        f"{name} {then} → {now.get(name) or 'not installed'}"
+        for name, then in sorted((recorded or {}).items())
+        if now.get(name) != then
+    ]
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
@@ -34,10 +38,13 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
 def checkout(ws, old: dict) -> Path:
     """The run's commit and patch in a fresh worktree; an MlwsError (nothing left behind) otherwise."""
     import uuid
+
     run_id, commit = old["id"], (old.get("git") or {}).get("commit")
     if not commit:
-        raise MlwsError(f"run {run_id} was not recorded in a git repository: its code cannot be checked out "
-                        "for --exact (mlws rerun without --exact runs the workspace's code)")
+        raise MlwsError(
+            f"run {run_id} was not recorded in a git repository: its code cannot be checked out "
+            "for --exact (mlws rerun without --exact runs the workspace's code)"
+        )
     dest = ws.state_dir / "exact" / f"run-{run_id}-{uuid.uuid4().hex[:8]}"
     dest.parent.mkdir(parents=True, exist_ok=True)
     added = _git(ws.root, "worktree", "add", "--detach", "--quiet", str(dest), commit)
@@ -45,12 +52,18 @@ def checkout(ws, old: dict) -> Path:
         raise MlwsError(f"cannot check out run {run_id}'s commit {commit[:10]}: {added.stderr.strip()[:300]}")
     patch = old.get("git_patch") or ""
     if patch:
-        applied = subprocess.run(["git", "-C", str(dest), "apply", "--binary", "--whitespace=nowarn", "-"],
-                                 input=patch, capture_output=True, text=True, timeout=120)
+        applied = subprocess.run(
+            ["git", "-C", str(dest), "apply", "--binary", "--whitespace=nowarn", "-"],
+            input=patch,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if applied.returncode != 0:
             remove(ws, dest)
-            raise MlwsError(f"run {run_id}'s uncommitted patch does not apply to {commit[:10]}: "
-                            f"{applied.stderr.strip()[:300]}")
+            raise MlwsError(
+                f"run {run_id}'s uncommitted patch does not apply to {commit[:10]}: {applied.stderr.strip()[:300]}"
+            )
     return dest
 
 
@@ -77,8 +90,11 @@ def rerun_exact(run_id: int, *, detach: bool = False, workspace=None) -> tuple[d
         raise MlwsError(f"run {run_id} is still running: rerun --exact compares with its final weights")
     differ = version_differences(old.get("versions") or {}, package_versions())
     if differ:
-        raise MlwsError(f"rerun --exact: package versions differ from run {run_id}'s: " + ", ".join(differ) +
-                        " (install those versions, or mlws rerun without --exact)")
+        raise MlwsError(
+            f"rerun --exact: package versions differ from run {run_id}'s: "
+            + ", ".join(differ)
+            + " (install those versions, or mlws rerun without --exact)"
+        )
     warnings = []
     untracked = (old.get("git") or {}).get("untracked") or []
     code = checkout(ws, old)
@@ -89,8 +105,10 @@ def rerun_exact(run_id: int, *, detach: bool = False, workspace=None) -> tuple[d
                 (code / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, code / name)
         if untracked:
-            warnings.append(f"run {run_id} had untracked files, not in its record; the workspace's copies are "
-                            f"used: {', '.join(untracked[:5])}" + (" …" if len(untracked) > 5 else ""))
+            warnings.append(
+                f"run {run_id} had untracked files, not in its record; the workspace's copies are "
+                f"used: {', '.join(untracked[:5])}" + (" …" if len(untracked) > 5 else "")
+            )
         sys.path.insert(0, str(code))  # the data module's own code fingerprints the data
         try:
             recorded = (old.get("artifacts") or {}).get("data")
@@ -101,16 +119,24 @@ def rerun_exact(run_id: int, *, detach: bool = False, workspace=None) -> tuple[d
         if line:
             raise MlwsError(f"rerun --exact: {line} since run {run_id}; the weights could not be the same")
         if not (recorded or {}).get("digest"):
-            warnings.append(f"run {run_id}'s data was {(recorded or {}).get('reason') or 'not fingerprinted'}: "
-                            "that it is the same data is not checked")
+            warnings.append(
+                f"run {run_id}'s data was {(recorded or {}).get('reason') or 'not fingerprinted'}: "
+                "that it is the same data is not checked"
+            )
     except BaseException:
         remove(ws, code)
         raise
-    spec = RunSpec(experiment=old["experiment"], overrides=tuple(old["overrides"]), config=old["config"],
-                   workspace=str(ws.root), command=f"mlws rerun --exact {run_id}",
-                   created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                   git={k: v for k, v in (old.get("git") or {}).items()}, versions=package_versions(),
-                   builds_on=old.get("builds_on"))
+    spec = RunSpec(
+        experiment=old["experiment"],
+        overrides=tuple(old["overrides"]),
+        config=old["config"],
+        workspace=str(ws.root),
+        command=f"mlws rerun --exact {run_id}",
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        git={k: v for k, v in (old.get("git") or {}).items()},
+        versions=package_versions(),
+        builds_on=old.get("builds_on"),
+    )
     spec = replace(spec, labels=(), note=f"exact rerun of run {run_id}")
     saved = {k: os.environ.get(k) for k in (EXACT, CODE_DIR)}
     os.environ.update({EXACT: "1", CODE_DIR: str(code)})  # for the worker: this process, or its child

@@ -1,11 +1,22 @@
 """The notebook API: every run as a DataFrame, one run with its model, the `%mlws` magic's home."""
+
 from __future__ import annotations
 
 from .session import session
 
 
-def runs_frame(*, label=None, experiment=None, status=None, search=None, where=(), sort=None, ascending=False,
-               limit=None, workspace=None):
+def runs_frame(
+    *,
+    label=None,
+    experiment=None,
+    status=None,
+    search=None,
+    where=(),
+    sort=None,
+    ascending=False,
+    limit=None,
+    workspace=None,
+):
     """A pandas DataFrame, one row per run (filters as `mlws runs`): id, experiment, status, labels,
     note, parent, created_at, ended_at, metrics.* and params.* (the flattened effective config)."""
     import json
@@ -13,41 +24,67 @@ def runs_frame(*, label=None, experiment=None, status=None, search=None, where=(
     import pandas as pd
 
     from ..flatten import flatten_into
+
     registry = session(workspace).registry
     rows = registry.table(experiment=experiment, status=status, label=label, search=search)
     if where or sort:
         from ..history.query import apply_where, sort_runs
+
         by_id = {r[0]: r for r in rows}
-        picked = sort_runs(apply_where([{"id": r[0], "metrics": json.loads(r[8] or "{}")} for r in rows],
-                                       list(where)), sort, ascending)
+        picked = sort_runs(
+            apply_where([{"id": r[0], "metrics": json.loads(r[8] or "{}")} for r in rows], list(where)), sort, ascending
+        )
         rows = [by_id[p["id"]] for p in picked]
     if limit is not None:
         rows = rows[-limit:] if not sort else rows[:limit]
     loads, records = json.loads, []
     for run_id, exp, state, labels, note, parent, created, ended, metrics, config in rows:
-        record = {"id": run_id, "experiment": exp, "status": state, "labels": loads(labels or "[]"), "note": note,
-                  "parent": parent, "created_at": created, "ended_at": ended}
+        record = {
+            "id": run_id,
+            "experiment": exp,
+            "status": state,
+            "labels": loads(labels or "[]"),
+            "note": note,
+            "parent": parent,
+            "created_at": created,
+            "ended_at": ended,
+        }
         for k, v in loads(metrics or "{}").items():
             record["metrics." + k] = v
         flatten_into(record, loads(config or "{}"), "params.")
         records.append(record)
-    return pd.DataFrame.from_records(records) if records else pd.DataFrame(
-        columns=["id", "experiment", "status", "labels", "note", "parent", "created_at", "ended_at"])
+    return (
+        pd.DataFrame.from_records(records)
+        if records
+        else pd.DataFrame(columns=["id", "experiment", "status", "labels", "note", "parent", "created_at", "ended_at"])
+    )
 
 
 def load_run(run_id: int, *, workspace=None):
     """A run with .config, .metrics, .artifacts, and .model rebuilt from its best checkpoint (plain
     weights only: a checkpoint carrying code is refused); .predict(inputs) as its server answers."""
     from ..jupyter.loaded import LoadedRun
+
     return LoadedRun(session(workspace).registry.get(int(run_id)))
 
 
 DEFAULT_PORT = 8888
 
 
-def notebook(overrides=(), *, name: str | None = None, host: str | None = None, port: int | None = None,
-             idle_minutes: float = 60.0, detach: bool = False, expose: bool = False, token_env: str | None = None,
-             dry_run: bool = False, workspace=None, ready=print) -> dict:
+def notebook(
+    overrides=(),
+    *,
+    name: str | None = None,
+    host: str | None = None,
+    port: int | None = None,
+    idle_minutes: float = 60.0,
+    detach: bool = False,
+    expose: bool = False,
+    token_env: str | None = None,
+    dry_run: bool = False,
+    workspace=None,
+    ready=print,
+) -> dict:
     """JupyterLab in this project's environment, where the compute config says (this machine by
     default; a cloud GPU with compute=sky). A server here in the foreground blocks until it stops."""
     import json
@@ -57,18 +94,28 @@ def notebook(overrides=(), *, name: str | None = None, host: str | None = None, 
     from ..errors import MlwsError
     from ..jupyter import local
     from .session import workspace_of
+
     ws = workspace_of(workspace)
     if idle_minutes is None or idle_minutes < 0:
         raise MlwsError("--idle-minutes must be 0 (never stop) or more")
     token = _token(token_env) or local.new_token()
     if len(token) < local.MIN_TOKEN_CHARS:
-        raise MlwsError(f"the notebook token must have at least {local.MIN_TOKEN_CHARS} characters"
-                        + (" (--expose never leaves a public port open)" if expose else ""))
+        raise MlwsError(
+            f"the notebook token must have at least {local.MIN_TOKEN_CHARS} characters"
+            + (" (--expose never leaves a public port open)" if expose else "")
+        )
     compute = compose(ws, list(overrides)).config.get("compute") or {}
     backend = get_backend(compute, ws.root)
-    state = backend.notebook(workspace=ws, name=name or backend.name, host=host or "127.0.0.1",
-                             port=port or DEFAULT_PORT, idle_minutes=idle_minutes, token=token, expose=expose,
-                             dry_run=dry_run)
+    state = backend.notebook(
+        workspace=ws,
+        name=name or backend.name,
+        host=host or "127.0.0.1",
+        port=port or DEFAULT_PORT,
+        idle_minutes=idle_minutes,
+        token=token,
+        expose=expose,
+        dry_run=dry_run,
+    )
     if dry_run:
         return state
     folder = local.notebooks_dir(ws) / state["name"]
@@ -88,7 +135,11 @@ def notebook(overrides=(), *, name: str | None = None, host: str | None = None, 
 def notebook_list(*, workspace=None) -> list[dict]:
     from ..jupyter import local
     from .session import workspace_of
-    return [{k: v for k, v in s.items() if k != "token"} | {"link": _link(s)} for s in local.listing(workspace_of(workspace))]
+
+    return [
+        {k: v for k, v in s.items() if k != "token"} | {"link": _link(s)}
+        for s in local.listing(workspace_of(workspace))
+    ]
 
 
 def notebook_status(name: str, *, workspace=None) -> dict:
@@ -96,6 +147,7 @@ def notebook_status(name: str, *, workspace=None) -> dict:
     from ..compute import get_backend
     from ..jupyter import local
     from .session import workspace_of
+
     ws = workspace_of(workspace)
     state = local.status(ws, name)
     remote = get_backend(dict(state.get("compute") or {}), ws.root).notebook_status(state, workspace=ws)
@@ -110,10 +162,12 @@ def notebook_stop(name: str, *, workspace=None) -> dict:
     from ..compute import get_backend
     from ..jupyter import local
     from .session import workspace_of
+
     ws = workspace_of(workspace)
     state = local.known(ws, name)  # a clear error for an unknown name
-    get_backend(dict(state.get("compute") or {"_target_": "mlws.compute.local.LocalBackend"}), ws.root) \
-        .notebook_down(state, workspace=ws)
+    get_backend(dict(state.get("compute") or {"_target_": "mlws.compute.local.LocalBackend"}), ws.root).notebook_down(
+        state, workspace=ws
+    )
     local.forget(ws, name)
     return {k: v for k, v in state.items() if k != "token"}
 
@@ -126,11 +180,10 @@ def _token(token_env: str | None) -> str | None:
     import os
 
     from ..errors import MlwsError
+
     if not token_env:
         return None
     value = os.environ.get(token_env, "")
     if not value:
         raise MlwsError(f"--token-env {token_env}: the variable is not set (or empty)")
     return value
-
-

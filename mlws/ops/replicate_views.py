@@ -2,6 +2,7 @@
 `diff` and each `lineage` step (the difference between two groups with its interval and the verdict
 in words) and `lineage --best` (groups ranked by their mean; are the top two distinguishable?).
 Nothing changes for a registry without replicate groups (one query finds there are none)."""
+
 from __future__ import annotations
 
 from ..history.groups import comparison, group_ids, group_runs, summary
@@ -50,8 +51,11 @@ def chain(registry, steps: list[dict], ranking: dict | None = None) -> list[dict
             vs = comparison(previous, here)
         if here["group"] is not None or (previous or {}).get("group") is not None:
             _without_seed(step)  # replicates of a group differ in seed by design: not a change of the step
-        step["replicates"] = {"group": here if here["group"] is not None else None,
-                              "same_group_as_previous": same, "vs_previous": vs}
+        step["replicates"] = {
+            "group": here if here["group"] is not None else None,
+            "same_group_as_previous": same,
+            "vs_previous": vs,
+        }
         if not same:
             previous, previous_group = here, here["group"]
     if steps and ranking is not None:
@@ -61,6 +65,7 @@ def chain(registry, steps: list[dict], ranking: dict | None = None) -> list[dict
 
 def _without_seed(step: dict) -> None:
     from ..history.groups import SEED_KEY
+
     for part in ("changed", "added", "removed"):
         (step.get("changes") or {}).get(part, {}).pop(SEED_KEY, None)
     step["summary"] = [line for line in step.get("summary") or [] if not line.lstrip("+- ").startswith(f"{SEED_KEY}:")]
@@ -72,6 +77,7 @@ def best_groups(registry, metric: str, mode: str | None, *, shown: int = 5) -> d
     runner-up with the best, "target": the run the lineage leads to}. None without groups."""
     from ..history.chain import metric_mode
     from ..stats import rank
+
     groups = group_ids(registry)
     if not groups:
         return None
@@ -82,13 +88,20 @@ def best_groups(registry, metric: str, mode: str | None, *, shown: int = 5) -> d
     for r in registry.list(status="succeeded"):
         key = ("group", r["sweep_id"]) if r.get("sweep_id") in groups else ("run", r["id"])
         members.setdefault(key, []).append(r)
-    sides = {key: summary(key[1] if key[0] == "group" else None, runs, metric) | {"mode": mode}
-             for key, runs in members.items()}
+    sides = {
+        key: summary(key[1] if key[0] == "group" else None, runs, metric) | {"mode": mode}
+        for key, runs in members.items()
+    }
     sides = {k: s for k, s in sides.items() if s["n"]}
     if not sides:
         return None
     ranked = rank({k: s["values"] for k, s in sides.items()}, mode)["ranking"]
     order = [sides[k] for k, _ in ranked]
     top_two = comparison(order[1], order[0]) if len(order) > 1 else None
-    return {"metric": metric, "mode": mode, "ranking": order[:shown], "top_two": top_two,
-            "target": min(order[0]["runs"])}
+    return {
+        "metric": metric,
+        "mode": mode,
+        "ranking": order[:shown],
+        "top_two": top_two,
+        "target": min(order[0]["runs"]),
+    }

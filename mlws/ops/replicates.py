@@ -2,6 +2,7 @@
 differ only in `seed` as one sweep over `seed` (so a group is recorded, resumable, runs `--parallel`
 on any backend, and the same command again only runs what is missing); `group(ID)` summarizes one.
 Seeds count up from the config's own seed (seed=42 --seeds 3: 42, 43, 44)."""
+
 from __future__ import annotations
 
 import shlex
@@ -11,23 +12,44 @@ from ..history.groups import SEED_KEY, group_runs, is_group, summary
 from .session import session, workspace_of
 
 
-def train_seeds(overrides, seeds: int, *, parallel: int = 1, detach: bool = False, labels=(), note: str = "",
-                command: str | None = None, workspace=None, out=None) -> dict:
+def train_seeds(
+    overrides,
+    seeds: int,
+    *,
+    parallel: int = 1,
+    detach: bool = False,
+    labels=(),
+    note: str = "",
+    command: str | None = None,
+    workspace=None,
+    out=None,
+) -> dict:
     """Run these overrides once per seed as one replicate group; returns the sweep's view plus `group`."""
     from ..sweeps.space import parse
     from .sweeps import sweep
+
     check_seeds(seeds)
     ws = workspace_of(workspace)
     rest = [o for o in overrides if _key(o) != SEED_KEY]
     swept = parse(rest).swept
     if swept:
-        raise MlwsError(f"--seeds repeats one config, but {', '.join(swept)} has several values: run the sweep "
-                        f"with -m and add seed=42,43,44 to it, or give one value")
+        raise MlwsError(
+            f"--seeds repeats one config, but {', '.join(swept)} has several values: run the sweep "
+            f"with -m and add seed=42,43,44 to it, or give one value"
+        )
     base = _base_seed(ws, overrides, rest)
     seed_list = ",".join(str(base + i) for i in range(seeds))
     command = command or shlex.join(["mlws", "train", *overrides, "--seeds", str(seeds)])
-    result = sweep([*rest, f"{SEED_KEY}={seed_list}"], parallel=parallel, detach=detach, command=command,
-                   labels=labels, note=note, workspace=ws, out=out)
+    result = sweep(
+        [*rest, f"{SEED_KEY}={seed_list}"],
+        parallel=parallel,
+        detach=detach,
+        command=command,
+        labels=labels,
+        note=note,
+        workspace=ws,
+        out=out,
+    )
     return with_group(result, ws)
 
 
@@ -36,6 +58,7 @@ def rerun_seeds(run_id: int, seeds: int, *, parallel: int = 1, detach: bool = Fa
     named, when those overrides no longer compose to N's recorded config (its files changed since)."""
     from ..history.diff import change_lines, config_diff
     from ..planning import plan
+
     check_seeds(seeds)
     ws = workspace_of(workspace)
     old = session(ws).registry.get(int(run_id))
@@ -47,11 +70,20 @@ def rerun_seeds(run_id: int, seeds: int, *, parallel: int = 1, detach: bool = Fa
     diff = config_diff(old.get("config") or {}, spec.config)
     lines = change_lines(diff)
     if lines:
-        raise MlwsError(f"run {run_id}'s overrides no longer give its config ({'; '.join(lines)}): replicates would "
-                        f"not be comparable; `mlws rerun {run_id}` runs its recorded config once")
-    return train_seeds([*rest, f"{SEED_KEY}={seed}"], seeds, parallel=parallel, detach=detach,
-                       note=f"replicates of run {run_id}", command=f"mlws rerun {run_id} --seeds {seeds}",
-                       workspace=ws, out=out)
+        raise MlwsError(
+            f"run {run_id}'s overrides no longer give its config ({'; '.join(lines)}): replicates would "
+            f"not be comparable; `mlws rerun {run_id}` runs its recorded config once"
+        )
+    return train_seeds(
+        [*rest, f"{SEED_KEY}={seed}"],
+        seeds,
+        parallel=parallel,
+        detach=detach,
+        note=f"replicates of run {run_id}",
+        command=f"mlws rerun {run_id} --seeds {seeds}",
+        workspace=ws,
+        out=out,
+    )
 
 
 def group(group_id: int, *, workspace=None) -> dict:
@@ -85,6 +117,7 @@ def _base_seed(ws, overrides: list[str], rest: list[str]) -> int:
         except ValueError:
             raise MlwsError(f"seed={given[-1]}: with --seeds, give one whole number as the first seed") from None
     from ..planning import plan
+
     seed = plan(ws, list(rest))[0].config.get(SEED_KEY)
     if not isinstance(seed, int):
         raise MlwsError(f"the config's seed is {seed!r}, not a whole number: give seed=N with --seeds")
@@ -94,6 +127,7 @@ def _base_seed(ws, overrides: list[str], rest: list[str]) -> int:
 def groups_of(records: list[dict], *, workspace=None) -> list[dict]:
     """The summaries of the replicate groups these runs (`runs --json` rows) belong to, oldest first."""
     from ..history.groups import group_ids
+
     wanted = sorted({r.get("sweep_id") for r in records if r.get("sweep_id") is not None})
     if not wanted:
         return []

@@ -6,6 +6,7 @@ or when what it was trained with changed since: the code (git commit, uncommitte
 its experiment and overrides compose to now, or the data's fingerprint. `force=True` resumes anyway
 and records what had changed (artifacts["resumes"]). Nothing is recorded for a refused resume.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,6 +24,7 @@ def what_changed(ws, record: dict, *, compare_config: bool = True) -> list[str]:
     """One line per thing that differs between the run's record and the workspace now."""
     from ..provenance import git_state
     from ..training.fingerprint import changed, data_fingerprint, short
+
     out = []
     git = git_state(ws.root)
     then = (record.get("git") or {}).get("commit")
@@ -46,6 +48,7 @@ def _config_changes(ws, record: dict) -> list[str]:
     """The config the run's experiment and overrides compose to now, against the recorded one."""
     from ..history.diff import change_lines, config_diff
     from ..planning import plan
+
     try:
         spec, _ = plan(ws, list(record.get("overrides") or []), command="mlws resume")
     except MlwsError as e:
@@ -65,9 +68,11 @@ def check_resumable(registry, record: dict) -> Path:
     if status not in RESUMABLE:
         raise MlwsError(f"run {run_id} {status}: nothing to resume (mlws rerun {run_id} runs it again)")
     if (record.get("artifacts") or {}).get("compute") or not record.get("pid"):  # a remote backend's job
-        raise MlwsError(f"run {run_id} ran on {record.get('backend')!r}, not in a process of this machine: mlws "
-                        "resume carries on local runs (a cloud run resumes from its last checkpoint after a "
-                        "preemption by itself)")
+        raise MlwsError(
+            f"run {run_id} ran on {record.get('backend')!r}, not in a process of this machine: mlws "
+            "resume carries on local runs (a cloud run resumes from its last checkpoint after a "
+            "preemption by itself)"
+        )
     if record.get("host") and record["host"] != socket.gethostname():
         raise MlwsError(f"run {run_id} ran on host {record['host']!r}: resume it there")
     run_dir = Path(record.get("run_dir") or "")
@@ -75,8 +80,9 @@ def check_resumable(registry, record: dict) -> Path:
     if not spec_path.is_file():
         raise MlwsError(f"run {run_id} has no spec.json in {run_dir}: it cannot carry on")
     if not last.is_file():
-        raise MlwsError(f"run {run_id} has no last checkpoint ({last}): nothing to resume from; "
-                        f"mlws rerun {run_id} starts it again")
+        raise MlwsError(
+            f"run {run_id} has no last checkpoint ({last}): nothing to resume from; mlws rerun {run_id} starts it again"
+        )
     return spec_path
 
 
@@ -85,24 +91,42 @@ def resume(run_id: int, *, force: bool = False, detach: bool = False, workspace=
     from ..compute import get_backend
     from ..registry.liveness import process_started
     from ..spec import RunSpec
+
     ws = workspace_of(workspace)
     registry = session(ws).registry  # marks failed a run whose process was killed
     record = registry.get(int(run_id))
     spec_path = check_resumable(registry, record)
     changes = what_changed(ws, record)
     if changes and not force:
-        raise MlwsError(f"run {run_id} cannot resume: " + "; ".join(changes) +
-                        f" (mlws resume {run_id} --force carries on anyway and records what changed)")
+        raise MlwsError(
+            f"run {run_id} cannot resume: "
+            + "; ".join(changes)
+            + f" (mlws resume {run_id} --force carries on anyway and records what changed)"
+        )
     spec = RunSpec.read(spec_path)
     backend = get_backend(spec.config.get("compute") or {}, ws.root)
     prepared = backend.prepare(spec)
     history = list((record.get("artifacts") or {}).get("resumes") or [])
-    history.append({"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "from": record["status"],
-                    "stopped_at": record.get("ended_at"),  # the cost leaves out the time it lay stopped
-                    "forced": bool(changes), "changed": changes})
-    registry.update(int(run_id), status="running", ended_at=None, error=None, stop_reason=None,
-                    pid=os.getpid(), pid_started=process_started(os.getpid()), host=socket.gethostname(),
-                    artifacts={"resumes": history})
+    history.append(
+        {
+            "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "from": record["status"],
+            "stopped_at": record.get("ended_at"),  # the cost leaves out the time it lay stopped
+            "forced": bool(changes),
+            "changed": changes,
+        }
+    )
+    registry.update(
+        int(run_id),
+        status="running",
+        ended_at=None,
+        error=None,
+        stop_reason=None,
+        pid=os.getpid(),
+        pid_started=process_started(os.getpid()),
+        host=socket.gethostname(),
+        artifacts={"resumes": history},
+    )
     try:
         submitted = backend.submit(spec_path, detach=detach, prepared=prepared)
     except MlwsError as e:

@@ -1,5 +1,6 @@
 """Serving a run's model: Ray Serve on this machine (foreground or detached), a Ray Serve config
 file for a cluster, or a backend that serves elsewhere (SkyPilot VM)."""
+
 from __future__ import annotations
 
 import os
@@ -13,6 +14,7 @@ from .session import session, workspace_of
 def _serve_setup(run_id: int, host: str | None, port: int | None, ws: Workspace):
     from ..serving.app import app_args
     from ..serving.loading import completed_input
+
     record = session(ws).registry.get(int(run_id))
     serve_cfg = dict((record.get("config") or {}).get("serve") or _default_serve_config(ws, record))
     serve_cfg["input"] = completed_input(serve_cfg["input"], record.get("artifacts"))
@@ -22,11 +24,13 @@ def _serve_setup(run_id: int, host: str | None, port: int | None, ws: Workspace)
         raise MlwsError(f"serve.token_env names {serve_cfg['token_env']}, which is not set")
     args = app_args(record, serve_cfg, host, port)
     from ..serving.card import run_card  # the demo page's header: the run and its step from its parent
+
     try:
         parent = session(ws).registry.get(int(record["parent_id"])) if record.get("parent_id") else None
     except MlwsError:  # a parent since deleted: the card goes without its step
         parent = None
     from .replicate_views import group_of_record
+
     group = group_of_record(session(ws).registry, record)  # its seeds' spread, when it has replicates
     args["card"] = run_card(record, parent, replicates=group["text"] if group and group.get("n", 0) > 1 else None)
     return record, args
@@ -35,10 +39,13 @@ def _serve_setup(run_id: int, host: str | None, port: int | None, ws: Workspace)
 def _default_serve_config(ws: Workspace, record: dict) -> dict:
     """Runs recorded before the serve group existed get today's defaults, resolved against their data."""
     from ..config import compose
+
     cfg = compose(ws, []).config.get("serve")
     if not cfg:
-        raise MlwsError(f"run {record['id']} has no serve config and the workspace has no serve group "
-                        "(conf/serve/default.yaml); add one to serve it")
+        raise MlwsError(
+            f"run {record['id']} has no serve config and the workspace has no serve group "
+            "(conf/serve/default.yaml); add one to serve it"
+        )
     cfg["input"]["normalize"] = bool(((record.get("config") or {}).get("data") or {}).get("normalize", False))
     return cfg
 
@@ -46,14 +53,27 @@ def _default_serve_config(ws: Workspace, record: dict) -> dict:
 def _refuse_open_public(args: dict, insecure: bool) -> None:
     """Jupyter's rule: a server that other machines can reach needs a token, unless told otherwise."""
     from ..serving.guard import is_loopback
+
     if not is_loopback(args["host"]) and not args.get("token") and not insecure:
-        raise MlwsError(f"refusing to serve on {args['host']} without a token (anyone who reaches the port could "
-                        "use the model): set serve.token_env=VAR with VAR exported, or pass --insecure")
+        raise MlwsError(
+            f"refusing to serve on {args['host']} without a token (anyone who reaches the port could "
+            "use the model): set serve.token_env=VAR with VAR exported, or pass --insecure"
+        )
 
 
-def serve(run_id: int, *, host: str | None = None, port: int | None = None, detach: bool = False,
-          insecure: bool = False, verbose: bool = False, workspace=None, ready=print, progress=print,
-          timeout: float = 180.0) -> dict:
+def serve(
+    run_id: int,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    detach: bool = False,
+    insecure: bool = False,
+    verbose: bool = False,
+    workspace=None,
+    ready=print,
+    progress=print,
+    timeout: float = 180.0,
+) -> dict:
     """Serve a run's model; foreground blocks until interrupted (the result says by which signal),
     detach returns once healthy, showing the server's progress (every line of its log if verbose)."""
     from ..serving.loading import checkpoint_path, load_weights
@@ -87,6 +107,7 @@ def _start_detached(run_id: int, args: dict, state_file: Path, *, verbose: bool,
     import urllib.request
 
     from ..serving.server import PROGRESS, write_private
+
     args_file = state_file.with_name(f"run-{run_id}.args.json")
     write_private(args_file, json.dumps({**args, "token": None}))  # the token goes by the environment
     env = {k: v for k, v in os.environ.items() if k != "MLWS_SERVE_TOKEN"}
@@ -95,9 +116,14 @@ def _start_detached(run_id: int, args: dict, state_file: Path, *, verbose: bool,
     log = state_file.with_name(f"run-{run_id}.log")
     with log.open("ab") as out:
         seen = out.tell()
-        proc = subprocess.Popen([sys.executable, "-m", "mlws.serving.server", str(args_file), str(state_file)],
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                env=env)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mlws.serving.server", str(args_file), str(state_file)],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+        )
     url, deadline, last = _url(args), time.monotonic() + timeout, [""]
 
     def show_new_lines() -> None:
@@ -105,12 +131,12 @@ def _start_detached(run_id: int, args: dict, state_file: Path, *, verbose: bool,
         with log.open("rb") as f:
             f.seek(seen)
             data = f.read()
-        complete = data[:data.rfind(b"\n") + 1]
+        complete = data[: data.rfind(b"\n") + 1]
         seen += len(complete)
         for line in complete.decode(errors="replace").splitlines():
             last[0] = line.strip() or last[0]
             if line.startswith(PROGRESS):
-                progress(line[len(PROGRESS):])
+                progress(line[len(PROGRESS) :])
             elif verbose:
                 progress(line)
 
@@ -119,8 +145,9 @@ def _start_detached(run_id: int, args: dict, state_file: Path, *, verbose: bool,
             show_new_lines()
             if proc.poll() is not None:
                 show_new_lines()
-                raise MlwsError(f"the server for run {run_id} exited (code {proc.returncode}): {last[0][:300]} "
-                                f"(see {log})")
+                raise MlwsError(
+                    f"the server for run {run_id} exited (code {proc.returncode}): {last[0][:300]} (see {log})"
+                )
             try:
                 with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
                     if r.status == 200 and state_file.exists():
@@ -150,6 +177,7 @@ def _servers(ws: Workspace) -> dict[int, tuple[str, Path, dict]]:
     import re
 
     from ..serving.server import state_dir
+
     folder = state_dir(ws.root)
     out = {}
     for f in sorted(folder.glob("run-*.json")) if folder.is_dir() else []:
@@ -167,6 +195,7 @@ def _servers(ws: Workspace) -> dict[int, tuple[str, Path, dict]]:
 
 def serve_list(*, workspace=None) -> list[dict]:
     from ..registry.liveness import process_alive
+
     ws = workspace_of(workspace)
     out = []
     for run_id, (kind, f, state) in _servers(ws).items():
@@ -185,6 +214,7 @@ def serve_stop(run_id: int, *, workspace=None, timeout: float = 60.0) -> dict:
     import time
 
     from ..registry.liveness import process_alive
+
     ws = workspace_of(workspace)
     listed = {s["run_id"]: s for s in serve_list(workspace=ws)}
     if int(run_id) not in listed:
@@ -212,6 +242,7 @@ def serve_stop(run_id: int, *, workspace=None, timeout: float = 60.0) -> dict:
 def _stop_cloud(run_id: int, state_file: Path, state: dict, ws: Workspace) -> dict:
     """Tear down the cluster the backend launched for this server."""
     from ..compute import get_backend
+
     try:  # (its backend's extra may be missing here, or the API server unreachable)
         backend = get_backend(dict(state.get("compute") or {}), ws.root)
         # The Backend contract has no serve_down yet; SkyBackend's notebook_down is the teardown of
@@ -231,6 +262,7 @@ def _wait_port_free(url: str, deadline: float) -> None:
     from urllib.parse import urlparse
 
     from ..serving.server import port_free
+
     u = urlparse(url)
     while time.monotonic() < deadline and not port_free(u.hostname, u.port):
         time.sleep(0.2)
@@ -241,19 +273,25 @@ def serve_export(run_id: int, output, *, host: str | None = None, port: int | No
     import yaml
 
     from ..serving.server import http_options
+
     ws = workspace_of(workspace)
     _, args = _serve_setup(run_id, host, port, ws)
     args["token"] = None  # never written to a file: set serve.token_env on the cluster instead
-    config = {"proxy_location": "EveryNode", "http_options": http_options(args),
-              "applications": [{"name": f"run-{run_id}", "route_prefix": "/",
-                                "import_path": "mlws.serving.app:build_app", "args": args}]}
+    config = {
+        "proxy_location": "EveryNode",
+        "http_options": http_options(args),
+        "applications": [
+            {"name": f"run-{run_id}", "route_prefix": "/", "import_path": "mlws.serving.app:build_app", "args": args}
+        ],
+    }
     path = Path(output)
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
 
-def serve_remote(run_id: int, overrides=(), *, port: int | None = None, dry_run: bool = False,
-                 insecure: bool = False, workspace=None) -> dict:
+def serve_remote(
+    run_id: int, overrides=(), *, port: int | None = None, dry_run: bool = False, insecure: bool = False, workspace=None
+) -> dict:
     """Serve a run where a compute backend runs things (`compute=sky ...` overrides): task, price, URL.
     The port is public, so without serve.token_env a token is generated (the result's `token`, shown
     once and kept nowhere), unless `insecure`."""
@@ -274,12 +312,17 @@ def serve_remote(run_id: int, overrides=(), *, port: int | None = None, dry_run:
     generated = None
     if not args.get("token") and not insecure:
         generated = args["token"] = secrets.token_urlsafe(32)  # as a notebook's: 32 random bytes
-    result = backend.serve(record, {**args, "checkpoint": str(checkpoint_path(record))}, workspace=ws,
-                           dry_run=dry_run)
+    result = backend.serve(record, {**args, "checkpoint": str(checkpoint_path(record))}, workspace=ws, dry_run=dry_run)
     if dry_run:
         return result
     if result.get("cluster"):  # what `serve list` shows and `serve stop` tears down
-        state = {"run_id": int(run_id), "url": result.get("url"), "where": result.get("where"),
-                 "cluster": result["cluster"], "started": time.time(), "compute": compute}
+        state = {
+            "run_id": int(run_id),
+            "url": result.get("url"),
+            "where": result.get("where"),
+            "cluster": result["cluster"],
+            "started": time.time(),
+            "compute": compute,
+        }
         write_private(state_dir(ws.root) / f"run-{run_id}.cloud.json", json.dumps(state, default=str))
     return {**result, "token": generated} if generated else result

@@ -4,6 +4,7 @@ Each call also marks failed the local runs whose process is gone (cheap: this ma
 asks a remote backend: refreshing remote status is explicit (mlws/lifecycle.py's `refresh_status`)
 and bounded.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,10 +27,11 @@ def workspace_of(workspace) -> Workspace:
 
 def session(workspace=None) -> Session:
     from ..registry import open_registry
+
     ws = workspace_of(workspace)
     url = ws.registry_url
     registry = _OPEN.get(url)
-    if registry is None or (url.startswith("sqlite:///") and not os.path.exists(url[len("sqlite:///"):])):
+    if registry is None or (url.startswith("sqlite:///") and not os.path.exists(url[len("sqlite:///") :])):
         registry = open_registry(url)
         _OPEN[url] = registry
     registry.reap_dead()  # every call: a long `watch` or a notebook must see a run's process die

@@ -3,6 +3,7 @@
 SQLite in the workspace by default; a team shares one on PostgreSQL by setting
 MLWS_REGISTRY_URL=postgresql://user:pass@host/db (or `registry_url:` in the workspace's conf/).
 """
+
 from __future__ import annotations
 
 from .records import RunRecord, RunStore
@@ -14,4 +15,5 @@ __all__ = ["Registry", "RunRecord", "RunStore", "STATUSES", "open_registry"]
 
 def open_registry(url: str) -> Registry:
     from .dialects import dialect_for
+
     return Registry(dialect_for(url))

@@ -1,5 +1,6 @@
 """The one database object a registry's tables share: its dialect (SQLite or PostgreSQL), its
 transactions (database errors become one MlwsError), and its clock."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager

@@ -1,4 +1,5 @@
 """Is the process that owns a run still the same process? (pid plus start time, against reuse)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -7,6 +8,7 @@ from typing import Any
 
 def process_started(pid: int) -> float | None:
     import psutil
+
     try:
         return psutil.Process(pid).create_time()
     except (psutil.NoSuchProcess, psutil.AccessDenied):
@@ -15,6 +17,7 @@ def process_started(pid: int) -> float | None:
 
 def process_alive(pid: int | None, started: float | None) -> bool:
     import psutil
+
     if pid is None:
         return False
     try:
@@ -37,5 +40,9 @@ def owned_here(record: Mapping[str, Any]) -> bool:
 def owner_alive_here(record: Mapping[str, Any]) -> bool:
     """A run owned by a process of this host, and that process is still running."""
     import socket
-    return owned_here(record) and record.get("host") == socket.gethostname() and \
-        process_alive(record.get("pid"), record.get("pid_started"))
+
+    return (
+        owned_here(record)
+        and record.get("host") == socket.gethostname()
+        and process_alive(record.get("pid"), record.get("pid_started"))
+    )

@@ -5,6 +5,7 @@ node's result file) can stand in where only these are used.
 A record is a plain dict at run time (the JSON that `mlws show --json` prints); these types only let
 a type checker see its keys. tests/unit/test_registry_records.py holds RunRecord to the table's columns.
 """
+
 from __future__ import annotations
 
 import builtins  # RunStore.list shadows `list` in its own annotations
@@ -28,16 +29,16 @@ class RunRecord(TypedDict, total=False):
 
     id: int
     experiment: str | None
-    builds_on: str | None      # the experiment it layers on
-    parent_id: int | None      # the run it was compared against when it started (lineage)
+    builds_on: str | None  # the experiment it layers on
+    parent_id: int | None  # the run it was compared against when it started (lineage)
     rerun_of: int | None
     overrides: list[str]
-    config: dict[str, Any]     # the resolved, frozen config (RunSpec.config)
+    config: dict[str, Any]  # the resolved, frozen config (RunSpec.config)
     command: str | None
-    git: dict[str, Any]        # commit, branch, dirty
-    git_patch: str | None      # the uncommitted changes, as a patch
-    versions: dict[str, Any]   # python, torch, lightning, mlws, ...
-    backend: str               # the compute backend's name (Backend.name)
+    git: dict[str, Any]  # commit, branch, dirty
+    git_patch: str | None  # the uncommitted changes, as a patch
+    versions: dict[str, Any]  # python, torch, lightning, mlws, ...
+    backend: str  # the compute backend's name (Backend.name)
     status: Status | str
     created_at: str
     started_at: str | None
@@ -63,14 +64,32 @@ class RunRecord(TypedDict, total=False):
 class RunStore(Protocol):
     """What recording and following a run needs of a registry (mlws.registry.Registry is one)."""
 
-    def create(self, spec: Any, git_patch: str, backend: str, run_dir_for: Callable[[int], str], *,
-               labels: Sequence[str] = (), note: str = "", builds_on: str | None = None,
-               parent_id: int | None = None, rerun_of: int | None = None, trial: dict | None = None) -> int: ...
+    def create(
+        self,
+        spec: Any,
+        git_patch: str,
+        backend: str,
+        run_dir_for: Callable[[int], str],
+        *,
+        labels: Sequence[str] = (),
+        note: str = "",
+        builds_on: str | None = None,
+        parent_id: int | None = None,
+        rerun_of: int | None = None,
+        trial: dict | None = None,
+    ) -> int: ...
 
     def set_owner(self, run_id: int, pid: int) -> None: ...
 
-    def finish(self, run_id: int, status: str, metrics: dict | None = None, artifacts: dict | None = None,
-               error: str | None = None, stop_reason: str | None = None) -> None: ...
+    def finish(
+        self,
+        run_id: int,
+        status: str,
+        metrics: dict | None = None,
+        artifacts: dict | None = None,
+        error: str | None = None,
+        stop_reason: str | None = None,
+    ) -> None: ...
 
     def update(self, run_id: int, *, artifacts: dict | None = None, **fields: Any) -> None: ...
 
@@ -78,7 +97,16 @@ class RunStore(Protocol):
 
     def exists(self, run_id: int) -> bool: ...
 
-    def list(self, *, experiment: str | None = None, status: str | None = None, label: str | None = None,
-             search: str | None = None, ids: builtins.list[int] | None = None, full: bool = False,
-             newest: int | None = None, with_config: bool = False,
-             sweep_id: int | None = None) -> builtins.list[RunRecord]: ...
+    def list(
+        self,
+        *,
+        experiment: str | None = None,
+        status: str | None = None,
+        label: str | None = None,
+        search: str | None = None,
+        ids: builtins.list[int] | None = None,
+        full: bool = False,
+        newest: int | None = None,
+        with_config: bool = False,
+        sweep_id: int | None = None,
+    ) -> builtins.list[RunRecord]: ...

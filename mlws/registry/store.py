@@ -1,4 +1,5 @@
 """Registry operations over a SQL dialect: versioned schema, short write transactions, JSON columns."""
+
 from __future__ import annotations
 
 import builtins  # Registry.list shadows `list` in the annotations after it
@@ -16,10 +17,35 @@ from .records import RunRecord
 
 JSON_COLUMNS = ("overrides", "config", "git", "versions", "metrics", "artifacts", "labels")
 # Columns a listing needs; config and the patch are only read for one run, or for search/lineage.
-SUMMARY_COLUMNS = ["id", "experiment", "builds_on", "parent_id", "rerun_of", "overrides", "command", "status",
-                   "backend", "created_at", "started_at", "ended_at", "metrics", "artifacts", "run_dir", "error",
-                   "stop_reason", "labels", "note", "host", "pid", "pid_started", "sweep_id", "trial_key", "trial_index",
-                   "study_trial", *MONITOR_COLUMNS]
+SUMMARY_COLUMNS = [
+    "id",
+    "experiment",
+    "builds_on",
+    "parent_id",
+    "rerun_of",
+    "overrides",
+    "command",
+    "status",
+    "backend",
+    "created_at",
+    "started_at",
+    "ended_at",
+    "metrics",
+    "artifacts",
+    "run_dir",
+    "error",
+    "stop_reason",
+    "labels",
+    "note",
+    "host",
+    "pid",
+    "pid_started",
+    "sweep_id",
+    "trial_key",
+    "trial_index",
+    "study_trial",
+    *MONITOR_COLUMNS,
+]
 
 
 MAX_CHAIN = 10_000  # steps a lineage query follows at most
@@ -64,29 +90,37 @@ class Registry:
             row = db.execute(f"SELECT value FROM mlws_meta WHERE key = {self.p}", ("schema_version",)).fetchone()
             version = int(dict(row)["value"]) if row else 1
             if version > SCHEMA_VERSION:
-                raise MlwsError(f"registry {self.dialect.describe()} has schema version {version}, newer than this "
-                                f"mlws understands ({SCHEMA_VERSION}); upgrade mlws")
+                raise MlwsError(
+                    f"registry {self.dialect.describe()} has schema version {version}, newer than this "
+                    f"mlws understands ({SCHEMA_VERSION}); upgrade mlws"
+                )
             existing = set(self.dialect.columns(db))
             for name, sqlite, pg in COLUMNS:
                 if name not in existing:
                     db.execute(f"ALTER TABLE runs ADD COLUMN {name} {self._column_type(sqlite, pg)}")
             if "monitor_metric" not in existing:  # runs recorded before schema 3: from their configs
-                sets = ", ".join(f"{c} = {self.dialect.json_text('config', 'monitor', c.split('_')[1])}"
-                                 for c in MONITOR_COLUMNS)
+                sets = ", ".join(
+                    f"{c} = {self.dialect.json_text('config', 'monitor', c.split('_')[1])}" for c in MONITOR_COLUMNS
+                )
                 db.execute(f"UPDATE runs SET {sets}")
             for index in self.dialect.indexes:
                 db.execute(index)
             if row is None:
-                db.execute(f"INSERT INTO mlws_meta (key, value) VALUES ({self.p}, {self.p})",
-                           ("schema_version", str(SCHEMA_VERSION)))
+                db.execute(
+                    f"INSERT INTO mlws_meta (key, value) VALUES ({self.p}, {self.p})",
+                    ("schema_version", str(SCHEMA_VERSION)),
+                )
             elif version < SCHEMA_VERSION:
-                db.execute(f"UPDATE mlws_meta SET value = {self.p} WHERE key = {self.p}",
-                           (str(SCHEMA_VERSION), "schema_version"))
+                db.execute(
+                    f"UPDATE mlws_meta SET value = {self.p} WHERE key = {self.p}",
+                    (str(SCHEMA_VERSION), "schema_version"),
+                )
 
     @property
     def sweeps(self):
         """The sweeps table (mlws/registry/sweeps.py)."""
         from .sweeps import SweepTable
+
         return SweepTable(self.database)
 
     def _write(self, sql: str, params: tuple) -> None:
@@ -94,27 +128,82 @@ class Registry:
             db.execute(sql, params)
 
     # -- writing ----------------------------------------------------------------------------
-    def create(self, spec, git_patch: str, backend: str, run_dir_for: Callable[[int], str], *,
-               labels: Sequence[str] = (), note: str = "", builds_on: str | None = None,
-               parent_id: int | None = None, rerun_of: int | None = None, trial: dict | None = None) -> int:
+    def create(
+        self,
+        spec,
+        git_patch: str,
+        backend: str,
+        run_dir_for: Callable[[int], str],
+        *,
+        labels: Sequence[str] = (),
+        note: str = "",
+        builds_on: str | None = None,
+        parent_id: int | None = None,
+        rerun_of: int | None = None,
+        trial: dict | None = None,
+    ) -> int:
         """Record a new running run owned by this process; returns its ascending id.
 
         `trial`: {sweep_id, trial_key, trial_index, study_trial} when the run is a sweep's trial."""
         p = self.p
         trial = trial or {}
         monitor = spec.config.get("monitor") or {}
-        names = ["experiment", "overrides", "config", "command", "git", "git_patch", "versions", "backend", "status",
-                 "created_at", "started_at", "host", "pid", "pid_started", "labels", "note", "builds_on",
-                 "parent_id", "rerun_of", "sweep_id", "trial_key", "trial_index", "study_trial", *MONITOR_COLUMNS]
-        values = (spec.experiment, json.dumps(list(spec.overrides)), json.dumps(spec.config), spec.command,
-                  json.dumps(spec.git), git_patch, json.dumps(spec.versions), backend, "running", spec.created_at,
-                  now_iso(), socket.gethostname(), os.getpid(), process_started(os.getpid()), json.dumps(list(labels)),
-                  note, builds_on, parent_id, rerun_of, trial.get("sweep_id"), trial.get("trial_key"),
-                  trial.get("trial_index"), trial.get("study_trial"),
-                  *(_text_or_none(monitor.get(c.split("_")[1])) for c in MONITOR_COLUMNS))
+        names = [
+            "experiment",
+            "overrides",
+            "config",
+            "command",
+            "git",
+            "git_patch",
+            "versions",
+            "backend",
+            "status",
+            "created_at",
+            "started_at",
+            "host",
+            "pid",
+            "pid_started",
+            "labels",
+            "note",
+            "builds_on",
+            "parent_id",
+            "rerun_of",
+            "sweep_id",
+            "trial_key",
+            "trial_index",
+            "study_trial",
+            *MONITOR_COLUMNS,
+        ]
+        values = (
+            spec.experiment,
+            json.dumps(list(spec.overrides)),
+            json.dumps(spec.config),
+            spec.command,
+            json.dumps(spec.git),
+            git_patch,
+            json.dumps(spec.versions),
+            backend,
+            "running",
+            spec.created_at,
+            now_iso(),
+            socket.gethostname(),
+            os.getpid(),
+            process_started(os.getpid()),
+            json.dumps(list(labels)),
+            note,
+            builds_on,
+            parent_id,
+            rerun_of,
+            trial.get("sweep_id"),
+            trial.get("trial_key"),
+            trial.get("trial_index"),
+            trial.get("study_trial"),
+            *(_text_or_none(monitor.get(c.split("_")[1])) for c in MONITOR_COLUMNS),
+        )
         with self._db(write=True) as db:
             run_id = self.dialect.insert_returning_id(
-                db, f"INSERT INTO runs ({', '.join(names)}) VALUES ({', '.join([p] * len(names))})", values)
+                db, f"INSERT INTO runs ({', '.join(names)}) VALUES ({', '.join([p] * len(names))})", values
+            )
             db.execute(f"UPDATE runs SET run_dir = {p} WHERE id = {p}", (run_dir_for(run_id), run_id))
         return run_id
 
@@ -122,11 +211,22 @@ class Registry:
         """The process now responsible for the run (a detached worker takes over from the CLI)."""
         self.update(run_id, pid=pid, pid_started=process_started(pid), host=socket.gethostname())
 
-    def finish(self, run_id: int, status: str, metrics: dict | None = None, artifacts: dict | None = None,
-               error: str | None = None, stop_reason: str | None = None) -> None:
+    def finish(
+        self,
+        run_id: int,
+        status: str,
+        metrics: dict | None = None,
+        artifacts: dict | None = None,
+        error: str | None = None,
+        stop_reason: str | None = None,
+    ) -> None:
         """Record the outcome; `artifacts` are merged over what the run already has (its backend's handle)."""
-        fields: dict[str, object] = {"status": status, "ended_at": now_iso(), "error": error,
-                                     "stop_reason": stop_reason}
+        fields: dict[str, object] = {
+            "status": status,
+            "ended_at": now_iso(),
+            "error": error,
+            "stop_reason": stop_reason,
+        }
         if metrics is not None:
             fields["metrics"] = metrics
         self.update(run_id, artifacts=artifacts, **fields)
@@ -159,10 +259,19 @@ class Registry:
         with self._db() as db:
             return db.execute(f"SELECT 1 FROM runs WHERE id = {self.p}", (run_id,)).fetchone() is not None
 
-    def list(self, *, experiment: str | None = None, status: str | None = None, label: str | None = None,
-             search: str | None = None, ids: builtins.list[int] | None = None, full: bool = False,
-             newest: int | None = None, with_config: bool = False,
-             sweep_id: int | None = None) -> builtins.list[RunRecord]:
+    def list(
+        self,
+        *,
+        experiment: str | None = None,
+        status: str | None = None,
+        label: str | None = None,
+        search: str | None = None,
+        ids: builtins.list[int] | None = None,
+        full: bool = False,
+        newest: int | None = None,
+        with_config: bool = False,
+        sweep_id: int | None = None,
+    ) -> builtins.list[RunRecord]:
         """Runs oldest first, filtered in SQL; `full` adds config and patch (slower), `with_config` the
         config alone; `newest`: only the last N; `sweep_id`: that sweep's trials."""
         where, params = self._filters(experiment, status, label, search)
@@ -183,14 +292,22 @@ class Registry:
         decoded = [_decode(r) for r in rows]
         return decoded[::-1] if newest is not None else decoded
 
-
-    def table(self, *, experiment: str | None = None, status: str | None = None, label: str | None = None,
-              search: str | None = None) -> builtins.list[tuple]:
+    def table(
+        self,
+        *,
+        experiment: str | None = None,
+        status: str | None = None,
+        label: str | None = None,
+        search: str | None = None,
+    ) -> builtins.list[tuple]:
         """(id, experiment, status, labels, note, parent_id, created_at, ended_at, metrics, config) per run,
         oldest first, the JSON columns still text: the notebook's DataFrame decodes only these."""
         where, params = self._filters(experiment, status, label, search)
-        sql = ("SELECT id, experiment, status, labels, note, parent_id, created_at, ended_at, metrics, config FROM runs"
-               + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY id")
+        sql = (
+            "SELECT id, experiment, status, labels, note, parent_id, created_at, ended_at, metrics, config FROM runs"
+            + (f" WHERE {' AND '.join(where)}" if where else "")
+            + " ORDER BY id"
+        )
         with self._db() as db:
             return [tuple(dict(r).values()) for r in db.execute(sql, tuple(params)).fetchall()]
 
@@ -212,7 +329,7 @@ class Registry:
             params.append(status)
         if label:
             where.append(f"labels LIKE {p}")
-            params.append(f'%{json.dumps(label)}%')
+            params.append(f"%{json.dumps(label)}%")
         if search:
             term = f"%{search}%"
             where.append(f"(experiment {like} {p} OR note {like} {p} OR labels {like} {p} OR config {like} {p})")
@@ -224,12 +341,14 @@ class Registry:
         if not ids:
             return {}
         with self._db() as db:
-            rows = db.execute(f"SELECT id, config FROM runs WHERE id IN ({', '.join([self.p] * len(ids))})",
-                              tuple(ids)).fetchall()
+            rows = db.execute(
+                f"SELECT id, config FROM runs WHERE id IN ({', '.join([self.p] * len(ids))})", tuple(ids)
+            ).fetchall()
         return {dict(r)["id"]: json.loads(dict(r)["config"]) for r in rows}
 
-    def parent_candidates(self, experiments: builtins.list[str], before: int | None = None,
-                          limit: int = 500) -> builtins.list[RunRecord]:
+    def parent_candidates(
+        self, experiments: builtins.list[str], before: int | None = None, limit: int = 500
+    ) -> builtins.list[RunRecord]:
         """Recent runs of these experiments (or, if none, of any) with their configs, newest first."""
         p = self.p
         base = "SELECT id, experiment, overrides, status, config FROM runs"
@@ -242,8 +361,10 @@ class Registry:
             rows = []
             if experiments:
                 cond = conds + [f"experiment IN ({', '.join([p] * len(experiments))})"]
-                rows = db.execute(f"{base} WHERE {' AND '.join(cond)} ORDER BY id DESC LIMIT {int(limit)}",
-                                  tuple(params + experiments)).fetchall()
+                rows = db.execute(
+                    f"{base} WHERE {' AND '.join(cond)} ORDER BY id DESC LIMIT {int(limit)}",
+                    tuple(params + experiments),
+                ).fetchall()
             if not rows:
                 where = f" WHERE {' AND '.join(conds)}" if conds else ""
                 rows = db.execute(f"{base}{where} ORDER BY id DESC LIMIT {int(limit)}", tuple(params)).fetchall()
@@ -251,10 +372,18 @@ class Registry:
 
     SQL_OPS = {">=": ">=", "<=": "<=", "!=": "<>", "==": "=", "=": "=", ">": ">", "<": "<"}
 
-    def select_by_metrics(self, where: builtins.list[tuple[str, str, float]], sort: str | None = None,
-                          ascending: bool = False,
-                          limit: int | None = None, *, experiment=None, status=None, label=None,
-                          search=None) -> builtins.list[int]:
+    def select_by_metrics(
+        self,
+        where: builtins.list[tuple[str, str, float]],
+        sort: str | None = None,
+        ascending: bool = False,
+        limit: int | None = None,
+        *,
+        experiment=None,
+        status=None,
+        label=None,
+        search=None,
+    ) -> builtins.list[int]:
         """Ids of the runs whose metrics meet `where` [(metric, op, number)], best first by `sort`
         (runs without it last), else oldest first; `limit`: the first N sorted, else the newest N.
         Evaluated by the database over the metrics alone (an index on SQLite)."""
@@ -270,8 +399,10 @@ class Registry:
         if sort:
             direction = "ASC" if ascending else "DESC"
             # runs without the metric go last, oldest first
-            sql += (f" ORDER BY ({number} IS NULL), {number} {direction}, "
-                    f"CASE WHEN {number} IS NULL THEN id END ASC, id {direction}")
+            sql += (
+                f" ORDER BY ({number} IS NULL), {number} {direction}, "
+                f"CASE WHEN {number} IS NULL THEN id END ASC, id {direction}"
+            )
             order_params = [*params_of(sort), *params_of(sort), *params_of(sort)]
             sql += f" LIMIT {int(limit)}" if limit is not None else ""
         elif limit is not None:
@@ -287,8 +418,10 @@ class Registry:
         is_number, is_params = self.dialect.json_is_number("metrics")
         number, params_of = self.dialect.json_number("metrics")
         direction = "DESC" if mode == "max" else "ASC"
-        sql = (f"SELECT id FROM runs WHERE status = {self.p} AND {is_number} "
-               f"ORDER BY {number} {direction}, id DESC LIMIT 1")
+        sql = (
+            f"SELECT id FROM runs WHERE status = {self.p} AND {is_number} "
+            f"ORDER BY {number} {direction}, id DESC LIMIT 1"
+        )
         with self._db() as db:
             row = db.execute(sql, ("succeeded", *is_params(metric), *params_of(metric))).fetchone()
         return dict(row)["id"] if row is not None else None
@@ -298,9 +431,11 @@ class Registry:
         child (re-linked when an experiment's ancestor ran later); a loop, which the lineage rules
         never make, is cut at its first repeat."""
         p = self.p
-        sql = (f"WITH RECURSIVE chain(id, parent_id, depth) AS (SELECT id, parent_id, 0 FROM runs WHERE id = {p} "
-               "UNION ALL SELECT r.id, r.parent_id, c.depth + 1 FROM runs r JOIN chain c ON r.id = c.parent_id "
-               f"WHERE c.depth < {MAX_CHAIN}) SELECT id FROM chain ORDER BY depth")
+        sql = (
+            f"WITH RECURSIVE chain(id, parent_id, depth) AS (SELECT id, parent_id, 0 FROM runs WHERE id = {p} "
+            "UNION ALL SELECT r.id, r.parent_id, c.depth + 1 FROM runs r JOIN chain c ON r.id = c.parent_id "
+            f"WHERE c.depth < {MAX_CHAIN}) SELECT id FROM chain ORDER BY depth"
+        )
         with self._db() as db:
             walked = [dict(r)["id"] for r in db.execute(sql, (int(run_id),)).fetchall()]
         if not walked:
@@ -314,8 +449,10 @@ class Registry:
 
     def experiment_links(self) -> dict[str, str | None]:
         """{experiment: the experiment its newest run recorded building on}, for every experiment run."""
-        sql = ("SELECT experiment, builds_on, MAX(id) AS newest FROM runs WHERE experiment IS NOT NULL "
-               "GROUP BY experiment, builds_on ORDER BY newest")
+        sql = (
+            "SELECT experiment, builds_on, MAX(id) AS newest FROM runs WHERE experiment IS NOT NULL "
+            "GROUP BY experiment, builds_on ORDER BY newest"
+        )
         with self._db() as db:
             return {dict(r)["experiment"]: dict(r)["builds_on"] for r in db.execute(sql).fetchall()}
 
@@ -324,8 +461,10 @@ class Registry:
         (`configs(ids)` reads those, for the runs a choice compares)."""
         if not experiments:
             return []
-        sql = ("SELECT id, experiment, overrides, rerun_of, sweep_id, parent_id FROM runs "
-               f"WHERE experiment IN ({', '.join([self.p] * len(experiments))}) ORDER BY id")
+        sql = (
+            "SELECT id, experiment, overrides, rerun_of, sweep_id, parent_id FROM runs "
+            f"WHERE experiment IN ({', '.join([self.p] * len(experiments))}) ORDER BY id"
+        )
         with self._db() as db:
             return [_decode(r) for r in db.execute(sql, tuple(experiments)).fetchall()]
 
@@ -338,8 +477,9 @@ class Registry:
     def declared_modes(self, metric: str) -> set[str]:
         """The modes that runs monitoring `metric` declare (monitor.mode)."""
         with self._db() as db:
-            rows = db.execute(f"SELECT DISTINCT monitor_mode FROM runs WHERE monitor_metric = {self.p}",
-                              (metric,)).fetchall()
+            rows = db.execute(
+                f"SELECT DISTINCT monitor_mode FROM runs WHERE monitor_metric = {self.p}", (metric,)
+            ).fetchall()
         return {dict(r)["monitor_mode"] for r in rows} - {None}
 
     def reap_dead(self, running: Sequence[Mapping[str, Any]] | None = None) -> builtins.list[int]:
@@ -348,12 +488,17 @@ class Registry:
         `running`: the running runs, when the caller has just listed them (saves a query)."""
         host = socket.gethostname()
         rows = running if running is not None else self.list(status="running")
-        dead = [r["id"] for r in rows if r["host"] == host and owned_here(r)
-                and not process_alive(r["pid"], r["pid_started"])]
+        dead = [
+            r["id"]
+            for r in rows
+            if r["host"] == host and owned_here(r) and not process_alive(r["pid"], r["pid_started"])
+        ]
         for run_id in dead:
-            self._write(f"UPDATE runs SET status = 'failed', ended_at = {self.p}, error = {self.p}"
-                        f" WHERE id = {self.p} AND status = 'running'",
-                        (now_iso(), "the run's process ended without recording a result (killed?)", run_id))
+            self._write(
+                f"UPDATE runs SET status = 'failed', ended_at = {self.p}, error = {self.p}"
+                f" WHERE id = {self.p} AND status = 'running'",
+                (now_iso(), "the run's process ended without recording a result (killed?)", run_id),
+            )
         return dead
 
 

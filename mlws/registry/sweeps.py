@@ -1,6 +1,7 @@
 """The sweeps table: one row per sweep (what was asked, its search space and settings, how it went).
 
 Its trials are ordinary runs carrying the sweep's id (runs.sweep_id); this table never copies them."""
+
 from __future__ import annotations
 
 import builtins  # SweepTable.list shadows `list` in the annotations after it
@@ -22,14 +23,36 @@ class SweepTable:
         self.database = database
         self.p = database.param
 
-    def create(self, *, command: str, overrides: list[str], space: dict, sweeper: str, settings: dict,
-               experiment: str | None, metric: str | None, mode: str | None, base_run_id: int | None,
-               signature: str) -> int:
+    def create(
+        self,
+        *,
+        command: str,
+        overrides: list[str],
+        space: dict,
+        sweeper: str,
+        settings: dict,
+        experiment: str | None,
+        metric: str | None,
+        mode: str | None,
+        base_run_id: int | None,
+        signature: str,
+    ) -> int:
         """Record a new sweep driven by this process; returns its id."""
-        fields = {"created_at": now_iso(), "status": "running", "command": command, "overrides": overrides,
-                  "space": space, "sweeper": sweeper, "settings": settings, "experiment": experiment,
-                  "metric": metric, "mode": mode, "base_run_id": base_run_id, "signature": signature,
-                  **self._owner(os.getpid())}
+        fields = {
+            "created_at": now_iso(),
+            "status": "running",
+            "command": command,
+            "overrides": overrides,
+            "space": space,
+            "sweeper": sweeper,
+            "settings": settings,
+            "experiment": experiment,
+            "metric": metric,
+            "mode": mode,
+            "base_run_id": base_run_id,
+            "signature": signature,
+            **self._owner(os.getpid()),
+        }
         names, values = list(fields), [_encode(k, v) for k, v in fields.items()]
         sql = f"INSERT INTO sweeps ({', '.join(names)}) VALUES ({', '.join([self.p] * len(names))})"
         with self.database.transaction(write=True) as db:
@@ -44,8 +67,10 @@ class SweepTable:
             return
         cols = ", ".join(f"{k} = {self.p}" for k in fields)
         with self.database.transaction(write=True) as db:
-            db.execute(f"UPDATE sweeps SET {cols} WHERE id = {self.p}",
-                       (*(_encode(k, v) for k, v in fields.items()), int(sweep_id)))
+            db.execute(
+                f"UPDATE sweeps SET {cols} WHERE id = {self.p}",
+                (*(_encode(k, v) for k, v in fields.items()), int(sweep_id)),
+            )
 
     def take_over(self, sweep_id: int, pid: int | None = None) -> None:
         """This process (or `pid`) now drives the sweep (a resume, a background driver)."""
@@ -72,8 +97,9 @@ class SweepTable:
     def find(self, signature: str) -> dict | None:
         """The newest sweep with this signature (the same command, resumed by running it again)."""
         with self.database.transaction() as db:
-            row = db.execute(f"SELECT * FROM sweeps WHERE signature = {self.p} ORDER BY id DESC LIMIT 1",
-                             (signature,)).fetchone()
+            row = db.execute(
+                f"SELECT * FROM sweeps WHERE signature = {self.p} ORDER BY id DESC LIMIT 1", (signature,)
+            ).fetchone()
         return _decode(row) if row is not None else None
 
     def trials_summary(self, sweep_ids: builtins.list[int]) -> builtins.list[dict]:
@@ -82,8 +108,9 @@ class SweepTable:
             return []
         marks = ", ".join([self.p] * len(sweep_ids))
         with self.database.transaction() as db:
-            rows = db.execute(f"SELECT id, sweep_id, status, metrics FROM runs WHERE sweep_id IN ({marks})",
-                              tuple(sweep_ids)).fetchall()
+            rows = db.execute(
+                f"SELECT id, sweep_id, status, metrics FROM runs WHERE sweep_id IN ({marks})", tuple(sweep_ids)
+            ).fetchall()
         return [dict(r) | {"metrics": json.loads(dict(r)["metrics"] or "{}")} for r in rows]
 
 

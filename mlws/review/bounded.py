@@ -1,6 +1,7 @@
 """One experiment's review, bounded: a branch's file fails alone, with one line, whatever it does
 to the composer (keeps it busy, grows its memory, resolves to a huge config, raises anything), and
 the whole review ends in bounded time with a result for every experiment."""
+
 from __future__ import annotations
 
 import time
@@ -8,10 +9,10 @@ from contextlib import contextmanager
 
 from ..errors import MlwsError
 
-COMPOSE_SECONDS = 15           # one experiment; the example ones take well under a second
-REVIEW_SECONDS = 300           # every experiment one process reviews
-MAX_CONFIG_CHARS = 1_000_000   # an effective config's size (the examples' are ~2,000)
-MEMORY_HEADROOM = 3 * 2 ** 30  # address space beyond what the process already holds
+COMPOSE_SECONDS = 15  # one experiment; the example ones take well under a second
+REVIEW_SECONDS = 300  # every experiment one process reviews
+MAX_CONFIG_CHARS = 1_000_000  # an effective config's size (the examples' are ~2,000)
+MEMORY_HEADROOM = 3 * 2**30  # address space beyond what the process already holds
 
 
 class Budget:
@@ -30,6 +31,7 @@ def limit_memory(headroom: int = MEMORY_HEADROOM) -> None:
     a config that grows past it raises MemoryError in that experiment instead of taking the machine."""
     try:
         import resource
+
         with open("/proc/self/statm") as f:
             held = int(f.read().split()[0]) * resource.getpagesize()
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -50,15 +52,14 @@ def reviewed(name: str, budget: Budget, compose):
     except MlwsError:
         raise
     except MemoryError:
-        raise MlwsError(f"{name}.yaml needs over {MEMORY_HEADROOM // 2 ** 30} GB to compose; not reviewed") from None
+        raise MlwsError(f"{name}.yaml needs over {MEMORY_HEADROOM // 2**30} GB to compose; not reviewed") from None
     except RecursionError:
         raise MlwsError(f"{name}.yaml nests too deep to compose; not reviewed") from None
     except Exception as e:  # a branch's file must not end the review with a traceback
         first = (str(e).strip().splitlines() or [""])[0][:300]
         raise MlwsError(f"{name}.yaml cannot be composed: {type(e).__name__}: {first}") from None
     if _larger_than(config, MAX_CONFIG_CHARS):
-        raise MlwsError(f"{name}.yaml's effective config expands to over {MAX_CONFIG_CHARS:,} characters; "
-                        "not reviewed")
+        raise MlwsError(f"{name}.yaml's effective config expands to over {MAX_CONFIG_CHARS:,} characters; not reviewed")
     return config
 
 
@@ -66,12 +67,14 @@ def reviewed(name: str, budget: Budget, compose):
 def time_limit(name: str, seconds: float = COMPOSE_SECONDS):
     import signal
     import threading
+
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def expired(*_):
         raise MlwsError(f"{name}.yaml took over {seconds:.0f} s to compose; not reviewed")
+
     previous = signal.signal(signal.SIGALRM, expired)
     signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.01))
     try:

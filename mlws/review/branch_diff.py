@@ -4,6 +4,7 @@ Each side is composed in its own process: REF from its files written out of git 
 folder, the branch from the working tree. Only experiments whose effective config (or whose
 ability to compose) differs are listed.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,15 @@ def diff_against(ws: Workspace, ref: str) -> dict:
     notes += [f"working tree: {file}: {reason}" for file, reason in work_refused.items() if not _experiment(file)]
     before_exps = {**before.get("experiments", {}), **_refused_experiments(ref_refused)}
     after_exps = {**after.get("experiments", {}), **_refused_experiments(work_refused)}
-    return {"ref": ref, "commit": commit, "compared_with": "working tree", "uncommitted": uncommitted,
-            "files": files, "notes": notes, **compare(before_exps, after_exps, renames)}
+    return {
+        "ref": ref,
+        "commit": commit,
+        "compared_with": "working tree",
+        "uncommitted": uncommitted,
+        "files": files,
+        "notes": notes,
+        **compare(before_exps, after_exps, renames),
+    }
 
 
 def _experiment(file: str) -> str | None:
@@ -56,13 +64,17 @@ def _experiment(file: str) -> str | None:
 
 def _refused_experiments(refused: dict) -> dict:
     """A refused experiment file is still there: it fails, with the reason."""
-    return {_experiment(f): {"config": None, "error": reason, "builds_on": None}
-            for f, reason in refused.items() if _experiment(f)}
+    return {
+        _experiment(f): {"config": None, "error": reason, "builds_on": None}
+        for f, reason in refused.items()
+        if _experiment(f)
+    }
 
 
 def snapshots(roots: list[Path], tmp: Path) -> list[dict]:
     """Every experiment's effective config under each root, one fresh process per root, in parallel."""
     import os
+
     # Only the folder the running mlws comes from is importable there (not PYTHONPATH's checkout).
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     procs = []
@@ -97,16 +109,23 @@ def compare(before: dict, after: dict, renames: dict[str, str] | None = None) ->
     Entry statuses: changed, added, deleted, renamed, broken (composed at REF, fails now),
     fixed (failed at REF, composes now), failing (fails on both sides, differently).
     """
-    renames = {new: old for new, old in (renames or {}).items() if new in after and old in before
-               and new not in before}
+    renames = {new: old for new, old in (renames or {}).items() if new in after and old in before and new not in before}
     entries, unchanged = [], []
     for name in sorted(after.keys() | before.keys()):
         if name in renames.values() and name not in after:
             continue  # shown under its new name
         old_name = renames.get(name, name)
         a, b = before.get(old_name), after.get(name)
-        entry = {"experiment": name, "status": None, "renamed_from": None, "builds_on": None, "error": None,
-                 "changed": {}, "added": {}, "removed": {}}
+        entry = {
+            "experiment": name,
+            "status": None,
+            "renamed_from": None,
+            "builds_on": None,
+            "error": None,
+            "changed": {},
+            "added": {},
+            "removed": {},
+        }
         if b is None:
             entry["status"] = "deleted"
         elif a is None:

@@ -4,6 +4,7 @@ Safe on an untrusted checkout (safe.py, sandbox.py): composition reads a private
 configs, and the only classes imported are mlws's own compute backends, to plan a run's compute
 (a cloud task goes through SkyPilot's own validation).
 """
+
 from __future__ import annotations
 
 import functools
@@ -22,6 +23,7 @@ def check_experiments(ws: Workspace, names: list[str] | None = None) -> list[dic
     """One entry per experiment file: {experiment, file, ok, error, compute, notes}; a config file
     refused before composing gets an entry of its own (experiment None)."""
     from .parallel import map_in_chunks, workers_for
+
     names = list(names or ws.experiment_names())
     with tempfile.TemporaryDirectory(prefix="mlws-check-") as tmp:
         copy = Path(tmp) / "ws"
@@ -29,8 +31,14 @@ def check_experiments(ws: Workspace, names: list[str] | None = None) -> list[dic
         chunk = functools.partial(_check_chunk, str(copy), str(ws.root), refused)
         # composed in forked workers only: the hardening, the confinement and the memory cap stay
         # there, never in the calling process (a notebook, a test session calling mlws.check)
-        results = map_in_chunks(chunk, names, workers_for(len(names)), isolated=True,
-                                initializer=_hardened, initargs=(str(ws.root), str(copy)))
+        results = map_in_chunks(
+            chunk,
+            names,
+            workers_for(len(names)),
+            isolated=True,
+            initializer=_hardened,
+            initargs=(str(ws.root), str(copy)),
+        )
     experiment_files = {r["file"] for r in results}
     others = [_entry(None, file, error=reason) for file, reason in refused.items() if file not in experiment_files]
     return others + results
@@ -54,6 +62,7 @@ def _entry(name, file, *, error=None) -> dict:
 
 def _check_chunk(copy_root: str, real_root: str, refused: dict, names: list[str]) -> list[dict]:
     from .bounded import Budget
+
     ws = Workspace(Path(copy_root))
     known = ws.experiment_names()
     base_cache: dict = {}
@@ -70,6 +79,7 @@ def _check_chunk(copy_root: str, real_root: str, refused: dict, names: list[str]
 
 def check_one(ws: Workspace, name: str, base_cache: dict, known: list[str], budget, refused: dict) -> dict:
     from .bounded import reviewed
+
     file = f"experiments/{name}.yaml"
     entry = _entry(name, file)
     if file in refused:
@@ -95,6 +105,7 @@ def _composed(ws: Workspace, name: str, base_cache: dict, exists: bool) -> dict:
 def compose_and_validate(ws: Workspace, name: str, base_cache: dict) -> dict:
     from ..config import compose
     from ..validate import validate
+
     overrides = [f"+experiment={name}"]
     composed = compose(ws, overrides)
     validate(ws, composed, overrides, base_cache=base_cache)
@@ -106,6 +117,7 @@ def yaml_problem(path: Path) -> None:
     import yaml
 
     from ..yaml_read import read_yaml
+
     try:
         data = read_yaml(path.read_text())
     except ValueError as e:
@@ -123,15 +135,25 @@ def plan_compute(root: Path, name: str, config: dict) -> tuple[str | None, list[
     """Plan the run's compute with its backend: (backend name, notes); raises MlwsError."""
     from ..compute import get_backend
     from ..spec import RunSpec
+
     compute = dict(config.get("compute") or {})
     target = compute.get("_target_")
     if not trusted_target(target):
-        return str(target), [f"compute not planned: {target!r} is not one of mlws's backends, "
-                             "and check imports nothing a branch names"]
+        return str(target), [
+            f"compute not planned: {target!r} is not one of mlws's backends, and check imports nothing a branch names"
+        ]
     backend = get_backend(compute)  # no workspace: nothing from the checkout becomes importable
     compute, notes = without_local_mounts(compute)
-    spec = RunSpec(experiment=name, overrides=(f"+experiment={name}",), config={**config, "compute": compute},
-                   workspace=str(root), command=f"mlws check {name}", created_at="", git={}, versions={})
+    spec = RunSpec(
+        experiment=name,
+        overrides=(f"+experiment={name}",),
+        config={**config, "compute": compute},
+        workspace=str(root),
+        command=f"mlws check {name}",
+        created_at="",
+        git={},
+        versions={},
+    )
     planned = backend.plan(spec) or {}
     return backend.name, [*(planned.get("lines") or []), *(planned.get("notes") or []), *notes]
 

@@ -8,6 +8,7 @@ result of `mlws diff --git --json`, checks every field against the shape below, 
 with every string made inert (inert.py). Standard library only: the trusted job runs this from the
 default branch's checkout without installing anything.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,9 +27,21 @@ class BadArtifact(ValueError):
 def validated(data) -> dict:
     """Pure: the diff result if it has exactly the shape `mlws diff --git --json` writes; raises
     BadArtifact naming the first field that does not."""
-    _fields(data, "result", {"ref": _text, "commit": _commit, "compared_with": _text, "uncommitted": _texts,
-                             "files": _texts, "notes": _texts, "experiments": _list_of(_experiment),
-                             "unchanged": _texts, "total": _count})
+    _fields(
+        data,
+        "result",
+        {
+            "ref": _text,
+            "commit": _commit,
+            "compared_with": _text,
+            "uncommitted": _texts,
+            "files": _texts,
+            "notes": _texts,
+            "experiments": _list_of(_experiment),
+            "unchanged": _texts,
+            "total": _count,
+        },
+    )
     return data
 
 
@@ -68,6 +81,7 @@ def _list_of(check):
             raise BadArtifact(f"{where}: expected a list")
         for i, item in enumerate(value):
             check(item, f"{where}[{i}]")
+
     return checked
 
 
@@ -96,9 +110,20 @@ def _status(value, where: str) -> None:
 
 
 def _experiment(value, where: str) -> None:
-    _fields(value, where, {"experiment": _text, "status": _status, "renamed_from": _optional_text,
-                           "builds_on": _optional_text, "error": _optional_text, "changed": _pairs,
-                           "added": _values, "removed": _values})
+    _fields(
+        value,
+        where,
+        {
+            "experiment": _text,
+            "status": _status,
+            "renamed_from": _optional_text,
+            "builds_on": _optional_text,
+            "error": _optional_text,
+            "changed": _pairs,
+            "added": _values,
+            "removed": _values,
+        },
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -112,9 +137,11 @@ def main(argv: list[str]) -> int:
         data = validated(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, RecursionError) as e:  # JSON, encoding, a 5,000-digit number, BadArtifact
         from .inert import shown
+
         print(f"error: {shown(path.name)} is not an mlws diff result: {shown(e)}", file=sys.stderr)
         return 2
     from .markdown import render
+
     sys.stdout.write(render(data))
     return 0
 

@@ -6,6 +6,7 @@ resolves a defaults entry before it opens the file, so text checks alone can be 
 checks the paths Hydra itself resolves: its file config source, and its package source, whose
 `importlib.resources` paths would follow a `..` out of the package too.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,6 +38,7 @@ def climbs(config_path: str) -> bool:
 
 def _refusal(config_path: str):
     from hydra.plugins.config_source import ConfigLoadError
+
     return ConfigLoadError(f"config '{config_path}' resolves outside the reviewed configs; refused")
 
 
@@ -45,6 +47,7 @@ def _install() -> None:
     # classes its registry resolves after that scan, not the ones an import would give.
     from hydra._internal.sources_registry import SourcesRegistry
     from hydra.core.plugins import Plugins
+
     Plugins.instance()
     file_source, package_source = (SourcesRegistry.instance().resolve(s) for s in ("file", "pkg"))
     if getattr(file_source, "_mlws_confined", False):
@@ -60,6 +63,7 @@ def _install() -> None:
             if not inside(os.path.join(self.path, name), [*_ROOTS, Path(os.path.realpath(self.path))]):
                 raise _refusal(config_path)
             return method(self, config_path, *args, **kwargs)
+
         return guarded
 
     def package_guard(method):
@@ -67,6 +71,7 @@ def _install() -> None:
             if climbs(config_path):  # importlib.resources would follow it out of the package
                 raise _refusal(config_path)
             return method(self, config_path, *args, **kwargs)
+
         return guarded
 
     for name, normalize in (("load_config", True), ("is_config", True), ("is_group", False), ("list", False)):
@@ -78,6 +83,7 @@ def _install() -> None:
 class _NoEnvironment:
     """Stands in for `os` inside Hydra's config loader: `hydra.job.env_copy`, however a branch
     reaches it, finds no variable to copy (every one reads as unset, so none can be told apart)."""
+
     environ: dict = {}
 
     def __getattr__(self, name):
@@ -86,4 +92,5 @@ class _NoEnvironment:
 
 def hide_environment() -> None:
     import hydra._internal.config_loader_impl as loader
+
     loader.os = _NoEnvironment()

@@ -1,6 +1,7 @@
 """What `mlws diff --git REF` needs from git, with plumbing commands only (no hooks, no filters,
 nothing checked out into the user's tree). Paths are bytes in git: one that is not UTF-8 is kept
 with its odd bytes escaped (surrogateescape), never a decoding error."""
+
 from __future__ import annotations
 
 import subprocess
@@ -31,8 +32,9 @@ def resolve(top: Path, ref: str) -> str:
     """The commit a ref names; a clear error for one that does not exist."""
     if ref.startswith("-"):
         raise MlwsError(f"not a git ref: {ref!r}")
-    done = subprocess.run(["git", "-C", str(top), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["git", "-C", str(top), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], capture_output=True, text=True
+    )
     if done.returncode != 0:
         raise MlwsError(f"git ref {ref!r} does not exist here (try `git fetch`, or a branch, tag or commit)")
     return done.stdout.strip()
@@ -68,7 +70,7 @@ def _blobs(top: Path, shas: list[str]) -> list[bytes]:
     for _ in shas:
         header_end = raw.index(b"\n", pos)
         size = int(raw[pos:header_end].split()[2])
-        out.append(raw[header_end + 1: header_end + 1 + size])
+        out.append(raw[header_end + 1 : header_end + 1 + size])
         pos = header_end + 1 + size + 1
     return out
 
@@ -92,14 +94,24 @@ def renamed_experiments(top: Path, commit: str, rel: str) -> dict[str, str]:
 def changed_files(top: Path, commit: str, rel: str) -> list[str]:
     """Files under conf/ and experiments/ that differ from `commit` (committed or not, untracked too)."""
     paths = _composed(rel)
-    files = set(git(top, "diff", "--name-only", "-z", commit, "--", *paths).decode(errors="surrogateescape").split("\0"))
-    files |= set(git(top, "ls-files", "--others", "--exclude-standard", "-z", "--", *paths).decode(errors="surrogateescape").split("\0"))
+    files = set(
+        git(top, "diff", "--name-only", "-z", commit, "--", *paths).decode(errors="surrogateescape").split("\0")
+    )
+    files |= set(
+        git(top, "ls-files", "--others", "--exclude-standard", "-z", "--", *paths)
+        .decode(errors="surrogateescape")
+        .split("\0")
+    )
     return sorted(_strip(f, rel) for f in files if f)
 
 
 def uncommitted(top: Path, rel: str) -> list[str]:
     """Files under conf/ and experiments/ with changes not committed (untracked ones included)."""
-    out = git(top, "status", "--porcelain", "-z", "--untracked-files=all", "--", *_composed(rel)).decode(errors="surrogateescape").split("\0")
+    out = (
+        git(top, "status", "--porcelain", "-z", "--untracked-files=all", "--", *_composed(rel))
+        .decode(errors="surrogateescape")
+        .split("\0")
+    )
     files, i = [], 0
     while i < len(out) and out[i]:
         files.append(_strip(out[i][3:], rel))
@@ -113,4 +125,4 @@ def _composed(rel: str) -> list[str]:
 
 
 def _strip(path: str, rel: str) -> str:
-    return path[len(rel) + 1:] if rel and path.startswith(rel + "/") else path
+    return path[len(rel) + 1 :] if rel and path.startswith(rel + "/") else path

@@ -6,6 +6,7 @@ becomes a mention, a link, an image or an HTML tag even where a span is not read
 terminal, control characters (ANSI escapes that clear the screen, carriage returns that overwrite
 a line) and invisible format characters are shown as escapes instead of acted on.
 """
+
 from __future__ import annotations
 
 import unicodedata

@@ -3,15 +3,16 @@
 The first line is a fixed marker, so a bot can find its earlier comment and edit it instead of
 adding a new one on every push.
 """
+
 from __future__ import annotations
 
 from ..history.diff import short
 from .inert import md_block, md_code, md_span
 
 MARKER = "<!-- mlws-diff -->"
-LIMIT = 60_000          # GitHub refuses comments over 65,536 characters (UTF-16 units, as JS counts)
+LIMIT = 60_000  # GitHub refuses comments over 65,536 characters (UTF-16 units, as JS counts)
 MAX_NOTES = 20
-FOLD_ROWS = 10          # longer tables are folded into <details>
+FOLD_ROWS = 10  # longer tables are folded into <details>
 CELL_WIDTH = 60
 CUT = "\n_Details cut to fit a comment: `mlws diff --git` prints them all._\n"
 
@@ -22,11 +23,16 @@ def render(result: dict) -> str:
     head = [MARKER, f"### mlws: effective configs against {md_span(ref)} ({md_span(commit)})", ""]
     head.append(_summary(result))
     if result.get("files"):
-        head.append("Files: " + ", ".join(md_span(short(f, CELL_WIDTH * 2)) for f in result["files"][:30])
-                    + (f" and {len(result['files']) - 30} more" if len(result["files"]) > 30 else "") + ".")
+        head.append(
+            "Files: "
+            + ", ".join(md_span(short(f, CELL_WIDTH * 2)) for f in result["files"][:30])
+            + (f" and {len(result['files']) - 30} more" if len(result["files"]) > 30 else "")
+            + "."
+        )
     if result.get("uncommitted"):
-        head.append(f"Compared with the working tree, which has uncommitted changes in "
-                    f"{len(result['uncommitted'])} file(s).")
+        head.append(
+            f"Compared with the working tree, which has uncommitted changes in {len(result['uncommitted'])} file(s)."
+        )
     notes = result.get("notes") or []
     head += [f"> note: {md_span(short(note, CELL_WIDTH * 4))}" for note in notes[:MAX_NOTES]]
     if len(notes) > MAX_NOTES:
@@ -109,5 +115,6 @@ def _cell(value) -> str:
 def _html_title(e: dict) -> str:
     """The title inside <summary>, where markdown is not read: HTML-escaped, branch strings in <code>."""
     import html
+
     word = lambda text: html.escape(md_code(text))
     return _title(e, span=lambda text: f"<code>{word(text)}</code>", word=word)

@@ -5,6 +5,7 @@ OmegaConf's `oc.env` copies the environment into the config. A pull request from
 able to do neither: the checkout leaves sys.path, `oc.env` renders a placeholder instead of the
 value, only the resolvers of OmegaConf and Hydra exist, and only mlws's own classes are imported.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,19 @@ from pathlib import Path
 from ..redacted import REDACTED
 
 # not oc.deprecated: it hands the branch's message to warnings.warn, raw
-KNOWN_RESOLVERS = frozenset({"oc.create", "oc.decode", "oc.env", "oc.select",
-                             "oc.dict.keys", "oc.dict.values", "now", "hydra", "python_version"})
+KNOWN_RESOLVERS = frozenset(
+    {
+        "oc.create",
+        "oc.decode",
+        "oc.env",
+        "oc.select",
+        "oc.dict.keys",
+        "oc.dict.values",
+        "now",
+        "hydra",
+        "python_version",
+    }
+)
 
 
 def harden(root: Path) -> None:
@@ -24,6 +36,7 @@ def harden(root: Path) -> None:
     _redact_env_resolver()
     _forget_unknown_resolvers()
     from .confine import hide_environment
+
     hide_environment()
     _warnings_shown_inert()
 
@@ -36,6 +49,7 @@ def _warnings_shown_inert() -> None:
 
     def show(message, category, filename, lineno, file=None, line=None):
         sys.stderr.write(shown(f"{category.__name__}: {message}") + "\n")
+
     warnings.showwarning = show
 
 
@@ -83,11 +97,11 @@ def _redact_env_resolver() -> None:
     OmegaConf.register_new_resolver("oc.env", redacted, replace=True, use_cache=False)
 
 
-
 def _forget_unknown_resolvers() -> None:
     """Only OmegaConf's and Hydra's own resolvers: anything else a config names is refused."""
     from omegaconf import OmegaConf
     from omegaconf.basecontainer import BaseContainer
+
     for name in list(BaseContainer._resolvers):
         if name not in KNOWN_RESOLVERS:
             OmegaConf.clear_resolver(name)

@@ -13,6 +13,7 @@ Hydra read outside that copy or into the environment, or could keep the review b
 Beneath these text rules, confine.py checks every path Hydra really opens.
 A refused file is left out of the copy and reported as (path, reason).
 """
+
 from __future__ import annotations
 
 import os
@@ -112,6 +113,7 @@ def _file_problem(path: Path) -> str | None:
 
     from ..yaml_read import read_yaml
     from .yaml_bounds import yaml_bound_problem
+
     if path.stat().st_size > MAX_FILE_BYTES:
         return f"over {MAX_FILE_BYTES} bytes; not read"
     try:
@@ -128,8 +130,7 @@ def _file_problem(path: Path) -> str | None:
         return None  # composing it reports the syntax error, with its line
     except ValueError as e:
         return f"{e}; refused"
-    reason = _targets_hydra(header_package) and \
-        f"its `# @package {header_package}` header writes Hydra's own settings"
+    reason = _targets_hydra(header_package) and f"its `# @package {header_package}` header writes Hydra's own settings"
     reason = reason or unsafe_reason(data) or (path.name == "schema.yaml" and schema_problem(data))
     return reason and f"{reason}; refused"
 
@@ -149,6 +150,7 @@ def schema_problem(data) -> str | None:
 
 def _header_package(text: str) -> str | None:
     from ..config import package_header
+
     try:
         return package_header(text)
     except ValueError as e:
@@ -160,8 +162,11 @@ def unsafe_reason(data) -> str | None:
     if not isinstance(data, dict):
         return None
     for entry in data.get("defaults") or []:
-        words = [entry] if isinstance(entry, str) else (
-            [str(k) for k in entry] + [str(v) for v in _values(entry)] if isinstance(entry, dict) else [])
+        words = (
+            [entry]
+            if isinstance(entry, str)
+            else ([str(k) for k in entry] + [str(v) for v in _values(entry)] if isinstance(entry, dict) else [])
+        )
         for word in words:
             reason = _defaults_word_problem(word)
             if reason:
@@ -199,7 +204,7 @@ def _targets_hydra(package: str | None) -> bool:
         return False
     package = package.strip()
     if "_global_" in package:
-        package = package[package.rfind("_global_") + len("_global_"):]
+        package = package[package.rfind("_global_") + len("_global_") :]
     package = package.lstrip(".")
     return package == "hydra" or package.startswith("hydra.")
 

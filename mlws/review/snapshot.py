@@ -5,6 +5,7 @@
 `mlws diff --git` runs one per side, so nothing one side composed (Hydra's global state, a
 resolver, a module) can leak into the other. Hardened like `mlws check` (safe.py).
 """
+
 from __future__ import annotations
 
 import functools
@@ -24,6 +25,7 @@ PLACEHOLDER = "<workspace>"  # the checkout's own path, which differs between th
 def snapshot(root: Path) -> dict:
     """{name: {"config", "error", "builds_on"}} for every experiment file under root."""
     from .parallel import map_in_chunks, workers_for
+
     ws = Workspace(Path(root).resolve())
     harden(ws.root)
     confine(ws.root)  # ws.root is the private copy; before the workers fork, as the memory cap
@@ -38,6 +40,7 @@ def _snapshot_chunk(root: str, names: list[str]) -> list[tuple[str, dict]]:
     from ..experiments import builds_on
     from .bounded import Budget, reviewed
     from .check import compose_and_validate, yaml_problem
+
     ws = Workspace(Path(root))
     base_cache: dict = {}
     budget = Budget()
@@ -46,6 +49,7 @@ def _snapshot_chunk(root: str, names: list[str]) -> list[tuple[str, dict]]:
     def parent(name: str) -> str | None:
         yaml_problem(ws.experiments_dir / f"{name}.yaml")  # its own message, with the line
         return builds_on(ws, name)
+
     for name in names:
         parent_name = None
         try:
@@ -53,8 +57,7 @@ def _snapshot_chunk(root: str, names: list[str]) -> list[tuple[str, dict]]:
             config = reviewed(name, budget, lambda name=name: compose_and_validate(ws, name, base_cache))
             out[name] = {"config": _without_root(config, str(ws.root)), "error": None, "builds_on": parent_name}
         except MlwsError as e:
-            out[name] = {"config": None, "error": str(e).replace(str(ws.root), PLACEHOLDER),
-                         "builds_on": parent_name}
+            out[name] = {"config": None, "error": str(e).replace(str(ws.root), PLACEHOLDER), "builds_on": parent_name}
     return list(out.items())
 
 

@@ -5,13 +5,14 @@ A few hundred bytes of nested aliases expand to millions of nodes when OmegaConf
 installed) is a loop with its own stack, so the file is walked event by event here: nesting depth and the size the file would expand
 to (each alias counted at its anchor's full size) are bounded without building anything.
 """
+
 from __future__ import annotations
 
 import time
 
-MAX_DEPTH = 64            # real configs nest a handful of levels
-MAX_NODES = 100_000       # after alias expansion; the example experiments have a few hundred
-MAX_SECONDS = 5.0         # per file, whatever else goes wrong
+MAX_DEPTH = 64  # real configs nest a handful of levels
+MAX_NODES = 100_000  # after alias expansion; the example experiments have a few hundred
+MAX_SECONDS = 5.0  # per file, whatever else goes wrong
 MAX_INTERPOLATION_DEPTH = 16  # `${a:${b:${c:...}}}`: OmegaConf's parser recurses per level
 
 
@@ -19,9 +20,10 @@ def yaml_bound_problem(text: str) -> str | None:
     """Pure: why this text must not be composed (too deep, expands too far, too slow to read), or
     None. Syntax errors are left to the composer, which names the line."""
     import yaml
+
     started = time.monotonic()
-    sizes: dict[str, int] = {}          # anchor -> expanded size of its node
-    stack: list[list] = []              # open collections: [size so far, anchor]
+    sizes: dict[str, int] = {}  # anchor -> expanded size of its node
+    stack: list[list] = []  # open collections: [size so far, anchor]
     open_anchors: set[str] = set()
     total = 0
     try:

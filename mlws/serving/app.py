@@ -4,6 +4,7 @@ and with mlws[demo] the Gradio page under /demo/ (gradio_page.py, joined by demo
 `build_app(args)` is a Ray Serve application builder, so the same app runs from `mlws serve`, from
 `serve run serve.yaml` (see `mlws serve RUN --export`), or on KubeRay.
 """
+
 # No `from __future__ import annotations` here: FastAPI reads the route signatures' real types.
 import asyncio
 import os
@@ -19,15 +20,25 @@ HEADROOM = 32  # replica slots above the predictions' limit: /health, /info and 
 def app_args(record: dict, serve_cfg: dict, host: str, port: int) -> dict:
     """Everything a replica needs, as plain JSON (what --export writes under `args`)."""
     from .loading import checkpoint_path
-    return {"run_id": record["id"], "experiment": record.get("experiment"), "metrics": record.get("metrics") or {},
-            "labels": record.get("labels") or [], "config": record["config"], "serve": serve_cfg,
-            "checkpoint": str(checkpoint_path(record)), "host": host, "port": port,
-            "token": os.environ.get(serve_cfg["token_env"]) if serve_cfg.get("token_env") else None}
+
+    return {
+        "run_id": record["id"],
+        "experiment": record.get("experiment"),
+        "metrics": record.get("metrics") or {},
+        "labels": record.get("labels") or [],
+        "config": record["config"],
+        "serve": serve_cfg,
+        "checkpoint": str(checkpoint_path(record)),
+        "host": host,
+        "port": port,
+        "token": os.environ.get(serve_cfg["token_env"]) if serve_cfg.get("token_env") else None,
+    }
 
 
 def demo_wanted(serve_cfg: dict) -> str | None:
     """None when the Gradio page is served, else why not (the plain page says it)."""
     from ..extras import missing
+
     if os.environ.get("MLWS_SERVE_DEMO", "").lower() in ("0", "off", "false", "no"):
         return "is off here (MLWS_SERVE_DEMO=off)"
     if missing("demo"):
@@ -49,11 +60,13 @@ def build_app(args: dict):
         options = {"autoscaling_config": dict(cfg["autoscaling"])}
 
     from .guard import Guard
+
     # an exported config (`serve run FILE` on a cluster) has no token: serve.token_env names it there
     token = args.get("token") or (os.environ.get(cfg["token_env"]) if cfg.get("token_env") else None)
     args = {**args, "demo_missing": demo_wanted(cfg)}
     if args["demo_missing"] is None:  # added first, so the Guard (added next) runs before it
         from .demo_mount import DemoDispatch
+
         api.add_middleware(DemoDispatch)
     api.add_middleware(Guard, host=args["host"], port=args["port"], token=token)
     predictions = max(64, 2 * cfg["max_batch_size"])
@@ -67,6 +80,7 @@ def build_app(args: dict):
 
             from .body import Admission
             from .loading import load_model
+
             self.admission = Admission(predictions)
             torch.set_num_threads(1)  # one replica per core; batching gives the throughput
             self.args = args
@@ -74,6 +88,7 @@ def build_app(args: dict):
             self.model = load_model(args["config"], Path(args["checkpoint"]))
             self.to_tensor = instantiate(args["serve"]["input"])
             from .loading import output_hook
+
             self.to_answer = output_hook(args["config"] | {"serve": args["serve"]})
             self.predict_batch.set_max_batch_size(args["serve"]["max_batch_size"])
             self.predict_batch.set_batch_wait_timeout_s(args["serve"]["batch_wait_timeout_s"])
@@ -92,12 +107,14 @@ def build_app(args: dict):
             def build():
                 try:
                     from .gradio_page import build as build_page
+
                     demo_mount.install(build_page(self))
                 except Exception as e:  # the page is a convenience: the JSON API serves regardless
                     logging.getLogger("ray.serve").exception("the Gradio demo page could not be built")
                     reason = f"could not be built here: {type(e).__name__}: {e}"
                     self.args = {**self.args, "demo_missing": reason}
                     demo_mount.failed(reason)
+
             demo_mount.building()
             threading.Thread(target=build, name="mlws-demo-page", daemon=True).start()
 
@@ -107,6 +124,7 @@ def build_app(args: dict):
             import torch
 
             from .predict import forward
+
             sizes = [len(x) for x in inputs]
             outputs = forward(self.model, torch.cat(inputs))
             return [(part, len(inputs)) for part in torch.split(outputs, sizes)]
@@ -115,11 +133,13 @@ def build_app(args: dict):
         async def predict(self, request: Request):
             from .body import read_body
             from .inputs import BadRequest, parse_body
+
             serve_cfg = self.args["serve"]  # the token and the Host header were checked by the Guard
             try:
                 with self.admission:
-                    body = await read_body(request, serve_cfg["max_body_bytes"],
-                                           float(serve_cfg.get("body_timeout_s") or BODY_TIMEOUT_S))
+                    body = await read_body(
+                        request, serve_cfg["max_body_bytes"], float(serve_cfg.get("body_timeout_s") or BODY_TIMEOUT_S)
+                    )
                     parse = lambda: self.to_tensor(parse_body(body, serve_cfg["max_samples"]))
                     # a large body (deep nesting, many numbers) is parsed off the event loop, so
                     # /health and the other requests of this replica keep being answered meanwhile
@@ -129,8 +149,10 @@ def build_app(args: dict):
                 headers = {"retry-after": "1"} if e.status == 503 else None
                 return JSONResponse({"error": e.message}, status_code=e.status, headers=headers)
             # which replica answered, and how many requests shared its forward pass (batching at work)
-            return JSONResponse({**self.to_answer(outputs), "run_id": self.args["run_id"]},
-                                headers={"x-mlws-replica": self.replica, "x-mlws-batch": str(batched)})
+            return JSONResponse(
+                {**self.to_answer(outputs), "run_id": self.args["run_id"]},
+                headers={"x-mlws-replica": self.replica, "x-mlws-batch": str(batched)},
+            )
 
         @api.get("/health")
         def health(self):
@@ -139,14 +161,21 @@ def build_app(args: dict):
         @api.get("/info")
         def info(self):
             a = self.args
-            return {"run_id": a["run_id"], "experiment": a["experiment"], "metrics": a["metrics"],
-                    "labels": a["labels"], "input_shape": list(self.to_tensor.shape) if hasattr(self.to_tensor, "shape") else None,
-                    "max_batch_size": a["serve"]["max_batch_size"], "output": getattr(self.to_answer, "kind", None),
-                    "demo_page": "/demo/" if a.get("demo_missing") is None else None}
+            return {
+                "run_id": a["run_id"],
+                "experiment": a["experiment"],
+                "metrics": a["metrics"],
+                "labels": a["labels"],
+                "input_shape": list(self.to_tensor.shape) if hasattr(self.to_tensor, "shape") else None,
+                "max_batch_size": a["serve"]["max_batch_size"],
+                "output": getattr(self.to_answer, "kind", None),
+                "demo_page": "/demo/" if a.get("demo_missing") is None else None,
+            }
 
         @api.get("/")
         def page(self):
             from .page import demo_page
+
             # the output hook says what it answers (its `kind`), whatever its class is called
             return HTMLResponse(demo_page({**self.args, "output_kind": getattr(self.to_answer, "kind", None)}))
 

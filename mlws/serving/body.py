@@ -1,6 +1,7 @@
 """A request body read as it arrives: the byte cap applies while reading (a chunked body has no
 Content-Length to check first), and the whole body must arrive within a deadline (a client that
 sends a few bytes and waits holds a replica's slot only that long)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,6 +16,7 @@ async def read_body(request, max_bytes: int, deadline_s: float) -> bytes:
 
     async def chunks() -> bytes:
         from starlette.requests import ClientDisconnect
+
         parts, size = [], 0
         try:
             async for part in request.stream():

@@ -8,6 +8,7 @@ replica builds the page in a thread, so /predict answers meanwhile; a request fo
 for it (BUILD_WAIT_S at most). The page's startup (Gradio's queue) runs on the first request it
 gets, on the replica's event loop.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -81,12 +82,22 @@ class DemoDispatch:
 
 async def _unavailable(send, why: str) -> None:
     body = json.dumps({"error": f"the demo page is not available: {why}"}).encode()
-    await send({"type": "http.response.start", "status": 503,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
 async def _redirect(send, location: str) -> None:
-    await send({"type": "http.response.start", "status": 307,
-                "headers": [(b"location", location.encode()), (b"content-length", b"0")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 307,
+            "headers": [(b"location", location.encode()), (b"content-length", b"0")],
+        }
+    )
     await send({"type": "http.response.body", "body": b""})

@@ -6,6 +6,7 @@ model); otherwise the first n validation samples are the examples. Samples becom
 through the input hook's `to_sample` (the inverse of its scaling), so an example sent to
 `POST /predict` gets the same answer as on the page.
 """
+
 from __future__ import annotations
 
 SCAN_LIMIT = 5000  # validation samples checked for "where it is wrong" (the page says when cut)
@@ -14,6 +15,7 @@ SCAN_LIMIT = 5000  # validation samples checked for "where it is wrong" (the pag
 def validation_pairs(data_cfg: dict, limit: int = SCAN_LIMIT):
     """(data module, [(model input tensor, target tensor), ...]) of the first `limit` validation samples."""
     from hydra.utils import instantiate
+
     dm = instantiate(data_cfg)
     for stage in ("validate", "fit"):
         try:
@@ -48,10 +50,16 @@ def collect(data_cfg: dict, hook, n_examples: int = 12, limit: int = SCAN_LIMIT)
     dm, pairs = validation_pairs(data_cfg, limit)
     chosen = getattr(dm, "examples", None)
     shown = list(chosen(n_examples)) if callable(chosen) else pairs[:n_examples]
-    rows = lambda items: [{"index": i, "sample": to_sample(hook, x), "target": plain(y)} for i, (x, y) in enumerate(items)]
+    rows = lambda items: [
+        {"index": i, "sample": to_sample(hook, x), "target": plain(y)} for i, (x, y) in enumerate(items)
+    ]
     names = getattr(dm, "class_names", None)  # optional: a data module's names for class indices
-    return {"examples": rows(shown), "validation": rows(pairs), "cut": len(pairs) >= limit,
-            "names": list(names) if isinstance(names, (list, tuple)) else None}
+    return {
+        "examples": rows(shown),
+        "validation": rows(pairs),
+        "cut": len(pairs) >= limit,
+        "names": list(names) if isinstance(names, (list, tuple)) else None,
+    }
 
 
 def where_wrong(validation: list[dict], predictions: list, kind: str, top: int = 50) -> list[dict]:

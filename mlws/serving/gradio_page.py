@@ -7,6 +7,7 @@ the top labels with their probabilities, any other the values. Examples come fro
 validation data with their true targets, and a tab lists the validation samples the model gets
 wrong. The header is the run's card. Offline: no analytics, no web fonts, nothing fetched.
 """
+
 from __future__ import annotations
 
 import html
@@ -18,8 +19,10 @@ from .inputs import BadRequest
 
 N_EXAMPLES = 12
 TOP_K = 5
-CSS = ".mlws-card{font-size:14px;line-height:1.5}.mlws-card code{background:#f3f3f3;padding:0 3px}" \
-      ".mlws-label{background:#e8eefc;border-radius:4px;padding:0 5px;margin-right:3px}"
+CSS = (
+    ".mlws-card{font-size:14px;line-height:1.5}.mlws-card code{background:#f3f3f3;padding:0 3px}"
+    ".mlws-label{background:#e8eefc;border-radius:4px;padding:0 5px;margin-right:3px}"
+)
 
 
 class Demo:
@@ -27,6 +30,7 @@ class Demo:
 
     def __init__(self, server):
         from .examples import collect, where_wrong
+
         self.model, self.to_tensor, self.to_answer = server.model, server.to_tensor, server.to_answer
         self.args = server.args
         self.kind = getattr(self.to_answer, "kind", "raw")
@@ -41,12 +45,13 @@ class Demo:
         self.names = data["names"]
         predictions = []
         for start in range(0, len(self.validation), 256):
-            chunk = [r["sample"] for r in self.validation[start:start + 256]]
+            chunk = [r["sample"] for r in self.validation[start : start + 256]]
             predictions += self.answer(chunk).get("predictions") or []
         self.wrong = where_wrong(self.validation, predictions, self.kind)
 
     def answer(self, samples: list) -> dict:
         from .predict import forward
+
         return self.to_answer(forward(self.model, self.to_tensor(samples)))
 
     def shown(self, answer: dict):
@@ -65,6 +70,7 @@ class Demo:
     def run(self, sample, caption: str):
         """Everything a prediction updates: result, the sample as sent, the answer, the caption, the picture."""
         import gradio as gr
+
         try:
             answer = self.answer([sample])
         except BadRequest as e:
@@ -83,8 +89,9 @@ class Demo:
 
 
 def input_kind(hook) -> str:
-    """"image" or "tensor": a hook may say (`kind`); else ImageInput is an image, the rest tensors."""
+    """ "image" or "tensor": a hook may say (`kind`); else ImageInput is an image, the rest tensors."""
     from .inputs import ImageInput, TensorInput
+
     default = "image" if isinstance(hook, ImageInput) and not isinstance(hook, TensorInput) else "tensor"
     return getattr(hook, "kind", default)
 
@@ -94,10 +101,10 @@ def build(server):
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
     from fastapi import FastAPI
-
     from PIL import Image
 
     from .images import MAX_PIXELS
+
     # Gradio decodes an upload before our function sees it: Pillow refuses over twice this (a PNG
     # of a few hundred kB can hold a picture of gigabytes)
     Image.MAX_IMAGE_PIXELS = min(Image.MAX_IMAGE_PIXELS or MAX_PIXELS, MAX_PIXELS)
@@ -105,8 +112,18 @@ def build(server):
     blocks = _blocks(gr, demo)
     host = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
-    gr.mount_gradio_app(host, blocks, path="/demo", footer_links=[], run_history=False, ssr_mode=False,
-                        mcp_server=False, max_file_size="5mb", theme=theme, css=CSS)
+    gr.mount_gradio_app(
+        host,
+        blocks,
+        path="/demo",
+        footer_links=[],
+        run_history=False,
+        ssr_mode=False,
+        mcp_server=False,
+        max_file_size="5mb",
+        theme=theme,
+        css=CSS,
+    )
     return host
 
 
@@ -126,18 +143,25 @@ def _blocks(gr, demo: Demo):
                 else:
                     result = gr.JSON(label="prediction", elem_id="mlws-result")
                 caption = gr.Markdown(elem_id="mlws-caption")
-                seen = gr.Image(label="what the model sees", elem_id="mlws-seen", interactive=False,
-                                visible=bool(demo.image), height=160)
+                seen = gr.Image(
+                    label="what the model sees",
+                    elem_id="mlws-seen",
+                    interactive=False,
+                    visible=bool(demo.image),
+                    height=160,
+                )
                 sample = gr.Textbox(label="the sample sent", elem_id="mlws-sample", lines=2, max_lines=4)
-                answer = gr.Textbox(label="the answer, as POST /predict gives it", elem_id="mlws-answer",
-                                    lines=2, max_lines=4)
+                answer = gr.Textbox(
+                    label="the answer, as POST /predict gives it", elem_id="mlws-answer", lines=2, max_lines=4
+                )
         outputs = [result, sample, answer, caption, seen]
         source(outputs)
         with gr.Tabs():
             with gr.Tab(f"examples ({len(demo.examples)}, from the validation data)", elem_id="mlws-examples-tab"):
                 _listing(gr, demo, demo.examples, "example", "mlws-examples", outputs)
-            shown_wrong = "where it is wrong" + (f" ({len(demo.wrong)} of {len(demo.validation)}"
-                                                 f"{'+' if demo.cut else ''} validation samples)")
+            shown_wrong = "where it is wrong" + (
+                f" ({len(demo.wrong)} of {len(demo.validation)}{'+' if demo.cut else ''} validation samples)"
+            )
             with gr.Tab(shown_wrong, elem_id="mlws-wrong-tab"):
                 if demo.kind in ("classification", "regression"):
                     _listing(gr, demo, demo.wrong, "validation", "mlws-wrong", outputs)
@@ -157,14 +181,24 @@ def _inputs(gr, demo: Demo):
         channels, height, width = demo.image
         k = max(1, 256 // max(height, width))
         with gr.Tab("draw"):
-            pad = gr.Sketchpad(canvas_size=(width * k, height * k), fixed_canvas=True, type="numpy",
-                               brush=gr.Brush(default_size=max(2, k), colors=["#000000"], color_mode="fixed"),
-                               label=f"draw ({height}×{width} once scaled)", elem_id="mlws-pad", layers=False)
+            pad = gr.Sketchpad(
+                canvas_size=(width * k, height * k),
+                fixed_canvas=True,
+                type="numpy",
+                brush=gr.Brush(default_size=max(2, k), colors=["#000000"], color_mode="fixed"),
+                label=f"draw ({height}×{width} once scaled)",
+                elem_id="mlws-pad",
+                layers=False,
+            )
             composite_only(pad)
             drawn = gr.Button("Predict the drawing", variant="primary", elem_id="mlws-predict")
         with gr.Tab("upload", elem_id="mlws-upload-tab"):
-            upload = gr.Image(type="numpy", label=f"an image (scaled to {height}×{width}, values "
-                              f"{demo.lo:g}..{demo.hi:g})", elem_id="mlws-upload", sources=["upload", "clipboard"])
+            upload = gr.Image(
+                type="numpy",
+                label=f"an image (scaled to {height}×{width}, values {demo.lo:g}..{demo.hi:g})",
+                elem_id="mlws-upload",
+                sources=["upload", "clipboard"],
+            )
 
         def scaled(picture):
             try:
@@ -182,18 +216,29 @@ def _inputs(gr, demo: Demo):
             def from_upload(picture):
                 if picture is None:
                     raise gr.Error("no image")
-                return demo.run(scaled(picture),
-                                f"your image, {picture.shape[0]}×{picture.shape[1]} scaled to {height}×{width}")
+                return demo.run(
+                    scaled(picture), f"your image, {picture.shape[0]}×{picture.shape[1]} scaled to {height}×{width}"
+                )
+
             drawn.click(from_pad, pad, outputs)
             upload.upload(from_upload, upload, outputs)
+
         return wire
 
     import math
+
     size = math.prod(demo.shape) if demo.shape else 1
     rows, cols = (demo.shape[0], demo.shape[1]) if len(demo.shape) == 2 else (1, size)
-    table = gr.Dataframe(value=[[0.0] * cols for _ in range(rows)], headers=[str(i) for i in range(cols)],
-                         datatype="number", row_count=rows, column_count=cols, interactive=True,
-                         label=f"input: {demo.shape} numbers", elem_id="mlws-table")
+    table = gr.Dataframe(
+        value=[[0.0] * cols for _ in range(rows)],
+        headers=[str(i) for i in range(cols)],
+        datatype="number",
+        row_count=rows,
+        column_count=cols,
+        interactive=True,
+        label=f"input: {demo.shape} numbers",
+        elem_id="mlws-table",
+    )
     button = gr.Button("Predict", variant="primary", elem_id="mlws-predict")
 
     def wire(outputs):
@@ -201,8 +246,11 @@ def _inputs(gr, demo: Demo):
             values = [[float(v) for v in row] for row in frame.values.tolist()]
             flat = [v for row in values for v in row]
             import numpy as np
+
             return demo.run(np.asarray(flat).reshape(demo.shape).tolist(), "your numbers")
+
         button.click(from_table, table, outputs)
+
     return wire
 
 
@@ -216,6 +264,7 @@ def composite_only(pad):
     grows a list to any layer index given. (The instance's methods are replaced, not subclassed:
     Gradio writes a .pyi beside the module of any component class.)"""
     from gradio.components.image_editor import EditorDataBlobs
+
     plain = pad.preprocess
 
     def preprocess(payload):
@@ -228,8 +277,8 @@ def composite_only(pad):
             return
         while len(pad.blob_storage) >= MAX_BLOBS:
             pad.blob_storage.pop(next(iter(pad.blob_storage)))
-        pad.blob_storage[str(data.data["id"])] = EditorDataBlobs(background=None, layers=[],
-                                                                composite=data.files[0][1])
+        pad.blob_storage[str(data.data["id"])] = EditorDataBlobs(background=None, layers=[], composite=data.files[0][1])
+
     accept_blobs._is_server_fn = True  # what gradio.components.base.server marks
     pad.preprocess, pad.accept_blobs = preprocess, accept_blobs
     return pad
@@ -242,15 +291,27 @@ def _listing(gr, demo: Demo, rows: list[dict], prefix: str, elem_id: str, output
         return
     if demo.image:
         items = [(to_picture(r["sample"], demo.shape, demo.lo, demo.hi, size=96), demo.caption(r)) for r in rows]
-        listing = gr.Gallery(value=items, columns=10, height=360, allow_preview=False, elem_id=elem_id,
-                             show_label=False, object_fit="contain")
+        listing = gr.Gallery(
+            value=items,
+            columns=10,
+            height=360,
+            allow_preview=False,
+            elem_id=elem_id,
+            show_label=False,
+            object_fit="contain",
+        )
     else:
-        listing = gr.Dataframe(value=[[demo.caption(r), json.dumps(r["sample"])[:200]] for r in rows],
-                               headers=["sample", "values"], interactive=False, elem_id=elem_id)
+        listing = gr.Dataframe(
+            value=[[demo.caption(r), json.dumps(r["sample"])[:200]] for r in rows],
+            headers=["sample", "values"],
+            interactive=False,
+            elem_id=elem_id,
+        )
 
     def pick(evt):
         i = evt.index if isinstance(evt.index, int) else evt.index[0]
         return demo.run(rows[i]["sample"], demo.caption(rows[i], prefix))
+
     pick.__annotations__ = {"evt": gr.SelectData}  # how Gradio knows to pass the event (a real class here)
     listing.select(pick, None, outputs)
 
@@ -277,12 +338,16 @@ def card_html(card: dict) -> str:
     if card.get("parent"):
         changes = "".join(f"<li><code>{e(c)}</code></li>" for c in card.get("changes") or [])
         more = f"<li>… and {int(card['more_changes'])} more</li>" if card.get("more_changes") else ""
-        lines.append(f"<p>changed from run {int(card['parent'])} ({e(card.get('parent_experiment') or '-')}):</p>"
-                     f"<ul>{changes or '<li>nothing in the config</li>'}{more}</ul>")
+        lines.append(
+            f"<p>changed from run {int(card['parent'])} ({e(card.get('parent_experiment') or '-')}):</p>"
+            f"<ul>{changes or '<li>nothing in the config</li>'}{more}</ul>"
+        )
     if card.get("labels"):
         lines.append("<p>" + "".join(f"<span class='mlws-label'>{e(l)}</span>" for l in card["labels"]) + "</p>")
     if card.get("note"):
         lines.append(f"<p><em>{e(card['note'])}</em></p>")
-    lines.append("<p>The run's whole story: <code>mlws report</code> (runs/report.html) · "
-                 "the JSON API: <code>POST /predict</code></p>")
+    lines.append(
+        "<p>The run's whole story: <code>mlws report</code> (runs/report.html) · "
+        "the JSON API: <code>POST /predict</code></p>"
+    )
     return title + "".join(lines)

@@ -13,6 +13,7 @@ Any request under /demo naming another Origin is refused too, GETs included: Gra
 middleware would answer a page on another port of this host (same-site, so the cookie goes along)
 with Access-Control-Allow-Origin and credentials, letting it read the page's config and examples.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -138,15 +139,19 @@ class Guard:
             # a browser sends no Origin on the page's own GETs
             return await _answer(send, 403, {"error": "the demo page takes requests from its own pages only"})
         length = headers.get("content-length")
-        if demo and method not in ("GET", "HEAD", "OPTIONS") and (
-                length is None or not length.isdigit() or int(length) > DEMO_MAX_BODY):
+        if (
+            demo
+            and method not in ("GET", "HEAD", "OPTIONS")
+            and (length is None or not length.isdigit() or int(length) > DEMO_MAX_BODY)
+        ):
             # a browser's upload or event says its length; a chunked body could not be capped here
-            return await _answer(send, 413, {"error": f"a demo page request has a Content-Length of at most {DEMO_MAX_BODY}"})
+            return await _answer(
+                send, 413, {"error": f"a demo page request has a Content-Length of at most {DEMO_MAX_BODY}"}
+            )
         if method == "POST" and not demo and not headers.get("content-type", "").lower().startswith("application/json"):
             # a page elsewhere can POST text/plain without asking first (no CORS preflight); JSON cannot
             return await _answer(send, 415, {"error": "send the body as application/json"})
         return await self.app(scope, receive, send)
-
 
     async def _websocket(self, scope, receive, send):
         """A websocket (none of our routes, nor Gradio's, takes one today) passes the same checks, and
@@ -154,11 +159,16 @@ class Guard:
         pairs = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope.get("headers") or []]
         headers, names = dict(pairs), [k for k, _ in pairs]
         host = headers.get("host", "")
-        ok = (names.count("host") <= 1 and names.count("authorization") <= 1
-              and (self.hosts is None or host.lower() in self.hosts)
-              and (authorized(headers.get("authorization"), self.token)
-                   or (under_demo(scope["path"]) and self._cookie_ok(headers.get("cookie"))))
-              and (headers.get("origin") is None or same_origin(headers.get("origin"), host)))
+        ok = (
+            names.count("host") <= 1
+            and names.count("authorization") <= 1
+            and (self.hosts is None or host.lower() in self.hosts)
+            and (
+                authorized(headers.get("authorization"), self.token)
+                or (under_demo(scope["path"]) and self._cookie_ok(headers.get("cookie")))
+            )
+            and (headers.get("origin") is None or same_origin(headers.get("origin"), host))
+        )
         if not ok:
             return await send({"type": "websocket.close", "code": 1008})
         return await self.app(scope, receive, send)

@@ -5,6 +5,7 @@ Values run from the hook's `min_value` (paper) to `max_value` (ink), as in the d
 ink). A one-channel picture with a light background (drawn in black on white, or a scan) is read as
 ink on paper; a dark one as light ink on black (the border's median tells which). Colour inputs ([3, H, W]) keep their channels.
 """
+
 from __future__ import annotations
 
 SHOW = 224  # pixels on the longer side of a sample shown on the page
@@ -26,6 +27,7 @@ def layout(shape) -> tuple[int, int, int] | None:
 def flat_image(array):
     """Any picture (grey, RGB, RGBA) → float RGB or grey on white, 0..255 (transparent is paper)."""
     import numpy as np
+
     a = np.asarray(array, dtype=np.float64)
     if a.ndim == 3 and a.shape[2] == 4:  # over white: an untouched sketch pad is transparent
         alpha = a[..., 3:4] / 255.0
@@ -37,10 +39,12 @@ def to_sample(array, shape, lo: float, hi: float) -> list:
     """A picture → a sample of `shape` within [lo, hi] (area-averaged down, or up, to the shape)."""
     import numpy as np
     from PIL import Image
+
     channels, height, width = layout(shape)
     size = np.shape(array)
     if len(size) >= 2 and size[0] * size[1] > MAX_PIXELS:
         from .inputs import BadRequest
+
         raise BadRequest(413, f"the picture has {size[0]}×{size[1]} pixels; at most {MAX_PIXELS} are read")
     a = flat_image(array)
     if channels == 1:
@@ -63,6 +67,7 @@ def to_sample(array, shape, lo: float, hi: float) -> list:
 def to_picture(sample, shape, lo: float, hi: float, size: int = SHOW):
     """A sample → a uint8 picture to show (one channel: ink dark on white), scaled up by whole pixels."""
     import numpy as np
+
     channels, height, width = layout(shape)
     a = np.asarray(sample, dtype=np.float64).reshape(channels, height, width)
     level = np.clip((a - lo) / ((hi - lo) or 1.0), 0, 1)

@@ -1,4 +1,5 @@
 """Requests → validated model inputs. Every problem is a BadRequest with a clear message (a 4xx)."""
+
 from __future__ import annotations
 
 import hmac
@@ -66,14 +67,21 @@ def _flatten(value, where: str, depth: int = 0) -> list[float]:
 class ImageInput:
     """A sample is an image as nested lists (e.g. 8x8) or its flat pixels (64 numbers)."""
 
-    def __init__(self, shape=(1, 8, 8), min_value: float | None = None, max_value: float | None = None,
-                 divide_by: float = 1.0, normalize: bool = False):
+    def __init__(
+        self,
+        shape=(1, 8, 8),
+        min_value: float | None = None,
+        max_value: float | None = None,
+        divide_by: float = 1.0,
+        normalize: bool = False,
+    ):
         self.shape, self.min_value, self.max_value = tuple(shape), min_value, max_value
         self.divide_by, self.normalize = divide_by, normalize
         self.size = math.prod(self.shape)
 
     def __call__(self, samples: list):
         import torch
+
         # numpy pays from about 500 numbers per request (a 28x28 image: 6x faster); below, plain Python wins
         fast = self._vectorised(samples) if len(samples) * self.size >= VECTORISE_FROM else None
         if fast is not None:
@@ -82,12 +90,14 @@ class ImageInput:
         for i, sample in enumerate(samples):
             values = _flatten(sample, f"inputs[{i}]")
             if len(values) != self.size:
-                raise BadRequest(422, f"inputs[{i}]: expected {self.size} numbers (shape {list(self.shape)}), "
-                                      f"got {len(values)}")
+                raise BadRequest(
+                    422, f"inputs[{i}]: expected {self.size} numbers (shape {list(self.shape)}), got {len(values)}"
+                )
             lo, hi = min(values), max(values)
             if self.min_value is not None and lo < self.min_value or self.max_value is not None and hi > self.max_value:
-                raise BadRequest(422, f"inputs[{i}]: values must be within [{self.min_value}, {self.max_value}], "
-                                      f"got [{lo}, {hi}]")
+                raise BadRequest(
+                    422, f"inputs[{i}]: values must be within [{self.min_value}, {self.max_value}], got [{lo}, {hi}]"
+                )
             rows.append(values)
         x = torch.tensor(rows, dtype=torch.float32).reshape(len(rows), *self.shape)
         return x / self.divide_by if self.normalize else x
@@ -103,6 +113,7 @@ class ImageInput:
         sends anything else to the per-sample checks, which name the problem."""
         import numpy as np
         import torch
+
         try:
             array = np.asarray(samples)
         except (ValueError, TypeError):  # ragged nesting
@@ -112,8 +123,9 @@ class ImageInput:
         array = array.reshape(len(samples), self.size).astype(np.float64, copy=False)
         if not np.isfinite(array).all():
             return None
-        if (self.min_value is not None and array.min() < self.min_value) or \
-                (self.max_value is not None and array.max() > self.max_value):
+        if (self.min_value is not None and array.min() < self.min_value) or (
+            self.max_value is not None and array.max() > self.max_value
+        ):
             return None
         x = torch.from_numpy(array.astype(np.float32)).reshape(len(samples), *self.shape)
         return x / self.divide_by if self.normalize else x
@@ -123,6 +135,12 @@ class TensorInput(ImageInput):
     """A sample is numbers of any shape (nested lists, or flat): a feature vector, a sequence. The
     demo page shows a JSON box for it instead of a drawing canvas."""
 
-    def __init__(self, shape=(1,), min_value: float | None = None, max_value: float | None = None,
-                 divide_by: float = 1.0, normalize: bool = False):
+    def __init__(
+        self,
+        shape=(1,),
+        min_value: float | None = None,
+        max_value: float | None = None,
+        divide_by: float = 1.0,
+        normalize: bool = False,
+    ):
         super().__init__(shape, min_value, max_value, divide_by, normalize)

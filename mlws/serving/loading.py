@@ -4,6 +4,7 @@ The weights come from the safetensors file written next to each checkpoint (tens
 in it can run). A run recorded before those files existed falls back to the .ckpt, loaded with
 torch.load(weights_only=True): a checkpoint carrying a pickled payload is refused, not executed.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,12 +30,14 @@ def load_weights(path: Path) -> dict:
     import pickle
 
     import torch
+
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, AttributeError, TypeError, ValueError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise MlwsError(f"refusing checkpoint {path}: it is not plain weights "
-                        f"(loading it would run pickled code): {first}") from None
+        raise MlwsError(
+            f"refusing checkpoint {path}: it is not plain weights (loading it would run pickled code): {first}"
+        ) from None
     state = checkpoint.get("state_dict", checkpoint) if isinstance(checkpoint, dict) else None
     if not isinstance(state, dict) or not state:
         raise MlwsError(f"checkpoint {path} holds no state_dict")
@@ -44,6 +47,7 @@ def load_weights(path: Path) -> dict:
 def _safetensors(path: Path) -> dict:
     from safetensors import SafetensorError
     from safetensors.torch import load_file
+
     try:
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:
@@ -56,11 +60,13 @@ def _safetensors(path: Path) -> dict:
 def load_model(config: dict, path: Path):
     """The LightningModule from config['model'] with the weights file's tensors, in eval mode."""
     from hydra.utils import instantiate
+
     state = load_weights(path)  # refuses a tampered file before any user code is built
     try:
         model = instantiate(config["model"])
         if Path(path).suffix == ".safetensors":
             from safetensors.torch import load_model as load_safetensors
+
             load_safetensors(model, str(path))  # restores tied weights stored once
         else:
             model.load_state_dict(state)
@@ -72,6 +78,7 @@ def load_model(config: dict, path: Path):
 def input_hook(config: dict, artifacts: dict | None = None):
     """The run's serve.input hook (JSON samples → the model's input tensor), as its server builds it."""
     from hydra.utils import instantiate
+
     node = completed_input((config.get("serve") or {})["input"], artifacts)
     try:
         return instantiate(node)
@@ -83,6 +90,7 @@ def output_hook(config: dict):
     """The run's serve.output hook (model outputs → the JSON answer); classification when unset
     (runs recorded before the hook existed)."""
     from hydra.utils import instantiate
+
     node = (config.get("serve") or {}).get("output") or {"_target_": "mlws.serving.outputs.Classification"}
     try:
         return instantiate(node)
@@ -93,6 +101,7 @@ def output_hook(config: dict):
 def _written_for_other_data(node: dict, seen: dict) -> bool:
     """mlws's own input hook set to a shape of another size than the run's data module declared."""
     import math
+
     shape, declared = node.get("shape"), seen.get("shape")
     if not shape or not declared or not str(node.get("_target_", "")).startswith("mlws.serving.inputs."):
         return False
@@ -107,12 +116,18 @@ def completed_input(node: dict, artifacts: dict | None) -> dict:
     if _written_for_other_data(node, seen):
         # a workspace's serve block for another data set (the digits canvas for a model of 8 numbers):
         # the model takes what it was trained on, as plain numbers of that shape and range
-        return {"_target_": "mlws.serving.inputs.TensorInput", "shape": list(seen["shape"]),
-                "min_value": seen.get("min_value"), "max_value": seen.get("max_value")}
+        return {
+            "_target_": "mlws.serving.inputs.TensorInput",
+            "shape": list(seen["shape"]),
+            "min_value": seen.get("min_value"),
+            "max_value": seen.get("max_value"),
+        }
     for key in ("shape", "min_value", "max_value"):
         if key in node and node[key] is None and seen.get(key) is not None:
             node[key] = seen[key]
     if "shape" in node and node["shape"] is None:
-        raise MlwsError("serve.input.shape is not set and the run's data module has no `input_shape`: "
-                        "set it (e.g. serve.input.shape=[3,32,32]) or give the data module an `input_shape`")
+        raise MlwsError(
+            "serve.input.shape is not set and the run's data module has no `input_shape`: "
+            "set it (e.g. serve.input.shape=[3,32,32]) or give the data module an `input_shape`"
+        )
     return node

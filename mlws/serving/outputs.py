@@ -1,6 +1,7 @@
 """Model outputs → the JSON answer, per request: the `serve.output` hook (`_target_` in the run's
 config), as `serve.input` turns JSON into the model's input. Pick the one for the task, or write
 your own: a class whose instances are called with the model's output for one request's samples."""
+
 from __future__ import annotations
 
 
@@ -11,6 +12,7 @@ class Classification:
 
     def __call__(self, outputs) -> dict:
         import torch
+
         probs = torch.softmax(outputs, dim=-1)
         return {"predictions": probs.argmax(dim=-1).tolist(), "probabilities": probs.tolist()}
 

@@ -1,5 +1,6 @@
 """The demo page, built from the run's serve hooks: a drawing canvas when the input is an image
 (any height and width), a JSON box otherwise; class probabilities, values, or raw outputs back."""
+
 from __future__ import annotations
 
 import html
@@ -79,26 +80,36 @@ def demo_page(args: dict) -> str:
     top = (serve.get("input") or {}).get("max_value")
     output = _output_kind(serve.get("output") or {}, args.get("output_kind"))
     example = json.dumps([[0.0] * math.prod(shape)] if shape and math.prod(shape) <= 64 else [[]])
-    metrics = ", ".join(f"{k} = {v:.4f}" for k, v in sorted((args.get("metrics") or {}).items()) if isinstance(v, float))
-    return (PAGE.replace("__RUN__", str(int(args["run_id"])))
-            .replace("__EXPERIMENT__", html.escape(str(args.get("experiment") or "-")))
-            .replace("__METRICS__", html.escape(metrics or json.dumps({})))
-            .replace("__ROWS__", str(rows)).replace("__COLS__", str(cols))
-            .replace("__HEIGHT__", str(round(320 * rows / cols)))
-            .replace("__MAX__", json.dumps(float(top) if isinstance(top, (int, float)) and top > 0 else 1.0))
-            .replace("__IMAGE__", "true" if image else "false").replace("__OUTPUT__", output)
-            .replace("__IMAGE_STYLE__", "" if image else "hidden").replace("__JSON_STYLE__", "hidden" if image else "")
-            .replace("__EXAMPLE__", html.escape(example))
-            .replace("__RICHER__", richer_line(args.get("demo_missing", "needs mlws[demo]: pip install 'mlws[demo]'"))))
+    metrics = ", ".join(
+        f"{k} = {v:.4f}" for k, v in sorted((args.get("metrics") or {}).items()) if isinstance(v, float)
+    )
+    return (
+        PAGE.replace("__RUN__", str(int(args["run_id"])))
+        .replace("__EXPERIMENT__", html.escape(str(args.get("experiment") or "-")))
+        .replace("__METRICS__", html.escape(metrics or json.dumps({})))
+        .replace("__ROWS__", str(rows))
+        .replace("__COLS__", str(cols))
+        .replace("__HEIGHT__", str(round(320 * rows / cols)))
+        .replace("__MAX__", json.dumps(float(top) if isinstance(top, (int, float)) and top > 0 else 1.0))
+        .replace("__IMAGE__", "true" if image else "false")
+        .replace("__OUTPUT__", output)
+        .replace("__IMAGE_STYLE__", "" if image else "hidden")
+        .replace("__JSON_STYLE__", "hidden" if image else "")
+        .replace("__EXAMPLE__", html.escape(example))
+        .replace("__RICHER__", richer_line(args.get("demo_missing", "needs mlws[demo]: pip install 'mlws[demo]'")))
+    )
 
 
 def richer_line(missing: str | None) -> str:
     """A link to the Gradio page, or what it needs."""
     if missing is None:
-        return ("The full demo page, with examples from the validation data, image upload and where the model "
-                "is wrong: <a id='demo-link' href='demo/'>demo/</a>")
-    return ("A richer page (examples from the validation data, image upload, where the model is wrong) "
-            + html.escape(missing))
+        return (
+            "The full demo page, with examples from the validation data, image upload and where the model "
+            "is wrong: <a id='demo-link' href='demo/'>demo/</a>"
+        )
+    return "A richer page (examples from the validation data, image upload, where the model is wrong) " + html.escape(
+        missing
+    )
 
 
 def _image_shape(input_cfg: dict) -> tuple[int, int] | None:

@@ -5,6 +5,7 @@ on the given host and port, writes its state file, and shuts Ray Serve down clea
 Ctrl-C. Lines starting with `mlws: ` are its progress, which `mlws serve --detach` shows; the rest
 of its output (Ray's) stays in the log.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,6 +25,7 @@ PROGRESS = "mlws: "
 def port_free(host: str, port: int) -> bool:
     """Whether a server could bind here (SO_REUSEADDR, as servers do: TIME_WAIT sockets are fine)."""
     import socket
+
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -48,9 +50,12 @@ def write_private(path: Path, text: str) -> None:
 def http_options(args: dict) -> dict:
     """Ray Serve's HTTP proxy (uvicorn): where it listens and how long it waits on a client."""
     cfg = args.get("serve") or {}
-    return {"host": args["host"], "port": args["port"],
-            "keep_alive_timeout_s": int(cfg.get("keep_alive_timeout_s") or KEEP_ALIVE_S),
-            "request_timeout_s": float(cfg.get("request_timeout_s") or REQUEST_TIMEOUT_S)}
+    return {
+        "host": args["host"],
+        "port": args["port"],
+        "keep_alive_timeout_s": int(cfg.get("keep_alive_timeout_s") or KEEP_ALIVE_S),
+        "request_timeout_s": float(cfg.get("request_timeout_s") or REQUEST_TIMEOUT_S),
+    }
 
 
 def private_ray() -> None:
@@ -71,13 +76,19 @@ def start_ray(ray, progress, tries: int = 2) -> None:
     On a busy machine its raylet can miss its 30 s start-up window; one more try usually makes it."""
     for attempt in range(1, tries + 1):
         try:
-            ray.init(address="local", num_cpus=max(2, os.cpu_count() or 2), include_dashboard=False,
-                     log_to_driver=False, configure_logging=False)
+            ray.init(
+                address="local",
+                num_cpus=max(2, os.cpu_count() or 2),
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+            )
             return
         except Exception as e:
             if attempt == tries or "timed out during startup" not in str(e):
                 raise
             import psutil
+
             ray.shutdown()
             for leftover in psutil.Process().children(recursive=True):  # the failed try's GCS, agents, ...
                 leftover.kill()
@@ -94,6 +105,7 @@ def serve_forever(args: dict, state_file: Path | None = None, ready=print, progr
     from ray import serve
 
     from .app import build_app
+
     start_ray(ray, progress)
     # after ray.init, which installs its own SIGTERM handler (an abort, skipping the cleanup below)
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -108,11 +120,22 @@ def serve_forever(args: dict, state_file: Path | None = None, ready=print, progr
         url = f"http://{args['host']}:{args['port']}"
         if state_file:  # the process's start time too: a pid alone may name another process later
             from ..registry.liveness import process_started
-            write_private(state_file, json.dumps({"run_id": args["run_id"], "pid": os.getpid(), "url": url,
-                                                  "started": time.time(),
-                                                  "process_started": process_started(os.getpid())}))
+
+            write_private(
+                state_file,
+                json.dumps(
+                    {
+                        "run_id": args["run_id"],
+                        "pid": os.getpid(),
+                        "url": url,
+                        "started": time.time(),
+                        "process_started": process_started(os.getpid()),
+                    }
+                ),
+            )
         progress("deployment ready")
         from .app import demo_wanted
+
         if demo_wanted(args["serve"]) is None:
             progress(f"the demo page: {url}/demo/")
         ready(url)
@@ -150,8 +173,12 @@ def main(argv: list[str]) -> int:
     state_file = Path(argv[1]) if len(argv) > 1 else None
     say = lambda line: print(PROGRESS + line, flush=True)
     try:
-        serve_forever(args, state_file, ready=lambda url: print(f"serving run {args['run_id']} at {url}", flush=True),
-                      progress=say)
+        serve_forever(
+            args,
+            state_file,
+            ready=lambda url: print(f"serving run {args['run_id']} at {url}", flush=True),
+            progress=say,
+        )
     finally:
         if state_file and not state_file.exists():  # a detached server: its args file goes with it,
             args_file.unlink(missing_ok=True)  # unless another server of the run took it over

@@ -14,6 +14,7 @@ Every answer has the same shape, the `cost` of `mlws runs --json` / `show --json
   a preemption and the resumed job included, each stretch at the price of the offering it ran on),
   else wall time × the catalog's hourly price at launch.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -68,10 +69,18 @@ def local(record: dict) -> dict:
     rate = _rate(((record.get("config") or {}).get("cost") or {}).get("local_hourly"))
     hours = wall_hours(record)
     if rate is None:
-        return {"usd": None, "hours": round(hours, 6), "final": _final(record),
-                "basis": "local wall time; set cost.local_hourly to price it"}
-    return {"usd": round(hours * rate, 6), "hours": round(hours, 6), "final": _final(record),
-            "basis": f"local wall time × cost.local_hourly ${rate:g}/h"}
+        return {
+            "usd": None,
+            "hours": round(hours, 6),
+            "final": _final(record),
+            "basis": "local wall time; set cost.local_hourly to price it",
+        }
+    return {
+        "usd": round(hours * rate, 6),
+        "hours": round(hours, 6),
+        "final": _final(record),
+        "basis": f"local wall time × cost.local_hourly ${rate:g}/h",
+    }
 
 
 def workers(record: dict, compute: dict) -> dict:
@@ -82,10 +91,15 @@ def workers(record: dict, compute: dict) -> dict:
     rate = _rate(compute.get("hourly_rate"))
     out = {"hours": round(worker_hours, 6), "workers": n, "final": _final(record)}
     if rate is None:
-        return out | {"usd": None, "basis": f"worker-hours (wall time × {n} worker{'s' if n != 1 else ''}); "
-                                            "set compute.hourly_rate to price them"}
-    return out | {"usd": round(worker_hours * rate, 6),
-                  "basis": f"worker-hours (wall time × {n} worker{'s' if n != 1 else ''}) × compute.hourly_rate ${rate:g}/h"}
+        return out | {
+            "usd": None,
+            "basis": f"worker-hours (wall time × {n} worker{'s' if n != 1 else ''}); "
+            "set compute.hourly_rate to price them",
+        }
+    return out | {
+        "usd": round(worker_hours * rate, 6),
+        "basis": f"worker-hours (wall time × {n} worker{'s' if n != 1 else ''}) × compute.hourly_rate ${rate:g}/h",
+    }
 
 
 def cloud(record: dict) -> dict | None:
@@ -99,17 +113,29 @@ def cloud(record: dict) -> dict | None:
         usd, seconds, prices = ledger_spend(ledger, estimate.get("hourly_price"))
         if usd is not None:
             shown = ", ".join(f"${p:g}/h" for p in prices)
-            return {"usd": round(usd, 6), "hours": round(seconds / 3600.0, 6), "final": _final(record),
-                    "basis": f"cloud spend ledger: billed time (provisioning, setup, recovery gaps) × {shown}",
-                    "hourly_price": prices[-1], "spend": round(usd, 4), **known}
+            return {
+                "usd": round(usd, 6),
+                "hours": round(seconds / 3600.0, 6),
+                "final": _final(record),
+                "basis": f"cloud spend ledger: billed time (provisioning, setup, recovery gaps) × {shown}",
+                "hourly_price": prices[-1],
+                "spend": round(usd, 4),
+                **known,
+            }
     if not estimate.get("available"):
         return None
     price = float(estimate["hourly_price"])
     hours = wall_hours(record)
-    return {"usd": round(price * hours, 6), "hours": round(hours, 6), "final": _final(record),
-            "basis": f"wall time × ${price:g}/h ({estimate.get('instance_type') or 'catalog'} price at launch, "
-                     f"{estimate.get('num_nodes') or 1} node(s))",
-            "hourly_price": price, "spend": round(price * hours, 4), **known}
+    return {
+        "usd": round(price * hours, 6),
+        "hours": round(hours, 6),
+        "final": _final(record),
+        "basis": f"wall time × ${price:g}/h ({estimate.get('instance_type') or 'catalog'} price at launch, "
+        f"{estimate.get('num_nodes') or 1} node(s))",
+        "hourly_price": price,
+        "spend": round(price * hours, 4),
+        **known,
+    }
 
 
 def ledger_spend(ledger: dict, fallback_price=None) -> tuple[float | None, float, list[float]]:
@@ -134,8 +160,12 @@ def add_up(costs: list[dict | None]) -> dict:
     """{usd, hours, runs, priced}: usd sums the priced runs (None when none is priced)."""
     costs = [c for c in costs if c]
     priced = [c["usd"] for c in costs if c.get("usd") is not None]
-    return {"usd": round(sum(priced), 6) if priced else None, "hours": round(sum(c.get("hours") or 0 for c in costs), 6),
-            "runs": len(costs), "priced": len(priced)}
+    return {
+        "usd": round(sum(priced), 6) if priced else None,
+        "hours": round(sum(c.get("hours") or 0 for c in costs), 6),
+        "runs": len(costs),
+        "priced": len(priced),
+    }
 
 
 def money(usd: float | None, hours: float | None = None) -> str:

@@ -1,5 +1,6 @@
 """A recorded run's spend as its backend reckons it (each backend's `cost()`, which reads the record
 alone), for the commands (ops/cost.py) and the sweep budget (sweeps/budget.py) alike."""
+
 from __future__ import annotations
 
 from ..errors import MlwsError
@@ -11,6 +12,7 @@ def run_cost(record: dict, classes: dict | None = None) -> dict:
     backend knows no price or cannot be loaded on this machine. `classes`: backend classes by
     `_target_`, found once for many runs."""
     from ..compute import LEGACY_TARGETS, backend_class
+
     compute = dict((record.get("config") or {}).get("compute") or {})
     target = compute.pop("_target_", None) or LEGACY_TARGETS.get(record.get("backend") or "", "")
     classes = {} if classes is None else classes

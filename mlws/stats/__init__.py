@@ -6,6 +6,7 @@ larger skewed samples), and a verdict in plain words. No numpy or scipy: `mlws r
     summarize([0.91, 0.92, 0.90])           # Summary(n=3, mean=0.91, sd=0.01, low=0.885, high=0.935)
     compare([0.91, 0.92, 0.90], [0.95, 0.96, 0.94]).verdict
 """
+
 from __future__ import annotations
 
 from .inference import Comparison, Summary, compare, rank, summarize

@@ -10,6 +10,7 @@ Effects, the gain and the interaction are linear in the configurations' means: t
 are t-based (Welch-Satterthwaite degrees of freedom), calibrated for small seed counts, and decide
 whether a change matters. A share is a ratio: its interval comes from a bootstrap that resamples each
 configuration's seeds on its own. With a single seed per configuration there are no intervals. Pure."""
+
 from __future__ import annotations
 
 import math
@@ -80,12 +81,17 @@ def ablation(values: dict, changes: list[str], *, confidence: float = 0.95, seed
         effect = linear(e["effect"], [(("add", c), 0.5), ("parent", -0.5), ("run", 0.5), (("leave_out", c), -0.5)])
         share = number(e["share"], lambda s, c=c: s["effects"][c]["share"])
         matters = None if effect["low"] is None else not (effect["low"] <= 0 <= effect["high"])
-        effects[c] = {"add": e["add"], "leave_out": e["leave_out"], "effect": effect, "share": share,
-                      "matters": matters}
-    interaction = linear(point["interaction"],
-                         [("run", 1.0), ("parent", k - 1.0)] + [(("add", c), -1.0) for c in changes])
-    return {"gain": gain, "interaction": interaction,
-            "effects": effects}
+        effects[c] = {
+            "add": e["add"],
+            "leave_out": e["leave_out"],
+            "effect": effect,
+            "share": share,
+            "matters": matters,
+        }
+    interaction = linear(
+        point["interaction"], [("run", 1.0), ("parent", k - 1.0)] + [(("add", c), -1.0) for c in changes]
+    )
+    return {"gain": gain, "interaction": interaction, "effects": effects}
 
 
 def _t_interval(values: dict, coefficients: list, confidence: float) -> tuple[float | None, float | None]:
@@ -107,6 +113,6 @@ def _t_interval(values: dict, coefficients: list, confidence: float) -> tuple[fl
     total = math.fsum(v for v, _ in parts)
     if total == 0:
         return estimate, estimate
-    df = total ** 2 / math.fsum(v * v / d for v, d in parts if v)
+    df = total**2 / math.fsum(v * v / d for v, d in parts if v)
     half = student.quantile(0.5 + confidence / 2, df) * math.sqrt(total)
     return estimate - half, estimate + half

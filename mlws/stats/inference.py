@@ -12,6 +12,7 @@ Calibration (tests/unit/test_stats.py): at 95%, about 5% of no-effect pairs are 
 With 5 seeds each a true effect of 2 sd is found about 77% of the time, as theory says for any
 calibrated two-sided test (the t-test's exact power there is 0.79); 6 seeds each find it 85%.
 """
+
 from __future__ import annotations
 
 import math
@@ -20,8 +21,8 @@ from dataclasses import asdict, dataclass
 
 from . import student
 
-BOOTSTRAP_MIN = 8       # values per group before a skewed sample is bootstrapped
-SKEW_LIMIT = 1.0        # |sample skewness| above which a sample counts as skewed
+BOOTSTRAP_MIN = 8  # values per group before a skewed sample is bootstrapped
+SKEW_LIMIT = 1.0  # |sample skewness| above which a sample counts as skewed
 BOOTSTRAP_DRAWS = 2000
 
 
@@ -29,8 +30,8 @@ BOOTSTRAP_DRAWS = 2000
 class Summary:
     n: int
     mean: float
-    sd: float | None            # None for a single value
-    low: float | None           # the confidence interval of the mean (None below 2 values)
+    sd: float | None  # None for a single value
+    low: float | None  # the confidence interval of the mean (None below 2 values)
     high: float | None
     confidence: float = 0.95
 
@@ -42,13 +43,13 @@ class Summary:
 class Comparison:
     n_a: int
     n_b: int
-    difference: float           # mean(b) - mean(a)
-    low: float | None           # its confidence interval
+    difference: float  # mean(b) - mean(a)
+    low: float | None  # its confidence interval
     high: float | None
-    p: float | None             # two-sided; None when no test is possible
-    method: str | None          # "welch", "bootstrap", "prediction" or None
+    p: float | None  # two-sided; None when no test is possible
+    method: str | None  # "welch", "bootstrap", "prediction" or None
     distinguishable: bool | None
-    verdict: str                # in words
+    verdict: str  # in words
     confidence: float = 0.95
 
     def as_dict(self) -> dict:
@@ -80,7 +81,7 @@ def skewness(xs: list[float]) -> float:
     m2 = math.fsum((x - mean) ** 2 for x in xs) / n
     if m2 == 0:
         return 0.0
-    return math.fsum((x - mean) ** 3 for x in xs) / n / m2 ** 1.5
+    return math.fsum((x - mean) ** 3 for x in xs) / n / m2**1.5
 
 
 def compare(a, b, *, confidence: float = 0.95, method: str = "auto", seed: int = 0) -> Comparison:
@@ -94,19 +95,33 @@ def compare(a, b, *, confidence: float = 0.95, method: str = "auto", seed: int =
     sa, sb = summarize(xa, confidence), summarize(xb, confidence)
     diff = sb.mean - sa.mean
     if sa.n == 1 and sb.n == 1:
-        return Comparison(1, 1, diff, None, None, None, None, None,
-                          "one run each: cannot be told from seed noise (repeat with --seeds K)", confidence)
+        return Comparison(
+            1,
+            1,
+            diff,
+            None,
+            None,
+            None,
+            None,
+            None,
+            "one run each: cannot be told from seed noise (repeat with --seeds K)",
+            confidence,
+        )
     if sa.n == 1 or sb.n == 1:
         group = sb if sa.n == 1 else sa
         se, df, how = group.sd * math.sqrt(1 + 1 / group.n), group.n - 1, "prediction"
-    elif method == "bootstrap" or (method == "auto" and min(sa.n, sb.n) >= BOOTSTRAP_MIN
-                                   and max(abs(skewness(xa)), abs(skewness(xb))) > SKEW_LIMIT):
+    elif method == "bootstrap" or (
+        method == "auto" and min(sa.n, sb.n) >= BOOTSTRAP_MIN and max(abs(skewness(xa)), abs(skewness(xb))) > SKEW_LIMIT
+    ):
         return _bootstrap(xa, xb, diff, confidence, seed)
     else:
-        va, vb = sa.sd ** 2 / sa.n, sb.sd ** 2 / sb.n
+        va, vb = sa.sd**2 / sa.n, sb.sd**2 / sb.n
         se, how = math.sqrt(va + vb), "welch"
-        df = (va + vb) ** 2 / ((va ** 2 / (sa.n - 1) if va else 0) + (vb ** 2 / (sb.n - 1) if vb else 0)) \
-            if va + vb > 0 else 1.0
+        df = (
+            (va + vb) ** 2 / ((va**2 / (sa.n - 1) if va else 0) + (vb**2 / (sb.n - 1) if vb else 0))
+            if va + vb > 0
+            else 1.0
+        )
     if se == 0:  # no seed variation measured at all
         p = 1.0 if diff == 0 else 0.0
         low = high = diff
@@ -123,8 +138,9 @@ def _bootstrap(xa, xb, diff, confidence, seed) -> Comparison:
     rng = random.Random(seed)
     se = _welch_se(xa, xb)
     if se == 0:
-        return _judged(len(xa), len(xb), diff, diff, diff, 1.0 if diff == 0 else 0.0, "bootstrap",
-                       1 - confidence, confidence)
+        return _judged(
+            len(xa), len(xb), diff, diff, diff, 1.0 if diff == 0 else 0.0, "bootstrap", 1 - confidence, confidence
+        )
     ts = []
     for _ in range(BOOTSTRAP_DRAWS):
         ra, rb = rng.choices(xa, k=len(xa)), rng.choices(xb, k=len(xb))
@@ -147,6 +163,7 @@ def _welch_se(xa, xb) -> float:
     def var(xs):
         m = _mean(xs)
         return math.fsum((x - m) ** 2 for x in xs) / (len(xs) - 1)
+
     return math.sqrt(var(xa) / len(xa) + var(xb) / len(xb))
 
 

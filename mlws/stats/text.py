@@ -1,4 +1,5 @@
 """Replicate statistics in words and short numbers, for tables, markdown and the terminal."""
+
 from __future__ import annotations
 
 from .inference import Comparison, Summary
@@ -16,8 +17,7 @@ def summary_text(s: Summary | None, digits: int = 4) -> str:
         return "-"
     if s.n == 1:
         return number(s.mean, digits)
-    return (f"{number(s.mean, digits)} ± {number(s.sd, 2)} "
-            f"[{number(s.low, digits)}, {number(s.high, digits)}] n={s.n}")
+    return f"{number(s.mean, digits)} ± {number(s.sd, 2)} [{number(s.low, digits)}, {number(s.high, digits)}] n={s.n}"
 
 
 def comparison_text(c: Comparison, digits: int = 3) -> str:

@@ -8,6 +8,7 @@
     key=value                      fixed: every trial gets it
 
 A bad interval (low above high, log of zero) is one clear MlwsError."""
+
 from __future__ import annotations
 
 from ..errors import MlwsError
@@ -39,6 +40,7 @@ def search_space(overrides: list[str]) -> dict:
 def grid_values(override_line: str) -> list:
     """The values of a list or range (Optuna's grid sampler walks them); an interval is an error."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
+
     (override,) = OverridesParser.create().parse_overrides([override_line])
     if not override.is_discrete_sweep():
         raise MlwsError(f"'{override_line}': Optuna's grid sampler takes lists, ranges and choice(), not interval()")
@@ -72,6 +74,7 @@ def _distribution(override):
 
 def _values(override) -> list:
     from hydra.errors import HydraException
+
     try:
         values = list(override.sweep_iterator(transformer=_choice))
     except HydraException:  # glob(): it needs the config's groups, which are not read here
@@ -85,6 +88,7 @@ def _choice(value):
     """A value as Optuna keeps it: numbers and booleans as they are, anything else as Hydra writes
     it in an override (quoted where needed), so `key=choice` reads back the same."""
     from hydra.core.override_parser.types import Transformer
+
     return value if isinstance(value, (int, float, bool)) else Transformer.str(value)
 
 

@@ -1,5 +1,6 @@
 """Driving a recorded sweep to its end: the driver holds the sweep's adapter, settles the jobs an
 earlier driver left open, runs Hydra's multirun with mlws's plugins, and records how the sweep ended."""
+
 from __future__ import annotations
 
 import sys
@@ -8,24 +9,55 @@ from ..errors import MlwsError
 from .sweeper import SweepContext, Sweeper
 
 
-def drive(ws, registry, record: dict, sweeper: Sweeper, overrides: list[str], planned: dict, *, parallel: int,
-          max_failures: int | None, resumed: bool, out=None) -> None:
+def drive(
+    ws,
+    registry,
+    record: dict,
+    sweeper: Sweeper,
+    overrides: list[str],
+    planned: dict,
+    *,
+    parallel: int,
+    max_failures: int | None,
+    resumed: bool,
+    out=None,
+) -> None:
     from . import multirun
     from .budget import BudgetReached
     from .driver import Driver, SweepInterrupted
+
     sweep_id = record["id"]
     out = out or sys.stdout
     sweep_dir = ws.state_dir / "sweeps" / str(sweep_id)
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    print(f"sweep {sweep_id}{' (resumed)' if resumed else ''}: {sweeper.n_trials} trials of "
-          f"{record['experiment'] or '(no experiment)'} over {', '.join(record['space'])}; objective "
-          f"{record['metric']} ({record['mode']}), {parallel} at a time", file=out, flush=True)
+    print(
+        f"sweep {sweep_id}{' (resumed)' if resumed else ''}: {sweeper.n_trials} trials of "
+        f"{record['experiment'] or '(no experiment)'} over {', '.join(record['space'])}; objective "
+        f"{record['metric']} ({record['mode']}), {parallel} at a time",
+        file=out,
+        flush=True,
+    )
     status, error = "finished", None
     try:
-        with Driver(ws, registry, record, parallel=parallel, max_failures=max_failures, planned=planned,
-                    sweeper=sweeper, out=out) as driver:
-            sweeper.begin(SweepContext(sweep_id=sweep_id, registry_url=ws.registry_url, mode=record["mode"] or "max",
-                                       parallel=parallel, state=(record.get("settings") or {}).get("state") or {}))
+        with Driver(
+            ws,
+            registry,
+            record,
+            parallel=parallel,
+            max_failures=max_failures,
+            planned=planned,
+            sweeper=sweeper,
+            out=out,
+        ) as driver:
+            sweeper.begin(
+                SweepContext(
+                    sweep_id=sweep_id,
+                    registry_url=ws.registry_url,
+                    mode=record["mode"] or "max",
+                    parallel=parallel,
+                    state=(record.get("settings") or {}).get("state") or {},
+                )
+            )
             registry.sweeps.update(sweep_id, settings=(record.get("settings") or {}) | {"state": sweeper.state()})
             _settle(sweeper, driver, registry, sweep_id)
             if sweeper.done():
@@ -48,6 +80,7 @@ def drive(ws, registry, record: dict, sweeper: Sweeper, overrides: list[str], pl
         raise
     finally:
         from ..registry.store import now_iso
+
         registry.sweeps.update(sweep_id, status=status, error=error, ended_at=now_iso(), pid=None)
 
 
@@ -56,6 +89,7 @@ def _settle(sweeper: Sweeper, driver, registry, sweep_id: int) -> None:
     on) or told they failed (no live run)."""
     from .sweeper import Job
     from .trials import value_of
+
     numbers = sweeper.open_jobs()
     if not numbers:
         return

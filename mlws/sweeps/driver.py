@@ -6,6 +6,7 @@ A job whose effective config already succeeded in this sweep is not run again (i
 reused); one whose run still goes on (left by a driver that died) is waited for; everything else is
 a new run with the next trial number. Ctrl-C stops the running trials; `max_failures` ends a sweep
 that keeps failing."""
+
 from __future__ import annotations
 
 import os
@@ -41,19 +42,31 @@ class Trial:
     spec: object = None
     patch: str = ""
     key: str = ""
-    action: str = "new"          # new | done | adopt | same (as an earlier job of this batch) | invalid
-    run: dict | None = None      # the run that answers for this job
+    action: str = "new"  # new | done | adopt | same (as an earlier job of this batch) | invalid
+    run: dict | None = None  # the run that answers for this job
     error: str | None = None
     twin: Trial | None = None
 
 
 class Driver:
-    def __init__(self, ws, registry, sweep: dict, *, parallel: int = 1, max_failures: int | None = None,
-                 planned: dict | None = None, sweeper=None, out=None, poll_s: float = 0.5, refresh_s: float = 2.0):
+    def __init__(
+        self,
+        ws,
+        registry,
+        sweep: dict,
+        *,
+        parallel: int = 1,
+        max_failures: int | None = None,
+        planned: dict | None = None,
+        sweeper=None,
+        out=None,
+        poll_s: float = 0.5,
+        refresh_s: float = 2.0,
+    ):
         self.ws, self.registry, self.sweep = ws, registry, sweep
         self.parallel, self.max_failures = parallel, max_failures
-        self.planned = dict(planned or {})   # tuple(overrides) → (spec, patch), planned before recording
-        self.sweeper = sweeper                # the sweeps.sweeper.Sweeper choosing the trials
+        self.planned = dict(planned or {})  # tuple(overrides) → (spec, patch), planned before recording
+        self.sweeper = sweeper  # the sweeps.sweeper.Sweeper choosing the trials
         self.out = out or sys.stdout
         self.poll_s, self.refresh_s = poll_s, refresh_s
         self.failures = 0
@@ -63,6 +76,7 @@ class Driver:
         known = registry.list(sweep_id=sweep["id"])
         self._next_index = 1 + max((r["trial_index"] or 0 for r in known), default=0)
         from .budget import check_budget
+
         self.budget = check_budget((sweep.get("settings") or {}).get("budget"))  # USD; budget.py
 
     def __enter__(self):
@@ -99,16 +113,20 @@ class Driver:
         except KeyboardInterrupt:
             stopped = self.stop_active("interrupted (Ctrl-C)")
             raise SweepInterrupted(
-                f"sweep {self.sweep['id']} interrupted" + (f"; stopped runs {', '.join(map(str, stopped))}" if stopped else "")
-                + f"; resume with: mlws sweep {self.sweep['id']} --resume") from None
+                f"sweep {self.sweep['id']} interrupted"
+                + (f"; stopped runs {', '.join(map(str, stopped))}" if stopped else "")
+                + f"; resume with: mlws sweep {self.sweep['id']} --resume"
+            ) from None
         return [self._value(t) for t in trials]
 
     def _prepare(self, job: list[str], known: list[dict], seen: dict) -> Trial:
         from .multirun import hydra_set_aside
+
         planned = self.planned.get(tuple(job))
         t = Trial(overrides=self._in_command_order(job))
         if planned is None:
             from ..planning import plan
+
             try:
                 with hydra_set_aside():
                     planned = plan(self.ws, t.overrides, command=shlex.join(["mlws", "train", *t.overrides]))
@@ -164,23 +182,39 @@ class Driver:
         """May one more trial start (False: wait for a running one)? Ends the sweep, stopping its
         running trials, once nothing more fits in its budget (budget.py)."""
         from .budget import GO, STOP, BudgetReached, verdict
+
         v = verdict(self.registry, self.sweep["id"], self.budget, list(self.active))
         if v.action == STOP:
             stopped = self.stop_active("the sweep's budget is spent") if v.spent >= self.budget else []
-            raise BudgetReached(f"sweep {self.sweep['id']} stopped within its budget: {v.reason}"
-                                + (f"; stopped runs {', '.join(map(str, stopped))}" if stopped else ""))
+            raise BudgetReached(
+                f"sweep {self.sweep['id']} stopped within its budget: {v.reason}"
+                + (f"; stopped runs {', '.join(map(str, stopped))}" if stopped else "")
+            )
         return v.action == GO
 
     def _start(self, t: Trial) -> None:
         from ..lifecycle import launch
+
         index = self._next_index
-        trial = {"sweep_id": self.sweep["id"], "trial_key": t.key, "trial_index": index,
-                 "parent_id": self.sweep.get("base_run_id"),
-                 "study_trial": self.sweeper.number_of(t.overrides) if self.sweeper else None}
+        trial = {
+            "sweep_id": self.sweep["id"],
+            "trial_key": t.key,
+            "trial_index": index,
+            "parent_id": self.sweep.get("base_run_id"),
+            "study_trial": self.sweeper.number_of(t.overrides) if self.sweeper else None,
+        }
         try:
             settings = self.sweep.get("settings") or {}
-            t.run = launch(self.ws, self.registry, t.spec, t.patch, detach=True, trial=trial, note=settings.get("note") or "",
-                           labels=(f"sweep-{self.sweep['id']}", *settings.get("labels", ())))
+            t.run = launch(
+                self.ws,
+                self.registry,
+                t.spec,
+                t.patch,
+                detach=True,
+                trial=trial,
+                note=settings.get("note") or "",
+                labels=(f"sweep-{self.sweep['id']}", *settings.get("labels", ())),
+            )
         except MlwsError as e:
             if not self.started:  # the first trial's backend refused: every trial would (an unreachable cluster)
                 raise
@@ -202,6 +236,7 @@ class Driver:
         """The active runs that have ended; remote ones are asked every `refresh_s`."""
         from ..lifecycle import refresh_status
         from ..registry.liveness import owned_here
+
         rows = self.registry.list(ids=list(self.active))
         self.registry.reap_dead(rows)
         remote = [r for r in rows if r["status"] == "running" and not owned_here(r)]
@@ -217,20 +252,26 @@ class Driver:
             self.say(f"trial {run['trial_index']} (run {run['id']}) succeeded: {self._result(run)}")
             return
         why = run.get("error") or run.get("stop_reason") or ""
-        self.say(f"trial {run['trial_index']} (run {run['id']}) {run['status']}" + (f": {why.splitlines()[0]}" if why else ""))
+        self.say(
+            f"trial {run['trial_index']} (run {run['id']}) {run['status']}"
+            + (f": {why.splitlines()[0]}" if why else "")
+        )
         self.failures += 1
         self._check_failures()
 
     def _check_failures(self) -> None:
         if self.max_failures is not None and self.failures > self.max_failures:
             stopped = self.stop_active(f"the sweep stopped: more than {self.max_failures} trials failed")
-            raise TooManyFailures(f"sweep {self.sweep['id']} stopped: {self.failures} trials failed "
-                                  f"(max_failures={self.max_failures})"
-                                  + (f"; stopped runs {', '.join(map(str, stopped))}" if stopped else ""))
+            raise TooManyFailures(
+                f"sweep {self.sweep['id']} stopped: {self.failures} trials failed "
+                f"(max_failures={self.max_failures})"
+                + (f"; stopped runs {', '.join(map(str, stopped))}" if stopped else "")
+            )
 
     def stop_active(self, reason: str) -> list[int]:
         """Stop the trials still running (each keeps its last checkpoint and is recorded 'stopped')."""
         from ..lifecycle import stop
+
         stopped = []
         for run_id in list(self.active):
             try:
@@ -265,8 +306,9 @@ class Driver:
                     finals.append(record)
         except KeyboardInterrupt:
             self.stop_active("interrupted (Ctrl-C)")
-            raise SweepInterrupted(f"sweep {self.sweep['id']} interrupted; resume with: "
-                                   f"mlws sweep {self.sweep['id']} --resume") from None
+            raise SweepInterrupted(
+                f"sweep {self.sweep['id']} interrupted; resume with: mlws sweep {self.sweep['id']} --resume"
+            ) from None
         return finals
 
 

@@ -1,6 +1,7 @@
 """The grid (Hydra's default sweeper, `basic`): every combination of the swept lists and ranges, in
 Hydra's own expansion (BasicSweeper.split_arguments), all planned before anything is recorded. No
 state of its own: a resume asks for the whole grid again and the driver skips what succeeded."""
+
 from __future__ import annotations
 
 from ..errors import MlwsError
@@ -30,7 +31,7 @@ class GridSweeper(Sweeper):
         # no feedback: the whole grid at once (the driver runs `slots` at a time), unless Hydra's
         # max_batch_size asks for smaller batches
         size = self.max_batch_size or len(self._jobs)
-        batch = self._jobs[self._next:self._next + size]
+        batch = self._jobs[self._next : self._next + size]
         self._next += len(batch)
         return [Job(tuple(job)) for job in batch]
 
@@ -51,6 +52,8 @@ def _expand(params: dict, overrides: list[str]) -> list[list[str]]:
     except HydraException as e:
         message = str(e).strip().splitlines()[0]
         if "does not support sweep type" in message:
-            message = ("the basic (grid) sweeper takes lists and ranges; interval(...) needs a sampling sweeper: "
-                       "add hydra/sweeper=optuna (or hydra/sweeper=mlws_random)")
+            message = (
+                "the basic (grid) sweeper takes lists and ranges; interval(...) needs a sampling sweeper: "
+                "add hydra/sweeper=optuna (or hydra/sweeper=mlws_random)"
+            )
         raise MlwsError(message) from None

@@ -1,5 +1,6 @@
 """Hydra's multirun with mlws's plugins: hydra_plugins.mlws_sweeper asks the sweep's adapter (grid,
 Optuna, random, ...) for jobs and hands them, batch by batch, to hydra_plugins.mlws_launcher."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -20,8 +21,10 @@ def sweeper_settings(ws: Workspace, overrides: list[str]) -> dict:
             return OmegaConf.to_container(cfg.hydra.sweeper, resolve=True)
     except MlwsError as e:
         if "validated against ConfigStore schema" in str(e):  # another package registers the same sweeper name
-            raise MlwsError(f"{e}: a sweeper plugin installed beside mlws registers the same name (mlws brings its "
-                            "own Optuna sweeper; remove the other one: pip uninstall hydra-optuna-sweeper)") from None
+            raise MlwsError(
+                f"{e}: a sweeper plugin installed beside mlws registers the same name (mlws brings its "
+                "own Optuna sweeper; remove the other one: pip uninstall hydra-optuna-sweeper)"
+            ) from None
         raise
 
 
@@ -33,8 +36,9 @@ def run(ws: Workspace, overrides: list[str]) -> None:
     its sweeper get the jobs). Hydra's own basic sweeper is run by mlws's plugin as the grid."""
 
     with hydra_app(ws, overrides) as hydra:
-        hydra.multirun("config", _not_called, [searchpath_override(ws), *PLUGINS, *overrides],
-                       with_log_configuration=False)
+        hydra.multirun(
+            "config", _not_called, [searchpath_override(ws), *PLUGINS, *overrides], with_log_configuration=False
+        )
 
 
 def _not_called(cfg) -> None:  # the mlws launcher runs each trial as an mlws run, never in-process

@@ -5,6 +5,7 @@ grid). A sweep without a seed gets one, recorded with the sweep for its resume.
 
     mlws train -m +experiment=model_12 hydra/sweeper=mlws_random hydra.sweeper.n_trials=8 \\
         hydra.sweeper.seed=0 'model.lr=tag(log, interval(1e-4,1e-2))' data.batch_size=32,64"""
+
 from __future__ import annotations
 
 import secrets
@@ -48,6 +49,7 @@ class RandomSearch(Sweeper):
     def ask(self, slots: int) -> list[Job]:
         """Every point at once (nothing to learn from a result): the driver runs `slots` at a time."""
         import optuna
+
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=self.seed))  # in memory
         sampled = {k: d for k, d in self._space.items() if not isinstance(d, str)}
@@ -55,8 +57,14 @@ class RandomSearch(Sweeper):
         jobs = []
         for _ in range(self._n_trials):
             params = study.ask(sampled).params
-            jobs.append(Job(tuple(distributions.override(k, params[k]) if k in sampled else line
-                                  for k, line in self._space.items())))
+            jobs.append(
+                Job(
+                    tuple(
+                        distributions.override(k, params[k]) if k in sampled else line
+                        for k, line in self._space.items()
+                    )
+                )
+            )
         return jobs
 
     def done(self) -> bool:

@@ -1,4 +1,5 @@
 """A sweep's trials ranked by the sweep's own objective, with the keys that vary between them. Pure."""
+
 from __future__ import annotations
 
 from ..flatten import flatten
@@ -32,26 +33,44 @@ def rows(trials: list[dict], metric: str | None, mode: str | None) -> tuple[list
     for position, t in enumerate(rank(trials, metric, mode), start=1):
         flat = flatten(t.get("config") or {})
         value = value_of(t, metric)
-        out.append({"rank": position if value is not None else None, "trial": t["trial_index"], "run": t["id"],
-                    "status": t["status"], "value": value, "params": {k: flat.get(k) for k in keys},
-                    "error": (t.get("error") or "").splitlines()[0] if t.get("error") else None})
+        out.append(
+            {
+                "rank": position if value is not None else None,
+                "trial": t["trial_index"],
+                "run": t["id"],
+                "status": t["status"],
+                "value": value,
+                "params": {k: flat.get(k) for k in keys},
+                "error": (t.get("error") or "").splitlines()[0] if t.get("error") else None,
+            }
+        )
     return keys, out
 
 
 def markdown(sweep: dict, keys: list[str], table: list[dict]) -> str:
     """A pull-request comment: the sweep in one line, then its trials best first."""
     metric = sweep.get("metric") or "value"
-    head = (f"### Sweep {sweep['id']} · {sweep.get('experiment') or '(no experiment)'} · {sweep['sweeper']} · "
-            f"{sweep['status']}\n\n`{sweep['command']}`\n\nObjective: `{metric}` ({sweep.get('mode') or 'max'} is better)"
-            f" · {len(table)} trials\n")
+    head = (
+        f"### Sweep {sweep['id']} · {sweep.get('experiment') or '(no experiment)'} · {sweep['sweeper']} · "
+        f"{sweep['status']}\n\n`{sweep['command']}`\n\nObjective: `{metric}` ({sweep.get('mode') or 'max'} is better)"
+        f" · {len(table)} trials\n"
+    )
     if not table:
         return head + "\nNo trial has run yet.\n"
     cols = ["rank", "trial", "run", "status", metric, *keys]
-    lines = ["| " + " | ".join(f"`{c}`" if c in keys or c == metric else c for c in cols) + " |",
-             "|" + "---|" * len(cols)]
+    lines = [
+        "| " + " | ".join(f"`{c}`" if c in keys or c == metric else c for c in cols) + " |",
+        "|" + "---|" * len(cols),
+    ]
     for r in table:
-        cells = [r["rank"] or "—", r["trial"], r["run"], r["status"],
-                 f"{r['value']:.4f}" if r["value"] is not None else "—", *(r["params"][k] for k in keys)]
+        cells = [
+            r["rank"] or "—",
+            r["trial"],
+            r["run"],
+            r["status"],
+            f"{r['value']:.4f}" if r["value"] is not None else "—",
+            *(r["params"][k] for k in keys),
+        ]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return head + "\n" + "\n".join(lines) + "\n"
 

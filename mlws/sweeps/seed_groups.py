@@ -2,6 +2,7 @@
 grouped by everything but the seed, each group's objective as mean ± sd [95% CI], ranked by mean,
 and whether the top two are distinguishable from seed noise. A replicate group (a sweep over `seed`
 alone) is one group. Pure."""
+
 from __future__ import annotations
 
 from ..stats import rank, summary_text
@@ -37,8 +38,11 @@ def lines(found: dict | None) -> list[str]:
     """The groups in words, for the sweep's table and its markdown."""
     if not found:
         return []
-    out = [f"by {', '.join(found['keys'])} over seeds (mean ± sd [95% CI]):" if found["keys"] else
-           "over seeds (mean ± sd [95% CI]):"]
+    out = [
+        f"by {', '.join(found['keys'])} over seeds (mean ± sd [95% CI]):"
+        if found["keys"]
+        else "over seeds (mean ± sd [95% CI]):"
+    ]
     for i, g in enumerate(found["groups"], 1):
         params = ", ".join(f"{k}={v}" for k, v in g["params"].items()) or "all trials"
         out.append(f"  {i}. {params}: {g['text']}")

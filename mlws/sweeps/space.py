@@ -1,5 +1,6 @@
 """A sweep command's overrides, parsed with Hydra's own override grammar: what is fixed, what is swept
 (the search space), what configures Hydra's sweeper; the sweep's signature. No composition here."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,9 +12,9 @@ from ..errors import MlwsError
 
 @dataclass(frozen=True)
 class SweepArgs:
-    fixed: tuple[str, ...]      # ordinary overrides, every trial gets them
-    swept: dict                 # key → its sweep expression as typed, e.g. {"model.lr": "1e-3,3e-4"}
-    hydra: tuple[str, ...]      # hydra/sweeper=optuna, hydra.sweeper.n_trials=20, ...
+    fixed: tuple[str, ...]  # ordinary overrides, every trial gets them
+    swept: dict  # key → its sweep expression as typed, e.g. {"model.lr": "1e-3,3e-4"}
+    hydra: tuple[str, ...]  # hydra/sweeper=optuna, hydra.sweeper.n_trials=20, ...
     representative: tuple[str, ...]  # one point of the space (each swept key's first value)
     task: tuple[str, ...] = ()  # the non-Hydra overrides in the command's order (as Hydra's sweepers get them)
     grid_size: int | None = None  # the number of points when every swept key is a list or range
@@ -61,13 +62,16 @@ def _values(o) -> list[str] | None:
     """A list or range sweep's values as override strings; None for an interval (a sampled range;
     its lower end stands for it when validating)."""
     from hydra.errors import HydraException
+
     if not o.is_discrete_sweep():
         return None
     try:
         values = list(o.sweep_string_iterator())
     except HydraException as e:  # glob(): it needs the config's groups, which are not read here
-        raise MlwsError(f"'{o.input_line}': {str(e).strip().splitlines()[0]}; mlws sweeps take lists, ranges, "
-                        "choice() and interval(), not glob()") from None
+        raise MlwsError(
+            f"'{o.input_line}': {str(e).strip().splitlines()[0]}; mlws sweeps take lists, ranges, "
+            "choice() and interval(), not glob()"
+        ) from None
     if not values:
         raise MlwsError(f"'{o.input_line}' sweeps over no value")
     return values
@@ -75,8 +79,10 @@ def _values(o) -> list[str] | None:
 
 def signature(args: SweepArgs, config_space: dict) -> str:
     """Same fixed overrides, search space and sweeper settings → the same sweep (its resume)."""
-    blob = json.dumps({"fixed": sorted(args.fixed), "space": space_of(args, config_space),
-                       "hydra": sorted(args.hydra)}, sort_keys=True)
+    blob = json.dumps(
+        {"fixed": sorted(args.fixed), "space": space_of(args, config_space), "hydra": sorted(args.hydra)},
+        sort_keys=True,
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

@@ -12,6 +12,7 @@ Before anything is recorded, `jobs_to_check` are planned and validated, and `che
 the runs' monitor.mode. Then `begin` binds the adapter to the sweep (its id, where its state lives,
 what an earlier driver left), and mlws's Hydra sweeper plugin (hydra_plugins/mlws_sweeper) loops:
 `ask` a batch → mlws's launcher runs it → `tell` each job's value, until `done`."""
+
 from __future__ import annotations
 
 import importlib
@@ -34,6 +35,7 @@ NOT_SETTINGS = ("_target_", "_recursive_", "adapter")  # read by Hydra and by `s
 class Job:
     """One trial to run: its overrides, and the sweeper's own number for it (Optuna's trial number;
     recorded on the run as `study_trial`), if it keeps one."""
+
     overrides: tuple[str, ...]
     number: int | None = None
 
@@ -41,11 +43,12 @@ class Job:
 @dataclass(frozen=True)
 class SweepContext:
     """What `begin` gets: the sweep it now drives."""
+
     sweep_id: int
     registry_url: str
-    mode: str            # monitor.mode of the runs: "max" or "min"
+    mode: str  # monitor.mode of the runs: "max" or "min"
     parallel: int
-    state: dict          # what `state()` returned when this sweep was last recorded ({} for a new one)
+    state: dict  # what `state()` returned when this sweep was last recorded ({} for a new one)
 
 
 class Sweeper(ABC):
@@ -129,19 +132,23 @@ def sweeper_for(settings: dict, args: SweepArgs, workspace=None) -> Sweeper:
     target = str(settings.get("_target_", ""))
     path = settings.get("adapter") or HYDRA_SWEEPERS.get(target)
     if not path:
-        raise MlwsError(f"hydra/sweeper: '{target}' is not a sweeper mlws can drive; choose basic (a grid, the "
-                        "default), hydra/sweeper=optuna or hydra/sweeper=mlws_random, or give its config an "
-                        "`adapter:` (a mlws.sweeps.sweeper.Sweeper subclass)")
+        raise MlwsError(
+            f"hydra/sweeper: '{target}' is not a sweeper mlws can drive; choose basic (a grid, the "
+            "default), hydra/sweeper=optuna or hydra/sweeper=mlws_random, or give its config an "
+            "`adapter:` (a mlws.sweeps.sweeper.Sweeper subclass)"
+        )
     cls = _load(str(path), workspace)
     if cls.extra:
         from ..extras import require
+
         require(cls.extra, f"the {cls.name} sweeper")
     kwargs = {k: v for k, v in settings.items() if k not in NOT_SETTINGS}
     known = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "args")]
     unknown = sorted(set(kwargs) - set(known))
     if unknown:
-        raise MlwsError(f"hydra.sweeper.{unknown[0]} is not a setting of the {cls.name} sweeper "
-                        f"(its settings: {', '.join(known)})")
+        raise MlwsError(
+            f"hydra.sweeper.{unknown[0]} is not a setting of the {cls.name} sweeper (its settings: {', '.join(known)})"
+        )
     return cls(args, **kwargs)
 
 

@@ -1,10 +1,10 @@
 """A sweep's trials: their identity (a hash of the effective config), what to do with each on a
 resume, and the value each reports to the sweeper. Pure: the caller supplies the runs."""
+
 from __future__ import annotations
 
 import hashlib
 import json
-
 
 
 def trial_key(config: dict) -> str:

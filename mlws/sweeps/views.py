@@ -1,5 +1,6 @@
 """What `mlws sweep ID` and `mlws sweeps` show: a sweep's trials ranked best first with the keys that
 vary, and every sweep with its trial counts and best value. Read-only."""
+
 from __future__ import annotations
 
 from .ranking import rank, rows
@@ -16,8 +17,15 @@ def view(registry, sweep_id: int) -> dict:
     succeeded = {t["trial_key"] for t in trials if t["status"] == "succeeded"}
     unsucceeded = sorted({t["trial_key"] for t in trials if t["trial_key"] not in succeeded})
     from .seed_groups import seed_groups  # a sweep that varies seed: its trials by everything else
-    return {"sweep": record, "varied": keys, "trials": table, "counts": counts, "unsucceeded": len(unsucceeded),
-            "seed_groups": seed_groups(keys, table, record["mode"])}
+
+    return {
+        "sweep": record,
+        "varied": keys,
+        "trials": table,
+        "counts": counts,
+        "unsucceeded": len(unsucceeded),
+        "seed_groups": seed_groups(keys, table, record["mode"]),
+    }
 
 
 def listing(registry, limit: int | None = None) -> list[dict]:
@@ -34,6 +42,8 @@ def listing(registry, limit: int | None = None) -> list[dict]:
             counts[t["status"]] = counts.get(t["status"], 0) + 1
         ranked = rank(mine, r["metric"], r["mode"])
         top = ranked[0] if ranked and value_of(ranked[0], r["metric"]) is not None else None
-        out.append(with_live_status(r) | {"counts": counts, "best": top and {
-            "run": top["id"], "value": value_of(top, r["metric"])}})
+        out.append(
+            with_live_status(r)
+            | {"counts": counts, "best": top and {"run": top["id"], "value": value_of(top, r["metric"])}}
+        )
     return out

@@ -10,6 +10,7 @@
 
 Only test code imports this package: it imports pytest.
 """
+
 from .backend_suite import BackendTestSuite
 
 __all__ = ["BackendTestSuite"]

@@ -19,6 +19,7 @@ Each test drives the `mlws` command in a subprocess, as a user would, in a fresh
 a backend declares what it can do with the capability flags, and changes how it is driven or
 checked by overriding a hook (`mlws`, `wait_until_training`, `check_logs`, the fixtures).
 """
+
 from __future__ import annotations
 
 import json
@@ -48,19 +49,19 @@ class BackendTestSuite:
     """Subclass it in a test module (its name starting with `Test`) and set what applies."""
 
     # -- the backend -------------------------------------------------------------------------------
-    backend_name: str = ""            # the name the backend records with each run (Backend.name)
-    overrides: Sequence[str] = ()     # the overrides that choose and configure it, e.g. ("compute=ray",)
+    backend_name: str = ""  # the name the backend records with each run (Backend.name)
+    overrides: Sequence[str] = ()  # the overrides that choose and configure it, e.g. ("compute=ray",)
     bad_overrides: Sequence[str] = ()  # compute input it refuses before anything is recorded
-    bad_message: str = ""             # a fragment of that refusal's message
+    bad_message: str = ""  # a fragment of that refusal's message
     # -- what it can do (a test of a capability it lacks is skipped, saying so) ----------------------
-    detach: bool = True     # `mlws train --detach` returns at once; the run is recorded running
-    cancel: bool = True     # `mlws stop RUN` stops a running run and records it stopped
-    logs: bool = True       # `mlws logs RUN` prints a run's output
+    detach: bool = True  # `mlws train --detach` returns at once; the run is recorded running
+    cancel: bool = True  # `mlws stop RUN` stops a running run and records it stopped
+    logs: bool = True  # `mlws logs RUN` prints a run's output
     artifacts: bool = True  # a foreground run finishes here and `mlws cp RUN:PATH` copies its files
     # -- the runs ------------------------------------------------------------------------------------
     experiment: str = "suite_01"  # the experiment every test trains (the workspace's own)
     long_run: Sequence[str] = ("trainer.max_epochs=10000", "logger=none")  # trains until stopped
-    short_run: Sequence[str] = ("trainer.max_epochs=1", "logger=none")     # finishes in seconds
+    short_run: Sequence[str] = ("trainer.max_epochs=1", "logger=none")  # finishes in seconds
     log_text: str = "GPU available"  # a line the worker's output has (Lightning's first lines)
     artifact: str = "checkpoints/last.ckpt"  # a file a finished run has, relative to its run folder
     timeout: float = 300.0  # seconds for one command, and for a run to start training
@@ -70,9 +71,16 @@ class BackendTestSuite:
     def backend_env(self, tmp_path) -> dict:
         """The environment of every command: no W&B credentials or MLWS_* settings from this machine."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "MLWS_"))}
-        env.update({"NETRC": str(tmp_path / "no-netrc"), "WANDB_MODE": "offline", "PYTHONHASHSEED": "0",
-                    "WANDB_CONFIG_DIR": str(tmp_path / "wandb-config"),
-                    "WANDB_CACHE_DIR": str(tmp_path / "wandb-cache"), "WANDB_DATA_DIR": str(tmp_path / "wandb-data")})
+        env.update(
+            {
+                "NETRC": str(tmp_path / "no-netrc"),
+                "WANDB_MODE": "offline",
+                "PYTHONHASHSEED": "0",
+                "WANDB_CONFIG_DIR": str(tmp_path / "wandb-config"),
+                "WANDB_CACHE_DIR": str(tmp_path / "wandb-cache"),
+                "WANDB_DATA_DIR": str(tmp_path / "wandb-data"),
+            }
+        )
         return env
 
     @pytest.fixture
@@ -84,8 +92,21 @@ class BackendTestSuite:
         git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
         subprocess.run([*git, "init", "-q"], cwd=ws, check=True)
         example = "mlws.examples.digits"
-        out = self.run_mlws(ws, backend_env, "init", "--name", "suite", "--model", f"{example}.DigitsClassifier",
-                            "--data", f"{example}.DigitsDataModule", "--metric", "val/acc", "--mode", "max")
+        out = self.run_mlws(
+            ws,
+            backend_env,
+            "init",
+            "--name",
+            "suite",
+            "--model",
+            f"{example}.DigitsClassifier",
+            "--data",
+            f"{example}.DigitsDataModule",
+            "--metric",
+            "val/acc",
+            "--mode",
+            "max",
+        )
         assert out.returncode == 0, out.stderr[-3000:]
         model = ws / "conf" / "model" / "suite.yaml"
         model.write_text(model.read_text().replace("net: ???\n", _NET))
@@ -108,8 +129,14 @@ class BackendTestSuite:
 
     def run_mlws(self, ws: Path, env: dict, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
         """Run `mlws ARGS` in the workspace (a backend whose service is faked routes it through the fake)."""
-        return subprocess.run([sys.executable, "-m", "mlws.cli.main", *args], cwd=ws, env=env, capture_output=True,
-                              text=True, timeout=timeout or self.timeout)
+        return subprocess.run(
+            [sys.executable, "-m", "mlws.cli.main", *args],
+            cwd=ws,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout or self.timeout,
+        )
 
     def wait_until_training(self, ws: Path, env: dict, run_id: int) -> None:
         """Return once the run really trains (so a stop lands mid-training): its progress file has steps."""
@@ -146,12 +173,15 @@ class BackendTestSuite:
             pytest.skip(f"the backend declares {capability} = False")
 
     # -- the contract -----------------------------------------------------------------------------------
-    def test_backend_is_chosen_by_target_and_implements_the_contract(self, backend_workspace, backend_env,
-                                                                    backend_overrides):
+    def test_backend_is_chosen_by_target_and_implements_the_contract(
+        self, backend_workspace, backend_env, backend_overrides
+    ):
         from mlws.compute import Backend, backend_class
+
         assert self.backend_name, "set backend_name: the name the backend records with each run"
-        plan = self.mlws_json(backend_workspace, backend_env, "plan", f"+experiment={self.experiment}",
-                              *backend_overrides)
+        plan = self.mlws_json(
+            backend_workspace, backend_env, "plan", f"+experiment={self.experiment}", *backend_overrides
+        )
         config = plan["spec"]["config"] if "spec" in plan else plan["config"]
         cls = backend_class(config["compute"], workspace=backend_workspace)
         assert issubclass(cls, Backend) and cls.name == self.backend_name
@@ -161,10 +191,19 @@ class BackendTestSuite:
         assert self.mlws_json(backend_workspace, backend_env, "runs") == []  # a plan records nothing
 
     def test_bad_compute_input_is_refused_and_records_nothing(self, backend_workspace, backend_env, backend_overrides):
-        assert self.bad_overrides and self.bad_message, \
+        assert self.bad_overrides and self.bad_message, (
             "set bad_overrides and bad_message: compute input the backend refuses before anything is recorded"
-        out = self.run_mlws(backend_workspace, backend_env, "train", f"+experiment={self.experiment}", *self.short_run,
-                            *backend_overrides, *self.bad_overrides, "--detach" if self.detach else "--json")
+        )
+        out = self.run_mlws(
+            backend_workspace,
+            backend_env,
+            "train",
+            f"+experiment={self.experiment}",
+            *self.short_run,
+            *backend_overrides,
+            *self.bad_overrides,
+            "--detach" if self.detach else "--json",
+        )
         assert out.returncode == 2 and self.bad_message in out.stderr, out.stderr[-3000:]
         assert "Traceback" not in out.stderr
         assert self.mlws_json(backend_workspace, backend_env, "runs") == []
@@ -173,8 +212,9 @@ class BackendTestSuite:
         self._needs("detach")
         self._needs("cancel")
         ws, env = backend_workspace, backend_env
-        out = self.run_mlws(ws, env, "train", f"+experiment={self.experiment}", *self.long_run, *backend_overrides,
-                            "--detach")
+        out = self.run_mlws(
+            ws, env, "train", f"+experiment={self.experiment}", *self.long_run, *backend_overrides, "--detach"
+        )
         assert out.returncode == 0, out.stderr[-3000:]
         assert out.stdout.startswith("run 1 ") and "follow with: mlws logs 1 --follow" in out.stdout
         runs = self.mlws_json(ws, env, "runs")
@@ -192,8 +232,9 @@ class BackendTestSuite:
         self._needs("detach")
         self._needs("logs")
         ws, env = backend_workspace, backend_env
-        out = self.run_mlws(ws, env, "train", f"+experiment={self.experiment}", *self.long_run, *backend_overrides,
-                            "--detach")
+        out = self.run_mlws(
+            ws, env, "train", f"+experiment={self.experiment}", *self.long_run, *backend_overrides, "--detach"
+        )
         assert out.returncode == 0, out.stderr[-3000:]
         self.wait_until_training(ws, env, 1)
         logs = self.run_mlws(ws, env, "logs", "1")
@@ -203,14 +244,18 @@ class BackendTestSuite:
     def test_a_finished_runs_artifacts_are_reachable(self, backend_workspace, backend_env, backend_overrides, tmp_path):
         self._needs("artifacts")
         ws, env = backend_workspace, backend_env
-        out = self.run_mlws(ws, env, "train", f"+experiment={self.experiment}", *self.short_run, *backend_overrides,
-                            "--json")
+        out = self.run_mlws(
+            ws, env, "train", f"+experiment={self.experiment}", *self.short_run, *backend_overrides, "--json"
+        )
         assert out.returncode == 0, out.stderr[-3000:]
         record = json.loads(out.stdout)
         assert record["backend"] == self.backend_name and record["status"] == "succeeded", record
         assert self.mlws_json(ws, env, "show", "1")["status"] == "succeeded"
         copied = self.run_mlws(ws, env, "cp", f"1:{self.artifact}", str(tmp_path / "copied"))
         assert copied.returncode == 0, copied.stderr[-3000:]
-        found = [p for p in (tmp_path / "copied").rglob("*") if p.is_file()] if (tmp_path / "copied").is_dir() \
+        found = (
+            [p for p in (tmp_path / "copied").rglob("*") if p.is_file()]
+            if (tmp_path / "copied").is_dir()
             else [tmp_path / "copied"]
+        )
         assert found and all(p.stat().st_size > 0 for p in found), f"mlws cp copied nothing of {self.artifact}"

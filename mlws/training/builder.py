@@ -1,4 +1,5 @@
 """RunSpec -> Lightning objects via Hydra's instantiate -> fit -> metrics and artifact paths."""
+
 from __future__ import annotations
 
 import os
@@ -15,19 +16,21 @@ class FitResult:
     metrics: dict
     artifacts: dict
     interrupted: bool = False
-    stop_reason: str | None = None   # a guard (early stopping, time limit) ended training
+    stop_reason: str | None = None  # a guard (early stopping, time limit) ended training
 
 
 def _instantiate(node: dict, where: str, **kwargs):
     """hydra.utils.instantiate with a message that names the config key when a target fails."""
     from hydra.errors import InstantiationException
     from hydra.utils import instantiate
+
     try:
         return instantiate(node, **kwargs)
     except InstantiationException as e:
         # Hydra says "Error locating target 'acme.data.X'" (with the nested key, if any); the cause
         # (a missing package, a syntax error in the user's file, a wrong argument) ends its chain.
         import re
+
         text = str(e)
         target = re.search(r"(?:locating|call to) target '([^']+)'", text)
         key = re.search(r"full_key: (\S+)", text)
@@ -54,8 +57,8 @@ def build_callbacks(cfg: dict, run_dir: Path, pl) -> list:
     """The configured callbacks and mlws's own, all of the run's Lightning package `pl`."""
     from .flavour import adopt, retargeted
     from .hardware import HardwareMonitor
-    from .recorder import RunRecorder
     from .last_checkpoint import keep_last_current
+    from .recorder import RunRecorder
     from .uninterrupted import save_uninterrupted
 
     callbacks = []
@@ -68,22 +71,27 @@ def build_callbacks(cfg: dict, run_dir: Path, pl) -> list:
                 cb.dirpath = str(run_dir / "checkpoints")
             if cfg.get("safe_weights", True):
                 from .safe_weights import add_safe_weights
+
                 add_safe_weights(cb)
             keep_last_current(cb)
             save_uninterrupted(cb)
         callbacks.append(cb)
     compute = cfg.get("compute") or {}
     if compute.get("max_runtime_minutes"):
-        callbacks.append(pl.callbacks.Timer(duration={"minutes": float(compute["max_runtime_minutes"])}, interval="step"))
+        callbacks.append(
+            pl.callbacks.Timer(duration={"minutes": float(compute["max_runtime_minutes"])}, interval="step")
+        )
     interval = float((cfg.get("monitor") or {}).get("hardware_interval_s", 2.0))
     if interval > 0:
         callbacks.append(adopt(HardwareMonitor(run_dir, interval_s=interval), pl, "hardware"))
     callbacks.append(adopt(RunRecorder(run_dir), pl, "recorder"))
     if cfg.get("monitor"):
         from .monitored import MonitoredMetrics
+
         callbacks.append(adopt(MonitoredMetrics(cfg["monitor"]), pl, "monitored metrics"))
-    if (cfg.get("trainer") or {}).get("enable_model_summary", True) is not False and \
-            not any(isinstance(cb, pl.callbacks.ModelSummary) for cb in callbacks):
+    if (cfg.get("trainer") or {}).get("enable_model_summary", True) is not False and not any(
+        isinstance(cb, pl.callbacks.ModelSummary) for cb in callbacks
+    ):
         # the plain summary logs (to the run's log); the rich one Lightning picks prints to the terminal
         callbacks.append(pl.callbacks.ModelSummary(max_depth=1))
     return callbacks
@@ -95,6 +103,7 @@ def build_logger(spec: RunSpec, run_dir: Path, package: str):
     from hydra.utils import get_class
 
     from .flavour import retarget
+
     node = dict(spec.config.get("logger") or {})
     target = node.pop("_target_", None)
     target = target and retarget(target, package)
@@ -108,15 +117,19 @@ def build_logger(spec: RunSpec, run_dir: Path, package: str):
         import wandb
 
         from .wandb_mode import resolve_mode
+
         node["mode"] = resolve_mode(node.get("mode"))
         node.setdefault("name", f"run-{spec.run_id}" + (f"-{spec.experiment}" if spec.experiment else ""))
         node.setdefault("tags", ([spec.experiment] if spec.experiment else []) + list(spec.labels))
         node.setdefault("notes", spec.note or spec.config.get("description"))
-        node["config"] = {**spec.config, "mlws": {"run_id": spec.run_id, "overrides": list(spec.overrides),
-                                                  "git": spec.git}}
+        node["config"] = {
+            **spec.config,
+            "mlws": {"run_id": spec.run_id, "overrides": list(spec.overrides), "git": spec.git},
+        }
         node["settings"] = wandb.Settings(silent=True, console="off")
         if (run_dir / "checkpoints" / "last.ckpt").exists():  # carrying on (mlws resume): the same W&B run
             from .resuming import wandb_resume
+
             node.update(wandb_resume(run_dir))
     node["save_dir"] = str(run_dir)
     logger = cls(**node)
@@ -134,9 +147,9 @@ def fit(spec: RunSpec, extend=None) -> FitResult:
     """Train the run. A compute backend may add Trainer arguments and callbacks, built for the run's
     Lightning package: `extend(pl) -> (trainer arguments, callbacks)` (a DDP strategy, Ray Train's).
     The libraries' notices and warnings go to RUN_DIR/train.log (mlws/training/quiet.py)."""
-    import pytorch_lightning
 
     from .quiet import chatter_to_log
+
     with chatter_to_log(spec.run_dir) as log:
         result = _fit(spec, extend, log)
     result.artifacts["log"] = log.stats["path"]
@@ -148,6 +161,7 @@ def _fit(spec: RunSpec, extend, log) -> FitResult:
     import pytorch_lightning
 
     from . import flavour
+
     cfg, run_dir = spec.config, Path(spec.run_dir)
     pytorch_lightning.seed_everything(int(cfg.get("seed", 0)), workers=True, verbose=False)  # either package's
     datamodule = _instantiate(cfg["data"], "data")
@@ -159,30 +173,47 @@ def _fit(spec: RunSpec, extend, log) -> FitResult:
     overrides, extra_callbacks = extend(pl) if extend is not None else ({}, [])
     from .exact import trainer_arguments
     from .resuming import RngState
+
     overrides = {**trainer_arguments(), **overrides}  # rerun --exact: deterministic algorithms
     callbacks = build_callbacks(cfg, run_dir, pl) + list(extra_callbacks) + [flavour.adopt(RngState(), pl, "rng state")]
     logger = build_logger(spec, run_dir, package)
-    trainer = _instantiate(flavour.retargeted(cfg["trainer"], package), "trainer", callbacks=callbacks,
-                           logger=logger if logger is not None else False, default_root_dir=str(run_dir),
-                           **overrides)
+    trainer = _instantiate(
+        flavour.retargeted(cfg["trainer"], package),
+        "trainer",
+        callbacks=callbacks,
+        logger=logger if logger is not None else False,
+        default_root_dir=str(run_dir),
+        **overrides,
+    )
     if trainer.is_global_zero:  # one line in mlws's words where Lightning printed several
         import torch
-        print(f"run {spec.run_id}: training on {trainer.strategy.root_device} (GPU available: "
-              f"{'yes' if torch.cuda.is_available() else 'no'}); notices and warnings: {log.stats['path']}",
-              flush=True)
+
+        print(
+            f"run {spec.run_id}: training on {trainer.strategy.root_device} (GPU available: "
+            f"{'yes' if torch.cuda.is_available() else 'no'}); notices and warnings: {log.stats['path']}",
+            flush=True,
+        )
     # After a spot preemption SkyPilot reruns the job on a new VM: carry on from the last checkpoint.
     # It is this run's own file, so its pickled hyperparameters (a `net`, partials) may load; nothing
     # else ever reads a .ckpt this way (inference reads the safetensors weights).
     last = run_dir / "checkpoints" / "last.ckpt"
     if last.exists():  # said on the terminal: Lightning's own notice of it goes to the run's log
         from .resuming import before_resume
+
         before_resume(run_dir, last)  # metrics past the checkpoint are written again, once
-        print(f"Restoring states from the checkpoint path {last} (the run was stopped or preempted: it "
-              "carries on from there)", flush=True)
+        print(
+            f"Restoring states from the checkpoint path {last} (the run was stopped or preempted: it "
+            "carries on from there)",
+            flush=True,
+        )
     ok, stopped = False, False
     try:
-        trainer.fit(model, datamodule=datamodule, ckpt_path=str(last) if last.exists() else None,
-                    weights_only=False if last.exists() else None)
+        trainer.fit(
+            model,
+            datamodule=datamodule,
+            ckpt_path=str(last) if last.exists() else None,
+            weights_only=False if last.exists() else None,
+        )
         ok = True
     except (KeyboardInterrupt, SystemExit):
         # A stop the user asked for (Lightning turns Ctrl-C and SIGTERM into a graceful shutdown, then
@@ -194,10 +225,17 @@ def _fit(spec: RunSpec, extend, log) -> FitResult:
         if stopped or trainer.interrupted or reason:
             _tag_wandb("stopped")
         _finish_wandb(logger, ok)
-    artifacts = {**_artifacts(trainer, logger, run_dir, pl), "lightning": f"{package} {pl.__version__}",
-                 **_data_input(datamodule)}
-    return FitResult(metrics=scalar_metrics(trainer.callback_metrics), artifacts=artifacts,
-                     interrupted=stopped or trainer.interrupted, stop_reason=reason)
+    artifacts = {
+        **_artifacts(trainer, logger, run_dir, pl),
+        "lightning": f"{package} {pl.__version__}",
+        **_data_input(datamodule),
+    }
+    return FitResult(
+        metrics=scalar_metrics(trainer.callback_metrics),
+        artifacts=artifacts,
+        interrupted=stopped or trainer.interrupted,
+        stop_reason=reason,
+    )
 
 
 def _data_input(datamodule) -> dict:
@@ -247,13 +285,18 @@ def _artifacts(trainer, logger, run_dir: Path, pl) -> dict:
     if logger is not None and type(logger).__name__ == "WandbLogger":
         init = getattr(logger, "_wandb_init", {})
         out["wandb_mode"] = os.environ.get("WANDB_MODE") or init.get("mode")
-        out["wandb"] = {"mode": out["wandb_mode"], "id": getattr(logger, "version", None),
-                        "project": init.get("project"), "entity": init.get("entity")}
+        out["wandb"] = {
+            "mode": out["wandb_mode"],
+            "id": getattr(logger, "version", None),
+            "project": init.get("project"),
+            "entity": init.get("entity"),
+        }
     return out
 
 
 def _tag_wandb(tag: str) -> None:
     import sys
+
     wandb = sys.modules.get("wandb")
     if wandb is not None and wandb.run is not None and tag not in (wandb.run.tags or ()):
         wandb.run.tags = (*(wandb.run.tags or ()), tag)
@@ -264,5 +307,6 @@ def _finish_wandb(logger, ok: bool) -> None:
     if logger is None or type(logger).__name__ != "WandbLogger":
         return
     import wandb
+
     if wandb.run is not None:
         wandb.finish(exit_code=0 if ok else 1)

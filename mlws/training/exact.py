@@ -5,6 +5,7 @@ worker with MLWS_EXACT=1 and MLWS_CODE_DIR=that worktree, in its environment (a 
 this process or its child). Workers of every run already seed Python, NumPy, torch and each data
 loader worker from the config's `seed` (Lightning's seed_everything(workers=True)).
 """
+
 from __future__ import annotations
 
 import os
@@ -32,6 +33,7 @@ def trainer_arguments() -> dict:
     if not is_exact():
         return {}
     import torch
+
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # cuBLAS's deterministic workspace
     torch.use_deterministic_algorithms(True)
     torch.backends.cudnn.benchmark = False

@@ -10,6 +10,7 @@ Two ways, in this order:
 Where neither is possible the record says "not fingerprinted" and why. Compare two records with
 `changed(a, b)`. Nothing here imports torch; the data module's class is imported only when needed.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -46,8 +47,13 @@ def path_values(node, prefix: str = "data") -> dict[str, str]:
     return found
 
 
-def data_fingerprint(data_cfg: dict | None, workspace: str | os.PathLike, *, budget_s: float = BUDGET_S,
-                     state_dir: str | os.PathLike | None = None) -> dict:
+def data_fingerprint(
+    data_cfg: dict | None,
+    workspace: str | os.PathLike,
+    *,
+    budget_s: float = BUDGET_S,
+    state_dir: str | os.PathLike | None = None,
+) -> dict:
     """{"digest", "method", ...} or {"digest": None, "reason": "not fingerprinted: ..."}; never raises."""
     data_cfg = data_cfg or {}
     try:
@@ -73,6 +79,7 @@ def _module_fingerprint(data_cfg: dict) -> dict | None:
         return None
     from ..errors import MlwsError
     from ..targets import load_class
+
     try:
         cls = load_class(target, "data._target_")
     except MlwsError:  # the run itself says so when it builds the module; the files may still tell
@@ -80,14 +87,19 @@ def _module_fingerprint(data_cfg: dict) -> dict | None:
     if not callable(getattr(cls, "fingerprint", None)):
         return None
     from .builder import _instantiate
+
     started = time.perf_counter()
     value = _instantiate(data_cfg, "data").fingerprint()
-    return {"digest": str(value), "method": f"{cls.__name__}.fingerprint()",
-            "seconds": round(time.perf_counter() - started, 3)}
+    return {
+        "digest": str(value),
+        "method": f"{cls.__name__}.fingerprint()",
+        "seconds": round(time.perf_counter() - started, 3),
+    }
 
 
-def files_fingerprint(paths: dict[str, str], workspace: Path, *, budget_s: float = BUDGET_S,
-                      cache_path: Path | None = None) -> dict:
+def files_fingerprint(
+    paths: dict[str, str], workspace: Path, *, budget_s: float = BUDGET_S, cache_path: Path | None = None
+) -> dict:
     """One digest over every file under these paths (relative ones from the workspace)."""
     started = time.perf_counter()
     cache = _read_cache(cache_path)
@@ -105,8 +117,10 @@ def files_fingerprint(paths: dict[str, str], workspace: Path, *, budget_s: float
             if not entry or entry[:2] != stamp:
                 if time.perf_counter() - started > budget_s:
                     _write_cache(cache_path, cache)  # what was hashed is kept: the next run goes further
-                    return not_fingerprinted(f"hashing {key}={value} took over {budget_s:g} s "
-                                             f"({n_files} files done; the next run continues from the cache)")
+                    return not_fingerprinted(
+                        f"hashing {key}={value} took over {budget_s:g} s "
+                        f"({n_files} files done; the next run continues from the cache)"
+                    )
                 entry = [*stamp, _sha256(path)]
                 cache[str(path)] = entry
                 hashed += 1
@@ -115,8 +129,15 @@ def files_fingerprint(paths: dict[str, str], workspace: Path, *, budget_s: float
             n_bytes += st.st_size
     if hashed:
         _write_cache(cache_path, cache)
-    return {"digest": "sha256:" + total.hexdigest(), "method": "files", "paths": paths, "files": n_files,
-            "bytes": n_bytes, "hashed": hashed, "seconds": round(time.perf_counter() - started, 3)}
+    return {
+        "digest": "sha256:" + total.hexdigest(),
+        "method": "files",
+        "paths": paths,
+        "files": n_files,
+        "bytes": n_bytes,
+        "hashed": hashed,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
 
 
 def _files(root: Path):
@@ -154,6 +175,7 @@ def _write_cache(path: Path | None, cache: dict) -> None:
     if path is None:
         return
     from ..fileio import write_atomic
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, json.dumps(cache, separators=(",", ":")))

@@ -5,6 +5,7 @@ with separate class hierarchies: a Trainer of one refuses a module, data module,
 strategy of the other. The user never says which: mlws reads it off the model's classes and builds
 the Trainer, the configured callbacks and logger, and its own callbacks from the same package.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -30,8 +31,9 @@ def package_of(model) -> str:
     """`lightning.pytorch` or `pytorch_lightning`: where the model's LightningModule comes from."""
     name = _package_of_class(type(model), "LightningModule")
     if name is None:
-        raise RunFailed(f"model: {_qualname(model)} is not a LightningModule "
-                        "(of lightning.pytorch or pytorch_lightning)")
+        raise RunFailed(
+            f"model: {_qualname(model)} is not a LightningModule (of lightning.pytorch or pytorch_lightning)"
+        )
     return name
 
 
@@ -44,7 +46,7 @@ def retarget(target: str, package: str) -> str:
     `lightning.pytorch.Trainer`, and `lightning.Trainer`; any other target unchanged."""
     for prefix in PACKAGES:
         if target.startswith(prefix + "."):
-            return package + target[len(prefix):]
+            return package + target[len(prefix) :]
     if target.startswith("lightning.") and target.split(".")[1] in _TOP_LEVEL:
         return f"{package}.{target.split('.', 1)[1]}"
     return target
@@ -53,8 +55,10 @@ def retarget(target: str, package: str) -> str:
 def retargeted(node, package: str):
     """A copy of a config node with every `_target_` in it retargeted (a Trainer's profiler too)."""
     if isinstance(node, dict):
-        return {k: retarget(v, package) if k == "_target_" and isinstance(v, str) else retargeted(v, package)
-                for k, v in node.items()}
+        return {
+            k: retarget(v, package) if k == "_target_" and isinstance(v, str) else retargeted(v, package)
+            for k, v in node.items()
+        }
     if isinstance(node, list):
         return [retargeted(v, package) for v in node]
     return node
@@ -92,9 +96,11 @@ def check_data(datamodule, package: str) -> None:
 
 
 def mixed(where: str, obj, what: str, package: str) -> str:
-    return (f"{where}: {_qualname(obj)} is {what}, but the model is a {package} LightningModule; "
-            "Lightning cannot mix the two packages: write both with one (`import lightning as L` "
-            "or `import pytorch_lightning as pl`)")
+    return (
+        f"{where}: {_qualname(obj)} is {what}, but the model is a {package} LightningModule; "
+        "Lightning cannot mix the two packages: write both with one (`import lightning as L` "
+        "or `import pytorch_lightning as pl`)"
+    )
 
 
 def _qualname(obj) -> str:

@@ -5,6 +5,7 @@ The spend is the run's, not the process's: seconds already billed are kept in th
 first process also counts the time since the launch (provisioning, setup). Under DDP every rank
 stops at the same batch: the decision is shared (any rank over budget stops all).
 """
+
 from __future__ import annotations
 
 import json
@@ -25,14 +26,24 @@ def cost_guards(spec, pl, *, hourly_price: float, launched_at: float | None = No
     run's cost, mlws/spend/reckon.py), and never stops training."""
     limit = (spec.config.get("compute") or {}).get("max_cost")
     from .flavour import adopt
-    guard = CostLimit(hourly_price=float(hourly_price), max_cost=float(limit) if limit else float("inf"),
-                      run_dir=spec.run_dir, launched_at=launched_at)
+
+    guard = CostLimit(
+        hourly_price=float(hourly_price),
+        max_cost=float(limit) if limit else float("inf"),
+        run_dir=spec.run_dir,
+        launched_at=launched_at,
+    )
     return [adopt(guard, pl, "cost")]
 
 
 class CostLimit(Hooks):
-    def __init__(self, hourly_price: float, max_cost: float, run_dir: str | os.PathLike | None = None,
-                 launched_at: float | None = None):
+    def __init__(
+        self,
+        hourly_price: float,
+        max_cost: float,
+        run_dir: str | os.PathLike | None = None,
+        launched_at: float | None = None,
+    ):
         self.hourly_price, self.max_cost = hourly_price, max_cost
         self.ledger = Path(run_dir) / LEDGER if run_dir else None
         self.started = time.time()
@@ -44,7 +55,9 @@ class CostLimit(Hooks):
         # segment holds: provisioning, setup, the gap after a preemption) at its own price.
         self.segments = [s for s in self.kept.get("segments") or [] if isinstance(s, dict)]
         self.before_s = sum(float(s.get("seconds") or 0) for s in self.segments)
-        self.earlier_usd = sum(float(s.get("seconds") or 0) * float(s.get("hourly_price") or 0) for s in self.segments) / 3600
+        self.earlier_usd = (
+            sum(float(s.get("seconds") or 0) * float(s.get("hourly_price") or 0) for s in self.segments) / 3600
+        )
         self.saved_at = 0.0
         self.stop_reason: str | None = None
 
@@ -69,9 +82,19 @@ class CostLimit(Hooks):
     def _save(self, trainer) -> None:
         if self.ledger is not None and trainer.is_global_zero:
             from ..fileio import write_atomic
+
             own = {"seconds": round(self.own_seconds(), 1), "hourly_price": self.hourly_price, **_where()}
-            write_atomic(self.ledger, json.dumps({**self.kept, "billed_seconds": round(self.billed_seconds(), 1),
-                                                  "hourly_price": self.hourly_price, "segments": [*self.segments, own]}))
+            write_atomic(
+                self.ledger,
+                json.dumps(
+                    {
+                        **self.kept,
+                        "billed_seconds": round(self.billed_seconds(), 1),
+                        "hourly_price": self.hourly_price,
+                        "segments": [*self.segments, own],
+                    }
+                ),
+            )
         self.saved_at = time.time()
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:

@@ -1,4 +1,5 @@
 """Samples CPU, memory and (through NVML) GPU use in a thread; logs them from the training loop."""
+
 from __future__ import annotations
 
 import json
@@ -14,6 +15,7 @@ def _nvml():
     """pynvml handles for visible GPUs, or None when there is no NVIDIA driver."""
     try:
         import pynvml
+
         pynvml.nvmlInit()
         return pynvml, [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(pynvml.nvmlDeviceGetCount())]
     except Exception:  # no library, no driver, no GPU: all mean "no GPU metrics"
@@ -22,6 +24,7 @@ def _nvml():
 
 def sample(process, nvml) -> dict:
     import psutil
+
     mem = psutil.virtual_memory()
     out = {
         "cpu_percent": psutil.cpu_percent(interval=None),
@@ -62,6 +65,7 @@ class HardwareMonitor(Hooks):
 
     def _loop(self) -> None:
         import psutil
+
         process, nvml = psutil.Process(), _nvml()
         process.cpu_percent(interval=None)  # the first reading is always 0: prime it
         psutil.cpu_percent(interval=None)
@@ -87,8 +91,10 @@ class HardwareMonitor(Hooks):
         self._steps_since = 0
         if not steps:
             return {}
-        return {"data_wait_fraction": wait / max(wait + compute, 1e-9),
-                "step_time_ms": 1000.0 * (wait + compute) / steps}
+        return {
+            "data_wait_fraction": wait / max(wait + compute, 1e-9),
+            "step_time_ms": 1000.0 * (wait + compute) / steps,
+        }
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
         # Time since the previous step ended is spent waiting for this batch (data loading).

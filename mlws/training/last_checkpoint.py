@@ -4,6 +4,7 @@ Lightning (2.6) writes last.ckpt only in a step that also saved a top-k file, so
 an epoch that did not improve leaves last.ckpt (and its weights) at the best epoch: `mlws resume`
 went back to it and the run's "last weights" were the best ones. After the hook Lightning saves at,
 a step where nothing was saved gets its last.ckpt."""
+
 from __future__ import annotations
 
 import functools
@@ -23,7 +24,9 @@ def _then_last(cb, hook, *, at_train_epoch_end: bool):
     def run(trainer, pl_module):
         hook(trainer, pl_module)
         # where Lightning itself saves (train epoch end or validation end), when it saved nothing here
-        if cb._should_save_on_train_epoch_end(trainer) == at_train_epoch_end and \
-                not cb._should_skip_saving_checkpoint(trainer):
+        if cb._should_save_on_train_epoch_end(trainer) == at_train_epoch_end and not cb._should_skip_saving_checkpoint(
+            trainer
+        ):
             cb._save_last_checkpoint(trainer, cb._monitor_candidates(trainer))
+
     return run

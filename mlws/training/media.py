@@ -4,14 +4,16 @@ A new view is one small MediaCallback subclass with `render` plus one YAML file 
 conf/callbacks/. Views assume validation batches are (inputs, targets) and that the module's
 forward returns class scores (or, for generative models, images).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from .flavour import Hooks
 import torch
+
+from .flavour import Hooks
 
 
 @dataclass
@@ -86,6 +88,7 @@ def log_image(trainer, name: str, image: np.ndarray) -> Path:
 
 def figure_to_array(fig) -> np.ndarray:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()
@@ -94,6 +97,7 @@ def figure_to_array(fig) -> np.ndarray:
 def new_figure(rows: int, cols: int, figsize, dpi: int = 80):
     """A matplotlib Figure without pyplot: no GUI backend, no global figure registry."""
     from matplotlib.figure import Figure
+
     fig = Figure(figsize=figsize, dpi=dpi)
     return fig, fig.subplots(rows, cols, squeeze=False)
 
@@ -110,8 +114,15 @@ class ConfusionMatrix(MediaCallback):
         for i in range(n):
             for j in range(n):
                 if matrix[i, j]:
-                    ax.text(j, i, int(matrix[i, j]), ha="center", va="center", fontsize=7,
-                            color="white" if matrix[i, j] > matrix.max() / 2 else "black")
+                    ax.text(
+                        j,
+                        i,
+                        int(matrix[i, j]),
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if matrix[i, j] > matrix.max() / 2 else "black",
+                    )
         ax.set(xlabel="predicted", ylabel="true", xticks=range(n), yticks=range(n), title="confusion matrix")
         return {"confusion_matrix": figure_to_array(fig)}
 

@@ -1,6 +1,7 @@
 """The run's own key metrics must be logged: checked right after Lightning's sanity validation (or
 the first validation when there is none), so a `monitor.metric` the module never logs stops the run
 in seconds with one line, instead of a whole epoch later inside Lightning's ModelCheckpoint."""
+
 from __future__ import annotations
 
 from ..errors import MlwsError
@@ -14,8 +15,10 @@ def unlogged(monitor: dict, logged: set[str]) -> str | None:
         if name and name not in logged:
             shown = ", ".join(sorted(logged)) or "nothing during validation"
             hint = f"monitor.{key}=NAME" + (" (or monitor.loss=null: the run has none)" if key == "loss" else "")
-            return (f"monitor.{key} is {name!r}, but the model logs {shown}: set {hint} in the config "
-                    "(conf/config.yaml or the experiment)")
+            return (
+                f"monitor.{key} is {name!r}, but the model logs {shown}: set {hint} in the config "
+                "(conf/config.yaml or the experiment)"
+            )
     return None
 
 

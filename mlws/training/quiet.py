@@ -5,6 +5,7 @@ and libraries warn through Python's `warnings` (deprecations of one library's us
 newcomer cannot judge these lines, so the terminal keeps the progress bar and mlws's summary, and
 RUN_DIR/train.log keeps the rest, with a count of the warnings for the summary to mention.
 """
+
 from __future__ import annotations
 
 import logging

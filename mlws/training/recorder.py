@@ -1,4 +1,5 @@
 """Writes each validation's metrics and the run's timing into the run directory."""
+
 from __future__ import annotations
 
 import json
@@ -6,9 +7,8 @@ import os
 import time
 from pathlib import Path
 
-from .flavour import Hooks
-
 from ..fileio import write_atomic
+from .flavour import Hooks
 
 
 def scalar_metrics(metrics: dict) -> dict:
@@ -52,9 +52,14 @@ class RunRecorder(Hooks):
     def write_progress(self, trainer, now: float) -> None:
         """progress.json: where training is, for `mlws watch` (replaced atomically)."""
         elapsed = max(now - (self.first_step_at or now), 1e-9)
-        progress = {"time": now, "step": trainer.global_step, "epoch": trainer.current_epoch,
-                    "total_steps": _total_steps(trainer), "steps_per_sec": trainer.global_step / elapsed,
-                    "metrics": scalar_metrics(trainer.callback_metrics)}
+        progress = {
+            "time": now,
+            "step": trainer.global_step,
+            "epoch": trainer.current_epoch,
+            "total_steps": _total_steps(trainer),
+            "steps_per_sec": trainer.global_step / elapsed,
+            "metrics": scalar_metrics(trainer.callback_metrics),
+        }
         write_atomic(self.run_dir / "progress.json", json.dumps(progress))
 
     def on_validation_start(self, trainer, pl_module) -> None:
@@ -66,18 +71,29 @@ class RunRecorder(Hooks):
         # after Lightning has aggregated this validation's metrics (not so at epoch end)
         if trainer.sanity_checking or not trainer.is_global_zero:
             return
-        line = {"time": time.time(), "epoch": trainer.current_epoch, "step": trainer.global_step,
-                **scalar_metrics(trainer.callback_metrics)}
+        line = {
+            "time": time.time(),
+            "epoch": trainer.current_epoch,
+            "step": trainer.global_step,
+            **scalar_metrics(trainer.callback_metrics),
+        }
         with (self.run_dir / "metrics.jsonl").open("a") as f:
             f.write(json.dumps(line) + "\n")
 
     def on_train_end(self, trainer, pl_module) -> None:
         ranks = self.run_dir / "ranks"
         ranks.mkdir(exist_ok=True)
-        (ranks / f"rank{trainer.global_rank}.json").write_text(json.dumps(
-            {"global_rank": trainer.global_rank, "world_size": trainer.world_size,
-             "node_rank": trainer.node_rank, "batches_seen": self.batches_seen,
-             "backend": str(getattr(trainer.strategy, "process_group_backend", None))}))
+        (ranks / f"rank{trainer.global_rank}.json").write_text(
+            json.dumps(
+                {
+                    "global_rank": trainer.global_rank,
+                    "world_size": trainer.world_size,
+                    "node_rank": trainer.node_rank,
+                    "batches_seen": self.batches_seen,
+                    "backend": str(getattr(trainer.strategy, "process_group_backend", None)),
+                }
+            )
+        )
         self.write_timing(trainer)
         if trainer.is_global_zero:
             self.write_progress(trainer, time.time())
@@ -93,10 +109,15 @@ class RunRecorder(Hooks):
             return
         end = time.time()
         steps = trainer.global_step
-        timing = {"fit_start_at": self.fit_start_at, "first_step_at": self.first_step_at, "end_at": end,
-                  "steps": steps, "steps_per_sec": steps / max(end - self.first_step_at, 1e-9),
-                  "validation_s": self.validation_s,
-                  "train_steps_per_sec": steps / max(end - self.first_step_at - self.validation_s, 1e-9)}
+        timing = {
+            "fit_start_at": self.fit_start_at,
+            "first_step_at": self.first_step_at,
+            "end_at": end,
+            "steps": steps,
+            "steps_per_sec": steps / max(end - self.first_step_at, 1e-9),
+            "validation_s": self.validation_s,
+            "train_steps_per_sec": steps / max(end - self.first_step_at - self.validation_s, 1e-9),
+        }
         (self.run_dir / "timing.json").write_text(json.dumps(timing, indent=2))
 
 

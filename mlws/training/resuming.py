@@ -11,6 +11,7 @@ number generators: a resumed run would shuffle its next epoch as the first one w
 Exact from an epoch boundary; a checkpoint written mid-epoch (`mlws stop`) carries on with Lightning's
 own mid-epoch restart, whose data order is not the uninterrupted one's (docs/reproducibility.md).
 """
+
 from __future__ import annotations
 
 import json
@@ -23,10 +24,14 @@ from .flavour import Hooks
 def collect_rng() -> dict:
     import numpy as np
     import torch
+
     # plain values only (numpy's key array as ints): the checkpoint stays loadable with weights_only
     name, keys, pos, has_gauss, cached = np.random.get_state()
-    state = {"python": random.getstate(), "numpy": [str(name), [int(k) for k in keys], int(pos), int(has_gauss),
-                                                    float(cached)], "torch": torch.get_rng_state()}
+    state = {
+        "python": random.getstate(),
+        "numpy": [str(name), [int(k) for k in keys], int(pos), int(has_gauss), float(cached)],
+        "torch": torch.get_rng_state(),
+    }
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -35,6 +40,7 @@ def collect_rng() -> dict:
 def set_rng(state: dict) -> None:
     import numpy as np
     import torch
+
     random.setstate(_tuples(state["python"]))
     name, keys, pos, has_gauss, cached = state["numpy"]
     np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
@@ -90,6 +96,7 @@ def keep_writing_last(trainer) -> None:
 def checkpoint_step(path: Path) -> int | None:
     """The global step a Lightning checkpoint was written at (None: unreadable)."""
     import torch
+
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
     except Exception:
@@ -113,6 +120,7 @@ def before_resume(run_dir: Path, last: Path) -> int | None:
         if int(row.get("step", 0)) <= step:
             kept.append(line)
     from ..fileio import write_atomic
+
     write_atomic(path, "".join(f"{line}\n" for line in kept))
     return step
 

@@ -2,6 +2,7 @@
 holds tensors only, so loading it for inference can never run code. Lightning's .ckpt (which may
 pickle the module's hyperparameters: a `net` module, a functools.partial optimizer) stays for
 resuming the run that wrote it; serving and `mlws.load_run` read the .safetensors file."""
+
 from __future__ import annotations
 
 import os
@@ -24,6 +25,7 @@ _CLASSES: dict = {}
 
 def _with_safe_weights(base: type) -> type:
     if base not in _CLASSES:
+
         def _save_checkpoint(self, trainer, filepath: str) -> None:
             base._save_checkpoint(self, trainer, filepath)
             if trainer.is_global_zero:
@@ -34,15 +36,22 @@ def _with_safe_weights(base: type) -> type:
             if trainer.is_global_zero and os.path.exists(sidecar(filepath)):
                 os.remove(sidecar(filepath))
 
-        _CLASSES[base] = type(base.__name__, (base,), {"_save_checkpoint": _save_checkpoint,
-                                                      "_remove_checkpoint": _remove_checkpoint,
-                                                      "__module__": base.__module__})
+        _CLASSES[base] = type(
+            base.__name__,
+            (base,),
+            {
+                "_save_checkpoint": _save_checkpoint,
+                "_remove_checkpoint": _remove_checkpoint,
+                "__module__": base.__module__,
+            },
+        )
     return _CLASSES[base]
 
 
 def write_weights(module, path: str) -> None:
     """Atomically: a reader never sees half a file."""
     from safetensors.torch import save_model
+
     tmp = f"{path}.tmp"
     save_model(module, tmp)  # handles tied weights (one tensor stored once)
     os.replace(tmp, path)

@@ -4,6 +4,7 @@ A stop (Ctrl-C, `mlws stop`) raises KeyboardInterrupt wherever Python is. Inside
 hooks that can land after Lightning named the new best file but before it (or its safetensors
 sidecar) was written, so the run recorded a best checkpoint that does not exist. While a hook runs,
 SIGINT and SIGTERM are held and delivered, to the handlers that were in place, once it returns."""
+
 from __future__ import annotations
 
 import functools
@@ -47,4 +48,5 @@ def _held(hook):
     def run(*args, **kwargs):
         with holding_stop_signals():
             return hook(*args, **kwargs)
+
     return run

@@ -1,4 +1,5 @@
 """Online when W&B credentials exist, offline otherwise, unless the user says which."""
+
 from __future__ import annotations
 
 import netrc

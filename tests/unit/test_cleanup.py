@@ -1,4 +1,5 @@
 """The `ws` fixture's cleanup stops what a workspace started, and nothing else."""
+
 import subprocess
 import sys
 

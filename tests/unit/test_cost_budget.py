@@ -1,4 +1,5 @@
 """The sweep budget's decision (mlws/sweeps/budget.py): may one more trial start? Pure."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,14 +14,14 @@ def test_the_first_trial_starts_and_others_wait_until_one_has_finished():
 
 
 def test_a_trial_starts_while_the_spend_and_its_expected_cost_fit():
-    assert decide(10.0, [3.0, 3.0], []).action == GO          # 6 + 3 <= 10
-    v = decide(10.0, [3.0, 3.0, 3.0], [])                    # 9 + 3 > 10
+    assert decide(10.0, [3.0, 3.0], []).action == GO  # 6 + 3 <= 10
+    v = decide(10.0, [3.0, 3.0, 3.0], [])  # 9 + 3 > 10
     assert v.action == STOP and v.expected == pytest.approx(3.0) and "$9.00 of its $10 budget" in v.reason
 
 
 def test_running_trials_count_at_their_expected_cost_and_a_late_one_waits():
-    assert decide(10.0, [3.0], [0.5]).action == GO            # 3 + 3 + 3 <= 10
-    assert decide(10.0, [3.0, 3.0], [0.5]).action == WAIT     # 6 + 3 + 3 > 10, but the running one may end cheaper
+    assert decide(10.0, [3.0], [0.5]).action == GO  # 3 + 3 + 3 <= 10
+    assert decide(10.0, [3.0, 3.0], [0.5]).action == WAIT  # 6 + 3 + 3 > 10, but the running one may end cheaper
 
 
 def test_the_sweep_stops_once_the_spend_reaches_the_budget():

@@ -2,6 +2,7 @@
 nodes (mlws/training/guards.py, with node_run's recovery gap) is what the run's cost reckons
 (mlws/spend/reckon.py). The job's processes run in this test with a fake clock and fake prices: no
 VM, no SkyPilot; what is exercised is the ledger's arithmetic and its reading."""
+
 from __future__ import annotations
 
 import json
@@ -46,13 +47,19 @@ def test_a_runs_cost_across_three_preemptions_is_its_ledger_each_vm_at_its_price
     assert [s["region"] for s in ledger["segments"]] == ["us-east-1", "us-east-1", "eu-west-1", "us-west-2"]
     assert ledger["billed_seconds"] == pytest.approx(120 + 4 * 300 + 3 * 45)
     assert guard.spend() == pytest.approx(billed, rel=1e-3)  # what compute.max_cost compares
-    record = {"status": "succeeded", "started_at": "2026-01-01T00:00:00+00:00", "ended_at": "2026-01-01T00:10:00+00:00",
-              "artifacts": {"ledger": ledger, "estimate": {"available": True, "hourly_price": 2.0}}}
+    record = {
+        "status": "succeeded",
+        "started_at": "2026-01-01T00:00:00+00:00",
+        "ended_at": "2026-01-01T00:10:00+00:00",
+        "artifacts": {"ledger": ledger, "estimate": {"available": True, "hourly_price": 2.0}},
+    }
     cost = cloud(record)
     assert cost["usd"] == pytest.approx(billed, rel=0.01) and "ledger" in cost["basis"]
     assert "$2/h, $3/h, $2.5/h" in cost["basis"]
     # the launch price alone (wall time × $2/h) would have been another number
-    assert cloud({**record, "artifacts": {"estimate": record["artifacts"]["estimate"]}})["usd"] != pytest.approx(billed, rel=0.01)
+    assert cloud({**record, "artifacts": {"estimate": record["artifacts"]["estimate"]}})["usd"] != pytest.approx(
+        billed, rel=0.01
+    )
 
 
 def test_per_run_spends_sum_to_their_ledgers(tmp_path, monkeypatch):

@@ -1,4 +1,5 @@
 """How a run's cost is reckoned from its record (mlws/spend/reckon.py): pure functions, no registry."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,6 +30,7 @@ def test_a_cluster_run_costs_worker_hours_at_the_configured_rate():
 
 def test_a_running_run_costs_its_time_so_far():
     from datetime import datetime, timezone
+
     now = datetime(2026, 1, 1, 10, 30, tzinfo=timezone.utc)
     assert wall_hours({"status": "running", "started_at": ONE_HOUR["started_at"]}, now) == pytest.approx(0.5)
     assert local({"status": "running", "started_at": ONE_HOUR["started_at"]})["final"] is False
@@ -36,9 +38,16 @@ def test_a_running_run_costs_its_time_so_far():
 
 def test_a_resumed_run_is_not_charged_for_the_time_it_lay_stopped():
     """Stopped at 10:20, resumed at 12:20 (two idle hours), ended at 13:00: 1 hour ran."""
-    record = {**ONE_HOUR, "ended_at": "2026-01-01T13:00:00+00:00", "config": {"cost": {"local_hourly": 2.0}},
-              "artifacts": {"resumes": [{"at": "2026-01-01T12:20:00+00:00", "from": "stopped",
-                                         "stopped_at": "2026-01-01T10:20:00+00:00"}]}}
+    record = {
+        **ONE_HOUR,
+        "ended_at": "2026-01-01T13:00:00+00:00",
+        "config": {"cost": {"local_hourly": 2.0}},
+        "artifacts": {
+            "resumes": [
+                {"at": "2026-01-01T12:20:00+00:00", "from": "stopped", "stopped_at": "2026-01-01T10:20:00+00:00"}
+            ]
+        },
+    }
     assert wall_hours(record) == pytest.approx(1.0)
     assert local(record)["usd"] == pytest.approx(2.0)
     older = {**record, "artifacts": {"resumes": [{"at": "2026-01-01T12:20:00+00:00", "from": "stopped"}]}}
@@ -47,8 +56,10 @@ def test_a_resumed_run_is_not_charged_for_the_time_it_lay_stopped():
 
 def test_a_cloud_run_is_priced_from_its_ledger_each_stretch_at_its_offering():
     """Two VMs: 30 min at $2/h, then (a recovery in another region) 60 min at $3/h."""
-    ledger = {"billed_seconds": 5400.0, "segments": [{"seconds": 1800, "hourly_price": 2.0},
-                                                     {"seconds": 3600, "hourly_price": 3.0}]}
+    ledger = {
+        "billed_seconds": 5400.0,
+        "segments": [{"seconds": 1800, "hourly_price": 2.0}, {"seconds": 3600, "hourly_price": 3.0}],
+    }
     usd, seconds, prices = ledger_spend(ledger)
     assert usd == pytest.approx(4.0) and seconds == 5400 and prices == [2.0, 3.0]
     c = cloud({**ONE_HOUR, "artifacts": {"ledger": ledger, "estimate": {"available": True, "hourly_price": 2.0}}})

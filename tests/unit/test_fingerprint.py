@@ -1,16 +1,30 @@
 """The data fingerprint from files (mlws/training/fingerprint.py): which keys name paths, a digest
 that follows the files' contents, the cache that spares a second run from reading them, the time
 bound, and the records that say why there is no fingerprint."""
+
 import os
 
 from mlws.training.fingerprint import changed, data_fingerprint, files_fingerprint, path_values
 
 
 def test_path_like_keys_are_found_nested_and_others_are_not():
-    cfg = {"_target_": "x.Data", "data_dir": "a", "batch_size": 64, "train": {"root": "b", "name": "c"},
-           "label_file": "d", "url": "https://example.com/x", "image_path": "", "files": ["e"], "sizes": [1, 2]}
-    assert path_values(cfg) == {"data.data_dir": "a", "data.train.root": "b", "data.label_file": "d",
-                                "data.files.0": "e"}
+    cfg = {
+        "_target_": "x.Data",
+        "data_dir": "a",
+        "batch_size": 64,
+        "train": {"root": "b", "name": "c"},
+        "label_file": "d",
+        "url": "https://example.com/x",
+        "image_path": "",
+        "files": ["e"],
+        "sizes": [1, 2],
+    }
+    assert path_values(cfg) == {
+        "data.data_dir": "a",
+        "data.train.root": "b",
+        "data.label_file": "d",
+        "data.files.0": "e",
+    }
 
 
 def tree(root, files: dict):

@@ -1,14 +1,31 @@
 """The import rules the module docstrings state, checked on the source (every import, also inside
 functions): which packages may import each heavy library, and that only training code and the
 examples import one at module level (so `mlws --help`, `runs`, `diff` stay light)."""
+
 import ast
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "mlws"
-HEAVY = ("torch", "pytorch_lightning", "lightning", "ray", "sky", "wandb", "hydra", "fastapi", "matplotlib",
-         "plotly", "psycopg", "sklearn", "safetensors", "pandas", "optuna", "gradio")
+HEAVY = (
+    "torch",
+    "pytorch_lightning",
+    "lightning",
+    "ray",
+    "sky",
+    "wandb",
+    "hydra",
+    "fastapi",
+    "matplotlib",
+    "plotly",
+    "psycopg",
+    "sklearn",
+    "safetensors",
+    "pandas",
+    "optuna",
+    "gradio",
+)
 # library → the only places (files or folders under mlws/) that may import it at all
 ALLOWED = {
     "sky": ["compute/sky/client.py", "compute/sky/artifacts.py"],
@@ -16,9 +33,17 @@ ALLOWED = {
     "torch": ["training/", "serving/", "examples/", "compute/sky/nodes.py"],  # nodes: the GPU check on a node
     "pytorch_lightning": ["training/", "examples/"],
     "lightning": ["training/", "examples/"],
-    "hydra": ["config.py", "training/builder.py", "serving/", "sweeps/space.py", "sweeps/multirun.py",
-              "sweeps/grid.py", "sweeps/distributions.py", "sweeps/optuna_sweeper.py",
-              "review/confine.py"],  # confine: guards the paths Hydra's own config sources open
+    "hydra": [
+        "config.py",
+        "training/builder.py",
+        "serving/",
+        "sweeps/space.py",
+        "sweeps/multirun.py",
+        "sweeps/grid.py",
+        "sweeps/distributions.py",
+        "sweeps/optuna_sweeper.py",
+        "review/confine.py",
+    ],  # confine: guards the paths Hydra's own config sources open
     "optuna": ["sweeps/study.py", "sweeps/distributions.py", "sweeps/optuna_sweeper.py", "sweeps/random_search.py"],
     "wandb": ["training/", "history/wandb_mirror.py"],
     "fastapi": ["serving/"],
@@ -62,7 +87,9 @@ def test_each_heavy_library_is_imported_only_where_allowed(library):
 
 
 def test_heavy_libraries_are_imported_at_module_level_only_by_training_code():
-    wrong = sorted({(rel, lib) for rel, lib, top in imports() if top and lib in HEAVY and not _within(rel, MODULE_LEVEL_OK)})
+    wrong = sorted(
+        {(rel, lib) for rel, lib, top in imports() if top and lib in HEAVY and not _within(rel, MODULE_LEVEL_OK)}
+    )
     assert not wrong, f"module-level heavy imports: {wrong}"
 
 

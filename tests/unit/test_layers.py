@@ -2,6 +2,7 @@
 a lower one, and no modules import each other in a circle. The floors are ARCHITECTURE's:
 cli → api → ops → sweeps/review → compute/planning → worker/validate → training/config →
 registry/serving/history/spec → the base (errors, monitor, workspace, small helpers)."""
+
 from __future__ import annotations
 
 import ast
@@ -14,13 +15,36 @@ FLOORS = {
     "cli": 9,
     "api": 8,
     "ops": 7,
-    "sweeps": 6, "review": 6,
-    "compute": 5, "planning": 5, "scaffold": 5,
-    "worker": 4, "validate": 4, "jupyter": 4,
-    "training": 3, "config": 3, "examples": 3,
-    "registry": 2, "serving": 2, "history": 2, "spec": 2, "experiments": 2, "provenance": 2,
-    "errors": 1, "monitor": 1, "workspace": 1, "fileio": 1, "flatten": 1, "redacted": 1, "yaml_read": 1,
-    "keymetric": 1, "extras": 1, "public": 1, "targets": 1, "stats": 1, "node_env": 1,
+    "sweeps": 6,
+    "review": 6,
+    "compute": 5,
+    "planning": 5,
+    "scaffold": 5,
+    "worker": 4,
+    "validate": 4,
+    "jupyter": 4,
+    "training": 3,
+    "config": 3,
+    "examples": 3,
+    "registry": 2,
+    "serving": 2,
+    "history": 2,
+    "spec": 2,
+    "experiments": 2,
+    "provenance": 2,
+    "errors": 1,
+    "monitor": 1,
+    "workspace": 1,
+    "fileio": 1,
+    "flatten": 1,
+    "redacted": 1,
+    "yaml_read": 1,
+    "keymetric": 1,
+    "extras": 1,
+    "public": 1,
+    "targets": 1,
+    "stats": 1,
+    "node_env": 1,
     "lifecycle": 5,
     "spend": 5,  # reckon.py is pure; runs.py asks each run's backend (compute) to reckon it
 }
@@ -70,8 +94,9 @@ def test_every_part_of_mlws_has_a_floor():
 
 
 def test_no_import_climbs_to_a_higher_floor():
-    upward = sorted(f"{a} -> {b}" for a, b in edges()
-                    if unit(b) != ROOT and unit(a) != ROOT and FLOORS[unit(b)] > FLOORS[unit(a)])
+    upward = sorted(
+        f"{a} -> {b}" for a, b in edges() if unit(b) != ROOT and unit(a) != ROOT and FLOORS[unit(b)] > FLOORS[unit(a)]
+    )
     assert not upward, upward
 
 

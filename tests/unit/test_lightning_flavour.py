@@ -1,5 +1,6 @@
 """Which Lightning package a run trains with, read off its module; config targets and mlws's own
 callbacks follow it; the other package's objects are refused with the reason."""
+
 import lightning.pytorch as lp
 import pytest
 import pytorch_lightning as pl
@@ -23,22 +24,33 @@ def test_the_package_is_the_modules_own():
         flavour.package_of(object())
 
 
-@pytest.mark.parametrize("target, package, expected", [
-    ("pytorch_lightning.Trainer", "lightning.pytorch", "lightning.pytorch.Trainer"),
-    ("lightning.pytorch.callbacks.ModelCheckpoint", "pytorch_lightning", "pytorch_lightning.callbacks.ModelCheckpoint"),
-    ("lightning.Trainer", "pytorch_lightning", "pytorch_lightning.Trainer"),
-    ("lightning.Trainer", "lightning.pytorch", "lightning.pytorch.Trainer"),
-    ("lightning.fabric.Fabric", "pytorch_lightning", "lightning.fabric.Fabric"),
-    ("pytorch_lightning_extras.Thing", "lightning.pytorch", "pytorch_lightning_extras.Thing"),
-    ("mlws.training.media.ConfusionMatrix", "lightning.pytorch", "mlws.training.media.ConfusionMatrix"),
-])
+@pytest.mark.parametrize(
+    "target, package, expected",
+    [
+        ("pytorch_lightning.Trainer", "lightning.pytorch", "lightning.pytorch.Trainer"),
+        (
+            "lightning.pytorch.callbacks.ModelCheckpoint",
+            "pytorch_lightning",
+            "pytorch_lightning.callbacks.ModelCheckpoint",
+        ),
+        ("lightning.Trainer", "pytorch_lightning", "pytorch_lightning.Trainer"),
+        ("lightning.Trainer", "lightning.pytorch", "lightning.pytorch.Trainer"),
+        ("lightning.fabric.Fabric", "pytorch_lightning", "lightning.fabric.Fabric"),
+        ("pytorch_lightning_extras.Thing", "lightning.pytorch", "pytorch_lightning_extras.Thing"),
+        ("mlws.training.media.ConfusionMatrix", "lightning.pytorch", "mlws.training.media.ConfusionMatrix"),
+    ],
+)
 def test_config_targets_follow_the_package(target, package, expected):
     assert flavour.retarget(target, package) == expected
 
 
 def test_nested_targets_are_retargeted_and_the_config_is_not_changed():
-    node = {"_target_": "pytorch_lightning.Trainer", "profiler": {"_target_": "pytorch_lightning.profilers.SimpleProfiler"},
-            "plugins": [{"_target_": "pytorch_lightning.plugins.environments.LightningEnvironment"}], "max_epochs": 2}
+    node = {
+        "_target_": "pytorch_lightning.Trainer",
+        "profiler": {"_target_": "pytorch_lightning.profilers.SimpleProfiler"},
+        "plugins": [{"_target_": "pytorch_lightning.plugins.environments.LightningEnvironment"}],
+        "max_epochs": 2,
+    }
     out = flavour.retargeted(node, "lightning.pytorch")
     assert out["profiler"]["_target_"] == "lightning.pytorch.profilers.SimpleProfiler"
     assert out["plugins"][0]["_target_"].startswith("lightning.pytorch.") and out["max_epochs"] == 2
@@ -55,8 +67,11 @@ def test_mlws_callbacks_become_callbacks_of_either_package(package, tmp_path):
 
 
 def test_a_callback_of_the_other_package_is_refused_with_the_reason():
-    with pytest.raises(RunFailed, match="callbacks.x: pytorch_lightning.callbacks.callback.Callback is a "
-                                        "pytorch_lightning Callback, but the model is a lightning.pytorch"):
+    with pytest.raises(
+        RunFailed,
+        match="callbacks.x: pytorch_lightning.callbacks.callback.Callback is a "
+        "pytorch_lightning Callback, but the model is a lightning.pytorch",
+    ):
         flavour.adopt(pl.Callback(), lp, "callbacks.x")
     with pytest.raises(RunFailed, match="callbacks.x: builtins.object is not a Lightning Callback"):
         flavour.adopt(object(), lp, "callbacks.x")

@@ -3,6 +3,7 @@
 Runs are recorded one at a time in every order of a set (and many seeded orders of the README's
 runs); after each, the parents a new run may change are chosen again as `mlws train` does
 (mlws.lifecycle.relink). The story each run tells must be the same in every order."""
+
 import itertools
 import random
 
@@ -49,8 +50,14 @@ def check(order):
     return stories(runs)
 
 
-SMALL = [("model_01", ()), ("model_02", ()), ("model_03", ()), ("model_03", ("data.batch_size=32",)),
-         ("model_12", ()), ("model_12", ("model.lr=3e-4",))]
+SMALL = [
+    ("model_01", ()),
+    ("model_02", ()),
+    ("model_03", ()),
+    ("model_03", ("data.batch_size=32",)),
+    ("model_12", ()),
+    ("model_12", ("model.lr=3e-4",)),
+]
 
 
 def test_every_order_of_six_runs_tells_the_same_story():
@@ -62,7 +69,7 @@ def test_every_order_of_six_runs_tells_the_same_story():
 def test_readme_order_reads_from_the_baseline():
     runs = record_in_order(README)
     assert story(runs, runs[-1]) == [f"model_{k:02d}" for k in range(1, N + 1)]
-    assert story(runs, runs[0]) == story(runs, runs[-1])           # the first model_12 too
+    assert story(runs, runs[0]) == story(runs, runs[-1])  # the first model_12 too
     assert story(runs, runs[1])[-2:] == ["model_12", "model_12+"]  # the lr change: after a plain model_12
     assert story(runs, runs[2]) == ["model_01", "model_02", "model_03", "model_03+"]
 
@@ -77,8 +84,7 @@ def test_many_orders_of_the_readme_runs_tell_the_same_story(seed):
 def test_a_rerun_and_a_sweep_trial_keep_the_run_they_derive_from():
     """Run 2 reruns run 1 and run 3 is a trial of a sweep based on run 1: later runs of model_01 and
     model_02 change neither, and the rules never choose them again."""
-    order = [("model_02", ()), ("model_02", ()), ("model_02", ("model.lr=0.5",)), ("model_01", ()),
-             ("model_02", ())]
+    order = [("model_02", ()), ("model_02", ()), ("model_02", ("model.lr=0.5",)), ("model_01", ()), ("model_02", ())]
     fixed = {2: {"rerun_of": 1, "parent_id": 1}, 3: {"sweep_id": 1, "parent_id": 1}}
     runs = record_in_order(order, fixed)
     assert [r["parent_id"] for r in runs] == [4, 1, 1, None, 4]
@@ -91,8 +97,10 @@ def test_a_run_of_no_experiment_is_never_chosen_again():
 
 def test_experiment_files_that_build_on_each_other_do_not_loop():
     builds = {"a": "b", "b": "a"}
-    runs = [{"id": 1, "experiment": "a", "overrides": ["+experiment=a"], "config": {}},
-            {"id": 2, "experiment": "b", "overrides": ["+experiment=b"], "config": {}}]
+    runs = [
+        {"id": 1, "experiment": "a", "overrides": ["+experiment=a"], "config": {}},
+        {"id": 2, "experiment": "b", "overrides": ["+experiment=b"], "config": {}},
+    ]
     assert family("a", builds) == {"a", "b"}
     assert derive_parents(runs, builds) == {1: 2, 2: 1}  # what files in a loop say; the reader cuts it
 
@@ -112,9 +120,14 @@ def test_relink_through_a_real_registry_matches_the_rules(tmp_path):
     for n, order in enumerate([README, README[::-1], random.Random(7).sample(README, len(README))]):
         registry = open_registry(f"sqlite:///{tmp_path / f'r{n}.db'}")
         for experiment, extra in order:
-            spec = RunSpec(experiment=experiment, overrides=(f"+experiment={experiment}", *extra),
-                           config=config(experiment, extra), workspace=str(tmp_path), command="c",
-                           created_at="2026-01-01")
+            spec = RunSpec(
+                experiment=experiment,
+                overrides=(f"+experiment={experiment}", *extra),
+                config=config(experiment, extra),
+                workspace=str(tmp_path),
+                command="c",
+                created_at="2026-01-01",
+            )
             run_id = registry.create(spec, "", "local", run_dir_for=str, builds_on=BUILDS[experiment])
             relink_recorded(ws, registry, run_id, experiment)
         stored = {r["id"]: r["parent_id"] for r in registry.list()}
@@ -143,8 +156,16 @@ def test_relinking_each_new_run_equals_choosing_every_parent_at_the_end(seed):
                 extra = tuple(base["overrides"][1:])
                 fixed = {"rerun_of": base["id"]} if rng.random() < 0.5 else {"sweep_id": 1}
                 fixed["parent_id"] = base["id"]
-            run = {"id": run_id, "experiment": experiment, "overrides": [f"+experiment={experiment}", *extra],
-                   "config": config(experiment, extra), "rerun_of": None, "sweep_id": None, "parent_id": None, **fixed}
+            run = {
+                "id": run_id,
+                "experiment": experiment,
+                "overrides": [f"+experiment={experiment}", *extra],
+                "config": config(experiment, extra),
+                "rerun_of": None,
+                "sweep_id": None,
+                "parent_id": None,
+                **fixed,
+            }
             runs.append(run)
             relevant_runs = [r for r in runs if r["experiment"] in relevant(experiment, BUILDS)]
             for run_id_, parent in relink(run, relevant_runs, BUILDS).items():

@@ -1,4 +1,5 @@
 """The run's monitored keys checked against what its module logs (mlws/training/monitored.py)."""
+
 from mlws.training.monitored import unlogged
 
 

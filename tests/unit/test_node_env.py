@@ -1,4 +1,5 @@
 """The node contract: what a backend writes is what the worker reads back."""
+
 from mlws import node_env
 
 

@@ -1,5 +1,6 @@
 """The registry's metric queries, evaluated by the database (SQLite here; PostgreSQL runs the same
 SQL in tests/test_team_registry_postgres.py): they agree with the Python reference filters."""
+
 import pytest
 
 from mlws.registry import open_registry

@@ -1,5 +1,6 @@
 """The registry's types hold to its table: RunRecord has a key for each column (a column added to the
 schema without its type fails here), and Registry is a RunStore."""
+
 from typing import get_type_hints
 
 from mlws.registry import Registry, RunRecord, RunStore, open_registry

@@ -1,14 +1,23 @@
 """Output for an 80-column terminal (issue 32 points 7 and 8), rendered by rich into a string: paths
 and commands whole on their own lines, lineage lines indented under their run, the key metric never
 cut, swept values rounded for display."""
+
 import io
 from datetime import datetime
 
 import pytest
 from rich.console import Console
 
-from mlws.cli.render import (aligned, format_metrics, metric_columns, metric_text, param_text, print_whole,
-                             short_time, weights_of)
+from mlws.cli.render import (
+    aligned,
+    format_metrics,
+    metric_columns,
+    metric_text,
+    param_text,
+    print_whole,
+    short_time,
+    weights_of,
+)
 
 LONG = "/home/someone/projects/a-team-with-a-long-name/workspace/runs/12/checkpoints/best-epoch03"
 
@@ -28,7 +37,10 @@ def test_optuna_values_are_rounded_to_four_significant_digits():
 
 def test_metric_text():
     assert metric_text(0.99666) == "0.9967" and metric_text(None) == "-" and metric_text("nan?") == "nan?"
-    assert format_metrics({"val/acc": 0.5, "val/loss": 1.0}, ("val/acc", "val/loss"), sep="\n") == "val/acc=0.5000\nval/loss=1.0000"
+    assert (
+        format_metrics({"val/acc": 0.5, "val/loss": 1.0}, ("val/acc", "val/loss"), sep="\n")
+        == "val/acc=0.5000\nval/loss=1.0000"
+    )
 
 
 def test_short_time():
@@ -49,9 +61,15 @@ def test_metric_columns_are_named_by_the_metric_when_every_run_shares_it():
 
 
 def test_weights_are_the_safetensors_next_to_the_checkpoints():
-    record = {"config": {}, "artifacts": {"checkpoints": {"best": LONG + ".ckpt", "last": "/r/last.ckpt", "best_score": 0.9}}}
+    record = {
+        "config": {},
+        "artifacts": {"checkpoints": {"best": LONG + ".ckpt", "last": "/r/last.ckpt", "best_score": 0.9}},
+    }
     on_disk = {LONG + ".ckpt", LONG + ".safetensors", "/r/last.ckpt", "/r/last.safetensors"}
-    assert weights_of(record, on_disk.__contains__) == [("best", LONG + ".safetensors"), ("last", "/r/last.safetensors")]
+    assert weights_of(record, on_disk.__contains__) == [
+        ("best", LONG + ".safetensors"),
+        ("last", "/r/last.safetensors"),
+    ]
     # an older run with only the .ckpt here: no weights named
     assert weights_of(record, {LONG + ".ckpt", "/r/last.ckpt"}.__contains__) == []
     # safe_weights off: none, whatever is on disk
@@ -69,28 +87,49 @@ def test_print_whole_never_folds_a_path():
 def test_aligned_has_a_header_and_the_link_last_and_whole():
     link = "http://127.0.0.1:8888/lab?token=" + "x" * 43
     assert aligned(("name", "backend", "link"), [("local", "local", link), ("a-longer-name", "sky", "")]) == [
-        "name           backend  link", f"local          local    {link}", "a-longer-name  sky"]
+        "name           backend  link",
+        f"local          local    {link}",
+        "a-longer-name  sky",
+    ]
 
 
 def test_closing_summary_prints_each_path_whole_and_names_the_weights(monkeypatch, tmp_path):
     from mlws.cli import train_cmd
+
     ckpts = tmp_path / ("a-long-folder-name-" * 3) / "checkpoints"
     ckpts.mkdir(parents=True)
     for name in ("best-epoch03.ckpt", "best-epoch03.safetensors", "last.ckpt", "last.safetensors"):
         (ckpts / name).write_text("")
     wandb = str(tmp_path / "runs/12/wandb/offline-run-20261207_141839-946d4wdb")
-    record = {"id": 12, "experiment": "model_12", "status": "succeeded", "metrics": {"val/acc": 0.98765, "val/loss": 0.1},
-              "monitor": {"metric": "val/acc", "mode": "max", "loss": "val/loss"}, "run_dir": str(ckpts.parent),
-              "config": {}, "artifacts": {"checkpoints": {"best": str(ckpts / "best-epoch03.ckpt"), "last": str(ckpts / "last.ckpt")},
-                                          "log": str(ckpts.parent / "train.log"), "warnings": 2,
-                                          "wandb_dir": wandb, "wandb_mode": "offline"}}
+    record = {
+        "id": 12,
+        "experiment": "model_12",
+        "status": "succeeded",
+        "metrics": {"val/acc": 0.98765, "val/loss": 0.1},
+        "monitor": {"metric": "val/acc", "mode": "max", "loss": "val/loss"},
+        "run_dir": str(ckpts.parent),
+        "config": {},
+        "artifacts": {
+            "checkpoints": {"best": str(ckpts / "best-epoch03.ckpt"), "last": str(ckpts / "last.ckpt")},
+            "log": str(ckpts.parent / "train.log"),
+            "warnings": 2,
+            "wandb_dir": wandb,
+            "wandb_mode": "offline",
+        },
+    }
     out = Console(width=80, file=io.StringIO(), color_system=None)
     monkeypatch.setattr(train_cmd, "console", lambda: out)
     train_cmd._closing_summary(record)
     lines = out.file.getvalue().splitlines()
-    for whole in [str(ckpts / "best-epoch03.safetensors"), str(ckpts / "last.safetensors"),
-                  str(ckpts / "best-epoch03.ckpt"), str(ckpts / "last.ckpt"), str(ckpts.parent),
-                  str(ckpts.parent / "train.log") + " (2 warnings)", f"wandb sync {wandb}"]:
+    for whole in [
+        str(ckpts / "best-epoch03.safetensors"),
+        str(ckpts / "last.safetensors"),
+        str(ckpts / "best-epoch03.ckpt"),
+        str(ckpts / "last.ckpt"),
+        str(ckpts.parent),
+        str(ckpts.parent / "train.log") + " (2 warnings)",
+        f"wandb sync {wandb}",
+    ]:
         assert f"  {whole}" in lines, (whole, lines)
     text = "\n".join(lines)
     assert text.index("best-epoch03.safetensors") < text.index("best-epoch03.ckpt")  # the weights to load first
@@ -99,12 +138,29 @@ def test_closing_summary_prints_each_path_whole_and_names_the_weights(monkeypatc
 
 def test_lineage_lines_keep_their_arrow_and_indent_and_say_where_the_rest_is():
     from mlws.cli.lineage_cmd import chain_view
-    step = lambda i, summary, desc: {"id": i, "experiment": f"model_{i:02d}", "labels": ["a-fairly-long-label"],
-                                     "metric": "val/acc", "value": 0.5 + i / 100, "delta": None if i == 1 else 0.01,
-                                     "description": desc, "summary": summary, "note": "" if i == 1 else "tried " * 20}
-    chain = [step(1, [], "baseline: logistic regression on raw pixels, SGD, with a description too long for one line"),
-             step(2, [f"model.key{k}: mlws.compute.local.LocalBackend → testing_backends.record_only.RecordOnly"
-                      for k in range(10)], "normalise pixels to 0..1, raise SGD lr")]
+
+    step = lambda i, summary, desc: {
+        "id": i,
+        "experiment": f"model_{i:02d}",
+        "labels": ["a-fairly-long-label"],
+        "metric": "val/acc",
+        "value": 0.5 + i / 100,
+        "delta": None if i == 1 else 0.01,
+        "description": desc,
+        "summary": summary,
+        "note": "" if i == 1 else "tried " * 20,
+    }
+    chain = [
+        step(1, [], "baseline: logistic regression on raw pixels, SGD, with a description too long for one line"),
+        step(
+            2,
+            [
+                f"model.key{k}: mlws.compute.local.LocalBackend → testing_backends.record_only.RecordOnly"
+                for k in range(10)
+            ],
+            "normalise pixels to 0..1, raise SGD lr",
+        ),
+    ]
     lines = [l.rstrip() for l in rendered(chain_view(chain), width=60).splitlines() if l.strip()]
     assert lines[0].startswith("  run 1 model_01") and any(l.startswith("→ run 2 model_02") for l in lines)
     assert all(l.startswith(("→ run ", "  ")) for l in lines), lines  # nothing back at column 0
@@ -115,12 +171,25 @@ def test_lineage_lines_keep_their_arrow_and_indent_and_say_where_the_rest_is():
 
 def test_runs_table_keeps_the_key_metric_whole_at_80_columns():
     from mlws.cli.runs_cmd import table
-    records = [{"id": i, "experiment": "model_with_a_long_name_%02d" % i, "status": "succeeded",
-                "metrics": {"val/acc": 0.912345 + i / 1000, "val/loss": 0.123456},
-                "labels": ["a-rather-long-label", "another-long-label"], "cost": None,
-                "overrides": [f"+experiment=model_with_a_long_name_{i:02d}", "model.lr=0.0007197497206563878",
-                              "trainer.max_epochs=40", "data.batch_size=128"],
-                "created_at": "2026-12-07T14:18:26+00:00"} for i in range(1, 4)]
+
+    records = [
+        {
+            "id": i,
+            "experiment": "model_with_a_long_name_%02d" % i,
+            "status": "succeeded",
+            "metrics": {"val/acc": 0.912345 + i / 1000, "val/loss": 0.123456},
+            "labels": ["a-rather-long-label", "another-long-label"],
+            "cost": None,
+            "overrides": [
+                f"+experiment=model_with_a_long_name_{i:02d}",
+                "model.lr=0.0007197497206563878",
+                "trainer.max_epochs=40",
+                "data.batch_size=128",
+            ],
+            "created_at": "2026-12-07T14:18:26+00:00",
+        }
+        for i in range(1, 4)
+    ]
     text = rendered(table(records, lambda r: ("val/acc", "val/loss")), width=80)
     assert max(len(l) for l in text.splitlines()) <= 80
     for r in records:
@@ -130,32 +199,62 @@ def test_runs_table_keeps_the_key_metric_whole_at_80_columns():
 
 
 def test_sweeps_table_keeps_its_best_value_and_rounds_the_space(monkeypatch, capsys):
-    from mlws.cli import sweeps_cmd
     import mlws.api as api
-    sweep = {"id": 1, "experiment": "model_with_a_long_name", "sweeper": "optuna", "status": "finished",
-             "counts": {"succeeded": 20, "failed": 2}, "settings": {"n_trials": 22}, "metric": "val/acc",
-             "best": {"value": 0.987654321, "run": 123}, "space": {"model.lr": 0.0007197497206563878,
-                                                                  "model.net.hidden": "choice([64],[128],[256])"},
-             "created_at": "2026-12-07T14:18:26+00:00"}
+    from mlws.cli import sweeps_cmd
+
+    sweep = {
+        "id": 1,
+        "experiment": "model_with_a_long_name",
+        "sweeper": "optuna",
+        "status": "finished",
+        "counts": {"succeeded": 20, "failed": 2},
+        "settings": {"n_trials": 22},
+        "metric": "val/acc",
+        "best": {"value": 0.987654321, "run": 123},
+        "space": {"model.lr": 0.0007197497206563878, "model.net.hidden": "choice([64],[128],[256])"},
+        "created_at": "2026-12-07T14:18:26+00:00",
+    }
     monkeypatch.setattr(api, "list_sweeps", lambda limit: [sweep])
     out = Console(width=80, file=io.StringIO(), color_system=None)
     monkeypatch.setattr(sweeps_cmd, "console", lambda: out)
     import argparse
+
     assert sweeps_cmd.run(argparse.Namespace(limit=None, all=False, json=False)) == 0
     text = out.file.getvalue()
     assert "val/acc=0.9877" in text and "run 123" in text
-    assert "0.0007197" in text.replace(" ", "").replace("\n", "") and "0.00071974" not in text.replace(" ", "").replace("\n", "")
+    assert "0.0007197" in text.replace(" ", "").replace("\n", "") and "0.00071974" not in text.replace(" ", "").replace(
+        "\n", ""
+    )
 
 
 def test_sweep_table_rounds_the_trials_values(monkeypatch):
     from mlws.cli import sweep_cmd
+
     out = Console(width=80, file=io.StringIO(), color_system=None)
     monkeypatch.setattr(sweep_cmd, "console", lambda: out)
-    result = {"sweep": {"id": 3, "experiment": "model_12", "sweeper": "optuna", "status": "finished",
-                        "metric": "val/acc", "mode": "max", "error": None},
-              "varied": ["model.lr", "model.net.hidden"], "unsucceeded": 0,
-              "trials": [{"rank": 1, "trial": 2, "run": 8, "status": "succeeded", "value": 0.98765,
-                          "params": {"model.lr": 0.0007197497206563878, "model.net.hidden": [64]}}]}
+    result = {
+        "sweep": {
+            "id": 3,
+            "experiment": "model_12",
+            "sweeper": "optuna",
+            "status": "finished",
+            "metric": "val/acc",
+            "mode": "max",
+            "error": None,
+        },
+        "varied": ["model.lr", "model.net.hidden"],
+        "unsucceeded": 0,
+        "trials": [
+            {
+                "rank": 1,
+                "trial": 2,
+                "run": 8,
+                "status": "succeeded",
+                "value": 0.98765,
+                "params": {"model.lr": 0.0007197497206563878, "model.net.hidden": [64]},
+            }
+        ],
+    }
     sweep_cmd._table(result)
     text = out.file.getvalue()
     assert "0.0007197" in text and "0.00071974" not in text and "0.9877" in text and "[64]" in text
@@ -164,6 +263,7 @@ def test_sweep_table_rounds_the_trials_values(monkeypatch):
 @pytest.mark.parametrize("name", ["FORCE_COLOR", "CLICOLOR_FORCE"])
 def test_a_notebook_cell_gets_plain_text(name):
     from mlws.jupyter.magic import cell_environment
+
     env = cell_environment({name: "1", "PATH": "/bin", "TERM": "xterm-color"})
     assert name not in env and env["PATH"] == "/bin" and env["NO_COLOR"] == "1" and env["TTY_COMPATIBLE"] == "0"
 
@@ -174,6 +274,7 @@ def test_watch_in_a_cell_is_redrawn_in_place_until_the_run_ends(monkeypatch):
     import types
 
     import IPython.display
+
     from mlws.jupyter import magic
 
     shown, calls = [], []
@@ -182,8 +283,13 @@ def test_watch_in_a_cell_is_redrawn_in_place_until_the_run_ends(monkeypatch):
         def update(self, data, raw):
             shown.append(data["text/plain"])
 
-    screens = iter(["run 3 · model_12 · running\nstep 1/9", "run 3 · model_12 · running\nstep 5/9",
-                    "run 3 · model_12 · succeeded\nstep 9/9"])
+    screens = iter(
+        [
+            "run 3 · model_12 · running\nstep 1/9",
+            "run 3 · model_12 · running\nstep 5/9",
+            "run 3 · model_12 · succeeded\nstep 9/9",
+        ]
+    )
 
     def fake_run(cmd, **kw):
         calls.append(cmd[3:])
@@ -201,11 +307,20 @@ def test_watch_in_a_cell_is_redrawn_in_place_until_the_run_ends(monkeypatch):
 
 def test_runs_table_with_a_cost_column_keeps_the_date_whole_at_80_columns():
     from mlws.cli.runs_cmd import table
-    records = [{"id": i, "experiment": "model_12", "status": "succeeded",
-                "metrics": {"val/acc": 0.98, "val/loss": 0.07}, "labels": ["sweep-1"],
-                "cost": {"usd": 0.0034, "hours": 0.001, "final": i != 2, "hourly_price": 6.12 if i == 3 else None},
-                "overrides": ["+experiment=model_12", "trainer.max_epochs=2", "cost.local_hourly=10"],
-                "created_at": "2026-12-07T17:43:26+00:00"} for i in range(1, 4)]
+
+    records = [
+        {
+            "id": i,
+            "experiment": "model_12",
+            "status": "succeeded",
+            "metrics": {"val/acc": 0.98, "val/loss": 0.07},
+            "labels": ["sweep-1"],
+            "cost": {"usd": 0.0034, "hours": 0.001, "final": i != 2, "hourly_price": 6.12 if i == 3 else None},
+            "overrides": ["+experiment=model_12", "trainer.max_epochs=2", "cost.local_hourly=10"],
+            "created_at": "2026-12-07T17:43:26+00:00",
+        }
+        for i in range(1, 4)
+    ]
     text = rendered(table(records, lambda r: ("val/acc", "val/loss")), width=80)
     assert max(len(l) for l in text.splitlines()) <= 80
     flat = text.replace("\n", " ")

@@ -1,4 +1,5 @@
 """The review's guards as pure functions, and the path confinement under Hydra itself."""
+
 from __future__ import annotations
 
 import subprocess
@@ -16,31 +17,37 @@ from mlws.review.yaml_bounds import yaml_bound_problem
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("entry, reason", [
-    ("model_12", None),
-    ({"override /model/net": "cnn"}, None),
-    ({"override /hydra/sweeper": "optuna"}, None),          # an installed sweeper stays allowed
-    ({"override /data": "${now:.}${now:.}/x"}, "uses an interpolation"),
-    ("${oc.env:HOME}", "uses an interpolation"),
-    ("/../../etc/x@logger.sky", "reaches outside"),
-    ({"override /hydra/env": "leak"}, "sets Hydra's own settings"),
-    ({"/hydra/job_logging": "x"}, "sets Hydra's own settings"),
-    ({"/model@hydra.job": "leak"}, "sets Hydra's own settings"),
-    ({"/model@_global_.hydra": "leak"}, "sets Hydra's own settings"),
-    ("/hydra.searchpath", "sets Hydra's own settings"),
-])
+@pytest.mark.parametrize(
+    "entry, reason",
+    [
+        ("model_12", None),
+        ({"override /model/net": "cnn"}, None),
+        ({"override /hydra/sweeper": "optuna"}, None),  # an installed sweeper stays allowed
+        ({"override /data": "${now:.}${now:.}/x"}, "uses an interpolation"),
+        ("${oc.env:HOME}", "uses an interpolation"),
+        ("/../../etc/x@logger.sky", "reaches outside"),
+        ({"override /hydra/env": "leak"}, "sets Hydra's own settings"),
+        ({"/hydra/job_logging": "x"}, "sets Hydra's own settings"),
+        ({"/model@hydra.job": "leak"}, "sets Hydra's own settings"),
+        ({"/model@_global_.hydra": "leak"}, "sets Hydra's own settings"),
+        ("/hydra.searchpath", "sets Hydra's own settings"),
+    ],
+)
 def test_defaults_entries(entry, reason):
     found = unsafe_reason({"defaults": [entry, "_self_"]})
     assert (found is None) if reason is None else (reason in found), found
 
 
-@pytest.mark.parametrize("hydra, reason", [
-    ({"sweeper": {"params": {"model.lr": "interval(1e-4,1e-2)"}}}, None),
-    ({"searchpath": ["pkg://x"]}, "adds config sources"),
-    ({"job": {"env_copy": ["HOME"]}}, "copies environment variables"),
-    ({"callbacks": {"x": {"_target_": "os.system"}}}, "instantiates classes"),
-    ("${oc.env:HOME}", "must be a mapping"),
-])
+@pytest.mark.parametrize(
+    "hydra, reason",
+    [
+        ({"sweeper": {"params": {"model.lr": "interval(1e-4,1e-2)"}}}, None),
+        ({"searchpath": ["pkg://x"]}, "adds config sources"),
+        ({"job": {"env_copy": ["HOME"]}}, "copies environment variables"),
+        ({"callbacks": {"x": {"_target_": "os.system"}}}, "instantiates classes"),
+        ("${oc.env:HOME}", "must be a mapping"),
+    ],
+)
 def test_hydra_keys(hydra, reason):
     found = unsafe_reason({"hydra": hydra})
     assert (found is None) if reason is None else (reason in found), found
@@ -48,7 +55,8 @@ def test_hydra_keys(hydra, reason):
 
 def test_yaml_bounds():
     bomb = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
-        f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p, n in zip("abcdef", "bcdefg"))
+        f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p, n in zip("abcdef", "bcdefg")
+    )
     assert "expands to over" in yaml_bound_problem(bomb)
     assert "nests deeper than 64" in yaml_bound_problem("x: " + "[" * 20_000)
     assert "recursive YAML alias" in yaml_bound_problem("a: &x [1, *x]")
@@ -94,6 +102,7 @@ def test_hydra_cannot_open_a_file_outside_the_copy(tmp_path, confined):
     """Beneath the text rules: an entry that reaches outside (written here past the sandbox's
     checks) is opened by Hydra without the guard, and refused with it."""
     import shutil
+
     root = tmp_path / "ws"
     shutil.copytree(REPO / "conf", root / "conf")
     shutil.copytree(REPO / "experiments", root / "experiments")
@@ -102,9 +111,15 @@ def test_hydra_cannot_open_a_file_outside_the_copy(tmp_path, confined):
     (outside / "secret.yaml").write_text("api_token: CONFINE-SECRET\n")
     (root / "experiments" / "reach.yaml").write_text(
         "# @package _global_\ndefaults:\n  - model_12\n"
-        f"  - /{'../' * 12}{str(outside).lstrip('/')}/secret@logger.sky\n  - _self_\nlogger:\n  _target_: x.Y\n")
-    done = subprocess.run([sys.executable, "-c", CONFINED, str(root), "1" if confined else "0"],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        f"  - /{'../' * 12}{str(outside).lstrip('/')}/secret@logger.sky\n  - _self_\nlogger:\n  _target_: x.Y\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", CONFINED, str(root), "1" if confined else "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     if confined:
         assert "refused:" in done.stdout and "resolves outside the reviewed configs" in done.stdout
@@ -116,13 +131,30 @@ def test_hydra_cannot_open_a_file_outside_the_copy(tmp_path, confined):
 def test_the_comment_stays_under_githubs_limit_however_many_notes_and_names():
     """300 refused files once made an 89,255-character comment, which GitHub (and the comment job)
     refuse: notes are capped, names shortened, and length counted as JavaScript counts it."""
-    from mlws.review.markdown import LIMIT, render, _units
+    from mlws.review.markdown import LIMIT, _units, render
+
     name = "conf/" + "\x1b" * 200 + "😀" * 100 + ".yaml"
-    entry = {"experiment": "e" * 300, "status": "added", "renamed_from": None, "builds_on": None,
-             "error": "x" * 5000, "changed": {f"k{i}": [i, i + 1] for i in range(50)}, "added": {}, "removed": {}}
-    result = {"ref": "base", "commit": "0123456789abcdef", "compared_with": "working tree", "uncommitted": [],
-              "files": [name] * 2000, "notes": [f"working tree: {name}: a symbolic link; not read"] * 2000,
-              "experiments": [entry] * 300, "unchanged": [], "total": 300}
+    entry = {
+        "experiment": "e" * 300,
+        "status": "added",
+        "renamed_from": None,
+        "builds_on": None,
+        "error": "x" * 5000,
+        "changed": {f"k{i}": [i, i + 1] for i in range(50)},
+        "added": {},
+        "removed": {},
+    }
+    result = {
+        "ref": "base",
+        "commit": "0123456789abcdef",
+        "compared_with": "working tree",
+        "uncommitted": [],
+        "files": [name] * 2000,
+        "notes": [f"working tree: {name}: a symbolic link; not read"] * 2000,
+        "experiments": [entry] * 300,
+        "unchanged": [],
+        "total": 300,
+    }
     text = render(result)
     assert _units(text) <= LIMIT and text.startswith("<!-- mlws-diff -->")
     assert "and 1980 more notes" in text and "more\n" in text

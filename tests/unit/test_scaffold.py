@@ -1,10 +1,10 @@
 """`mlws init`'s files: what it writes, that it never overwrites, its warnings and refusals."""
+
 import pytest
 import yaml
 
 from mlws.errors import MlwsError
 from mlws.scaffold import init
-
 
 MODEL = """
 import torch
@@ -47,7 +47,12 @@ def test_init_writes_a_workspace_that_points_at_the_users_classes(tmp_path):
     assert yaml.safe_load(model) == {"_target_": "acme.model.Net", "lr": 0.001, "betas": [0.9, 0.99], "opts": None}
     assert "# act: torch.nn.ReLU()" in model
     assert yaml.safe_load((tmp_path / "conf" / "data" / "acme.yaml").read_text()) == {
-        "_target_": "acme.model.Data", "root": "???", "batch_size": 64, "val_fraction": -0.1, "name": "digits"}
+        "_target_": "acme.model.Data",
+        "root": "???",
+        "batch_size": 64,
+        "val_fraction": -0.1,
+        "name": "digits",
+    }
     assert (tmp_path / "experiments" / "acme_01.yaml").read_text().startswith("# @package _global_")
     assert (tmp_path / ".gitignore").read_text() == "*.pyc\nruns/\n.mlws/\n"
 
@@ -62,11 +67,14 @@ def test_init_never_overwrites_and_says_which_files(tmp_path):
     assert "lr" not in (tmp_path / "conf" / "model" / "m.yaml").read_text()
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"model": "Net"}, "expected a dotted path to a class"),
-    ({"name": "my model"}, "use letters, digits"),
-    ({"mode": "best"}, "--mode must be min or max"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"model": "Net"}, "expected a dotted path to a class"),
+        ({"name": "my model"}, "use letters, digits"),
+        ({"mode": "best"}, "--mode must be min or max"),
+    ],
+)
 def test_bad_input_is_refused_before_writing(tmp_path, kwargs, message):
     with pytest.raises(MlwsError, match=message):
         init(tmp_path, **kwargs)
@@ -82,10 +90,13 @@ def test_a_module_that_is_not_there_yet_is_a_warning(tmp_path):
     assert yaml.safe_load((tmp_path / "conf" / "data" / "nowhere_pkg.yaml").read_text())["strict"] is True
 
 
-@pytest.mark.parametrize("target, says", [
-    ("acme.model.Missing", "no class Missing in"),
-    ("acme.broken.Net", "cannot read"),
-])
+@pytest.mark.parametrize(
+    "target, says",
+    [
+        ("acme.model.Missing", "no class Missing in"),
+        ("acme.broken.Net", "cannot read"),
+    ],
+)
 def test_a_class_that_cannot_be_read_yet_is_a_warning(tmp_path, target, says):
     (tmp_path / "acme").mkdir()
     (tmp_path / "acme" / "__init__.py").write_text("")
@@ -94,7 +105,9 @@ def test_a_class_that_cannot_be_read_yet_is_a_warning(tmp_path, target, says):
     out = init(tmp_path, model=target, data="acme.model.NoArguments")
     assert len(out["warnings"]) == 1 and says in out["warnings"][0], out["warnings"]
     assert yaml.safe_load((tmp_path / "conf" / "model" / "acme.yaml").read_text()) == {"_target_": target}
-    assert yaml.safe_load((tmp_path / "conf" / "data" / "acme.yaml").read_text()) == {"_target_": "acme.model.NoArguments"}
+    assert yaml.safe_load((tmp_path / "conf" / "data" / "acme.yaml").read_text()) == {
+        "_target_": "acme.model.NoArguments"
+    }
 
 
 def test_a_package_that_re_exports_its_class(tmp_path):

@@ -1,5 +1,6 @@
 """The demo page's pure parts: the guard's cookie and origin rules (ASGI calls, no server), images to
 samples and back, the validation errors, the run card's escaping, and the plain page without Gradio."""
+
 import asyncio
 
 import pytest
@@ -58,18 +59,34 @@ def test_the_token_page_answers_browsers_at_both_pages():
 def test_a_demo_post_must_come_from_its_own_page():
     jar = "mlws-demo=" + guard.session_value(TOKEN)
     form = "multipart/form-data; boundary=x"
-    assert call("/demo/gradio_api/upload", "POST", cookie=jar, content_type=form, origin="http://127.0.0.1:9",
-                content_length="100")[2]
+    assert call(
+        "/demo/gradio_api/upload",
+        "POST",
+        cookie=jar,
+        content_type=form,
+        origin="http://127.0.0.1:9",
+        content_length="100",
+    )[2]
     for origin in (None, "http://evil.example", "http://127.0.0.1:10", "null", "file://"):
         extra = {"origin": origin} if origin else {}
         assert call("/demo/gradio_api/upload", "POST", cookie=jar, content_type=form, **extra)[0] == 403, origin
     # outside /demo nothing changed: a POST still has to say JSON
-    assert call("/predict", "POST", authorization=f"Bearer {TOKEN}", content_type="text/plain",
-                origin="http://127.0.0.1:9")[0] == 415
+    assert (
+        call(
+            "/predict", "POST", authorization=f"Bearer {TOKEN}", content_type="text/plain", origin="http://127.0.0.1:9"
+        )[0]
+        == 415
+    )
     # no token: the page is open, its POSTs still same-origin only
     assert call("/demo/gradio_api/queue/join", "POST", token=None, content_type="application/json")[0] == 403
-    assert call("/demo/gradio_api/queue/join", "POST", token=None, content_type="application/json",
-                origin="http://127.0.0.1:9", content_length="2")[2]
+    assert call(
+        "/demo/gradio_api/queue/join",
+        "POST",
+        token=None,
+        content_type="application/json",
+        origin="http://127.0.0.1:9",
+        content_length="2",
+    )[2]
 
 
 def test_a_demo_read_from_another_origin_is_refused():
@@ -90,6 +107,7 @@ def test_a_demo_read_from_another_origin_is_refused():
 @pytest.mark.parametrize("shape", [[1, 8, 8], [8, 8], [1, 28, 28], [1, 4, 6]])
 def test_a_sample_survives_its_picture_and_a_picture_is_scaled_to_the_shape(shape):
     import numpy as np
+
     channels, h, w = layout(shape)
     rng = np.random.default_rng(0)
     sample = rng.integers(0, 17, size=(h, w)).astype(float)
@@ -117,6 +135,7 @@ def test_a_demo_post_is_capped_by_its_length():
 
 def test_a_websocket_passes_the_same_checks():
     """The guard let every websocket through unchecked (Ray Serve's proxy takes them)."""
+
     def ws(token=TOKEN, **headers):
         reached, sent = [], []
 
@@ -128,10 +147,12 @@ def test_a_websocket_passes_the_same_checks():
 
         async def receive():
             return {"type": "websocket.connect"}
+
         raw = [(b"host", b"127.0.0.1:9")] + [(k.encode(), v.encode()) for k, v in headers.items()]
         scope = {"type": "websocket", "path": "/demo/gradio_api/queue/join", "headers": raw}
         asyncio.run(guard.Guard(app, host="127.0.0.1", port=9, token=token)(scope, receive, send))
         return bool(reached), sent
+
     jar = "mlws-demo=" + guard.session_value(TOKEN)
     assert ws() == (False, [{"type": "websocket.close", "code": 1008}])
     assert ws(cookie=jar, origin="http://localhost:3000")[0] is False
@@ -150,6 +171,7 @@ def test_the_sketch_pad_reads_its_composite_only(tmp_path):
     from PIL import Image
 
     from mlws.serving.gradio_page import MAX_BLOBS, composite_only
+
     png = tmp_path / "a.png"
     Image.fromarray(np.full((40, 40, 4), 255, np.uint8)).save(png)
     decoded = []
@@ -161,10 +183,12 @@ def test_the_sketch_pad_reads_its_composite_only(tmp_path):
     value = pad.preprocess(EditorData(background=f, layers=[f] * 50, composite=f))
     assert value["composite"].shape[:2] == (40, 40) and len([d for d in decoded if d is not None]) == 1
     for i in range(3 * MAX_BLOBS):
-        pad.accept_blobs(AcceptBlobs(data={"type": "composite", "index": None, "file": b"1", "id": f"x{i}"},
-                                     files=[("f", b"1")]))
-    pad.accept_blobs(AcceptBlobs(data={"type": "layer", "index": 100_000, "file": b"1", "id": "y"},
-                                 files=[("f", b"1")]))
+        pad.accept_blobs(
+            AcceptBlobs(data={"type": "composite", "index": None, "file": b"1", "id": f"x{i}"}, files=[("f", b"1")])
+        )
+    pad.accept_blobs(
+        AcceptBlobs(data={"type": "layer", "index": 100_000, "file": b"1", "id": "y"}, files=[("f", b"1")])
+    )
     assert len(pad.blob_storage) == MAX_BLOBS and "y" not in pad.blob_storage
     assert "accept_blobs" in pad.get_config()["server_fns"]
 
@@ -176,7 +200,8 @@ def test_a_picture_of_too_many_pixels_is_refused_before_it_is_read():
 
     from mlws.serving.images import MAX_PIXELS
     from mlws.serving.inputs import BadRequest
-    side = int(MAX_PIXELS ** 0.5) + 1
+
+    side = int(MAX_PIXELS**0.5) + 1
     huge = np.broadcast_to(np.uint8(255), (side, side, 3))  # no memory behind it
     with pytest.raises(BadRequest) as e:
         to_sample(huge, [1, 8, 8], 0.0, 16.0)
@@ -185,15 +210,18 @@ def test_a_picture_of_too_many_pixels_is_refused_before_it_is_read():
 
 def test_an_image_reading_takes_the_paper_from_the_border_and_transparency_as_paper():
     import numpy as np
+
     dark = np.zeros((16, 16))
-    dark[4:12, 6:10] = 255                    # light ink on black
-    light = 255 - dark                        # dark ink on white
+    dark[4:12, 6:10] = 255  # light ink on black
+    light = 255 - dark  # dark ink on white
     for picture in (dark, light):
         got = np.asarray(to_sample(picture, [1, 8, 8], 0, 1))[0]
         assert got[2:6, 3:5].min() == 1.0 and got[0].max() == 0.0
-    clear = np.zeros((16, 16, 4))             # an untouched sketch pad: transparent everywhere
+    clear = np.zeros((16, 16, 4))  # an untouched sketch pad: transparent everywhere
     assert np.asarray(to_sample(clear, [1, 8, 8], 0, 16)).max() == 0.0
-    assert layout([1, 5]) is None and layout([64]) is None and layout([2, 8, 8]) is None and layout([3, 8, 8]) == (3, 8, 8)
+    assert (
+        layout([1, 5]) is None and layout([64]) is None and layout([2, 8, 8]) is None and layout([3, 8, 8]) == (3, 8, 8)
+    )
 
 
 def test_where_wrong_lists_the_misclassified_and_the_largest_errors():
@@ -207,11 +235,21 @@ def test_where_wrong_lists_the_misclassified_and_the_largest_errors():
 
 def test_the_card_says_what_changed_and_escapes_the_registrys_strings():
     from mlws.serving.gradio_page import card_html
-    parent = {"id": 4, "experiment": "model_01", "config": {"model": {"lr": 0.1}, "monitor": {"metric": "val/acc"}},
-              "metrics": {"val/acc": 0.5}}
-    record = {"id": 5, "experiment": "<script>x</script>", "labels": ["<b>l</b>"], "note": "n<img src=x>",
-              "config": {"model": {"lr": 0.2}, "monitor": {"metric": "val/acc"}, "description": "d&d"},
-              "metrics": {"val/acc": 0.75}}
+
+    parent = {
+        "id": 4,
+        "experiment": "model_01",
+        "config": {"model": {"lr": 0.1}, "monitor": {"metric": "val/acc"}},
+        "metrics": {"val/acc": 0.5},
+    }
+    record = {
+        "id": 5,
+        "experiment": "<script>x</script>",
+        "labels": ["<b>l</b>"],
+        "note": "n<img src=x>",
+        "config": {"model": {"lr": 0.2}, "monitor": {"metric": "val/acc"}, "description": "d&d"},
+        "metrics": {"val/acc": 0.75},
+    }
     card = run_card(record, parent)
     assert card["changes"] == ["model.lr: 0.1 → 0.2"] and card["parent"] == 4 and card["value"] == 0.75
     page = card_html(card)
@@ -227,17 +265,24 @@ def test_without_the_extra_the_plain_page_says_what_the_richer_one_needs(monkeyp
     from mlws import extras
     from mlws.serving.app import demo_wanted
     from mlws.serving.page import demo_page
+
     monkeypatch.setattr(extras, "_importable", lambda m: m != "gradio")
     reason = demo_wanted({"num_replicas": 1})
     assert reason == "needs mlws[demo]: pip install 'mlws[demo]'"
     args = {"run_id": 3, "serve": {"input": {"_target_": "mlws.serving.inputs.ImageInput", "shape": [1, 8, 8]}}}
     page = demo_page({**args, "demo_missing": reason})
-    assert "A richer page (examples from the validation data, image upload, where the model is wrong) " \
-           "needs mlws[demo]: pip install &#x27;mlws[demo]&#x27;" in page and "href='demo/'" not in page
+    assert (
+        "A richer page (examples from the validation data, image upload, where the model is wrong) "
+        "needs mlws[demo]: pip install &#x27;mlws[demo]&#x27;"
+        in page
+        and "href='demo/'" not in page
+    )
     assert "href='demo/'" in demo_page({**args, "demo_missing": None})
     monkeypatch.setattr(extras, "_importable", lambda m: True)
     assert demo_wanted({"num_replicas": 1}) is None
-    assert "one replica" in demo_wanted({"num_replicas": 2}) and "one replica" in demo_wanted({"autoscaling": {"min_replicas": 1}})
+    assert "one replica" in demo_wanted({"num_replicas": 2}) and "one replica" in demo_wanted(
+        {"autoscaling": {"min_replicas": 1}}
+    )
 
 
 def test_the_mount_waits_for_the_page_and_says_why_it_is_missing():
@@ -269,6 +314,7 @@ def test_the_mount_waits_for_the_page_and_says_why_it_is_missing():
 
         async def send(message):
             sent.append(message)
+
         return sent, dispatch({"type": "http", "path": path, "method": "GET", "headers": []}, None, send)
 
     async def scenario():
@@ -277,7 +323,7 @@ def test_the_mount_waits_for_the_page_and_says_why_it_is_missing():
         sent, waiting = get(dispatch, "/demo/config")
         task = asyncio.ensure_future(waiting)
         other, call = get(dispatch, "/predict")
-        await call                                     # answered while the page is being built
+        await call  # answered while the page is being built
         await asyncio.sleep(0.2)
         assert other[0]["status"] == 204 and not task.done()
         demo_mount.install(page)
@@ -290,6 +336,7 @@ def test_the_mount_waits_for_the_page_and_says_why_it_is_missing():
         refused, call = get(dispatch, "/demo/")
         await call
         assert refused[0]["status"] == 503 and b"OSError: no data" in refused[1]["body"]
+
     try:
         asyncio.run(scenario())
     finally:
@@ -298,6 +345,7 @@ def test_the_mount_waits_for_the_page_and_says_why_it_is_missing():
 
 def test_the_plain_page_renders_what_the_output_hook_says_it_answers():
     from mlws.serving.page import demo_page
+
     args = {"run_id": 3, "serve": {"input": {"shape": [3]}, "output": {"_target_": "acme.hooks.PriceInDollars"}}}
     assert 'OUTPUT = "raw"' in demo_page(args)  # a class name that says nothing: raw values
     assert 'OUTPUT = "regression"' in demo_page({**args, "output_kind": "regression"})

@@ -1,6 +1,7 @@
 """mlws.stats: exact against scipy where scipy is installed, and calibrated by simulation (seeded,
 so each run gives the same numbers): no-effect pairs are rarely called different, real effects are
 found as often as theory allows, and many groups compare fast."""
+
 from __future__ import annotations
 
 import random
@@ -34,7 +35,7 @@ def test_against_scipy_where_installed():
 def test_summary_of_a_group():
     s = summarize([1.0, 2.0, 3.0])
     assert (s.n, s.mean, s.sd) == (3, 2.0, 1.0)
-    assert s.low == pytest.approx(2 - 4.303 / 3 ** 0.5, abs=1e-3)
+    assert s.low == pytest.approx(2 - 4.303 / 3**0.5, abs=1e-3)
     assert summarize([5.0]).sd is None and summarize([]) is None
     assert summary_text(s) == "2 ± 1 [-0.4841, 4.484] n=3"
 
@@ -62,8 +63,14 @@ def test_a_true_effect_of_two_sd_is_found_as_often_as_theory_allows():
     rng = random.Random(7)
 
     def rate(n, trials=400):
-        return sum(compare([rng.gauss(0, 1) for _ in range(n)], [rng.gauss(2, 1) for _ in range(n)]).distinguishable
-                   for _ in range(trials)) / trials
+        return (
+            sum(
+                compare([rng.gauss(0, 1) for _ in range(n)], [rng.gauss(2, 1) for _ in range(n)]).distinguishable
+                for _ in range(trials)
+            )
+            / trials
+        )
+
     assert rate(5) >= 0.72
     assert rate(6) >= 0.80
 

@@ -2,6 +2,7 @@
 node names, Hydra's grammar as Optuna distributions, the grid's expansion, Optuna's ask/tell on a study
 in a private SQLite file (seeded, resumed), random search replayed from its seed, and the loop mlws's
 Hydra sweeper plugin runs."""
+
 import pytest
 
 from mlws.errors import MlwsError
@@ -16,19 +17,39 @@ PLUGIN = "hydra_plugins.mlws_sweeper.mlws_sweeper.MlwsSweeper"
 
 
 def optuna_node(**settings):
-    return {"_target_": PLUGIN, "_recursive_": False, "adapter": "mlws.sweeps.optuna_sweeper.OptunaSweeper",
-            "sampler": {"_target_": "optuna.samplers.TPESampler", "seed": None}, "direction": None, "storage": None,
-            "study_name": None, "n_trials": 20, "n_jobs": None, "max_failure_rate": None, "params": None} | settings
+    return {
+        "_target_": PLUGIN,
+        "_recursive_": False,
+        "adapter": "mlws.sweeps.optuna_sweeper.OptunaSweeper",
+        "sampler": {"_target_": "optuna.samplers.TPESampler", "seed": None},
+        "direction": None,
+        "storage": None,
+        "study_name": None,
+        "n_trials": 20,
+        "n_jobs": None,
+        "max_failure_rate": None,
+        "params": None,
+    } | settings
 
 
 def random_node(**settings):
-    return {"_target_": PLUGIN, "adapter": "mlws.sweeps.random_search.RandomSearch", "n_trials": 20, "seed": None,
-            "params": None} | settings
+    return {
+        "_target_": PLUGIN,
+        "adapter": "mlws.sweeps.random_search.RandomSearch",
+        "n_trials": 20,
+        "seed": None,
+        "params": None,
+    } | settings
 
 
 def context(tmp_path, sweep_id=1, parallel=2, state=None):
-    return SweepContext(sweep_id=sweep_id, registry_url=f"sqlite:///{tmp_path / 'registry.db'}", mode="max",
-                        parallel=parallel, state=state or {})
+    return SweepContext(
+        sweep_id=sweep_id,
+        registry_url=f"sqlite:///{tmp_path / 'registry.db'}",
+        mode="max",
+        parallel=parallel,
+        state=state or {},
+    )
 
 
 def test_the_config_chooses_the_adapter():
@@ -48,38 +69,49 @@ def test_a_setting_the_sweeper_does_not_take_is_one_message_naming_those_it_does
     args = space.parse(["model.lr=interval(1e-4,1e-2)"])
     with pytest.raises(MlwsError) as e:
         sweeper_for(optuna_node(n_trails=5), args)
-    assert str(e.value) == ("hydra.sweeper.n_trails is not a setting of the optuna sweeper (its settings: params, "
-                            "sampler, direction, storage, study_name, n_trials, n_jobs, max_failure_rate)")
+    assert str(e.value) == (
+        "hydra.sweeper.n_trails is not a setting of the optuna sweeper (its settings: params, "
+        "sampler, direction, storage, study_name, n_trials, n_jobs, max_failure_rate)"
+    )
 
 
 def test_a_sweeper_whose_extra_is_missing_says_which(monkeypatch):
     import mlws.extras
+
     monkeypatch.setattr(mlws.extras, "missing", lambda extra: ["optuna"])
     with pytest.raises(MlwsError, match=r"the optuna sweeper needs mlws\[sweeps\]"):
         sweeper_for(optuna_node(), space.parse(["model.lr=interval(1e-4,1e-2)"]))
     assert type(sweeper_for(BASIC, space.parse(["model.lr=1,2"]))) is GridSweeper  # the grid needs no extra
 
 
-@pytest.mark.parametrize("expression, expected", [
-    ("interval(1e-4,1e-2)", "FloatDistribution(high=0.01, log=False, low=0.0001, step=None)"),
-    ("tag(log, interval(1e-4,1e-2))", "FloatDistribution(high=0.01, log=True, low=0.0001, step=None)"),
-    ("int(interval(1,5))", "IntDistribution(high=5, log=False, low=1, step=1)"),
-    ("range(16,65,16)", "IntDistribution(high=64, log=False, low=16, step=16)"),  # Hydra's range: 65 excluded
-    ("choice(adam,sgd)", "CategoricalDistribution(choices=('adam', 'sgd'))"),
-    ("32,64", "CategoricalDistribution(choices=(32, 64))"),
-    ("choice('a b',c)", "CategoricalDistribution(choices=('a\\\\ b', 'c'))"),  # as an override writes it
-])
+@pytest.mark.parametrize(
+    "expression, expected",
+    [
+        ("interval(1e-4,1e-2)", "FloatDistribution(high=0.01, log=False, low=0.0001, step=None)"),
+        ("tag(log, interval(1e-4,1e-2))", "FloatDistribution(high=0.01, log=True, low=0.0001, step=None)"),
+        ("int(interval(1,5))", "IntDistribution(high=5, log=False, low=1, step=1)"),
+        ("range(16,65,16)", "IntDistribution(high=64, log=False, low=16, step=16)"),  # Hydra's range: 65 excluded
+        ("choice(adam,sgd)", "CategoricalDistribution(choices=('adam', 'sgd'))"),
+        ("32,64", "CategoricalDistribution(choices=(32, 64))"),
+        ("choice('a b',c)", "CategoricalDistribution(choices=('a\\\\ b', 'c'))"),  # as an override writes it
+    ],
+)
 def test_hydras_grammar_as_optuna_distributions(expression, expected):
     assert repr(distributions.search_space([f"k={expression}"])["k"]) == expected
 
 
-@pytest.mark.parametrize("expression, message", [
-    ("interval(1e-2,1e-4)", "its low end 0.01 must be below its high end 0.0001"),
-    ("tag(log, interval(0,1))", "a log interval needs a low end above 0"),
-    ("glob(*)", "sampled sweeps take interval(), range() and choice(), not glob()"),
-])
+@pytest.mark.parametrize(
+    "expression, message",
+    [
+        ("interval(1e-2,1e-4)", "its low end 0.01 must be below its high end 0.0001"),
+        ("tag(log, interval(0,1))", "a log interval needs a low end above 0"),
+        ("glob(*)", "sampled sweeps take interval(), range() and choice(), not glob()"),
+    ],
+)
 def test_a_bad_range_is_one_clear_error(expression, message):
-    with pytest.raises(MlwsError, match=r"'k=.*' is not a valid search range: " + message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(
+        MlwsError, match=r"'k=.*' is not a valid search range: " + message.replace("(", r"\(").replace(")", r"\)")
+    ):
         distributions.search_space([f"k={expression}"])
 
 
@@ -103,6 +135,7 @@ def _run(sweeper, value=lambda overrides: 0.5, slots=2):
     def launch(jobs):
         launched.extend(jobs)
         return [value(job) for job in jobs]
+
     run_trials(sweeper, launch, slots)
     return launched
 
@@ -113,10 +146,13 @@ def _lr(job) -> float:
 
 def test_optuna_asks_and_is_told_in_batches_seeded_and_in_the_registry_database(tmp_path):
     import optuna
+
     args = space.parse(["+experiment=m", "model.lr=tag(log, interval(1e-4,1e-2))", "data.batch_size=32,64"])
     runs = []
     for n in (1, 2):
-        sweeper = sweeper_for(optuna_node(n_trials=5, sampler={"_target_": "optuna.samplers.TPESampler", "seed": 3}), args)
+        sweeper = sweeper_for(
+            optuna_node(n_trials=5, sampler={"_target_": "optuna.samplers.TPESampler", "seed": 3}), args
+        )
         sweeper.check_objective("max")
         sweeper.begin(context(tmp_path, sweep_id=n))
         runs.append(_run(sweeper, value=_lr))
@@ -134,7 +170,9 @@ def test_optuna_numbers_each_job_and_finds_it_again_in_any_order(tmp_path):
     sweeper.begin(context(tmp_path))
     jobs = sweeper.asked(sweeper.ask(slots=2))
     assert [j.number for j in jobs] == [0, 1]
-    assert sweeper.number_of(list(reversed(jobs[1].overrides))) == 1 and sweeper.number_of(list(jobs[1].overrides)) is None
+    assert (
+        sweeper.number_of(list(reversed(jobs[1].overrides))) == 1 and sweeper.number_of(list(jobs[1].overrides)) is None
+    )
 
 
 def test_an_optuna_resume_settles_what_was_left_open_and_asks_only_for_what_is_missing(tmp_path):
@@ -171,7 +209,10 @@ def test_a_space_in_the_sweepers_params_comes_first_and_the_command_wins(tmp_pat
     assert len(jobs) == 3 and all(job[1:] == ["data.batch_size=64", "x=1"] for job in jobs)
     assert all(0.1 <= _lr(job) <= 0.2 for job in jobs)
     grid = sweeper_for(BASIC | {"params": {"model.lr": "1,2"}}, args)
-    assert grid.jobs_to_check() == [["model.lr=1", "x=1", "data.batch_size=64"], ["model.lr=2", "x=1", "data.batch_size=64"]]
+    assert grid.jobs_to_check() == [
+        ["model.lr=1", "x=1", "data.batch_size=64"],
+        ["model.lr=2", "x=1", "data.batch_size=64"],
+    ]
 
 
 def test_the_optuna_direction_follows_monitor_mode():
@@ -184,14 +225,17 @@ def test_the_optuna_direction_follows_monitor_mode():
         sweeper_for(optuna_node(direction=["maximize", "minimize"]), args).check_objective("max")
 
 
-@pytest.mark.parametrize("settings, message", [
-    ({"n_trials": 0}, "n_trials must be at least 1"),
-    ({"n_jobs": 0}, "n_jobs must be at least 1"),
-    ({"max_failure_rate": 2.0}, "max_failure_rate must be between 0 and 1"),
-    ({"max_failure_rate": "half"}, "max_failure_rate must be between 0 and 1"),
-    ({"sampler": {"_target_": "os.system"}}, "name one of optuna.samplers"),
-    ({"sampler": {"_target_": "optuna.samplers.NoSuchSampler"}}, "is not in optuna.samplers"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"n_trials": 0}, "n_trials must be at least 1"),
+        ({"n_jobs": 0}, "n_jobs must be at least 1"),
+        ({"max_failure_rate": 2.0}, "max_failure_rate must be between 0 and 1"),
+        ({"max_failure_rate": "half"}, "max_failure_rate must be between 0 and 1"),
+        ({"sampler": {"_target_": "os.system"}}, "name one of optuna.samplers"),
+        ({"sampler": {"_target_": "optuna.samplers.NoSuchSampler"}}, "is not in optuna.samplers"),
+    ],
+)
 def test_bad_optuna_settings_are_one_clear_error(settings, message):
     with pytest.raises(MlwsError, match=message):
         sweeper_for(optuna_node(**settings), space.parse(["model.lr=interval(0.1,0.2)"]))
@@ -204,7 +248,9 @@ def test_optunas_grid_sampler_walks_the_lists_once(tmp_path):
     sweeper.check_objective("max")
     sweeper.begin(context(tmp_path))
     jobs = _run(sweeper)
-    assert sorted(jobs) == sorted([f"model.lr={lr}", f"data.batch_size={b}"] for lr in (0.001, 0.0003) for b in (32, 64, 96))
+    assert sorted(jobs) == sorted(
+        [f"model.lr={lr}", f"data.batch_size={b}"] for lr in (0.001, 0.0003) for b in (32, 64, 96)
+    )
     with pytest.raises(MlwsError, match="grid sampler takes lists"):
         sweeper_for(node, space.parse(["model.lr=interval(0.1,0.2)"]))
 
@@ -227,6 +273,7 @@ def test_random_search_is_a_function_of_its_seed_and_records_one_it_drew(tmp_pat
 def test_the_loop_tells_each_job_its_value_until_the_sweeper_is_done():
     class Halving(Sweeper):
         """A sweeper that asks one job at a time and stops after three."""
+
         name = "halving"
 
         def __init__(self, args, *, params=None):
@@ -259,16 +306,25 @@ def test_nothing_outside_the_adapters_names_a_sweeper():
     sweeper's (or sampler's) name, nor look for one inside a string."""
     import ast
     from pathlib import Path
+
     package = Path(__file__).resolve().parents[2] / "mlws"
-    files = [*package.glob("ops/*.py"), *(package / "sweeps" / f for f in (
-        "start.py", "drive.py", "driver.py", "records.py", "views.py", "multirun.py", "sweeper.py"))]
+    files = [
+        *package.glob("ops/*.py"),
+        *(
+            package / "sweeps" / f
+            for f in ("start.py", "drive.py", "driver.py", "records.py", "views.py", "multirun.py", "sweeper.py")
+        ),
+    ]
     names = ("basic", "grid", "optuna", "random", "mlws_random", "GridSampler", "TPESampler", "RandomSampler")
     offenders = []
     for path in files:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Compare):
                 for const in ast.walk(node):
-                    if isinstance(const, ast.Constant) and isinstance(const.value, str) and any(
-                            n.lower() in const.value.lower() for n in names):
+                    if (
+                        isinstance(const, ast.Constant)
+                        and isinstance(const.value, str)
+                        and any(n.lower() in const.value.lower() for n in names)
+                    ):
                         offenders.append(f"{path.relative_to(package)}:{node.lineno} {const.value!r}")
     assert len(files) > 10 and not offenders, offenders

@@ -1,5 +1,6 @@
 """The marker per external system (tests/conftest.py): each is registered in pyproject.toml, a test
 whose system is missing is skipped with the reason, and with CI=true it fails instead."""
+
 import pytest
 
 from .. import conftest

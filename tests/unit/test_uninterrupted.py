@@ -1,4 +1,5 @@
 """A stop that arrives while a checkpoint is being saved is held until the save is whole."""
+
 import os
 import signal
 
@@ -10,8 +11,9 @@ from mlws.training.uninterrupted import holding_stop_signals, save_uninterrupted
 @pytest.fixture
 def recorded():
     got: list[int] = []
-    previous = {sig: signal.signal(sig, lambda signum, frame: got.append(signum))
-                for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        sig: signal.signal(sig, lambda signum, frame: got.append(signum)) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     yield got
     for sig, handler in previous.items():
         signal.signal(sig, handler)

@@ -1,6 +1,7 @@
 """The GitHub Actions workflows: triggers and permissions that are safe for pull requests from
 forks, and mlws commands that this version of the CLI accepts (they are run for real in
 tests/test_review.py)."""
+
 import re
 import shlex
 from pathlib import Path
@@ -58,6 +59,7 @@ def test_comment_workflow_never_checks_out_or_runs_the_branch():
     assert render == "python3 -P -m mlws.review.comment review/diff.json > comment.md"
     script = next(s["with"]["script"] for s in steps(wf) if "github-script" in s.get("uses", ""))
     from mlws.review.markdown import MARKER
+
     assert f"'{MARKER}'" in script and "updateComment" in script and "head_sha" in script
     assert "readFileSync('comment.md'" in script and "review/comment.md" not in script
 
@@ -100,16 +102,27 @@ def test_sweep_runs_only_on_the_label_or_by_hand_read_only():
     text = (WORKFLOWS / "sweep.yml").read_text()
     assert "secrets." not in text and "pull_request_target" not in text
     assert all("${{" not in s.get("run", "") for s in job["steps"])  # inputs reach the shell through env
-    assert all(s["with"]["persist-credentials"] is False for s in job["steps"]
-               if str(s.get("uses", "")).startswith("actions/checkout"))
+    assert all(
+        s["with"]["persist-credentials"] is False
+        for s in job["steps"]
+        if str(s.get("uses", "")).startswith("actions/checkout")
+    )
 
 
 def test_the_sweep_workflow_calls_commands_this_cli_accepts():
-    lines = [line.split("|")[0] for s in load("sweep.yml")["jobs"]["sweep"]["steps"]
-             for line in s.get("run", "").splitlines() if re.match(r"\s*mlws\s", line)]
-    parsed = [build_parser().parse_args(shlex.split(line)[1:]) for line in
-              (l.replace('"${overrides[@]}"', "+experiment=model_12 model.lr=1e-3,3e-4").replace('"$PARALLEL"', "2")
-               for l in lines)]
+    lines = [
+        line.split("|")[0]
+        for s in load("sweep.yml")["jobs"]["sweep"]["steps"]
+        for line in s.get("run", "").splitlines()
+        if re.match(r"\s*mlws\s", line)
+    ]
+    parsed = [
+        build_parser().parse_args(shlex.split(line)[1:])
+        for line in (
+            l.replace('"${overrides[@]}"', "+experiment=model_12 model.lr=1e-3,3e-4").replace('"$PARALLEL"', "2")
+            for l in lines
+        )
+    ]
     train, show = parsed
     assert train.command == "train" and train.multirun and train.parallel == 2
     assert show.command == "sweep" and show.sweep_id == 1 and show.format == "markdown"

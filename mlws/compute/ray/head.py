@@ -4,6 +4,7 @@
 terminated, so stopping one head (its process group) never touches another Ray on the machine.
 Its address and pid are kept in a small state file, so the next run reuses the head.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,9 +21,17 @@ from pathlib import Path
 
 from ...errors import MlwsError
 
-PORT_FLAGS = ("--port", "--dashboard-port", "--ray-client-server-port", "--node-manager-port",
-              "--object-manager-port", "--dashboard-agent-listen-port", "--dashboard-agent-grpc-port",
-              "--metrics-export-port", "--runtime-env-agent-port")
+PORT_FLAGS = (
+    "--port",
+    "--dashboard-port",
+    "--ray-client-server-port",
+    "--node-manager-port",
+    "--object-manager-port",
+    "--dashboard-agent-listen-port",
+    "--dashboard-agent-grpc-port",
+    "--metrics-export-port",
+    "--runtime-env-agent-port",
+)
 
 
 def free_ports(n: int) -> list[int]:
@@ -59,8 +68,9 @@ def use_token_if_any() -> None:
     maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
 
 
-def start_head(state_file: Path, *, num_cpus: int | None = None, timeout: float = 180.0,
-               env: dict | None = None) -> dict:
+def start_head(
+    state_file: Path, *, num_cpus: int | None = None, timeout: float = 180.0, env: dict | None = None
+) -> dict:
     """Start a head; return {address, pid, temp_dir, log} once its Jobs API answers."""
     ray_cli = Path(sys.executable).with_name("ray")
     ports = free_ports(len(PORT_FLAGS))
@@ -69,15 +79,24 @@ def start_head(state_file: Path, *, num_cpus: int | None = None, timeout: float 
     temp_dir = Path(tempfile.gettempdir()) / f"mlws-ray-{tag}-{ports[0]}"
     state_file.parent.mkdir(parents=True, exist_ok=True)
     log = state_file.with_suffix(".log")
-    cmd = [str(ray_cli) if ray_cli.exists() else "ray", "start", "--head", "--block", "--disable-usage-stats",
-           "--include-dashboard=true", "--dashboard-host=127.0.0.1", f"--temp-dir={temp_dir}",
-           f"--num-cpus={num_cpus or os.cpu_count() or 1}",
-           *(f"{flag}={port}" for flag, port in zip(PORT_FLAGS, ports))]
+    cmd = [
+        str(ray_cli) if ray_cli.exists() else "ray",
+        "start",
+        "--head",
+        "--block",
+        "--disable-usage-stats",
+        "--include-dashboard=true",
+        "--dashboard-host=127.0.0.1",
+        f"--temp-dir={temp_dir}",
+        f"--num-cpus={num_cpus or os.cpu_count() or 1}",
+        *(f"{flag}={port}" for flag, port in zip(PORT_FLAGS, ports)),
+    ]
     # No draining on SIGTERM: it waits for Serve proxies that a training head does not run.
     env = {**(os.environ if env is None else env), "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0"}
     with log.open("ab") as out:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True, env=env)
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env
+        )
     address = f"http://127.0.0.1:{ports[1]}"
     deadline = time.monotonic() + timeout
     while not healthy(address):

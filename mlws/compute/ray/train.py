@@ -5,6 +5,7 @@ each building the same Trainer with Ray's DDP strategy and cluster environment a
 checkpoints to Ray Train. Rank 0 writes the fit's outcome into the run directory; the driver reads
 it, so the run is recorded once.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,8 +57,12 @@ def ray_parts(pl, report_every: int, use_gpu: bool) -> tuple[dict, list]:
         def teardown(self) -> None:
             pass
 
-    overrides = {"strategy": RayDDPStrategy(), "plugins": [RayEnvironment()], "devices": "auto",
-                 "accelerator": "gpu" if use_gpu else "cpu"}
+    overrides = {
+        "strategy": RayDDPStrategy(),
+        "plugins": [RayEnvironment()],
+        "devices": "auto",
+        "accelerator": "gpu" if use_gpu else "cpu",
+    }
     return overrides, [_report_callback(pl, report_every)]
 
 
@@ -104,6 +109,7 @@ def _train_loop(config: dict) -> None:
 
     from ...fileio import write_atomic
     from ...spec import RunSpec
+
     spec = RunSpec.from_json(config["spec"])
     result = config["fit"](spec, extend=lambda pl: ray_parts(pl, config["report_every"], config["use_gpu"]))
     if ray.train.get_context().get_world_rank() == 0:
@@ -116,14 +122,24 @@ def fit_with_ray_train(spec, fit, workers: int):
 
     from ...training.builder import FitResult
     from .resources import worker_resources
+
     c = spec.config.get("compute") or {}
     use_gpu = bool(c.get("use_gpu"))
     resources = {k: v for k, v in worker_resources(c).items() if v}
     trainer = TorchTrainer(
-        _train_loop, train_loop_config={"spec": spec.to_json(), "fit": fit, "use_gpu": use_gpu,
-                                        "report_every": int(c.get("checkpoint_every_n_epochs") or 0)},
+        _train_loop,
+        train_loop_config={
+            "spec": spec.to_json(),
+            "fit": fit,
+            "use_gpu": use_gpu,
+            "report_every": int(c.get("checkpoint_every_n_epochs") or 0),
+        },
         scaling_config=ScalingConfig(num_workers=workers, use_gpu=use_gpu, resources_per_worker=resources),
-        run_config=RunConfig(storage_path=str(Path(spec.run_dir, "ray_train").resolve()), name=f"run-{spec.run_id}",
-                             checkpoint_config=CheckpointConfig(num_to_keep=1)))  # one per epoch otherwise
+        run_config=RunConfig(
+            storage_path=str(Path(spec.run_dir, "ray_train").resolve()),
+            name=f"run-{spec.run_id}",
+            checkpoint_config=CheckpointConfig(num_to_keep=1),
+        ),
+    )  # one per epoch otherwise
     trainer.fit()
     return FitResult(**json.loads((Path(spec.run_dir) / FIT_RESULT).read_text()))

@@ -6,6 +6,7 @@ node_run.py are what the node runs; servers.py puts a model server or JupyterLab
 artifacts.py and bucket_stores.py reach run directories kept in a bucket; workdir.py, wheel.py and
 torch_wheels.py decide what the node receives.
 """
+
 from .backend import SkyBackend
 
 __all__ = ["SkyBackend"]

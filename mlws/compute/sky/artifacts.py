@@ -7,6 +7,7 @@ mlws[azure]); a missing one is a one-line error.
 Never SkyPilot's node-side copy commands: on a laptop they install awscli into ~/skypilot-runtime, or
 download the Linux Cloud SDK, delete ~/google-cloud-sdk and edit ~/.bashrc.
 """
+
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
@@ -24,8 +25,10 @@ def parse(url: str) -> tuple[str, str, str, str]:
         container, _, key = u.path.lstrip("/").partition("/")
         return "azure", u.netloc, container, key
     if scheme not in ("s3", "r2", "gs") or not u.netloc:
-        raise MlwsError(f"compute.bucket {url!r}: mlws reads s3://, r2://, gs:// and "
-                        "https://ACCOUNT.blob.core.windows.net/CONTAINER buckets")
+        raise MlwsError(
+            f"compute.bucket {url!r}: mlws reads s3://, r2://, gs:// and "
+            "https://ACCOUNT.blob.core.windows.net/CONTAINER buckets"
+        )
     return scheme, "", u.netloc, u.path.lstrip("/")
 
 
@@ -51,7 +54,7 @@ def copy_from_bucket(run_url: str, path: str, dest) -> dict:
             raise NotInBucket(f"nothing under {run_url.rstrip('/')}/{path}")
         total = 0
         for name, size in objects:
-            rel = name[len(key.rstrip("/")) + 1:]
+            rel = name[len(key.rstrip("/")) + 1 :]
             if not rel or rel.endswith("/") or ".." in PurePosixPath(rel).parts:
                 continue
             store.download(bucket, name, dest / rel)

@@ -1,4 +1,5 @@
 """The SkyPilot backend: compile the RunSpec into a task, validate and price it, launch, follow."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,14 +7,12 @@ from pathlib import Path
 from ... import node_env
 from ...errors import MlwsError
 from ..base import Backend, Status, Submission
+from .shared import node_wheel, price_line, upload_excludes
 
 
 def _handle(record: dict) -> dict | None:
     artifacts = record.get("artifacts") or {}
     return artifacts.get("compute") or artifacts.get("cloud")  # "cloud": runs recorded before 0.2
-
-
-from .shared import price_line, upload_excludes, node_wheel
 
 
 class _OnTheLaptop:
@@ -31,10 +30,12 @@ class SkyBackend(Backend):
     def prepare(self, spec) -> dict:
         """Compile, validate with SkyPilot, price; raises MlwsError before anything is recorded."""
         from .compile import secret_values
+
         secret_values(spec.config["compute"])  # fail now if a named secret is missing here
         prepared = self._priced(spec, price_required=True)
         upload_excludes(spec.workspace)
         import sys
+
         for note in prepared.get("notes") or []:
             print(f"warning: {note}", file=sys.stderr)
         return prepared
@@ -47,26 +48,33 @@ class SkyBackend(Backend):
         c = spec.config["compute"]
         notes = planned.setdefault("notes", [])
         if c.get("use_spot") and not c.get("bucket"):
-            notes.append("without compute.bucket the run directory lives on the VM, so a preempted spot run "
-                         "restarts from scratch instead of from last.ckpt")
+            notes.append(
+                "without compute.bucket the run directory lives on the VM, so a preempted spot run "
+                "restarts from scratch instead of from last.ckpt"
+            )
         from .node_setup import notes as setup_notes
         from .workdir import plan_note
+
         notes += [n for n in [plan_note(spec.workspace), *setup_notes(spec.workspace)] if n]
         if spec_path:
             from .by_hand import launch_lines
-            planned["lines"] += launch_lines(planned["task"], c, planned["estimate"], Path(spec_path).parent,
-                                             name=f"mlws-{spec.run_id}")
+
+            planned["lines"] += launch_lines(
+                planned["task"], c, planned["estimate"], Path(spec_path).parent, name=f"mlws-{spec.run_id}"
+            )
         return planned
 
     def _priced(self, spec, *, price_required: bool, spec_path: str | None = None) -> dict:
         from . import client
         from .compile import compile_task
+
         c = spec.config["compute"]
         wheel = node_wheel()
         # a task handed to `sky launch` (a plan's spec_path) mounts the wheel beside its spec, not from a cache
         task_config = compile_task(spec, spec_path, Path(spec_path).parent / wheel.name if spec_path else wheel)
         estimate = client.estimate(client.validate(task_config), c.get("max_runtime_minutes"))
         from .torch_wheels import plan_notes
+
         index_notes, refusal = plan_notes(c, (spec.versions or {}).get("torch"))
         if refusal:  # the node's setup would fail after the VM is paid for
             raise MlwsError(f"the node's torch: {refusal}")
@@ -78,45 +86,73 @@ class SkyBackend(Backend):
             elif not c.get("max_runtime_minutes"):
                 raise MlwsError("compute.max_cost needs compute.max_runtime_minutes to estimate a run's cost")
             elif estimate["max_runtime_cost"] > limit:
-                raise MlwsError(f"estimated cost ${estimate['max_runtime_cost']:.2f} "
-                                f"({estimate['instance_type']} × {estimate['num_nodes']} at ${estimate['hourly_price']:.2f}/h "
-                                f"for {c['max_runtime_minutes']} min) exceeds compute.max_cost ${limit:.2f}")
-        return {"task": task_config, "estimate": estimate, "notes": index_notes,
-                **({"files": {wheel.name: str(wheel)}} if spec_path else {})}
+                raise MlwsError(
+                    f"estimated cost ${estimate['max_runtime_cost']:.2f} "
+                    f"({estimate['instance_type']} × {estimate['num_nodes']} at ${estimate['hourly_price']:.2f}/h "
+                    f"for {c['max_runtime_minutes']} min) exceeds compute.max_cost ${limit:.2f}"
+                )
+        return {
+            "task": task_config,
+            "estimate": estimate,
+            "notes": index_notes,
+            **({"files": {wheel.name: str(wheel)}} if spec_path else {}),
+        }
 
     def submit(self, spec_path: Path, *, detach: bool, prepared: dict | None = None) -> Submission:
         from ...spec import RunSpec
         from . import client
         from .compile import compile_task, secret_values
+
         spec = RunSpec.read(spec_path)
         c = spec.config["compute"]
-        task = client.validate(compile_task(spec, spec_path, node_wheel()),
-                               secrets=secret_values(c) if c.get("secrets") else None)
+        task = client.validate(
+            compile_task(spec, spec_path, node_wheel()), secrets=secret_values(c) if c.get("secrets") else None
+        )
         estimate = (prepared or {}).get("estimate") or {}
         if estimate.get("available"):  # for the cost guard, which counts provisioning from the launch
             import time
-            task.update_envs(node_env.billing_env(estimate["hourly_price"], launched_at=time.time(),
-                                                  region_prices=estimate.get("region_prices")))
+
+            task.update_envs(
+                node_env.billing_env(
+                    estimate["hourly_price"], launched_at=time.time(), region_prices=estimate.get("region_prices")
+                )
+            )
         from .compile import job_name
-        handle = client.launch(task, managed=bool(c.get("managed")), name=job_name(spec),
-                               cluster_name=c.get("cluster_name"), autostop_minutes=c.get("autostop_minutes"),
-                               progress=not detach)
+
+        handle = client.launch(
+            task,
+            managed=bool(c.get("managed")),
+            name=job_name(spec),
+            cluster_name=c.get("cluster_name"),
+            autostop_minutes=c.get("autostop_minutes"),
+            progress=not detach,
+        )
         kind = "managed job" if handle.get("managed") else f"job on cluster {handle.get('cluster')}"
-        price = (f" at ${estimate['hourly_price']:.2f}/hour ({estimate['instance_type']})"
-                 if estimate.get("available") else "")
+        price = (
+            f" at ${estimate['hourly_price']:.2f}/hour ({estimate['instance_type']})"
+            if estimate.get("available")
+            else ""
+        )
         from .compile import bucket_run_url
-        artifacts = {"estimate": estimate, **({"bucket_run": bucket_run_url(c["bucket"], spec)} if c.get("bucket") else {})}
-        return Submission(handle=handle, artifacts=artifacts,
-                          message=f"launched on SkyPilot as {kind} {handle['job_id']}{price}")
+
+        artifacts = {
+            "estimate": estimate,
+            **({"bucket_run": bucket_run_url(c["bucket"], spec)} if c.get("bucket") else {}),
+        }
+        return Submission(
+            handle=handle, artifacts=artifacts, message=f"launched on SkyPilot as {kind} {handle['job_id']}{price}"
+        )
 
     def follow(self, handle: dict, *, out=None) -> None:
         from . import client
+
         client.tail_logs(handle, follow=True)
 
     def status(self, record: dict) -> Status | None:
         """SkyPilot's job state; once the job has ended, the outcome the node wrote (status, metrics,
         stop reason: a run ended by its cost or time limit is `stopped`, not `succeeded`)."""
         from . import client
+
         handle = _handle(record)
         if not handle:
             return None
@@ -126,16 +162,23 @@ class SkyBackend(Backend):
             # a bucket that cannot be read (no SDK, no credentials, offline) raises: status unknown, the
             # run stays as recorded (a succeeded run is not recorded failed because a copy failed)
             outcome = self._outcome(record, handle, job_log=False, strict=True)
-            return outcome or Status("failed", artifacts=record.get("artifacts"),
-                                     error=f"{gone} (torn down when idle) and its outcome was not kept: "
-                                           "set compute.bucket to keep run directories")
+            return outcome or Status(
+                "failed",
+                artifacts=record.get("artifacts"),
+                error=f"{gone} (torn down when idle) and its outcome was not kept: "
+                "set compute.bucket to keep run directories",
+            )
         if state == "running":
             return Status(state, artifacts=record.get("artifacts"))
         outcome = self._outcome(record, handle, job_log=True)
         if outcome and state != "stopped":
             return outcome
-        return Status(state, metrics=outcome.metrics if outcome else None, artifacts=record.get("artifacts"),
-                      stop_reason="cancelled" if state == "stopped" else None)
+        return Status(
+            state,
+            metrics=outcome.metrics if outcome else None,
+            artifacts=record.get("artifacts"),
+            stop_reason="cancelled" if state == "stopped" else None,
+        )
 
     def _outcome(self, record: dict, handle: dict, *, job_log: bool, strict: bool = False) -> Status | None:
         """The node's result: result.json in the bucket, else the MLWS_RESULT line of the job's log.
@@ -147,6 +190,7 @@ class SkyBackend(Backend):
         from ...worker import RESULT_MARKER
         from . import client
         from .artifacts import BucketUnreachable
+
         result, ledger = None, None
         if ((record.get("config") or {}).get("compute") or {}).get("bucket"):
             with tempfile.TemporaryDirectory(prefix="mlws-result-") as tmp:
@@ -170,11 +214,17 @@ class SkyBackend(Backend):
         if not result or result.get("status") not in ("succeeded", "failed", "stopped"):
             return None
         artifacts = {**(record.get("artifacts") or {}), **({"ledger": ledger} if ledger else {})}  # the run's cost
-        return Status(result["status"], metrics=result.get("metrics") or None, artifacts=artifacts,
-                      error=result.get("error"), stop_reason=result.get("stop_reason"))
+        return Status(
+            result["status"],
+            metrics=result.get("metrics") or None,
+            artifacts=artifacts,
+            error=result.get("error"),
+            stop_reason=result.get("stop_reason"),
+        )
 
     def cancel(self, record: dict, *, timeout: float = 120.0) -> Status:
         from . import client
+
         handle = _handle(record)
         if not handle:
             raise MlwsError(f"run {record['id']} has no SkyPilot job to cancel")
@@ -183,6 +233,7 @@ class SkyBackend(Backend):
 
     def logs(self, record: dict, *, follow: bool = False, out=None) -> int:
         from . import client
+
         handle = _handle(record)
         if not handle:
             raise MlwsError(f"run {record['id']} has no SkyPilot job")
@@ -192,44 +243,71 @@ class SkyBackend(Backend):
         """The node's spend ledger (copied into the record when the run ended), else wall time × the
         hourly price SkyPilot's catalog gave at launch; mlws/spend/reckon.py."""
         from ...spend.reckon import cloud
+
         return cloud(record)
 
     def artifact_root(self, record: dict) -> str:
         bucket = ((record.get("config") or {}).get("compute") or {}).get("bucket")
         if not bucket:
-            raise MlwsError(f"run {record['id']} ran on SkyPilot without compute.bucket, so its files stayed on "
-                            "the cloud VM; set compute.bucket to keep run directories")
+            raise MlwsError(
+                f"run {record['id']} ran on SkyPilot without compute.bucket, so its files stayed on "
+                "the cloud VM; set compute.bucket to keep run directories"
+            )
         return (record.get("artifacts") or {}).get("bucket_run") or f"{bucket.rstrip('/')}/runs/{record['id']}"
 
     def copy(self, record: dict, path: str, dest) -> dict:
         from .artifacts import copy_from_bucket
+
         return copy_from_bucket(self.artifact_root(record), path, dest)
 
     def serve(self, record: dict, args: dict, *, workspace, dry_run: bool = False) -> dict:
         """Serve on a VM: the port opened, and a lifetime limit so no demo runs forever (servers.py)."""
         from .servers import serve
+
         return serve(self.config, record, args, workspace=workspace, dry_run=dry_run)
 
-    def notebook(self, *, workspace, name: str, host: str, port: int, idle_minutes: float, token: str,
-                 expose: bool, dry_run: bool = False) -> dict:
+    def notebook(
+        self,
+        *,
+        workspace,
+        name: str,
+        host: str,
+        port: int,
+        idle_minutes: float,
+        token: str,
+        expose: bool,
+        dry_run: bool = False,
+    ) -> dict:
         """JupyterLab on a VM: price first, then launch; reached through an SSH tunnel (servers.py)."""
         from .servers import notebook
-        return notebook(self.config, workspace=workspace, name=name, port=port, idle_minutes=idle_minutes,
-                        token=token, expose=expose, dry_run=dry_run)
+
+        return notebook(
+            self.config,
+            workspace=workspace,
+            name=name,
+            port=port,
+            idle_minutes=idle_minutes,
+            token=token,
+            expose=expose,
+            dry_run=dry_run,
+        )
 
     def notebook_down(self, state: dict, *, workspace) -> None:
         from . import client
+
         client.down(state["cluster"])
 
     def notebook_status(self, state: dict, *, workspace) -> dict | None:
         """The cluster's state from SkyPilot; the idle watcher itself runs on the VM."""
         from .servers import notebook_status
+
         return notebook_status(state)
 
     @classmethod
     def setup_node(cls) -> None:
         """On a node: MASTER_ADDR, NODE_RANK, ... from SkyPilot's node variables, before anything else."""
         from .nodes import trainer_overrides
+
         trainer_overrides()
 
     @classmethod
@@ -237,14 +315,17 @@ class SkyBackend(Backend):
         """Every GPU of every node trains, with Lightning's DDP from SkyPilot's node variables."""
         from .node_run import mark_transient
         from .nodes import check_gpus, trainer_overrides
+
         check_gpus()  # a node whose torch cannot see its GPUs: failed, never retried
         overrides = trainer_overrides()
         billing = node_env.billing()  # the price the launch passed: the cost guard's
 
         def extend(pl):
             from ...training.guards import cost_guards
+
             guards = cost_guards(spec, pl, hourly_price=billing[0], launched_at=billing[1]) if billing else []
             return overrides, guards
+
         try:
             return fit(spec, extend=extend)
         except Exception as e:  # an NCCL timeout, say: node_run exits with the code SkyPilot recovers
@@ -256,6 +337,7 @@ def _ledger(backend, record: dict, tmp: Path) -> dict | None:
     """The node's spend ledger (spend.json, beside result.json in the bucket): kept with the record,
     so the run's cost is reckoned from what was billed (mlws/spend/reckon.py). None if it has none."""
     import json
+
     try:
         backend.copy(record, "spend.json", tmp / "spend.json")
         ledger = json.loads((tmp / "spend.json").read_text())

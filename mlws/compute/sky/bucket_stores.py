@@ -1,6 +1,7 @@
 """One small class per cloud storage SDK, with the same three methods: list, download, upload. The SDK
 is imported when a store is made (an optional extra); its errors become NotInBucket (the bucket said
 no such object) or BucketUnreachable (anything else: nothing is known)."""
+
 from __future__ import annotations
 
 import os
@@ -42,6 +43,7 @@ class S3:
 
     def _error(self, e: Exception, where: str):
         from botocore.exceptions import ClientError
+
         if isinstance(e, ClientError):
             code = str(e.response.get("Error", {}).get("Code", ""))
             if code in ("404", "NoSuchKey", "NotFound"):
@@ -126,6 +128,7 @@ class Azure:
                 self.client = BlobServiceClient.from_connection_string(os.environ["AZURE_STORAGE_CONNECTION_STRING"])
             else:
                 from azure.identity import DefaultAzureCredential
+
                 self.client = BlobServiceClient(f"https://{host}", credential=DefaultAzureCredential())
         except ImportError:
             raise _missing("azure-identity", "azure", "https://*.blob.core.windows.net") from None

@@ -1,4 +1,5 @@
 """The only module that imports sky: validate, price, launch, follow and cancel SkyPilot tasks."""
+
 from __future__ import annotations
 
 import copy
@@ -14,11 +15,25 @@ sys.modules.setdefault("rfc3987_syntax", None)
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # SkyPilot managed-job / cluster-job states → registry status
-STATUS = {"PENDING": "running", "SUBMITTED": "running", "STARTING": "running", "RUNNING": "running",
-          "RECOVERING": "running", "CANCELLING": "running", "SETTING_UP": "running", "INIT": "running",
-          "WINDING_DOWN": "running", "SUCCEEDED": "succeeded", "CANCELLED": "stopped", "FAILED": "failed", "FAILED_SETUP": "failed",
-          "FAILED_PRECHECKS": "failed", "FAILED_NO_RESOURCE": "failed", "FAILED_CONTROLLER": "failed",
-          "FAILED_DRIVER": "failed"}
+STATUS = {
+    "PENDING": "running",
+    "SUBMITTED": "running",
+    "STARTING": "running",
+    "RUNNING": "running",
+    "RECOVERING": "running",
+    "CANCELLING": "running",
+    "SETTING_UP": "running",
+    "INIT": "running",
+    "WINDING_DOWN": "running",
+    "SUCCEEDED": "succeeded",
+    "CANCELLED": "stopped",
+    "FAILED": "failed",
+    "FAILED_SETUP": "failed",
+    "FAILED_PRECHECKS": "failed",
+    "FAILED_NO_RESOURCE": "failed",
+    "FAILED_CONTROLLER": "failed",
+    "FAILED_DRIVER": "failed",
+}
 
 
 def _message(e: BaseException) -> str:
@@ -31,9 +46,11 @@ def validate(task_config: dict, secrets: dict | None = None):
     `secrets`: values for the task's named secrets, given the way `sky launch --secret` gives them
     (a secret left null is a managed-secret reference in SkyPilot 0.14, refused at launch)."""
     import sky
+
     try:
-        return sky.Task.from_yaml_config(copy.deepcopy(task_config),
-                                         secrets_overrides=list((secrets or {}).items()) or None)
+        return sky.Task.from_yaml_config(
+            copy.deepcopy(task_config), secrets_overrides=list((secrets or {}).items()) or None
+        )
     except Exception as e:
         raise MlwsError(f"SkyPilot rejects the task: {_message(e)}") from None
 
@@ -48,12 +65,14 @@ def estimate(task, max_runtime_minutes: float | None = None) -> dict:
     import sky
     from sky import exceptions, optimizer
     from sky.server import common as server_common
+
     if not server_common.is_api_server_local():  # a team's server: its clouds, not this machine's, decide
         return _with_runtime_cost(_estimate_on_server(task), max_runtime_minutes)
     dag = sky.Dag()
     dag.add(task)
     import contextlib
     import io
+
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             optimizer.Optimizer.optimize(dag, quiet=True)
@@ -62,9 +81,16 @@ def estimate(task, max_runtime_minutes: float | None = None) -> dict:
     except Exception as e:  # no catalog offline, no cloud enabled: plan still prints the task
         return {"available": False, "reason": _message(e)}
     best = task.best_resources
-    out = {"available": True, "cloud": str(best.cloud), "region": best.region, "instance_type": best.instance_type,
-           "accelerators": best.accelerators, "use_spot": bool(best.use_spot), "num_nodes": task.num_nodes,
-           "hourly_price": round(float(best.get_cost(3600)) * task.num_nodes, 4)}
+    out = {
+        "available": True,
+        "cloud": str(best.cloud),
+        "region": best.region,
+        "instance_type": best.instance_type,
+        "accelerators": best.accelerators,
+        "use_spot": bool(best.use_spot),
+        "num_nodes": task.num_nodes,
+        "hourly_price": round(float(best.get_cost(3600)) * task.num_nodes, 4),
+    }
     prices = region_prices(best, task.num_nodes)
     if prices:
         out["region_prices"] = prices
@@ -79,13 +105,22 @@ def region_prices(best, num_nodes: int) -> dict[str, float]:
     catalog offers it: a spot recovery may bring the job up in another region (EAGER_NEXT_REGION),
     and the node prices its own time from this table. Empty when the catalog cannot say."""
     from sky import catalog
+
     cloud = str(best.cloud)
     try:
-        regions = catalog.get_region_zones_for_instance_type(best.instance_type, bool(best.use_spot),
-                                                             clouds=cloud.lower())
-        prices = {f"{cloud}/{r.name}": round(float(catalog.get_hourly_cost(
-            best.instance_type, bool(best.use_spot), r.name, None, clouds=cloud.lower())) * num_nodes, 4)
-            for r in regions[:MAX_REGIONS]}
+        regions = catalog.get_region_zones_for_instance_type(
+            best.instance_type, bool(best.use_spot), clouds=cloud.lower()
+        )
+        prices = {
+            f"{cloud}/{r.name}": round(
+                float(
+                    catalog.get_hourly_cost(best.instance_type, bool(best.use_spot), r.name, None, clouds=cloud.lower())
+                )
+                * num_nodes,
+                4,
+            )
+            for r in regions[:MAX_REGIONS]
+        }
     except Exception:  # a catalog without the instance's regions: the launch price stands for all
         return {}
     return prices
@@ -104,6 +139,7 @@ def _estimate_on_server(task) -> dict | None:
 
     import sky
     from sky import exceptions
+
     dag = sky.Dag()
     dag.add(task)
     table = io.StringIO()
@@ -114,12 +150,15 @@ def _estimate_on_server(task) -> dict | None:
     except Exception as e:
         return {"available": False, "reason": f"the API server could not price it: {_message(e)}"}
     return chosen_row(ANSI.sub("", table.getvalue()), task.num_nodes) or {
-        "available": False, "reason": "the API server's optimizer printed no chosen offering"}
+        "available": False,
+        "reason": "the API server's optimizer printed no chosen offering",
+    }
 
 
 def api_server_is_remote() -> bool:
     """A team's API server (not one on this machine): it writes no ~/.ssh/config entries here."""
     from sky.server import common as server_common
+
     return not server_common.is_api_server_local()
 
 
@@ -138,10 +177,17 @@ def chosen_row(table: str, num_nodes: int) -> dict | None:
     except ValueError:
         return None
     gpus = cells.get("GPUS", "-")
-    return {"available": True, "cloud": infra.group(1) if infra else None, "region": infra.group(2) if infra else None,
-            "instance_type": instance.replace("[Spot]", "").strip(), "use_spot": "[Spot]" in instance,
-            "accelerators": None if gpus in ("-", "") else gpus, "num_nodes": num_nodes, "hourly_price": hourly,
-            "priced_by": "api server"}
+    return {
+        "available": True,
+        "cloud": infra.group(1) if infra else None,
+        "region": infra.group(2) if infra else None,
+        "instance_type": instance.replace("[Spot]", "").strip(),
+        "use_spot": "[Spot]" in instance,
+        "accelerators": None if gpus in ("-", "") else gpus,
+        "num_nodes": num_nodes,
+        "hourly_price": hourly,
+        "priced_by": "api server",
+    }
 
 
 def _no_offering(task, error) -> MlwsError:
@@ -149,11 +195,13 @@ def _no_offering(task, error) -> MlwsError:
     return MlwsError(f"no cloud offering matches compute (accelerators={accelerators}): {_message(error)}")
 
 
-def launch(task, *, managed: bool, name: str, cluster_name: str | None, autostop_minutes: int | None,
-           progress: bool = False) -> dict:
+def launch(
+    task, *, managed: bool, name: str, cluster_name: str | None, autostop_minutes: int | None, progress: bool = False
+) -> dict:
     """Launch through the SkyPilot SDK (its API server); returns the job's ids. `progress`: show the
     request's own output (provisioning, setup) while it runs, as `sky launch` does."""
     import sky
+
     wait = sky.stream_and_get if progress else sky.get
     try:
         if managed:
@@ -161,8 +209,12 @@ def launch(task, *, managed: bool, name: str, cluster_name: str | None, autostop
             job_ids, _handle = wait(request_id)
             job_id = job_ids[0] if isinstance(job_ids, (list, tuple)) else job_ids
             return {"managed": True, "job_id": job_id, "request_id": str(request_id), "name": name}
-        request_id = sky.launch(task, cluster_name=cluster_name or name, idle_minutes_to_autostop=autostop_minutes,
-                                down=autostop_minutes is not None)  # idle: deleted, not stopped with its disk
+        request_id = sky.launch(
+            task,
+            cluster_name=cluster_name or name,
+            idle_minutes_to_autostop=autostop_minutes,
+            down=autostop_minutes is not None,
+        )  # idle: deleted, not stopped with its disk
         job_id, _handle = wait(request_id)
         return {"managed": False, "job_id": job_id, "cluster": cluster_name or name, "request_id": str(request_id)}
     except MlwsError:
@@ -180,6 +232,7 @@ def job_status(cloud: dict) -> str:
     cannot say (the caller warns and keeps the run as recorded), ClusterGone when the cluster is gone."""
     import sky
     from sky import exceptions
+
     try:
         if cloud.get("managed"):
             try:
@@ -187,9 +240,12 @@ def job_status(cloud: dict) -> str:
             except exceptions.ClusterNotUpError:
                 # the jobs controller stops when idle; refresh starts that VM again to read the table,
                 # which can take minutes: bounded, and said so (the start goes on on the API server)
-                records = _bounded(lambda: _managed_jobs(cloud["job_id"], refresh=True), CONTROLLER_WAIT_S,
-                                   f"SkyPilot's jobs controller is stopped; starting it to read job {cloud['job_id']} "
-                                   f"takes longer than {CONTROLLER_WAIT_S:.0f} s: try --refresh again in a few minutes")
+                records = _bounded(
+                    lambda: _managed_jobs(cloud["job_id"], refresh=True),
+                    CONTROLLER_WAIT_S,
+                    f"SkyPilot's jobs controller is stopped; starting it to read job {cloud['job_id']} "
+                    f"takes longer than {CONTROLLER_WAIT_S:.0f} s: try --refresh again in a few minutes",
+                )
             states = [r["status"] for r in records if r["job_id"] == cloud["job_id"]]
         else:
             statuses = sky.get(sky.job_status(cloud["cluster"], job_ids=[cloud["job_id"]]))
@@ -221,6 +277,7 @@ class Slow(MlwsError):
 def _bounded(call, seconds: float, message: str):
     """call() in a thread, for at most `seconds`; Slow(message) after that."""
     import threading
+
     out: dict = {}
 
     def run():
@@ -228,6 +285,7 @@ def _bounded(call, seconds: float, message: str):
             out["value"] = call()
         except BaseException as e:  # handed to the caller's thread
             out["error"] = e
+
     worker = threading.Thread(target=run, daemon=True)
     worker.start()
     worker.join(seconds)
@@ -240,12 +298,14 @@ def _bounded(call, seconds: float, message: str):
 
 def _managed_jobs(job_id: int, refresh: bool) -> list:
     import sky
+
     answer = sky.get(sky.jobs.queue_v2(refresh=refresh, job_ids=[job_id], fields=["job_id", "status"]))
     return answer[0] if isinstance(answer, tuple) else answer
 
 
 def tail_logs(cloud: dict, follow: bool) -> int:
     import sky
+
     try:
         if cloud.get("managed"):
             return sky.jobs.tail_logs(job_id=cloud["job_id"], follow=follow) or 0
@@ -259,6 +319,7 @@ def log_tail(cloud: dict, lines: int = 200) -> str:
     import io
 
     import sky
+
     out = io.StringIO()
     try:
         if cloud.get("managed"):
@@ -272,6 +333,7 @@ def log_tail(cloud: dict, lines: int = 200) -> str:
 
 def cancel(cloud: dict) -> None:
     import sky
+
     try:
         if cloud.get("managed"):
             sky.get(sky.jobs.cancel(job_ids=[cloud["job_id"]]))
@@ -284,6 +346,7 @@ def cancel(cloud: dict) -> None:
 def launch_server(task, cluster_name: str, port: int) -> dict:
     """Launch a serving cluster and return its public URL for the port."""
     import sky
+
     try:
         request_id = sky.launch(task, cluster_name=cluster_name)
         job_id, _handle = sky.get(request_id)
@@ -298,6 +361,7 @@ def launch_server(task, cluster_name: str, port: int) -> dict:
 def launch_notebook(task, cluster_name: str, port: int | None) -> dict:
     """Launch a notebook cluster (detached: the job is the Jupyter server); its URL when exposed."""
     import sky
+
     try:
         request_id = sky.launch(task, cluster_name=cluster_name)
         job_id, _handle = sky.get(request_id)
@@ -315,6 +379,7 @@ def down(cluster_name: str) -> None:
     """Tear a cluster down (its VM and disk; buckets stay). One already gone is fine."""
     import sky
     from sky import exceptions
+
     try:
         sky.get(sky.down(cluster_name))
     except exceptions.ClusterDoesNotExist:
@@ -326,6 +391,7 @@ def down(cluster_name: str) -> None:
 def cluster_state(cluster_name: str) -> str | None:
     """The cluster's status (UP, STOPPED, INIT), or None when it no longer exists."""
     import sky
+
     try:
         records = sky.get(sky.status(cluster_names=[cluster_name])) or []
     except Exception as e:

@@ -1,4 +1,5 @@
 """RunSpec → SkyPilot task config (a plain dict, the same shape as a `sky launch` YAML). Pure."""
+
 from __future__ import annotations
 
 import os
@@ -36,6 +37,7 @@ def workspace_tag(root) -> str:
     import getpass
     import hashlib
     import socket
+
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
@@ -59,9 +61,11 @@ def remote_run_dir(spec) -> str:
     c = spec.config["compute"]
     if not c.get("bucket"):
         # keyed by the unique id too: a reused cluster's workdir keeps other runs' folders
-        return "runs/" + (f"{spec.run_id}-{spec.uid}" if spec.uid else str(spec.run_id if spec.run_id is not None else "N"))
+        return "runs/" + (
+            f"{spec.run_id}-{spec.uid}" if spec.uid else str(spec.run_id if spec.run_id is not None else "N")
+        )
     root, _ = split_bucket(c["bucket"])
-    return REMOTE_BUCKET_DIR + bucket_run_url(c["bucket"], spec)[len(root):]
+    return REMOTE_BUCKET_DIR + bucket_run_url(c["bucket"], spec)[len(root) :]
 
 
 def compile_task(spec, spec_path: str | os.PathLike | None = None, wheel: str | os.PathLike | None = None) -> dict:
@@ -75,14 +79,21 @@ def compile_task(spec, spec_path: str | os.PathLike | None = None, wheel: str | 
         # A failure is retried only when another attempt can succeed: the node's runner exits
         # TRANSIENT_EXIT for an NCCL timeout and the like; a setup error, a node whose torch cannot see
         # its GPUs, a user's exception are not retried (each retry is a new VM and a full setup).
-        resources["job_recovery"] = {"strategy": "EAGER_NEXT_REGION", "max_restarts_on_errors": 0,
-                                     "recover_on_exit_codes": [TRANSIENT_EXIT]}
+        resources["job_recovery"] = {
+            "strategy": "EAGER_NEXT_REGION",
+            "max_restarts_on_errors": 0,
+            "recover_on_exit_codes": [TRANSIENT_EXIT],
+        }
     elif c.get("autostop_minutes") is not None:
         # down: an idle cluster is deleted, not stopped (a stopped VM keeps billing for its disk)
         resources["autostop"] = {"idle_minutes": int(c["autostop_minutes"]), "down": True}
     envs = {str(k): str(v) for k, v in (c.get("env") or {}).items()}
-    envs.update({**node_env.for_worker(run_id=run_id, run_dir=remote_run_dir(spec)),
-                 "WANDB_MODE": os.environ.get("WANDB_MODE", "") or "auto"})
+    envs.update(
+        {
+            **node_env.for_worker(run_id=run_id, run_dir=remote_run_dir(spec)),
+            "WANDB_MODE": os.environ.get("WANDB_MODE", "") or "auto",
+        }
+    )
     if envs["WANDB_MODE"] == "auto":
         del envs["WANDB_MODE"]
     wheel_mounts, setup = node_install(c, spec.versions, wheel, spec.workspace)
@@ -131,8 +142,17 @@ def secret_values(c: dict, environ=os.environ) -> dict:
     return {n: environ[n] for n in c.get("secrets") or []}
 
 
-def compile_serve_task(compute: dict, workspace: str, run_id: int, args_path: str, checkpoint: str,
-                       port: int, token: bool = False, wheel=None, cluster: str | None = None) -> dict:
+def compile_serve_task(
+    compute: dict,
+    workspace: str,
+    run_id: int,
+    args_path: str,
+    checkpoint: str,
+    port: int,
+    token: bool = False,
+    wheel=None,
+    cluster: str | None = None,
+) -> dict:
     """A SkyPilot task that serves a run's model on a VM: the port opened, and a lifetime limit
     (autostop that does not wait for the always-running server job), so no demo runs forever.
     `token`: the server requires the run's bearer token, given at launch as the MLWS_SERVE_TOKEN secret."""
@@ -146,8 +166,11 @@ def compile_serve_task(compute: dict, workspace: str, run_id: int, args_path: st
         "workdir": workspace,
         "resources": resources,
         "envs": {str(k): str(v) for k, v in (compute.get("env") or {}).items()},
-        "file_mounts": {"/mlws/serve-args.json": args_path, f"/mlws/checkpoint{Path(checkpoint).suffix}": checkpoint,
-                        **mounts},
+        "file_mounts": {
+            "/mlws/serve-args.json": args_path,
+            f"/mlws/checkpoint{Path(checkpoint).suffix}": checkpoint,
+            **mounts,
+        },
         "setup": setup,
         "run": "python -m mlws.serving.server /mlws/serve-args.json",
         **({"secrets": {"MLWS_SERVE_TOKEN": None}} if token else {}),  # the value is added at launch
@@ -161,8 +184,16 @@ def notebook_cluster(workspace, name: str) -> str:
 NOTEBOOK_WORK = "/mlws-work"  # persistent: a bucket mounted with SkyPilot's cached mode
 
 
-def compile_notebook_task(compute: dict, workspace: str, name: str, port: int, idle_minutes: float,
-                          expose: bool, storage_name: str, wheel=None) -> dict:
+def compile_notebook_task(
+    compute: dict,
+    workspace: str,
+    name: str,
+    port: int,
+    idle_minutes: float,
+    expose: bool,
+    storage_name: str,
+    wheel=None,
+) -> dict:
     """JupyterLab on a VM in the project's environment. Reached through an SSH tunnel unless
     `expose` opens its port; when nobody uses it the server stops, and the cluster then stops
     itself and is torn down (`down`). Files under work/ live on a bucket and outlive the VM."""
@@ -177,14 +208,18 @@ def compile_notebook_task(compute: dict, workspace: str, name: str, port: int, i
     work = "/".join(p for p in (NOTEBOOK_WORK, prefix, "notebooks", name) if p) if bucket else NOTEBOOK_WORK
     host = "0.0.0.0" if expose else "127.0.0.1"
     mounts, setup = node_install(compute, package_versions(), wheel, workspace, task="notebook")
-    run = (f"mkdir -p {shlex.quote(work)} && ln -sfn {shlex.quote(work)} work && "
-           f"python -m mlws.cli.main notebook compute=local --name {shlex.quote(name)} "
-           f"--host {host} --port {int(port)} --idle-minutes {float(idle_minutes)} --token-env MLWS_NOTEBOOK_TOKEN")
+    run = (
+        f"mkdir -p {shlex.quote(work)} && ln -sfn {shlex.quote(work)} work && "
+        f"python -m mlws.cli.main notebook compute=local --name {shlex.quote(name)} "
+        f"--host {host} --port {int(port)} --idle-minutes {float(idle_minutes)} --token-env MLWS_NOTEBOOK_TOKEN"
+    )
     if compute.get("max_runtime_minutes"):
         # a hard limit: a busy kernel keeps the idle policy from ever stopping it (and max_cost is priced on
         # this limit); then the cluster's autostop tears the VM down
-        run = (f"timeout --signal=TERM --kill-after=60 {int(float(compute['max_runtime_minutes']) * 60)}s "
-               f"bash -c {shlex.quote(run)}")
+        run = (
+            f"timeout --signal=TERM --kill-after=60 {int(float(compute['max_runtime_minutes']) * 60)}s "
+            f"bash -c {shlex.quote(run)}"
+        )
     return {
         "name": notebook_cluster(workspace, name),
         "workdir": workspace,

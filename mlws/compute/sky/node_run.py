@@ -13,6 +13,7 @@ It runs the worker (`python -m mlws.worker SPEC`) and turns its end into what Sk
 - a resumed job's cost ledger (spend.json) first gets the minutes between its last save and this start
   (the preemption, provisioning, setup), which the cost guard would otherwise never count.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,7 +29,7 @@ from ... import node_env
 
 TRANSIENT_EXIT = 75
 MAX_TRANSIENT = 3
-GRACE_S = 300.0      # beyond max_runtime_minutes: the time guard stops first when training is not hung
+GRACE_S = 300.0  # beyond max_runtime_minutes: the time guard stops first when training is not hung
 GRACE_ENV = "MLWS_HARD_STOP_GRACE_S"  # another grace (the tests' seconds)
 KILL_AFTER_S = 60.0  # SIGTERM to SIGKILL
 MARK_ENV = "MLWS_TRANSIENT_MARK"
@@ -65,6 +66,7 @@ def _record_stopped(run_dir: Path, reason: str) -> None:
     """The run's outcome after a hard stop: the worker's own record, with the reason corrected."""
     from ...fileio import write_atomic
     from ...worker import RESULT_MARKER
+
     path = run_dir / "result.json"
     try:
         result = json.loads(path.read_text())
@@ -81,6 +83,7 @@ def bill_recovery_gap(run_dir: Path, now: float | None = None) -> float:
     (the preemption, a new VM, its setup) was billed but counted by nobody. Added to the ledger before
     the worker's cost guard reads it; returns the seconds added."""
     from ...fileio import write_atomic
+
     ledger = run_dir / "spend.json"
     try:
         data = json.loads(ledger.read_text())
@@ -154,16 +157,23 @@ def main(argv: list[str] | None = None) -> int:
     if hard_stopped:
         minutes = (limit or 0) / 60
         if _rank_zero():
-            _record_stopped(run_dir, f"hard time limit of {minutes:.1f} min reached (max_runtime_minutes plus "
-                                     f"grace): the worker did not stop at a batch end, so it was killed")
+            _record_stopped(
+                run_dir,
+                f"hard time limit of {minutes:.1f} min reached (max_runtime_minutes plus "
+                f"grace): the worker did not stop at a batch end, so it was killed",
+            )
         print(f"mlws: hard time limit of {minutes:.1f} min reached: worker stopped", file=sys.stderr, flush=True)
         return 0  # a decided outcome: nothing for SkyPilot to retry
     if rc != 0 and Path(mark).exists():
         why = Path(mark).read_text()
         Path(mark).unlink()
         if _count_transient(run_dir) <= MAX_TRANSIENT:
-            print(f"mlws: transient failure ({why.splitlines()[0] if why else 'collective error'}): exit "
-                  f"{TRANSIENT_EXIT}, for SkyPilot to relaunch the job", file=sys.stderr, flush=True)
+            print(
+                f"mlws: transient failure ({why.splitlines()[0] if why else 'collective error'}): exit "
+                f"{TRANSIENT_EXIT}, for SkyPilot to relaunch the job",
+                file=sys.stderr,
+                flush=True,
+            )
             return TRANSIENT_EXIT
         print(f"mlws: transient failure again ({MAX_TRANSIENT} times already): not retried", file=sys.stderr)
     return 1 if rc else 0

@@ -9,6 +9,7 @@ it is, on the node. Every install runs with a constraints file that pins torch (
 unpinned `torchvision` cannot swap in another torch build (PyPI's CUDA 13 one, which a V100 on driver
 535 cannot run).
 """
+
 from __future__ import annotations
 
 import re
@@ -34,14 +35,18 @@ def project_requirements(workspace) -> list[str]:
     if not path.is_file():
         return []
     import tomllib
+
     try:
         project = tomllib.loads(path.read_text()).get("project") or {}
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise MlwsError(f"{path}: not valid TOML ({e}); the cloud node's setup reads its [project].dependencies") from None
+        raise MlwsError(
+            f"{path}: not valid TOML ({e}); the cloud node's setup reads its [project].dependencies"
+        ) from None
     deps = project.get("dependencies") or []
     if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
         raise MlwsError(f"{path}: [project].dependencies must be a list of requirement strings")
     from packaging.requirements import InvalidRequirement, Requirement
+
     for dep in deps:
         try:
             Requirement(dep)
@@ -54,8 +59,10 @@ def notes(workspace) -> list[str]:
     """What the node's setup does not install, said at plan time."""
     root = Path(workspace)
     if (root / "setup.py").is_file() and not (root / "requirements.txt").is_file() and not project_requirements(root):
-        return ["the node never builds this workspace (setup.py is not run): list its dependencies in "
-                "requirements.txt or pyproject.toml's [project].dependencies"]
+        return [
+            "the node never builds this workspace (setup.py is not run): list its dependencies in "
+            "requirements.txt or pyproject.toml's [project].dependencies"
+        ]
     return []
 
 
@@ -76,11 +83,13 @@ def wheel_requirements(wheel) -> list[tuple[str, str | None]]:
     wheel not yet copied where the task mounts it from, `mlws plan -o DIR`, what it is made of)."""
     if Path(wheel).is_file():
         import zipfile
+
         with zipfile.ZipFile(wheel) as z:
             meta = z.read(next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))).decode()
         reqs = [line.split(":", 1)[1].strip() for line in meta.splitlines() if line.startswith("Requires-Dist:")]
     else:
         from .wheel import _requirements, _root
+
         reqs = _requirements(_root())[0]
     out = []
     for r in reqs:
@@ -97,8 +106,11 @@ def wheel_requirements(wheel) -> list[tuple[str, str | None]]:
 
 def task_requirements(wheel, task: str) -> list[str]:
     """mlws's dependencies that a node running `task` (train, serve, notebook) needs."""
-    return [r for r, extra in wheel_requirements(wheel)
-            if (extra is None and _name(r) not in NOT_ON_NODE[task]) or extra in TASK_EXTRAS[task]]
+    return [
+        r
+        for r, extra in wheel_requirements(wheel)
+        if (extra is None and _name(r) not in NOT_ON_NODE[task]) or extra in TASK_EXTRAS[task]
+    ]
 
 
 def node_install(c: dict, versions: dict, wheel, workspace=None, task: str = "train") -> tuple[dict, str]:
@@ -116,9 +128,11 @@ def _wheel_version(wheel_name: str) -> str | None:
 
 
 # exit 0 when the image's torch is VERSION built for BUILD (cu126, cpu; any: whichever build)
-HAS_TORCH = ('import sys, torch; version, build = sys.argv[1:3]; cuda = getattr(torch.version, "cuda", None); '
-             'have = "cu" + cuda.replace(".", "") if cuda else "cpu"; '
-             'sys.exit(0 if torch.__version__.split("+")[0] == version and build in ("any", have) else 1)')
+HAS_TORCH = (
+    'import sys, torch; version, build = sys.argv[1:3]; cuda = getattr(torch.version, "cuda", None); '
+    'have = "cu" + cuda.replace(".", "") if cuda else "cpu"; '
+    'sys.exit(0 if torch.__version__.split("+")[0] == version and build in ("any", have) else 1)'
+)
 
 
 def index_build(index: str | None) -> str:
@@ -130,6 +144,7 @@ def index_build(index: str | None) -> str:
 def setup_script(c: dict, versions: dict, wheel_name: str | None, requirements=(), own=None) -> str:
     """`own`: the wheel's dependencies for this task (then the wheel goes in with --no-deps); None: all."""
     from .torch_wheels import torch_index
+
     lines = []
     torch = (versions or {}).get("torch", "").split("+")[0]  # the laptop's torch, built for this node
     if torch:
@@ -138,11 +153,16 @@ def setup_script(c: dict, versions: dict, wheel_name: str | None, requirements=(
         build = index_build(index)
         # an image that already has this torch for these GPUs (a deep learning image) keeps it: the
         # download and unpacking of a 1-3 GB wheel is most of a setup, billed at GPU price
-        lines.append(f"if python -c {shlex.quote(HAS_TORCH)} {torch} {build} 2>/dev/null; "
-                     f"then echo 'mlws: torch {torch} ({build}) is on this image: kept'; else {install}; fi")
+        lines.append(
+            f"if python -c {shlex.quote(HAS_TORCH)} {torch} {build} 2>/dev/null; "
+            f"then echo 'mlws: torch {torch} ({build}) is on this image: kept'; else {install}; fi"
+        )
     pins = ([f"torch=={torch}"] if torch else []) + (
-        [f"mlws=={_wheel_version(wheel_name)}"] if wheel_name and _wheel_version(wheel_name) else [])
-    lines.append(f"MLWS_CONSTRAINTS=$(mktemp) && printf '%s\\n' {' '.join(shlex.quote(p) for p in pins)} > {CONSTRAINTS}")
+        [f"mlws=={_wheel_version(wheel_name)}"] if wheel_name and _wheel_version(wheel_name) else []
+    )
+    lines.append(
+        f"MLWS_CONSTRAINTS=$(mktemp) && printf '%s\\n' {' '.join(shlex.quote(p) for p in pins)} > {CONSTRAINTS}"
+    )
     # the node runs the laptop's own mlws (a wheel of it, mounted), with what this task needs of its dependencies
     if wheel_name and own is not None:
         lines.append(f"pip install {REMOTE_DIST}/{wheel_name} --no-deps")

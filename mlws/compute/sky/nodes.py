@@ -4,6 +4,7 @@ SkyPilot starts the same command on every node with SKYPILOT_NODE_RANK, SKYPILOT
 line, head first) and SKYPILOT_NUM_GPUS_PER_NODE. Lightning's default cluster environment reads
 MASTER_ADDR, MASTER_PORT and NODE_RANK; it starts one process per device on each node itself.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,12 @@ def trainer_overrides(environ=os.environ) -> dict:
     os.environ["MASTER_ADDR"] = ips[0]
     os.environ.setdefault("MASTER_PORT", str(environ.get("MLWS_MASTER_PORT", DEFAULT_PORT)))
     os.environ["NODE_RANK"] = environ.get("SKYPILOT_NODE_RANK", "0")
-    return {"num_nodes": len(ips), "devices": gpus or 1, "accelerator": "gpu" if gpus else "cpu",
-            "strategy": "ddp"}  # Lightning picks NCCL on GPUs and gloo on CPUs
+    return {
+        "num_nodes": len(ips),
+        "devices": gpus or 1,
+        "accelerator": "gpu" if gpus else "cpu",
+        "strategy": "ddp",
+    }  # Lightning picks NCCL on GPUs and gloo on CPUs
 
 
 def check_gpus(environ=os.environ) -> None:
@@ -34,7 +39,10 @@ def check_gpus(environ=os.environ) -> None:
     import torch
 
     from ...errors import RunFailed
+
     if not torch.cuda.is_available() or torch.cuda.device_count() < gpus:
-        raise RunFailed(f"this node has {gpus} GPU(s) but torch {torch.__version__} (CUDA "
-                        f"{torch.version.cuda or 'none: a CPU build'}) sees {torch.cuda.device_count()}: "
-                        "the driver cannot run this build; set compute.torch_index to a matching CUDA build")
+        raise RunFailed(
+            f"this node has {gpus} GPU(s) but torch {torch.__version__} (CUDA "
+            f"{torch.version.cuda or 'none: a CPU build'}) sees {torch.cuda.device_count()}: "
+            "the driver cannot run this build; set compute.torch_index to a matching CUDA build"
+        )

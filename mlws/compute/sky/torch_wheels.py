@@ -7,6 +7,7 @@ Volta and Pascal (sm_60/sm_70: V100, P100); Blackwell (sm_100/sm_120) has kernel
 CUDA 13 builds need a 580 driver, newer than most cloud images' 535/550. So: every GPU the oldest
 12.x variant that still has its kernels, Blackwell the oldest 12.x variant that has Blackwell's.
 """
+
 from __future__ import annotations
 
 import os
@@ -51,6 +52,7 @@ def torch_index(c: dict, torch_version: str | None = None) -> str | None:
         return str(choice)
     if torch_version is None:
         from ...provenance import package_versions
+
         torch_version = package_versions().get("torch") or ""
     base = os.environ.get("MLWS_TORCH_INDEX_BASE") or TORCH_INDEX.format("").rstrip("/")
     return f"{base.rstrip('/')}/{variant(torch_version, c.get('accelerators'))}"
@@ -73,6 +75,7 @@ def check_index(index: str, torch_version: str, python: str = NODE_PYTHON, timeo
     import threading
     import urllib.error
     import urllib.request
+
     version = torch_version.split("+")[0]
     tag = "cp" + python.replace(".", "")
     url = f"{index.rstrip('/')}/torch/"
@@ -80,13 +83,15 @@ def check_index(index: str, torch_version: str, python: str = NODE_PYTHON, timeo
 
     def fetch():  # in a thread: a name lookup that hangs offline is not bounded by the socket timeout
         try:
-            with urllib.request.urlopen(urllib.request.Request(url, headers={"Accept": "text/html"}),
-                                        timeout=timeout) as r:
+            with urllib.request.urlopen(
+                urllib.request.Request(url, headers={"Accept": "text/html"}), timeout=timeout
+            ) as r:
                 answer["page"] = r.read(8 << 20).decode("utf-8", "replace")
         except urllib.error.HTTPError as e:
             answer["status"] = e.code
         except (OSError, ValueError) as e:
             answer["error"] = str(getattr(e, "reason", e))
+
     worker = threading.Thread(target=fetch, daemon=True)
     worker.start()
     worker.join(timeout + 0.5)
@@ -117,9 +122,13 @@ def plan_notes(c: dict, torch_version: str | None) -> tuple[list[str], str | Non
     try:
         problem = check_index(index, torch_version)
     except IndexUnreachable as e:
-        return [f"the node's torch index was not checked: {e}; setup fails on the node if it has no "
-                f"torch {torch_version.split('+')[0]} for Python {NODE_PYTHON}"], None
+        return [
+            f"the node's torch index was not checked: {e}; setup fails on the node if it has no "
+            f"torch {torch_version.split('+')[0]} for Python {NODE_PYTHON}"
+        ], None
     if problem:
-        return [], (f"{problem}; set compute.torch_index to an index that has one (published CUDA variants "
-                    f"for torch {_minor(torch_version)}: {', '.join(TORCH_CUDA.get(_minor(torch_version), ((),))[0]) or 'unknown'})")
+        return [], (
+            f"{problem}; set compute.torch_index to an index that has one (published CUDA variants "
+            f"for torch {_minor(torch_version)}: {', '.join(TORCH_CUDA.get(_minor(torch_version), ((),))[0]) or 'unknown'})"
+        )
     return [], None

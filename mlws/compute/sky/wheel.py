@@ -5,6 +5,7 @@ and a workspace's own pyproject need not depend on it.
 Built from the imported package's files (an editable checkout or an installed wheel alike), with the
 installed distribution's metadata (its dependencies), and cached by content under ~/.cache/mlws.
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,6 +22,7 @@ SKIP = ("__pycache__", ".pyc")
 
 def _root() -> Path:
     import mlws
+
     return Path(mlws.__file__).resolve().parent.parent
 
 
@@ -39,6 +41,7 @@ def _requirements(root: Path) -> tuple[list[str], str | None]:
     project = root / "pyproject.toml"
     if project.is_file():
         import tomllib
+
         table = tomllib.loads(project.read_text()).get("project") or {}
         if table.get("name") == "mlws":
             reqs = list(table.get("dependencies") or [])
@@ -51,8 +54,12 @@ def _requirements(root: Path) -> tuple[list[str], str | None]:
             return reqs, table.get("requires-python"), extras, dict(table.get("scripts") or {})
     dist = metadata.distribution("mlws")
     scripts = {e.name: e.value for e in dist.entry_points if e.group == "console_scripts"}
-    return (list(dist.requires or []), dist.metadata["Requires-Python"], dist.metadata.get_all("Provides-Extra") or [],
-            scripts)
+    return (
+        list(dist.requires or []),
+        dist.metadata["Requires-Python"],
+        dist.metadata.get_all("Provides-Extra") or [],
+        scripts,
+    )
 
 
 def _metadata(version: str, requirements: tuple) -> tuple[str, str]:
@@ -73,8 +80,9 @@ def build(cache: Path | None = None) -> Path:
     root = _root()
     files = [(name, path.read_bytes()) for name, path in _files(root)]
     requirements = _requirements(root)
-    content = hashlib.sha256(b"".join(name.encode() + b"\0" + data for name, data in files)
-                             + repr(requirements).encode()).hexdigest()[:16]
+    content = hashlib.sha256(
+        b"".join(name.encode() + b"\0" + data for name, data in files) + repr(requirements).encode()
+    ).hexdigest()[:16]
     # the content in the version: a node (or a reused cluster) with an older build of the same
     # release reinstalls it; pip keeps an installed wheel of an equal version
     version = f"{metadata.version('mlws').split('+')[0]}+{content}"
@@ -84,8 +92,11 @@ def build(cache: Path | None = None) -> Path:
         return wheel
     info = f"mlws-{version}.dist-info"
     meta, entry_points = _metadata(version, requirements)
-    files += [(f"{info}/METADATA", meta.encode()), (f"{info}/entry_points.txt", entry_points.encode()),
-              (f"{info}/WHEEL", b"Wheel-Version: 1.0\nGenerator: mlws\nRoot-Is-Purelib: true\nTag: py3-none-any\n")]
+    files += [
+        (f"{info}/METADATA", meta.encode()),
+        (f"{info}/entry_points.txt", entry_points.encode()),
+        (f"{info}/WHEEL", b"Wheel-Version: 1.0\nGenerator: mlws\nRoot-Is-Purelib: true\nTag: py3-none-any\n"),
+    ]
     record = "".join(f"{name},{_digest(data)},{len(data)}\n" for name, data in files) + f"{info}/RECORD,,\n"
     cache.mkdir(parents=True, exist_ok=True)
     tmp = wheel.with_suffix(f".{os.getpid()}.tmp")

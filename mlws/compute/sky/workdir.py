@@ -5,6 +5,7 @@ ignores, and outside a git repository nothing: runs/ with its checkpoints, .mlws
 notebook tokens, a .venv. `mlws init` writes a .skyignore (write_skyignore); a launch from a workspace
 with neither git nor .skyignore writes one with mlws's own folders and says so (ensure_skyignore).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -48,14 +49,18 @@ def ensure_skyignore(root) -> str | None:
     if (root / ".skyignore").exists() or in_git(root):
         return None
     write_skyignore(root)
-    return (f"{root} is not a git repository and had no .skyignore, so SkyPilot would upload everything in it "
-            f"(its .gitignore is not read outside git): wrote {root / '.skyignore'} leaving out "
-            f"{', '.join(OWN)} and caches; edit it to leave out more")
+    return (
+        f"{root} is not a git repository and had no .skyignore, so SkyPilot would upload everything in it "
+        f"(its .gitignore is not read outside git): wrote {root / '.skyignore'} leaving out "
+        f"{', '.join(OWN)} and caches; edit it to leave out more"
+    )
 
 
 def plan_note(root) -> str | None:
     root = Path(root)
     if (root / ".skyignore").exists() or in_git(root):
         return None
-    return (f"{root} is not a git repository and has no .skyignore: a launch writes one leaving out "
-            f"{', '.join(OWN)} (SkyPilot would upload everything)")
+    return (
+        f"{root} is not a git repository and has no .skyignore: a launch writes one leaving out "
+        f"{', '.join(OWN)} (SkyPilot would upload everything)"
+    )
