@@ -103,12 +103,39 @@ class Backend(ABC):
         """Stop what this backend started on this machine for the workspace (`mlws down compute=NAME`)."""
         return None
 
-    def serve(self, record: dict, args: dict, *, workspace, dry_run: bool = False) -> dict:
-        """Serve a run's model where this backend runs things (see SkyBackend)."""
+    # -- serving a run's model (mlws/ops/serving.py keeps each server's state, `compute` included) --
+    serve_host: str | None = None  # where its servers listen without --host (None: serve.host, loopback);
+    #                               a public one (a VM's 0.0.0.0) gets a generated token unless one is set
+
+    def serve(
+        self,
+        record: dict,
+        args: dict,
+        *,
+        workspace,
+        dry_run: bool = False,
+        detach: bool = True,
+        verbose: bool = False,
+        ready: Callable[[dict], None] | None = None,
+        progress: Callable[[str], None] = print,
+    ) -> dict:
+        """Serve a run's model where this backend runs things; `args` are the app's (serving/app.py)
+        with `checkpoint`, the weights' local path. Returns the server's state (url, where, and the
+        backend's own handle: a pid, a cluster), which `serve list` shows and `serve_down` gets
+        back; a dry run returns {task, estimate, lines}. A server in the foreground (detach=False,
+        where a backend can) calls `ready(state)` once it answers and returns {"signal": N} when stopped."""
         raise MlwsError(
             f"compute backend {self.name!r} cannot serve models; serve on this machine "
-            "(mlws serve RUN) or choose a backend that can"
+            "(mlws serve RUN compute=local) or choose a backend that can"
         )
+
+    def serve_alive(self, state: dict, *, workspace) -> bool:
+        """Whether a server this backend started (its state) is still there; True: as recorded."""
+        return True
+
+    def serve_down(self, state: dict, *, workspace) -> None:
+        """Stop a server this backend started (its recorded state)."""
+        raise MlwsError(f"compute backend {self.name!r} has no servers to stop")
 
     def notebook(
         self,

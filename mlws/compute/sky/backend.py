@@ -260,11 +260,21 @@ class SkyBackend(Backend):
 
         return copy_from_bucket(self.artifact_root(record), path, dest)
 
-    def serve(self, record: dict, args: dict, *, workspace, dry_run: bool = False) -> dict:
-        """Serve on a VM: the port opened, and a lifetime limit so no demo runs forever (servers.py)."""
+    serve_host = "0.0.0.0"  # public on the VM: its port is opened, so a token is generated
+
+    def serve(self, record: dict, args: dict, *, workspace, dry_run: bool = False, **_) -> dict:
+        """Serve on a VM (always in the background): the port opened, and a lifetime limit so no
+        demo runs forever (servers.py)."""
         from .servers import serve
 
         return serve(self.config, record, args, workspace=workspace, dry_run=dry_run)
+
+    def serve_down(self, state: dict, *, workspace) -> None:
+        """Tear down the server's cluster, and forget the args file its task was launched with."""
+        from . import client
+
+        client.down(state["cluster"])
+        (workspace.state_dir / "serve" / f"run-{int(state['run_id'])}.cloud-args.json").unlink(missing_ok=True)
 
     def notebook(
         self,
