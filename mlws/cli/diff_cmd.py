@@ -13,6 +13,11 @@ def add_arguments(p) -> None:
     p.add_argument("a", type=int, nargs="?", help="a run id")
     p.add_argument("b", type=int, nargs="?", help="another run id")
     p.add_argument("--git", metavar="REF", help="compare every experiment's effective config with git REF")
+    p.add_argument(
+        "--results",
+        action="store_true",
+        help="with --git: each changed step's recorded results (mean ± sd [95% CI], vs seed noise)",
+    )
     p.add_argument("--json", action="store_true")
     p.add_argument("--format", choices=["text", "markdown"], default="text")
 
@@ -20,6 +25,8 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from mlws.errors import MlwsError
 
+    if args.results and args.git is None:
+        raise MlwsError("--results goes with --git REF (two runs' diff shows their replicates already)")
     if args.git is not None:
         if args.a is not None:
             raise MlwsError("give either two run ids or --git REF, not both")
@@ -38,7 +45,7 @@ def _branch(args) -> int:
     warning = own_code_warning()
     if warning:
         print(warning, file=sys.stderr)
-    result = api.diff_git(args.git)
+    result = api.diff_git(args.git, results=args.results)
     from mlws.review.inert import shown
 
     if result["uncommitted"] and not args.json:

@@ -13,11 +13,17 @@ def check(experiments=None, *, workspace=None) -> list[dict]:
     return check_experiments(workspace_of(workspace), list(experiments or []) or None)
 
 
-def diff_git(ref: str, *, workspace=None) -> dict:
-    """Every experiment whose effective config differs between git `ref` and the working tree."""
+def diff_git(ref: str, *, results: bool = False, workspace=None) -> dict:
+    """Every experiment whose effective config differs between git `ref` and the working tree;
+    `results`: with each step's recorded results from the registry (mean ± sd, CI in the comment)."""
     from ..review.branch_diff import diff_against
 
-    return diff_against(workspace_of(workspace), ref)
+    ws = workspace_of(workspace)
+    if not results:
+        return diff_against(ws, ref)
+    from .session import session
+
+    return diff_against(ws, ref, registry=session(ws).registry)
 
 
 OWN_CODE_WARNING = (

@@ -24,7 +24,8 @@ from .sandbox import private_copy, refuse_unsafe
 SNAPSHOT_TIMEOUT_S = 600
 
 
-def diff_against(ws: Workspace, ref: str) -> dict:
+def diff_against(ws: Workspace, ref: str, registry=None) -> dict:
+    """The diff result; with a registry, each step's recorded results too (results.py)."""
     top = gitref.toplevel(ws.root)
     rel = "" if ws.root.resolve() == top else str(ws.root.resolve().relative_to(top))
     commit = gitref.resolve(top, ref)
@@ -47,7 +48,7 @@ def diff_against(ws: Workspace, ref: str) -> dict:
     notes += [f"working tree: {file}: {reason}" for file, reason in work_refused.items() if not _experiment(file)]
     before_exps = {**before.get("experiments", {}), **_refused_experiments(ref_refused)}
     after_exps = {**after.get("experiments", {}), **_refused_experiments(work_refused)}
-    return {
+    result = {
         "ref": ref,
         "commit": commit,
         "compared_with": "working tree",
@@ -56,6 +57,11 @@ def diff_against(ws: Workspace, ref: str) -> dict:
         "notes": notes,
         **compare(before_exps, after_exps, renames),
     }
+    if registry is not None:
+        from .results import attach
+
+        attach(result, registry, str(ws.root.resolve()), before_exps, after_exps)
+    return result
 
 
 def _experiment(file: str) -> str | None:

@@ -12,12 +12,14 @@ default branch's checkout without installing anything.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
 MAX_BYTES = 20_000_000
 STATUSES = {"changed", "added", "deleted", "renamed", "broken", "fixed", "failing"}
 MAX_TEXT = 100_000  # one string
+MAX_VALUES = 1000  # a side's recorded results
 
 
 class BadArtifact(ValueError):
@@ -45,14 +47,16 @@ def validated(data) -> dict:
     return data
 
 
-def _fields(value, where: str, shape: dict) -> None:
+def _fields(value, where: str, shape: dict, optional: dict | None = None) -> None:
     if not isinstance(value, dict):
         raise BadArtifact(f"{where}: expected an object")
-    missing, extra = shape.keys() - value.keys(), value.keys() - shape.keys()
+    optional = optional or {}
+    missing, extra = shape.keys() - value.keys(), value.keys() - shape.keys() - optional.keys()
     if missing or extra:
         raise BadArtifact(f"{where}: " + (f"missing {sorted(missing)}" if missing else f"unexpected {sorted(extra)}"))
-    for key, check in shape.items():
-        check(value[key], f"{where}.{key}")
+    for key, check in (shape | optional).items():
+        if key in value:
+            check(value[key], f"{where}.{key}")
 
 
 def _text(value, where: str) -> None:
@@ -123,7 +127,29 @@ def _experiment(value, where: str) -> None:
             "added": _values,
             "removed": _values,
         },
+        {"replicates": _replicates},  # only with `mlws diff --git --results`
     )
+
+
+def _number(value, where: str) -> None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        raise BadArtifact(f"{where}: expected a finite number")
+
+
+def _side(value, where: str) -> None:
+    _fields(value, where, {"label": _text, "runs": _list_of(_count), "values": _list_of(_number)})
+    if len(value["values"]) > MAX_VALUES or len(value["runs"]) != len(value["values"]):
+        raise BadArtifact(f"{where}: expected at most {MAX_VALUES} values, one per run")
+
+
+def _mode(value, where: str) -> None:
+    if value not in ("max", "min"):
+        raise BadArtifact(f"{where}: expected max or min")
+
+
+def _replicates(value, where: str) -> None:
+    if value is not None:
+        _fields(value, where, {"metric": _text, "mode": _mode, "before": _side, "after": _side})
 
 
 def main(argv: list[str]) -> int:

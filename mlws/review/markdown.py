@@ -96,6 +96,8 @@ def _section(e: dict, ref: str) -> str:
         body += f"| key | {left} | this branch |\n|---|---|---|\n" + "".join(rows)
     if not body:
         body = "_effective config unchanged_\n"
+    if e.get("replicates"):
+        body += "\n" + replicates_block(e["replicates"])
     if len(rows) > FOLD_ROWS:
         return f"<details><summary>{_html_title(e)}</summary>\n\n{body}\n</details>\n"
     return f"#### {_title(e)}\n\n{body}"
@@ -118,3 +120,31 @@ def _html_title(e: dict) -> str:
 
     word = lambda text: html.escape(md_code(text))
     return _title(e, span=lambda text: f"<code>{word(text)}</code>", word=word)
+
+
+def replicates_block(rep: dict) -> str:
+    """The step's recorded results: each side as mean ± sd [95% CI] over its seeds, and the
+    difference with its interval and whether seed noise explains it. Computed here from the raw
+    values (mlws.stats, the functions `mlws diff A B` uses), never taken as text from the artifact."""
+    from ..history.groups import comparison, comparison_words
+    from ..stats import summarize, summary_text
+
+    sides = []
+    for key in ("before", "after"):
+        side = rep[key]
+        s = summarize(side["values"])
+        text = summary_text(s) if s else "no recorded runs"
+        if side["runs"]:
+            text += f" (run{'s' if len(side['runs']) > 1 else ''} {_ids(side['runs'])})"
+        sides.append(({"values": side["values"], "metric": rep["metric"], "mode": rep["mode"]}, text))
+    (a, a_text), (b, b_text) = sides
+    diff = comparison_words(comparison(a, b)) if a["values"] and b["values"] else "no values on one side"
+    return (
+        f"**results** in {md_span(rep['metric'])} ({rep['mode']} is better; mean ± sd [95% CI] over seeds):\n\n"
+        f"| {md_span(rep['before']['label'])} | {md_span(rep['after']['label'])} | difference |\n"
+        f"|---|---|---|\n| {a_text} | {b_text} | {diff} |\n"
+    )
+
+
+def _ids(ids: list[int]) -> str:
+    return ", ".join(str(i) for i in ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
