@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .commands import COMMANDS, OVERRIDES, RUN_IDS, SWEEP_IDS
+from .commands import COMMANDS, NOTEBOOK_NAMES, OVERRIDES, RUN_IDS, SWEEP_IDS
 
 # bash splits words at COMP_WORDBREAKS (= and : among them), so it gets the line up to the cursor
 # and its answers are the rest of bash's own current word (after the last = or :).
@@ -52,9 +52,21 @@ def candidates(cword: int, words: list[str]) -> list[str]:
         return _starting(current, ["bash", "zsh"])
     if command not in COMMANDS:
         return []
+    subcommands = COMMANDS[command].subcommands
+    sub = words[2] if len(words) > 2 and cword > 2 and words[2] in subcommands else None
     if current.startswith("-"):
-        return _starting(current, _options(command))
-    completes = COMMANDS[command].completes
+        return _starting(current, _options(command, sub or COMMANDS[command].default))
+    completes = subcommands[sub] if sub else COMMANDS[command].completes
+    if subcommands and sub is None and cword == 2:  # a subcommand, or what the default one takes
+        return _starting(current, [s for s in subcommands if s != COMMANDS[command].default]) + (
+            _completing(completes, command, cword, current)
+        )
+    return _completing(completes, command, cword - (1 if sub else 0), current)
+
+
+def _completing(completes: str | None, command: str, cword: int, current: str) -> list[str]:
+    if completes == NOTEBOOK_NAMES:
+        return _starting(current, _notebook_names())
     if completes == RUN_IDS:
         if command == "cp" and ":" not in current and cword == 2:  # cp RUN:PATH DEST
             return [i + ":" for i in _starting(current, _ids("runs"))]
@@ -70,7 +82,8 @@ def _starting(prefix: str, options) -> list[str]:
     return [o for o in options if o.startswith(prefix)]
 
 
-def _options(command: str) -> list[str]:
+def _options(command: str, sub: str | None = None) -> list[str]:
+    """The command's options (its subcommand's, when it has subcommands)."""
     import argparse
     import importlib
 
@@ -79,7 +92,19 @@ def _options(command: str) -> list[str]:
         return []
     parser = argparse.ArgumentParser(add_help=True)
     module.add_arguments(parser)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and sub in action.choices:
+            parser = action.choices[sub]
     return sorted(s for a in parser._actions for s in a.option_strings if s.startswith("--"))
+
+
+def _notebook_names() -> list[str]:
+    """The notebooks this workspace started (their folders under .mlws/notebooks)."""
+    ws = _workspace()
+    folder = ws.state_dir / "notebooks" if ws is not None else None
+    return (
+        sorted(p.name for p in folder.iterdir() if (p / "state.json").is_file()) if folder and folder.is_dir() else []
+    )
 
 
 def _workspace():

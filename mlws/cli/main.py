@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-from .commands import COMMANDS
+from .commands import COMMANDS, with_default_subcommand
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         return complete(args_in[1:])
 
     parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
+    args, extra = parser.parse_known_args(with_default_subcommand(list(args_in)))
     # Overrides may come after options (`train +experiment=x --label a model.lr=3`).
     if hasattr(args, "overrides") and not any(e.startswith("-") for e in extra):
         args.overrides = [*args.overrides, *extra]

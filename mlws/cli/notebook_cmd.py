@@ -1,38 +1,59 @@
-"""mlws notebook [compute overrides] [--detach] | notebook list | notebook status NAME | notebook stop NAME"""
+"""mlws notebook [start] [compute overrides] [--detach] | notebook list | notebook status NAME | notebook stop NAME"""
 
 from __future__ import annotations
 
 from .render import print_json
 
-SUBCOMMANDS = ("list", "status", "stop")
+USAGE = "mlws notebook [compute overrides] [options] | mlws notebook list [--json] | mlws notebook status|stop NAME"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("args", nargs="*", help="`list`, `status NAME`, `stop NAME`, or compute overrides (compute=sky ...)")
-    p.add_argument("--name", help="a name for this notebook (default: local, or cloud)")
-    p.add_argument("--port", type=int, help="default 8888")
-    p.add_argument("--host", help="address to bind here (default 127.0.0.1)")
-    p.add_argument(
+    p.usage = USAGE
+    sub = p.add_subparsers(dest="action", metavar="{start,list,status,stop}", required=True)
+    start = sub.add_parser(
+        "start",
+        prog="mlws notebook",
+        help="start JupyterLab, here or where compute overrides say (the word `start` may be left out)",
+        description="JupyterLab in this project's environment, here or where compute overrides say (compute=sky)",
+        usage="mlws notebook [compute overrides] [options]",
+    )
+    start.add_argument(
+        "overrides", nargs="*", default=[], help="compute overrides, e.g. compute=sky compute.accelerators=T4:1"
+    )
+    start.add_argument("--name", help="a name for this notebook (default: local, or cloud)")
+    start.add_argument("--port", type=int, help="default 8888")
+    start.add_argument("--host", help="address to bind here (default 127.0.0.1)")
+    start.add_argument(
         "--idle-minutes",
         type=float,
         default=60.0,
         help="stop after this long with no kernel running and no terminal in use (0: never)",
     )
-    p.add_argument("--detach", action="store_true", help="start in the background")
-    p.add_argument("--expose", action="store_true", help="cloud: open the port publicly (token required)")
-    p.add_argument("--token-env", metavar="VAR", help="use this environment variable's value as the token")
-    p.add_argument("--dry-run", action="store_true", help="cloud: print the task and its price, launch nothing")
-    p.add_argument("--json", action="store_true")
+    start.add_argument("--detach", action="store_true", help="start in the background")
+    start.add_argument("--expose", action="store_true", help="cloud: open the port publicly (token required)")
+    start.add_argument("--token-env", metavar="VAR", help="use this environment variable's value as the token")
+    start.add_argument("--dry-run", action="store_true", help="cloud: print the task and its price, launch nothing")
+    start.add_argument("--json", action="store_true")
+    listing = sub.add_parser(
+        "list", prog="mlws notebook list", help="the notebooks this workspace started, with their links"
+    )
+    listing.add_argument("--json", action="store_true")
+    status = sub.add_parser("status", prog="mlws notebook status", help="whether a notebook is in use, and why")
+    status.add_argument("name", metavar="NAME")
+    status.add_argument("--json", action="store_true")
+    stop = sub.add_parser(
+        "stop", prog="mlws notebook stop", help="stop a notebook (the backend that started it takes it down)"
+    )
+    stop.add_argument("name", metavar="NAME")
 
 
 def run(args) -> int:
     from mlws import api
 
-    first = args.args[0] if args.args else None
-    if first in SUBCOMMANDS:
-        return _subcommand(args, first)
+    if args.action != "start":
+        return _subcommand(args, args.action)
     result = api.notebook(
-        args.args,
+        args.overrides,
         name=args.name,
         host=args.host,
         port=args.port,
@@ -84,7 +105,6 @@ def _announce(state: dict, show_token: bool = True) -> None:
 
 def _subcommand(args, which: str) -> int:
     from mlws import api
-    from mlws.errors import MlwsError
 
     if which == "list":
         items = api.notebook_list()
@@ -98,9 +118,7 @@ def _subcommand(args, which: str) -> int:
             for line in aligned(("name", "backend", "link"), rows) if rows else ["no notebooks running"]:
                 print(line)
         return 0
-    if len(args.args) != 2:
-        raise MlwsError(f"usage: mlws notebook {which} NAME")
-    name = args.args[1]
+    name = args.name
     if which == "status":
         state = api.notebook_status(name)
         if args.json:

@@ -42,6 +42,47 @@ class LocalBackend(Backend):
 
         local.stop(workspace, state["name"])
 
+    def serve(
+        self,
+        record: dict,
+        args: dict,
+        *,
+        workspace,
+        dry_run: bool = False,
+        detach: bool = True,
+        verbose: bool = False,
+        ready=None,
+        progress=print,
+    ) -> dict:
+        """Ray Serve on this machine: in the foreground until Ctrl-C or SIGTERM, or in the background
+        (mlws/serving/detached.py)."""
+        from ..serving import detached
+        from ..serving.server import port_free, serve_forever
+
+        if dry_run:
+            raise MlwsError("--dry-run shows a cloud server's task; here, nothing would be launched")
+        if not port_free(args["host"], args["port"]):
+            raise MlwsError(f"port {args['port']} on {args['host']} is in use; choose another with --port")
+        if detach:
+            return detached.start(args, workspace.root, verbose=verbose, progress=progress)
+        from ..registry.liveness import process_started
+
+        here = {"pid": os.getpid(), "process_started": process_started(os.getpid())}
+        on_ready = (
+            (lambda url: ready({**here, "url": url, "where": f"this machine, pid {os.getpid()}"})) if ready else None
+        )
+        return {"signal": int(serve_forever(args, ready=on_ready or (lambda url: None), progress=progress))}
+
+    def serve_alive(self, state: dict, *, workspace) -> bool:
+        from ..serving import detached
+
+        return detached.alive(state)
+
+    def serve_down(self, state: dict, *, workspace) -> None:
+        from ..serving import detached
+
+        detached.stop(state, workspace.root)
+
     def submit(self, spec_path: Path, *, detach: bool, prepared: dict | None = None) -> Submission:
         if not detach:
             from .. import worker

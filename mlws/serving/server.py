@@ -1,8 +1,8 @@
-"""Running the app: in the foreground, or as a background process that `mlws serve list/stop` know.
+"""Running the app: in the foreground, or as a background process (serving/detached.py).
 
-`python -m mlws.serving.server ARGS.json [STATE.json]` starts a local Ray instance, deploys the app
-on the given host and port, writes its state file, and shuts Ray Serve down cleanly on SIGTERM or
-Ctrl-C. Lines starting with `mlws: ` are its progress, which `mlws serve --detach` shows; the rest
+`python -m mlws.serving.server ARGS.json [--detached]` starts a local Ray instance, deploys the app
+on the given host and port, and shuts Ray Serve down cleanly on SIGTERM or Ctrl-C (the state that
+`mlws serve list/stop` read is kept by mlws/ops/serving.py). Lines starting with `mlws: ` are its progress, which `mlws serve --detach` shows; the rest
 of its output (Ray's) stays in the log.
 """
 
@@ -13,7 +13,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 
 KEEP_ALIVE_S = 5  # an idle keep-alive connection is closed after this (Ray's default: 90 s)
@@ -95,8 +94,8 @@ def start_ray(ray, progress, tries: int = 2) -> None:
             progress("Ray did not start in time (a busy machine?); trying once more")
 
 
-def serve_forever(args: dict, state_file: Path | None = None, ready=print, progress=print) -> int:
-    """Serve until SIGTERM or Ctrl-C; returns the signal's number."""
+def serve_forever(args: dict, ready=print, progress=print) -> int:
+    """Serve until SIGTERM or Ctrl-C; returns the signal's number. `ready(url)` once it answers."""
     stopped_by: list[int] = []
     stop = threading.Event()
     private_ray()
@@ -118,21 +117,6 @@ def serve_forever(args: dict, state_file: Path | None = None, ready=print, progr
         progress(f"loading the model's weights into {replicas} replica(s)")
         serve.run(build_app(args), name=f"run-{args['run_id']}", route_prefix="/")
         url = f"http://{args['host']}:{args['port']}"
-        if state_file:  # the process's start time too: a pid alone may name another process later
-            from ..registry.liveness import process_started
-
-            write_private(
-                state_file,
-                json.dumps(
-                    {
-                        "run_id": args["run_id"],
-                        "pid": os.getpid(),
-                        "url": url,
-                        "started": time.time(),
-                        "process_started": process_started(os.getpid()),
-                    }
-                ),
-            )
         progress("deployment ready")
         from .app import demo_wanted
 
@@ -146,19 +130,7 @@ def serve_forever(args: dict, state_file: Path | None = None, ready=print, progr
             serve.shutdown()
         finally:
             ray.shutdown()
-            if state_file:
-                remove_if_own(state_file)
     return stopped_by[0] if stopped_by else signal.SIGTERM
-
-
-def remove_if_own(state_file: Path) -> None:
-    """Remove a server's state file only while it is this process's (another server of the same run
-    may have written it since)."""
-    try:
-        if json.loads(state_file.read_text()).get("pid") == os.getpid():
-            state_file.unlink(missing_ok=True)
-    except (OSError, ValueError):
-        pass
 
 
 def with_token_from_env(args: dict, environ=os.environ) -> dict:
@@ -168,20 +140,15 @@ def with_token_from_env(args: dict, environ=os.environ) -> dict:
 
 
 def main(argv: list[str]) -> int:
+    """`ARGS.json [--detached]`: a detached server (serving/detached.py) removes its args file when it ends."""
     args_file = Path(argv[0])
     args = with_token_from_env(json.loads(args_file.read_text()))
-    state_file = Path(argv[1]) if len(argv) > 1 else None
     say = lambda line: print(PROGRESS + line, flush=True)
     try:
-        serve_forever(
-            args,
-            state_file,
-            ready=lambda url: print(f"serving run {args['run_id']} at {url}", flush=True),
-            progress=say,
-        )
+        serve_forever(args, ready=lambda url: print(f"serving run {args['run_id']} at {url}", flush=True), progress=say)
     finally:
-        if state_file and not state_file.exists():  # a detached server: its args file goes with it,
-            args_file.unlink(missing_ok=True)  # unless another server of the run took it over
+        if "--detached" in argv[1:]:
+            args_file.unlink(missing_ok=True)
     return 0
 
 

@@ -1,0 +1,132 @@
+"""A model server on this machine in the background (LocalBackend.serve with --detach): its own
+session, logging to .mlws/serve/run-N.log, told apart from a later process of the same pid by its
+start time; stopped with its whole process group (Ray's agents can outlive their raylet)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import MlwsError
+from .server import PROGRESS, state_dir, write_private
+
+
+def start(args: dict, workspace_root: Path, *, verbose: bool, progress, timeout: float = 180.0) -> dict:
+    """Start the server and return once /health answers: {url, where, pid, process_started, log}.
+    Its progress lines are shown as they come (every line of the log if verbose)."""
+    import json
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from ..registry.liveness import process_started
+
+    run_id = int(args["run_id"])
+    folder = state_dir(workspace_root)
+    folder.mkdir(parents=True, exist_ok=True)
+    args_file = folder / f"run-{run_id}.args.json"
+    write_private(args_file, json.dumps({**args, "token": None}))  # the token goes by the environment
+    env = {k: v for k, v in os.environ.items() if k != "MLWS_SERVE_TOKEN"}
+    if args.get("token"):
+        env["MLWS_SERVE_TOKEN"] = args["token"]
+    log = folder / f"run-{run_id}.log"
+    with log.open("ab") as out:
+        seen = out.tell()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mlws.serving.server", str(args_file), "--detached"],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+        )
+    url, deadline, last = url_of(args), time.monotonic() + timeout, [""]
+
+    def show_new_lines() -> None:
+        nonlocal seen
+        with log.open("rb") as f:
+            f.seek(seen)
+            data = f.read()
+        complete = data[: data.rfind(b"\n") + 1]
+        seen += len(complete)
+        for line in complete.decode(errors="replace").splitlines():
+            last[0] = line.strip() or last[0]
+            if line.startswith(PROGRESS):
+                progress(line[len(PROGRESS) :])
+            elif verbose:
+                progress(line)
+
+    try:
+        while time.monotonic() < deadline:
+            show_new_lines()
+            if proc.poll() is not None:
+                show_new_lines()
+                raise MlwsError(
+                    f"the server for run {run_id} exited (code {proc.returncode}): {last[0][:300]} (see {log})"
+                )
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
+                    if r.status == 200:
+                        show_new_lines()
+                        return {
+                            "url": url,
+                            "where": f"this machine, pid {proc.pid}",
+                            "pid": proc.pid,
+                            "process_started": process_started(proc.pid),
+                            "log": str(log),
+                        }
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise MlwsError(f"the server for run {run_id} was not healthy after {timeout:.0f} s; see {log}")
+    except BaseException:  # no half-started server left behind, nor its args file
+        if proc.poll() is None:
+            proc.terminate()
+        args_file.unlink(missing_ok=True)
+        raise
+
+
+def alive(state: dict) -> bool:
+    from ..registry.liveness import process_alive
+
+    return isinstance(state.get("pid"), int) and process_alive(state["pid"], state.get("process_started"))
+
+
+def stop(state: dict, workspace_root: Path, *, timeout: float = 60.0) -> None:
+    """SIGTERM to the server (which `alive` checked is still it: pid and start time), then to its
+    session; returns once its port is free again."""
+    import signal
+    import time
+
+    run_id, pid = int(state["run_id"]), state["pid"]
+    deadline = time.monotonic() + timeout
+    if alive(state):
+        os.kill(pid, signal.SIGTERM)
+        while time.monotonic() < deadline and alive(state):
+            time.sleep(0.2)
+        if alive(state):
+            raise MlwsError(f"the server for run {run_id} (pid {pid}) did not stop in {timeout:.0f} s")
+        try:  # Ray's agent processes can outlive their raylet: end the server's whole session
+            os.killpg(pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            pass
+    (state_dir(workspace_root) / f"run-{run_id}.args.json").unlink(missing_ok=True)
+    _wait_port_free(state["url"], deadline)
+
+
+def url_of(args: dict) -> str:
+    host = args["host"]
+    return f"http://[{host}]:{args['port']}" if ":" in host else f"http://{host}:{args['port']}"
+
+
+def _wait_port_free(url: str, deadline: float) -> None:
+    """Ray's HTTP proxy lets go of the port a moment after the server process ends."""
+    import time
+    from urllib.parse import urlparse
+
+    from .server import port_free
+
+    u = urlparse(url)
+    while time.monotonic() < deadline and u.hostname and u.port and not port_free(u.hostname, u.port):
+        time.sleep(0.2)
