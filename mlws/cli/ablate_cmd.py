@@ -40,24 +40,18 @@ def run(args) -> int:
     return 0
 
 
-def _n(value, digits: int = 3) -> str:
-    return "-" if value is None else f"{value:+.{digits}g}"
-
-
 def _interval(x: dict, percent: bool = False) -> str:
-    scale = 100 if percent else 1
-    unit = "%" if percent else ""
+    """An effect as `+0.101 [+0.088, +0.115]` (one precision: mlws.stats.text); a share in whole %."""
+    from mlws.stats.text import interval_text
+
     if x["estimate"] is None:
         return "-"
-    est = f"{x['estimate'] * scale:.0f}{unit}" if percent else _n(x["estimate"])
+    if not percent:
+        return interval_text(x["estimate"], x["low"], x["high"], signed=True)
+    est = f"{x['estimate'] * 100:.0f}%"
     if x["low"] is None:
         return est
-    low, high = (
-        (f"{x['low'] * scale:.0f}{unit}", f"{x['high'] * scale:.0f}{unit}")
-        if percent
-        else (_n(x["low"]), _n(x["high"]))
-    )
-    return f"{est} [{low}, {high}]"
+    return f"{est} [{x['low'] * 100:.0f}%, {x['high'] * 100:.0f}%]"
 
 
 def _rows(result: dict) -> list[tuple[str, str, str, str]]:

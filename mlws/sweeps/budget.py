@@ -95,5 +95,7 @@ def priced(config: dict) -> str | None:
     }
     cost = cls({k: v for k, v in compute.items() if k != "_target_"}).cost(probe)
     if cost is None or cost.get("usd") is None:
-        return (cost or {}).get("basis") or f"compute backend {cls.name!r} reckons no price"
+        # the basis only: its own "; set cost.local_hourly ..." hint is the one the refusal gives
+        basis = ((cost or {}).get("basis") or "").split(";")[0].strip()
+        return basis or f"compute backend {cls.name!r} reckons no price"
     return None

@@ -37,7 +37,25 @@ def test_summary_of_a_group():
     assert (s.n, s.mean, s.sd) == (3, 2.0, 1.0)
     assert s.low == pytest.approx(2 - 4.303 / 3**0.5, abs=1e-3)
     assert summarize([5.0]).sd is None and summarize([]) is None
-    assert summary_text(s) == "2 ± 1 [-0.4841, 4.484] n=3"
+    assert summary_text(s) == "2.0 ± 1.0 [-0.5, 4.5] n=3"
+
+
+def test_an_interval_shows_its_numbers_at_one_precision():
+    """A user saw `0.18 ± 0.03 [0.1, 0.3]`: `g` drops trailing zeros, so the numbers of one interval
+    had different precisions. Now all at the precision that shows the spread to 2 significant digits."""
+    assert summary_text(summarize([0.15, 0.18, 0.21])) == "0.180 ± 0.030 [0.105, 0.255] n=3"
+    assert summary_text(summarize([1200.0, 1234.0, 1260.0])) == "1231 ± 30 [1157, 1306] n=3"
+    rng = random.Random(3)
+    for _ in range(200):
+        scale = 10 ** rng.uniform(-5, 4)
+        xs = [rng.gauss(5 * scale, scale) for _ in range(rng.randint(2, 8))]
+        text = summary_text(summarize(xs))
+        numbers = text.replace("±", " ").replace("[", " ").replace("]", " ").replace(",", " ").split()[:4]
+        places = {len(n.partition(".")[2]) for n in numbers}
+        assert len(places) == 1, text
+        c = compare(xs, [x + scale for x in xs])
+        head = comparison_text(c).split(":")[0].replace("[", " ").replace("]", " ").replace(",", " ").split()
+        assert len({len(n.partition(".")[2]) for n in head}) == 1, head
 
 
 def _null_pair(rng, n):
