@@ -52,7 +52,7 @@ def test_a_run_on_ray_succeeds_and_is_recorded_with_metrics_and_checkpoints(ray_
     assert os.path.getsize(ckpt) > 10_000 and ckpt.startswith(str(ws / "runs" / "1"))
     assert list((ws / "runs" / "1").glob("wandb/offline-run-*"))  # W&B offline files, written on the cluster
     job = ray_job(ray_head, run["artifacts"]["compute"]["submission_id"])
-    assert str(job.status.value) == "SUCCEEDED" and "mlws.worker" in job.entrypoint
+    assert str(job.status.value) == "SUCCEEDED" and "mlws.compute.ray.retrying" in job.entrypoint
     assert job.runtime_env["working_dir"].startswith("gcs://")  # the workspace travelled as Ray's package
 
 

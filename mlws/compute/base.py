@@ -99,6 +99,28 @@ class Backend(ABC):
 
         return copy_local(Path(self.artifact_root(record)), path, Path(dest))
 
+    def resumable(self, record: dict) -> Path:
+        """`mlws resume`: the run directory a killed or stopped run carries on in (its last.ckpt is
+        under checkpoints/), or MlwsError saying why it cannot carry on from here. The default is a
+        run that was a process of this machine (the local backend's); a backend with jobs elsewhere
+        overrides this and `resume`."""
+        import socket
+
+        run_id = record["id"]
+        if (record.get("artifacts") or {}).get("compute") or not record.get("pid"):  # a remote backend's job
+            raise MlwsError(
+                f"run {run_id} ran on {record.get('backend')!r}, which cannot carry runs on with mlws resume "
+                "(a cloud run resumes from its last checkpoint after a preemption by itself)"
+            )
+        if record.get("host") and record["host"] != socket.gethostname():
+            raise MlwsError(f"run {run_id} ran on host {record['host']!r}: resume it there")
+        return Path(record.get("run_dir") or "")
+
+    def resume(self, record: dict, spec_path: Path, *, detach: bool, prepared: dict | None = None) -> Submission:
+        """Start the worker again for a run `resumable` accepted: it finds last.ckpt in the run
+        directory and carries on from it, as the same run. The default submits the spec again."""
+        return self.submit(spec_path, detach=detach, prepared=prepared)
+
     def down(self, workspace) -> str | None:
         """Stop what this backend started on this machine for the workspace (`mlws down compute=NAME`)."""
         return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -60,42 +61,42 @@ def _config_changes(ws, record: dict) -> list[str]:
     return ["config: " + "; ".join(lines[:3]) + more]
 
 
-def check_resumable(registry, record: dict) -> Path:
-    """The run's spec.json, or an MlwsError saying why this run cannot carry on."""
+def check_resumable(backend, record: dict, runs_dir: Path) -> tuple[Path, Path]:
+    """(the run's spec.json, its last.ckpt), or an MlwsError saying why this run cannot carry on.
+    Where the run's files are and whether it can carry on there is its backend's to say."""
     run_id, status = record["id"], record["status"]
     if status == "running":
         raise MlwsError(f"run {run_id} is running: nothing to resume (mlws stop {run_id} stops it)")
     if status not in RESUMABLE:
         raise MlwsError(f"run {run_id} {status}: nothing to resume (mlws rerun {run_id} runs it again)")
-    if (record.get("artifacts") or {}).get("compute") or not record.get("pid"):  # a remote backend's job
-        raise MlwsError(
-            f"run {run_id} ran on {record.get('backend')!r}, not in a process of this machine: mlws "
-            "resume carries on local runs (a cloud run resumes from its last checkpoint after a "
-            "preemption by itself)"
-        )
-    if record.get("host") and record["host"] != socket.gethostname():
-        raise MlwsError(f"run {run_id} ran on host {record['host']!r}: resume it there")
-    run_dir = Path(record.get("run_dir") or "")
-    spec_path, last = run_dir / "spec.json", run_dir / "checkpoints" / "last.ckpt"
-    if not spec_path.is_file():
+    run_dir = backend.resumable(record)
+    # the frozen spec is in the workspace's runs/N (a backend's storage may hold the rest)
+    specs = [run_dir / "spec.json", runs_dir / str(run_id) / "spec.json"]
+    spec_path = next((p for p in specs if p.is_file()), None)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if spec_path is None:
         raise MlwsError(f"run {run_id} has no spec.json in {run_dir}: it cannot carry on")
     if not last.is_file():
         raise MlwsError(
             f"run {run_id} has no last checkpoint ({last}): nothing to resume from; mlws rerun {run_id} starts it again"
         )
-    return spec_path
+    return spec_path, last
 
 
 def resume(run_id: int, *, force: bool = False, detach: bool = False, workspace=None) -> tuple[dict, list[str]]:
-    """Carry the run on from its last.ckpt; returns (its record, the changes --force went past)."""
-    from ..compute import get_backend
+    """Carry the run on from its last.ckpt; returns (its record, the changes --force went past).
+    The record's `message` says where it carries on from (a partial epoch is trained again)."""
+    from ..compute import backend_for
+    from ..lifecycle import refresh_status
     from ..registry.liveness import process_started
     from ..spec import RunSpec
+    from ..training.resuming import resume_note
 
     ws = workspace_of(workspace)
     registry = session(ws).registry  # marks failed a run whose process was killed
     record = registry.get(int(run_id))
-    spec_path = check_resumable(registry, record)
+    backend = backend_for(record, ws.root)
+    spec_path, last = check_resumable(backend, record, ws.runs_dir)
     changes = what_changed(ws, record)
     if changes and not force:
         raise MlwsError(
@@ -104,8 +105,9 @@ def resume(run_id: int, *, force: bool = False, detach: bool = False, workspace=
             + f" (mlws resume {run_id} --force carries on anyway and records what changed)"
         )
     spec = RunSpec.read(spec_path)
-    backend = get_backend(spec.config.get("compute") or {}, ws.root)
     prepared = backend.prepare(spec)
+    note = resume_note(last.parent.parent, last)
+    print(f"run {run_id}: {note}", file=sys.stderr, flush=True)
     history = list((record.get("artifacts") or {}).get("resumes") or [])
     history.append(
         {
@@ -114,6 +116,7 @@ def resume(run_id: int, *, force: bool = False, detach: bool = False, workspace=
             "stopped_at": record.get("ended_at"),  # the cost leaves out the time it lay stopped
             "forced": bool(changes),
             "changed": changes,
+            "note": note,
         }
     )
     registry.update(
@@ -128,11 +131,16 @@ def resume(run_id: int, *, force: bool = False, detach: bool = False, workspace=
         artifacts={"resumes": history},
     )
     try:
-        submitted = backend.submit(spec_path, detach=detach, prepared=prepared)
+        submitted = backend.resume(record, spec_path, detach=detach, prepared=prepared)
     except MlwsError as e:
         if registry.get(int(run_id))["status"] == "running":
             registry.finish(int(run_id), "failed", error=str(e))
         raise
-    if submitted.pid is not None:
+    if submitted.remote:  # a job elsewhere, as `mlws train` records one (mlws/lifecycle.py)
+        registry.update(int(run_id), pid=None, artifacts={"compute": submitted.handle, **submitted.artifacts})
+        if not detach:
+            backend.follow(submitted.handle)
+            refresh_status(registry, [registry.get(int(run_id))], ws.root)
+    elif submitted.pid is not None:
         registry.set_owner(int(run_id), submitted.pid)
     return registry.get(int(run_id)) | {"message": submitted.message}, changes

@@ -8,8 +8,10 @@ number generators: a resumed run would shuffle its next epoch as the first one w
 - `before_resume` drops the lines of metrics.jsonl written after the checkpoint (a run killed between
   a validation and its checkpoint does that validation again: no step twice);
 - `wandb_resume` gives the W&B logger the id of the run's earlier W&B run, so it is continued.
-Exact from an epoch boundary; a checkpoint written mid-epoch (`mlws stop`) carries on with Lightning's
-own mid-epoch restart, whose data order is not the uninterrupted one's (docs/reproducibility.md).
+Exact from an epoch boundary: a run killed mid-epoch carries on from its last epoch's checkpoint and
+trains the partial epoch again (`resume_note` says so). A checkpoint written mid-epoch (`mlws stop`)
+carries on with Lightning's own mid-epoch restart, whose data order is not the uninterrupted one's
+(docs/reproducibility.md).
 """
 
 from __future__ import annotations
@@ -93,16 +95,71 @@ def keep_writing_last(trainer) -> None:
             cb.last_model_path = str(Path(cb.dirpath) / name)
 
 
-def checkpoint_step(path: Path) -> int | None:
-    """The global step a Lightning checkpoint was written at (None: unreadable)."""
+def _load(path: Path) -> dict:
     import torch
 
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
     except Exception:
-        return None
-    step = ckpt.get("global_step") if isinstance(ckpt, dict) else None
+        return {}
+    return ckpt if isinstance(ckpt, dict) else {}
+
+
+def checkpoint_step(path: Path) -> int | None:
+    """The global step a Lightning checkpoint was written at (None: unreadable)."""
+    step = _load(path).get("global_step")
     return int(step) if step is not None else None
+
+
+def checkpoint_place(path: Path) -> dict:
+    """{step, epoch, mid_epoch} of a Lightning checkpoint ({}: unreadable). An epoch's own checkpoint
+    is written before the loop counts the epoch done but after it processed it; one written by a stop
+    (or a step-interval checkpoint) has an epoch started and not processed."""
+    ckpt = _load(path)
+    if ckpt.get("global_step") is None:
+        return {}
+    progress = (((ckpt.get("loops") or {}).get("fit_loop") or {}).get("epoch_progress") or {}).get("current") or {}
+    mid = int(progress.get("processed", 0)) < int(progress.get("started", 0))
+    return {"step": int(ckpt["global_step"]), "epoch": int(ckpt.get("epoch", 0)), "mid_epoch": mid}
+
+
+def step_reached(run_dir: Path) -> int | None:
+    """The furthest step the run's files say it got to: progress.json (about once a second) and
+    metrics.jsonl's validations (None: neither)."""
+    steps = []
+    try:
+        steps.append(int(json.loads((Path(run_dir) / "progress.json").read_text())["step"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    path = Path(run_dir) / "metrics.jsonl"
+    for line in path.read_text().splitlines() if path.is_file() else []:
+        try:
+            steps.append(int(json.loads(line).get("step", 0)))
+        except (ValueError, TypeError, AttributeError):
+            continue
+    return max(steps) if steps else None
+
+
+def resume_note(run_dir: Path, last: Path) -> str:
+    """One line saying where a run carries on from, and what is trained again."""
+    place = checkpoint_place(last)
+    if not place:
+        return f"carries on from {last}"
+    step, epoch = place["step"], place["epoch"]
+    if place["mid_epoch"]:
+        return (
+            f"carries on from step {step}, in the middle of epoch {epoch} (a stop's checkpoint): its data "
+            "loaders are not stateful, so the rest of that epoch does not see the batches an uninterrupted "
+            "run would (not exact)"
+        )
+    text = f"carries on from step {step}, the end of epoch {epoch}"
+    reached = step_reached(run_dir)
+    if reached is not None and reached > step:
+        text += (
+            f"; it had reached step {reached}: the partial epoch {epoch + 1} after the checkpoint is "
+            f"trained again, exactly as before (its metrics past step {step} are dropped, then written once)"
+        )
+    return text
 
 
 def before_resume(run_dir: Path, last: Path) -> int | None:

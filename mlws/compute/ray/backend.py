@@ -157,7 +157,9 @@ class RayBackend(Backend):
         prepared = prepared or self.prepare(spec)
         address, local, c = prepared["address"], prepared["local"], self.config
         submission_id = f"mlws-{spec.run_id}-{uuid.uuid4().hex[:8]}"
-        run_dir = spec.run_dir if local and not c.get("storage") else f"{str(c['storage']).rstrip('/')}/{submission_id}"
+        run_dir = prepared.get("run_dir") or (  # a resumed run: the directory it ran in
+            spec.run_dir if local and not c.get("storage") else f"{str(c['storage']).rstrip('/')}/{submission_id}"
+        )
         env = dict(prepared["runtime_env"]["env_vars"])
         shared = local and not c.get("storage")  # the job writes into this workspace: it records into its registry
         env.update(
@@ -181,10 +183,12 @@ class RayBackend(Backend):
             if workers == 1
             else {"entrypoint_num_cpus": 0}
         )  # the driver only waits; Ray Train's workers hold the resources
+        env["MLWS_RAY_RETRIES"] = str(max(int(c.get("max_retries") or 0), 0))
         client = self.client(address)
         try:
             client.submit_job(
-                entrypoint=f"{python} -m mlws.worker --spec-from-env",
+                # the job retries its worker when it is killed (mlws/compute/ray/retrying.py)
+                entrypoint=f"{python} -m mlws.compute.ray.retrying",
                 submission_id=submission_id,
                 runtime_env=runtime_env,
                 metadata={"mlws_run": str(spec.run_id)},
@@ -307,6 +311,22 @@ class RayBackend(Backend):
             out.write(_call(client.get_job_logs, handle["submission_id"], what="read the job's logs"))
             out.flush()
         return 0
+
+    def resumable(self, record: dict) -> Path:
+        """A run whose job ended carries on in the same run directory (this workspace's runs/N on a
+        head here, or its folder in compute.storage), which this machine must see."""
+        self._handle(record)
+        run_dir = Path(self.artifact_root(record))
+        if not run_dir.is_dir():
+            raise MlwsError(f"run {record['id']}'s directory {run_dir} is not reachable from this machine")
+        return run_dir
+
+    def resume(self, record: dict, spec_path: Path, *, detach: bool, prepared: dict | None = None) -> Submission:
+        """A new job for the same run, writing into its run directory: the worker finds last.ckpt."""
+        from ...spec import RunSpec
+
+        prepared = prepared or self.prepare(RunSpec.read(spec_path))
+        return self.submit(spec_path, detach=detach, prepared={**prepared, "run_dir": self.artifact_root(record)})
 
     def down(self, workspace) -> str | None:
         from .head import stop_local_head
