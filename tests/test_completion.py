@@ -48,6 +48,17 @@ def test_bash_completes_commands_options_experiments_groups_keys_and_runs(ws, en
         assert mlws("train", "+experiment=model_01", *on, cwd=ws, env=env).returncode == 0
     assert complete(ws, env, "mlws show ") == ["2", "1"]
     assert complete(ws, env, "mlws cp ") == ["2:", "1:"]
+    # serve and notebook: their subcommands, then what each takes, and each one's own options
+    assert complete(ws, env, "mlws serve ") == ["list", "stop", "2", "1"]
+    assert complete(ws, env, "mlws serve stop ") == ["2", "1"] and complete(ws, env, "mlws serve list ") == []
+    assert complete(ws, env, "mlws serve list --") == ["--help", "--json"]
+    assert {"--detach", "--dry-run"} <= set(complete(ws, env, "mlws serve 2 --d"))
+    assert [c for c in complete(ws, env, "mlws notebook s") if "=" not in c] == ["status", "stop"]
+    assert "compute=" in complete(ws, env, "mlws notebook ")
+    assert complete(ws, env, "mlws notebook --idle") == ["--idle-minutes"]
+    (ws / ".mlws" / "notebooks" / "lab").mkdir(parents=True)
+    (ws / ".mlws" / "notebooks" / "lab" / "state.json").write_text("{}")
+    assert complete(ws, env, "mlws notebook stop ") == complete(ws, env, "mlws notebook status l") == ["lab"]
     assert complete(ws, env, "mlws nosuch --x") == [] and complete(ws, env, "mlws train 'unclosed") == []
 
 
