@@ -105,6 +105,13 @@ def test_an_exact_rerun_gives_the_same_weights_with_the_run_s_own_code(shared):
     assert record["command"] == "mlws rerun --exact 1"
     assert record["git"]["commit"] == mlws_json("show", "1", cwd=ws, env=env)["git"]["commit"]
     assert weights_hash(ws, new) == weights_hash(ws, 1)  # bit for bit
+    assert record["artifacts"]["exact"] == {
+        "of": 1,
+        "identical": True,
+        "max_abs_diff": 0.0,
+        "within": True,
+        "tolerance": 1e-5,
+    }
     assert not list((ws / ".mlws" / "exact").iterdir())  # the worktree is gone after a foreground run
     worktrees = subprocess.run(["git", "worktree", "list"], cwd=ws, capture_output=True, text=True).stdout
     assert len(worktrees.strip().splitlines()) == 1, worktrees
@@ -151,3 +158,15 @@ def test_changed_data_is_refused_by_exact_warned_by_rerun_and_a_change_in_diff(s
     assert [s["id"] for s in lineage][-2:] == [1, new] and any(
         line.startswith("data: changed (") for line in lineage[-1]["summary"]
     ), lineage
+    # shown in the views too: lineage (the first run's data, then where it changes), the report, watch
+    short = [mlws_json("show", str(i), cwd=ws, env=env)["artifacts"]["data"]["digest"][7:19] for i in (1, new)]
+    text = mlws("lineage", str(new), cwd=ws, env=env).stdout
+    assert f"data: fingerprint {short[0]} (data.data_dir=data)" in text, text
+    assert f"data: fingerprint {short[1]} (data.data_dir=data)" in text, text
+    assert [s["data_digest"][7:19] for s in lineage[-2:]] == short
+    page = ws / "runs" / "r.html"
+    assert mlws("report", "-o", str(page), cwd=ws, env=env).returncode == 0
+    assert f"data: <code>fingerprint {short[0]} (data.data_dir=data)</code>" in page.read_text()
+    watched = mlws("watch", str(new), "--once", cwd=ws, env=env)
+    assert f"data: fingerprint {short[1]} (data.data_dir=data)" in watched.stdout, watched.stdout
+    assert mlws_json("watch", str(new), "--once", cwd=ws, env=env)["data"].startswith(f"fingerprint {short[1]}")

@@ -89,6 +89,9 @@ def chain_view(chain: list[dict]):
         parts = [head]
         if step["description"]:
             parts.append(Padding(Text(step["description"], style="dim"), (0, 0, 0, 2)))
+        if "data" in step and (i == 0 or step.get("data_digest") != chain[i - 1].get("data_digest")):
+            # the data of the chain's first run, then again where it changes (also a change listed below)
+            parts.append(Padding(Text(f"data: {step['data']}", style="dim"), (0, 0, 0, 2)))
         changes = step["summary"]
         if i and changes:
             listed = Table.grid(padding=(0, 0))

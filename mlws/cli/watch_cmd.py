@@ -112,9 +112,12 @@ def render(snap: dict):
             f"{_fmt(gpu.get('util_percent'), '%')} util, "
             f"{_fmt(gpu.get('memory_mb'), ' MB', 0)}, {_fmt(gpu.get('power_w'), ' W', 0)}",
         )
+    resumes = snap.get("resumes") or []
+    carried = f"  · resumed {len(resumes)}× (last: {resumes[-1]})" if resumes else ""
     parts = [
         head,
         progress,
+        Text(f"data: {snap.get('data') or 'not recorded'}{carried}", style="dim"),
         Text(f"{snap.get('trend_metric') or 'metric'} trend {sparkline(snap['loss_trend'])}"),
         metrics,
         hardware,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..monitor.data_seen import data_record, data_text
 from .diff import change_lines, config_diff, data_diff, data_line, delta
 
 LOWER_IS_BETTER = ("loss", "err", "mse", "mae", "perplexity")
@@ -46,6 +47,8 @@ def steps(records: list[dict], metric: str | None = None) -> list[dict]:
                 "description": (record.get("config") or {}).get("description"),
                 "changes": changes,
                 "summary": change_lines(changes, ignore=("description",)) + _data_change(previous, record),
+                "data": data_text(record),  # the fingerprint of the data it saw, or why there is none
+                "data_digest": data_record(record).get("digest"),
                 "metrics": record.get("metrics") or {},
                 "metric": m,
                 "value": value,

@@ -151,6 +151,8 @@ def _story(chain: list[dict], metric: str, colours: dict[int, str] | None = None
         labels = "".join(f"<span class='label'>{html.escape(l)}</span>" for l in step["labels"])
         changes = "".join(f"<li><code>{html.escape(line)}</code></li>" for line in step["summary"])
         note = f"<p><em>{html.escape(step['note'])}</em></p>" if step["note"] else ""
+        if step.get("data"):
+            note += f"<p class='data'>data: <code>{html.escape(step['data'])}</code></p>"
         note += "".join(f"<p class='replicates'>{html.escape(line)}</p>" for line in step_lines(step))
         colour = (colours or {}).get(step["id"], OTHER)
         out.append(

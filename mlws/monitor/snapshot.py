@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..keymetric import watched
 from .alerts import Thresholds, alerts
+from .data_seen import data_text
 
 MAX_LINE_BYTES = 2048  # a hardware sample with several GPUs stays well under this
 
@@ -46,7 +47,7 @@ def snapshot(record: dict, thresholds: Thresholds | None = None, now: float | No
     now = time.time() if now is None else now
     run_dir = Path(record["run_dir"])
     progress = read_json(run_dir / "progress.json")
-    evaluations = read_jsonl(run_dir / "metrics.jsonl")
+    evaluations = once_per_step(read_jsonl(run_dir / "metrics.jsonl"))
     hardware_rows = read_jsonl(run_dir / "hardware.jsonl", last=2000)
     metrics = {**(evaluations[-1] if evaluations else {}), **progress.get("metrics", {})}
     if record["status"] != "running" and record.get("metrics"):
@@ -88,9 +89,23 @@ def snapshot(record: dict, thresholds: Thresholds | None = None, now: float | No
         "warnings": alerts(
             record["status"], evaluations, hardware_rows, last_update, now, thresholds or Thresholds(), watched(record)
         ),
+        "data": data_text(record),
+        "resumes": [r.get("note") or r.get("from") for r in (record.get("artifacts") or {}).get("resumes") or []],
         "wandb_dir": wandb_dir,
         "wandb_view": f"wandb beta leet {shlex.quote(wandb_dir)}" if wandb_dir else None,  # a command to paste
     }
+
+
+def once_per_step(rows: list[dict]) -> list[dict]:
+    """One evaluation per step, the latest: a resumed run drops the rows past its checkpoint before it
+    writes them again, but a view read between the kill and the resume must not count them twice."""
+    out: list[dict] = []
+    for row in rows:
+        step = row.get("step")
+        while out and step is not None and isinstance(out[-1].get("step"), int) and out[-1]["step"] >= step:
+            out.pop()
+        out.append(row)
+    return out
 
 
 def _gpus(sample: dict) -> list[dict]:

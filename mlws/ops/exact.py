@@ -150,4 +150,34 @@ def rerun_exact(run_id: int, *, detach: bool = False, workspace=None) -> tuple[d
                 os.environ[key] = value
         if not detach:  # a background run still reads its code from there
             remove(ws, code)
+    if not detach and record.get("status") == "succeeded":
+        check = weights_check(ws, old, record)
+        record = session(ws).registry.get(int(record["id"])) | {"message": record.get("message")}
+        if check.get("identical") is False:
+            warnings.append(check["line"])
     return record, warnings
+
+
+def weights_check(ws, old: dict, new: dict) -> dict:
+    """Compare the rerun's final weights with the original's and record it (artifacts.exact): bit for
+    bit on CPU; elsewhere the largest difference, and whether it is within the tolerance."""
+    from ..training.exact import compare_weights
+
+    def weights(record: dict) -> Path:
+        return Path(record.get("run_dir") or "") / "checkpoints" / "last.safetensors"
+
+    check = compare_weights(weights(old), weights(new))
+    if check.get("identical") is False:
+        diff = check.get("max_abs_diff")
+        check["line"] = (
+            f"the final weights differ from run {old['id']}'s: "
+            + ("their tensors differ in names or shapes" if diff is None else f"the largest difference is {diff:.3g}")
+            + (
+                f", within the tolerance {check['tolerance']:g} (a GPU's non-deterministic kernels or other hardware"
+                ": docs/reproducibility.md)"
+                if check.get("within")
+                else f", beyond the tolerance {check['tolerance']:g}"
+            )
+        )
+    session(ws).registry.update(int(new["id"]), artifacts={"exact": {"of": int(old["id"]), **check}})
+    return check
