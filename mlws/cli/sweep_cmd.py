@@ -18,6 +18,9 @@ def add_arguments(p) -> None:
     p.add_argument("--max-failures", type=int, metavar="K")
     p.add_argument("--force", action="store_true", help="with --resume: even though its search space changed")
     p.add_argument("--detach", action="store_true", help="with --resume: drive the sweep in the background")
+    p.add_argument(
+        "--stop", action="store_true", help="stop a sweep driven in the background (a --seeds group too) and its trials"
+    )
     from .cost_cmd import dollars
 
     p.add_argument("--budget", type=dollars, metavar="USD", help="with --resume: a new budget for the whole sweep")
@@ -32,6 +35,19 @@ def run(args) -> int:
         raise MlwsError(
             f"--budget changes a sweep's budget as it resumes: mlws sweep {args.sweep_id} --resume --budget USD"
         )
+    if args.stop and (args.resume or args.detach):
+        from mlws.errors import MlwsError
+
+        raise MlwsError("--stop ends a sweep: not with --resume or --detach")
+    if args.stop:
+        from mlws.ops.session import session
+        from mlws.sweeps.stopping import stop_sweep
+
+        s = session()
+        record = stop_sweep(s.registry, s.workspace.root, args.sweep_id)
+        print(f"sweep {record['id']} {record['status']}", file=sys.stderr)
+        show(api.sweep_view(args.sweep_id), as_json=args.json, markdown=args.format == "markdown")
+        return 0  # it stopped, as asked (show's code says whether every trial succeeded)
     if args.resume:
         with _progress_to_stderr(args.json or args.format == "markdown"):
             result = api.resume_sweep(

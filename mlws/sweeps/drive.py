@@ -37,18 +37,23 @@ def drive(
         file=out,
         flush=True,
     )
+    from .stopping import StopRequested, requested, stoppable
+
     status, error = "finished", None
     try:
-        with Driver(
-            ws,
-            registry,
-            record,
-            parallel=parallel,
-            max_failures=max_failures,
-            planned=planned,
-            sweeper=sweeper,
-            out=out,
-        ) as driver:
+        with (
+            stoppable(),
+            Driver(
+                ws,
+                registry,
+                record,
+                parallel=parallel,
+                max_failures=max_failures,
+                planned=planned,
+                sweeper=sweeper,
+                out=out,
+            ) as driver,
+        ):
             sweeper.begin(
                 SweepContext(
                     sweep_id=sweep_id,
@@ -69,8 +74,11 @@ def drive(
         print(str(e), file=out, flush=True)
         settings = registry.sweeps.get(sweep_id).get("settings") or {}
         registry.sweeps.update(sweep_id, settings=settings | {"budget_reached": str(e)})
-    except SweepInterrupted as e:
-        status, error = "interrupted", str(e)
+    except SweepInterrupted as e:  # Ctrl-C, or SIGTERM from `mlws sweep ID --stop` (stopping.py)
+        status, error = ("stopped", "stopped: " + str(e)) if requested() else ("interrupted", str(e))
+        raise
+    except StopRequested:  # between trials: none of them runs
+        status, error = "stopped", "stopped"
         raise
     except MlwsError as e:
         status, error = "failed", str(e)

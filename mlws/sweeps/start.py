@@ -132,7 +132,8 @@ def start(ws, registry, overrides: list[str], options: Options, out=None) -> int
         planned,
         parallel=options.parallel,
         max_failures=options.max_failures,
-        resumed=record is not None,
+        # resumed only when trials were recorded before: a fresh --detach driver resumes nothing
+        resumed=record is not None and bool(registry.list(sweep_id=sweep_id)),
         out=out,
     )
     return sweep_id
