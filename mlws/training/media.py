@@ -1,19 +1,27 @@
 """Evaluation views as Lightning callbacks: images (PNG in the run dir, and W&B) and scalars.
 
-A new view is one small MediaCallback subclass with `render` plus one YAML file in
-conf/callbacks/. Views assume validation batches are (inputs, targets) and that the module's
-forward returns class scores (or, for generative models, images).
+A new view is one small MediaCallback subclass plus one YAML file in conf/callbacks/: either
+`render` (draws on the training thread; its images are still written off it), or `collect` (cheap,
+on the training thread: small arrays taken from the predictions and the model) returning `Drawing`s
+that a background process draws (media_worker.py), so training goes on meanwhile. Views assume
+validation batches are (inputs, targets) and that the module's forward returns class scores (or,
+for generative models, images).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from .flavour import Hooks
+from .media_draw import figure_to_array, new_figure
+from .media_worker import BackgroundRenderer
+
+__all__ = ["MediaCallback", "Drawing", "Predictions", "figure_to_array", "new_figure"]
 
 
 @dataclass
@@ -48,83 +56,115 @@ def _forward(pl_module, x):
     return pl_module(x)
 
 
+@dataclass
+class Drawing:
+    """An image to draw off the training thread: `function` ("module:name", importable without
+    torch) called with `arguments` (numpy arrays, numbers, strings) returns an HxWx3 uint8 array."""
+
+    function: str
+    arguments: dict = field(default_factory=dict)
+
+
+class MediaOutbox:
+    """The run's background renderer, shared by its views, and the W&B logging of what it drew.
+
+    Loggers are called on the training thread only (at each validation and at the end), with the
+    step each image was collected at. A drawing that fails is reported once per view; training goes
+    on."""
+
+    STOP_GRACE_S = 5.0  # a stopped run waits this long for its outstanding drawings
+    END_GRACE_S = 600.0  # a run that ends normally waits for all of them
+
+    def __init__(self):
+        self.renderer = BackgroundRenderer()
+        self.reported: set[str] = set()
+
+    def submit(self, trainer, name: str, drawing: Drawing) -> None:
+        folder = Path(trainer.default_root_dir) / "media" / name.replace("/", "_")
+        path = folder / f"epoch{trainer.current_epoch:03d}.png"
+        self.renderer.submit((name, trainer.global_step), drawing.function, drawing.arguments, str(path))
+
+    def log_finished(self, trainer) -> None:
+        self._log(trainer, self.renderer.finished())
+
+    def close(self, trainer, stopping: bool = False) -> None:
+        self._log(trainer, self.renderer.close(self.STOP_GRACE_S if stopping else self.END_GRACE_S))
+        self.reported.clear()  # once per run
+
+    def _log(self, trainer, done) -> None:
+        for item in done:
+            name, step = item.tag
+            if item.error is not None:
+                if name not in self.reported:
+                    self.reported.add(name)
+                    print(f"mlws: media view {name!r} was not drawn: {item.error}", file=sys.stderr)
+                continue
+            for logger in trainer.loggers:
+                if hasattr(logger, "log_image"):  # WandbLogger (and others that take images)
+                    logger.log_image(key=f"media/{name}", images=[item.path], step=step)
+
+
+_OUTBOX: MediaOutbox | None = None
+
+
+def outbox() -> MediaOutbox:
+    global _OUTBOX
+    if _OUTBOX is None:
+        _OUTBOX = MediaOutbox()
+    return _OUTBOX
+
+
 class MediaCallback(Hooks):
-    """Every `every_n_epochs` validations: render → images and scalars → run dir and loggers."""
+    """Every `every_n_epochs` validations: collect → drawings and scalars → run dir and loggers."""
 
     def __init__(self, every_n_epochs: int = 1):
         self.every_n_epochs = every_n_epochs
 
     def render(self, preds: Predictions, pl_module) -> dict:
-        """{name: HxWx3 uint8 array (an image) or float (a scalar)}."""
+        """{name: HxWx3 uint8 array (an image) or float (a scalar)}, on the training thread."""
         raise NotImplementedError
+
+    def collect(self, preds: Predictions, pl_module) -> dict:
+        """{name: Drawing (drawn in the background) or float (a scalar)}, on the training thread.
+        By default the view's `render`, whose images are written in the background."""
+        out = self.render(preds, pl_module)
+        return {
+            k: Drawing("mlws.training.media_draw:as_is", {"image": v}) if isinstance(v, np.ndarray) else v
+            for k, v in out.items()
+        }
 
     def on_validation_epoch_end(self, trainer, pl_module) -> None:
         if trainer.sanity_checking or not trainer.is_global_zero:
             return
+        outbox().log_finished(trainer)
         if trainer.current_epoch % self.every_n_epochs:
             return
-        outputs = self.render(validation_predictions(trainer, pl_module), pl_module)
-        scalars = {k: float(v) for k, v in outputs.items() if not isinstance(v, np.ndarray)}
+        outputs = self.collect(validation_predictions(trainer, pl_module), pl_module)
+        scalars = {k: float(v) for k, v in outputs.items() if not isinstance(v, Drawing)}
         if scalars:
             # logged through Lightning so they reach every logger and metrics.jsonl
             pl_module.log_dict(scalars)
-        for name, image in outputs.items():
-            if isinstance(image, np.ndarray):
-                log_image(trainer, name, image)
+        for name, drawing in outputs.items():
+            if isinstance(drawing, Drawing):
+                outbox().submit(trainer, name, drawing)
 
+    # after on_train_end (where the run's timing is taken) and before the run's summary
+    def on_fit_end(self, trainer, pl_module) -> None:
+        if trainer.is_global_zero:
+            outbox().close(trainer)
 
-def log_image(trainer, name: str, image: np.ndarray) -> Path:
-    from PIL import Image
-
-    folder = Path(trainer.default_root_dir) / "media" / name.replace("/", "_")
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"epoch{trainer.current_epoch:03d}.png"
-    Image.fromarray(image).save(path)
-    for logger in trainer.loggers:
-        if hasattr(logger, "log_image"):  # WandbLogger (and others that take images)
-            logger.log_image(key=f"media/{name}", images=[str(path)], step=trainer.global_step)
-    return path
-
-
-def figure_to_array(fig) -> np.ndarray:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
-
-
-def new_figure(rows: int, cols: int, figsize, dpi: int = 80):
-    """A matplotlib Figure without pyplot: no GUI backend, no global figure registry."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize, dpi=dpi)
-    return fig, fig.subplots(rows, cols, squeeze=False)
+    def on_exception(self, trainer, pl_module, exception) -> None:
+        if trainer.is_global_zero:
+            outbox().close(trainer, stopping=True)
 
 
 class ConfusionMatrix(MediaCallback):
-    def render(self, preds: Predictions, pl_module) -> dict:
+    def collect(self, preds: Predictions, pl_module) -> dict:
         n = preds.outputs.shape[1]
         predicted = preds.outputs.argmax(dim=1)
         matrix = torch.zeros(n, n, dtype=torch.long)
         matrix.index_put_((preds.targets, predicted), torch.ones_like(predicted), accumulate=True)
-        fig, axes = new_figure(1, 1, figsize=(5, 5))
-        ax = axes[0, 0]
-        ax.imshow(matrix.numpy(), cmap="Blues")
-        for i in range(n):
-            for j in range(n):
-                if matrix[i, j]:
-                    ax.text(
-                        j,
-                        i,
-                        int(matrix[i, j]),
-                        ha="center",
-                        va="center",
-                        fontsize=7,
-                        color="white" if matrix[i, j] > matrix.max() / 2 else "black",
-                    )
-        ax.set(xlabel="predicted", ylabel="true", xticks=range(n), yticks=range(n), title="confusion matrix")
-        return {"confusion_matrix": figure_to_array(fig)}
+        return {"confusion_matrix": Drawing("mlws.training.media_draw:confusion_matrix", {"matrix": matrix.numpy()})}
 
 
 class WorstSamplesGrid(MediaCallback):
@@ -134,21 +174,20 @@ class WorstSamplesGrid(MediaCallback):
         super().__init__(every_n_epochs)
         self.count = count
 
-    def render(self, preds: Predictions, pl_module) -> dict:
+    def collect(self, preds: Predictions, pl_module) -> dict:
         losses = torch.nn.functional.cross_entropy(preds.outputs, preds.targets, reduction="none")
         predicted = preds.outputs.argmax(dim=1)
         wrong = (predicted != preds.targets).nonzero().flatten()
         worst = wrong[losses[wrong].argsort(descending=True)][: self.count].tolist()
-        cols = 8
-        rows = max(1, -(-len(worst) // cols))
-        fig, axes = new_figure(rows, cols, figsize=(cols * 1.2, rows * 1.4))
-        for ax in axes.flat:
-            ax.axis("off")
-        for ax, i in zip(axes.flat, worst):
-            ax.imshow(preds.inputs[i].squeeze().numpy(), cmap="gray_r")
-            ax.set_title(f"{int(preds.targets[i])}→{int(predicted[i])}", fontsize=9)
-        fig.suptitle(f"{len(wrong)} misclassified; worst {len(worst)}", fontsize=9)
-        return {"worst_samples": figure_to_array(fig)}
+        drawing = Drawing(
+            "mlws.training.media_draw:image_grid",
+            {
+                "images": [preds.inputs[i].numpy() for i in worst],
+                "titles": [f"{int(preds.targets[i])}→{int(predicted[i])}" for i in worst],
+                "suptitle": f"{len(wrong)} misclassified; worst {len(worst)}",
+            },
+        )
+        return {"worst_samples": drawing}
 
 
 class ClassMetrics(MediaCallback):
@@ -158,7 +197,7 @@ class ClassMetrics(MediaCallback):
         super().__init__(every_n_epochs)
         self.classes = list(classes)
 
-    def render(self, preds: Predictions, pl_module) -> dict:
+    def collect(self, preds: Predictions, pl_module) -> dict:
         predicted = preds.outputs.argmax(dim=1)
         out = {}
         for c in self.classes:
@@ -175,16 +214,10 @@ class RealVsGeneratedGrid(MediaCallback):
         super().__init__(every_n_epochs)
         self.count = count
 
-    def render(self, preds: Predictions, pl_module) -> dict:
+    def collect(self, preds: Predictions, pl_module) -> dict:
         real = preds.inputs[: self.count]
         with torch.no_grad():
             make = getattr(pl_module, "generate", pl_module)
             fake = make(real.to(pl_module.device)).cpu().reshape(real.shape)
-        fig, axes = new_figure(2, len(real), figsize=(len(real) * 1.1, 2.4))
-        for j in range(len(real)):
-            for row, images in enumerate((real, fake)):
-                axes[row, j].imshow(images[j].squeeze().numpy(), cmap="gray_r")
-                axes[row, j].axis("off")
-        axes[0, 0].set_title("real", fontsize=8, loc="left")
-        axes[1, 0].set_title("generated", fontsize=8, loc="left")
-        return {"real_vs_generated": figure_to_array(fig)}
+        drawing = Drawing("mlws.training.media_draw:real_vs_generated", {"real": real.numpy(), "fake": fake.numpy()})
+        return {"real_vs_generated": drawing}
