@@ -1,5 +1,6 @@
 """`mlws ablate RUN` through the real CLI on the lineage step model_11 → model_12 (three changed keys:
-the net's channels, the epochs, and the scheduler's T_max that follows the epochs). The runs are
+the net's channels, the epochs, and the scheduler's T_max that follows the epochs by interpolation,
+so two changes: the channels, and the epochs with their T_max). The runs are
 recorded through mlws's real launch path with a test backend that trains nothing (named so): only
 the channels change its metric (+0.1), plus noise drawn from the seed. The real-training ablation of
 the synthetic example is tests/test_ablate_synthetic.py."""
@@ -32,22 +33,24 @@ def test_ablate_finds_the_change_that_bought_the_gain(ws, env):
     result = json.loads(out.stdout)
     assert result["parent"] == parent["id"] and result["seeds"] == [42, 43, 44]
     assert [c["change"] for c in result["changes"]] == [
+        "model.scheduler.T_max+trainer.max_epochs",
         "model.net.channels",
-        "model.scheduler.T_max",
-        "trainer.max_epochs",
     ]
-    assert len(result["configurations"]) == 8 and result["reused"] == 2 and result["trained"] == 22
+    assert result["changes"][0]["linked"] == ["model.scheduler.T_max interpolates trainer.max_epochs"]
+    assert len(result["configurations"]) == 6 and result["reused"] == 2 and result["trained"] == 16
     channels = result["effects"]["model.net.channels"]
     assert channels["matters"] is True and 0.8 <= channels["share"]["estimate"] <= 1.2
     assert channels["share"]["low"] > 0.5
-    for key in ("model.scheduler.T_max", "trainer.max_epochs"):
-        assert result["effects"][key]["matters"] is False and abs(result["effects"][key]["share"]["estimate"]) < 0.2
+    epochs = result["effects"]["model.scheduler.T_max+trainer.max_epochs"]
+    assert epochs["matters"] is False and abs(epochs["share"]["estimate"]) < 0.2
     assert result["gain"]["distinguishable"] is True
     assert result["interaction"]["low"] <= 0 <= result["interaction"]["high"]
-    # each configuration's runs have the config meant: the leave-one-out of the epochs keeps T_max at 25
-    without = next(c for c in result["configurations"] if c["name"] == "run without trainer.max_epochs")
+    # each configuration's runs have the config meant: the leave-one-out of the epochs takes T_max with them
+    without = next(
+        c for c in result["configurations"] if c["name"] == "run without model.scheduler.T_max+trainer.max_epochs"
+    )
     config = mlws_json("show", str(without["runs"][0]), cwd=ws, env=env)["config"]
-    assert config["trainer"]["max_epochs"] == 15 and config["model"]["scheduler"]["T_max"] == 25
+    assert config["trainer"]["max_epochs"] == 15 and config["model"]["scheduler"]["T_max"] == 15
     assert config["model"]["net"]["channels"] == [32, 64]
     # the lineage step is as it was, and the same ablation again trains nothing
     assert mlws_json("show", str(run["id"]), cwd=ws, env=env)["parent_id"] == parent["id"]

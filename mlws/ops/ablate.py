@@ -40,7 +40,7 @@ def ablate(run_id: int, *, seeds: int = 3, groups=(), parallel: int = 1, workspa
     if run.get("parent_id") is None and not _step_file(ws, run_id).exists():
         raise MlwsError(f"run {run_id} has no parent run: there is no lineage step to ablate (mlws lineage {run_id})")
     parent = registry.get(_step_parent(ws, run))
-    changes = step_changes(parent["config"], run["config"], groups)
+    changes = step_changes(parent["config"], run["config"], groups, _references(ws, parent, run))
     metric, mode = (run.get("monitor") or {}).get("metric"), (run.get("monitor") or {}).get("mode") or "max"
     if not metric:
         raise MlwsError(f"run {run_id} names no monitor.metric: nothing to ablate by")
@@ -57,6 +57,9 @@ def ablate(run_id: int, *, seeds: int = 3, groups=(), parallel: int = 1, workspa
         f"ablate run {run_id} (parent {parent['id']}): {len(changes)} change(s), {len(configs)} configurations × "
         f"{seeds} seed(s); {len(configs) * seeds - len(missing)} in the registry already, {len(missing)} to train"
     )
+    for c in changes:
+        if c["linked"]:
+            say(f"  one change: {c['change']} ({'; '.join(c['linked'])})")
     failed = _train(ws, run_id, missing, parallel, say)
     done = _reuse(registry, configs)
     values = {}
@@ -98,6 +101,21 @@ def ablate(run_id: int, *, seeds: int = 3, groups=(), parallel: int = 1, workspa
     return report
 
 
+def _references(ws, parent: dict, run: dict) -> dict:
+    """What each key of the parent's and the run's unresolved configs interpolates."""
+    from .ablate_links import raw_flat, references
+
+    refs: dict = {}
+    for record in (parent, run):
+        try:
+            found = references(raw_flat(ws, _own(record)))
+        except MlwsError:  # overrides that no longer compose: plan_configs says so, naming them
+            continue
+        for key, paths in found.items():
+            refs.setdefault(key, set()).update(paths)
+    return refs
+
+
 def _step_file(ws, run_id: int):
     return ws.state_dir / "ablations" / str(run_id) / "step.json"
 
@@ -118,8 +136,12 @@ def _keep_step(ws, run_id: int, parent_id: int) -> None:
         path.write_text(json.dumps({"run": run_id, "parent": parent_id}))
 
 
-def step_changes(parent_config: dict, run_config: dict, groups=()) -> list[dict]:
-    """[{change, keys: {key: [parent value, run value]}}]: one per changed key, or per --group."""
+def step_changes(parent_config: dict, run_config: dict, groups=(), refs: dict | None = None) -> list[dict]:
+    """[{change, keys: {key: [parent value, run value]}, linked}]: one per changed key, or per --group;
+    keys joined by interpolation (refs: ablate_links.references of the unresolved configs) are one
+    change, or join the --group one of them is in (`linked` says why)."""
+    from .ablate_links import linked
+
     a, b = flatten(parent_config or {}), flatten(run_config or {})
     changed = {
         k: [a.get(k, _MISSING), b.get(k, _MISSING)]
@@ -132,6 +154,7 @@ def step_changes(parent_config: dict, run_config: dict, groups=()) -> list[dict]
         )
     taken: dict[str, str] = {}
     out = []
+    by_group: dict[str, dict] = {}
     for text in groups:
         items = [i.strip() for i in str(text).split(",") if i.strip()]
         keys = []
@@ -146,12 +169,30 @@ def step_changes(parent_config: dict, run_config: dict, groups=()) -> list[dict]
             if k in taken:
                 raise MlwsError(f"--group {text}: {k} is already in --group {taken[k]}")
             taken[k] = text
-        out.append({"change": "+".join(items), "keys": {k: changed[k] for k in keys}})
-    out += [{"change": k, "keys": {k: v}} for k, v in changed.items() if k not in taken]
+        by_group[text] = {"change": "+".join(items), "keys": {k: changed[k] for k in keys}, "linked": []}
+        out.append(by_group[text])
+    for link in linked(list(changed), refs or {}):  # a key that follows another is never reverted alone
+        owners = sorted({taken[k] for k in link["keys"] if k in taken})
+        if len(owners) > 1:
+            raise MlwsError(
+                f"{'; '.join(link['why'])}: these keys change together, but "
+                f"{' and '.join('--group ' + o for o in owners)} separate them"
+            )
+        if owners:
+            entry = by_group[owners[0]]
+        else:
+            entry = {"change": "+".join(link["keys"]), "keys": {}, "linked": []}
+            out.append(entry)
+        entry["keys"] |= {k: changed[k] for k in link["keys"]}
+        entry["linked"] += link["why"]
+        for k in link["keys"]:
+            taken.setdefault(k, owners[0] if owners else entry["change"])
+    out += [{"change": k, "keys": {k: v}, "linked": []} for k, v in changed.items() if k not in taken]
     return [
         {
             "change": c["change"],
             "keys": {k: [_shown(x), _shown(y)] for k, (x, y) in c["keys"].items()},
+            "linked": c["linked"],
             "_raw": c["keys"],
         }
         for c in out
