@@ -111,8 +111,8 @@ def test_serve_list_and_port_in_use(served):
     ws, env, port = served
     listed = mlws_json("serve", "list", cwd=ws, env=env)
     assert [(s["run_id"], s["url"]) for s in listed] == [(1, f"http://127.0.0.1:{port}")]
-    busy = mlws("serve", "1", "--port", str(port), cwd=ws, env=env)
-    assert busy.returncode == 2 and f"port {port} on 127.0.0.1 is in use" in busy.stderr
+    busy = mlws("serve", "1", "--port", str(port), cwd=ws, env=env)  # (a busy port alone: test_serving_security)
+    assert busy.returncode == 2 and f"run 1 is already served at http://127.0.0.1:{port}" in busy.stderr
     assert mlws("serve", "stop", "9", cwd=ws, env=env).stderr.startswith("error: run 9 is not being served")
 
 

@@ -91,7 +91,7 @@ def serve(
                 f"refusing to serve on {args['host']} without a token (anyone who reaches the port could "
                 "use the model): set serve.token_env=VAR with VAR exported, or pass --insecure"
             )
-        generated = args["token"] = secrets_token()
+        generated = args["token"] = _new_token()
     load_weights(checkpoint_path(record))  # refuse a bad or malicious checkpoint before anything starts
     running = {s["run_id"]: s for s in serve_list(workspace=ws)}.get(int(run_id))
     if running and not dry_run:  # two servers of one run would share its state file: one would be lost
@@ -133,7 +133,7 @@ def serve_remote(run_id: int, overrides=(), *, port=None, dry_run=False, insecur
     return serve(run_id, overrides, port=port, dry_run=dry_run, insecure=insecure, detach=True, workspace=workspace)
 
 
-def secrets_token() -> str:
+def _new_token() -> str:
     import secrets
 
     return secrets.token_urlsafe(32)  # as a notebook's: 32 random bytes

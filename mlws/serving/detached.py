@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from ..errors import MlwsError
-from .server import PROGRESS, state_dir, write_private
+from .server import PROGRESS, READY, state_dir, write_private
 
 
 def start(args: dict, workspace_root: Path, *, verbose: bool, progress, timeout: float = 180.0) -> dict:
@@ -41,7 +41,7 @@ def start(args: dict, workspace_root: Path, *, verbose: bool, progress, timeout:
             start_new_session=True,
             env=env,
         )
-    url, deadline, last = url_of(args), time.monotonic() + timeout, [""]
+    url, deadline, last, deployed = url_of(args), time.monotonic() + timeout, [""], [False]
 
     def show_new_lines() -> None:
         nonlocal seen
@@ -54,6 +54,7 @@ def start(args: dict, workspace_root: Path, *, verbose: bool, progress, timeout:
             last[0] = line.strip() or last[0]
             if line.startswith(PROGRESS):
                 progress(line[len(PROGRESS) :])
+                deployed[0] = deployed[0] or line[len(PROGRESS) :].strip() == READY
             elif verbose:
                 progress(line)
 
@@ -65,10 +66,9 @@ def start(args: dict, workspace_root: Path, *, verbose: bool, progress, timeout:
                 raise MlwsError(
                     f"the server for run {run_id} exited (code {proc.returncode}): {last[0][:300]} (see {log})"
                 )
-            try:
+            try:  # its last progress line, and the app answering through the proxy
                 with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-                    if r.status == 200:
-                        show_new_lines()
+                    if r.status == 200 and deployed[0]:
                         return {
                             "url": url,
                             "where": f"this machine, pid {proc.pid}",

@@ -19,6 +19,7 @@ KEEP_ALIVE_S = 5  # an idle keep-alive connection is closed after this (Ray's de
 REQUEST_TIMEOUT_S = 60.0  # the proxy's end-to-end limit per request (a client can lift it by a header;
 #                           the replica's own body deadline still holds)
 PROGRESS = "mlws: "
+READY = "deployment ready"
 
 
 def port_free(host: str, port: int) -> bool:
@@ -117,11 +118,11 @@ def serve_forever(args: dict, ready=print, progress=print) -> int:
         progress(f"loading the model's weights into {replicas} replica(s)")
         serve.run(build_app(args), name=f"run-{args['run_id']}", route_prefix="/")
         url = f"http://{args['host']}:{args['port']}"
-        progress("deployment ready")
         from .app import demo_wanted
 
         if demo_wanted(args["serve"]) is None:
             progress(f"the demo page: {url}/demo/")
+        progress(READY)  # the last progress line: a detached server's starter waits for it
         ready(url)
         while not stop.wait(0.5):
             pass
