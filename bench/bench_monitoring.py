@@ -3,8 +3,11 @@
 `mlws train +experiment=model_12` with everything off (no hardware sampling, no media views)
 against everything on at the default interval (hardware every 2 s; confusion matrix, worst
 samples and class metrics every validation), alternating ROUNDS times; medians compared.
-Training steps/s (time in validation, where media views render, excluded) is the goal's measure
-(<= 3% slower); the figures including validation and the wall times are printed too.
+Training steps/s (time in validation excluded) is the goal's measure (<= 3% slower); the media
+views draw in a background process while training goes on, so their cost shows there (and the
+wait for the last drawings at the end of fit, in the wall time). Each OVERHEAD line is one ratio
+against a baseline measured in this same run. The figures including validation and the wall times
+are printed too. BENCH_ROUNDS sets the rounds (3).
 """
 
 import os
@@ -45,19 +48,26 @@ def main() -> None:
             f"  {name:8} training steps/s {med[name]['steps_per_sec']:8.1f}   "
             f"steps/s incl. validation+media {med[name]['overall_steps_per_sec']:8.1f}   wall {med[name]['wall']:6.2f} s"
         )
-    hw = med["hardware"]["steps_per_sec"] / med["off"]["steps_per_sec"]
-    print(
-        f"training steps/s ratio hardware-only/off: {hw:.3f} -> overhead {100 * (1 - hw):+.1f}% (goal <= 3%)  "
-        f"{'OK' if hw >= 0.97 else 'MISSED'}"
-    )
-    ratio = med["on"]["steps_per_sec"] / med["off"]["steps_per_sec"]
-    print(
-        f"training steps/s ratio hardware+media/off: {ratio:.3f} -> overhead {100 * (1 - ratio):+.1f}% (goal <= 3%)  "
-        f"{'OK' if ratio >= 0.97 else 'MISSED'}"
-    )
+    report("hardware-only/off", results["hardware"], results["off"])
+    report("hardware+media/off", results["on"], results["off"])
+    report("media alone (hardware+media/hardware-only)", results["on"], results["hardware"])
     overall = med["on"]["overall_steps_per_sec"] / med["off"]["overall_steps_per_sec"]
     print(f"steps/s ratio including validation and media rendering: {overall:.3f}")
     print(f"wall-time ratio on/off: {med['on']['wall'] / med['off']['wall']:.3f} (includes rendering media)")
+
+
+def report(label: str, runs: list[dict], baselines: list[dict]) -> None:
+    """The ratio of medians, and the median of each round's own ratio (rounds alternate, so a
+    round's runs share the machine's load of the moment)."""
+    ratio = statistics.median(r["steps_per_sec"] for r in runs) / statistics.median(
+        b["steps_per_sec"] for b in baselines
+    )
+    per_round = [r["steps_per_sec"] / b["steps_per_sec"] for r, b in zip(runs, baselines)]
+    print(
+        f"OVERHEAD {label}: training steps/s ratio {ratio:.3f} -> {100 * (1 - ratio):+.1f}% "
+        f"(median of per-round ratios {statistics.median(per_round):.3f}: "
+        f"{', '.join(f'{x:.3f}' for x in per_round)}) goal <= 3%  {'OK' if ratio >= 0.97 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

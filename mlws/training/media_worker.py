@@ -77,7 +77,9 @@ class BackgroundRenderer:
             if lost and self.exited is None:
                 self.exited = f"the media renderer exited (code {child.wait()})"
         for job_id in lost:
-            self._finish(job_id, self.exited or "the media renderer exited")
+            # drawn but not yet answered when the child ended: a PNG is only ever renamed in whole
+            drawn = os.path.exists(self._sent.get(job_id, (None, ""))[1])
+            self._finish(job_id, None if drawn else self.exited or "the media renderer exited")
 
     def _finish(self, job_id: int, error: str | None) -> None:
         with self._lock:
