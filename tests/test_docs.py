@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from mlws.cli.commands import with_default_subcommand
 from mlws.cli.main import build_parser
 
 from .helpers import REPO, clean_env, make_workspace, mlws
@@ -120,7 +121,7 @@ def parse_like_mlws(argv: list[str]) -> str | None:
     err = io.StringIO()
     try:
         with redirect_stderr(err), redirect_stdout(io.StringIO()):
-            args, extra = parser.parse_known_args(argv)
+            args, extra = parser.parse_known_args(with_default_subcommand(argv))
     except SystemExit as e:
         return None if e.code == 0 else (err.getvalue().strip().splitlines() or ["rejected"])[-1]
     if extra and (not hasattr(args, "overrides") or any(e.startswith("-") for e in extra)):
