@@ -6,7 +6,8 @@ change added alone to the parent (add-one), at most 2k + 2, each with K seeds fr
 up. A configuration is written as overrides (the run's or parent's own, every changed key pinned to
 the value it must have) and planned: the planned config must be exactly the one intended, or the
 ablation is refused before anything runs. A run already in the registry with the same effective
-config (seed included) is used again; the others are trained, N at a time, each as its own
+config (seed included; its description and price aside) is used again, and configurations that are
+the same (with two changes, each one's add-one is the other's leave-one-out) are trained once; the others are trained, N at a time, each as its own
 `mlws train` (labelled ablate-RUN), so running the same ablation again only trains what is missing.
 The arithmetic is mlws/stats/ablation.py."""
 
@@ -51,11 +52,17 @@ def ablate(run_id: int, *, seeds: int = 3, groups=(), parallel: int = 1, workspa
     configs = plan_configs(ws, parent, run, changes, seed_list)
     _keep_step(ws, int(run_id), parent["id"])
     done = _reuse(registry, configs)
-    missing = [(c, s) for c in configs for s in seed_list if (c["name"], s) not in done]
+    missing, seen = [], set()
+    for c in configs:  # with two changes, one's add-one is the other's leave-one-out: trained once
+        for s in seed_list:
+            same = (_canonical(c["config"]), s)
+            if (c["name"], s) not in done and same not in seen:
+                missing.append((c, s))
+            seen.add(same)
     say = lambda m: print(m, file=out or sys.stderr, flush=True)
     say(
         f"ablate run {run_id} (parent {parent['id']}): {len(changes)} change(s), {len(configs)} configurations × "
-        f"{seeds} seed(s); {len(configs) * seeds - len(missing)} in the registry already, {len(missing)} to train"
+        f"{seeds} seed(s); {len(done)} run(s) in the registry already, {len(missing)} to train"
     )
     for c in changes:
         if c["linked"]:
@@ -94,7 +101,7 @@ def ablate(run_id: int, *, seeds: int = 3, groups=(), parallel: int = 1, workspa
         "failed": failed,
         **result,
         "trained": len(missing),
-        "reused": len(configs) * seeds - len(missing),
+        "reused": sum(len(c["runs"]) for c in configs) - len(missing),
     }
     # kept for `mlws report`'s ablation section
     (ws.state_dir / "ablations" / str(run_id) / "result.json").write_text(json.dumps(report, default=str))
@@ -300,7 +307,8 @@ def hydra_value(value) -> str:
 
 
 def _canonical(config: dict) -> str:
-    return json.dumps(config, sort_keys=True, default=str)
+    """What a run learns: its config without seed, description and cost (a label and a price)."""
+    return json.dumps({k: v for k, v in config.items() if k not in IGNORED}, sort_keys=True, default=str)
 
 
 def _reuse(registry, configs: list[dict]) -> dict:
@@ -308,9 +316,9 @@ def _reuse(registry, configs: list[dict]) -> dict:
     wanted, by_config = {}, {}
     for r in registry.list(status="succeeded", with_config=True):
         if r.get("config"):
-            by_config.setdefault(_canonical({k: v for k, v in r["config"].items() if k != "seed"}), []).append(r)
+            by_config.setdefault(_canonical(r["config"]), []).append(r)
     for c in configs:
-        for r in by_config.get(_canonical({k: v for k, v in c["config"].items() if k != "seed"}), []):
+        for r in by_config.get(_canonical(c["config"]), []):
             seed = r["config"].get("seed")
             wanted.setdefault((c["name"], seed), r)
     return wanted
