@@ -124,6 +124,16 @@ def test_a_killed_run_resumes_to_the_uninterrupted_weights(shared, epoch, batch)
     resumed = mlws("resume", str(run_id), cwd=ws, env=env)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "Restoring states from the checkpoint" in resumed.stdout + resumed.stderr
+    # where it carries on from, said plainly: the last epoch's end; the partial epoch is trained again
+    said = {
+        (2, 0): "step 6, the end of epoch 1",
+        (2, 2): "step 6, the end of epoch 1",
+        (1, -1): "step 3, the end of epoch 0",
+    }
+    assert f"run {run_id}: carries on from {said[(epoch, batch)]}" in resumed.stderr, resumed.stderr[-2000:]
+    assert "trained again, exactly as before" in resumed.stderr
+    note = mlws_json("show", str(run_id), cwd=ws, env=env)["artifacts"]["resumes"][0]["note"]
+    assert note.startswith(f"carries on from {said[(epoch, batch)]}")
     record = mlws_json("show", str(run_id), cwd=ws, env=env)
     assert record["status"] == "succeeded" and record["error"] is None
     assert len(record["artifacts"]["resumes"]) == 1 and record["artifacts"]["resumes"][0]["changed"] == []

@@ -1,5 +1,6 @@
-"""mlws resume RUN [--force] [--detach]: a killed or stopped local run carries on from its last.ckpt,
-as the same run (id, run directory, W&B run); refused when its code, config or data changed since."""
+"""mlws resume RUN [--force] [--detach]: a killed or stopped run (local, or a Ray job) carries on from
+its last.ckpt, as the same run (id, run directory, W&B run); refused when its code, config or data
+changed since, or when its backend cannot carry it on (Backend.resumable)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ def run(args) -> int:
         print(f"warning: resumed although {change}", file=sys.stderr)
     if args.detach:
         message = (record.get("message") or "").removeprefix("started in the background").strip()
+        if message and not message.startswith("("):  # a job elsewhere: "submitted to Ray at ... as job ..."
+            message = f"({message})"
         print(
             f"run {record['id']} resumed in the background{' ' + message if message else ''}; "
             f"follow with: mlws logs {record['id']} --follow"

@@ -1,10 +1,13 @@
-"""mlws resume RUN: a local run that was killed (recorded `failed`) or stopped carries on from its
-last.ckpt, as the same run: the same id, run directory, config and W&B run.
+"""mlws resume RUN: a run that was killed (recorded `failed`) or stopped carries on from its
+last.ckpt, as the same run: the same id, run directory, config and W&B run. Where it carries on is its
+backend's to say (`Backend.resumable`, `Backend.resume`): a local run in a process here, a Ray run as
+a new job writing into the same run directory.
 
-Refused, with the reason, when the run cannot carry on (running, finished, no last.ckpt, not local)
-or when what it was trained with changed since: the code (git commit, uncommitted patch), the config
-its experiment and overrides compose to now, or the data's fingerprint. `force=True` resumes anyway
-and records what had changed (artifacts["resumes"]). Nothing is recorded for a refused resume.
+Refused, with the reason, when the run cannot carry on (running, finished, no last.ckpt, a backend
+that cannot) or when what it was trained with changed since: the code (git commit, uncommitted patch),
+the config its experiment and overrides compose to now, or the data's fingerprint. `force=True`
+resumes anyway and records what had changed (artifacts["resumes"]). Nothing is recorded for a
+refused resume.
 """
 
 from __future__ import annotations

@@ -155,11 +155,11 @@ def resume_note(run_dir: Path, last: Path) -> str:
     text = f"carries on from step {step}, the end of epoch {epoch}"
     reached = step_reached(run_dir)
     if reached is not None and reached > step:
-        text += (
+        return text + (
             f"; it had reached step {reached}: the partial epoch {epoch + 1} after the checkpoint is "
             f"trained again, exactly as before (its metrics past step {step} are dropped, then written once)"
         )
-    return text
+    return text + f"; any part of epoch {epoch + 1} it trained before it stopped is trained again, exactly as before"
 
 
 def before_resume(run_dir: Path, last: Path) -> int | None:

@@ -26,7 +26,10 @@ def test_an_epoch_end_checkpoint_says_the_partial_epoch_after_it_is_trained_agai
 
     last = ckpt(tmp_path / "last.ckpt", step=6, epoch=1, started=2, processed=2)
     assert checkpoint_place(last) == {"step": 6, "epoch": 1, "mid_epoch": False}
-    assert resume_note(tmp_path, last) == "carries on from step 6, the end of epoch 1"
+    assert resume_note(tmp_path, last) == (
+        "carries on from step 6, the end of epoch 1; any part of epoch 2 it trained before it stopped "
+        "is trained again, exactly as before"
+    )
     (tmp_path / "progress.json").write_text(json.dumps({"step": 8, "epoch": 2}))
     note = resume_note(tmp_path, last)
     assert note.startswith("carries on from step 6, the end of epoch 1; it had reached step 8")
