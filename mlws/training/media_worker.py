@@ -54,6 +54,8 @@ class BackgroundRenderer:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             start_new_session=True,
+            # mlws itself may be on a sys.path entry added at run time (a Ray job's working dir)
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
         )
         self._write(list(sys.path))  # the views' modules import in the child as they do here
         self._reader = threading.Thread(target=self._read, args=(self._child,), name="mlws-media-reader", daemon=True)
