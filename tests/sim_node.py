@@ -10,11 +10,17 @@ SkyPilot runs it on a VM, on this machine.
 - `setup` and `run` run for real with bash as SkyPilot runs them: SkyPilot's user environment
   (~/sky-user-env, a clean virtual environment here) activated, in ~/sky_workdir, `run` with SkyPilot's
   node variables. Packages come from this machine's package sources, plus a package index on loopback
-  (PackageIndex: pip's simple API over a folder) where a test serves its own packages.
+  (PackageIndex: pip's simple API over a folder) where a test serves its own packages. Like a VM's
+  image, the node has no pip.conf: those sources are pip's variables (PIP_INDEX_URL, PIP_EXTRA_INDEX_URL,
+  PIP_FIND_LINKS, PIP_CERT), as a task's envs would set them;
+- SkyPilot's runtime as provisioning leaves it: uv at ~/.local/bin/uv (SkyPilot's runtime setup installs it
+  with astral's install script; here from the package sources with pip, once per machine), and the user
+  environment ~/sky-user-env made before setup. `uv=False`: an image where that uv is missing.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -33,10 +39,17 @@ ACTIVATE_USER_ENV = (
 
 
 class Node:
-    def __init__(self, folder: Path, buckets: Path, python_env: Path | None = None, index_url: str | None = None):
+    def __init__(
+        self,
+        folder: Path,
+        buckets: Path,
+        python_env: Path | None = None,
+        index_url: str | None = None,
+        uv: bool = True,
+    ):
         """`python_env`: a user environment shared with another node (already set up); `index_url`: an
-        extra package index the node's pip reads (a PackageIndex)."""
-        self.folder, self.buckets = Path(folder), Path(buckets)
+        extra package index the node's pip reads (a PackageIndex); `uv`: SkyPilot's uv is on the node."""
+        self.folder, self.buckets, self.uv = Path(folder), Path(buckets), uv
         self.root, self.home = self.folder / "root", self.folder / "home"
         self.workdir = self.home / "sky_workdir"
         self.venv = Path(python_env) if python_env else self.home / "sky-user-env"
@@ -64,6 +77,7 @@ class Node:
 
         self.home.mkdir(parents=True, exist_ok=True)
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self._runtime()
         # what SkyPilot's client uploads to its API server (a zip made with its exclude rules: .skyignore,
         # else what git ignores, else nothing), then the server's rsync to the VM
         workdir = str(task["workdir"]).rstrip("/")
@@ -87,12 +101,19 @@ class Node:
             else:
                 shutil.copyfile(source, target)
 
+    def _runtime(self) -> None:
+        """What SkyPilot's runtime setup leaves before a task's setup: its uv, the user environment."""
+        uv = runtime_uv() if self.uv else None
+        target = self.home / ".local" / "bin" / "uv"
+        if uv and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(uv)
+        if not (self.venv / "bin" / "python").exists():
+            venv.EnvBuilder(with_pip=True, clear=True).create(self.venv)
+
     def env(self, task: dict, rank: int = 0, ips=("127.0.0.1",), gpus: int = 0, extra: dict | None = None) -> dict:
-        base = {
-            k: v
-            for k, v in os.environ.items()
-            if k in ("LANG", "LC_ALL", "TERM", "TMPDIR", "PIP_INDEX_URL", "PIP_FIND_LINKS", "PIP_CONFIG_FILE")
-        }
+        base = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TERM", "TMPDIR")}
+        base.update(package_sources())
         env = {
             **base,
             "HOME": str(self.home),
@@ -101,7 +122,7 @@ class Node:
             "WANDB_MODE": "offline",
         }  # the user env is activated by the script, as SkyPilot does
         if self.index_url:
-            env["PIP_EXTRA_INDEX_URL"] = " ".join(filter(None, [os.environ.get("PIP_EXTRA_INDEX_URL"), self.index_url]))
+            env["PIP_EXTRA_INDEX_URL"] = " ".join(filter(None, [base.get("PIP_EXTRA_INDEX_URL"), self.index_url]))
         env.update({k: self._translate(str(v), task) for k, v in (task.get("envs") or {}).items()})
         env.update(
             {
@@ -118,8 +139,7 @@ class Node:
         return ["bash", "-c", f"{ACTIVATE_USER_ENV}\ncd ~/sky_workdir\n{self._translate(command, task)}"]
 
     def setup(self, task: dict, timeout: float = 1500) -> subprocess.CompletedProcess:
-        if not (self.venv / "bin" / "python").exists():
-            venv.EnvBuilder(with_pip=True, clear=True).create(self.venv)
+        self._runtime()
         user_env = self.home / "sky-user-env"
         if self.venv != user_env and not user_env.exists():
             user_env.symlink_to(self.venv, target_is_directory=True)
@@ -147,6 +167,48 @@ class Node:
             text=True,
             start_new_session=True,
         )
+
+
+@functools.cache
+def package_sources() -> dict:
+    """This machine's package sources (its pip config and variables) as pip's variables, no pip.conf."""
+    done = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, timeout=120)
+    found = {}
+    for line in done.stdout.splitlines():
+        key, _, value = line.partition("=")
+        name = key.rsplit(".", 1)[-1]
+        if name in ("index-url", "extra-index-url", "find-links", "cert") and value:
+            found.setdefault("PIP_" + name.upper().replace("-", "_"), value.strip("'\""))
+    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CERT"):
+        if os.environ.get(name):
+            found[name] = os.environ[name]
+    return {**found, "PIP_CONFIG_FILE": os.devnull}
+
+
+@functools.cache
+def runtime_uv() -> Path | None:
+    """uv, as SkyPilot's runtime puts on each node, installed once per machine from the package sources
+    with pip (no download script: the sandbox reaches package indexes only). None: not installable here."""
+    import tempfile
+
+    folder = Path(tempfile.gettempdir()) / f"mlws-sim-node-uv-{os.getuid()}"
+    if not (folder / "bin" / "uv").exists():
+        part = folder.with_name(f"{folder.name}.{os.getpid()}")
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "--target", str(part), "uv"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if done.returncode != 0:
+            print(f"sim_node: no uv for the node (pip: {done.stderr.strip()[-300:]})", file=sys.stderr)
+            shutil.rmtree(part, ignore_errors=True)
+            return None
+        try:
+            part.rename(folder)
+        except OSError:  # another process put it there first
+            shutil.rmtree(part, ignore_errors=True)
+    return folder / "bin" / "uv"
 
 
 def normalize(name: str) -> str:

@@ -40,12 +40,15 @@ def seed_catalog(home: Path) -> None:
 
 
 def enable_aws() -> None:
+    import importlib
+
+    # as in the CLI: mlws's SkyPilot module before SkyPilot (it keeps a slow import out of SkyPilot's);
+    # a call, not an import statement, so that sorting the imports cannot move it after SkyPilot's
+    importlib.import_module("mlws.compute.sky.client")
     from sky import check
     from sky.backends import backend_utils
     from sky.catalog import aws_catalog
     from sky.clouds import AWS
-
-    import mlws.compute.sky.client  # noqa: F401  (as in the CLI: mlws's SkyPilot module before SkyPilot)
 
     check.get_cached_enabled_clouds_or_refresh = lambda *a, **k: [AWS()]
     check.check_capability = lambda *a, **k: None

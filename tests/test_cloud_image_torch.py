@@ -16,7 +16,8 @@ from mlws.compute.sky.node_setup import setup_script
 
 
 def first_line(compute: dict, torch: str) -> str:
-    return setup_script(compute, {"torch": torch}, "mlws-0.1.0-py3-none-any.whl", [], []).splitlines()[1]
+    """The torch line, after the line that picks the installer (pip here: this node has no uv)."""
+    return "\n".join(setup_script(compute, {"torch": torch}, "mlws-0.1.0-py3-none-any.whl", [], []).splitlines()[1:3])
 
 
 def run_on_image(line: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess, str]:
@@ -29,7 +30,7 @@ def run_on_image(line: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess
     python = bin_dir / "python"  # the image's python, with its torch
     python.write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
     python.chmod(python.stat().st_mode | stat.S_IEXEC)
-    env = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin"}
+    env = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)}
     done = subprocess.run(["bash", "-e", "-c", line], env=env, capture_output=True, text=True, timeout=120)
     return done, calls.read_text() if calls.exists() else ""
 

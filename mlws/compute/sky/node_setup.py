@@ -91,7 +91,7 @@ def wheel_requirements(wheel) -> list[tuple[str, str | None]]:
         from .wheel import _requirements, _root
 
         reqs = _requirements(_root())[0]
-    out = []
+    out: list[tuple[str, str | None]] = []
     for r in reqs:
         req, _, marker = r.partition(";")
         found = _EXTRA.search(marker)
@@ -143,13 +143,14 @@ def index_build(index: str | None) -> str:
 
 def setup_script(c: dict, versions: dict, wheel_name: str | None, requirements=(), own=None) -> str:
     """`own`: the wheel's dependencies for this task (then the wheel goes in with --no-deps); None: all."""
+    from .installer import PRELUDE
     from .torch_wheels import torch_index
 
-    lines = []
+    lines = [PRELUDE]  # defines mlws_pip: SkyPilot's uv where the node has it, else pip
     torch = (versions or {}).get("torch", "").split("+")[0]  # the laptop's torch, built for this node
     if torch:
         index = torch_index(c, versions.get("torch"))
-        install = f"pip install torch=={torch}" + (f" --index-url {index}" if index else "")
+        install = f"mlws_pip install torch=={torch}" + (f" --index-url {index}" if index else "")
         build = index_build(index)
         # an image that already has this torch for these GPUs (a deep learning image) keeps it: the
         # download and unpacking of a 1-3 GB wheel is most of a setup, billed at GPU price
@@ -165,17 +166,17 @@ def setup_script(c: dict, versions: dict, wheel_name: str | None, requirements=(
     )
     # the node runs the laptop's own mlws (a wheel of it, mounted), with what this task needs of its dependencies
     if wheel_name and own is not None:
-        lines.append(f"pip install {REMOTE_DIST}/{wheel_name} --no-deps")
+        lines.append(f"mlws_pip install {REMOTE_DIST}/{wheel_name} --no-deps")
         if own:
-            lines.append("pip install " + " ".join(shlex.quote(r) for r in own) + f" -c {CONSTRAINTS}")
+            lines.append("mlws_pip install " + " ".join(shlex.quote(r) for r in own) + f" -c {CONSTRAINTS}")
     else:
-        lines.append(f"pip install {REMOTE_DIST}/{wheel_name}" if wheel_name else "pip install mlws")
+        lines.append(f"mlws_pip install {REMOTE_DIST}/{wheel_name}" if wheel_name else "mlws_pip install mlws")
     # the workspace's dependencies, never `pip install -e .` (its pyproject may not build)
     if requirements:
-        lines.append("pip install " + " ".join(shlex.quote(r) for r in requirements) + f" -c {CONSTRAINTS}")
-    lines.append(f"if [ -f requirements.txt ]; then pip install -r requirements.txt -c {CONSTRAINTS}; fi")
+        lines.append("mlws_pip install " + " ".join(shlex.quote(r) for r in requirements) + f" -c {CONSTRAINTS}")
+    lines.append(f"if [ -f requirements.txt ]; then mlws_pip install -r requirements.txt -c {CONSTRAINTS}; fi")
     if c.get("pip"):
-        lines.append("pip install " + " ".join(shlex.quote(str(p)) for p in c["pip"]) + f" -c {CONSTRAINTS}")
+        lines.append("mlws_pip install " + " ".join(shlex.quote(str(p)) for p in c["pip"]) + f" -c {CONSTRAINTS}")
     lines += [str(cmd) for cmd in c.get("setup") or []]
     body = "\n".join(lines)
     limit = c.get("setup_timeout_minutes")
