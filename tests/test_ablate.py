@@ -53,6 +53,13 @@ def test_ablate_finds_the_change_that_bought_the_gain(ws, env):
     config = mlws_json("show", str(without["runs"][0]), cwd=ws, env=env)["config"]
     assert config["trainer"]["max_epochs"] == 15 and config["model"]["scheduler"]["T_max"] == 15
     assert config["model"]["net"]["channels"] == [32, 64]
+    # the trainings are one recorded sweep: listed, its trials the runs trained, resumed by the same command
+    ablation = next(s for s in mlws_json("sweeps", cwd=ws, env=env) if s["id"] == result["sweep"])
+    assert ablation["sweeper"] == "ablate" and ablation["status"] == "finished", ablation
+    trials = json.loads(mlws("sweep", str(result["sweep"]), "--json", cwd=ws, env=env).stdout)["trials"]
+    assert len(trials) == 10 and all(t["status"] == "succeeded" for t in trials)
+    refused = mlws("sweep", str(result["sweep"]), "--resume", cwd=ws, env=env)
+    assert refused.returncode == 2 and "is an ablation: the same command resumes it" in refused.stderr
     # the lineage step is as it was, and the same ablation again trains nothing
     assert mlws_json("show", str(run["id"]), cwd=ws, env=env)["parent_id"] == parent["id"]
     n = len(mlws_json("runs", cwd=ws, env=env))

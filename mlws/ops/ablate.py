@@ -7,16 +7,15 @@ up. A configuration is written as overrides (the run's or parent's own, every ch
 the value it must have) and planned: the planned config must be exactly the one intended, or the
 ablation is refused before anything runs. A run already in the registry with the same effective
 config (seed included; its description and price aside) is used again, and configurations that are
-the same (with two changes, each one's add-one is the other's leave-one-out) are trained once; the others are trained, N at a time, each as its own
-`mlws train` (labelled ablate-RUN), so running the same ablation again only trains what is missing.
+the same (with two changes, each one's add-one is the other's leave-one-out) are trained once; the
+others are trained as one recorded sweep (ablate_sweep.py), N at a time on the run's own backend,
+so running the same ablation again resumes it and only trains what is missing.
 The arithmetic is mlws/stats/ablation.py."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import MlwsError
 from ..flatten import flatten
@@ -67,7 +66,11 @@ def ablate(run_id: int, *, seeds: int = 3, groups=(), parallel: int = 1, workspa
     for c in changes:
         if c["linked"]:
             say(f"  one change: {c['change']} ({'; '.join(c['linked'])})")
-    failed = _train(ws, run_id, missing, parallel, say)
+    from . import ablate_sweep
+
+    record = ablate_sweep.sweep_for(ws, registry, run, parent, configs, seed_list, parallel)
+    say(f"  as sweep {record['id']} (mlws sweep {record['id']}; mlws sweep {record['id']} --stop)")
+    failed = ablate_sweep.train(ws, registry, record, missing, parallel, out or sys.stderr)
     done = _reuse(registry, configs)
     values = {}
     for c in configs:
@@ -100,6 +103,7 @@ def ablate(run_id: int, *, seeds: int = 3, groups=(), parallel: int = 1, workspa
         "configurations": [_public(c) for c in configs],
         "failed": failed,
         **result,
+        "sweep": record["id"],
         "trained": len(missing),
         "reused": sum(len(c["runs"]) for c in configs) - len(missing),
     }
@@ -322,44 +326,6 @@ def _reuse(registry, configs: list[dict]) -> dict:
             seed = r["config"].get("seed")
             wanted.setdefault((c["name"], seed), r)
     return wanted
-
-
-def _train(ws, run_id: int, missing: list, parallel: int, say) -> list[dict]:
-    """Train each missing (configuration, seed) as `mlws train`, N at a time; returns the failures."""
-    logs = ws.state_dir / "ablations" / str(run_id)
-    logs.mkdir(parents=True, exist_ok=True)
-
-    names: dict[str, int] = {}
-    for c, _ in missing:  # numbered before the threads start: a log's name never depends on timing
-        names.setdefault(c["name"], len(names) + 1)
-
-    def one(item):
-        c, seed = item
-        number = names[c["name"]]
-        argv = [
-            sys.executable,
-            "-m",
-            "mlws.cli.main",
-            "train",
-            *c["overrides"],
-            f"seed={seed}",
-            "--label",
-            f"ablate-{run_id}",
-            "--json",
-        ]
-        log = logs / f"{c['kind']}-{number}-seed{seed}.log"
-        with log.open("w") as f:
-            done = subprocess.run(argv, cwd=ws.root, stdout=subprocess.PIPE, stderr=f, text=True)
-        try:
-            record = json.loads(done.stdout)
-        except ValueError:
-            record = {}
-        status = record.get("status") or "failed"
-        say(f"  {c['name']}, seed {seed}: run {record.get('id', '-')} {status}")
-        return None if status == "succeeded" else {"configuration": c["name"], "seed": seed, "log": str(log)}
-
-    with ThreadPoolExecutor(max_workers=parallel) as pool:
-        return [f for f in pool.map(one, missing) if f]
 
 
 def _shown(value):

@@ -166,6 +166,8 @@ def resume(
 ) -> int:
     """Run what a sweep still misses, with its recorded overrides."""
     record = registry.sweeps.get(int(sweep_id))
+    if record["sweeper"] == "ablate":  # its trials are configurations, not a search space (ops/ablate_sweep.py)
+        raise MlwsError(f"sweep {sweep_id} is an ablation: the same command resumes it: {record['command']}")
     stored = record["settings"] or {}
     options = Options(
         parallel=parallel or stored.get("parallel") or 1,

@@ -1,0 +1,80 @@
+"""An ablation's trainings as one recorded sweep (sweeper `ablate`): its trials are runs of the
+sweep, shown by `mlws sweeps` and `mlws sweep ID`, run N at a time on the run's own backend by the
+sweeps' driver, and stopped with `mlws sweep ID --stop`. The same `mlws ablate RUN` again resumes it:
+the sweep is taken over again, a trial a dead driver left running is waited for, and only what has
+no succeeded run yet is trained (ablate.py reuses every succeeded run with the same config)."""
+
+from __future__ import annotations
+
+import json
+
+SWEEPER = "ablate"
+
+
+def sweep_for(ws, registry, run: dict, parent: dict, configs: list[dict], seeds: list[int], parallel: int) -> dict:
+    """This ablation's sweep record: the one an earlier `mlws ablate RUN` made, taken over, or a new one."""
+    path = ws.state_dir / "ablations" / str(run["id"]) / "sweep.json"
+    space = {
+        "configuration": [c["name"] for c in configs]
+    }  # not `seed`: one group per configuration is ablate's report
+    settings = {
+        "parallel": parallel,
+        "labels": [f"ablate-{run['id']}"],
+        "ablation": {"run": run["id"], "parent": parent["id"]},
+    }
+    monitor = run.get("monitor") or {}
+    sweep_id = None
+    if path.exists():
+        sweep_id = int(json.loads(path.read_text())["sweep"])
+        try:
+            registry.sweeps.get(sweep_id)
+        except Exception:  # the registry was replaced since: a new sweep
+            sweep_id = None
+    if sweep_id is None:
+        sweep_id = registry.sweeps.create(
+            command=f"mlws ablate {run['id']} --seeds {len(seeds)}",
+            overrides=[],
+            space=space,
+            sweeper=SWEEPER,
+            settings=settings,
+            experiment=run.get("experiment"),
+            metric=monitor.get("metric"),
+            mode=monitor.get("mode") or "max",
+            base_run_id=None,
+            signature=f"ablate-{run['id']}",
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"sweep": sweep_id}))
+    else:
+        registry.sweeps.update(sweep_id, space=space, settings=settings)
+        registry.sweeps.take_over(sweep_id)
+    return registry.sweeps.get(sweep_id)
+
+
+def train(ws, registry, record: dict, missing: list, parallel: int, out) -> list[dict]:
+    """Train each missing (configuration, seed) as a trial of the sweep; returns the failures."""
+    from ..registry.store import now_iso
+    from ..sweeps.driver import Driver, SweepInterrupted
+    from ..sweeps.stopping import StopRequested, requested, stoppable
+
+    jobs = [[*c["overrides"], f"seed={seed}"] for c, seed in missing]
+    status, error, values = "finished", None, []
+    try:
+        with stoppable(), Driver(ws, registry, record, parallel=parallel, out=out) as driver:
+            values = driver.launch(jobs) if jobs else []
+    except SweepInterrupted as e:
+        status, error = ("stopped", "stopped: " + str(e)) if requested() else ("interrupted", str(e))
+        raise
+    except StopRequested:
+        status, error = "stopped", "stopped"
+        raise
+    except BaseException as e:
+        status, error = "failed", f"{type(e).__name__}: {e}"
+        raise
+    finally:
+        registry.sweeps.update(record["id"], status=status, error=error, ended_at=now_iso(), pid=None)
+    return [
+        {"configuration": c["name"], "seed": seed, "log": f"mlws sweep {record['id']}"}
+        for (c, seed), value in zip(missing, values)
+        if value is None
+    ]
