@@ -96,6 +96,23 @@ def validations(ws: Path, run_id: int) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+def wandb_rows(folder: Path) -> list[dict]:
+    """History rows of one offline-run folder, read with W&B's own record reader."""
+    from wandb.proto import wandb_internal_pb2
+    from wandb.sdk.internal import datastore
+
+    rows = []
+    for path in folder.glob("run-*.wandb"):
+        store = datastore.DataStore()
+        store.open_for_scan(str(path))
+        while (data := store.scan_data()) is not None:
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(data)
+            if record.WhichOneof("record_type") == "history":
+                rows.append({(i.key or "/".join(i.nested_key)): json.loads(i.value_json) for i in record.history.item})
+    return rows
+
+
 def new_run_id(ws: Path, env: dict) -> int:
     return max(r["id"] for r in mlws_json("runs", cwd=ws, env=env)) + 1
 
@@ -229,6 +246,11 @@ def test_a_resumed_run_continues_its_w_and_b_run(shared):
     assert len(dirs) == 2 and len({d.name.rsplit("-", 1)[-1] for d in dirs}) == 1, dirs
     record = mlws_json("show", str(run_id), cwd=ws, env=env)
     assert record["artifacts"]["wandb"]["id"] == dirs[0].name.rsplit("-", 1)[-1]
+    # every validation once in the W&B run, across its folders (the killed process wrote out none)
+    logged = [row for d in dirs for row in wandb_rows(d) if "val/loss" in row]
+    assert [(row["epoch"], row["val/loss"]) for row in logged] == [
+        (v["epoch"], v["val/loss"]) for v in validations(ws, 1)
+    ], logged
     assert weights_hash(ws, run_id) == weights_hash(ws, 1)  # the logger changes nothing of the training
 
 

@@ -79,8 +79,12 @@ class RngState(Hooks):
             set_rng(self._pending)
 
     def on_train_start(self, trainer, pl_module) -> None:
-        self._pending = None
+        resumed, self._pending = self._pending is not None, None
         keep_writing_last(trainer)
+        if resumed and trainer.is_global_zero:  # the validations a killed process never gave W&B
+            from .wandb_backfill import backfill
+
+            backfill(trainer)
 
 
 def keep_writing_last(trainer) -> None:
