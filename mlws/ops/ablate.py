@@ -65,7 +65,7 @@ def ablate(run_id: int, *, seeds: int = 3, groups=(), parallel: int = 1, workspa
             say(f"  one change: {c['change']} ({'; '.join(c['linked'])})")
     from . import ablate_sweep
 
-    record = ablate_sweep.sweep_for(ws, registry, run, parent, configs, seed_list, parallel)
+    record = ablate_sweep.sweep_for(ws, registry, run, parent, configs, seed_list, parallel, len(missing))
     say(f"  as sweep {record['id']} (mlws sweep {record['id']}; mlws sweep {record['id']} --stop)")
     failed = ablate_sweep.train(ws, registry, record, missing, parallel, out or sys.stderr)
     done = _reuse(registry, configs)

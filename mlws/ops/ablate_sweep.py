@@ -11,8 +11,11 @@ import json
 SWEEPER = "ablate"
 
 
-def sweep_for(ws, registry, run: dict, parent: dict, configs: list[dict], seeds: list[int], parallel: int) -> dict:
-    """This ablation's sweep record: the one an earlier `mlws ablate RUN` made, taken over, or a new one."""
+def sweep_for(
+    ws, registry, run: dict, parent: dict, configs: list[dict], seeds: list[int], parallel: int, to_train: int = 0
+) -> dict:
+    """This ablation's sweep record: the one an earlier `mlws ablate RUN` made, taken over, or a new one.
+    Its trials: those it ran before that succeeded and the `to_train` it runs now."""
     path = ws.state_dir / "ablations" / str(run["id"]) / "sweep.json"
     space = {
         "configuration": [c["name"] for c in configs]
@@ -30,6 +33,8 @@ def sweep_for(ws, registry, run: dict, parent: dict, configs: list[dict], seeds:
             registry.sweeps.get(sweep_id)
         except Exception:  # the registry was replaced since: a new sweep
             sweep_id = None
+    done = [r for r in registry.list(sweep_id=sweep_id) if r["status"] == "succeeded"] if sweep_id else []
+    settings["n_trials"] = len(done) + to_train
     if sweep_id is None:
         sweep_id = registry.sweeps.create(
             command=f"mlws ablate {run['id']} --seeds {len(seeds)}",
