@@ -15,6 +15,7 @@ import pytest
 
 from .helpers import make_workspace, mlws, mlws_json
 from .ray_cluster import isolated_ray_env, ray_head  # noqa: F401  (module fixture)
+from .test_resume import wandb_rows
 
 pytestmark = [pytest.mark.ray]
 
@@ -104,5 +105,7 @@ def test_a_killed_ray_worker_is_retried_and_a_killed_job_resumes_to_the_uninterr
         dirs = sorted((ws / "runs" / "2" / "wandb").glob("offline-run-*"))
         assert len(dirs) == 3 and len({d.name.rsplit("-", 1)[-1] for d in dirs}) == 1, dirs  # one W&B run
         assert record["artifacts"]["wandb"]["id"] == dirs[0].name.rsplit("-", 1)[-1]
+        logged = [(row["epoch"], row["val/loss"]) for d in dirs for row in wandb_rows(d) if "val/loss" in row]
+        assert logged == [(epoch, loss) for epoch, _, loss in validations(ws, 1)]  # every validation once
     finally:
         stop_what_the_workspace_started(ws)
