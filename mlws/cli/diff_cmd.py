@@ -16,7 +16,7 @@ def add_arguments(p) -> None:
     p.add_argument(
         "--results",
         action="store_true",
-        help="with --git: each changed step's recorded results (mean ± sd [95% CI], vs seed noise)",
+        help="with --git: each changed step's recorded results (mean ± sd [95%% CI], vs seed noise)",
     )
     p.add_argument("--json", action="store_true")
     p.add_argument("--format", choices=["text", "markdown"], default="text")
