@@ -7,7 +7,10 @@ Training steps/s (time in validation excluded) is the goal's measure (<= 3% slow
 views draw in a background process while training goes on, so their cost shows there (and the
 wait for the last drawings at the end of fit, in the wall time). Each OVERHEAD line is one ratio
 against a baseline measured in this same run. The figures including validation and the wall times
-are printed too. BENCH_ROUNDS sets the rounds (3).
+are printed too. BENCH_ROUNDS sets the rounds (3); BENCH_EPOCHS shortens the runs (model_12's 25
+epochs); BENCH_BASELINE_SRC=DIR (a copy of another commit's source, e.g. `git archive REV mlws |
+tar -x -C DIR`) adds, in each round, the "on" run with that code, so two versions of the media views
+are compared on the same machine load.
 """
 
 import os
@@ -21,10 +24,12 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 OFF = ["monitor.hardware_interval_s=0", "callbacks=[default]"]
 HARDWARE = ["callbacks=[default]"]  # hardware sampling at the default interval, no media views
 ON = ["callbacks=[default,confusion_matrix,worst_samples,class_metrics]"]
+EPOCHS = [f"trainer.max_epochs={os.environ['BENCH_EPOCHS']}"] if os.environ.get("BENCH_EPOCHS") else []
+BASELINE_SRC = os.environ.get("BENCH_BASELINE_SRC")
 
 
 def train(ws: Path, env: dict, extra: list[str]) -> dict:
-    _, wall, _, timing = train_timed(ws, env, ["+experiment=model_12", *extra])
+    _, wall, _, timing = train_timed(ws, env, ["+experiment=model_12", *EPOCHS, *extra])
     return {
         "wall": wall,
         "steps_per_sec": timing["train_steps_per_sec"],
@@ -36,21 +41,29 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         ws, env = make_workspace(tmp / "ws"), offline_env(tmp)
-        results = {"off": [], "hardware": [], "on": []}
+        results: dict[str, list] = {"off": [], "hardware": [], "on": []}
+        if BASELINE_SRC:
+            results["on_baseline"] = []
         for _ in range(ROUNDS):
             results["off"].append(train(ws, env, OFF))
             results["hardware"].append(train(ws, env, HARDWARE))
             results["on"].append(train(ws, env, ON))
+            if BASELINE_SRC:
+                results["on_baseline"].append(train(ws, {**env, "PYTHONPATH": BASELINE_SRC}, ON))
     med = {k: {m: statistics.median(r[m] for r in rs) for m in rs[0]} for k, rs in results.items()}
-    print(f"monitoring benchmark: model_12, median of {ROUNDS} alternating rounds")
-    for name in ("off", "hardware", "on"):
+    print(f"monitoring benchmark: model_12 {' '.join(EPOCHS)}, median of {ROUNDS} alternating rounds")
+    for name in results:
         print(
-            f"  {name:8} training steps/s {med[name]['steps_per_sec']:8.1f}   "
+            f"  {name:11} training steps/s {med[name]['steps_per_sec']:8.1f}   "
             f"steps/s incl. validation+media {med[name]['overall_steps_per_sec']:8.1f}   wall {med[name]['wall']:6.2f} s"
         )
     report("hardware-only/off", results["hardware"], results["off"])
     report("hardware+media/off", results["on"], results["off"])
     report("media alone (hardware+media/hardware-only)", results["on"], results["hardware"])
+    if BASELINE_SRC:
+        report(f"hardware+media/off with the code in {BASELINE_SRC}", results["on_baseline"], results["off"])
+        report("media alone with that code", results["on_baseline"], results["hardware"])
+        print(f"  on_baseline wall {med['on_baseline']['wall']:.2f} s vs on {med['on']['wall']:.2f} s")
     overall = med["on"]["overall_steps_per_sec"] / med["off"]["overall_steps_per_sec"]
     print(f"steps/s ratio including validation and media rendering: {overall:.3f}")
     print(f"wall-time ratio on/off: {med['on']['wall'] / med['off']['wall']:.3f} (includes rendering media)")
