@@ -20,7 +20,6 @@ import queue
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,14 +159,11 @@ def serve(requests, replies) -> None:
             job_id, function, arguments, path = pickle.load(requests)
         except EOFError:
             return
-        started = time.monotonic()
         try:
             save_png(_resolve(function)(**arguments), path)
             error = None
         except Exception as e:  # reported by the trainer; the next drawing still runs
             error = f"{type(e).__name__}: {e}"
-        if os.environ.get("MLWS_MEDIA_TRACE"):
-            print(f"mlws media: {function} {time.monotonic() - started:.2f} s", file=sys.stderr)
         pickle.dump((job_id, error), replies, protocol=pickle.HIGHEST_PROTOCOL)
         replies.flush()
 
