@@ -114,6 +114,7 @@ def test_a_team_repository_sets_up_on_a_simulated_node(pyproject, user_env, inde
     setup = node.setup(task)
     assert setup.returncode == 0, (setup.stdout + setup.stderr)[-4000:]
     assert "Multiple top-level packages" not in setup.stdout + setup.stderr
+    assert "mlws: installing with uv" in setup.stdout  # SkyPilot's uv, which the node has, as a real one has
     probe = (
         "import importlib.metadata as m, acme_dep, mlws\n"
         "try:\n    m.version('acme')\n    built = True\nexcept m.PackageNotFoundError:\n    built = False\n"
