@@ -130,6 +130,9 @@ def test_branch_step_with_replicate_groups_in_the_registry(ws, env):
     assert f"| {g12['text']} (runs {', '.join(map(str, g12['runs']))}) |" in comment.stdout
     assert ", worse: distinguishable from seed noise" in comment.stdout
 
+    text = mlws("diff", "--git", "HEAD", "--results", cwd=ws, env=env).stdout
+    assert f"    model_12: {g12['text']} (runs" in text and "    difference: -0.1" in text, text
+    assert ", worse: distinguishable from seed noise" in text
     assert mlws("diff", "--git", "HEAD", "--json", cwd=ws, env=env).stdout.count("replicates") == 0
     refused = mlws("diff", "1", "2", "--results", cwd=ws, env=env)
     assert refused.returncode == 2 and "--results goes with --git" in refused.stderr

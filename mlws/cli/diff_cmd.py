@@ -88,6 +88,15 @@ def _print_branch(result: dict) -> None:
             print(f"  error: {shown_lines(e['error'])}")
         for line in change_lines(e):
             print(f"  {shown(line)}")
+        if e.get("replicates"):  # `--results`: the step's recorded runs, mean ± sd [95% CI] and the verdict
+            from mlws.review.markdown import step_texts
+
+            rep = e["replicates"]
+            before, after, difference = step_texts(rep)
+            print(f"  results in {shown(rep['metric'])} ({rep['mode']} is better):")
+            print(f"    {shown(rep['before']['label'])}: {before}")
+            print(f"    this branch: {after}")
+            print(f"    difference: {difference}")
     n = len(result["experiments"])
     print(
         f"{n} of {result['total']} experiment(s) differ"

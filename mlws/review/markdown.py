@@ -122,10 +122,11 @@ def _html_title(e: dict) -> str:
     return _title(e, span=lambda text: f"<code>{word(text)}</code>", word=word)
 
 
-def replicates_block(rep: dict) -> str:
-    """The step's recorded results: each side as mean ± sd [95% CI] over its seeds, and the
-    difference with its interval and whether seed noise explains it. Computed here from the raw
-    values (mlws.stats, the functions `mlws diff A B` uses), never taken as text from the artifact."""
+def step_texts(rep: dict) -> tuple[str, str, str]:
+    """(before, after, difference) of a step's recorded results: each side as mean ± sd [95% CI] over
+    its seeds, and the difference with its interval and whether seed noise explains it. Computed
+    here from the raw values (mlws.stats, the functions `mlws diff A B` uses), never taken as text
+    from the artifact."""
     from ..history.groups import comparison, comparison_words
     from ..stats import summarize, summary_text
 
@@ -139,6 +140,12 @@ def replicates_block(rep: dict) -> str:
         sides.append(({"values": side["values"], "metric": rep["metric"], "mode": rep["mode"]}, text))
     (a, a_text), (b, b_text) = sides
     diff = comparison_words(comparison(a, b)) if a["values"] and b["values"] else "no values on one side"
+    return a_text, b_text, diff
+
+
+def replicates_block(rep: dict) -> str:
+    """The step's recorded results as a table under the experiment's section."""
+    a_text, b_text, diff = step_texts(rep)
     return (
         f"**results** in {md_span(rep['metric'])} ({rep['mode']} is better; mean ± sd [95% CI] over seeds):\n\n"
         f"| {md_span(rep['before']['label'])} | {md_span(rep['after']['label'])} | difference |\n"
