@@ -56,6 +56,9 @@ class LocalBackend(Backend):
     ) -> dict:
         """Ray Serve on this machine: in the foreground until Ctrl-C or SIGTERM, or in the background
         (mlws/serving/detached.py)."""
+        from ..extras import require
+
+        require("serve", "mlws serve")  # Ray Serve runs here; a cloud backend needs only its own extra
         from ..serving import detached
         from ..serving.server import port_free, serve_forever
 
