@@ -65,9 +65,12 @@ def ablate(run_id: int, *, seeds: int = 3, groups=(), parallel: int = 1, workspa
             say(f"  one change: {c['change']} ({'; '.join(c['linked'])})")
     from . import ablate_sweep
 
-    record = ablate_sweep.sweep_for(ws, registry, run, parent, configs, seed_list, parallel, len(missing))
-    say(f"  as sweep {record['id']} (mlws sweep {record['id']}; mlws sweep {record['id']} --stop)")
-    failed = ablate_sweep.train(ws, registry, record, missing, parallel, out or sys.stderr)
+    sweep_id, failed = ablate_sweep.earlier(ws, int(run_id)), []
+    if missing:  # nothing to train: no sweep is started (an earlier one is still named)
+        record = ablate_sweep.sweep_for(ws, registry, run, parent, configs, seed_list, parallel, len(missing))
+        sweep_id = record["id"]
+        say(f"  as sweep {sweep_id} (mlws sweep {sweep_id}; mlws sweep {sweep_id} --stop)")
+        failed = ablate_sweep.train(ws, registry, record, missing, parallel, out or sys.stderr)
     done = _reuse(registry, configs)
     values = {}
     for c in configs:
@@ -100,7 +103,7 @@ def ablate(run_id: int, *, seeds: int = 3, groups=(), parallel: int = 1, workspa
         "configurations": [_public(c) for c in configs],
         "failed": failed,
         **result,
-        "sweep": record["id"],
+        "sweep": sweep_id,
         "trained": len(missing),
         "reused": sum(len(c["runs"]) for c in configs) - len(missing),
     }

@@ -8,7 +8,19 @@ from __future__ import annotations
 
 import json
 
+from ..errors import MlwsError
+
 SWEEPER = "ablate"
+
+
+def earlier(ws, run_id: int) -> int | None:
+    """The sweep an earlier `mlws ablate RUN` trained in, if any."""
+    path = _path(ws, run_id)
+    return int(json.loads(path.read_text())["sweep"]) if path.exists() else None
+
+
+def _path(ws, run_id: int):
+    return ws.state_dir / "ablations" / str(run_id) / "sweep.json"
 
 
 def sweep_for(
@@ -16,22 +28,20 @@ def sweep_for(
 ) -> dict:
     """This ablation's sweep record: the one an earlier `mlws ablate RUN` made, taken over, or a new one.
     Its trials: those it ran before that succeeded and the `to_train` it runs now."""
-    path = ws.state_dir / "ablations" / str(run["id"]) / "sweep.json"
-    space = {
-        "configuration": [c["name"] for c in configs]
-    }  # not `seed`: one group per configuration is ablate's report
+    path = _path(ws, run["id"])
+    # not `seed`: the report groups each configuration's seeds (mlws sweep ID still shows them)
+    space = {"configuration": [c["name"] for c in configs]}
     settings = {
         "parallel": parallel,
         "labels": [f"ablate-{run['id']}"],
         "ablation": {"run": run["id"], "parent": parent["id"]},
     }
     monitor = run.get("monitor") or {}
-    sweep_id = None
-    if path.exists():
-        sweep_id = int(json.loads(path.read_text())["sweep"])
+    sweep_id = earlier(ws, run["id"])
+    if sweep_id is not None:
         try:
             registry.sweeps.get(sweep_id)
-        except Exception:  # the registry was replaced since: a new sweep
+        except MlwsError:  # the registry was replaced since: a new sweep
             sweep_id = None
     done = [r for r in registry.list(sweep_id=sweep_id) if r["status"] == "succeeded"] if sweep_id else []
     settings["n_trials"] = len(done) + to_train
