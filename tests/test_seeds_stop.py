@@ -34,6 +34,10 @@ def test_stopping_a_detached_group_stops_its_trial_and_records_the_group_stopped
     assert f"sweep {group} stopped" in stopped.stderr
     view = json.loads(mlws("sweep", str(group), "--json", cwd=ws, env=env).stdout)  # exit 1: none succeeded
     assert view["sweep"]["status"] == "stopped", view["sweep"]
+    assert (
+        view["sweep"]["error"].startswith(f"sweep {group} stopped; stopped runs ")
+        and "resume with" in view["sweep"]["error"]
+    )
     runs = mlws_json("runs", cwd=ws, env=env)
     assert [r["status"] for r in runs] == ["stopped"], runs  # the trial stopped; no later seed started
 

@@ -37,6 +37,7 @@ def sweep_for(
         "ablation": {"run": run["id"], "parent": parent["id"]},
     }
     monitor = run.get("monitor") or {}
+    command = f"mlws ablate {run['id']} --seeds {len(seeds)}"  # what resumes it (the driver's hint)
     sweep_id = earlier(ws, run["id"])
     if sweep_id is not None:
         try:
@@ -47,7 +48,7 @@ def sweep_for(
     settings["n_trials"] = len(done) + to_train
     if sweep_id is None:
         sweep_id = registry.sweeps.create(
-            command=f"mlws ablate {run['id']} --seeds {len(seeds)}",
+            command=command,
             overrides=[],
             space=space,
             sweeper=SWEEPER,
@@ -61,7 +62,7 @@ def sweep_for(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"sweep": sweep_id}))
     else:
-        registry.sweeps.update(sweep_id, space=space, settings=settings)
+        registry.sweeps.update(sweep_id, space=space, settings=settings, command=command)
         registry.sweeps.take_over(sweep_id)
     return registry.sweeps.get(sweep_id)
 
@@ -78,7 +79,7 @@ def train(ws, registry, record: dict, missing: list, parallel: int, out) -> list
         with stoppable(), Driver(ws, registry, record, parallel=parallel, out=out) as driver:
             values = driver.launch(jobs) if jobs else []
     except SweepInterrupted as e:
-        status, error = ("stopped", "stopped: " + str(e)) if requested() else ("interrupted", str(e))
+        status, error = ("stopped" if requested() else "interrupted"), str(e)
         raise
     except StopRequested:
         status, error = "stopped", "stopped"

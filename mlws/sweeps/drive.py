@@ -75,7 +75,7 @@ def drive(
         settings = registry.sweeps.get(sweep_id).get("settings") or {}
         registry.sweeps.update(sweep_id, settings=settings | {"budget_reached": str(e)})
     except SweepInterrupted as e:  # Ctrl-C, or SIGTERM from `mlws sweep ID --stop` (stopping.py)
-        status, error = ("stopped", "stopped: " + str(e)) if requested() else ("interrupted", str(e))
+        status, error = ("stopped" if requested() else "interrupted"), str(e)
         raise
     except StopRequested:  # between trials: none of them runs
         status, error = "stopped", "stopped"

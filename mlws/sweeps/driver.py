@@ -110,12 +110,13 @@ class Driver:
         trials = [self._prepare(job, known, seen) for job in jobs]
         try:
             self._run(trials)
-        except KeyboardInterrupt:
-            stopped = self.stop_active("interrupted (Ctrl-C)")
+        except KeyboardInterrupt as e:
+            how = _how(e, self.sweep)
+            stopped = self.stop_active(how)
             raise SweepInterrupted(
-                f"sweep {self.sweep['id']} interrupted"
+                f"sweep {self.sweep['id']} {how.split(' ')[0]}"
                 + (f"; stopped runs {', '.join(map(str, stopped))}" if stopped else "")
-                + f"; resume with: mlws sweep {self.sweep['id']} --resume"
+                + f"; resume with: {_resume_command(self.sweep)}"
             ) from None
         return [self._value(t) for t in trials]
 
@@ -304,12 +305,26 @@ class Driver:
                 for record in self._ended():
                     self.active.pop(record["id"])
                     finals.append(record)
-        except KeyboardInterrupt:
-            self.stop_active("interrupted (Ctrl-C)")
+        except KeyboardInterrupt as e:
+            how = _how(e, self.sweep)
+            self.stop_active(how)
             raise SweepInterrupted(
-                f"sweep {self.sweep['id']} interrupted; resume with: mlws sweep {self.sweep['id']} --resume"
+                f"sweep {self.sweep['id']} {how.split(' ')[0]}; resume with: {_resume_command(self.sweep)}"
             ) from None
         return finals
+
+
+def _how(interrupt: KeyboardInterrupt, sweep: dict) -> str:
+    from .stopping import StopRequested
+
+    if isinstance(interrupt, StopRequested):
+        return f"stopped (mlws sweep {sweep['id']} --stop)"
+    return "interrupted (Ctrl-C)"
+
+
+def _resume_command(sweep: dict) -> str:
+    """An ablation's sweep resumes with its own command (ops/ablate_sweep.py), any other with --resume."""
+    return sweep["command"] if sweep.get("sweeper") == "ablate" else f"mlws sweep {sweep['id']} --resume"
 
 
 def _short_value(override: str) -> str:
