@@ -41,15 +41,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         ws, env = make_workspace(tmp / "ws"), offline_env(tmp)
-        results: dict[str, list] = {"off": [], "hardware": [], "on": []}
+        configs = {"off": (env, OFF), "hardware": (env, HARDWARE), "on": (env, ON)}
         if BASELINE_SRC:
-            results["on_baseline"] = []
-        for _ in range(ROUNDS):
-            results["off"].append(train(ws, env, OFF))
-            results["hardware"].append(train(ws, env, HARDWARE))
-            results["on"].append(train(ws, env, ON))
-            if BASELINE_SRC:
-                results["on_baseline"].append(train(ws, {**env, "PYTHONPATH": BASELINE_SRC}, ON))
+            configs["on_baseline"] = ({**env, "PYTHONPATH": BASELINE_SRC}, ON)
+        results: dict[str, list] = {name: [] for name in configs}
+        names = list(configs)
+        for i in range(ROUNDS):  # each round starts one later: no config always runs first or last
+            for name in names[i % len(names) :] + names[: i % len(names)]:
+                results[name].append(train(ws, *configs[name]))
     med = {k: {m: statistics.median(r[m] for r in rs) for m in rs[0]} for k, rs in results.items()}
     print(f"monitoring benchmark: model_12 {' '.join(EPOCHS)}, median of {ROUNDS} alternating rounds")
     for name in results:
