@@ -254,24 +254,36 @@ def test_a_resumed_run_continues_its_w_and_b_run(shared):
     assert weights_hash(ws, run_id) == weights_hash(ws, 1)  # the logger changes nothing of the training
 
 
-def test_several_kills_in_one_run_end_as_the_uninterrupted_run(shared):
-    """Killed three times (mid-epoch, at a boundary, between a validation and its checkpoint),
-    resumed each time: still the uninterrupted run's weights, one run id, every validation once."""
+def ten_kill_places(seed: int) -> list[tuple[int, int]]:
+    """Ten places at random (seeded) in epochs 1-3 (epoch 0 has no checkpoint to resume from), in
+    the order one run meets them: a batch's start, or -1, as that epoch's checkpoint is written. A
+    resumed process starts its epoch again, so the next place may be in the same epoch."""
+    import random
+
+    every = [(epoch, batch) for epoch in (1, 2, 3) for batch in (0, 1, 2, -1)]
+    places = random.Random(seed).sample(every, 10)  # ten of the twelve, each met once
+    return sorted(places, key=lambda p: (p[0], 99 if p[1] < 0 else p[1]))
+
+
+def test_ten_kills_at_random_moments_end_as_the_uninterrupted_run(shared):
+    """Killed ten times (mid-epoch, at a boundary, between a validation and its checkpoint), resumed
+    each time: still the uninterrupted run's weights, one run id, every validation once."""
     ws, env = shared
     run_id = new_run_id(ws, env)
     (ws / "kills.txt").unlink(missing_ok=True)
-    plan = {**env, "KILL_PLAN": "1:1,2:0,2:-1"}
+    places = ten_kill_places(seed=28)
+    plan = {**env, "KILL_PLAN": ",".join(f"{e}:{b}" for e, b in places)}
     assert mlws("train", *TINY, cwd=ws, env=plan).returncode == -9
-    for kill in (2, 3):
+    for kill in range(2, len(places) + 1):
         again = mlws("resume", str(run_id), cwd=ws, env=plan)
-        assert again.returncode == -9, again.stderr[-2000:]
+        assert again.returncode == -9, (places, kill, again.stderr[-2000:])
         assert len((ws / "kills.txt").read_text().split()) == kill
     last = mlws("resume", str(run_id), cwd=ws, env=plan)  # the plan is spent: it ends
     assert last.returncode == 0, last.stderr[-3000:]
     record = mlws_json("show", str(run_id), cwd=ws, env=env)
-    assert record["status"] == "succeeded" and len(record["artifacts"]["resumes"]) == 3
+    assert record["status"] == "succeeded" and len(record["artifacts"]["resumes"]) == len(places)
     assert new_run_id(ws, env) == run_id + 1
-    assert weights_hash(ws, run_id) == weights_hash(ws, 1)
+    assert weights_hash(ws, run_id) == weights_hash(ws, 1), places
     assert [(v["epoch"], v["step"]) for v in validations(ws, run_id)] == [
         (v["epoch"], v["step"]) for v in validations(ws, 1)
     ]
