@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .render import print_json
+from .serve_cmd import port_number
 
 USAGE = "mlws notebook [compute overrides] [options] | mlws notebook list [--json] | mlws notebook status|stop NAME"
 
@@ -21,7 +22,7 @@ def add_arguments(p) -> None:
         "overrides", nargs="*", default=[], help="compute overrides, e.g. compute=sky compute.accelerators=T4:1"
     )
     start.add_argument("--name", help="a name for this notebook (default: local, or cloud)")
-    start.add_argument("--port", type=int, help="default 8888")
+    start.add_argument("--port", type=port_number, help="1 to 65535 (default 8888)")
     start.add_argument("--host", help="address to bind here (default 127.0.0.1)")
     start.add_argument(
         "--idle-minutes",
@@ -114,7 +115,7 @@ def _subcommand(args, which: str) -> int:
             from .render import aligned
 
             # a header, and the link last: never padded or cut, so it copies whole
-            rows = [(s["name"], s["backend"], s["link"]) for s in items]
+            rows = [(s.get("name", ""), s.get("backend", ""), s.get("link", "")) for s in items]
             for line in aligned(("name", "backend", "link"), rows) if rows else ["no notebooks running"]:
                 print(line)
         return 0

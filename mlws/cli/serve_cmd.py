@@ -20,7 +20,7 @@ def add_arguments(p) -> None:
     )
     run.add_argument("run", metavar="RUN", help="the run id")
     run.add_argument("overrides", nargs="*", default=[], help="compute overrides, e.g. compute=sky compute.cpus=8")
-    run.add_argument("--port", type=int)
+    run.add_argument("--port", type=port_number, help="1 to 65535 (default: serve.port, 8000)")
     run.add_argument("--host", help="address to bind (default 127.0.0.1, from serve.host)")
     run.add_argument(
         "--insecure",
@@ -79,6 +79,19 @@ def _stop(args) -> int:
     state = api.serve_stop(_run_id(args.run, "a run id after `mlws serve stop`"))
     print(f"stopped the server for run {state['run_id']} ({state.get('where') or state.get('url')})")
     return 0
+
+
+def port_number(text: str) -> int:
+    """argparse's type for --port: a TCP port, else argparse's one line and exit 2."""
+    import argparse
+
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (1 to 65535)")
+    return port
 
 
 def _serve(args) -> int:

@@ -79,7 +79,7 @@ class LocalBackend(Backend):
     def serve_alive(self, state: dict, *, workspace) -> bool:
         from ..serving import detached
 
-        return detached.alive(state)
+        return detached.alive(state, workspace.root)
 
     def serve_down(self, state: dict, *, workspace) -> None:
         from ..serving import detached

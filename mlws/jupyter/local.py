@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -21,6 +22,14 @@ from ..errors import MlwsError
 from ..workspace import Workspace
 
 MIN_TOKEN_CHARS = 32
+NAME_RE = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def check_name(name: str) -> str:
+    """A notebook's name becomes a folder under .mlws/notebooks: nothing that leaves it."""
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name) or name in (".", ".."):
+        raise MlwsError(f"notebook name {str(name)[:80]!r}: use letters, digits, '_', '.' and '-' only")
+    return name
 
 
 def notebooks_dir(ws: Workspace) -> Path:
@@ -72,13 +81,14 @@ def start(
     """Start the server in the background and return its state once it answers."""
     from ..serving.server import port_free
 
+    check_name(name)
     token = token or new_token()
     # seconds between the idle watcher's looks (MLWS_NOTEBOOK_CHECK_S: tests look often)
     check_s = check_s or float(os.environ.get("MLWS_NOTEBOOK_CHECK_S", "30"))
     if len(token) < MIN_TOKEN_CHARS:
         raise MlwsError(f"the notebook token must have at least {MIN_TOKEN_CHARS} characters")
     existing = read_state(ws, name)
-    if existing and alive(existing):
+    if existing and alive(existing, ws):
         raise MlwsError(
             f"a notebook named {name!r} is running at {existing['url']} "
             f"(mlws notebook stop {name}, or choose another --name)"
@@ -86,6 +96,8 @@ def start(
     if not port_free(host, port):
         raise MlwsError(f"port {port} on {host} is in use; choose another with --port")
     folder = notebooks_dir(ws) / name
+    if folder.is_symlink():
+        raise MlwsError(f"{folder} is a symlink, not a folder mlws made; remove it")
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "jupyter_config.json"
     idle_s = float(idle_minutes) * 60
@@ -101,7 +113,11 @@ def start(
         "JUPYTER_CONFIG_DIR": str(folder / "jupyter"),
         "JUPYTER_RUNTIME_DIR": str(folder / "runtime"),
     }
-    with (folder / "server.log").open("ab") as log:
+    try:  # never through a symlink planted in its place
+        fd = os.open(folder / "server.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+    except OSError as e:
+        raise MlwsError(f"cannot open {folder / 'server.log'}: {e.strerror} (a symlink? remove it)") from None
+    with os.fdopen(fd, "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "jupyterlab", f"--config={config}"],
             cwd=ws.root,
@@ -153,11 +169,22 @@ def api(state: dict, path: str, timeout: float = 5.0):
 
 
 def read_state(ws: Workspace, name: str) -> dict | None:
-    path = notebooks_dir(ws) / name / "state.json"
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+    """The state mlws wrote for this notebook; None for none, or for a planted or damaged one."""
+    from ..serving.state_files import compute_error, read_private_json, shape_error, warn_once
+
+    if not NAME_RE.fullmatch(name) or name in (".", ".."):
         return None
+    path = notebooks_dir(ws) / name / "state.json"
+    state = read_private_json(path)
+    if state is None:
+        return None
+    why = shape_error(state, required=("name", "backend")) or compute_error(state.get("compute"), ws.root)
+    if not why and state["name"] != name:
+        why = "its name is not its folder's"
+    if why:
+        warn_once(path, why)
+        return None
+    return state
 
 
 def listing(ws: Workspace) -> list[dict]:
@@ -168,7 +195,7 @@ def listing(ws: Workspace) -> list[dict]:
         state = read_state(ws, path.parent.name)
         if not state:
             continue
-        if state.get("pid") and not alive(state):  # a server here that has stopped (idle, or killed)
+        if state.get("pid") and not alive(state, ws):  # a server here that has stopped (idle, or killed)
             path.unlink(missing_ok=True)
             continue
         out.append(state)
@@ -187,15 +214,15 @@ def status(ws: Workspace, name: str) -> dict:
 
 def stop(ws: Workspace, name: str, timeout: float = 30.0) -> dict:
     state = known(ws, name)
-    if state.get("pid") and alive(state):
+    if state.get("pid") and alive(state, ws):  # Jupyter as mlws started it, never another process
         try:
             os.killpg(state["pid"], signal.SIGTERM)  # Jupyter shuts its kernels down on SIGTERM
         except ProcessLookupError:
             pass
         deadline = time.monotonic() + timeout
-        while alive(state) and time.monotonic() < deadline:
+        while alive(state, ws) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if alive(state):
+        if alive(state, ws):
             os.killpg(state["pid"], signal.SIGKILL)
     (notebooks_dir(ws) / name / "state.json").unlink(missing_ok=True)
     return state
@@ -218,7 +245,7 @@ def wait(state: dict) -> None:
 def known(ws: Workspace, name: str) -> dict:
     """The recorded state of a running notebook; a clear error naming the running ones otherwise."""
     state = read_state(ws, name)
-    if state is None or (state.get("pid") and not alive(state)):
+    if state is None or (state.get("pid") and not alive(state, ws)):
         running = [s["name"] for s in listing(ws)]
         raise MlwsError(
             f"no notebook named {name!r} is running" + (f" (running: {', '.join(running)})" if running else "")
@@ -226,11 +253,16 @@ def known(ws: Workspace, name: str) -> dict:
     return state
 
 
-def alive(state: dict) -> bool:
-    """The recorded process still runs (and is the same process: its start time matches)."""
-    from ..registry.liveness import process_alive
+def alive(state: dict, ws: Workspace | None = None) -> bool:
+    """The recorded process still runs and is the Jupyter mlws started: its start time matches and
+    its command line names this notebook's config file. A state without a start time is not one."""
+    from ..serving.state_files import started_process
 
-    return process_alive(state.get("pid"), state.get("pid_started"))
+    name = str(state.get("name"))
+    marks = ["jupyterlab", "--config=", str(Path("notebooks") / name / "jupyter_config.json")]
+    if ws is not None:
+        marks = ["jupyterlab", f"--config={notebooks_dir(ws) / name / 'jupyter_config.json'}"]
+    return started_process(state.get("pid"), state.get("pid_started"), marks)
 
 
 def _started(pid: int) -> float | None:
@@ -240,7 +272,7 @@ def _started(pid: int) -> float | None:
 
 
 def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # also when the file was already there
+    path.unlink(missing_ok=True)  # a new file, 0600 from its first byte, never a planted symlink's target
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(text)

@@ -96,6 +96,10 @@ def notebook(
     from .session import workspace_of
 
     ws = workspace_of(workspace)
+    if name is not None:
+        local.check_name(name)  # before anything is launched or written
+    if port is not None and not 1 <= int(port) <= 65535:
+        raise MlwsError(f"--port {port}: a port is 1 to 65535")
     if idle_minutes is None or idle_minutes < 0:
         raise MlwsError("--idle-minutes must be 0 (never stop) or more")
     token = _token(token_env) or local.new_token()
@@ -110,7 +114,7 @@ def notebook(
         workspace=ws,
         name=name or backend.name,
         host=host or "127.0.0.1",
-        port=port or DEFAULT_PORT,
+        port=port if port is not None else DEFAULT_PORT,
         idle_minutes=idle_minutes,
         token=token,
         expose=expose,
@@ -118,7 +122,7 @@ def notebook(
     )
     if dry_run:
         return state
-    folder = local.notebooks_dir(ws) / state["name"]
+    folder = local.notebooks_dir(ws) / local.check_name(state["name"])
     folder.mkdir(parents=True, exist_ok=True)
     # the compute node with its _target_: `notebook stop` asks the same backend to take it down
     kept = {**{k: v for k, v in state.items() if k not in ("task", "estimate", "lines")}, "compute": compute}

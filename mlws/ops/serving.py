@@ -21,7 +21,9 @@ def _serve_setup(run_id: int, host: str | None, port: int | None, ws: Workspace)
     serve_cfg = dict((record.get("config") or {}).get("serve") or _default_serve_config(ws, record))
     serve_cfg["input"] = completed_input(serve_cfg["input"], record.get("artifacts"))
     host = host or serve_cfg.get("host", "127.0.0.1")
-    port = int(port or serve_cfg.get("port", 8000))
+    port = int(port if port is not None else serve_cfg.get("port", 8000))
+    if not 1 <= port <= 65535:
+        raise MlwsError(f"port {port}: a port is 1 to 65535")
     if serve_cfg.get("token_env") and not os.environ.get(serve_cfg["token_env"]):
         raise MlwsError(f"serve.token_env names {serve_cfg['token_env']}, which is not set")
     args = app_args(record, serve_cfg, host, port)
@@ -140,29 +142,32 @@ def _new_token() -> str:
 
 
 def _read(path: Path) -> dict:
-    import json
+    """A state file mlws wrote (private, of this user); {} for one that is not, or is damaged."""
+    from ..serving.state_files import read_private_json
 
-    try:
-        state = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return state if isinstance(state, dict) else {}
+    return read_private_json(path) or {}
 
 
 def _servers(ws: Workspace) -> dict[int, tuple[Path, dict]]:
     """Run id -> (state file, state) for the servers this workspace started (run-N.json). A
-    backend's other files (args, logs) and unreadable ones are not servers."""
+    backend's other files (args, logs), unreadable, planted or damaged ones are not servers."""
     import re
 
     from ..serving.server import state_dir
+    from ..serving.state_files import compute_error, shape_error, warn_once
 
     folder = state_dir(ws.root)
     out = {}
     for f in sorted(folder.glob("run-*.json")) if folder.is_dir() else []:
         m = re.fullmatch(r"run-(\d+)\.json", f.name)
         state = _read(f) if m else {}
-        if state:  # else being written, or damaged: not a server we can speak for
-            out[int(m.group(1))] = (f, {**state, "run_id": int(m.group(1))})
+        if not state:  # being written, damaged or not mlws's: not a server we can speak for
+            continue
+        why = shape_error(state, required=("url",)) or compute_error(state.get("compute"), ws.root)
+        if why:
+            warn_once(f, why)
+            continue
+        out[int(m.group(1))] = (f, {**state, "run_id": int(m.group(1))})
     return out
 
 
@@ -218,5 +223,8 @@ def serve_export(run_id: int, output, *, host: str | None = None, port: int | No
         ],
     }
     path = Path(output)
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    try:
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+    except OSError as e:  # a missing folder, a directory, no permission: one line, not a traceback
+        raise MlwsError(f"--export {output}: cannot write it: {e.strerror}") from None
     return path

@@ -31,7 +31,12 @@ def start(args: dict, workspace_root: Path, *, verbose: bool, progress, timeout:
     if args.get("token"):
         env["MLWS_SERVE_TOKEN"] = args["token"]
     log = folder / f"run-{run_id}.log"
-    with log.open("ab") as out:
+    try:  # never through a symlink planted in its place
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+    except OSError as e:
+        args_file.unlink(missing_ok=True)
+        raise MlwsError(f"cannot open the server's log {log}: {e.strerror} (a symlink? remove it)") from None
+    with os.fdopen(fd, "ab") as out:
         seen = out.tell()
         proc = subprocess.Popen(
             [sys.executable, "-m", "mlws.serving.server", str(args_file), "--detached"],
@@ -75,6 +80,7 @@ def start(args: dict, workspace_root: Path, *, verbose: bool, progress, timeout:
                             "pid": proc.pid,
                             "process_started": process_started(proc.pid),
                             "log": str(log),
+                            "detached": True,
                         }
             except OSError:
                 pass
@@ -87,10 +93,19 @@ def start(args: dict, workspace_root: Path, *, verbose: bool, progress, timeout:
         raise
 
 
-def alive(state: dict) -> bool:
-    from ..registry.liveness import process_alive
+def alive(state: dict, workspace_root: Path | None = None) -> bool:
+    """Still the server mlws started: pid, start time, and its command line (the detached server
+    names its args file; a foreground one is an mlws process). A state without them is not one."""
+    from .state_files import started_process
 
-    return isinstance(state.get("pid"), int) and process_alive(state["pid"], state.get("process_started"))
+    if state.get("detached"):
+        args_file = f"run-{state.get('run_id')}.args.json"
+        if workspace_root is not None:
+            args_file = str(state_dir(workspace_root) / args_file)
+        marks = ["mlws.serving.server", args_file]
+    else:
+        marks = ["mlws"]
+    return started_process(state.get("pid"), state.get("process_started"), marks)
 
 
 def stop(state: dict, workspace_root: Path, *, timeout: float = 60.0) -> None:
@@ -101,18 +116,18 @@ def stop(state: dict, workspace_root: Path, *, timeout: float = 60.0) -> None:
 
     run_id, pid = int(state["run_id"]), state["pid"]
     deadline = time.monotonic() + timeout
-    if alive(state):
+    if alive(state, workspace_root):
         os.kill(pid, signal.SIGTERM)
-        while time.monotonic() < deadline and alive(state):
+        while time.monotonic() < deadline and alive(state, workspace_root):
             time.sleep(0.2)
-        if alive(state):
+        if alive(state, workspace_root):
             raise MlwsError(f"the server for run {run_id} (pid {pid}) did not stop in {timeout:.0f} s")
         try:  # Ray's agent processes can outlive their raylet: end the server's whole session
             os.killpg(pid, signal.SIGTERM)
         except (ProcessLookupError, PermissionError):
             pass
     (state_dir(workspace_root) / f"run-{run_id}.args.json").unlink(missing_ok=True)
-    _wait_port_free(state["url"], deadline)
+    _wait_port_free(str(state.get("url") or ""), deadline)
 
 
 def url_of(args: dict) -> str:
