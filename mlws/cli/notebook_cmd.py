@@ -67,7 +67,9 @@ def run(args) -> int:
     )
     if args.json:
         print_json({k: v for k, v in result.items() if k != "token"})
-        return 0
+        return 128 + int(result["signal"]) if result.get("signal") else 0
+    if result.get("signal"):  # in the foreground, stopped by SIGTERM: the shell's status (143)
+        return 128 + int(result["signal"])
     if result.get("pid"):  # a server on this machine
         if args.detach:
             _announce(result, show_token=not args.token_env)

@@ -232,14 +232,45 @@ def forget(ws: Workspace, name: str) -> None:
     (notebooks_dir(ws) / name / "state.json").unlink(missing_ok=True)
 
 
-def wait(state: dict) -> None:
-    """Block while the server runs (a foreground `mlws notebook`); Ctrl-C stops it."""
+class _Terminated(Exception):
+    pass
+
+
+def _raise_terminated(signum, frame):
+    raise _Terminated
+
+
+def wait(state: dict, timeout: float = 30.0) -> int | None:
+    """Block while the server runs (a foreground `mlws notebook`). Ctrl-C or SIGTERM stops Jupyter
+    too (never left behind); SIGTERM returns its number, for the shell's status 143."""
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         while alive(state):
             time.sleep(0.5)
-    except KeyboardInterrupt:
-        os.killpg(state["pid"], signal.SIGTERM)
-        raise
+        return None
+    except (KeyboardInterrupt, _Terminated) as e:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the shutdown short
+        _stop_process(state, timeout)
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        return int(signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_process(state: dict, timeout: float) -> None:
+    """SIGTERM to the Jupyter mlws started and its session (its kernels), SIGKILL if it lingers."""
+    if not alive(state):
+        return
+    try:
+        os.killpg(state["pid"], signal.SIGTERM)  # Jupyter shuts its kernels down on SIGTERM
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while alive(state) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if alive(state):
+        os.killpg(state["pid"], signal.SIGKILL)
 
 
 def known(ws: Workspace, name: str) -> dict:

@@ -130,7 +130,9 @@ def notebook(
     if state.get("pid") and not detach:  # a server on this machine, in the foreground
         ready(state)
         try:
-            local.wait(state)
+            stopped_by = local.wait(state)
+            if stopped_by:  # SIGTERM: Jupyter stopped too; the caller exits 128 + it
+                state = {**state, "signal": stopped_by}
         finally:
             (folder / "state.json").unlink(missing_ok=True)
     return state
