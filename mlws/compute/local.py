@@ -79,7 +79,10 @@ class LocalBackend(Backend):
     def serve_alive(self, state: dict, *, workspace) -> bool:
         from ..serving import detached
 
-        return detached.alive(state, workspace.root)
+        if detached.alive(state, workspace.root):
+            return True
+        detached.reap(state, workspace.root)  # gone: what it left behind goes too, before it is forgotten
+        return False
 
     def serve_down(self, state: dict, *, workspace) -> None:
         from ..serving import detached

@@ -108,6 +108,32 @@ def alive(state: dict, workspace_root: Path | None = None) -> bool:
     return started_process(state.get("pid"), state.get("process_started"), marks)
 
 
+def reap(state: dict, workspace_root: Path) -> None:
+    """A server found dead (killed with SIGKILL, say) can leave Ray's agents running in its process
+    group: end them, and its args file. Only when its pid is free again (so the group can only be
+    the server's own: Linux gives no new process a pid still in use as a group id), and only
+    processes of this user started after the server."""
+    import signal
+
+    import psutil
+
+    from .state_files import valid_pid, valid_time
+
+    pid, started = state.get("pid"), state.get("process_started")
+    if valid_pid(pid) and valid_time(started) and not psutil.pid_exists(pid):
+        for proc in psutil.process_iter(["uids", "create_time"]):
+            try:
+                if (
+                    os.getpgid(proc.pid) == pid
+                    and proc.info["uids"].real == os.getuid()
+                    and proc.info["create_time"] >= started - 1.0
+                ):
+                    proc.send_signal(signal.SIGTERM)
+            except (psutil.Error, OSError):
+                continue
+    (state_dir(workspace_root) / f"run-{int(state['run_id'])}.args.json").unlink(missing_ok=True)
+
+
 def stop(state: dict, workspace_root: Path, *, timeout: float = 60.0) -> None:
     """SIGTERM to the server (which `alive` checked is still it: pid and start time), then to its
     session; returns once its port is free again."""

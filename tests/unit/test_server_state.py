@@ -6,7 +6,10 @@ this test starts in its own session, and the test ends it."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -232,3 +235,41 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_a_dead_servers_leftover_group_and_args_file_go_when_listed(ws, capsys):
+    """Ray's agents outlive a SIGKILLed server in its process group: here a `sleep` left by a leader
+    that has exited; `serve list` ends it and removes the args file before forgetting the server."""
+    started = time.time() - 2
+    leader = subprocess.Popen(
+        [
+            "setsid",
+            sys.executable,
+            "-c",
+            "import subprocess as s; print(s.Popen(['sleep', '300'], stdout=s.DEVNULL).pid)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    agent = int(leader.communicate(timeout=30)[0])
+    try:
+        assert os.getpgid(agent) == leader.pid
+        plant(serve_state(ws), {"pid": leader.pid, "process_started": started, "url": "http://x", "detached": True})
+        args_file = plant(serve_state(ws).with_name("run-1.args.json"), {})
+        assert main(["serve", "list", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out) == []
+        assert not args_file.exists() and not serve_state(ws).exists()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _running(agent):
+            time.sleep(0.1)
+        assert not _running(agent)
+    finally:
+        if _running(agent):
+            os.kill(agent, signal.SIGKILL)
+
+
+def _running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
