@@ -156,7 +156,7 @@ def notebook_status(name: str, *, workspace=None) -> dict:
 
     ws = workspace_of(workspace)
     state = local.status(ws, name)
-    remote = get_backend(dict(state.get("compute") or {}), ws.root).notebook_status(state, workspace=ws)
+    remote = get_backend(_trusted_compute(state, ws), ws.root).notebook_status(state, workspace=ws)
     if remote is not None:
         state["idle"] = remote
         if remote.get("gone"):
@@ -171,11 +171,22 @@ def notebook_stop(name: str, *, workspace=None) -> dict:
 
     ws = workspace_of(workspace)
     state = local.known(ws, name)  # a clear error for an unknown name
-    get_backend(dict(state.get("compute") or {"_target_": "mlws.compute.local.LocalBackend"}), ws.root).notebook_down(
-        state, workspace=ws
-    )
+    compute = _trusted_compute(state, ws) or {"_target_": "mlws.compute.local.LocalBackend"}
+    get_backend(compute, ws.root).notebook_down(state, workspace=ws)
     local.forget(ws, name)
     return {k: v for k, v in state.items() if k != "token"}
+
+
+def _trusted_compute(state: dict, ws) -> dict:
+    """The state's compute node, if its backend is mlws's or the workspace's own (a planted state
+    file must not get code imported)."""
+    from ..compute.trusted import compute_error
+    from ..errors import MlwsError
+
+    why = compute_error(state.get("compute"), ws.root)
+    if why:
+        raise MlwsError(f"notebook {state.get('name')!r}: its state file is not one mlws wrote ({why})")
+    return dict(state.get("compute") or {})
 
 
 def _link(state: dict) -> str:

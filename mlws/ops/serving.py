@@ -153,8 +153,9 @@ def _servers(ws: Workspace) -> dict[int, tuple[Path, dict]]:
     backend's other files (args, logs), unreadable, planted or damaged ones are not servers."""
     import re
 
+    from ..compute.trusted import compute_error
     from ..serving.server import state_dir
-    from ..serving.state_files import compute_error, shape_error, warn_once
+    from ..serving.state_files import shape_error, warn_once
 
     folder = state_dir(ws.root)
     out = {}

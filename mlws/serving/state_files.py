@@ -1,8 +1,8 @@
 """Reading a server's or notebook's state file as untrusted input: a branch can force-add files
 under .mlws/, so a state file is believed only if mlws could have written it (a regular file of
-this user, mode 0600: git never checks one out so), its fields have the shapes mlws writes, its
-backend is one mlws ships or the workspace's own conf/compute names, and its process is the one
-mlws started (pid, start time and command line) before anything signals it."""
+this user, mode 0600: git never checks one out so), its fields have the shapes mlws writes, and
+its process is the one mlws started (pid, start time and command line) before anything signals
+it. Its backend is checked by mlws.compute.trusted before it is built."""
 
 from __future__ import annotations
 
@@ -66,42 +66,6 @@ def shape_error(state: dict, *, required: Iterable[str] = ()) -> str | None:
             return f"its {key!r} is not text"
     if "compute" in state and state["compute"] is not None and not isinstance(state["compute"], dict):
         return "its compute is not a mapping"
-    return None
-
-
-def known_targets(workspace_root: Path) -> set[str]:
-    """Backends a state file may name: mlws's own, and those the workspace's conf/compute/*.yaml
-    names (read as text, nothing imported)."""
-    import yaml
-
-    from ..compute import LEGACY_TARGETS
-
-    out = set(LEGACY_TARGETS.values())
-    packaged = Path(__file__).resolve().parent.parent / "conf" / "compute"
-    for folder in (packaged, Path(workspace_root) / "conf" / "compute"):
-        for f in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-            try:
-                node = yaml.safe_load(f.read_text())
-            except (OSError, yaml.YAMLError):
-                continue
-            if isinstance(node, dict) and isinstance(node.get("_target_"), str):
-                out.add(node["_target_"])
-    return out
-
-
-def compute_error(compute: Any, workspace_root: Path) -> str | None:
-    """Why a recorded compute node may not be built; None when its backend is a known one."""
-    from ..compute import LEGACY_TARGETS
-
-    if compute is None:
-        return None
-    if not isinstance(compute, dict):
-        return "its compute is not a mapping"
-    target = compute.get("_target_")
-    if target is None:
-        return None if str(compute.get("backend", "local")) in LEGACY_TARGETS else "its backend is unknown"
-    if not isinstance(target, str) or target not in known_targets(workspace_root):
-        return f"its compute._target_ {str(target)[:80]!r} is neither mlws's nor in conf/compute"
     return None
 
 
