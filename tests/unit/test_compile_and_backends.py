@@ -288,14 +288,16 @@ def test_the_nodes_torch_follows_the_accelerator(compute, index):
         "setup"
     ]
     lines = setup.splitlines()
-    torch_line = "pip install torch==2.13.0" + (f" --index-url {index}" if index else "")
-    # torch first, then a constraints file pinning it (and mlws) for everything after, the laptop's own
-    # mlws without its dependencies, then the task's share of them and the project's requirements
-    assert lines[1].startswith("if python -c ") and lines[1].endswith(
+    torch_line = "mlws_pip install torch==2.13.0" + (f" --index-url {index}" if index else "")
+    # the installer (uv where the node has SkyPilot's, else pip), torch, then a constraints file pinning
+    # it (and mlws) for everything after, the laptop's own mlws without its dependencies, then the
+    # task's share of them and the project's requirements
+    assert lines[1].startswith("mlws_pip_conf() {")
+    assert lines[2].startswith("if python -c ") and lines[2].endswith(
         f"; else {torch_line}; fi"
     )  # kept if on the image
-    assert lines[2].startswith("MLWS_CONSTRAINTS=$(mktemp)")
-    assert lines[3] == "pip install /mlws/dist/mlws-0.1.0-py3-none-any.whl --no-deps"
+    assert lines[3].startswith("MLWS_CONSTRAINTS=$(mktemp)")
+    assert lines[4] == "mlws_pip install /mlws/dist/mlws-0.1.0-py3-none-any.whl --no-deps"
     assert "pip install mlws;" not in setup and "pip install -e ." not in setup
 
 
@@ -307,12 +309,12 @@ def test_a_hung_setup_is_cut_off(tmp_path):
 
     def setup(commands):
         # the node's own installs are not run here: only the setup's shape and the user's commands
-        return compile_task(spec(setup_timeout_minutes=30, setup=commands))["setup"].replace("pip install", "true")
+        return compile_task(spec(setup_timeout_minutes=30, setup=commands))["setup"].replace("mlws_pip install", "true")
 
     script = setup(["echo ${HOME:+home-set}"])
     assert script.startswith("set -e\ntimeout 30m bash -e -c ") and script.rstrip().endswith("</dev/null")
     ran = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=20)
-    assert ran.returncode == 0 and ran.stdout.strip() == "home-set"
+    assert ran.returncode == 0 and ran.stdout.splitlines()[-1] == "home-set"
     hung = setup(["sleep 30"]).replace("timeout 30m", "timeout 1s")
     assert subprocess.run(["bash", "-c", hung], cwd=tmp_path, capture_output=True, timeout=20).returncode == 124
     # a command that reads stdin does not swallow the rest of the setup
