@@ -99,22 +99,27 @@ class Backend(ABC):
 
         return copy_local(Path(self.artifact_root(record)), path, Path(dest))
 
-    def resumable(self, record: dict) -> Path:
+    def resumable(self, record: dict) -> Path | str:
         """`mlws resume`: the run directory a killed or stopped run carries on in (its last.ckpt is
-        under checkpoints/), or MlwsError saying why it cannot carry on from here. The default is a
-        run that was a process of this machine (the local backend's); a backend with jobs elsewhere
-        overrides this and `resume`."""
+        under checkpoints/; a URL where the backend keeps it elsewhere, a bucket), or MlwsError saying
+        why it cannot carry on from here. The default is a run that was a process of this machine (the
+        local backend's); a backend with jobs elsewhere overrides this, `last_checkpoint` and `resume`."""
         import socket
 
         run_id = record["id"]
         if (record.get("artifacts") or {}).get("compute") or not record.get("pid"):  # a remote backend's job
             raise MlwsError(
-                f"run {run_id} ran on {record.get('backend')!r}, which cannot carry runs on with mlws resume "
-                "(a cloud run resumes from its last checkpoint after a preemption by itself)"
+                f"run {run_id} ran on {record.get('backend')!r}, which cannot carry runs on with mlws resume"
             )
         if record.get("host") and record["host"] != socket.gethostname():
             raise MlwsError(f"run {run_id} ran on host {record['host']!r}: resume it there")
         return Path(record.get("run_dir") or "")
+
+    def last_checkpoint(self, record: dict, run_dir: Path | str) -> Path | str | None:
+        """The last.ckpt in the run directory `resumable` gave (a path here; a URL for a backend that
+        keeps run directories elsewhere, checked there), or None: it has none."""
+        last = Path(run_dir) / "checkpoints" / "last.ckpt"
+        return last if last.is_file() else None
 
     def resume(self, record: dict, spec_path: Path, *, detach: bool, prepared: dict | None = None) -> Submission:
         """Start the worker again for a run `resumable` accepted: it finds last.ckpt in the run

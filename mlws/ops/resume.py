@@ -64,9 +64,10 @@ def _config_changes(ws, record: dict) -> list[str]:
     return ["config: " + "; ".join(lines[:3]) + more]
 
 
-def check_resumable(backend, record: dict, runs_dir: Path) -> tuple[Path, Path]:
-    """(the run's spec.json, its last.ckpt), or an MlwsError saying why this run cannot carry on.
-    Where the run's files are and whether it can carry on there is its backend's to say."""
+def check_resumable(backend, record: dict, runs_dir: Path) -> tuple[Path, Path | str]:
+    """(the run's spec.json, its last.ckpt: a path, or a URL in a bucket), or an MlwsError saying why
+    this run cannot carry on. Where the run's files are and whether it can carry on there is its
+    backend's to say."""
     run_id, status = record["id"], record["status"]
     if status == "running":
         raise MlwsError(f"run {run_id} is running: nothing to resume (mlws stop {run_id} stops it)")
@@ -74,14 +75,16 @@ def check_resumable(backend, record: dict, runs_dir: Path) -> tuple[Path, Path]:
         raise MlwsError(f"run {run_id} {status}: nothing to resume (mlws rerun {run_id} runs it again)")
     run_dir = backend.resumable(record)
     # the frozen spec is in the workspace's runs/N (a backend's storage may hold the rest)
-    specs = [run_dir / "spec.json", runs_dir / str(run_id) / "spec.json"]
+    specs = [run_dir / "spec.json"] if isinstance(run_dir, Path) else []
+    specs.append(runs_dir / str(run_id) / "spec.json")
     spec_path = next((p for p in specs if p.is_file()), None)
-    last = run_dir / "checkpoints" / "last.ckpt"
     if spec_path is None:
-        raise MlwsError(f"run {run_id} has no spec.json in {run_dir}: it cannot carry on")
-    if not last.is_file():
+        raise MlwsError(f"run {run_id} has no spec.json in {specs[0].parent}: it cannot carry on")
+    last = backend.last_checkpoint(record, run_dir)
+    if last is None:
+        where = f"{str(run_dir).rstrip('/')}/checkpoints/last.ckpt"
         raise MlwsError(
-            f"run {run_id} has no last checkpoint ({last}): nothing to resume from; mlws rerun {run_id} starts it again"
+            f"run {run_id} has no last checkpoint ({where}): nothing to resume from; mlws rerun {run_id} starts it again"
         )
     return spec_path, last
 
@@ -109,7 +112,8 @@ def resume(run_id: int, *, force: bool = False, detach: bool = False, workspace=
         )
     spec = RunSpec.read(spec_path)
     prepared = backend.prepare(spec)
-    note = resume_note(last.parent.parent, last)
+    # a checkpoint in a bucket is not downloaded to say where it carries on: the node reads it
+    note = resume_note(last.parent.parent, last) if isinstance(last, Path) else f"carries on from {last} on the node"
     print(f"run {run_id}: {note}", file=sys.stderr, flush=True)
     history = list((record.get("artifacts") or {}).get("resumes") or [])
     history.append(
