@@ -65,6 +65,13 @@ def copy_from_bucket(run_url: str, path: str, dest) -> dict:
     return {"files": 1, "bytes": size, "dest": str(target)}
 
 
+def in_bucket(url: str) -> bool:
+    """Whether URL (a key in a bucket) is there, asked of the bucket's SDK; BucketUnreachable when
+    the bucket cannot say. A listing, not a download: a checkpoint may be gigabytes."""
+    scheme, host, bucket, key = parse(url)
+    return any(name == key for name, _ in _store(scheme, host).list(bucket, key))
+
+
 def upload_to_bucket(source, url: str) -> None:
     """A file to URL (a key in a bucket)."""
     scheme, host, bucket, key = parse(url)

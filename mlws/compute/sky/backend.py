@@ -260,6 +260,28 @@ class SkyBackend(Backend):
 
         return copy_from_bucket(self.artifact_root(record), path, dest)
 
+    def resumable(self, record: dict) -> str:
+        """`mlws resume`: a run whose folder is in compute.bucket carries on there (resuming.py)."""
+        from .resuming import has_bucket, not_still_running
+
+        has_bucket(record)
+        not_still_running(record, _handle(record))
+        return self.artifact_root(record).rstrip("/")
+
+    def last_checkpoint(self, record: dict, run_dir) -> str | None:
+        from .resuming import last_checkpoint
+
+        return last_checkpoint(str(run_dir))
+
+    def resume(self, record: dict, spec_path: Path, *, detach: bool, prepared: dict | None = None) -> Submission:
+        """A new job from the run's frozen spec: the same run id and run folder, so its worker finds
+        last.ckpt there as after a spot recovery. Recorded as `mlws train` records a launch."""
+        from ...spec import RunSpec
+        from .resuming import same_folder
+
+        same_folder(record, RunSpec.read(spec_path), self.artifact_root(record).rstrip("/"))
+        return self.submit(spec_path, detach=detach, prepared=prepared)
+
     serve_host = "0.0.0.0"  # public on the VM: its port is opened, so a token is generated
 
     def serve(self, record: dict, args: dict, *, workspace, dry_run: bool = False, **_) -> dict:

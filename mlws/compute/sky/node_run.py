@@ -78,16 +78,17 @@ def _record_stopped(run_dir: Path, reason: str) -> None:
     print(f"{RESULT_MARKER}{json.dumps(outcome, default=str)}", flush=True)
 
 
-def bill_recovery_gap(run_dir: Path, now: float | None = None) -> float:
+def bill_recovery_gap(run_dir: Path, now: float | None = None, launched_at: float | None = None) -> float:
     """A resumed job (spot recovery, a transient retry): the time since the cost ledger was last saved
     (the preemption, a new VM, its setup) was billed but counted by nobody. Added to the ledger before
-    the worker's cost guard reads it; returns the seconds added."""
+    the worker's cost guard reads it; returns the seconds added. A job `mlws resume` launched counts
+    from its own launch (`launched_at`), not the save: the time the run lay failed or stopped cost nothing."""
     from ...fileio import write_atomic
 
     ledger = run_dir / "spend.json"
     try:
         data = json.loads(ledger.read_text())
-        gap = max(0.0, (now or time.time()) - ledger.stat().st_mtime)
+        gap = max(0.0, (now or time.time()) - max(ledger.stat().st_mtime, launched_at or 0.0))
         data["billed_seconds"] = round(float(data["billed_seconds"]) + gap, 1)
     except (OSError, ValueError, KeyError, TypeError):
         return 0.0
@@ -127,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     limit = limit_seconds(spec_path)
     run_dir = Path(node_env.run_dir(".")).resolve()
     if _rank_zero():
-        bill_recovery_gap(run_dir)
+        billing = node_env.billing()
+        bill_recovery_gap(run_dir, launched_at=billing[1] if billing else None)
     fd, mark = tempfile.mkstemp(prefix="mlws-transient-")
     os.close(fd)
     os.unlink(mark)
