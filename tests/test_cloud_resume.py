@@ -66,6 +66,7 @@ def test_loopback_s3_and_recorded_skypilot_api_resume_launches_one_job_into_the_
     # what the node's bucket mount wrote back before the VM went (the laptop only asks whether it is there)
     (tmp_path / "node" / "checkpoints").mkdir(parents=True)
     (tmp_path / "node" / "checkpoints" / "last.ckpt").write_bytes(b"a checkpoint")
+    (tmp_path / "node" / "result.json").write_text(json.dumps({"id": 1, "status": "failed", "error": "killed"}))
     s3.put_folder(tmp_path / "node", "team-bucket", url.split("team-bucket/", 1)[1])
 
     # SkyPilot still runs (or recovers) its job: two jobs must not write one folder
@@ -95,6 +96,15 @@ def test_loopback_s3_and_recorded_skypilot_api_resume_launches_one_job_into_the_
     assert again["artifacts"]["compute"]["job_id"] == 7 and again["artifacts"]["bucket_run"] == url
     (entry,) = again["artifacts"]["resumes"]
     assert entry["from"] == "failed" and entry["forced"] is False and url in entry["note"]
+
+    # the earlier job's outcome is set aside: the new job's end is its own, not the old result.json's
+    done = sky_mlws(
+        ws, env, tmp_path, "runs", "--json", "--refresh", record=tmp_path / "r3.json", job_status="SUCCEEDED"
+    )
+    (listed,) = json.loads(done.stdout)
+    assert listed["status"] == "succeeded", done.stderr[-2000:]
+    kept = s3.client().get_object(Bucket="team-bucket", Key=f"{url.split('team-bucket/', 1)[1]}/result.json")
+    assert json.loads(kept["Body"].read())["earlier"]["error"] == "killed"
 
 
 def test_recorded_skypilot_api_a_run_without_a_bucket_is_refused_in_one_line(ws, env, tmp_path):

@@ -277,9 +277,11 @@ class SkyBackend(Backend):
         """A new job from the run's frozen spec: the same run id and run folder, so its worker finds
         last.ckpt there as after a spot recovery. Recorded as `mlws train` records a launch."""
         from ...spec import RunSpec
-        from .resuming import same_folder
+        from .resuming import same_folder, set_aside_outcome
 
-        same_folder(record, RunSpec.read(spec_path), self.artifact_root(record).rstrip("/"))
+        run_url = self.artifact_root(record).rstrip("/")
+        same_folder(record, RunSpec.read(spec_path), run_url)
+        set_aside_outcome(run_url)
         return self.submit(spec_path, detach=detach, prepared=prepared)
 
     serve_host = "0.0.0.0"  # public on the VM: its port is opened, so a token is generated

@@ -63,3 +63,23 @@ def same_folder(record: dict, spec, run_url: str) -> None:
             f"run {record['id']}'s spec.json launches run {spec.run_id} into {target}, not its run folder "
             f"{run_url}: it cannot carry on there"
         )
+
+
+def set_aside_outcome(run_url: str) -> None:
+    """The earlier job's result.json would be read as the new job's outcome if that ended before its
+    worker wrote one (a failed setup, a cancel): replaced by one that is no outcome, keeping the old."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from .artifacts import NotInBucket, copy_from_bucket, upload_to_bucket
+
+    with tempfile.TemporaryDirectory(prefix="mlws-resume-") as tmp:
+        path = Path(tmp) / "result.json"
+        try:
+            copy_from_bucket(run_url, "result.json", path)
+            earlier = json.loads(path.read_text())
+        except (NotInBucket, ValueError):
+            earlier = None
+        path.write_text(json.dumps({"status": "resumed", "earlier": earlier}, indent=2))
+        upload_to_bucket(path, f"{run_url}/result.json")
