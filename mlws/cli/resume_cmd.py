@@ -1,6 +1,6 @@
-"""mlws resume RUN [--force] [--detach]: a killed or stopped run (local, or a Ray job) carries on from
-its last.ckpt, as the same run (id, run directory, W&B run); refused when its code, config or data
-changed since, or when its backend cannot carry it on (Backend.resumable)."""
+"""mlws resume RUN [--force] [--detach]: a killed or stopped run (local, a Ray job, or a cloud job with
+compute.bucket) carries on from its last.ckpt, as the same run (id, run directory, W&B run); refused
+when its code, config or data changed since, or when its backend cannot carry it on (Backend.resumable)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """mlws resume RUN: a run that was killed (recorded `failed`) or stopped carries on from its
 last.ckpt, as the same run: the same id, run directory, config and W&B run. Where it carries on is its
 backend's to say (`Backend.resumable`, `Backend.resume`): a local run in a process here, a Ray run as
-a new job writing into the same run directory.
+a new job writing into the same run directory, a cloud run as a new SkyPilot job into its bucket folder.
 
 Refused, with the reason, when the run cannot carry on (running, finished, no last.ckpt, a backend
 that cannot) or when what it was trained with changed since: the code (git commit, uncommitted patch),
