@@ -138,3 +138,20 @@ def test_a_job_mlws_resume_launched_bills_from_its_launch_not_from_the_last_save
     # mlws resume launched it 90 s ago, a day after the save: 90 s of provisioning and setup
     assert bill_recovery_gap(tmp_path, now=saved + 86_400, launched_at=saved + 86_310) == pytest.approx(90)
     assert json.loads(ledger.read_text())["billed_seconds"] == pytest.approx(100 + 60 + 90)
+
+
+def test_a_spec_that_would_launch_elsewhere_than_the_run_folder_is_refused():
+    """The frozen spec must point the job at the folder whose last.ckpt it carries on from: another run's
+    spec (another number or unique id, as after `make clean`) would start it from scratch elsewhere."""
+    from mlws.compute.sky.resuming import same_folder
+    from mlws.errors import MlwsError
+    from mlws.spec import RunSpec
+
+    spec = RunSpec(None, (), {"compute": {"bucket": BUCKET}}, "/ws", "train", "now", run_id=3, uid="ab" * 8)
+    record = {"id": 3}
+    same_folder(record, spec, f"{BUCKET}/runs/3-{'ab' * 8}")  # its own folder: carries on
+    for url in (f"{BUCKET}/runs/3-{'cd' * 8}", f"{BUCKET}/runs/4-{'ab' * 8}"):
+        with pytest.raises(MlwsError, match=f"not its run folder {url}: it cannot carry on there"):
+            same_folder(record, spec, url)
+    with pytest.raises(MlwsError, match="launches run 3 into None"):
+        same_folder(record, RunSpec(None, (), {"compute": {}}, "/ws", "train", "now", run_id=3), url)
