@@ -50,13 +50,15 @@ from .ops.runs import (
     train,
     watch,
 )
-from .ops.serving import serve, serve_export, serve_list, serve_remote, serve_stop
+from .ops.serving import serve as _serve
+from .ops.serving import serve_export, serve_list, serve_remote, serve_stop
 from .ops.sweeps import count_sweeps, sweep
 from .ops.sweeps import resume as resume_sweep
 from .ops.sweeps import sweeps as list_sweeps  # `mlws.sweeps` is the subpackage's name
 from .ops.sweeps import view as sweep_view
 
 # what needs an extra says so first, in one line, whether called from the CLI or from Python
+serve = _needs("serve", "mlws serve")(_serve)  # the server's app (and its args) are built here first
 notebook = _needs("notebook", "mlws notebook")(_notebook)
 runs_frame = _needs("notebook", "mlws.runs_frame")(_runs_frame)
 

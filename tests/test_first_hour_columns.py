@@ -171,6 +171,7 @@ def test_notebook_list_has_a_header(ws, env, term):
             }
         )
     )
+    (folder / "state.json").chmod(0o600)  # as mlws writes it: a state file anyone else could write is ignored
     lines = [line for line in lines_of(term(ws, "notebook", "list")) if line]
     assert lines[0].split() == ["name", "backend", "link"]
     assert lines[1].split() == ["sky", "sky", f"http://203.0.113.7:8888/lab?token={token}"]

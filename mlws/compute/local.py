@@ -58,7 +58,7 @@ class LocalBackend(Backend):
         (mlws/serving/detached.py)."""
         from ..extras import require
 
-        require("serve", "mlws serve")  # Ray Serve runs here; a cloud backend needs only its own extra
+        require("serve", "mlws serve")  # Ray Serve runs here (also when the backend is called directly)
         from ..serving import detached
         from ..serving.server import port_free, serve_forever
 
