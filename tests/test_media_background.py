@@ -42,7 +42,7 @@ def test_a_stopped_run_with_media_views_ends_promptly_with_whole_images_in_wandb
         proc = subprocess.Popen(
             [sys.executable, "-m", "mlws.cli.main", "train", *LONG],
             cwd=ws,
-            env=env,
+            env={**env, "MLWS_MEDIA_DRAW": "background"},  # auto draws in-process on a machine of 2 cores
             stdout=f,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

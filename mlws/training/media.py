@@ -19,7 +19,7 @@ import torch
 
 from .flavour import Hooks
 from .media_draw import figure_to_array, new_figure
-from .media_worker import BackgroundRenderer
+from .media_worker import new_renderer
 
 __all__ = ["MediaCallback", "Drawing", "Predictions", "figure_to_array", "new_figure"]
 
@@ -76,7 +76,7 @@ class MediaOutbox:
     END_GRACE_S = 600.0  # a run that ends normally waits for all of them
 
     def __init__(self):
-        self.renderer = BackgroundRenderer()
+        self.renderer = new_renderer()  # a drawing process where the run has a core to spare
         self.reported: set[str] = set()
 
     def submit(self, trainer, name: str, drawing: Drawing) -> None:

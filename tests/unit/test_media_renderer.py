@@ -93,6 +93,7 @@ class SlowView(MediaCallback):
 def test_the_training_thread_does_not_wait_for_a_drawing(tmp_path, views, monkeypatch):
     import mlws.training.media as media
 
+    monkeypatch.setenv("MLWS_MEDIA_DRAW", "background")  # auto draws in-process on 2 cores
     monkeypatch.setattr(media, "_OUTBOX", MediaOutbox())
     monkeypatch.setattr(media, "validation_predictions", lambda trainer, pl_module: None)
     logged, scalars = [], []
@@ -132,3 +133,28 @@ def test_the_renderer_child_ignores_the_run_process_group(tmp_path):
     assert child is not None and os.getpgid(child.pid) != os.getpgid(0)
     renderer.close(timeout=60)
     assert child.poll() is not None and (tmp_path / "a.png").is_file()
+
+
+def test_the_drawing_process_is_used_only_where_a_core_is_spare(monkeypatch, tmp_path):
+    """Auto: in-process on 2 cores or fewer (a drawing process would take a core from training);
+    MLWS_MEDIA_DRAW chooses either way. In-process drawings keep the contract: in order, errors kept."""
+    from mlws.training import media_worker
+
+    monkeypatch.setattr(media_worker.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.delenv("MLWS_MEDIA_DRAW", raising=False)
+    assert isinstance(media_worker.new_renderer(), media_worker.InlineRenderer)
+    monkeypatch.setattr(media_worker.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    assert media_worker.spare_cores()
+    monkeypatch.setenv("MLWS_MEDIA_DRAW", "inline")
+    assert not media_worker.spare_cores()
+    monkeypatch.setenv("MLWS_MEDIA_DRAW", "background")
+    assert media_worker.spare_cores()
+
+    inline = media_worker.InlineRenderer()
+    inline.submit(
+        "a", "mlws.training.media_draw:as_is", {"image": np.zeros((4, 5, 3), np.uint8)}, str(tmp_path / "a.png")
+    )
+    inline.submit("b", "mlws.training.media_draw:no_such_drawing", {}, str(tmp_path / "b.png"))
+    done = inline.close(1.0)
+    assert [d.tag for d in done] == ["a", "b"] and done[0].error is None and "no_such_drawing" in done[1].error
+    assert (tmp_path / "a.png").is_file() and not (tmp_path / "b.png").exists()
