@@ -154,14 +154,7 @@ class InlineRenderer:
         self.exited: str | None = None
 
     def submit(self, tag, function: str, arguments: dict, path: str) -> None:
-        from .media_draw import save_png
-
-        try:
-            save_png(_resolve(function)(**arguments), path)
-            error = None
-        except Exception as e:  # reported by the outbox once; the next drawing still runs
-            error = f"{type(e).__name__}: {e}"
-        self._done.append(Done(tag, path, error))
+        self._done.append(Done(tag, path, draw(function, arguments, path)))
 
     def finished(self) -> list[Done]:
         done, self._done = self._done, []
@@ -196,21 +189,27 @@ def _resolve(function: str):
     return getattr(importlib.import_module(module), name)
 
 
-def serve(requests, replies) -> None:
-    """The child: draw each request in order until EOF."""
+def draw(function: str, arguments: dict, path: str) -> str | None:
+    """Draw one image and write its PNG; None, or why not (reported by the trainer, once a view; the
+    next drawing still runs)."""
     from .media_draw import save_png
 
+    try:
+        save_png(_resolve(function)(**arguments), path)
+        return None
+    except Exception as e:
+        return f"{type(e).__name__}: {e}"
+
+
+def serve(requests, replies) -> None:
+    """The child: draw each request in order until EOF."""
     sys.path[:] = pickle.load(requests)
     while True:
         try:
             job_id, function, arguments, path = pickle.load(requests)
         except EOFError:
             return
-        try:
-            save_png(_resolve(function)(**arguments), path)
-            error = None
-        except Exception as e:  # reported by the trainer; the next drawing still runs
-            error = f"{type(e).__name__}: {e}"
+        error = draw(function, arguments, path)
         pickle.dump((job_id, error), replies, protocol=pickle.HIGHEST_PROTOCOL)
         replies.flush()
 
