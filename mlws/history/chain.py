@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from ..monitor.data_seen import data_record, data_text
 from .diff import change_lines, config_diff, data_diff, data_line, delta
 
@@ -12,19 +15,19 @@ def metric_mode(metric: str) -> str:
     return "min" if any(word in metric.lower() for word in LOWER_IS_BETTER) else "max"
 
 
-def key_metric(record: dict) -> str | None:
+def key_metric(record: Mapping[str, Any]) -> str | None:
     from ..keymetric import monitor_of
 
     return monitor_of(record)["metric"]
 
 
-def _data_change(previous: dict | None, record: dict) -> list[str]:
+def _data_change(previous: Mapping[str, Any] | None, record: Mapping[str, Any]) -> list[str]:
     """`data: changed (…)` when the step's data fingerprint differs from its parent's: a change too."""
     data = data_diff(previous, record) if previous else {"changed": False}
     return [data_line({"data": data})] if data["changed"] else []
 
 
-def steps(records: list[dict], metric: str | None = None) -> list[dict]:
+def steps(records: Sequence[Mapping[str, Any]], metric: str | None = None) -> list[dict]:
     """One step per record (root first), each against the one before it (its parent)."""
     out, previous = [], None
     for record in records:

@@ -4,6 +4,8 @@ cheapest runs for each level of the metric (a run is on it when no cheaper run d
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 def frontier(points: list[tuple[int, float, float]], mode: str) -> list[tuple[int, float, float]]:
@@ -16,7 +18,9 @@ def frontier(points: list[tuple[int, float, float]], mode: str) -> list[tuple[in
     return kept
 
 
-def priced_points(runs: list[dict], costs: dict[int, dict], metric: str) -> list[tuple[int, float, float]]:
+def priced_points(
+    runs: Sequence[Mapping[str, Any]], costs: dict[int, dict], metric: str
+) -> list[tuple[int, float, float]]:
     """Runs with a price (usd > 0) and a numeric key metric."""
     out = []
     for run in runs:
@@ -29,7 +33,7 @@ def priced_points(runs: list[dict], costs: dict[int, dict], metric: str) -> list
 
 def cost_figure(
     go,
-    runs: list[dict],
+    runs: Sequence[Mapping[str, Any]],
     costs: dict[int, dict],
     metric: str,
     mode: str,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ..flatten import flatten
 
 
-def config_diff(a: dict, b: dict) -> dict:
+def config_diff(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> dict:
     """{"changed": {key: [a, b]}, "added": {key: b}, "removed": {key: a}} over flattened configs."""
     fa, fb = flatten(a or {}), flatten(b or {})
     return {
@@ -19,12 +22,12 @@ def change_count(diff: dict, ignore: tuple[str, ...] = ("description",)) -> int:
     return sum(1 for part in diff.values() for k in part if k not in ignore)
 
 
-def metric_diff(a: dict, b: dict) -> dict:
+def metric_diff(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> dict:
     a, b = a or {}, b or {}
     return {k: [a.get(k), b.get(k)] for k in sorted(a.keys() | b.keys())}
 
 
-def code_diff(a: dict, b: dict) -> dict:
+def code_diff(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict:
     ga, gb = a.get("git") or {}, b.get("git") or {}
     return {
         "commit": [ga.get("commit"), gb.get("commit")],
@@ -34,14 +37,14 @@ def code_diff(a: dict, b: dict) -> dict:
     }
 
 
-def data_diff(a: dict, b: dict) -> dict:
+def data_diff(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict:
     """The runs' data fingerprints (artifacts["data"]["digest"], None where not fingerprinted) and
     whether they differ: a changed fingerprint is a change, like a config key's."""
     digests = [((r.get("artifacts") or {}).get("data") or {}).get("digest") for r in (a, b)]
     return {"fingerprints": digests, "changed": None not in digests and digests[0] != digests[1]}
 
 
-def run_diff(a: dict, b: dict) -> dict:
+def run_diff(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict:
     """The `mlws diff A B --json` contract; records need config, metrics, git and git_patch."""
     return {
         "runs": [a["id"], b["id"]],

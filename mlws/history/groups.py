@@ -5,9 +5,15 @@ comparison of two groups (or a group and a run). Reads records handed in; pure."
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 from ..keymetric import monitor_of
 from ..stats import compare, summarize, summary_text
 from ..stats.text import comparison_text
+
+if TYPE_CHECKING:
+    from ..registry import Registry, RunRecord
 
 SEED_KEY = "seed"
 
@@ -17,11 +23,11 @@ def is_group(sweep: dict | None) -> bool:
     return bool(sweep) and list((sweep.get("space") or {}).keys()) == [SEED_KEY]
 
 
-def group_ids(registry) -> set[int]:
+def group_ids(registry: Registry) -> set[int]:
     return {s["id"] for s in registry.sweeps.list() if is_group(s)}
 
 
-def values(runs: list[dict], metric: str | None) -> list[float]:
+def values(runs: Sequence[Mapping[str, Any]], metric: str | None) -> list[float]:
     """The metric of each succeeded run (a failed or running replicate has none)."""
     out = []
     for r in runs:
@@ -31,7 +37,7 @@ def values(runs: list[dict], metric: str | None) -> list[float]:
     return out
 
 
-def summary(group_id: int | None, runs: list[dict], metric: str | None = None) -> dict:
+def summary(group_id: int | None, runs: Sequence[Mapping[str, Any]], metric: str | None = None) -> dict:
     """{group, runs, metric, mode, values, n, mean, sd, low, high, confidence, text} of a group (or of
     one run: group None). The metric is the runs' own monitor.metric unless one is named."""
     monitor = monitor_of(runs[0]) if runs else {"metric": None, "mode": "max"}
@@ -59,11 +65,11 @@ def comparison(a: dict, b: dict) -> dict | None:
     return c.as_dict() | {"metric": b["metric"], "better": better, "text": comparison_text(c)}
 
 
-def group_runs(registry, group_id: int) -> list[dict]:
+def group_runs(registry: Registry, group_id: int) -> list[RunRecord]:
     return registry.list(sweep_id=int(group_id))
 
 
-def group_of(registry, record: dict, groups: set[int] | None = None) -> int | None:
+def group_of(registry: Registry, record: Mapping[str, Any], groups: set[int] | None = None) -> int | None:
     """The replicate group a run belongs to, if any."""
     sweep_id = record.get("sweep_id")
     if sweep_id is None:
@@ -72,7 +78,7 @@ def group_of(registry, record: dict, groups: set[int] | None = None) -> int | No
     return sweep_id if sweep_id in groups else None
 
 
-def side(registry, record: dict, groups: set[int] | None = None) -> dict:
+def side(registry: Registry, record: Mapping[str, Any], groups: set[int] | None = None) -> dict:
     """A run's side of a comparison: its whole replicate group's summary, or the run alone."""
     g = group_of(registry, record, groups)
     return summary(g, group_runs(registry, g) if g is not None else [record])

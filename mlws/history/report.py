@@ -8,8 +8,10 @@ graph keeps those runs and their ancestors, and the table lists every run."""
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from ..monitor.snapshot import read_jsonl
 
@@ -23,7 +25,7 @@ th{background:#f4f4f4;position:sticky;top:0}.succeeded{color:#197a2e}.failed{col
 
 
 def build_report(
-    runs: list[dict],
+    runs: Sequence[Mapping[str, Any]],
     chain: list[dict],
     curves: dict[int, list[dict]],
     metric: str,
@@ -109,7 +111,9 @@ def run_colours(ids) -> dict[int, str]:
     return out
 
 
-def curve_ids(runs: list[dict], chain: list[dict], metric: str, mode: str, n: int = TOP_N) -> list[int]:
+def curve_ids(
+    runs: Sequence[Mapping[str, Any]], chain: list[dict], metric: str, mode: str, n: int = TOP_N
+) -> list[int]:
     """The runs whose curves are drawn: the chain's last 8 steps, then the n best runs besides."""
     ids = [s["id"] for s in chain][-8:]
     scored = [
@@ -121,7 +125,9 @@ def curve_ids(runs: list[dict], chain: list[dict], metric: str, mode: str, n: in
     return ids + [r["id"] for r in scored if r["id"] not in ids][:n]
 
 
-def graph_runs(runs: list[dict], colours: dict[int, str], limit: int = GRAPH_LIMIT) -> list[dict]:
+def graph_runs(
+    runs: Sequence[Mapping[str, Any]], colours: dict[int, str], limit: int = GRAPH_LIMIT
+) -> Sequence[Mapping[str, Any]]:
     """Every run when there are few; else the coloured runs and their ancestors, in registry order."""
     if len(runs) <= limit:
         return runs
@@ -212,7 +218,7 @@ def _curves_figure(go, curves, runs, keys: list[str], colours: dict[int, str] | 
     return fig
 
 
-def chain_depths(runs: list[dict]) -> dict[int, int]:
+def chain_depths(runs: Sequence[Mapping[str, Any]]) -> dict[int, int]:
     """{id: steps from its root}; a parent may be newer than its child (re-linked lineage)."""
     parent_of = {r["id"]: r.get("parent_id") for r in runs}
     depth: dict[int, int] = {}
@@ -275,7 +281,7 @@ def _graph_figure(go, runs, metric, colours=None):
     return fig
 
 
-def _table(runs: list[dict], metric: str, loss: str | None) -> str:
+def _table(runs: Sequence[Mapping[str, Any]], metric: str, loss: str | None) -> str:
     head = (
         "<tr><th>id</th><th>experiment</th><th>status</th><th>%s</th><th>%s</th><th>parent</th>"
         "<th>labels</th><th>overrides</th><th>note</th><th>created</th></tr>"
@@ -295,7 +301,7 @@ def _table(runs: list[dict], metric: str, loss: str | None) -> str:
     return f"<div class='scroll'><table>{head}{''.join(rows)}</table></div>"
 
 
-def read_curves(runs: list[dict], ids: list[int]) -> dict[int, list[dict]]:
+def read_curves(runs: Sequence[Mapping[str, Any]], ids: list[int]) -> dict[int, list[dict]]:
     by_id = {r["id"]: r for r in runs}
     return {
         i: read_jsonl(Path(by_id[i]["run_dir"]) / "metrics.jsonl")

@@ -4,12 +4,16 @@ the best trials' training curves, and the ranked table. Self-contained, like the
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
+from typing import Any
 
 from .report import CSS, _curves_figure, _fmt
 
 
-def build_sweep_report(view: dict, runs: list[dict], curves: dict[int, list[dict]], loss: str | None) -> str:
+def build_sweep_report(
+    view: dict, runs: Sequence[Mapping[str, Any]], curves: dict[int, list[dict]], loss: str | None
+) -> str:
     """view: ops.sweeps.view(); runs: the trials' run summaries; curves: {run id: metrics.jsonl rows}."""
     import plotly.graph_objects as go
     from plotly.offline import get_plotlyjs

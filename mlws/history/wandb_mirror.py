@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 
-def wandb_path(record: dict) -> str | None:
+
+def wandb_path(record: Mapping[str, Any]) -> str | None:
     w = (record.get("artifacts") or {}).get("wandb") or {}
     if w.get("mode") != "online" or not w.get("id"):
         return None
@@ -16,7 +19,7 @@ def merged_tags(current, add=(), remove=()) -> list[str]:
     return out + [t for t in add if t not in out]
 
 
-def mirror(record: dict, add_tags=(), remove_tags=(), notes: str | None = None, api_factory=None) -> bool:
+def mirror(record: Mapping[str, Any], add_tags=(), remove_tags=(), notes: str | None = None, api_factory=None) -> bool:
     """Merge label changes into the W&B run's tags / set its notes; False when offline or unreachable
     (the registry change stands either way)."""
     path = wandb_path(record)

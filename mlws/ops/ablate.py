@@ -16,11 +16,16 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..errors import MlwsError
 from ..flatten import flatten
 from .ablate_changes import _MISSING, IGNORED, _shown, step_changes  # noqa: F401 (step_changes: tests, callers)
 from .session import session, workspace_of
+
+if TYPE_CHECKING:
+    from ..registry import Registry, RunRecord
 
 
 def ablate(run_id: int, *, seeds: int = 3, groups=(), parallel: int = 1, workspace=None, out=None) -> dict:
@@ -38,7 +43,8 @@ def ablate(run_id: int, *, seeds: int = 3, groups=(), parallel: int = 1, workspa
         raise MlwsError(f"run {run_id} has no parent run: there is no lineage step to ablate (mlws lineage {run_id})")
     parent = registry.get(_step_parent(ws, run))
     changes = step_changes(parent["config"], run["config"], groups, _references(ws, parent, run))
-    metric, mode = (run.get("monitor") or {}).get("metric"), (run.get("monitor") or {}).get("mode") or "max"
+    monitor: Mapping[str, Any] = run.get("monitor") or {}
+    metric, mode = monitor.get("metric"), monitor.get("mode") or "max"
     if not metric:
         raise MlwsError(f"run {run_id} names no monitor.metric: nothing to ablate by")
     first = run["config"].get("seed")
@@ -112,7 +118,7 @@ def ablate(run_id: int, *, seeds: int = 3, groups=(), parallel: int = 1, workspa
     return report
 
 
-def _references(ws, parent: dict, run: dict) -> dict:
+def _references(ws, parent: Mapping[str, Any], run: Mapping[str, Any]) -> dict:
     """What each key of the parent's and the run's unresolved configs interpolates."""
     from .ablate_links import raw_flat, references
 
@@ -131,7 +137,7 @@ def _step_file(ws, run_id: int):
     return ws.state_dir / "ablations" / str(run_id) / "step.json"
 
 
-def _step_parent(ws, run: dict) -> int:
+def _step_parent(ws, run: Mapping[str, Any]) -> int:
     """The parent the first ablation of this run used: its variants are runs too, and a run recorded
     with extra overrides may choose one of them as its closest parent afterwards (mlws/history/parent.py)."""
     path = _step_file(ws, run["id"])
@@ -147,12 +153,14 @@ def _keep_step(ws, run_id: int, parent_id: int) -> None:
         path.write_text(json.dumps({"run": run_id, "parent": parent_id}))
 
 
-def plan_configs(ws, parent: dict, run: dict, changes: list[dict], seeds: list[int]) -> list[dict]:
+def plan_configs(
+    ws, parent: Mapping[str, Any], run: Mapping[str, Any], changes: list[dict], seeds: list[int]
+) -> list[dict[str, Any]]:
     """The configurations (parent, run, leave-one-out, add-one), each planned and checked."""
     from ..planning import plan
 
     every = {k: v for c in changes for k, v in c["_raw"].items()}
-    configs = [
+    configs: list[dict[str, Any]] = [
         {"name": "parent", "kind": "parent", "change": None, "key": "parent", "overrides": _own(parent)},
         {"name": "run", "kind": "run", "change": None, "key": "run", "overrides": _own(run)},
     ]
@@ -217,7 +225,7 @@ def _keys(changes, name) -> set:
     return next(set(c["_raw"]) for c in changes if c["change"] == name)
 
 
-def _own(record: dict) -> list[str]:
+def _own(record: Mapping[str, Any]) -> list[str]:
     return [o for o in record["overrides"] if o.lstrip("+~").split("=", 1)[0] != "seed"]
 
 
@@ -252,9 +260,10 @@ def _canonical(config: dict) -> str:
     return json.dumps({k: v for k, v in config.items() if k not in IGNORED}, sort_keys=True, default=str)
 
 
-def _reuse(registry, configs: list[dict]) -> dict:
+def _reuse(registry: Registry, configs: list[dict]) -> dict[tuple[str, Any], RunRecord]:
     """{(configuration name, seed): succeeded run} for runs whose effective config matches."""
-    wanted, by_config = {}, {}
+    wanted: dict[tuple[str, Any], RunRecord] = {}
+    by_config: dict[str, list[RunRecord]] = {}
     for r in registry.list(status="succeeded", with_config=True):
         if r.get("config"):
             by_config.setdefault(_canonical(r["config"]), []).append(r)

@@ -5,6 +5,7 @@ change. Found in the configs as composed before interpolations are resolved; the
 from __future__ import annotations
 
 import re
+from typing import Any, cast
 
 # `${a.b.c}`, also inside a resolver's arguments (`${mul:${a.b},2}`); not `${oc.env:X}` nor relative `${..x}`
 REFERENCE = re.compile(r"\$\{([A-Za-z_][\w-]*(?:\.[\w-]+)*)\}")
@@ -70,4 +71,4 @@ def raw_flat(ws, overrides: list[str]) -> dict:
     cfg = compose_raw(ws, overrides)
     with open_dict(cfg):
         del cfg["hydra"]
-    return flatten(OmegaConf.to_container(cfg, resolve=False))
+    return flatten(cast("dict[str, Any]", OmegaConf.to_container(cfg, resolve=False)))  # a DictConfig's: a dict

@@ -7,8 +7,13 @@ no succeeded run yet is trained (ablate.py reuses every succeeded run with the s
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..errors import MlwsError
+
+if TYPE_CHECKING:
+    from ..registry import Registry
 
 SWEEPER = "ablate"
 
@@ -24,7 +29,14 @@ def _path(ws, run_id: int):
 
 
 def sweep_for(
-    ws, registry, run: dict, parent: dict, configs: list[dict], seeds: list[int], parallel: int, to_train: int = 0
+    ws,
+    registry: Registry,
+    run: Mapping[str, Any],
+    parent: Mapping[str, Any],
+    configs: list[dict[str, Any]],
+    seeds: list[int],
+    parallel: int,
+    to_train: int = 0,
 ) -> dict:
     """This ablation's sweep record: the one an earlier `mlws ablate RUN` made, taken over, or a new one.
     Its trials: those it ran before that succeeded and the `to_train` it runs now."""
@@ -67,14 +79,15 @@ def sweep_for(
     return registry.sweeps.get(sweep_id)
 
 
-def train(ws, registry, record: dict, missing: list, parallel: int, out) -> list[dict]:
+def train(ws, registry: Registry, record: dict, missing: list, parallel: int, out) -> list[dict]:
     """Train each missing (configuration, seed) as a trial of the sweep; returns the failures."""
     from ..registry.store import now_iso
     from ..sweeps.driver import Driver, SweepInterrupted
     from ..sweeps.stopping import StopRequested, requested, stoppable
 
     jobs = [[*c["overrides"], f"seed={seed}"] for c, seed in missing]
-    status, error, values = "finished", None, []
+    status, error = "finished", None
+    values: list[float | None] = []
     try:
         with stoppable(), Driver(ws, registry, record, parallel=parallel, out=out) as driver:
             values = driver.launch(jobs) if jobs else []

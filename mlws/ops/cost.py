@@ -3,11 +3,18 @@ totals `mlws cost`, lineage and sweeps show. Everything here reads the registry 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from ..errors import MlwsError
 from ..spend.query import cost_rows
 from ..spend.reckon import add_up
 from ..spend.runs import costs_by_id, run_cost
+from .records import as_dict
 from .session import session
+
+if TYPE_CHECKING:
+    from ..registry import Registry
 
 GROUPINGS = ("experiment", "label", "month", "backend")
 
@@ -20,18 +27,18 @@ def totals(by: str | None = None, *, workspace=None) -> dict:
     registry = session(workspace).registry
     rows = cost_rows(registry)
     costs = costs_by_id(registry, rows)
-    groups: dict[str, list[dict]] = {}
+    groups: dict[str, list[dict | None]] = {}
     for r in rows:
         for key in _keys(r, by):
             groups.setdefault(key, []).append(costs[r["id"]])
     return {
         "by": by,
-        "total": add_up(list(costs.values())),
+        "total": add_up([*costs.values()]),
         "groups": [{"key": key, **add_up(cs)} for key, cs in sorted(groups.items())] if by else [],
     }
 
 
-def _keys(record: dict, by: str | None) -> list[str]:
+def _keys(record: Mapping[str, Any], by: str | None) -> list[str]:
     if by == "experiment":
         return [record.get("experiment") or "(no experiment)"]
     if by == "label":
@@ -43,7 +50,7 @@ def _keys(record: dict, by: str | None) -> list[str]:
     return ["all"]
 
 
-def chain_costs(registry, chain: list[dict]) -> list[dict]:
+def chain_costs(registry: Registry, chain: list[dict]) -> list[dict]:
     """Each lineage step with its run's cost and the cumulative cost to reach it: every run, up to
     that step's, of the experiments on the way there (failed tries, sweep trials and replicate seeds
     included); a step without an experiment counts its own run."""
@@ -69,7 +76,9 @@ def chain_costs(registry, chain: list[dict]) -> list[dict]:
                 priced + (c.get("usd") is not None),
             )
         )
-    out, reach, loose = [], {}, {}
+    out = []
+    reach: dict[str, int] = {}  # experiment → the newest step id its runs count up to
+    loose: dict[int, dict | None] = {}
     for step in chain:
         if step.get("experiment"):
             reach.setdefault(step["experiment"], 0)
@@ -91,17 +100,17 @@ def chain_costs(registry, chain: list[dict]) -> list[dict]:
     return out
 
 
-def sweep_costs(registry, view: dict) -> dict:
+def sweep_costs(registry: Registry, view: dict) -> dict:
     """A sweep's view with each trial's cost and the sweep's total (every run it started)."""
     rows = cost_rows(registry, sweep_id=int(view["sweep"]["id"]))
     costs = costs_by_id(registry, rows)
     trials = [{**t, "cost": costs.get(t["run"])} for t in view["trials"]]
-    return {**view, "trials": trials, "cost": add_up(list(costs.values()))}
+    return {**view, "trials": trials, "cost": add_up([*costs.values()])}
 
 
-def cost_diff(a: dict, b: dict) -> dict:
+def cost_diff(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict:
     """{usd: [a, b], hours: [a, b], delta_usd, delta_hours} of two full records (`mlws diff`)."""
-    ca, cb = run_cost(a), run_cost(b)
+    ca, cb = run_cost(as_dict(a)), run_cost(as_dict(b))
     pair = lambda key: [ca.get(key), cb.get(key)]
     minus = lambda x, y: None if x is None or y is None else round(y - x, 6)
     return {

@@ -16,7 +16,9 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ..errors import MlwsError
 from .session import session, workspace_of
@@ -35,7 +37,7 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=120)
 
 
-def checkout(ws, old: dict) -> Path:
+def checkout(ws, old: Mapping[str, Any]) -> Path:
     """The run's commit and patch in a fresh worktree; an MlwsError (nothing left behind) otherwise."""
     import uuid
 
@@ -158,12 +160,12 @@ def rerun_exact(run_id: int, *, detach: bool = False, workspace=None) -> tuple[d
     return record, warnings
 
 
-def weights_check(ws, old: dict, new: dict) -> dict:
+def weights_check(ws, old: Mapping[str, Any], new: Mapping[str, Any]) -> dict:
     """Compare the rerun's final weights with the original's and record it (artifacts.exact): bit for
     bit on CPU; elsewhere the largest difference, and whether it is within the tolerance."""
     from ..training.exact import compare_weights
 
-    def weights(record: dict) -> Path:
+    def weights(record: Mapping[str, Any]) -> Path:
         return Path(record.get("run_dir") or "") / "checkpoints" / "last.safetensors"
 
     check = compare_weights(weights(old), weights(new))

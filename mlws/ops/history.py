@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..errors import MlwsError
+from .records import as_dict, as_dicts
 from .runs import summary
 from .session import session, workspace_of
+
+if TYPE_CHECKING:
+    from ..registry import Registry
 
 
 def label(run_id: int, labels: list[str], *, remove: bool = False, workspace=None) -> dict:
@@ -42,7 +48,7 @@ def note(run_id: int, text: str, *, workspace=None) -> dict:
     return {"id": int(run_id), "note": text}
 
 
-def _mirror_to_wandb(record: dict, **changes) -> None:
+def _mirror_to_wandb(record: Mapping[str, Any], **changes) -> None:
     """Labels become W&B tags and the note the W&B notes, for runs that synced online."""
     from ..history.wandb_mirror import mirror
 
@@ -78,7 +84,7 @@ def search_runs(
     return [summary(r, classes) | {"labels": r["labels"], "note": r["note"], "parent": r["parent_id"]} for r in rows]
 
 
-def best_run_id(registry, metric: str, mode: str | None = None) -> int:
+def best_run_id(registry: Registry, metric: str, mode: str | None = None) -> int:
     """The best succeeded run by `metric`: the mode given, else the one its runs declare, else guessed."""
     from ..history.chain import metric_mode
 
@@ -192,7 +198,7 @@ def rerun(run_id: int, *, detach: bool = False, workspace=None) -> tuple[dict, l
     return launch(ws, spec, patch, detach=detach, note=spec.note, rerun_of=int(run_id)), warnings
 
 
-def rerun_warnings(old: dict, git_now: dict, patch_now: str, versions_now: dict) -> list[str]:
+def rerun_warnings(old: Mapping[str, Any], git_now: dict, patch_now: str, versions_now: dict) -> list[str]:
     out = []
     then = (old.get("git") or {}).get("commit")
     if then and git_now.get("commit") != then:
@@ -234,12 +240,12 @@ def report(
             if runs_for_curves
             else [t["run"] for t in shown["trials"] if t["value"] is not None][:8]
         )
-        loss = monitor_of(trials[-1])["loss"] if trials else None
+        loss = monitor_of(as_dict(trials[-1]))["loss"] if trials else None
         path = Path(output)
         write_atomic(path, build_sweep_report(shown, trials, read_curves(trials, ids), loss))
         return path
     rows = registry.list()
-    newest = monitor_of(rows[-1]) if rows else {"metric": None, "mode": "max", "loss": None}
+    newest: dict[str, Any] = monitor_of(as_dict(rows[-1])) if rows else {"metric": None, "mode": "max", "loss": None}
     metric = metric or newest["metric"]
     if not metric:
         raise MlwsError("the runs name no monitor.metric; say which metric the report follows with --metric")
@@ -258,7 +264,7 @@ def report(
         mode,
         newest["loss"],
         title=f"mlws report · {ws.root.name}",
-        costs=costs_by_id(registry, rows),
+        costs=costs_by_id(registry, as_dicts(rows)),
     )
     from ..history.ablation_report import stored, with_section
 

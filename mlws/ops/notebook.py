@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .records import as_dict
 from .session import session
 
 
@@ -65,7 +66,7 @@ def load_run(run_id: int, *, workspace=None):
     weights only: a checkpoint carrying code is refused); .predict(inputs) as its server answers."""
     from ..jupyter.loaded import LoadedRun
 
-    return LoadedRun(session(workspace).registry.get(int(run_id)))
+    return LoadedRun(as_dict(session(workspace).registry.get(int(run_id))))
 
 
 DEFAULT_PORT = 8888

@@ -5,10 +5,16 @@ Nothing changes for a registry without replicate groups (one query finds there a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from ..history.groups import comparison, group_ids, group_runs, summary
 
+if TYPE_CHECKING:
+    from ..registry import Registry, RunRecord
 
-def group_of_record(registry, record: dict, groups: set[int] | None = None) -> dict | None:
+
+def group_of_record(registry: Registry, record: Mapping[str, Any], groups: set[int] | None = None) -> dict | None:
     """The summary of the replicate group this run belongs to (by its own key metric), or None."""
     groups = group_ids(registry) if groups is None else groups
     g = record.get("sweep_id")
@@ -17,12 +23,12 @@ def group_of_record(registry, record: dict, groups: set[int] | None = None) -> d
     return summary(g, group_runs(registry, g), (record.get("monitor") or {}).get("metric"))
 
 
-def side(registry, record: dict, groups: set[int], metric: str | None = None) -> dict:
+def side(registry: Registry, record: Mapping[str, Any], groups: set[int], metric: str | None = None) -> dict:
     g = record.get("sweep_id") if record.get("sweep_id") in groups else None
     return summary(g, group_runs(registry, g) if g is not None else [record], metric)
 
 
-def diff(registry, a: dict, b: dict) -> dict | None:
+def diff(registry: Registry, a: Mapping[str, Any], b: Mapping[str, Any]) -> dict | None:
     """{"a": side, "b": side, "comparison"} when either run is in a replicate group; else None."""
     groups = group_ids(registry)
     if not groups or (a.get("sweep_id") not in groups and b.get("sweep_id") not in groups):
@@ -32,7 +38,7 @@ def diff(registry, a: dict, b: dict) -> dict | None:
     return {"metric": metric, "a": sa, "b": sb, "comparison": comparison(sa, sb)}
 
 
-def chain(registry, steps: list[dict], ranking: dict | None = None) -> list[dict]:
+def chain(registry: Registry, steps: list[dict], ranking: dict | None = None) -> list[dict]:
     """Each lineage step gets `replicates`: {group (its summary), same_group_as_previous,
     vs_previous (the comparison with the step before, when either is a group)}; the last step also
     gets `best_groups` from `lineage --best`. Steps are untouched when there are no groups."""
@@ -40,10 +46,14 @@ def chain(registry, steps: list[dict], ranking: dict | None = None) -> list[dict
     if not groups and ranking is None:
         return steps
     records = {r["id"]: r for r in registry.list(ids=[s["id"] for s in steps])} if steps else {}
-    previous, previous_group = None, None
+    previous: dict | None = None  # the summary of the step before (its group's, or its own run's)
+    previous_group = None
     for step in steps:
-        record = records.get(step["id"]) or {"id": step["id"]}
-        record = record | {"status": step.get("status"), "metrics": step.get("metrics")}
+        record: dict[str, Any] = {
+            **(records.get(step["id"]) or {"id": step["id"]}),
+            "status": step.get("status"),
+            "metrics": step.get("metrics"),
+        }
         here = side(registry, record, groups, step.get("metric"))
         same = here["group"] is not None and here["group"] == previous_group
         vs = None
@@ -71,7 +81,7 @@ def _without_seed(step: dict) -> None:
     step["summary"] = [line for line in step.get("summary") or [] if not line.lstrip("+- ").startswith(f"{SEED_KEY}:")]
 
 
-def best_groups(registry, metric: str, mode: str | None, *, shown: int = 5) -> dict | None:
+def best_groups(registry: Registry, metric: str, mode: str | None, *, shown: int = 5) -> dict | None:
     """Replicate groups (and single runs outside any) ranked by their mean of `metric`, best first:
     {"metric", "mode", "ranking": [summary, ...] (the first `shown`), "top_two": comparison of the
     runner-up with the best, "target": the run the lineage leads to}. None without groups."""
@@ -84,7 +94,7 @@ def best_groups(registry, metric: str, mode: str | None, *, shown: int = 5) -> d
     if mode is None:
         declared = registry.declared_modes(metric)
         mode = declared.pop() if len(declared) == 1 else metric_mode(metric)
-    members: dict[object, list[dict]] = {}
+    members: dict[tuple[str, int | None], list[RunRecord]] = {}  # ("group", id) or ("run", id)
     for r in registry.list(status="succeeded"):
         key = ("group", r["sweep_id"]) if r.get("sweep_id") in groups else ("run", r["id"])
         members.setdefault(key, []).append(r)

@@ -6,6 +6,8 @@ Seeds count up from the config's own seed (seed=42 --seeds 3: 42, 43, 44)."""
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..errors import MlwsError
 from ..history.groups import SEED_KEY, group_runs, is_group, summary
@@ -124,11 +126,11 @@ def _base_seed(ws, overrides: list[str], rest: list[str]) -> int:
     return seed
 
 
-def groups_of(records: list[dict], *, workspace=None) -> list[dict]:
+def groups_of(records: Sequence[Mapping[str, Any]], *, workspace=None) -> list[dict]:
     """The summaries of the replicate groups these runs (`runs --json` rows) belong to, oldest first."""
     from ..history.groups import group_ids
 
-    wanted = sorted({r.get("sweep_id") for r in records if r.get("sweep_id") is not None})
+    wanted = sorted({r["sweep_id"] for r in records if r.get("sweep_id") is not None})
     if not wanted:
         return []
     registry = session(workspace).registry

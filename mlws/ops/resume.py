@@ -15,16 +15,22 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..errors import MlwsError
+from .records import as_dict
 from .session import session, workspace_of
+
+if TYPE_CHECKING:
+    from ..compute.base import Backend
 
 RESUMABLE = ("failed", "stopped")
 
 
-def what_changed(ws, record: dict, *, compare_config: bool = True) -> list[str]:
+def what_changed(ws, record: Mapping[str, Any], *, compare_config: bool = True) -> list[str]:
     """One line per thing that differs between the run's record and the workspace now."""
     from ..provenance import git_state
     from ..training.fingerprint import changed, data_fingerprint, short
@@ -48,7 +54,7 @@ def what_changed(ws, record: dict, *, compare_config: bool = True) -> list[str]:
     return out
 
 
-def _config_changes(ws, record: dict) -> list[str]:
+def _config_changes(ws, record: Mapping[str, Any]) -> list[str]:
     """The config the run's experiment and overrides compose to now, against the recorded one."""
     from ..history.diff import change_lines, config_diff
     from ..planning import plan
@@ -64,7 +70,7 @@ def _config_changes(ws, record: dict) -> list[str]:
     return ["config: " + "; ".join(lines[:3]) + more]
 
 
-def check_resumable(backend, record: dict, runs_dir: Path) -> tuple[Path, Path | str]:
+def check_resumable(backend: Backend, record: dict[str, Any], runs_dir: Path) -> tuple[Path, Path | str]:
     """(the run's spec.json, its last.ckpt: a path, or a URL in a bucket), or an MlwsError saying why
     this run cannot carry on. Where the run's files are and whether it can carry on there is its
     backend's to say."""
@@ -100,7 +106,7 @@ def resume(run_id: int, *, force: bool = False, detach: bool = False, workspace=
 
     ws = workspace_of(workspace)
     registry = session(ws).registry  # marks failed a run whose process was killed
-    record = registry.get(int(run_id))
+    record = as_dict(registry.get(int(run_id)))
     backend = backend_for(record, ws.root)
     spec_path, last = check_resumable(backend, record, ws.runs_dir)
     changes = what_changed(ws, record)
@@ -147,7 +153,7 @@ def resume(run_id: int, *, force: bool = False, detach: bool = False, workspace=
         registry.update(int(run_id), pid=None, artifacts={"compute": submitted.handle, **submitted.artifacts})
         if not detach:
             backend.follow(submitted.handle)
-            refresh_status(registry, [registry.get(int(run_id))], ws.root)
+            refresh_status(registry, [as_dict(registry.get(int(run_id)))], ws.root)
     elif submitted.pid is not None:
         registry.set_owner(int(run_id), submitted.pid)
     return registry.get(int(run_id)) | {"message": submitted.message}, changes

@@ -36,9 +36,10 @@ OWN_CODE_WARNING = (
 def own_code_warning(*, workspace=None) -> str | None:
     """A line to show when the running mlws comes from the checkout under review, else None."""
     import subprocess
+    from pathlib import Path
 
     from ..review.safe import runs_code_from
 
     root = workspace_of(workspace).root
     top = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"], capture_output=True, text=True)
-    return OWN_CODE_WARNING if runs_code_from(top.stdout.strip() if top.returncode == 0 else root) else None
+    return OWN_CODE_WARNING if runs_code_from(Path(top.stdout.strip()) if top.returncode == 0 else root) else None

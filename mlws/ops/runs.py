@@ -6,9 +6,12 @@ Everything that depends on where a run executes goes through its compute backend
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import MlwsError
 from ..lifecycle import refresh_status
+from .records import as_dict, as_dicts
 from .session import session, workspace_of
 
 # Fields of `mlws runs --json`; `show` adds config, git, versions, artifacts and the rest.
@@ -101,7 +104,7 @@ def runs(*, workspace=None, refresh: bool = False) -> list[dict]:
     """Every recorded run, oldest first, as summary dicts (the `mlws runs --json` contract)."""
     s = session(workspace)
     if refresh:
-        refresh_status(s.registry, s.registry.list(status="running"), s.workspace.root)
+        refresh_status(s.registry, as_dicts(s.registry.list(status="running")), s.workspace.root)
     classes: dict = {}  # each backend class found once for the whole listing
     return [summary(r, classes) for r in s.registry.list(with_config=True)]
 
@@ -110,7 +113,7 @@ def refresh(run_ids=None, *, workspace=None) -> list[str]:
     """Ask the backends of running remote runs (or of these runs) for their status; returns warnings."""
     s = session(workspace)
     rows = s.registry.list(status="running") if run_ids is None else [s.registry.get(int(i)) for i in run_ids]
-    return refresh_status(s.registry, rows, s.workspace.root)
+    return refresh_status(s.registry, as_dicts(rows), s.workspace.root)
 
 
 def show(run_id: int, *, workspace=None, refresh: bool = False) -> dict:
@@ -118,9 +121,9 @@ def show(run_id: int, *, workspace=None, refresh: bool = False) -> dict:
     s = session(workspace)
     registry = s.registry
     if refresh:
-        for warning in refresh_status(registry, [registry.get(int(run_id))], s.workspace.root):
+        for warning in refresh_status(registry, [as_dict(registry.get(int(run_id)))], s.workspace.root):
             print(f"warning: {warning}", file=sys.stderr)
-    record = registry.get(int(run_id))
+    record = as_dict(registry.get(int(run_id)))  # no longer a RunRecord: the keys below join it
     record["git"] = {**record["git"], "patch": record.pop("git_patch") or ""}
     from .replicate_views import group_of_record
 
@@ -129,17 +132,17 @@ def show(run_id: int, *, workspace=None, refresh: bool = False) -> dict:
     return record
 
 
-def summary(record: dict, classes: dict | None = None) -> dict:
+def summary(record: Mapping[str, Any], classes: dict | None = None) -> dict:
     """The listing's fields and the run's `cost` (reckoned from the record: its config needed).
     `classes`: backend classes by `_target_`, shared across a listing (spend/runs.py)."""
     return {k: record.get(k) for k in SUMMARY_FIELDS} | {"cost": cost(record, classes)}
 
 
-def cost(record: dict, classes: dict | None = None) -> dict:
+def cost(record: Mapping[str, Any], classes: dict | None = None) -> dict:
     """The run's spend and how it was reckoned ({usd, hours, basis, final}; mlws/ops/cost.py)."""
     from ..spend.runs import run_cost
 
-    return run_cost(record, classes)
+    return run_cost(as_dict(record), classes)
 
 
 def watch(run_id: int, *, workspace=None, thresholds=None, refresh: bool = False) -> dict:
@@ -163,10 +166,10 @@ def logs(run_id: int, *, follow: bool = False, workspace=None, out=None) -> int:
 
     s = session(workspace)
     registry = s.registry
-    record = registry.get(int(run_id))
+    record = as_dict(registry.get(int(run_id)))
     code = backend_for(record, s.workspace.root).logs(record, follow=follow, out=out)
     if follow:  # the run has ended: record how
-        refresh_status(registry, [registry.get(int(run_id))], s.workspace.root)
+        refresh_status(registry, [as_dict(registry.get(int(run_id)))], s.workspace.root)
     return code
 
 
@@ -184,5 +187,5 @@ def copy_artifacts(run_id: int, path: str, dest, *, workspace=None) -> dict:
     from ..compute import backend_for
 
     s = session(workspace)
-    record = s.registry.get(int(run_id))
+    record = as_dict(s.registry.get(int(run_id)))
     return backend_for(record, s.workspace.root).copy(record, path, dest)

@@ -6,10 +6,13 @@ writes a Ray Serve config file for a cluster."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ..errors import MlwsError
 from ..workspace import Workspace
+from .records import as_dict
 from .session import session, workspace_of
 
 
@@ -17,7 +20,7 @@ def _serve_setup(run_id: int, host: str | None, port: int | None, ws: Workspace)
     from ..serving.app import app_args
     from ..serving.loading import completed_input
 
-    record = session(ws).registry.get(int(run_id))
+    record = as_dict(session(ws).registry.get(int(run_id)))  # the backend's serve takes it
     serve_cfg = dict((record.get("config") or {}).get("serve") or _default_serve_config(ws, record))
     serve_cfg["input"] = completed_input(serve_cfg["input"], record.get("artifacts"))
     host = host or serve_cfg.get("host", "127.0.0.1")
@@ -29,8 +32,9 @@ def _serve_setup(run_id: int, host: str | None, port: int | None, ws: Workspace)
     args = app_args(record, serve_cfg, host, port)
     from ..serving.card import run_card  # the demo page's header: the run and its step from its parent
 
+    parent_id = record.get("parent_id")
     try:
-        parent = session(ws).registry.get(int(record["parent_id"])) if record.get("parent_id") else None
+        parent = session(ws).registry.get(int(parent_id)) if parent_id else None
     except MlwsError:  # a parent since deleted: the card goes without its step
         parent = None
     from .replicate_views import group_of_record
@@ -40,7 +44,7 @@ def _serve_setup(run_id: int, host: str | None, port: int | None, ws: Workspace)
     return record, args
 
 
-def _default_serve_config(ws: Workspace, record: dict) -> dict:
+def _default_serve_config(ws: Workspace, record: Mapping[str, Any]) -> dict:
     """Runs recorded before the serve group existed get today's defaults, resolved against their data."""
     from ..config import compose
 
@@ -161,8 +165,8 @@ def _servers(ws: Workspace) -> dict[int, tuple[Path, dict]]:
     out = {}
     for f in sorted(folder.glob("run-*.json")) if folder.is_dir() else []:
         m = re.fullmatch(r"run-(\d+)\.json", f.name)
-        state = _read(f) if m else {}
-        if not state:  # being written, damaged or not mlws's: not a server we can speak for
+        state = _read(f) if m is not None else {}
+        if m is None or not state:  # being written, damaged or not mlws's: not a server we can speak for
             continue
         why = shape_error(state, required=("url",)) or compute_error(state.get("compute"), ws.root)
         if why:

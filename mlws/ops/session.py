@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..workspace import Workspace, find_workspace
 
-_OPEN: dict[str, object] = {}
+if TYPE_CHECKING:  # the registry is imported when a session opens one
+    from ..registry import Registry
+
+_OPEN: dict[str, Registry] = {}
 
 
 @dataclass(frozen=True)
 class Session:
     workspace: Workspace
-    registry: object
+    registry: Registry
 
 
 def workspace_of(workspace) -> Workspace:

@@ -8,7 +8,9 @@ and with mlws[demo] the Gradio page under /demo/ (gradio_page.py, joined by demo
 # No `from __future__ import annotations` here: FastAPI reads the route signatures' real types.
 import asyncio
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from fastapi import Request  # only the serving process imports this module
 
@@ -17,7 +19,7 @@ PARSE_INLINE_BYTES = 64_000  # larger bodies are parsed in a thread (a digits sa
 HEADROOM = 32  # replica slots above the predictions' limit: /health, /info and the page answer under load
 
 
-def app_args(record: dict, serve_cfg: dict, host: str, port: int) -> dict:
+def app_args(record: Mapping[str, Any], serve_cfg: dict, host: str, port: int) -> dict:
     """Everything a replica needs, as plain JSON (what --export writes under `args`)."""
     from .loading import checkpoint_path
 

@@ -3,13 +3,16 @@ labels and note. Plain data, made where the registry is (app_args' caller) and s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ..history.diff import change_lines, config_diff
 from ..keymetric import monitor_of
 
 MAX_CHANGES = 12
 
 
-def run_card(record: dict, parent: dict | None, replicates: str | None = None) -> dict:
+def run_card(record: dict, parent: Mapping[str, Any] | None, replicates: str | None = None) -> dict:
     """`replicates`: the key metric over the run's replicate group (mean ± sd [95% CI]), if it has one."""
     monitor = monitor_of(record)
     metric = monitor["metric"]

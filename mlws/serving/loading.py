@@ -7,12 +7,14 @@ torch.load(weights_only=True): a checkpoint carrying a pickled payload is refuse
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ..errors import MlwsError
 
 
-def checkpoint_path(record: dict) -> Path:
+def checkpoint_path(record: Mapping[str, Any]) -> Path:
     """The weights to load for inference: the best (else last) checkpoint's safetensors file, or
     the .ckpt itself for a run recorded before those existed."""
     ckpts = (record.get("artifacts") or {}).get("checkpoints") or {}
