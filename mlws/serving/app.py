@@ -73,9 +73,7 @@ def build_app(args: dict):
     api.add_middleware(Guard, host=args["host"], port=args["port"], token=token)
     predictions = max(64, 2 * cfg["max_batch_size"])
 
-    @serve.deployment(name=f"run-{args['run_id']}", max_ongoing_requests=predictions + HEADROOM, **options)
-    @serve.ingress(api)
-    class ModelServer:
+    class ModelServer:  # a deployment once wrapped below
         def __init__(self, args: dict):
             import torch
             from hydra.utils import instantiate
@@ -92,8 +90,9 @@ def build_app(args: dict):
             from .loading import output_hook
 
             self.to_answer = output_hook(args["config"] | {"serve": args["serve"]})
-            self.predict_batch.set_max_batch_size(args["serve"]["max_batch_size"])
-            self.predict_batch.set_batch_wait_timeout_s(args["serve"]["batch_wait_timeout_s"])
+            # Ray's stubs type a @serve.batch method as a plain callable; it has these setters
+            self.predict_batch.set_max_batch_size(args["serve"]["max_batch_size"])  # type: ignore[attr-defined]
+            self.predict_batch.set_batch_wait_timeout_s(args["serve"]["batch_wait_timeout_s"])  # type: ignore[attr-defined]
             if args["demo_missing"] is None:
                 self._build_demo()
 
@@ -181,4 +180,7 @@ def build_app(args: dict):
             # the output hook says what it answers (its `kind`), whatever its class is called
             return HTMLResponse(demo_page({**self.args, "output_kind": getattr(self.to_answer, "kind", None)}))
 
-    return ModelServer.bind(args)
+    # serve.deployment(serve.ingress(api)(cls)), as the two decorators would do, by hand: a type
+    # checker does not see what a class decorator returns (a Deployment, which has .bind)
+    deployment = serve.deployment(name=f"run-{args['run_id']}", max_ongoing_requests=predictions + HEADROOM, **options)
+    return deployment(serve.ingress(api)(ModelServer)).bind(args)

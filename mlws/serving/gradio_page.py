@@ -43,7 +43,7 @@ class Demo:
         data = collect(self.args["config"]["data"], hook, N_EXAMPLES)
         self.examples, self.validation, self.cut = data["examples"], data["validation"], data["cut"]
         self.names = data["names"]
-        predictions = []
+        predictions: list = []
         for start in range(0, len(self.validation), 256):
             chunk = [r["sample"] for r in self.validation[start : start + 256]]
             predictions += self.answer(chunk).get("predictions") or []
@@ -206,7 +206,7 @@ def _inputs(gr, demo: Demo):
             except BadRequest as e:  # too many pixels
                 raise gr.Error(e.message) from None
 
-        def wire(outputs):
+        def wire_pictures(outputs):
             def from_pad(value):
                 picture = (value or {}).get("composite")
                 if picture is None:
@@ -223,7 +223,7 @@ def _inputs(gr, demo: Demo):
             drawn.click(from_pad, pad, outputs)
             upload.upload(from_upload, upload, outputs)
 
-        return wire
+        return wire_pictures
 
     import math
 
@@ -241,7 +241,7 @@ def _inputs(gr, demo: Demo):
     )
     button = gr.Button("Predict", variant="primary", elem_id="mlws-predict")
 
-    def wire(outputs):
+    def wire_table(outputs):
         def from_table(frame):
             values = [[float(v) for v in row] for row in frame.values.tolist()]
             flat = [v for row in values for v in row]
@@ -251,7 +251,7 @@ def _inputs(gr, demo: Demo):
 
         button.click(from_table, table, outputs)
 
-    return wire
+    return wire_table
 
 
 MAX_BLOBS = 16  # drawings held between a pad's upload of its picture and the event reading it
@@ -263,6 +263,7 @@ def composite_only(pad):
     memory), keeps every blob a client posts (`accept_blobs`, any id, never dropped unless read) and
     grows a list to any layer index given. (The instance's methods are replaced, not subclassed:
     Gradio writes a .pyi beside the module of any component class.)"""
+    from gradio.components.base import server
     from gradio.components.image_editor import EditorDataBlobs
 
     plain = pad.preprocess
@@ -272,6 +273,7 @@ def composite_only(pad):
             payload = payload.model_copy(update={"layers": [], "background": None})
         return plain(payload)
 
+    @server  # marks it as a method the page may call
     def accept_blobs(data):
         if data.data["type"] != "composite" or not data.files:
             return
@@ -279,7 +281,6 @@ def composite_only(pad):
             pad.blob_storage.pop(next(iter(pad.blob_storage)))
         pad.blob_storage[str(data.data["id"])] = EditorDataBlobs(background=None, layers=[], composite=data.files[0][1])
 
-    accept_blobs._is_server_fn = True  # what gradio.components.base.server marks
     pad.preprocess, pad.accept_blobs = preprocess, accept_blobs
     return pad
 

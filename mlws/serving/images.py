@@ -24,6 +24,14 @@ def layout(shape) -> tuple[int, int, int] | None:
     return None
 
 
+def _image_layout(shape) -> tuple[int, int, int]:
+    """`layout`, for callers that only hand in an image input's shape."""
+    found = layout(shape)
+    if found is None:
+        raise TypeError(f"{shape}: not an image input's shape")
+    return found
+
+
 def flat_image(array):
     """Any picture (grey, RGB, RGBA) → float RGB or grey on white, 0..255 (transparent is paper)."""
     import numpy as np
@@ -40,7 +48,7 @@ def to_sample(array, shape, lo: float, hi: float) -> list:
     import numpy as np
     from PIL import Image
 
-    channels, height, width = layout(shape)
+    channels, height, width = _image_layout(shape)
     size = np.shape(array)
     if len(size) >= 2 and size[0] * size[1] > MAX_PIXELS:
         from .inputs import BadRequest
@@ -61,14 +69,15 @@ def to_sample(array, shape, lo: float, hi: float) -> list:
         values = np.clip(np.asarray(small, dtype=np.float64) / 255.0, 0, 1) * (hi - lo) + lo
         out.append(values)
     sample = np.stack(out)  # channels, height, width
-    return sample.reshape([int(d) for d in shape]).tolist()
+    # numpy's stubs give reshape() of an array of unknown rank a 0-d shape, so tolist() a float
+    return sample.reshape([int(d) for d in shape]).tolist()  # type: ignore[return-value]
 
 
 def to_picture(sample, shape, lo: float, hi: float, size: int = SHOW):
     """A sample → a uint8 picture to show (one channel: ink dark on white), scaled up by whole pixels."""
     import numpy as np
 
-    channels, height, width = layout(shape)
+    channels, height, width = _image_layout(shape)
     a = np.asarray(sample, dtype=np.float64).reshape(channels, height, width)
     level = np.clip((a - lo) / ((hi - lo) or 1.0), 0, 1)
     picture = (255 - 255 * level[0]) if channels == 1 else 255 * level.transpose(1, 2, 0)

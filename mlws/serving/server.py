@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 KEEP_ALIVE_S = 5  # an idle keep-alive connection is closed after this (Ray's default: 90 s)
 REQUEST_TIMEOUT_S = 60.0  # the proxy's end-to-end limit per request (a client can lift it by a header;
@@ -66,7 +67,7 @@ def private_ray() -> None:
     server to [::]:0. Ray's token authentication guards it, so it is forced on here."""
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # inherited by every Ray process started below
     os.environ["RAY_AUTH_MODE"] = "token"  # the token Ray keeps in ~/.ray/auth_token (made if missing)
-    constants = sys.modules.get("ray._private.ray_constants")
+    constants: Any = sys.modules.get("ray._private.ray_constants")  # Ray's module, if imported
     if constants is not None:  # ray imported before this: its constant was read already
         constants.ENABLE_RAY_CLUSTER = False
 
@@ -106,10 +107,14 @@ def serve_forever(args: dict, ready=print, progress=print) -> int:
 
     from .app import build_app
 
+    def on_signal(signum, _frame) -> None:
+        stopped_by.append(signum)
+        stop.set()
+
     start_ray(ray, progress)
     # after ray.init, which installs its own SIGTERM handler (an abort, skipping the cleanup below)
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda signum, _: (stopped_by.append(signum), stop.set()))
+        signal.signal(sig, on_signal)
     try:
         options = http_options(args)
         progress(f"starting the HTTP proxy on {args['host']}:{args['port']}")

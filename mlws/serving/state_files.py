@@ -12,7 +12,7 @@ import stat
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 _warned: set[str] = set()
 
@@ -46,11 +46,11 @@ def read_private_json(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def valid_pid(pid: Any) -> bool:
+def valid_pid(pid: Any) -> TypeGuard[int]:
     return isinstance(pid, int) and not isinstance(pid, bool) and pid > 0
 
 
-def valid_time(value: Any) -> bool:
+def valid_time(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
 
 
