@@ -34,6 +34,10 @@ class RunRecorder(Hooks):
         self._val_started: float | None = None
         self.batches_seen = 0  # on this rank: with DDP each rank sees its own share
         self.validation_s = 0.0  # time inside validation (and its media views), not training
+        # one entry per finished training epoch: its steps, training seconds and validation seconds,
+        # so a benchmark can compare epochs inside one run (the same process and machine load)
+        self.epochs: list[dict] = []
+        self._epoch_start: tuple[float, float, int] | None = None  # (time, validation_s, global_step)
 
     def on_fit_start(self, trainer, pl_module) -> None:
         self.fit_start_at = time.time()
@@ -48,6 +52,25 @@ class RunRecorder(Hooks):
         if now - self._progress_at >= self.PROGRESS_EVERY_S and trainer.is_global_zero:
             self._progress_at = now
             self.write_progress(trainer, now)
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        self._epoch_start = (time.time(), self.validation_s, trainer.global_step)
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        # Lightning (2.x) calls this after the epoch's own validation: that time is taken out
+        if self._epoch_start is None:
+            return
+        started, validation_before, step_before = self._epoch_start
+        self._epoch_start = None
+        validation_s = self.validation_s - validation_before
+        self.epochs.append(
+            {
+                "epoch": trainer.current_epoch,
+                "steps": trainer.global_step - step_before,
+                "train_s": time.time() - started - validation_s,
+                "validation_s": validation_s,
+            }
+        )
 
     def write_progress(self, trainer, now: float) -> None:
         """progress.json: where training is, for `mlws watch` (replaced atomically)."""
@@ -117,6 +140,7 @@ class RunRecorder(Hooks):
             "steps_per_sec": steps / max(end - self.first_step_at, 1e-9),
             "validation_s": self.validation_s,
             "train_steps_per_sec": steps / max(end - self.first_step_at - self.validation_s, 1e-9),
+            "epochs": self.epochs,
         }
         (self.run_dir / "timing.json").write_text(json.dumps(timing, indent=2))
 
