@@ -55,6 +55,7 @@ docs: $(DOCS_STAMP)
 bench: setup
 	$(BIN)/python bench/bench_train.py
 	$(BIN)/python bench/bench_monitoring.py
+	$(BIN)/python bench/bench_media_paired.py
 	$(BIN)/python bench/bench_registry.py
 	$(BIN)/python bench/bench_cloud_plan.py
 	$(BIN)/python bench/bench_node_setup.py
