@@ -34,9 +34,56 @@ def seed_catalog(home: Path) -> None:
     base = home / ".sky" / "catalogs" / "v8"
     (base / "aws").mkdir(parents=True, exist_ok=True)
     (base / "common").mkdir(parents=True, exist_ok=True)
-    (base / "aws" / "vms.csv").write_text(VMS)
-    (base / "common" / "accelerators.csv").write_text("AcceleratorName,Clouds\nV100,AWS\nA100,AWS\n")
-    (base / "common" / "metadata.csv").write_text("GPU,MemoryGB,Manufacturer\nV100,16,NVIDIA\nA100,40,NVIDIA\n")
+    _write_if_changed(base / "aws" / "vms.csv", VMS)
+    _write_if_changed(base / "common" / "accelerators.csv", "AcceleratorName,Clouds\nV100,AWS\nA100,AWS\n")
+    _write_if_changed(base / "common" / "metadata.csv", "GPU,MemoryGB,Manufacturer\nV100,16,NVIDIA\nA100,40,NVIDIA\n")
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """An unchanged catalog keeps its mtime, as SkyPilot's own does between refreshes (mlws's plan
+    cache keys on the catalog files' mtimes)."""
+    if not path.is_file() or path.read_text() != text:
+        path.write_text(text)
+
+
+def _aws(*a, **k):
+    from sky.clouds import AWS
+
+    return [AWS()]
+
+
+_none = lambda *a, **k: None  # noqa: E731
+# module -> {attribute: fake}: the credential/identity/AZ lookups that need a cloud account
+PATCHES = {
+    "sky.check": {"get_cached_enabled_clouds_or_refresh": _aws, "check_capability": _none},
+    "sky.catalog.aws_catalog": {"_get_az_mappings": _none},
+    "sky.backends.backend_utils": {"check_owner_identity": _none},
+}
+
+
+def _patch(name: str, module) -> None:
+    for attr, fake in PATCHES[name].items():
+        assert hasattr(module, attr), f"SkyPilot no longer has {name}.{attr}"
+        setattr(module, attr, fake)
+
+
+class _AfterImport:
+    """Patches each module of PATCHES right after it has executed: SkyPilot is imported only when
+    mlws imports it (a plan answered from mlws's plan cache never does), as in the CLI."""
+
+    def find_spec(self, name, path, target=None):
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec(name, path) if name in PATCHES else None
+        if spec:
+            run = spec.loader.exec_module
+
+            def exec_module(module):
+                run(module)
+                _patch(name, module)
+
+            spec.loader.exec_module = exec_module
+        return spec
 
 
 def enable_aws() -> None:
@@ -44,16 +91,11 @@ def enable_aws() -> None:
 
     # as in the CLI: mlws's SkyPilot module before SkyPilot (it keeps a slow import out of SkyPilot's);
     # a call, not an import statement, so that sorting the imports cannot move it after SkyPilot's
-    importlib.import_module("mlws.compute.sky.client")
-    from sky import check
-    from sky.backends import backend_utils
-    from sky.catalog import aws_catalog
-    from sky.clouds import AWS
-
-    check.get_cached_enabled_clouds_or_refresh = lambda *a, **k: [AWS()]
-    check.check_capability = lambda *a, **k: None
-    aws_catalog._get_az_mappings = lambda *a, **k: None
-    backend_utils.check_owner_identity = lambda *a, **k: None
+    importlib.import_module("mlws.compute.sky.skypilot")
+    for name in PATCHES:
+        if name in sys.modules:  # already imported: patched now
+            _patch(name, sys.modules[name])
+    sys.meta_path.insert(0, _AfterImport())
 
 
 class FakeResponse:

@@ -16,6 +16,7 @@ sys.path.insert(0, {repo!r})
 from tests import skypilot_fakes
 skypilot_fakes.seed_catalog(__import__("pathlib").Path({home!r}))
 skypilot_fakes.enable_aws()
+import sky  # as mlws imports it, after the fakes and mlws's SkyPilot module
 assert "sky" in sys.modules and "jsonschema" in sys.modules, "SkyPilot was not imported"
 print("rfc3987_syntax:", sys.modules.get("rfc3987_syntax", "never imported"))
 """

@@ -29,13 +29,14 @@ class SkyBackend(Backend):
 
     def prepare(self, spec) -> dict:
         """Compile, validate with SkyPilot, price; raises MlwsError before anything is recorded."""
-        from .compile import secret_values
-
-        secret_values(spec.config["compute"])  # fail now if a named secret is missing here
-        prepared = self._priced(spec, price_required=True)
-        upload_excludes(spec.workspace)
         import sys
 
+        from .compile import secret_values
+        from .preflight import priced
+
+        secret_values(spec.config["compute"])  # fail now if a named secret is missing here
+        prepared = priced(spec, price_required=True)
+        upload_excludes(spec.workspace)
         for note in prepared.get("notes") or []:
             print(f"warning: {note}", file=sys.stderr)
         return prepared
@@ -43,69 +44,32 @@ class SkyBackend(Backend):
     def plan(self, spec, spec_path: str | None = None) -> dict:
         """The same checks as a launch, except that secrets' values and a known price are not needed
         (`mlws check` plans a branch's experiments where neither exists)."""
-        planned = self._priced(spec, price_required=False, spec_path=spec_path)
-        planned["lines"] = [price_line(planned["estimate"])]
-        c = spec.config["compute"]
-        notes = planned.setdefault("notes", [])
-        if c.get("use_spot") and not c.get("bucket"):
-            notes.append(
-                "without compute.bucket the run directory lives on the VM, so a preempted spot run "
-                "restarts from scratch instead of from last.ckpt"
-            )
-        from .node_setup import notes as setup_notes
-        from .workdir import plan_note
+        from .preflight import plan_notes, priced
 
-        notes += [n for n in [plan_note(spec.workspace), *setup_notes(spec.workspace)] if n]
+        planned = priced(spec, price_required=False, spec_path=spec_path)
+        planned["lines"] = [price_line(planned["estimate"])]
+        planned.setdefault("notes", []).extend(plan_notes(spec, planned["estimate"]))
         if spec_path:
             from .by_hand import launch_lines
 
             planned["lines"] += launch_lines(
-                planned["task"], c, planned["estimate"], Path(spec_path).parent, name=f"mlws-{spec.run_id}"
+                planned["task"],
+                spec.config["compute"],
+                planned["estimate"],
+                Path(spec_path).parent,
+                name=f"mlws-{spec.run_id}",
             )
         return planned
-
-    def _priced(self, spec, *, price_required: bool, spec_path: str | None = None) -> dict:
-        from . import client
-        from .compile import compile_task
-
-        c = spec.config["compute"]
-        wheel = node_wheel()
-        # a task handed to `sky launch` (a plan's spec_path) mounts the wheel beside its spec, not from a cache
-        task_config = compile_task(spec, spec_path, Path(spec_path).parent / wheel.name if spec_path else wheel)
-        estimate = client.estimate(client.validate(task_config), c.get("max_runtime_minutes"))
-        from .torch_wheels import plan_notes
-
-        index_notes, refusal = plan_notes(c, (spec.versions or {}).get("torch"))
-        if refusal:  # the node's setup would fail after the VM is paid for
-            raise MlwsError(f"the node's torch: {refusal}")
-        limit = c.get("max_cost")
-        if limit is not None:
-            if not estimate.get("available"):
-                if price_required:
-                    raise MlwsError(f"compute.max_cost is set but the price is unknown ({estimate['reason']})")
-            elif not c.get("max_runtime_minutes"):
-                raise MlwsError("compute.max_cost needs compute.max_runtime_minutes to estimate a run's cost")
-            elif estimate["max_runtime_cost"] > limit:
-                raise MlwsError(
-                    f"estimated cost ${estimate['max_runtime_cost']:.2f} "
-                    f"({estimate['instance_type']} × {estimate['num_nodes']} at ${estimate['hourly_price']:.2f}/h "
-                    f"for {c['max_runtime_minutes']} min) exceeds compute.max_cost ${limit:.2f}"
-                )
-        return {
-            "task": task_config,
-            "estimate": estimate,
-            "notes": index_notes,
-            **({"files": {wheel.name: str(wheel)}} if spec_path else {}),
-        }
 
     def submit(self, spec_path: Path, *, detach: bool, prepared: dict | None = None) -> Submission:
         from ...spec import RunSpec
         from . import client
         from .compile import compile_task, secret_values
+        from .pricing import validate
 
         spec = RunSpec.read(spec_path)
         c = spec.config["compute"]
-        task = client.validate(
+        task = validate(
             compile_task(spec, spec_path, node_wheel()), secrets=secret_values(c) if c.get("secrets") else None
         )
         estimate = (prepared or {}).get("estimate") or {}
@@ -152,6 +116,7 @@ class SkyBackend(Backend):
         """SkyPilot's job state; once the job has ended, the outcome the node wrote (status, metrics,
         stop reason: a run ended by its cost or time limit is `stopped`, not `succeeded`)."""
         from . import client
+        from .outcome import outcome
 
         handle = _handle(record)
         if not handle:
@@ -161,8 +126,8 @@ class SkyBackend(Backend):
         except client.ClusterGone as gone:
             # a bucket that cannot be read (no SDK, no credentials, offline) raises: status unknown, the
             # run stays as recorded (a succeeded run is not recorded failed because a copy failed)
-            outcome = self._outcome(record, handle, job_log=False, strict=True)
-            return outcome or Status(
+            result = outcome(self, record, handle, job_log=False, strict=True)
+            return result or Status(
                 "failed",
                 artifacts=record.get("artifacts"),
                 error=f"{gone} (torn down when idle) and its outcome was not kept: "
@@ -170,56 +135,14 @@ class SkyBackend(Backend):
             )
         if state == "running":
             return Status(state, artifacts=record.get("artifacts"))
-        outcome = self._outcome(record, handle, job_log=True)
-        if outcome and state != "stopped":
-            return outcome
+        result = outcome(self, record, handle, job_log=True)
+        if result and state != "stopped":
+            return result
         return Status(
             state,
-            metrics=outcome.metrics if outcome else None,
+            metrics=result.metrics if result else None,
             artifacts=record.get("artifacts"),
             stop_reason="cancelled" if state == "stopped" else None,
-        )
-
-    def _outcome(self, record: dict, handle: dict, *, job_log: bool, strict: bool = False) -> Status | None:
-        """The node's result: result.json in the bucket, else the MLWS_RESULT line of the job's log.
-        `strict`: a bucket that could not be read raises (nothing else can tell); else a warning."""
-        import json
-        import sys
-        import tempfile
-
-        from ...worker import RESULT_MARKER
-        from . import client
-        from .artifacts import BucketUnreachable
-
-        result, ledger = None, None
-        if ((record.get("config") or {}).get("compute") or {}).get("bucket"):
-            with tempfile.TemporaryDirectory(prefix="mlws-result-") as tmp:
-                try:
-                    self.copy(record, "result.json", Path(tmp) / "result.json")
-                    result = json.loads((Path(tmp) / "result.json").read_text())
-                    ledger = _ledger(self, record, Path(tmp))
-                except BucketUnreachable as e:
-                    if strict:
-                        raise MlwsError(f"its result.json could not be read ({e}); kept as recorded") from None
-                    print(f"warning: run {record['id']}: its result.json could not be read ({e})", file=sys.stderr)
-                except (MlwsError, OSError, ValueError):
-                    result = None
-        if result is None and job_log:
-            lines = [line for line in client.log_tail(handle).splitlines() if RESULT_MARKER in line]
-            if lines:
-                try:
-                    result = json.loads(lines[-1].split(RESULT_MARKER, 1)[1])
-                except ValueError:
-                    result = None
-        if not result or result.get("status") not in ("succeeded", "failed", "stopped"):
-            return None
-        artifacts = {**(record.get("artifacts") or {}), **({"ledger": ledger} if ledger else {})}  # the run's cost
-        return Status(
-            result["status"],
-            metrics=result.get("metrics") or None,
-            artifacts=artifacts,
-            error=result.get("error"),
-            stop_reason=result.get("stop_reason"),
         )
 
     def cancel(self, record: dict, *, timeout: float = 120.0) -> Status:
@@ -295,9 +218,9 @@ class SkyBackend(Backend):
 
     def serve_down(self, state: dict, *, workspace) -> None:
         """Tear down the server's cluster, and forget the args file its task was launched with."""
-        from . import client
+        from .clusters import down
 
-        client.down(state["cluster"])
+        down(state["cluster"])
         (workspace.state_dir / "serve" / f"run-{int(state['run_id'])}.cloud-args.json").unlink(missing_ok=True)
 
     def notebook(
@@ -327,9 +250,9 @@ class SkyBackend(Backend):
         )
 
     def notebook_down(self, state: dict, *, workspace) -> None:
-        from . import client
+        from .clusters import down
 
-        client.down(state["cluster"])
+        down(state["cluster"])
 
     def notebook_status(self, state: dict, *, workspace) -> dict | None:
         """The cluster's state from SkyPilot; the idle watcher itself runs on the VM."""
@@ -365,16 +288,3 @@ class SkyBackend(Backend):
         except Exception as e:  # an NCCL timeout, say: node_run exits with the code SkyPilot recovers
             mark_transient(e)
             raise
-
-
-def _ledger(backend, record: dict, tmp: Path) -> dict | None:
-    """The node's spend ledger (spend.json, beside result.json in the bucket): kept with the record,
-    so the run's cost is reckoned from what was billed (mlws/spend/reckon.py). None if it has none."""
-    import json
-
-    try:
-        backend.copy(record, "spend.json", tmp / "spend.json")
-        ledger = json.loads((tmp / "spend.json").read_text())
-    except (MlwsError, OSError, ValueError):
-        return None
-    return ledger if isinstance(ledger, dict) else None

@@ -13,7 +13,7 @@ def serve(compute: dict, record: dict, args: dict, *, workspace, dry_run: bool =
     """Serve on a VM: the port opened, and a lifetime limit so no demo runs forever."""
     import json
 
-    from . import client
+    from . import clusters, pricing
     from .compile import compile_serve_task
 
     run_id = int(record["id"])
@@ -38,8 +38,8 @@ def serve(compute: dict, record: dict, args: dict, *, workspace, dry_run: bool =
     cluster = task_config["name"]  # mlws-serve-N-<workspace tag>: unique across workspaces and teammates
     if not dry_run:
         upload_excludes(workspace.root)
-    task = client.validate(task_config, secrets={"MLWS_SERVE_TOKEN": token} if token else None)
-    estimate = client.estimate(task, compute.get("max_runtime_minutes") or 240)
+    task = pricing.validate(task_config, secrets={"MLWS_SERVE_TOKEN": token} if token else None)
+    estimate = pricing.estimate(task, compute.get("max_runtime_minutes") or 240)
     lines = (
         [
             f"{estimate['instance_type']} at ${estimate['hourly_price']:.2f}/hour; stops itself after "
@@ -50,7 +50,7 @@ def serve(compute: dict, record: dict, args: dict, *, workspace, dry_run: bool =
     )
     if dry_run:
         return {"task": task_config, "estimate": estimate, "lines": lines}
-    launched = client.launch_server(task, cluster, args["port"])
+    launched = clusters.launch_server(task, cluster, args["port"])
     return {
         "task": task_config,
         "estimate": estimate,
@@ -74,15 +74,15 @@ def notebook(
     """JupyterLab on a VM: price first, then launch; reached through an SSH tunnel (or `expose`)."""
     import hashlib
 
-    from . import client
+    from . import clusters, pricing
     from .compile import compile_notebook_task
 
     storage = "mlws-notebook-" + hashlib.sha256(f"{workspace.root}:{name}".encode()).hexdigest()[:12]
     task_config = compile_notebook_task(
         compute, str(workspace.root), name, port, idle_minutes, expose, storage, wheel=node_wheel()
     )
-    task = client.validate(task_config)
-    estimate = client.estimate(task, compute.get("max_runtime_minutes"))
+    task = pricing.validate(task_config)
+    estimate = pricing.estimate(task, compute.get("max_runtime_minutes"))
     limit = compute.get("max_cost")
     if limit is not None:
         hours = float(compute.get("max_runtime_minutes") or 0) / 60
@@ -109,22 +109,22 @@ def notebook(
         "task": task_config,
         "estimate": estimate,
         "lines": lines,
-        "tunnel": None if expose else tunnel(cluster, local_port, port, client.api_server_is_remote()),
+        "tunnel": None if expose else tunnel(cluster, local_port, port, pricing.api_server_is_remote()),
     }
     if dry_run:
         return result
     upload_excludes(workspace.root)
-    task = client.validate(task_config, secrets={"MLWS_NOTEBOOK_TOKEN": token})
-    launched = client.launch_notebook(task, cluster, port if expose else None)
+    task = pricing.validate(task_config, secrets={"MLWS_NOTEBOOK_TOKEN": token})
+    launched = clusters.launch_notebook(task, cluster, port if expose else None)
     url = launched.get("url") if expose else f"http://localhost:{local_port}"
     return {**result, **launched, "url": url}
 
 
 def notebook_status(state: dict) -> dict:
-    from . import client
+    from . import clusters
 
     cluster = state["cluster"]
-    status = client.cluster_state(cluster)
+    status = clusters.cluster_state(cluster)
     if status is None:
         return {"active": False, "gone": True, "reasons": [f"cluster {cluster} no longer exists (torn down when idle)"]}
     return {
