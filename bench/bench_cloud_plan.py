@@ -26,10 +26,10 @@ REPEATS = 3
 CPU: dict = {}  # command → median CPU seconds (user + system): what the machine's load does not change
 
 
-def timed(cmd, cwd, env, before=lambda: None, key=None) -> float:
+def timed(cmd, cwd, env, setup=lambda: None, key=None) -> float:
     samples, cpu = [], []
     for _ in range(REPEATS):
-        before()
+        setup()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -76,10 +76,10 @@ def main() -> None:
         # SkyPilot's first run in a HOME creates its state (a user's has it): not timed
         subprocess.run(cloud_cmd, cwd=ws, env=index_env, check=True, capture_output=True)
         load_first = os.getloadavg()[0]
-        cloud = timed(cloud_cmd, ws, index_env, before=forget, key="first")
+        cloud = timed(cloud_cmd, ws, index_env, setup=forget, key="first")
         load_repeated = os.getloadavg()[0]
         repeated = timed(cloud_cmd, ws, index_env, key="repeated")
-        offline = timed(cloud_cmd, ws, {**env, "MLWS_TORCH_INDEX_BASE": "http://127.0.0.1:9/whl"}, before=forget)
+        offline = timed(cloud_cmd, ws, {**env, "MLWS_TORCH_INDEX_BASE": "http://127.0.0.1:9/whl"}, setup=forget)
         index.close()
     local_cpu = CPU[" ".join([sys.executable, "-m", "mlws.cli.main", *args])]
     print(
