@@ -17,7 +17,7 @@ sys.modules.setdefault("rfc3987_syntax", None)
 def _no_collection_at_exit() -> None:
     """With SkyPilot imported (pandas, SQLAlchemy, pydantic, FastAPI...), the garbage collection at
     interpreter exit took ~1 s of a cloud plan, freeing memory the OS frees anyway. Only when sky was
-    imported, and after every other exit handler (registered first: they run last to first)."""
+    imported; registered before SkyPilot is imported, so it runs after SkyPilot's own exit handlers."""
     if "sky" in sys.modules:
         gc.freeze()
 
