@@ -28,7 +28,7 @@ HEAVY = (
 )
 # library → the only places (files or folders under mlws/) that may import it at all
 ALLOWED = {
-    "sky": ["compute/sky/client.py", "compute/sky/artifacts.py"],
+    "sky": ["compute/sky/client.py", "compute/sky/pricing.py", "compute/sky/clusters.py", "compute/sky/artifacts.py"],
     "ray": ["compute/ray/", "serving/"],
     "torch": ["training/", "serving/", "examples/", "compute/sky/nodes.py"],  # nodes: the GPU check on a node
     "pytorch_lightning": ["training/", "examples/"],
