@@ -22,12 +22,13 @@ train: setup
 test: setup
 	$(BIN)/python -m pytest -q --durations=15
 
-## Unit tests and every test that needs no external system (see the markers in pyproject.toml).
+## The fast lane (< 60 s): the unit and integration tiers, without the tests marked slow or needing a system
+## (see the markers in pyproject.toml). tests/e2e drives the real CLI and services: `make test` runs it.
 SYSTEMS := ray or serve or jupyter or postgres or sky or chromium or tmux
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not (slow or $(SYSTEMS))" --durations=10
+	$(BIN)/python -m pytest -q tests/unit tests/integration -m "not (slow or $(SYSTEMS))" --durations=10
 
-## The unit tier alone: pure logic, no subprocess or server (seconds).
+## The unit tier alone: pure logic, no subprocess or server.
 test-unit: setup
 	$(BIN)/python -m pytest -q tests/unit
 

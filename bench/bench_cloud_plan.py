@@ -1,11 +1,11 @@
 """`mlws plan ... compute=sky` (compose + validate + compile + SkyPilot validation + optimizer on a
 fake catalog) against `mlws plan` for the same experiment locally, as whole processes, median of 3.
-Goal: the cloud plan under 3 s wall. (Uses tests/skypilot_fakes.py: synthetic catalog, no cloud.)
+Goal: the cloud plan under 3 s wall. (Uses tests/support/skypilot_fakes.py: synthetic catalog, no cloud.)
 The first plan of a task asks SkyPilot (its cache in .mlws/cache/sky-plan emptied before each one);
 a repeated plan of the unchanged task reuses that answer without importing SkyPilot: both are shown.
 Also: the wheel of mlws a node installs, built on the first plan (cold) and found in the cache after.
 The plan checks the node's torch index (one bounded request): served here on loopback (a PackageIndex of
-tests/sim_node.py playing download.pytorch.org), and unreachable (offline: the plan says so and goes on).
+tests/support/sim_node.py playing download.pytorch.org), and unreachable (offline: the plan says so and goes on).
 """
 
 import os
@@ -58,13 +58,13 @@ def main() -> None:
         start = time.perf_counter()
         build(cache=Path(tmp) / "wheels")
         cached = time.perf_counter() - start
-        from tests.sim_node import PackageIndex
+        from tests.support.sim_node import PackageIndex
 
         index = PackageIndex(Path(tmp) / "whl")
         index.add("cu126/torch", "torch-2.13.0+cu126-cp310-cp310-manylinux_2_28_x86_64.whl")
         cloud_cmd = [
             sys.executable,
-            str(REPO / "tests" / "skypilot_fakes.py"),
+            str(REPO / "tests" / "support" / "skypilot_fakes.py"),
             "--",
             *args,
             "compute=sky",

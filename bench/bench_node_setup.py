@@ -1,4 +1,4 @@
-"""A cloud node's setup, on the simulated node (tests/sim_node.py): the task `mlws train … compute=sky`
+"""A cloud node's setup, on the simulated node (tests/support/sim_node.py): the task `mlws train … compute=sky`
 sends (through the recorded API), its setup run for real on fresh nodes (a new HOME each: no pip or uv
 cache, as on a new VM or a spot recovery's new VM), with SkyPilot's runtime in place (its uv at
 ~/.local/bin/uv, ~/sky-user-env made before setup).
@@ -27,7 +27,7 @@ import yaml
 from benchlib import REPO, make_workspace, offline_env
 
 sys.path.insert(0, str(REPO))
-from tests.sim_node import Node, package_sources, runtime_uv  # noqa: E402
+from tests.support.sim_node import Node, package_sources, runtime_uv  # noqa: E402
 
 
 def launched_task(tmp: Path) -> dict:
@@ -40,7 +40,7 @@ def launched_task(tmp: Path) -> dict:
     subprocess.run(
         [
             sys.executable,
-            str(REPO / "tests" / "skypilot_fakes.py"),
+            str(REPO / "tests" / "support" / "skypilot_fakes.py"),
             "--record",
             str(record),
             "--",

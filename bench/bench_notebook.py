@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_registry import populate  # noqa: E402
 from benchlib import MLWS, make_workspace  # noqa: E402
 
-from tests.jupyter_ws import execute, request, start_kernel  # noqa: E402
+from tests.support.jupyter_ws import execute, request, start_kernel  # noqa: E402
 
 REPEATS = 3
 

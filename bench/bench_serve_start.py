@@ -23,7 +23,7 @@ from pathlib import Path
 from benchlib import MLWS, REPO, make_workspace, offline_env
 
 sys.path.insert(0, str(REPO))
-from tests.user_projects import DATA_CONFIG, MODEL_CONFIG, TEMPLATE_DATA, TEMPLATE_MODULE  # noqa: E402
+from tests.support.user_projects import DATA_CONFIG, MODEL_CONFIG, TEMPLATE_DATA, TEMPLATE_MODULE  # noqa: E402
 
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
 

@@ -3,8 +3,9 @@
 A test (or a module, with `pytestmark`) that drives a real service says so with a marker registered
 in pyproject.toml: ray, serve, jupyter, postgres, sky, chromium, tmux. Where that system is missing
 on this machine the test is skipped with the reason; with CI=true it fails instead, so CI can never
-go green by skipping. `slow` marks long tests and needs nothing. `make test-fast` deselects every
-one of these markers (see the Makefile).
+go green by skipping. `slow` marks long tests and needs nothing. `make test-fast` runs tests/unit and
+tests/integration and deselects every one of these markers (see the Makefile); tests/e2e drives the
+real CLI and services, tests/support holds what tests share.
 """
 
 import glob
@@ -14,7 +15,7 @@ import shutil
 
 import pytest
 
-from .helpers import clean_env, make_workspace, stop_what_the_workspace_started
+from .support.helpers import clean_env, make_workspace, stop_what_the_workspace_started
 
 
 def _modules(*names: str) -> bool:

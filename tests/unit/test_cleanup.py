@@ -6,7 +6,7 @@ import sys
 from mlws.registry import open_registry
 from mlws.spec import RunSpec
 
-from ..helpers import stop_what_the_workspace_started
+from ..support.helpers import stop_what_the_workspace_started
 
 
 def test_cleanup_kills_the_workspaces_running_run_and_spares_other_processes(tmp_path):

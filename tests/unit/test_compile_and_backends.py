@@ -182,6 +182,7 @@ def test_ray_job_states_map_to_registry_statuses():
     assert STATUS["STOPPED"] == "stopped" and STATUS["PENDING"] == "running"
 
 
+@pytest.mark.slow  # seconds: out of the fast lane (make test-fast), still in make test
 def test_largest_paths_skip_excluded_folders(tmp_path):
     from mlws.compute.ray.upload import largest_paths
 
@@ -244,6 +245,7 @@ def test_every_recorded_run_gets_its_own_unique_id_kept_across_rewrites():
     assert RunSpec.from_json(first.to_json()).uid == first.uid
 
 
+@pytest.mark.slow  # seconds: out of the fast lane (make test-fast), still in make test
 def test_a_stopped_jobs_controller_is_started_again_to_read_the_job_table(monkeypatch):
     """SkyPilot's jobs controller stops when idle (ClusterNotUpError); the status asks again with
     refresh=True, which starts it, instead of leaving the run `running` forever."""

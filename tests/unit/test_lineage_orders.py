@@ -11,7 +11,7 @@ import pytest
 
 from mlws.history.parent import derive_parents, family, relevant, relink
 
-from ..lineage_story import BUILDS, README, N, config, record_in_order
+from ..support.lineage_story import BUILDS, README, N, config, record_in_order
 
 
 def story(runs: list[dict], run: dict) -> list[str]:

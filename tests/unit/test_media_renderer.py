@@ -39,6 +39,7 @@ def matrix(seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 20, size=(4, 4))
 
 
+@pytest.mark.slow  # seconds: out of the fast lane (make test-fast), still in make test
 def test_drawings_come_back_in_order_and_close_flushes_them(tmp_path):
     renderer = BackgroundRenderer(max_pending=2)  # the third submit waits for the first to finish
     paths = [tmp_path / "media" / f"epoch{i:03d}.png" for i in range(5)]
@@ -69,6 +70,7 @@ def test_a_failing_drawing_is_reported_once_and_the_rest_are_drawn(tmp_path, vie
     assert np.asarray(Image.open(tmp_path / "media/good/epoch002.png"))[0, 0].tolist() == [2, 2, 2]
 
 
+@pytest.mark.slow  # seconds: out of the fast lane (make test-fast), still in make test
 def test_a_stop_ends_the_renderer_promptly_without_half_written_files(tmp_path, views):
     renderer = BackgroundRenderer()
     renderer.submit("quick", f"{views}:slow", {"seconds": 0, "value": 1}, str(tmp_path / "quick.png"))
@@ -90,6 +92,7 @@ class SlowView(MediaCallback):
         return {"slow": Drawing(f"{self.module}:slow", {"seconds": 3, "value": 7}), "mean": 0.5}
 
 
+@pytest.mark.slow  # seconds: out of the fast lane (make test-fast), still in make test
 def test_the_training_thread_does_not_wait_for_a_drawing(tmp_path, views, monkeypatch):
     import mlws.training.media as media
 

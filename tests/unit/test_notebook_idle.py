@@ -1,4 +1,4 @@
-"""The idle policy's decision as a pure function (the real server is tested in tests/test_notebook.py)."""
+"""The idle policy's decision as a pure function (the real server is tested in tests/e2e/test_notebook.py)."""
 
 import pytest
 

@@ -86,6 +86,7 @@ def test_choose_parent(name, experiment, builds_on, overrides, candidates, expec
     assert choose_parent(NEW, experiment, builds_on, overrides, candidates) == expected
 
 
+@pytest.mark.slow  # seconds: out of the fast lane (make test-fast), still in make test
 def test_candidates_fall_back_to_the_latest_500_runs_of_any_experiment(tmp_path):
     """The registry offers the last 500 runs of any experiment when E and P have none."""
     from mlws.registry import open_registry

@@ -1,11 +1,11 @@
 """The registry's metric queries, evaluated by the database (SQLite here; PostgreSQL runs the same
-SQL in tests/test_team_registry_postgres.py): they agree with the Python reference filters."""
+SQL in tests/e2e/test_team_registry_postgres.py): they agree with the Python reference filters."""
 
 import pytest
 
 from mlws.registry import open_registry
 
-from ..registry_reference import SORTS, WHERES, check_against_reference, check_best_and_ancestors, fill
+from ..support.registry_reference import SORTS, WHERES, check_against_reference, check_best_and_ancestors, fill
 
 
 @pytest.fixture

@@ -19,6 +19,8 @@ import pytest
 from mlws.cli.main import main
 from mlws.workspace import Workspace
 
+from ..support.helpers import free_port
+
 
 @pytest.fixture
 def ws(tmp_path, monkeypatch):
@@ -183,7 +185,7 @@ def test_notebook_log_never_follows_a_symlink(ws, tmp_path_factory):
     folder.mkdir(parents=True)
     (folder / "server.log").symlink_to(victim_file)
     with pytest.raises(MlwsError, match="symlink"):
-        local.start(ws, name="nb", host="127.0.0.1", port=_free_port(), idle_minutes=0)
+        local.start(ws, name="nb", host="127.0.0.1", port=free_port(), idle_minutes=0)
     assert victim_file.read_text() == "precious\n"
 
 
@@ -227,14 +229,6 @@ def test_export_to_an_unwritable_place_is_one_line(ws, monkeypatch, capsys, wher
     assert main(["serve", "1", "--export", str(ws.root / where)]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "--export" in err
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_a_dead_servers_leftover_group_and_args_file_go_when_listed(ws, capsys):

@@ -161,6 +161,7 @@ def test_a_websocket_passes_the_same_checks():
     assert ws(authorization=f"Bearer {TOKEN}")[0] is True
 
 
+@pytest.mark.slow  # seconds: out of the fast lane (make test-fast), still in make test
 def test_the_sketch_pad_reads_its_composite_only(tmp_path):
     """Gradio's pad decoded every layer a request named (the same big PNG, a thousand times: the
     machine's memory), kept every posted blob, and grew a list to any layer index."""

@@ -9,7 +9,7 @@ import pytest
 from mlws.errors import MlwsError
 from mlws.serving.inputs import MAX_DEPTH, BadRequest, ImageInput, authorized, parse_body
 
-from ..helpers import PicklePayload
+from ..support.helpers import PicklePayload
 
 DIGIT = ImageInput(shape=(1, 8, 8), min_value=0.0, max_value=16.0, divide_by=16.0, normalize=True)
 

@@ -69,6 +69,7 @@ def test_no_true_effect_is_called_different_at_most_7_percent_of_the_time(n):
     assert called <= 14, f"{called}/200 no-effect pairs called different"
 
 
+@pytest.mark.slow  # seconds: out of the fast lane (make test-fast), still in make test
 def test_the_bootstrap_is_calibrated_too():
     rng = random.Random(5)
     called = sum(compare(*_null_pair(rng, 12), method="bootstrap").distinguishable for _ in range(200))

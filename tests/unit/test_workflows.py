@@ -1,6 +1,6 @@
 """The GitHub Actions workflows: triggers and permissions that are safe for pull requests from
 forks, and mlws commands that this version of the CLI accepts (they are run for real in
-tests/test_review.py)."""
+tests/e2e/test_review.py)."""
 
 import re
 import shlex
