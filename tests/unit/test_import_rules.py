@@ -3,6 +3,7 @@ functions): which packages may import each heavy library, and that only training
 examples import one at module level (so `mlws --help`, `runs`, `diff` stay light)."""
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -55,8 +56,14 @@ ALLOWED = {
 MODULE_LEVEL_OK = ["training/", "examples/", "serving/app.py"]
 
 
-def imports():
-    """(file under mlws/, top-level library, at module level?) for every import statement."""
+@functools.cache
+def imports() -> tuple[tuple[str, str, bool], ...]:
+    """(file under mlws/, top-level library, at module level?) for every import statement: parsed
+    once for all the rules below."""
+    return tuple(_scan())
+
+
+def _scan():
     for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text())
         top = {id(n) for n in tree.body}

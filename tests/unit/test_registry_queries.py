@@ -8,8 +8,10 @@ from mlws.registry import open_registry
 from ..support.registry_reference import SORTS, WHERES, check_against_reference, check_best_and_ancestors, fill
 
 
-@pytest.fixture
-def registry(tmp_path):
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    """Filled once for the module: every query here only reads it."""
+    tmp_path = tmp_path_factory.mktemp("registry")
     return fill(open_registry(f"sqlite:///{tmp_path / 'registry.db'}"), tmp_path)
 
 
