@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .helpers import REPO
-from .skypilot_cli import V100x2, sky_mlws
+from ..support.helpers import REPO
+from ..support.skypilot_cli import V100x2, sky_mlws
 
 pytestmark = [pytest.mark.sky]
 
