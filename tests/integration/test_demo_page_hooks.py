@@ -52,6 +52,7 @@ def server():
     return Server()
 
 
+@pytest.mark.slow  # seconds: out of the fast lane (make test-fast), still in make test
 def test_examples_and_errors_come_back_in_the_hooks_own_request_form(server):
     import torch
     from hydra.utils import instantiate

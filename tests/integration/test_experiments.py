@@ -74,6 +74,7 @@ def test_override_grammar(repo_ws):
     assert spec.overrides[1] == "model.lr=3e-4"
 
 
+@pytest.mark.slow  # seconds: out of the fast lane (make test-fast), still in make test
 def test_check_command_reports_every_experiment(repo_ws):
     results = api.check(workspace=repo_ws)
     assert [(r["experiment"], r["ok"], r["error"], r["compute"]) for r in results] == [

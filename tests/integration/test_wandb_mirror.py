@@ -1,6 +1,8 @@
 """Labels → W&B tags and note → W&B notes for online runs. W&B's network API is faked here
 (there is no W&B server or account on this machine): these tests check what mlws asks of it."""
 
+import pytest
+
 from mlws import api
 from mlws.history.wandb_mirror import mirror
 from mlws.registry import open_registry
@@ -47,6 +49,7 @@ def _record(ws, mode):
     return run_id
 
 
+@pytest.mark.slow  # seconds: out of the fast lane (make test-fast), still in make test
 def test_fake_wandb_api_receives_labels_and_note_for_online_runs(ws, monkeypatch):
     import wandb
 

@@ -105,6 +105,7 @@ def test_experiment_files_that_build_on_each_other_do_not_loop():
     assert derive_parents(runs, builds) == {1: 2, 2: 1}  # what files in a loop say; the reader cuts it
 
 
+@pytest.mark.slow  # seconds: out of the fast lane (make test-fast), still in make test
 def test_relink_through_a_real_registry_matches_the_rules(tmp_path):
     """mlws.lifecycle.relink with a SQLite registry and experiment files: the same parents."""
     from mlws.lifecycle import relink as relink_recorded
