@@ -14,6 +14,7 @@ from mlws.cli.render import metric_text, param_text
 
 from ..support.helpers import (
     clean_env,
+    free_port,
     make_workspace,
     mlws,
     mlws_json,
@@ -204,71 +205,12 @@ def test_a_notebook_cell_prints_no_terminal_codes(records, env, monkeypatch, cap
     assert "model_01" in text and "\x1b" not in text
 
 
-def cell_output(url: str, token: str, kernel_id: str, code: str, timeout: float = 120) -> str:
-    """Everything a cell shows: its printed text and its displays (also those updated in place)."""
-    import time
-
-    import websocket
-
-    ws_url = url.replace("http://", "ws://") + f"/api/kernels/{kernel_id}/channels?token={token}"
-    conn = websocket.create_connection(ws_url, timeout=timeout)
-    msg_id = uuid.uuid4().hex
-    conn.send(
-        json.dumps(
-            {
-                "header": {
-                    "msg_id": msg_id,
-                    "msg_type": "execute_request",
-                    "session": uuid.uuid4().hex,
-                    "username": "test",
-                    "version": "5.3",
-                    "date": "",
-                },
-                "parent_header": {},
-                "metadata": {},
-                "channel": "shell",
-                "buffers": [],
-                "content": {
-                    "code": code,
-                    "silent": False,
-                    "store_history": False,
-                    "user_expressions": {},
-                    "allow_stdin": False,
-                    "stop_on_error": True,
-                },
-            }
-        )
-    )
-    out, deadline = [], time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            msg = json.loads(conn.recv())
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            kind, content = msg["header"]["msg_type"], msg["content"]
-            if kind == "stream":
-                out.append(content["text"])
-            elif kind in ("display_data", "update_display_data"):
-                out.append(content["data"].get("text/plain", ""))
-            elif kind == "error":
-                raise AssertionError("\n".join(content.get("traceback", [])))
-            elif kind == "status" and content.get("execution_state") == "idle":
-                return "".join(out)
-    finally:
-        conn.close()
-    raise AssertionError(f"the cell did not finish within {timeout} s")
-
-
 def test_mlws_cells_in_a_real_kernel_print_no_terminal_codes(records, env):
     """A JupyterLab kernel sets FORCE_COLOR for the tools it starts: `%mlws runs` and `%mlws watch 1`
     still show plain text (the watch view as a display, redrawn in place while the run runs)."""
-    import socket
+    from ..support.jupyter_ws import execute, start_kernel
 
-    from ..support.jupyter_ws import start_kernel
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     out = mlws(
         "notebook", "--detach", "--port", str(port), "--idle-minutes", "0", "--json", cwd=records, env=env, timeout=180
     )
@@ -277,7 +219,9 @@ def test_mlws_cells_in_a_real_kernel_print_no_terminal_codes(records, env):
     try:
         state = json.loads((records / ".mlws" / "notebooks" / name / "state.json").read_text())
         kernel = start_kernel(state["url"], state["token"])
-        shown = cell_output(state["url"], state["token"], kernel, "%load_ext mlws\n%mlws runs\n%mlws watch 1")
+        shown = execute(
+            state["url"], state["token"], kernel, "%load_ext mlws\n%mlws runs\n%mlws watch 1", displays=True
+        )
         assert "model_01" in shown and "run 1 · model_01 · succeeded" in shown, shown
         assert "\x1b" not in shown, repr(shown[:2000])
     finally:

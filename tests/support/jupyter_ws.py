@@ -33,8 +33,9 @@ def start_kernel(url: str, token: str) -> str:
     return kernel["id"]
 
 
-def execute(url: str, token: str, kernel_id: str, code: str, timeout: float = 120) -> str:
-    """Execute `code`, return its stdout; raise with the traceback if it failed."""
+def execute(url: str, token: str, kernel_id: str, code: str, timeout: float = 120, displays: bool = False) -> str:
+    """Execute `code`, return its stdout (and with `displays`, the plain text of what it displayed,
+    also displays updated in place); raise with the traceback if it failed."""
     ws_url = url.replace("http://", "ws://") + f"/api/kernels/{kernel_id}/channels?token={token}"
     conn = websocket.create_connection(ws_url, timeout=timeout)
     msg_id, session = uuid.uuid4().hex, uuid.uuid4().hex
@@ -73,6 +74,8 @@ def execute(url: str, token: str, kernel_id: str, code: str, timeout: float = 12
             kind, content = msg["header"]["msg_type"], msg["content"]
             if kind == "stream":
                 out.append(content["text"])
+            elif displays and kind in ("display_data", "update_display_data"):
+                out.append(content["data"].get("text/plain", ""))
             elif kind == "error":
                 error = "\n".join(content.get("traceback", [])) or content.get("evalue")
             elif kind == "status" and content.get("execution_state") == "idle":
