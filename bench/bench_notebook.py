@@ -5,7 +5,6 @@ Goal: runs_frame() at 10,000 runs under 1 s.
 """
 
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -15,17 +14,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_registry import populate  # noqa: E402
-from benchlib import MLWS, make_workspace  # noqa: E402
+from benchlib import MLWS, free_port, make_workspace  # noqa: E402
 
 from tests.support.jupyter_ws import execute, request, start_kernel  # noqa: E402
 
 REPEATS = 3
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def until_kernel_ran(url: str, token: str, deadline: float) -> None:

@@ -15,7 +15,6 @@ validating the body, the forward pass, encoding the answer).
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,16 +23,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-from benchlib import REPO, make_workspace
+from benchlib import REPO, free_port, make_workspace
 
 DURATION = float(os.environ.get("BENCH_SERVE_SECONDS", "4"))
 CLIENTS = (1, 8, 32)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_healthy(port: int, timeout: float = 240) -> None:

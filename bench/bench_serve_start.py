@@ -11,7 +11,6 @@ Goal: <= +3 s over the plain page. BENCH_PARTS=demo runs only that part."""
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,18 +19,12 @@ import time
 import urllib.request
 from pathlib import Path
 
-from benchlib import MLWS, REPO, make_workspace, offline_env
+from benchlib import MLWS, REPO, free_port, make_workspace, offline_env
 
 sys.path.insert(0, str(REPO))
 from tests.support.user_projects import DATA_CONFIG, MODEL_CONFIG, TEMPLATE_DATA, TEMPLATE_MODULE  # noqa: E402
 
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_to_first_answer(ws: Path, env: dict, run_id: int, sample, page: bool = False) -> float:

@@ -13,6 +13,15 @@ REPO = Path(__file__).resolve().parents[1]
 MLWS = [sys.executable, "-m", "mlws.cli.main"]
 
 
+def free_port() -> int:
+    """A TCP port free on loopback now (the OS picks it; the server started next binds it)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def make_workspace(dest: Path) -> Path:
     shutil.copytree(REPO / "conf", dest / "conf")
     shutil.copytree(REPO / "experiments", dest / "experiments")
