@@ -13,7 +13,7 @@ from ..support.helpers import REPO
 PROBE = """
 import sys
 sys.path.insert(0, {repo!r})
-from tests import skypilot_fakes
+from tests.support import skypilot_fakes
 skypilot_fakes.seed_catalog(__import__("pathlib").Path({home!r}))
 skypilot_fakes.enable_aws()
 import sky  # as mlws imports it, after the fakes and mlws's SkyPilot module
