@@ -141,7 +141,7 @@ def test_docs_example_view_in_an_experiment_file(ws, env):
     experiment."""
     import re
 
-    readme = (Path(__file__).resolve().parents[1] / "docs" / "extending.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "extending.md").read_text()
     code = re.search(r"```python\n# acme/views.py\n(.*?)```", readme, re.S).group(1)
     yaml_text = re.search(r"```yaml\n# conf/callbacks/confidence.yaml\n(.*?)```", readme, re.S).group(1)
     (ws / "acme").mkdir()
