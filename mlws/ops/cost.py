@@ -10,7 +10,6 @@ from ..errors import MlwsError
 from ..spend.query import cost_rows
 from ..spend.reckon import add_up
 from ..spend.runs import costs_by_id, run_cost
-from .records import as_dict
 from .session import session
 
 if TYPE_CHECKING:
@@ -110,7 +109,7 @@ def sweep_costs(registry: Registry, view: dict) -> dict:
 
 def cost_diff(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict:
     """{usd: [a, b], hours: [a, b], delta_usd, delta_hours} of two full records (`mlws diff`)."""
-    ca, cb = run_cost(as_dict(a)), run_cost(as_dict(b))
+    ca, cb = run_cost(a), run_cost(b)
     pair = lambda key: [ca.get(key), cb.get(key)]
     minus = lambda x, y: None if x is None or y is None else round(y - x, 6)
     return {

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MlwsError
-from .records import as_dict, as_dicts
 from .runs import summary
 from .session import session, workspace_of
 
@@ -240,12 +239,12 @@ def report(
             if runs_for_curves
             else [t["run"] for t in shown["trials"] if t["value"] is not None][:8]
         )
-        loss = monitor_of(as_dict(trials[-1]))["loss"] if trials else None
+        loss = monitor_of(trials[-1])["loss"] if trials else None
         path = Path(output)
         write_atomic(path, build_sweep_report(shown, trials, read_curves(trials, ids), loss))
         return path
     rows = registry.list()
-    newest: dict[str, Any] = monitor_of(as_dict(rows[-1])) if rows else {"metric": None, "mode": "max", "loss": None}
+    newest: dict[str, Any] = monitor_of(rows[-1]) if rows else {"metric": None, "mode": "max", "loss": None}
     metric = metric or newest["metric"]
     if not metric:
         raise MlwsError("the runs name no monitor.metric; say which metric the report follows with --metric")
@@ -264,7 +263,7 @@ def report(
         mode,
         newest["loss"],
         title=f"mlws report · {ws.root.name}",
-        costs=costs_by_id(registry, as_dicts(rows)),
+        costs=costs_by_id(registry, rows),
     )
     from ..history.ablation_report import stored, with_section
 

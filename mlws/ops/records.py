@@ -2,8 +2,8 @@
 
 A RunRecord is a plain dict at run time (mlws/registry/records.py), but to a type checker a TypedDict
 is not a `dict[str, Any]`. backend_for and the Backend methods (mlws/compute), refresh_status
-(mlws/lifecycle.py), mlws/spend/runs.py and mlws/jupyter still take `dict`; until they take
-Mapping[str, Any], these name a record as the dict it is. No copy: a callee that changes the record
+(mlws/lifecycle.py) and mlws/jupyter still take `dict`, and some callers add keys to the record;
+until those take Mapping[str, Any], these name a record as the dict it is. No copy: a callee that changes the record
 changes the caller's, as it did before.
 """
 

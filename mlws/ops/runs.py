@@ -142,7 +142,7 @@ def cost(record: Mapping[str, Any], classes: dict | None = None) -> dict:
     """The run's spend and how it was reckoned ({usd, hours, basis, final}; mlws/ops/cost.py)."""
     from ..spend.runs import run_cost
 
-    return run_cost(as_dict(record), classes)
+    return run_cost(record, classes)
 
 
 def watch(run_id: int, *, workspace=None, thresholds=None, refresh: bool = False) -> dict:

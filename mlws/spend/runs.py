@@ -3,11 +3,14 @@ alone), for the commands (ops/cost.py) and the sweep budget (sweeps/budget.py) a
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from ..errors import MlwsError
 from .reckon import time_only
 
 
-def run_cost(record: dict, classes: dict | None = None) -> dict:
+def run_cost(record: Mapping[str, Any], classes: dict | None = None) -> dict:
     """{usd, hours, basis, final}: the run's cost (its record needs its config); time only when its
     backend knows no price or cannot be loaded on this machine. `classes`: backend classes by
     `_target_`, found once for many runs."""
@@ -26,13 +29,13 @@ def run_cost(record: dict, classes: dict | None = None) -> dict:
     return c or time_only(record)
 
 
-def with_configs(registry, rows: list[dict]) -> list[dict]:
+def with_configs(registry, rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """The rows, each with its config (read in one query for those listed without)."""
     missing = [r["id"] for r in rows if "config" not in r]
     configs = registry.configs(missing) if missing else {}
     return [r if "config" in r else {**r, "config": configs.get(r["id"]) or {}} for r in rows]
 
 
-def costs_by_id(registry, rows: list[dict]) -> dict[int, dict]:
+def costs_by_id(registry, rows: Sequence[Mapping[str, Any]]) -> dict[int, dict]:
     classes: dict = {}
     return {r["id"]: run_cost(r, classes) for r in with_configs(registry, rows)}
