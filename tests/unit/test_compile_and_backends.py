@@ -399,7 +399,7 @@ def test_the_cost_guard_counts_the_runs_spend_not_the_process(tmp_path):
 
 def test_the_api_servers_optimizer_table_gives_the_chosen_offering():
     """What SkyPilot 0.14.1's server streams for sky.optimize (captured from a real server here)."""
-    from mlws.compute.sky.client import chosen_row
+    from mlws.compute.sky.pricing import chosen_row
 
     table = (
         "Considered resources (2 nodes):\n" + "-" * 79 + "\n"

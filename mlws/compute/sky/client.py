@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ...errors import MlwsError
-from .pricing import chosen_row  # noqa: F401  (tests/unit import it from here, where it was)
 from .skypilot import message as _message
 
 # SkyPilot managed-job / cluster-job states → registry status
