@@ -13,7 +13,8 @@ drawing) is reported apart, as validation seconds with media against without.
 Both ways of drawing are measured (MLWS_MEDIA_DRAW=inline and background), and a control: the
 same pairing in runs without media views, whose ratio differs from 1 by the noise alone (the
 bench's own resolution on the machine at that moment). BENCH_ROUNDS runs each (3), alternating;
-BENCH_EPOCHS epochs a run (12: 6 pairs).
+BENCH_EPOCHS epochs a run (12: 6 pairs); BENCH_BATCH the batch size (16: about 90 steps an epoch, so
+an epoch's time is long enough to measure against the scheduler's noise; model_12's 64 gives 23).
 """
 
 import os
@@ -26,9 +27,10 @@ from benchlib import make_workspace, offline_env, train_timed
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 EPOCHS = int(os.environ.get("BENCH_EPOCHS", "12"))
+BATCH = int(os.environ.get("BENCH_BATCH", "16"))
 EVERY = 2  # media on every other validation
 VIEWS = ["confusion_matrix", "worst_samples", "class_metrics"]
-BASE = ["+experiment=model_12", f"trainer.max_epochs={EPOCHS}"]
+BASE = ["+experiment=model_12", f"trainer.max_epochs={EPOCHS}", f"data.batch_size={BATCH}"]
 MEDIA = [
     f"callbacks=[default,{','.join(VIEWS)}]",
     # ++: set whether or not the view's YAML names every_n_epochs
@@ -101,7 +103,7 @@ def main() -> None:
                 results[mode].append(run_once(ws, env, mode))
     load_after = os.getloadavg()
     print(
-        f"media paired benchmark: model_12 trainer.max_epochs={EPOCHS}, media every {EVERY} validations, "
+        f"media paired benchmark: model_12 trainer.max_epochs={EPOCHS} data.batch_size={BATCH}, media every {EVERY} validations, "
         f"{ROUNDS} runs a mode; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after"
     )
     for mode in MODES:

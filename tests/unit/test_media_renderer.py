@@ -139,13 +139,20 @@ def test_the_renderer_child_ignores_the_run_process_group(tmp_path):
 
 
 def test_the_drawing_process_is_used_only_where_a_core_is_spare(monkeypatch, tmp_path):
-    """Auto: in-process on 2 cores or fewer (a drawing process would take a core from training);
+    """Auto: in-process on 2 cores or fewer that torch uses (a drawing process would take a core from
+    training), in a process where torch leaves a core free;
     MLWS_MEDIA_DRAW chooses either way. In-process drawings keep the contract: in order, errors kept."""
+    import torch
+
     from mlws.training import media_worker
 
     monkeypatch.setattr(media_worker.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.delenv("MLWS_MEDIA_DRAW", raising=False)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
     assert isinstance(media_worker.new_renderer(), media_worker.InlineRenderer)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)  # OMP_NUM_THREADS=1: torch leaves a core free
+    assert media_worker.spare_cores()
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 4)
     monkeypatch.setattr(media_worker.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
     assert media_worker.spare_cores()
     monkeypatch.setenv("MLWS_MEDIA_DRAW", "inline")
