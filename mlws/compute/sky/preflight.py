@@ -18,13 +18,15 @@ def priced(spec, *, price_required: bool, spec_path: str | None = None) -> dict:
     from .torch_wheels import plan_notes
 
     c = spec.config["compute"]
+    # the torch index is asked over the network (up to 2.5 s offline) while SkyPilot works
+    index_check = _in_background(plan_notes, c, (spec.versions or {}).get("torch"))
     wheel = node_wheel()
     # a task handed to `sky launch` (a plan's spec_path) mounts the wheel beside its spec, not from a cache
     task_config = compile_task(spec, spec_path, Path(spec_path).parent / wheel.name if spec_path else wheel)
     estimate = checked_and_priced(
         task_config, c.get("max_runtime_minutes"), Path(spec.workspace), reuse=not price_required
     )
-    index_notes, refusal = plan_notes(c, (spec.versions or {}).get("torch"))
+    index_notes, refusal = index_check()
     if refusal:  # the node's setup would fail after the VM is paid for
         raise MlwsError(f"the node's torch: {refusal}")
     _within_max_cost(c, estimate, price_required)
@@ -34,6 +36,30 @@ def priced(spec, *, price_required: bool, spec_path: str | None = None) -> dict:
         "notes": index_notes,
         **({"files": {wheel.name: str(wheel)}} if spec_path else {}),
     }
+
+
+def _in_background(function, *args):
+    """`function(*args)` started on a thread; the returned call waits for its result (or raises its error)."""
+    import threading
+
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["value"] = function(*args)
+        except BaseException as e:  # handed to the caller, raised where it waits
+            outcome["error"] = e
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+
+    def result():
+        worker.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
+
+    return result
 
 
 def checked_and_priced(task_config: dict, max_runtime_minutes, workspace: Path, *, reuse: bool) -> dict:
@@ -49,8 +75,10 @@ def checked_and_priced(task_config: dict, max_runtime_minutes, workspace: Path, 
         if kept:
             return kept
     from .pricing import estimate, validate
+    from .skypilot import gc_paused
 
-    priced = estimate(validate(task_config), max_runtime_minutes)
+    with gc_paused():
+        priced = estimate(validate(task_config), max_runtime_minutes)
     # keyed on the inputs as SkyPilot left them (its first run creates its state database)
     plan_cache.store(cache_dir, plan_cache.key(task_config, max_runtime_minutes, workspace), priced)
     return priced

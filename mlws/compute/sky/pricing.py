@@ -38,13 +38,14 @@ def estimate(task, max_runtime_minutes: float | None = None) -> dict:
 
     if not server_common.is_api_server_local():  # a team's server: its clouds, not this machine's, decide
         return _with_runtime_cost(_estimate_on_server(task), max_runtime_minutes)
-    dag = sky.Dag()
-    dag.add(task)
     import contextlib
     import io
 
     try:
         with contextlib.redirect_stdout(io.StringIO()):
+            _start_account_lookups(task)
+            dag = sky.Dag()
+            dag.add(task)
             optimizer.Optimizer.optimize(dag, quiet=True)
     except exceptions.ResourcesUnavailableError as e:
         raise _no_offering(task, e) from None
@@ -65,6 +66,36 @@ def estimate(task, max_runtime_minutes: float | None = None) -> dict:
     if prices:
         out["region_prices"] = prices
     return _with_runtime_cost(out, max_runtime_minutes)
+
+
+def _start_account_lookups(task) -> None:
+    """The account-dependent part of SkyPilot's catalogs started on a thread, before the optimizer
+    needs it. AWS's catalog maps zones for the user's account the first time it is read: it asks
+    `aws configure list` (a subprocess, ~0.5-1 s) and the account's identity (cached by SkyPilot, else
+    an STS call). Asked here, it runs beside the optimizer's own imports and task checks instead of
+    before its search; the optimizer then finds SkyPilot's table already mapped (SkyPilot guards it
+    with a lock, so nothing is asked twice). The enabled clouds are the optimizer's first question,
+    asked the same way: a refusal (no cloud enabled) is the optimizer's, raised before it starts."""
+    import contextvars
+    import threading
+
+    from sky import catalog, check, clouds
+
+    enabled = check.get_cached_enabled_clouds_or_refresh(
+        capability=clouds.CloudCapability.COMPUTE, raise_if_no_cloud_access=True
+    )
+    requested = {str(r.cloud) for r in task.resources if r.cloud is not None}
+    if not any(str(c) == "AWS" and (not requested or "AWS" in requested) for c in enabled):
+        return
+
+    def read_catalog() -> None:
+        try:  # any instance type: what matters is that SkyPilot reads (and maps) its AWS table
+            catalog.instance_type_exists("p3.2xlarge", clouds="aws")
+        except Exception:  # the optimizer meets the same error on its own path and reports it
+            pass
+
+    # SkyPilot's per-request settings (the AWS profile of the active workspace) live in context variables
+    threading.Thread(target=contextvars.copy_context().run, args=(read_catalog,), daemon=True).start()
 
 
 MAX_REGIONS = 64  # the table travels in the task's envs
