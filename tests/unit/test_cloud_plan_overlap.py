@@ -40,3 +40,25 @@ def test_the_collector_is_paused_inside_and_left_as_it_was_after(enabled):
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_what_skypilots_import_allocated_is_frozen_and_nothing_else(monkeypatch):
+    import sys
+    import types
+
+    monkeypatch.delitem(sys.modules, "sky", raising=False)
+    frozen = gc.get_freeze_count()
+    try:
+        with gc_paused():
+            kept = [[] for _ in range(10)]  # SkyPilot not imported inside: nothing frozen
+        assert gc.get_freeze_count() == frozen
+        with gc_paused():
+            monkeypatch.setitem(sys.modules, "sky", types.ModuleType("sky"))  # as `import sky` leaves it
+            kept += [[] for _ in range(10)]
+        after_import = gc.get_freeze_count()
+        assert after_import >= frozen + 10
+        with gc_paused():  # SkyPilot already imported: a later plan's objects stay collectable
+            kept += [[] for _ in range(10)]
+        assert gc.get_freeze_count() == after_import
+    finally:
+        gc.unfreeze()
