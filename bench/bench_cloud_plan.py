@@ -81,6 +81,17 @@ def main() -> None:
         repeated = timed(cloud_cmd, ws, index_env, key="repeated")
         offline = timed(cloud_cmd, ws, {**env, "MLWS_TORCH_INDEX_BASE": "http://127.0.0.1:9/whl"}, setup=forget)
         index.close()
+        # what a first plan cannot do without: SkyPilot's import (as mlws imports it), and the AWS CLI
+        # that SkyPilot's catalog runs for the account (on a thread beside the optimizer's own work)
+        import_sky = [
+            sys.executable,
+            "-c",
+            "from mlws.compute.sky.skypilot import gc_paused\nwith gc_paused(): import sky",
+        ]
+        timed(import_sky, ws, env, key="import sky")
+        aws = shutil.which("aws", path=env.get("PATH"))
+        if aws:
+            timed([aws, "configure", "list"], ws, env, key="aws")
     local_cpu = CPU[" ".join([sys.executable, "-m", "mlws.cli.main", *args])]
     print(
         f"cloud plan benchmark, median of {REPEATS} whole processes ({os.cpu_count()} cores: wall time grows "
@@ -96,6 +107,10 @@ def main() -> None:
         f"load {load_repeated:.1f}   x{repeated / local:.1f} the local plan (SkyPilot's answer reused)"
     )
     print(f"  first plan, torch index unreachable {offline:4.2f} s")
+    print(
+        f"  of a first plan's CPU: `import sky` alone {CPU['import sky']:.2f} s (with the interpreter), "
+        + (f"`aws configure list` {CPU['aws']:.2f} s" if "aws" in CPU else "no `aws` CLI here")
+    )
     print(
         f"  node wheel: built {cold * 1000:.0f} ms, from the cache {cached * 1000:.0f} ms "
         f"(saves {max(cold - cached, 0) * 1000:.0f} ms a launch; hashing the sources stays)"
