@@ -18,9 +18,11 @@ setup: $(STAMP)
 train: setup
 	$(BIN)/mlws train +experiment=model_12
 
-## The whole test suite, slow tests included (what CI runs).
+## The whole test suite, slow tests included (what CI runs): two pytest-xdist workers, each test module
+## on one worker (its module-scoped fixtures made once). TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 test: setup
-	$(BIN)/python -m pytest -q --durations=15
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 ## The fast lane (< 60 s): the unit and integration tiers, without the tests marked slow or needing a system
 ## (see the markers in pyproject.toml). tests/e2e drives the real CLI and services: `make test` runs it.

@@ -25,7 +25,9 @@ def priced(tmp_path_factory):
         ["+experiment=model_02", f"cost.local_hourly={RATE}", "+trainer.no_such_option=1"],  # fails in the worker
         ["+experiment=model_02", f"cost.local_hourly={RATE}", "--label", "base"],
     ):
-        out = mlws("train", *args, *TINY, cwd=ws, env=env)
+        # fresh: a run's recorded wall time is in whole seconds, and these tiny runs must last one or more
+        # (a new interpreter's imports inside the run make sure of it; a forked CLI can be under a second)
+        out = mlws("train", *args, *TINY, cwd=ws, env=env, fresh=True)
         assert out.returncode == (1 if "+trainer.no_such_option=1" in args else 0), out.stderr[-2000:]
     rows = mlws_json("runs", cwd=ws, env=env)
     assert [r["status"] for r in rows] == ["succeeded", "succeeded", "failed", "succeeded"]

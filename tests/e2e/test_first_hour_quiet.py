@@ -23,8 +23,15 @@ NOISE = [
 
 
 def test_a_training_run_prints_none_of_the_libraries_notices(ws, env):
+    # fresh: the notices the libraries print while being imported count too
     out = mlws(
-        "train", "+experiment=model_12", "trainer.max_epochs=1", "callbacks=[default,confusion_matrix]", cwd=ws, env=env
+        "train",
+        "+experiment=model_12",
+        "trainer.max_epochs=1",
+        "callbacks=[default,confusion_matrix]",
+        cwd=ws,
+        env=env,
+        fresh=True,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     terminal = out.stdout + out.stderr

@@ -46,15 +46,37 @@ def clean_env(tmp: Path, **extra) -> dict:
     return env
 
 
-def mlws(*args: str, cwd: Path, env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mlws.cli.main", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+def mlws(*args: str, cwd: Path, env: dict, timeout: float = 300, fresh: bool = False) -> subprocess.CompletedProcess:
+    """`python -m mlws.cli.main ARGS` in `cwd` with `env`: its output and exit status. By default in a
+    child forked from a process that imported torch, Lightning, W&B and the rest once
+    (tests/support/cli_zygote.py); `fresh=True` (or MLWS_TEST_FRESH_CLI=1) starts a new interpreter, for
+    what happens while those libraries are imported."""
+    from .cli_zygote import server
+
+    started = time.monotonic()
+    if fresh or os.environ.get("MLWS_TEST_FRESH_CLI") or not server().can_run(env):
+        done = subprocess.run(
+            [sys.executable, "-m", "mlws.cli.main", *args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    else:
+        done = server().run(args, cwd=cwd, env=env, timeout=timeout)
+    _log_cli_call(args, time.monotonic() - started)
+    return done
+
+
+def _log_cli_call(args: tuple[str, ...], seconds: float) -> None:
+    """With MLWS_TEST_CLI_LOG set, one JSON line per CLI call (which test, which command, how long):
+    where the suite's time goes."""
+    path = os.environ.get("MLWS_TEST_CLI_LOG")
+    if path:
+        line = {"test": os.environ.get("PYTEST_CURRENT_TEST", ""), "args": list(args), "seconds": round(seconds, 3)}
+        with open(path, "a") as out:
+            out.write(json.dumps(line) + "\n")
 
 
 def mlws_json(*args: str, cwd: Path, env: dict):
