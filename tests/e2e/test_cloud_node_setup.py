@@ -70,7 +70,11 @@ def test_the_setup_installs_dependencies_never_the_project(pyproject, env, tmp_p
     task = launched_task(repo, env, tmp_path)
     assert "pip install -e" not in task["setup"] and "setup.py" not in task["setup"]
     if "dependencies" in pyproject:  # read here; mlws itself is the laptop's wheel, not the index's mlws
-        assert 'pip install acme-dep==1.0 -c "$MLWS_CONSTRAINTS"' in task["setup"].splitlines()[-2]
+        # resolved in one call with the training core and requirements.txt, under the constraints
+        together = [line for line in task["setup"].splitlines() if " acme-dep==1.0 " in line]
+        assert len(together) == 1 and "lightning>=" in together[0] and " mlws" not in together[0], together
+        assert together[0].startswith("mlws_pip install ")
+        assert '-r "$MLWS_REQUIREMENTS"} -c "$MLWS_CONSTRAINTS"' in together[0], together
 
 
 def test_a_pyproject_that_is_not_toml_is_one_clear_message(env, tmp_path):

@@ -3,7 +3,8 @@
 SkyPilot's runtime installs uv at ~/.local/bin/uv on every node it provisions (sky/skylet/constants.py,
 SKY_UV_INSTALL_CMD) and creates ~/sky-user-env with it. `uv pip install` unpacks torch and the training
 core several times faster than pip (no per-file Python work, no bytecode compiled up front: a module is
-compiled when first imported), and setup is billed at GPU price × nodes on every launch and every spot
+compiled when first imported; each file unpacked once into uv's cache and hard-linked into the
+environment, where a copy would write the 1-3 GB of torch a second time), and setup is billed at GPU price × nodes on every launch and every spot
 recovery, so the setup prefers it. It installs into the interpreter `pip` would have used (the `python`
 on PATH: the activated user env, a conda env), never a new one.
 
@@ -26,7 +27,9 @@ _PIP_CONF = (
 )
 
 _UV_PIP = (
-    "mlws_pip() { ( export UV_LINK_MODE=copy UV_SYSTEM_PYTHON=false; "
+    "mlws_pip() { ( export UV_SYSTEM_PYTHON=false; "
+    # files hard-linked from uv's cache, not written twice (uv copies where the cache is on another disk)
+    + '[ -z "${UV_LINK_MODE:-}" ] && export UV_LINK_MODE=hardlink; '
     + "".join(
         f'[ -n "${{PIP_{pip}:-}}" ] && [ -z "${{{uv}:-}}" ] && export {uv}="$PIP_{pip}"; '
         for pip, uv in (

@@ -127,11 +127,14 @@ def _wheel_version(wheel_name: str) -> str | None:
     return parts[1] if len(parts) >= 5 else None
 
 
-# exit 0 when the image's torch is VERSION built for BUILD (cu126, cpu; any: whichever build)
+# exit 0 when the image's torch is VERSION built for BUILD (cu126, cpu; any: whichever build). Read from
+# torch/version.py (torch.__version__ and torch.version.cuda are that file's), found without importing
+# torch: `import torch` is 1-3 s of the setup (CUDA libraries loaded) where the image has it
 HAS_TORCH = (
-    'import sys, torch; version, build = sys.argv[1:3]; cuda = getattr(torch.version, "cuda", None); '
-    'have = "cu" + cuda.replace(".", "") if cuda else "cpu"; '
-    'sys.exit(0 if torch.__version__.split("+")[0] == version and build in ("any", have) else 1)'
+    "import sys, os, importlib.util; version, build = sys.argv[1:3]; found = importlib.util.find_spec('torch'); "
+    "v = {}; exec(open(os.path.join(os.path.dirname(found.origin), 'version.py')).read(), v); "
+    'cuda = v.get("cuda"); have = "cu" + cuda.replace(".", "") if cuda else "cpu"; '
+    'sys.exit(0 if str(v["__version__"]).split("+")[0] == version and build in ("any", have) else 1)'
 )
 
 
@@ -142,21 +145,30 @@ def index_build(index: str | None) -> str:
 
 
 def setup_script(c: dict, versions: dict, wheel_name: str | None, requirements=(), own=None) -> str:
-    """`own`: the wheel's dependencies for this task (then the wheel goes in with --no-deps); None: all."""
+    """`own`: the wheel's dependencies for this task (then the wheel goes in with --no-deps); None: all.
+
+    Three installer calls: torch (the image's own kept), the wheel (--no-deps), then everything else in
+    ONE call: the task's share of mlws's dependencies, the workspace's, requirements.txt and compute.pip,
+    one resolution instead of one per source, and one consistent set (a workspace requirement can no
+    longer silently downgrade what an earlier call installed for mlws). torch stays a call of its own:
+    its index must supply nothing else (it mirrors numpy, pillow, ... at older versions), and where it
+    comes from the package sources (compute.torch_index=pypi), resolving it with the rest was slower on
+    the simulated node (bench/bench_node_setup.py: 31-35 s against 20 s; the same CPU seconds)."""
     from .installer import PRELUDE
     from .torch_wheels import torch_index
 
     lines = [PRELUDE]  # defines mlws_pip: SkyPilot's uv where the node has it, else pip
     torch = (versions or {}).get("torch", "").split("+")[0]  # the laptop's torch, built for this node
+    together: list[str] = []  # the one resolving call's requirements (shell words, quoted)
     if torch:
         index = torch_index(c, versions.get("torch"))
-        install = f"mlws_pip install torch=={torch}" + (f" --index-url {index}" if index else "")
         build = index_build(index)
         # an image that already has this torch for these GPUs (a deep learning image) keeps it: the
         # download and unpacking of a 1-3 GB wheel is most of a setup, billed at GPU price
+        kept = f"echo 'mlws: torch {torch} ({build}) is on this image: kept'"
+        install = f"mlws_pip install torch=={torch}" + (f" --index-url {index}" if index else "")
         lines.append(
-            f"if python -c {shlex.quote(HAS_TORCH)} {torch} {build} 2>/dev/null; "
-            f"then echo 'mlws: torch {torch} ({build}) is on this image: kept'; else {install}; fi"
+            f"if python -c {shlex.quote(HAS_TORCH)} {torch} {build} 2>/dev/null; then {kept}; else {install}; fi"
         )
     pins = ([f"torch=={torch}"] if torch else []) + (
         [f"mlws=={_wheel_version(wheel_name)}"] if wheel_name and _wheel_version(wheel_name) else []
@@ -167,16 +179,19 @@ def setup_script(c: dict, versions: dict, wheel_name: str | None, requirements=(
     # the node runs the laptop's own mlws (a wheel of it, mounted), with what this task needs of its dependencies
     if wheel_name and own is not None:
         lines.append(f"mlws_pip install {REMOTE_DIST}/{wheel_name} --no-deps")
-        if own:
-            lines.append("mlws_pip install " + " ".join(shlex.quote(r) for r in own) + f" -c {CONSTRAINTS}")
+        together += [shlex.quote(r) for r in own]
     else:
-        lines.append(f"mlws_pip install {REMOTE_DIST}/{wheel_name}" if wheel_name else "mlws_pip install mlws")
+        together.append(f"{REMOTE_DIST}/{wheel_name}" if wheel_name else "mlws")
     # the workspace's dependencies, never `pip install -e .` (its pyproject may not build)
-    if requirements:
-        lines.append("mlws_pip install " + " ".join(shlex.quote(r) for r in requirements) + f" -c {CONSTRAINTS}")
-    lines.append(f"if [ -f requirements.txt ]; then mlws_pip install -r requirements.txt -c {CONSTRAINTS}; fi")
-    if c.get("pip"):
-        lines.append("mlws_pip install " + " ".join(shlex.quote(str(p)) for p in c["pip"]) + f" -c {CONSTRAINTS}")
+    together += [shlex.quote(r) for r in requirements]
+    together += [shlex.quote(str(p)) for p in c.get("pip") or []]
+    # requirements.txt as it is, where the workdir has one (read on the node: it is the synced workdir's)
+    lines.append("MLWS_REQUIREMENTS=; if [ -f requirements.txt ]; then MLWS_REQUIREMENTS=requirements.txt; fi")
+    listed = bool(together)
+    together.append('${MLWS_REQUIREMENTS:+-r "$MLWS_REQUIREMENTS"}')
+    install = "mlws_pip install " + " ".join(together) + f" -c {CONSTRAINTS}"
+    # an installer refuses a call without a requirement (nothing listed and no requirements.txt)
+    lines.append(install if listed else f'if [ -n "$MLWS_REQUIREMENTS" ]; then {install}; fi')
     lines += [str(cmd) for cmd in c.get("setup") or []]
     body = "\n".join(lines)
     limit = c.get("setup_timeout_minutes")
