@@ -14,13 +14,17 @@ N = 4  # the budget: four foreground runs' cost
 
 
 def test_a_local_sweep_stops_after_its_budget_of_n_trials_and_a_resume_keeps_to_it(ws, env):
-    one = mlws_json("train", *TINY, *RATE, cwd=ws, env=env)  # what one such training costs here
+    # fresh: the trials' cost is their wall time in whole seconds, so the one that prices a trial must
+    # take as long as the sweep's trials do, interpreter start included (a forked CLI can be sub-second)
+    one = json.loads(mlws("train", *TINY, *RATE, "--json", cwd=ws, env=env, fresh=True).stdout)
     trial_cost = mlws_json("show", str(one["id"]), cwd=ws, env=env)["cost"]["usd"]
     budget = round(N * trial_cost, 2)
-    out = mlws("train", "-m", *TINY, *RATE, GRID, "--budget", str(budget), cwd=ws, env=env, timeout=600)
+    assert budget > 0, trial_cost
+    out = mlws("train", "-m", *TINY, *RATE, GRID, "--budget", str(budget), cwd=ws, env=env, timeout=600, fresh=True)
     assert out.returncode in (0, 1), out.stderr[-3000:]  # 1: a trial still running was stopped at the budget
     assert "stopped within its budget" in out.stdout + out.stderr
-    view = mlws_json("sweep", "1", cwd=ws, env=env)
+    # exit 1 where a trial still running was stopped at the budget (it did not succeed): the view stands
+    view = json.loads(mlws("sweep", "1", "--json", cwd=ws, env=env).stdout)
     costs = [t["cost"]["usd"] for t in view["trials"]]
     # a trial (a fresh worker process) costs more than the foreground run: N is the budget over what
     # the sweep's trials really cost, and the sweep stops after N trials, give or take one
@@ -33,12 +37,16 @@ def test_a_local_sweep_stops_after_its_budget_of_n_trials_and_a_resume_keeps_to_
     text = mlws("sweep", "1", cwd=ws, env=env).stdout
     assert " cost " in text and f"of a ${budget:g} budget" in text
 
-    resumed = mlws("sweep", "1", "--resume", cwd=ws, env=env, timeout=600)
+    resumed = mlws("sweep", "1", "--resume", cwd=ws, env=env, timeout=600, fresh=True)
     assert "stopped within its budget" in resumed.stdout + resumed.stderr, resumed.stderr[-2000:]
-    assert len(mlws_json("sweep", "1", cwd=ws, env=env)["trials"]) == len(costs)  # nothing more was run
+    assert len(json.loads(mlws("sweep", "1", "--json", cwd=ws, env=env).stdout)["trials"]) == len(
+        costs
+    )  # nothing more was run
 
     # a bigger budget, given as it resumes: more trials run, and the new budget is the one recorded
-    more = mlws("sweep", "1", "--resume", "--budget", f"{budget + 2 * max(costs):g}", cwd=ws, env=env, timeout=600)
+    more = mlws(
+        "sweep", "1", "--resume", "--budget", f"{budget + 2 * max(costs):g}", cwd=ws, env=env, timeout=600, fresh=True
+    )
     assert more.returncode in (0, 1), more.stderr[-2000:]
     after = json.loads(mlws("sweep", "1", "--json", cwd=ws, env=env).stdout)
     assert len(after["trials"]) > len(costs) and after["sweep"]["settings"]["budget"] == pytest.approx(

@@ -1,5 +1,7 @@
 """Pure compute pieces: SkyPilot task compilation, backend lookup, Ray job-state mapping."""
 
+import re
+
 import pytest
 
 from mlws.errors import MlwsError
@@ -69,7 +71,8 @@ def spec(uid="", **compute):
             lambda t: t["file_mounts"]["/data"] == {"source": "s3://data", "mode": "MOUNT"},
         ),
         ({"mounts": ["s3://data/v1:/data"]}, lambda t: t["file_mounts"]["/data"] == "s3://data/v1"),  # a folder: copied
-        ({"pip": ["einops==0.8"]}, lambda t: "pip install einops==0.8" in t["setup"]),
+        # compute.pip goes into the one resolving install call, under the torch/mlws constraints
+        ({"pip": ["einops==0.8"]}, lambda t: re.search(r"mlws_pip install [^\n]* einops==0\.8 [^\n]*-c ", t["setup"])),
         ({}, lambda t: t["name"] == "mlws-12-model-12" and t["workdir"] == "/ws"),
     ],
 )
