@@ -40,26 +40,12 @@ def priced(spec, *, price_required: bool, spec_path: str | None = None) -> dict:
 
 def _in_background(function, *args):
     """`function(*args)` started on a thread; the returned call waits for its result (or raises its error)."""
-    import threading
+    from concurrent.futures import ThreadPoolExecutor
 
-    outcome: dict = {}
-
-    def run():
-        try:
-            outcome["value"] = function(*args)
-        except BaseException as e:  # handed to the caller, raised where it waits
-            outcome["error"] = e
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-
-    def result():
-        worker.join()
-        if "error" in outcome:
-            raise outcome["error"]
-        return outcome["value"]
-
-    return result
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(function, *args)
+    pool.shutdown(wait=False)  # the thread ends with the call; the caller waits on the future
+    return future.result
 
 
 def checked_and_priced(task_config: dict, max_runtime_minutes, workspace: Path, *, reuse: bool) -> dict:
